@@ -1,0 +1,78 @@
+# Chirp: the commands people use. `make dev` then `make test` on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+# The first interpreter that really is 3.12 (a pyenv shim on PATH may point at another version).
+PYTHON ?= $(shell for p in "$$(command -v python3.12)" $$HOME/.pyenv/versions/3.12.*/bin/python3.12; do \
+  "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { echo "$$p"; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+CLOUD := $(BIN)/python localstack/localcloud.py
+PYTEST := $(BIN)/python -m pytest
+
+.PHONY: help system-deps install dev down status deploy test test-unit test-infra test-integration test-e2e lint format synth synth-aws clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+system-deps: ## apt packages the local cloud needs (redis-server, a JDK, Maven, Node.js); needs root
+	@command -v redis-server >/dev/null && command -v java >/dev/null && command -v mvn >/dev/null && command -v npm >/dev/null \
+	  || { apt-get update -qq && apt-get install -y -qq redis-server openjdk-17-jre-headless maven nodejs npm; }
+
+$(BIN)/.installed: requirements-dev.txt layers/deps/requirements.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it (pyenv install 3.12) or set PYTHON=/path/to/python3.12"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(BIN)/.installed node_modules/.installed ## the Python venv (3.12) and the CDK CLI
+
+dev: install ## start the local cloud (MiniStack, redis-server, OpenSearch) and deploy Chirp into it
+	$(CLOUD) up
+
+down: ## stop every server `make dev` started (by PID)
+	@$(if $(wildcard $(BIN)/python),$(CLOUD),python3 localstack/localcloud.py) down
+
+status: ## what the local cloud runs
+	$(CLOUD) status
+
+deploy: install ## redeploy the CDK app into the running local cloud
+	$(CLOUD) deploy
+
+test: install ## every test suite: unit, infra, integration and e2e (needs `make dev`)
+	$(PYTEST) tests
+
+test-unit: install
+	$(PYTEST) tests/unit
+
+test-infra: install
+	$(PYTEST) tests/infra
+
+test-integration: install
+	$(PYTEST) tests/integration
+
+test-e2e: install
+	$(PYTEST) tests/e2e
+
+lint: install ## ruff lint + format check, cfn-lint on the synthesized templates
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+synth: install ## synthesize the local stage (cdk-nag runs as a validation plugin)
+	cdk synth -q
+
+synth-aws: install ## synthesize an AWS stage and cfn-lint it: make synth-aws STAGE=prod
+	cdk synth -q -c stage=$(or $(STAGE),prod)
+	$(BIN)/cfn-lint cdk.out/Chirp-$(or $(STAGE),prod).template.json || test $$? -eq 4
+
+clean: down
+	rm -rf cdk.out .local

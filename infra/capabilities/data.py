@@ -1,0 +1,57 @@
+"""DynamoDB tables (tweets, social graph, idempotency records) and the new-tweets Kinesis stream."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kinesis as kinesis
+from constructs import Construct
+
+from infra.config import StageConfig
+
+S = dynamodb.AttributeType.STRING
+N = dynamodb.AttributeType.NUMBER
+
+
+class Data(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig):
+        super().__init__(scope, construct_id)
+        # Tweets by id; GSI user_tweets = one author's tweets, newest first (Snowflake ids sort by time).
+        self.tweets = self._table("Tweets", config, partition=("tweet_id", N))
+        self.tweets.add_global_secondary_index(
+            index_name="user_tweets",
+            partition_key=dynamodb.Attribute(name="author_id", type=S),
+            sort_key=dynamodb.Attribute(name="tweet_id", type=N),
+        )
+        # The social graph (profiles, follows, blocks, mutes) as an adjacency list: pk -> sk,
+        # and the inverted GSI sk -> pk answers "who follows X".
+        self.social = self._table("Social", config, partition=("pk", S), sort=("sk", S))
+        self.social.add_global_secondary_index(
+            index_name="inverted",
+            partition_key=dynamodb.Attribute(name="sk", type=S),
+            sort_key=dynamodb.Attribute(name="pk", type=S),
+        )
+        self.idempotency = self._table("Idempotency", config, partition=("id", S), ttl="expiration")
+
+        self.new_tweets = kinesis.Stream(
+            self,
+            "NewTweets",
+            shard_count=config.kinesis_shards,
+            retention_period=Duration.hours(24),
+            encryption=kinesis.StreamEncryption.MANAGED,
+        )
+
+    def _table(self, construct_id, config, *, partition, sort=None, ttl=None) -> dynamodb.Table:
+        return dynamodb.Table(
+            self,
+            construct_id,
+            partition_key=dynamodb.Attribute(name=partition[0], type=partition[1]),
+            sort_key=dynamodb.Attribute(name=sort[0], type=sort[1]) if sort else None,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            time_to_live_attribute=ttl,
+            removal_policy=config.removal_policy,
+        )

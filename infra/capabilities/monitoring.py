@@ -1,0 +1,72 @@
+"""Alarms to one encrypted SNS topic: consumer lag and failures, Lambda errors, API 5xx."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as aws_lambda
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.config import StageConfig
+
+# A consumer whose oldest record is older than this is falling behind the fan-out target.
+MAX_ITERATOR_AGE_MS = 30_000
+
+
+class Monitoring(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        functions: dict[str, aws_lambda.Function],
+        consumers: dict[str, aws_lambda.Function],
+        consumer_dlq: sqs.Queue,
+        rest_api: apigw.RestApi,
+    ):
+        super().__init__(scope, construct_id)
+        key = kms.Key(self, "AlarmsKey", enable_key_rotation=True, removal_policy=config.removal_policy)
+        self.topic = sns.Topic(self, "Alarms", master_key=key, enforce_ssl=True)
+        notify = actions.SnsAction(self.topic)
+
+        def alarm(name: str, metric: cloudwatch.IMetric, threshold: float, description: str) -> None:
+            cloudwatch.Alarm(
+                self,
+                name,
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=description,
+            ).add_alarm_action(notify)
+
+        alarm(
+            "ConsumerFailures",
+            consumer_dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
+            1,
+            "A stream consumer gave up on a record: it is in the failure queue",
+        )
+        alarm(
+            "Api5xx",
+            rest_api.metric_server_error(period=Duration.minutes(1)),
+            5,
+            "The API answers with server errors",
+        )
+        for name, function in functions.items():
+            alarm(f"{name}Errors", function.metric_errors(period=Duration.minutes(1)), 1, f"{name} raised")
+        for name, function in consumers.items():
+            age = cloudwatch.Metric(
+                namespace="AWS/Lambda",
+                metric_name="IteratorAge",
+                dimensions_map={"FunctionName": function.function_name},
+                statistic="Maximum",
+                period=Duration.minutes(1),
+            )
+            alarm(f"{name}IteratorAge", age, MAX_ITERATOR_AGE_MS, f"{name} lags behind the stream")

@@ -1,0 +1,77 @@
+"""Stages. Every way the local cloud differs from AWS is a field here, named once, and nowhere else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import RemovalPolicy
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    name: str
+    # Encryption in transit and AUTH on the cache: the local stand-in is a plain loopback redis-server.
+    redis_tls_and_auth: bool
+    # AWS serves OpenSearch over HTTPS with SigV4; locally the endpoint is a plain-HTTP OpenSearch.
+    opensearch_https_sigv4: bool
+    # Resources the local emulator rejects (AWS::EC2::FlowLog) or cannot run (Node.js log-publishing
+    # custom resource of the OpenSearch domain): created on AWS only.
+    vpc_flow_logs: bool
+    opensearch_slow_logs: bool
+    # X-Ray has no local daemon.
+    tracing: bool
+    # Sizes.
+    redis_node_type: str
+    redis_replicas: int
+    opensearch_instance_type: str
+    opensearch_data_nodes: int
+    kinesis_shards: int
+    removal_policy: RemovalPolicy
+    # Fan-out tiers by follower count: small locally so tests cross them.
+    popular_threshold: int
+    celebrity_threshold: int
+
+    @property
+    def is_local(self) -> bool:
+        return self.name == "local"
+
+
+LOCAL = StageConfig(
+    name="local",
+    redis_tls_and_auth=False,
+    opensearch_https_sigv4=False,
+    vpc_flow_logs=False,
+    opensearch_slow_logs=False,
+    tracing=False,
+    redis_node_type="cache.t4g.micro",
+    redis_replicas=0,
+    opensearch_instance_type="t3.small.search",
+    opensearch_data_nodes=1,
+    kinesis_shards=1,
+    removal_policy=RemovalPolicy.DESTROY,
+    popular_threshold=5,
+    celebrity_threshold=10,
+)
+
+
+def aws_stage(name: str) -> StageConfig:
+    return StageConfig(
+        name=name,
+        redis_tls_and_auth=True,
+        opensearch_https_sigv4=True,
+        vpc_flow_logs=True,
+        opensearch_slow_logs=True,
+        tracing=True,
+        redis_node_type="cache.r7g.large",
+        redis_replicas=1,
+        opensearch_instance_type="r6g.large.search",
+        opensearch_data_nodes=2,
+        kinesis_shards=2,
+        removal_policy=RemovalPolicy.RETAIN,
+        popular_threshold=10_000,
+        celebrity_threshold=100_000,
+    )
+
+
+def stage_config(name: str) -> StageConfig:
+    return LOCAL if name == "local" else aws_stage(name)

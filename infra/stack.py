@@ -1,0 +1,65 @@
+"""The Chirp stack: composes one construct per capability (one stack: the media bucket's notification
+and its Lambda must live together, or the stacks would depend on each other in a cycle)."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.capabilities.api import STAGE_NAME, Api
+from infra.capabilities.auth import Auth
+from infra.capabilities.cache import Cache
+from infra.capabilities.data import Data
+from infra.capabilities.functions import Functions
+from infra.capabilities.media import Media
+from infra.capabilities.monitoring import Monitoring
+from infra.capabilities.network import Network
+from infra.capabilities.search import Search
+from infra.config import StageConfig
+
+
+class ChirpStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs):
+        super().__init__(scope, construct_id, **kwargs)
+        network = Network(self, "Network", config=config)
+        data = Data(self, "Data", config=config)
+        cache = Cache(self, "Cache", config=config, network=network)
+        search = Search(self, "Search", config=config, network=network)
+        auth = Auth(self, "Auth", config=config)
+        media = Media(self, "Media", config=config)
+        functions = Functions(
+            self,
+            "Functions",
+            config=config,
+            network=network,
+            data=data,
+            cache=cache,
+            search=search,
+            auth=auth,
+            media=media,
+        )
+        api = Api(self, "Api", config=config, auth=auth, functions=functions.functions)
+        Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            functions=functions.functions,
+            consumers=functions.consumers(),
+            consumer_dlq=functions.consumer_dlq,
+            rest_api=api.rest_api,
+        )
+        outputs = {
+            "RestApiId": api.rest_api.rest_api_id,
+            "RestApiStage": STAGE_NAME,
+            "ApiUrl": api.rest_api.url,
+            "UserPoolId": auth.user_pool.user_pool_id,
+            "UserPoolClientId": auth.client.user_pool_client_id,
+            "TweetsTable": data.tweets.table_name,
+            "SocialTable": data.social.table_name,
+            "IdempotencyTable": data.idempotency.table_name,
+            "NewTweetsStream": data.new_tweets.stream_name,
+            "MediaBucket": media.bucket.bucket_name,
+            "ConsumerFailureQueueUrl": functions.consumer_dlq.queue_url,
+        }
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value)

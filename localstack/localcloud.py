@@ -1,0 +1,428 @@
+"""The docker-free local cloud: MiniStack + redis-server + OpenSearch, and the CDK app deployed into it.
+
+Usage: python localstack/localcloud.py {up,down,status,deploy,env}
+
+Every server binds to 127.0.0.1, on a port read from the environment (see `Ports`), and writes its
+log under `.local/logs/`. A server is started once and recorded in `.local/run/<name>.pid`; `up` run
+again reuses what answers, and `down` stops exactly the process groups it recorded.
+Standard library only: it runs before any venv exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import glob
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = Path(os.environ.get("CHIRP_LOCAL_DIR", ROOT / ".local"))
+LOG_DIR = STATE_DIR / "logs"
+RUN_DIR = STATE_DIR / "run"
+ENV_FILE = STATE_DIR / "cloud.env"
+OUTPUTS_FILE = STATE_DIR / "outputs.json"
+MINISTACK_VENV = STATE_DIR / "ministack-venv"
+OPENSEARCH_VERSION = os.environ.get("CHIRP_OPENSEARCH_VERSION", "2.19.1")
+OPENSEARCH_ARTIFACT = f"org.opensearch.distribution.integ-test-zip:opensearch:{OPENSEARCH_VERSION}:zip"
+OPENSEARCH_USER = "chirp-opensearch"
+REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+STACK_NAME = "Chirp-local"
+
+
+class CloudError(Exception):
+    """A problem the user can fix; printed without a stack trace."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    # Defaults avoid the well-known ports of a system redis/OpenSearch that may already run here.
+    gateway: int
+    redis: int
+    opensearch: int
+    opensearch_transport: int
+
+    @classmethod
+    def from_env(cls) -> Ports:
+        def port(name: str, default: int) -> int:
+            raw = os.environ.get(name, str(default))
+            if not raw.isdigit() or not 0 < int(raw) < 65536:
+                raise CloudError(f"{name}={raw!r} is not a TCP port number")
+            return int(raw)
+
+        return cls(
+            gateway=port("CHIRP_GATEWAY_PORT", 4566),
+            redis=port("CHIRP_REDIS_PORT", 6380),
+            opensearch=port("CHIRP_OPENSEARCH_PORT", 9201),
+            opensearch_transport=port("CHIRP_OPENSEARCH_TRANSPORT_PORT", 9301),
+        )
+
+
+def log(message: str) -> None:
+    print(f"[localcloud] {message}", flush=True)
+
+
+def port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def find_python312() -> str:
+    candidates = [os.environ.get("CHIRP_PYTHON", ""), shutil.which("python3.12") or ""]
+    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12.*/bin/python3.12")))
+    check = "import sys; assert sys.version_info[:2] == (3, 12)"
+    for candidate in candidates:
+        # A pyenv shim named python3.12 may still run another version: ask the interpreter itself.
+        if candidate and subprocess.run([candidate, "-c", check], capture_output=True).returncode == 0:
+            return candidate
+    raise CloudError(
+        "Python 3.12 not found (the Lambda runtime's version). Install it (e.g. `pyenv install 3.12`) "
+        "or point CHIRP_PYTHON at a python3.12 binary."
+    )
+
+
+def require_tool(name: str, hint: str) -> str:
+    path = shutil.which(name)
+    if not path:
+        raise CloudError(f"`{name}` not found. {hint}")
+    return path
+
+
+class Server:
+    """A process started by this launcher and recorded by PID in its own process group."""
+
+    def __init__(self, name: str, port: int):
+        self.name, self.port = name, port
+        self.pid_file = RUN_DIR / f"{name}.pid"
+        self.log_file = LOG_DIR / f"{name}.log"
+
+    def recorded_pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            os.kill(pid, 0)
+            return pid
+        except (FileNotFoundError, ValueError, ProcessLookupError):
+            return None
+
+    def healthy(self) -> bool:
+        raise NotImplementedError
+
+    def command(self) -> tuple[list[str], dict[str, str]]:
+        raise NotImplementedError
+
+    def run_as(self) -> str | None:
+        """The user to run as, when not the caller (OpenSearch refuses to run as root)."""
+        return None
+
+    def ensure_running(self, timeout: float) -> None:
+        if self.recorded_pid() and self.healthy():
+            log(f"{self.name}: already running on 127.0.0.1:{self.port} (reused)")
+            return
+        if self.recorded_pid():
+            raise CloudError(
+                f"{self.name} (pid {self.recorded_pid()}) runs but does not answer on port {self.port}; "
+                f"see {self.log_file}, or run `make down` and retry."
+            )
+        if port_open(self.port):
+            raise CloudError(
+                f"port {self.port} for {self.name} is in use by another process. "
+                f"Stop it, or choose another port (see README: CHIRP_*_PORT variables)."
+            )
+        argv, env = self.command()
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        RUN_DIR.mkdir(parents=True, exist_ok=True)
+        with open(self.log_file, "ab") as log_handle:
+            process = subprocess.Popen(
+                argv,
+                env={**os.environ, **env},
+                stdout=log_handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=STATE_DIR,
+                start_new_session=True,
+                user=self.run_as(),
+            )
+        self.pid_file.write_text(str(process.pid))
+        started = time.monotonic()
+        deadline = started + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
+                raise CloudError(f"{self.name} exited with code {process.returncode}; see {self.log_file}")
+            if self.healthy():
+                log(f"{self.name}: up on 127.0.0.1:{self.port} in {time.monotonic() - started:.1f}s")
+                return
+            time.sleep(0.3)
+        self.stop()
+        raise CloudError(f"{self.name} did not become healthy within {timeout:.0f}s; see {self.log_file}")
+
+    def stop(self) -> None:
+        pid = self.recorded_pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return
+        # The server runs in a session of its own: its group holds it and every child (Lambda workers).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _group_alive(pid):
+            time.sleep(0.2)
+        if _group_alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+        log(f"{self.name}: stopped (pid {pid})")
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+class Redis(Server):
+    def healthy(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def command(self) -> tuple[list[str], dict[str, str]]:
+        binary = require_tool("redis-server", "Install it: `sudo apt-get install -y redis-server`.")
+        argv = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        return argv, {}
+
+
+class OpenSearch(Server):
+    def __init__(self, port: int, transport_port: int):
+        super().__init__("opensearch", port)
+        self.transport_port = transport_port
+        self.home = STATE_DIR / f"opensearch-{OPENSEARCH_VERSION}"
+        self.data_dir = STATE_DIR / "opensearch-data"
+        self.tmp_dir = STATE_DIR / "opensearch-tmp"
+
+    def healthy(self) -> bool:
+        return http_ok(f"http://127.0.0.1:{self.port}/_cluster/health?wait_for_status=yellow&timeout=1s")
+
+    def install(self) -> None:
+        if (self.home / "bin" / "opensearch").exists():
+            return
+        require_tool("java", "Install a JDK 17+: `sudo apt-get install -y openjdk-17-jre-headless`.")
+        archive = Path.home() / ".m2/repository/org/opensearch/distribution/integ-test-zip/opensearch"
+        archive = archive / OPENSEARCH_VERSION / f"opensearch-{OPENSEARCH_VERSION}.zip"
+        if not archive.exists():
+            mvn = require_tool("mvn", "Install Maven: `sudo apt-get install -y maven`.")
+            log(f"opensearch: fetching {OPENSEARCH_ARTIFACT} from Maven Central (cached in ~/.m2)")
+            subprocess.run(
+                [mvn, "-q", "dependency:get", f"-Dartifact={OPENSEARCH_ARTIFACT}", "-Dtransitive=false"],
+                check=True,
+            )
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.unpack_archive(archive, STATE_DIR)
+        for script in (self.home / "bin").iterdir():
+            script.chmod(0o755)
+
+    def run_as(self) -> str | None:
+        if os.geteuid() != 0:
+            return None
+        try:
+            pwd.getpwnam(OPENSEARCH_USER)
+        except KeyError:
+            log(f"opensearch: refuses to run as root; creating system user {OPENSEARCH_USER}")
+            subprocess.run(
+                ["useradd", "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                 OPENSEARCH_USER],
+                check=True,
+            )  # fmt: skip
+        for folder in (self.home, self.data_dir, self.tmp_dir, LOG_DIR / "opensearch"):
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.chown(folder, OPENSEARCH_USER, OPENSEARCH_USER)
+            for path in folder.rglob("*"):
+                shutil.chown(path, OPENSEARCH_USER, OPENSEARCH_USER)
+        return OPENSEARCH_USER
+
+    def command(self) -> tuple[list[str], dict[str, str]]:
+        self.install()
+        data = self.data_dir
+        argv = [
+            str(self.home / "bin" / "opensearch"),
+            "-E", "discovery.type=single-node",
+            "-E", "network.host=127.0.0.1",
+            "-E", f"http.port={self.port}",
+            "-E", f"transport.port={self.transport_port}",
+            "-E", f"path.data={data}",
+            "-E", f"path.logs={LOG_DIR / 'opensearch'}",
+        ]  # fmt: skip
+        heap = os.environ.get("CHIRP_OPENSEARCH_HEAP", "512m")
+        # This distribution ships no JDK: point it at the machine's (OpenSearch 2.x runs on JDK 17).
+        java = Path(require_tool("java", "Install a JDK 17+: `sudo apt-get install -y openjdk-17-jre-headless`."))
+        java_home = os.environ.get("JAVA_HOME") or str(java.resolve().parent.parent)
+        env = {"OPENSEARCH_JAVA_OPTS": f"-Xms{heap} -Xmx{heap}", "OPENSEARCH_JAVA_HOME": java_home}
+        return argv, {**env, "OPENSEARCH_TMPDIR": str(self.tmp_dir)}
+
+
+class MiniStack(Server):
+    def __init__(self, ports: Ports):
+        super().__init__("ministack", ports.gateway)
+        self.ports = ports
+
+    def healthy(self) -> bool:
+        return http_ok(f"http://127.0.0.1:{self.port}/_ministack/health")
+
+    def install(self) -> None:
+        marker = MINISTACK_VENV / ".requirements"
+        requirements = (ROOT / "localstack" / "requirements.txt").read_text()
+        if marker.exists() and marker.read_text() == requirements:
+            return
+        log("ministack: creating its venv (Python 3.12, as the Lambda runtime)")
+        subprocess.run([find_python312(), "-m", "venv", str(MINISTACK_VENV)], check=True)
+        pip = [str(MINISTACK_VENV / "bin" / "pip"), "install", "-q", "--disable-pip-version-check"]
+        subprocess.run([*pip, "-r", str(ROOT / "localstack" / "requirements.txt")], check=True)
+        marker.write_text(requirements)
+
+    def command(self) -> tuple[list[str], dict[str, str]]:
+        self.install()
+        env = {
+            "GATEWAY_PORT": str(self.port),
+            "BIND_HOST": "127.0.0.1",
+            "MINISTACK_HOST": "127.0.0.1",
+            "LAMBDA_EXECUTOR": "local",
+            # Chirp uses neither; both would listen on fixed ports on every interface.
+            "IOT_MTLS_ENABLED": "0",
+            "SFTP_ENABLED": "0",
+            "REDIS_HOST": "127.0.0.1",
+            "REDIS_PORT": str(self.ports.redis),
+            "MINISTACK_OPENSEARCH_ENDPOINT": f"127.0.0.1:{self.ports.opensearch}",
+            "MINISTACK_REGION": REGION,
+            "S3_DATA_DIR": str(STATE_DIR / "ministack-s3"),
+            "TMPDIR": str(STATE_DIR / "tmp"),
+        }
+        (STATE_DIR / "tmp").mkdir(parents=True, exist_ok=True)
+        return [str(MINISTACK_VENV / "bin" / "ministack")], env
+
+
+def servers(ports: Ports) -> list[Server]:
+    return [
+        Redis("redis", ports.redis),
+        OpenSearch(ports.opensearch, ports.opensearch_transport),
+        MiniStack(ports),
+    ]
+
+
+def aws_env(ports: Ports) -> dict[str, str]:
+    endpoint = f"http://127.0.0.1:{ports.gateway}"
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ENDPOINT_URL_S3": endpoint,
+        "EDGE_PORT": str(ports.gateway),
+        "LOCALSTACK_HOSTNAME": "127.0.0.1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "CDK_DEFAULT_ACCOUNT": "000000000000",
+        "CDK_DEFAULT_REGION": REGION,
+        "CHIRP_STAGE": "local",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+
+
+def deploy(ports: Ports) -> None:
+    cdklocal = ROOT / "node_modules" / ".bin" / "cdklocal"
+    if not cdklocal.exists():
+        raise CloudError("cdklocal is missing: run `make install` (npm ci) first.")
+    env = {**os.environ, **aws_env(ports)}
+    env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"
+    started = time.monotonic()
+    quiet = ["--progress", "events", "--ci"]
+    subprocess.run([str(cdklocal), "bootstrap", *quiet], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [str(cdklocal), "deploy", STACK_NAME, "--require-approval", "never", *quiet,
+         "--outputs-file", str(OUTPUTS_FILE)],
+        cwd=ROOT, env=env, check=True,
+    )  # fmt: skip
+    log(f"deployed {STACK_NAME} in {time.monotonic() - started:.1f}s")
+    write_env_file(ports)
+
+
+def write_env_file(ports: Ports) -> dict[str, str]:
+    """Record where everything answers, for the tests, benchmarks and the user's shell."""
+    outputs = json.loads(OUTPUTS_FILE.read_text())[STACK_NAME]
+    api_url = f"http://127.0.0.1:{ports.gateway}/_aws/execute-api/{outputs['RestApiId']}/{outputs['RestApiStage']}"
+    values = {
+        **aws_env(ports),
+        "CHIRP_API_URL": api_url,
+        "CHIRP_REDIS_URL": f"redis://127.0.0.1:{ports.redis}/0",
+        "CHIRP_OPENSEARCH_URL": f"http://127.0.0.1:{ports.opensearch}",
+        **{f"CHIRP_OUTPUT_{key}": str(value) for key, value in outputs.items()},
+    }
+    ENV_FILE.write_text("".join(f"export {key}={value}\n" for key, value in values.items()))
+    return values
+
+
+def cmd_up(ports: Ports) -> None:
+    started = time.monotonic()
+    for server in servers(ports):
+        server.ensure_running(timeout=float(os.environ.get("CHIRP_START_TIMEOUT", "180")))
+    deploy(ports)
+    values = write_env_file(ports)
+    log(f"local cloud ready in {time.monotonic() - started:.1f}s")
+    log(f"API URL: {values['CHIRP_API_URL']}/")
+    log(f"try: curl {values['CHIRP_API_URL']}/health")
+    log(f"environment for tests and shells: source {ENV_FILE}")
+
+
+def cmd_down(ports: Ports) -> None:
+    for server in reversed(servers(ports)):
+        server.stop()
+
+
+def cmd_status(ports: Ports) -> None:
+    for server in servers(ports):
+        pid = server.recorded_pid()
+        state = "healthy" if pid and server.healthy() else ("unhealthy" if pid else "stopped")
+        log(f"{server.name:<11} port {server.port:<6} pid {pid or '-':<8} {state}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("action", choices=["up", "down", "status", "deploy"])
+    args = parser.parse_args()
+    try:
+        ports = Ports.from_env()
+        {"up": cmd_up, "down": cmd_down, "status": cmd_status, "deploy": deploy}[args.action](ports)
+    except CloudError as error:
+        log(f"error: {error}")
+        return 1
+    except subprocess.CalledProcessError as error:
+        log(f"error: `{' '.join(map(str, error.cmd))}` failed with exit code {error.returncode}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Clients for the outside world (DynamoDB, Kinesis, Redis, OpenSearch), built from Settings."""

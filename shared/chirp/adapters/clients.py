@@ -1,0 +1,57 @@
+"""One client per backing service and process, configured from Settings (cached: Lambda reuses them warm)."""
+
+from __future__ import annotations
+
+from functools import cache, lru_cache
+
+import boto3
+import redis
+from botocore.config import Config
+from opensearchpy import OpenSearch, RequestsHttpConnection
+
+from chirp.settings import Settings
+
+# Fail fast: a Lambda stuck on a dead dependency costs its whole timeout.
+_BOTO_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+
+
+@cache
+def aws_client(service: str, settings: Settings):
+    return boto3.client(service, region_name=settings.region, config=_BOTO_CONFIG)
+
+
+@lru_cache(maxsize=4)
+def redis_client(settings: Settings) -> redis.Redis:
+    password = None
+    if settings.redis_auth_secret_arn:
+        secrets = aws_client("secretsmanager", settings)
+        password = secrets.get_secret_value(SecretId=settings.redis_auth_secret_arn)["SecretString"]
+    return redis.Redis(
+        host=settings.redis_host,
+        port=settings.redis_port,
+        password=password,
+        ssl=settings.redis_tls,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+        health_check_interval=30,
+        decode_responses=True,
+    )
+
+
+@lru_cache(maxsize=4)
+def opensearch_client(settings: Settings) -> OpenSearch:
+    host, _, port = settings.opensearch_endpoint.partition(":")
+    use_tls = settings.opensearch_scheme == "https"
+    auth = None
+    if settings.opensearch_sigv4:
+        from opensearchpy import AWSV4SignerAuth
+
+        auth = AWSV4SignerAuth(boto3.Session().get_credentials(), settings.region, "es")
+    return OpenSearch(
+        hosts=[{"host": host, "port": int(port or (443 if use_tls else 80))}],
+        http_auth=auth,
+        use_ssl=use_tls,
+        verify_certs=use_tls,
+        connection_class=RequestsHttpConnection,
+        timeout=5,
+    )

@@ -1,0 +1,48 @@
+"""Configuration, parsed once from the environment into a typed object.
+
+The same code runs on AWS, in the local cloud and in tests: only these values change.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    stage: str = Field(default="local", alias="CHIRP_STAGE")
+    region: str = Field(default="us-east-1", alias="AWS_REGION")
+    tweets_table: str = Field(default="chirp-tweets", alias="TWEETS_TABLE")
+    social_table: str = Field(default="chirp-social", alias="SOCIAL_TABLE")
+    idempotency_table: str = Field(default="chirp-idempotency", alias="IDEMPOTENCY_TABLE")
+    new_tweets_stream: str = Field(default="new-tweets", alias="NEW_TWEETS_STREAM")
+    media_bucket: str = Field(default="chirp-media", alias="MEDIA_BUCKET")
+    redis_host: str = Field(default="127.0.0.1", alias="REDIS_HOST")
+    redis_port: int = Field(default=6379, alias="REDIS_PORT")
+    redis_tls: bool = Field(default=False, alias="REDIS_TLS")
+    redis_auth_secret_arn: str = Field(default="", alias="REDIS_AUTH_SECRET_ARN")
+    opensearch_endpoint: str = Field(default="127.0.0.1:9200", alias="OPENSEARCH_ENDPOINT")
+    opensearch_scheme: str = Field(default="http", pattern="^https?$", alias="OPENSEARCH_SCHEME")
+    opensearch_sigv4: bool = Field(default=False, alias="OPENSEARCH_SIGV4")
+    # Set only outside AWS (local cloud, tests); boto3 and pynamodb use it as their endpoint.
+    aws_endpoint_url: str | None = Field(default=None, alias="AWS_ENDPOINT_URL")
+
+    @property
+    def opensearch_url(self) -> str:
+        return f"{self.opensearch_scheme}://{self.opensearch_endpoint}"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        source = os.environ if environ is None else environ
+        known = {field.alias for field in cls.model_fields.values()}
+        return cls.model_validate({key: value for key, value in source.items() if key in known})
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once (a Lambda environment's variables never change)."""
+    return Settings.from_env()

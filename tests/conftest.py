@@ -1,0 +1,40 @@
+"""Shared test fixtures: where the local cloud answers (written by `make dev` to .local/cloud.env)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOUD_ENV = Path(os.environ.get("CHIRP_LOCAL_DIR", ROOT / ".local")) / "cloud.env"
+
+
+def read_cloud_env() -> dict[str, str]:
+    if not CLOUD_ENV.exists():
+        pytest.fail(f"the local cloud is not running ({CLOUD_ENV} missing): run `make dev` first", pytrace=False)
+    values = {}
+    for line in CLOUD_ENV.read_text().splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        values[key] = value
+    return values
+
+
+@pytest.fixture(scope="session")
+def cloud_env() -> dict[str, str]:
+    return read_cloud_env()
+
+
+def load_handler(function_name: str) -> ModuleType:
+    """Imports functions/<name>/handler.py under a unique module name (every handler is 'handler')."""
+    path = ROOT / "functions" / function_name / "handler.py"
+    module_name = f"chirp_function_{function_name}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,32 @@
+import json
+
+from chirp.health import check_dependencies
+from tests.conftest import load_handler
+
+
+def _down() -> None:
+    raise ConnectionError("connection refused")
+
+
+def test_given_every_probe_answers_when_checked_then_the_report_is_ok():
+    report = check_dependencies({"redis": lambda: None, "dynamodb": lambda: None})
+    assert report.ok
+    assert set(report.dependencies) == {"redis", "dynamodb"}
+    assert all(state.ok and state.error is None for state in report.dependencies.values())
+
+
+def test_given_one_probe_fails_when_checked_then_it_alone_is_reported_with_its_error():
+    report = check_dependencies({"redis": _down, "dynamodb": lambda: None})
+    assert not report.ok
+    assert report.dependencies["dynamodb"].ok
+    assert report.dependencies["redis"].error == "ConnectionError: connection refused"
+
+
+def test_given_a_dependency_down_when_get_health_then_503_names_it(monkeypatch, api_event, lambda_context):
+    handler = load_handler("health")
+    monkeypatch.setattr(handler, "dependency_probes", lambda settings: {"redis": _down, "kinesis": lambda: None})
+    response = handler.lambda_handler(api_event("GET", "/health"), lambda_context)
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 503
+    assert body["dependencies"]["redis"]["ok"] is False
+    assert body["dependencies"]["kinesis"]["ok"] is True
