@@ -31,6 +31,11 @@ class KinesisTrigger:
 
 
 @dataclass(frozen=True)
+class ScheduleTrigger:
+    every_minutes: int
+
+
+@dataclass(frozen=True)
 class S3Trigger:
     prefix: str
 
@@ -42,6 +47,7 @@ class FunctionSpec:
     routes: tuple[ApiRoute, ...] = ()
     kinesis: KinesisTrigger | None = None
     s3: S3Trigger | None = None
+    schedule: ScheduleTrigger | None = None
     memory_mb: int = 512
     timeout_s: int = 15
     # Which resources the function may touch; the stack turns these into least-privilege grants.
@@ -62,6 +68,39 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="GET /health: checks DynamoDB, Kinesis, Redis and OpenSearch from inside the VPC",
         routes=(ApiRoute("GET", "/health", authorized=False),),
         grants=frozenset({"tables:describe", "stream:describe", "redis", "opensearch:read"}),
+    ),
+    FunctionSpec(
+        name="api",
+        description="The REST API: profiles, follows, tweets, user and home timelines",
+        routes=(
+            ApiRoute("POST", "/users"),
+            ApiRoute("GET", "/users/{user_id}"),
+            ApiRoute("POST", "/users/{user_id}/follow"),
+            ApiRoute("DELETE", "/users/{user_id}/follow"),
+            ApiRoute("GET", "/users/{user_id}/follows/{other_id}"),
+            ApiRoute("GET", "/users/{user_id}/followers"),
+            ApiRoute("GET", "/users/{user_id}/following"),
+            ApiRoute("GET", "/users/{user_id}/tweets"),
+            ApiRoute("POST", "/tweets"),
+            ApiRoute("GET", "/tweets/{tweet_id}"),
+            ApiRoute("DELETE", "/tweets/{tweet_id}"),
+            ApiRoute("GET", "/timelines/home"),
+        ),
+        grants=frozenset({"tweets:write", "social:write", "stream:write", "redis"}),
+    ),
+    FunctionSpec(
+        name="fanout",
+        description="new-tweets consumer: delivers tweets into home timelines (hybrid push/pull)",
+        kinesis=KinesisTrigger(),
+        timeout_s=60,
+        grants=frozenset({"tweets:read", "social:read", "redis"}),
+    ),
+    FunctionSpec(
+        name="outbox_relay",
+        description="Re-publishes stored tweets whose publish to the stream was never confirmed",
+        schedule=ScheduleTrigger(every_minutes=1),
+        timeout_s=60,
+        grants=frozenset({"tweets:write", "stream:write"}),
     ),
 )
 

@@ -23,6 +23,13 @@ class Data(Construct):
             partition_key=dynamodb.Attribute(name="author_id", type=S),
             sort_key=dynamodb.Attribute(name="tweet_id", type=N),
         )
+        # Sparse outbox: tweets whose publish to the stream is unconfirmed, for the relay to re-publish.
+        self.tweets.add_global_secondary_index(
+            index_name="outbox",
+            partition_key=dynamodb.Attribute(name="outbox_shard", type=N),
+            sort_key=dynamodb.Attribute(name="tweet_id", type=N),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
         # The social graph (profiles, follows, blocks, mutes) as an adjacency list: pk -> sk,
         # and the inverted GSI sk -> pk answers "who follows X".
         self.social = self._table("Social", config, partition=("pk", S), sort=("sk", S))
@@ -30,6 +37,7 @@ class Data(Construct):
             index_name="inverted",
             partition_key=dynamodb.Attribute(name="sk", type=S),
             sort_key=dynamodb.Attribute(name="pk", type=S),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
         self.idempotency = self._table("Idempotency", config, partition=("id", S), ttl="expiration")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as aws_lambda
 from aws_cdk import aws_lambda_event_sources as sources
@@ -194,6 +196,13 @@ class Functions(Construct):
                     parallelization_factor=trigger.parallelization_factor,
                     on_failure=sources.SqsDlq(self.consumer_dlq),
                 )
+            )
+        if spec.schedule:
+            events.Rule(
+                self,
+                f"{spec.name}Schedule",
+                schedule=events.Schedule.rate(Duration.minutes(spec.schedule.every_minutes)),
+                targets=[targets.LambdaFunction(function)],
             )
         if spec.s3:
             self.media.bucket.add_event_notification(

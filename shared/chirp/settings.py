@@ -28,6 +28,10 @@ class Settings(BaseModel):
     opensearch_endpoint: str = Field(default="127.0.0.1:9200", alias="OPENSEARCH_ENDPOINT")
     opensearch_scheme: str = Field(default="http", pattern="^https?$", alias="OPENSEARCH_SCHEME")
     opensearch_sigv4: bool = Field(default=False, alias="OPENSEARCH_SIGV4")
+    popular_threshold: int = Field(default=10_000, ge=1, alias="POPULAR_THRESHOLD")
+    celebrity_threshold: int = Field(default=100_000, ge=1, alias="CELEBRITY_THRESHOLD")
+    # Timelines of users not seen for this long expire: not pushed to, rebuilt on their next read.
+    inactive_after_s: int = Field(default=7 * 86_400, ge=60, alias="INACTIVE_AFTER_S")
     # Set only outside AWS (local cloud, tests); boto3 and pynamodb use it as their endpoint.
     aws_endpoint_url: str | None = Field(default=None, alias="AWS_ENDPOINT_URL")
 

@@ -1,0 +1,15 @@
+"""Scheduled: re-publishes tweets stored but never confirmed on the stream (a crash after the write)."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chirp.observability import logger, metrics, tracer
+from chirp.service import services
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    relayed = services().tweets.relay_outbox()
+    metrics.add_metric(name="OutboxRelayed", unit="Count", value=relayed)
+    return {"relayed": relayed}

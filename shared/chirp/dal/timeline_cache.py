@@ -1,0 +1,176 @@
+"""Home timelines and their companions in Redis. Every method is one round trip (pipelined or a script).
+
+A live home timeline is a sorted set `tl:{user}` with score = member = tweet id, plus a sentinel member
+scored +inf so that an empty live timeline still exists. Timelines expire after the inactivity window
+and are refreshed on read: fan-out writes only to timelines that exist, so inactive users cost nothing
+and are rebuilt from DynamoDB on their next read, exactly as a timeline lost from Redis would be.
+The scripts touch several keys: valid on a single Redis (ElastiCache with cluster mode disabled).
+"""
+
+from __future__ import annotations
+
+import redis
+
+from chirp.models import Profile, Tweet
+
+SENTINEL = "live"
+CELEBRITIES = "celebrities"
+
+# KEYS = timelines; ARGV = tweet id, max items. Adds to live timelines only, trims each.
+_PUSH = """
+local pushed = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('ZADD', key, ARGV[1], ARGV[1])
+    redis.call('ZREMRANGEBYRANK', key, 0, -(tonumber(ARGV[2]) + 2))
+    pushed = pushed + 1
+  end
+end
+return pushed
+"""
+
+# KEYS[1] = one timeline; ARGV = max items, tweet ids. Adds to the timeline only if it is live.
+_ADD_MANY = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i]) end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[1]) + 2))
+return 1
+"""
+
+
+def timeline_key(user_id: str) -> str:
+    return f"tl:{user_id}"
+
+
+def celebrity_key(author_id: str) -> str:
+    return f"celeb:{author_id}"
+
+
+def following_key(user_id: str) -> str:
+    return f"following:{user_id}"
+
+
+class TimelineCache:
+    def __init__(self, client: redis.Redis, *, max_items: int, ttl_s: int):
+        self.redis, self.max_items, self.ttl_s = client, max_items, ttl_s
+        self._push = client.register_script(_PUSH)
+        self._add_many = client.register_script(_ADD_MANY)
+
+    def push(self, tweet_id: int, user_ids: list[str]) -> int:
+        """Adds the tweet to each live timeline among user_ids; returns how many were live."""
+        if not user_ids:
+            return 0
+        return int(self._push(keys=[timeline_key(u) for u in user_ids], args=[tweet_id, self.max_items]))
+
+    def add(self, user_id: str, tweet_ids: list[int]) -> None:
+        """Backfill: adds several tweets to one timeline, if it is live."""
+        if tweet_ids:
+            self._add_many(keys=[timeline_key(user_id)], args=[self.max_items, *tweet_ids])
+
+    def remove(self, user_id: str, tweet_ids: list[int]) -> None:
+        if tweet_ids:
+            self.redis.zrem(timeline_key(user_id), *tweet_ids)
+
+    def replace(self, user_id: str, tweet_ids: list[int]) -> None:
+        """Writes a rebuilt timeline atomically, live (sentinel) and with a fresh expiry."""
+        key = timeline_key(user_id)
+        newest = sorted(set(tweet_ids), reverse=True)[: self.max_items]
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.zadd(key, {SENTINEL: float("inf"), **{str(t): t for t in newest}})
+            pipe.expire(key, self.ttl_s)
+            pipe.execute()
+
+    def read(self, user_id: str, *, before_id: int | None, count: int) -> tuple[bool, list[int], list[str]]:
+        """One round trip: is the timeline live, its next ids, and the user's followed celebrities."""
+        key = timeline_key(user_id)
+        upper = f"({before_id}" if before_id else "+inf"
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(key)
+            pipe.zrevrangebyscore(key, upper, "-inf", start=0, num=count + 1)  # +1: the sentinel may be among them
+            pipe.sinter(following_key(user_id), CELEBRITIES)
+            pipe.expire(key, self.ttl_s)
+            live, ids, celebrities, _ = pipe.execute()
+        return bool(live), [int(i) for i in ids if i != SENTINEL][:count], sorted(celebrities)
+
+    def celebrity_ids(self, author_ids: list[str], *, before_id: int | None, count: int) -> list[int]:
+        """The recent tweets of every followed celebrity in one round trip, whatever their number."""
+        if not author_ids:
+            return []
+        upper = f"({before_id}" if before_id else "+inf"
+        with self.redis.pipeline(transaction=False) as pipe:
+            for author in author_ids:
+                pipe.zrevrangebyscore(celebrity_key(author), upper, "-inf", start=0, num=count)
+            results = pipe.execute()
+        return [int(i) for ids in results for i in ids]
+
+    def push_celebrity(self, author_id: str, tweet_id: int, keep: int) -> None:
+        key = celebrity_key(author_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {str(tweet_id): tweet_id})
+            pipe.zremrangebyrank(key, 0, -(keep + 1))
+            pipe.execute()
+
+    def set_celebrity(self, author_id: str, is_celebrity: bool, recent_ids: list[int]) -> None:
+        with self.redis.pipeline(transaction=True) as pipe:
+            if is_celebrity:
+                pipe.sadd(CELEBRITIES, author_id)
+                if recent_ids:
+                    pipe.zadd(celebrity_key(author_id), {str(t): t for t in recent_ids})
+            else:
+                pipe.srem(CELEBRITIES, author_id)
+                pipe.delete(celebrity_key(author_id))
+            pipe.execute()
+
+    def remove_from_celebrity(self, author_id: str, tweet_id: int) -> None:
+        self.redis.zrem(celebrity_key(author_id), tweet_id)
+
+    def set_following(self, user_id: str, followee_ids: list[str]) -> None:
+        key = following_key(user_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            if followee_ids:
+                pipe.sadd(key, *followee_ids)
+            pipe.execute()
+
+    def follow(self, user_id: str, followee_id: str, add: bool) -> None:
+        key = following_key(user_id)
+        (self.redis.sadd if add else self.redis.srem)(key, followee_id)
+
+    def lock(self, name: str, ttl_s: int) -> bool:
+        return bool(self.redis.set(f"lock:{name}", "1", nx=True, ex=ttl_s))
+
+    def unlock(self, name: str) -> None:
+        self.redis.delete(f"lock:{name}")
+
+    # Hydration caches: tweets and profiles as JSON, fetched with one MGET each.
+    def get_tweets(self, tweet_ids: list[int]) -> dict[int, Tweet]:
+        if not tweet_ids:
+            return {}
+        values = self.redis.mget([f"tweet:{t}" for t in tweet_ids])
+        return {t: Tweet.model_validate_json(v) for t, v in zip(tweet_ids, values, strict=True) if v}
+
+    def put_tweets(self, tweets: list[Tweet], ttl_s: int = 86_400) -> None:
+        with self.redis.pipeline(transaction=False) as pipe:
+            for tweet in tweets:
+                pipe.set(f"tweet:{tweet.tweet_id}", tweet.model_dump_json(), ex=ttl_s)
+            pipe.execute()
+
+    def get_profiles(self, user_ids: list[str]) -> dict[str, Profile]:
+        if not user_ids:
+            return {}
+        values = self.redis.mget([f"profile:{u}" for u in user_ids])
+        return {u: Profile.model_validate_json(v) for u, v in zip(user_ids, values, strict=True) if v}
+
+    def put_profiles(self, profiles: list[Profile], ttl_s: int = 300) -> None:
+        with self.redis.pipeline(transaction=False) as pipe:
+            for profile in profiles:
+                pipe.set(f"profile:{profile.user_id}", profile.model_dump_json(), ex=ttl_s)
+            pipe.execute()
+
+    def forget_profile(self, user_id: str) -> None:
+        self.redis.delete(f"profile:{user_id}")
+
+    def seen(self, consumer: str, record_id: str, ttl_s: int = 86_400) -> bool:
+        """True if this consumer already applied this record (replays of non-idempotent effects)."""
+        return not self.redis.set(f"seen:{consumer}:{record_id}", "1", nx=True, ex=ttl_s)

@@ -1,0 +1,27 @@
+"""The service's own errors; handlers map them to HTTP statuses (never a 500 for bad input)."""
+
+
+class ChirpError(Exception):
+    status = 400
+
+
+class InvalidInput(ChirpError):
+    status = 400
+
+
+class NotFound(ChirpError):
+    status = 404
+
+
+class Forbidden(ChirpError):
+    status = 403
+
+
+class Conflict(ChirpError):
+    status = 409
+
+
+class Unprocessable(ChirpError):
+    """Well-formed, but refers to something that does not exist or cannot be used."""
+
+    status = 422

@@ -1,0 +1,74 @@
+"""Profiles and follows. DynamoDB is the source of truth; FeedManager keeps Redis in step."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from chirp.dal.social_store import SocialStore
+from chirp.errors import Forbidden, InvalidInput, NotFound
+from chirp.models import Profile, UserPage
+from chirp.timeline import FeedManager
+
+_HANDLE = re.compile(r"^[A-Za-z0-9_]{3,15}$")
+MAX_PAGE = 100
+
+
+class GraphService:
+    def __init__(self, social: SocialStore, feeds: FeedManager):
+        self.social, self.feeds = social, feeds
+
+    def create_profile(self, user_id: str, handle: str, display_name: str) -> Profile:
+        if not _HANDLE.match(handle):
+            raise InvalidInput("handle must be 3-15 letters, digits or underscores")
+        name = display_name.strip()
+        if not 1 <= len(name) <= 50:
+            raise InvalidInput("display_name must be 1-50 characters")
+        profile = Profile(user_id=user_id, handle=handle, display_name=name, created_at_ms=int(time.time() * 1000))
+        self.social.create_profile(profile)
+        return profile
+
+    def profile(self, user_id: str) -> Profile:
+        profile = self.social.get_profile(user_id)
+        if profile is None:
+            raise NotFound(f"user {user_id} not found")
+        return profile
+
+    def follow(self, follower_id: str, followee_id: str) -> bool:
+        self._check_pair(follower_id, followee_id)
+        created = self.social.add_edge("FOLLOWS", follower_id, followee_id, counted=True)
+        self.feeds.on_follow(follower_id, followee_id)  # also on a repeat: heals Redis after a crash
+        self.feeds.cache.forget_profile(followee_id)
+        return created
+
+    def unfollow(self, follower_id: str, followee_id: str) -> bool:
+        self._check_pair(follower_id, followee_id)
+        removed = self.social.remove_edge("FOLLOWS", follower_id, followee_id, counted=True)
+        self.feeds.on_unfollow(follower_id, followee_id)
+        self.feeds.cache.forget_profile(followee_id)
+        return removed
+
+    def follows(self, follower_id: str, followee_id: str) -> bool:
+        return self.social.has_edge("FOLLOWS", follower_id, followee_id)
+
+    def followers(self, user_id: str, *, cursor: str | None, limit: int) -> UserPage:
+        self._check_page(user_id, limit)
+        ids, next_cursor = self.social.sources("FOLLOWS", user_id, limit=limit, cursor=cursor)
+        return UserPage(user_ids=ids, next_cursor=next_cursor)
+
+    def following(self, user_id: str, *, cursor: str | None, limit: int) -> UserPage:
+        self._check_page(user_id, limit)
+        ids, next_cursor = self.social.targets("FOLLOWS", user_id, limit=limit, cursor=cursor)
+        return UserPage(user_ids=ids, next_cursor=next_cursor)
+
+    def _check_page(self, user_id: str, limit: int) -> None:
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
+        self.profile(user_id)
+
+    def _check_pair(self, actor_id: str, target_id: str) -> None:
+        if actor_id == target_id:
+            raise InvalidInput("you cannot follow yourself")
+        if self.social.get_profile(actor_id) is None:
+            raise Forbidden("create your profile (POST /users) first")
+        self.profile(target_id)

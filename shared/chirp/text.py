@@ -1,0 +1,35 @@
+"""Tweet text rules: NFC-normalised, 1..280 code points (so one CJK character counts one), entities."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from chirp.errors import InvalidInput
+
+MAX_CHARS = 280
+# A hashtag or mention starts after a non-word character (or the start) and is made of word characters.
+_HASHTAG = re.compile(r"(?<![\w#])#(\w{1,100})")
+_MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{1,15})")
+
+
+class InvalidText(InvalidInput):
+    pass
+
+
+def normalize_text(raw: str) -> str:
+    text = unicodedata.normalize("NFC", raw).strip()
+    if not text:
+        raise InvalidText("text must not be empty")
+    if len(text) > MAX_CHARS:
+        raise InvalidText(f"text is {len(text)} characters; at most {MAX_CHARS} are allowed")
+    return text
+
+
+def hashtags(text: str) -> list[str]:
+    """Lower-cased, de-duplicated, in order of first appearance."""
+    return list(dict.fromkeys(tag.lower() for tag in _HASHTAG.findall(text)))
+
+
+def mentions(text: str) -> list[str]:
+    return list(dict.fromkeys(handle.lower() for handle in _MENTION.findall(text)))

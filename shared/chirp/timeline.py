@@ -1,0 +1,153 @@
+"""Every rule about home timelines, in one place (after Mastodon's FeedManager).
+
+Hybrid fan-out by follower count: normal authors are pushed to every follower's timeline; celebrities
+are not pushed at all: their recent tweets sit in `celeb:{author}` and are merged in at read time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from chirp.dal.social_store import SocialStore
+from chirp.dal.timeline_cache import TimelineCache
+from chirp.dal.tweet_store import TweetStore
+from chirp.errors import InvalidInput
+from chirp.models import TimelineEntry, TimelinePage, Tweet
+
+MAX_ITEMS = 800  # ids kept per home timeline
+FOLLOW_BACKFILL = 200  # the followee's latest tweets merged in on follow
+CELEBRITY_RECENT = 200  # a celebrity's tweets kept for pulling
+FOLLOWER_PAGE = 500  # followers pushed per Redis round trip
+REBUILD_LOCK_S = 30
+MAX_PAGE = 100
+
+
+class Tier(StrEnum):
+    NORMAL = "normal"
+    POPULAR = "popular"
+    CELEBRITY = "celebrity"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    popular: int
+    celebrity: int
+
+    def tier(self, followers: int) -> Tier:
+        if followers >= self.celebrity:
+            return Tier.CELEBRITY
+        if followers >= self.popular:
+            return Tier.POPULAR
+        return Tier.NORMAL
+
+
+def parse_cursor(cursor: str | None) -> int | None:
+    if cursor is None or cursor == "":
+        return None
+    if not cursor.isdigit() or len(cursor) > 20:
+        raise InvalidInput("cursor must be a tweet id returned as next_cursor")
+    return int(cursor)
+
+
+class FeedManager:
+    def __init__(self, cache: TimelineCache, tweets: TweetStore, social: SocialStore, thresholds: Thresholds):
+        self.cache, self.tweets, self.social, self.thresholds = cache, tweets, social, thresholds
+
+    # --- writes -------------------------------------------------------------------------------
+    def fan_out(self, tweet: Tweet) -> Tier:
+        """Delivers a new tweet. Idempotent: re-adding an id with the same score changes nothing."""
+        profile = self.social.get_profile(tweet.author_id)
+        followers = profile.followers_count if profile else 0
+        tier = self.thresholds.tier(followers)
+        self.cache.push(tweet.tweet_id, [tweet.author_id])  # authors see their own tweets
+        if tier is Tier.CELEBRITY:
+            self.cache.push_celebrity(tweet.author_id, tweet.tweet_id, CELEBRITY_RECENT)
+            return tier
+        for page in self.social.all_sources_pages("FOLLOWS", tweet.author_id, FOLLOWER_PAGE):
+            self.push_page(tweet.tweet_id, page)
+        return tier
+
+    def push_page(self, tweet_id: int, follower_ids: list[str]) -> int:
+        return self.cache.push(tweet_id, follower_ids)
+
+    def on_follow(self, follower_id: str, followee_id: str) -> None:
+        self.cache.follow(follower_id, followee_id, add=True)
+        self.refresh_tier(followee_id)
+        if not self._is_celebrity(followee_id):
+            self.cache.add(follower_id, self.tweets.recent_ids(followee_id, FOLLOW_BACKFILL))
+
+    def on_unfollow(self, follower_id: str, followee_id: str) -> None:
+        self.cache.follow(follower_id, followee_id, add=False)
+        self.cache.remove(follower_id, self.tweets.recent_ids(followee_id, MAX_ITEMS))
+        self.refresh_tier(followee_id)
+
+    def on_delete(self, tweet: Tweet) -> None:
+        """Gone at once from the author's own timeline and the pull set; other timelines filter at read."""
+        self.cache.remove(tweet.author_id, [tweet.tweet_id])
+        self.cache.remove_from_celebrity(tweet.author_id, tweet.tweet_id)
+        self.cache.put_tweets([tweet.model_copy(update={"deleted": True})])
+
+    def refresh_tier(self, author_id: str) -> None:
+        """Tier migration when the follower count crosses the celebrity threshold, either way."""
+        profile = self.social.get_profile(author_id)
+        is_celebrity = bool(profile) and self.thresholds.tier(profile.followers_count) is Tier.CELEBRITY
+        if is_celebrity == self._is_celebrity(author_id):
+            return
+        recent = self.tweets.recent_ids(author_id, CELEBRITY_RECENT)
+        self.cache.set_celebrity(author_id, is_celebrity, recent)
+        if not is_celebrity:  # back to push: followers' timelines get what they only pulled before
+            for page in self.social.all_sources_pages("FOLLOWS", author_id, FOLLOWER_PAGE):
+                for follower in page:
+                    self.cache.add(follower, recent)
+
+    def _is_celebrity(self, author_id: str) -> bool:
+        return bool(self.cache.redis.sismember("celebrities", author_id))
+
+    # --- reads --------------------------------------------------------------------------------
+    def home(self, user_id: str, *, cursor: str | None, limit: int) -> TimelinePage:
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
+        before = parse_cursor(cursor)
+        live, ids, celebrities = self.cache.read(user_id, before_id=before, count=limit)
+        if not live:
+            self.rebuild(user_id)
+            live, ids, celebrities = self.cache.read(user_id, before_id=before, count=limit)
+        pulled = self.cache.celebrity_ids(celebrities, before_id=before, count=limit)
+        # Each source gave its newest `limit` ids below the cursor, so the merge's top `limit` is exact.
+        candidates = sorted(set(ids) | set(pulled), reverse=True)[:limit]
+        next_cursor = str(candidates[-1]) if len(candidates) == limit else None
+        return TimelinePage(items=self.hydrate(candidates), next_cursor=next_cursor)
+
+    def hydrate(self, tweet_ids: list[int]) -> list[TimelineEntry]:
+        """Tweets from the cache, misses from DynamoDB in one batch (then cached); deleted dropped."""
+        found = self.cache.get_tweets(tweet_ids)
+        missing = [t for t in tweet_ids if t not in found]
+        if missing:
+            loaded = self.tweets.batch_get(missing)
+            self.cache.put_tweets(list(loaded.values()))
+            found.update(loaded)
+        tweets = [found[t] for t in tweet_ids if t in found and not found[t].deleted]
+        authors = sorted({t.author_id for t in tweets})
+        profiles = self.cache.get_profiles(authors)
+        missing_authors = [a for a in authors if a not in profiles]
+        if missing_authors:
+            loaded_profiles = self.social.get_profiles(missing_authors)
+            self.cache.put_profiles(list(loaded_profiles.values()))
+            profiles.update(loaded_profiles)
+        return [TimelineEntry(tweet=t, author=profiles.get(t.author_id)) for t in tweets]
+
+    def rebuild(self, user_id: str) -> None:
+        """Regenerates a timeline from DynamoDB (inactive user, or lost from Redis); one at a time."""
+        if not self.cache.lock(f"rebuild:{user_id}", REBUILD_LOCK_S):
+            return  # another request is rebuilding it; this read serves what is there
+        try:
+            followees = list(self.social.all_targets("FOLLOWS", user_id))
+            self.cache.set_following(user_id, followees)
+            ids = self.tweets.recent_ids(user_id, FOLLOW_BACKFILL)
+            for followee in followees:
+                if not self._is_celebrity(followee):
+                    ids += self.tweets.recent_ids(followee, FOLLOW_BACKFILL)
+            self.cache.replace(user_id, ids)
+        finally:
+            self.cache.unlock(f"rebuild:{user_id}")

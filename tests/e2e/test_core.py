@@ -1,0 +1,97 @@
+"""Accounts, tweets, follows and home timelines through the deployed API (API Gateway -> Lambda)."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import eventually
+
+
+def _home_ids(user, **params) -> list[int]:
+    response = user.call("GET", "/timelines/home", params=params)
+    assert response.status_code == 200, response.text
+    return [entry["tweet"]["tweet_id"] for entry in response.json()["items"]]
+
+
+def test_given_a_follower_when_the_author_posts_then_the_tweet_reaches_the_home_timeline(new_user):
+    author, reader = new_user("author"), new_user("reader")
+    assert reader.call("POST", f"/users/{author.user_id}/follow").status_code == 200
+    posted = author.call("POST", "/tweets", json={"text": "hello #chirp from e2e"})
+    assert posted.status_code == 201, posted.text
+    tweet = posted.json()
+    assert tweet["hashtags"] == ["chirp"]
+    assert tweet["tweet_id"] in eventually(
+        lambda: _home_ids(reader) if tweet["tweet_id"] in _home_ids(reader) else None
+    )
+    assert tweet["tweet_id"] in eventually(
+        lambda: _home_ids(author) if tweet["tweet_id"] in _home_ids(author) else None
+    )
+    entry = reader.call("GET", "/timelines/home").json()["items"][0]
+    assert entry["author"]["handle"] == author.handle
+
+
+def test_given_existing_tweets_when_following_then_they_are_backfilled_and_unfollow_removes_them(new_user):
+    author, reader = new_user("author"), new_user("reader")
+    tweet_id = author.call("POST", "/tweets", json={"text": "before the follow"}).json()["tweet_id"]
+    assert _home_ids(reader) == []  # makes the reader's timeline live
+    reader.call("POST", f"/users/{author.user_id}/follow")
+    assert tweet_id in _home_ids(reader)
+    assert reader.call("GET", f"/users/{reader.user_id}/follows/{author.user_id}").json()["following"] is True
+    reader.call("DELETE", f"/users/{author.user_id}/follow")
+    assert tweet_id not in _home_ids(reader)
+
+
+def test_given_a_deleted_tweet_when_reading_then_it_is_hidden_everywhere(new_user):
+    author, reader = new_user("author"), new_user("reader")
+    reader.call("POST", f"/users/{author.user_id}/follow")
+    tweet_id = author.call("POST", "/tweets", json={"text": "soon gone"}).json()["tweet_id"]
+    eventually(lambda: tweet_id in _home_ids(reader))
+    assert reader.call("DELETE", f"/tweets/{tweet_id}").status_code == 403  # not the author
+    assert author.call("DELETE", f"/tweets/{tweet_id}").status_code == 204
+    assert tweet_id not in _home_ids(reader)
+    assert tweet_id not in _home_ids(author)
+    assert author.call("GET", f"/tweets/{tweet_id}").status_code == 404
+    assert tweet_id not in [
+        t["tweet_id"] for t in author.call("GET", f"/users/{author.user_id}/tweets").json()["items"]
+    ]
+
+
+def test_given_many_tweets_when_paging_the_user_timeline_then_no_gaps_or_repeats(new_user):
+    author = new_user("pager")
+    posted = [author.call("POST", "/tweets", json={"text": f"tweet {i}"}).json()["tweet_id"] for i in range(7)]
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = author.call("GET", f"/users/{author.user_id}/tweets", params=params).json()
+        seen += [t["tweet_id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(posted, reverse=True)
+
+
+def test_given_bad_input_when_calling_the_api_then_4xx_with_a_json_reason(new_user, cloud_env):
+    import requests
+
+    user = new_user("bad")
+    cases = {
+        "281 chars": user.call("POST", "/tweets", json={"text": "x" * 281}),
+        "empty": user.call("POST", "/tweets", json={"text": "   "}),
+        "unknown reply": user.call("POST", "/tweets", json={"text": "hi", "reply_to_id": 12345}),
+        "bad cursor": user.call("GET", "/timelines/home", params={"cursor": "not-a-cursor"}),
+        "self follow": user.call("POST", f"/users/{user.user_id}/follow"),
+        "unknown user": user.call("POST", "/users/nobody-here/follow"),
+        "no body": user.call("POST", "/tweets", data="not json"),
+    }
+    for name, response in cases.items():
+        assert 400 <= response.status_code < 500, (name, response.status_code, response.text)
+        assert response.json(), name
+    assert requests.get(f"{cloud_env['CHIRP_API_URL']}/timelines/home", timeout=30).status_code == 401
+    forged = requests.get(
+        f"{cloud_env['CHIRP_API_URL']}/timelines/home", headers={"Authorization": f"Bearer {user.token}x"}, timeout=30
+    )
+    assert forged.status_code == 401
+
+
+def test_given_cjk_text_when_posting_then_each_character_counts_once(new_user):
+    user = new_user("cjk")
+    assert user.call("POST", "/tweets", json={"text": "字" * 280}).status_code == 201
+    assert user.call("POST", "/tweets", json={"text": "字" * 281}).status_code == 400
