@@ -1,0 +1,145 @@
+"""The fan-out consumer and the timeline rules against real DynamoDB and Redis (handler called directly:
+the local cloud's Kinesis ignores batchItemFailures, so partial failures are tested here)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import pytest
+
+from chirp.models import Tweet
+from chirp.timeline import Tier
+from tests.conftest import load_handler
+
+
+@dataclass
+class Context:
+    function_name: str = "fanout"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:fanout"
+    aws_request_id: str = "it"
+
+
+def kinesis_event(payloads: list[bytes]) -> dict:
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:kinesis",
+                "eventID": f"shardId-000000000000:{i}",
+                "eventName": "aws:kinesis:record",
+                "awsRegion": "us-east-1",
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": "p",
+                    "sequenceNumber": str(1000 + i),
+                    "approximateArrivalTimestamp": 1.0,
+                    "data": base64.b64encode(payload).decode(),
+                },
+            }
+            for i, payload in enumerate(payloads)
+        ]
+    }
+
+
+@pytest.fixture
+def fanout(services):
+    return load_handler("fanout")
+
+
+def _post(services, author: str, text: str = "hello") -> Tweet:
+    return services.tweets.post(author, text)
+
+
+def _timeline(services, user: str) -> list[int]:
+    return [entry.tweet.tweet_id for entry in services.feeds.home(user, cursor=None, limit=100).items]
+
+
+def test_given_a_replayed_batch_when_consumed_twice_then_timelines_are_unchanged(services, make_user, fanout):
+    author, follower = make_user(), make_user()
+    services.graph.follow(follower, author)
+    _timeline(services, follower)  # live timeline
+    tweet = _post(services, author)
+    event = kinesis_event([tweet.model_dump_json().encode()])
+    assert fanout.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    before = services.feeds.cache.redis.zrange(f"tl:{follower}", 0, -1, withscores=True)
+    assert fanout.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    assert services.feeds.cache.redis.zrange(f"tl:{follower}", 0, -1, withscores=True) == before
+    assert _timeline(services, follower).count(tweet.tweet_id) == 1
+
+
+def test_given_a_poison_record_when_consumed_then_the_good_records_are_delivered(services, make_user, fanout):
+    author, follower = make_user(), make_user()
+    services.graph.follow(follower, author)
+    _timeline(services, follower)
+    good = _post(services, author)
+    event = kinesis_event([b"not json at all", good.model_dump_json().encode()])
+    response = fanout.lambda_handler(event, Context())
+    assert response == {"batchItemFailures": []}  # skipped and counted, never retried for ever
+    assert good.tweet_id in _timeline(services, follower)
+
+
+def test_given_a_failing_dependency_when_consumed_then_only_that_record_is_reported(
+    services, make_user, fanout, monkeypatch
+):
+    author = make_user()
+    tweets = [_post(services, author, f"t{i}") for i in range(3)]
+    real = fanout.services().feeds.fan_out
+
+    def flaky(tweet):
+        if tweet.tweet_id == tweets[1].tweet_id:
+            raise ConnectionError("redis went away")
+        return real(tweet)
+
+    monkeypatch.setattr(fanout.services().feeds, "fan_out", flaky)
+    response = fanout.lambda_handler(kinesis_event([t.model_dump_json().encode() for t in tweets]), Context())
+    assert response == {"batchItemFailures": [{"itemIdentifier": "1001"}]}
+
+
+def test_given_follower_counts_when_crossing_thresholds_then_tiers_change_and_celebrities_are_pulled(
+    services, make_user
+):
+    author = make_user()
+    followers = [make_user() for _ in range(5)]
+    for follower in followers[:4]:
+        services.graph.follow(follower, author)
+        _timeline(services, follower)
+    assert services.feeds.fan_out(_post(services, author)) is Tier.POPULAR
+    services.graph.follow(followers[4], author)  # 5 followers: celebrity
+    pulled = _post(services, author, "from a celebrity")
+    assert services.feeds.fan_out(pulled) is Tier.CELEBRITY
+    assert services.feeds.cache.redis.zscore(f"tl:{followers[0]}", pulled.tweet_id) is None  # not pushed
+    assert pulled.tweet_id in _timeline(services, followers[0])  # but pulled at read
+    services.graph.unfollow(followers[4], author)  # back below: pushed again, with a backfill
+    assert services.feeds.cache.redis.zscore(f"tl:{followers[0]}", pulled.tweet_id) is not None
+
+
+def test_given_a_crash_between_store_and_publish_when_the_relay_runs_then_the_tweet_is_delivered(
+    services, make_user, monkeypatch
+):
+    author, follower = make_user(), make_user()
+    services.graph.follow(follower, author)
+
+    def crash(tweet):
+        raise RuntimeError("process died before publishing")
+
+    monkeypatch.setattr(services.tweets.publisher, "publish", crash)
+    with pytest.raises(RuntimeError):
+        services.tweets.post(author, "stored but not published")
+    monkeypatch.undo()
+    stored = services.tweets.store.by_author(author, limit=1)[0][0]
+    assert stored.tweet_id in set(services.tweets.store.pending_ids())
+    published = []
+    monkeypatch.setattr(services.tweets.publisher, "publish", lambda tweet: published.append(tweet.tweet_id))
+    services.tweets.relay_outbox(grace_ms=0)
+    assert stored.tweet_id in published
+    assert stored.tweet_id not in set(services.tweets.store.pending_ids())
+
+
+def test_given_a_flushed_timeline_when_read_then_it_is_rebuilt_from_dynamodb(services, make_user):
+    author, follower = make_user(), make_user()
+    services.graph.follow(follower, author)
+    tweet = _post(services, author)
+    services.feeds.fan_out(tweet)
+    services.feeds.cache.redis.delete(f"tl:{follower}", f"following:{follower}")
+    assert tweet.tweet_id in _timeline(services, follower)
