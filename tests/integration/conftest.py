@@ -7,9 +7,10 @@ import uuid
 
 import pytest
 
+from chirp import service as service_module
 from chirp.models import Profile
 from chirp.service import Services, build_services
-from chirp.settings import Settings
+from chirp.settings import Settings, get_settings
 from tests.conftest import read_cloud_env
 
 
@@ -30,6 +31,9 @@ def cloud_settings() -> Settings:
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
     os.environ.update(values)  # handlers loaded by the tests read the same environment
+    # Drop what an earlier test may have cached from another environment.
+    get_settings.cache_clear()
+    service_module.services.cache_clear()
     return Settings.from_env(values)
 
 

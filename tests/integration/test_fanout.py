@@ -4,21 +4,14 @@ the local cloud's Kinesis ignores batchItemFailures, so partial failures are tes
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 
 import pytest
 
 from chirp.models import Tweet
 from chirp.timeline import Tier
-from tests.conftest import load_handler
+from tests.conftest import FakeLambdaContext, load_handler
 
-
-@dataclass
-class Context:
-    function_name: str = "fanout"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:fanout"
-    aws_request_id: str = "it"
+CONTEXT = FakeLambdaContext(function_name="fanout")
 
 
 def kinesis_event(payloads: list[bytes]) -> dict:
@@ -61,9 +54,9 @@ def test_given_a_replayed_batch_when_consumed_twice_then_timelines_are_unchanged
     _timeline(services, follower)  # live timeline
     tweet = _post(services, author)
     event = kinesis_event([tweet.model_dump_json().encode()])
-    assert fanout.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    assert fanout.lambda_handler(event, CONTEXT) == {"batchItemFailures": []}
     before = services.feeds.cache.redis.zrange(f"tl:{follower}", 0, -1, withscores=True)
-    assert fanout.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    assert fanout.lambda_handler(event, CONTEXT) == {"batchItemFailures": []}
     assert services.feeds.cache.redis.zrange(f"tl:{follower}", 0, -1, withscores=True) == before
     assert _timeline(services, follower).count(tweet.tweet_id) == 1
 
@@ -74,7 +67,7 @@ def test_given_a_poison_record_when_consumed_then_the_good_records_are_delivered
     _timeline(services, follower)
     good = _post(services, author)
     event = kinesis_event([b"not json at all", good.model_dump_json().encode()])
-    response = fanout.lambda_handler(event, Context())
+    response = fanout.lambda_handler(event, CONTEXT)
     assert response == {"batchItemFailures": []}  # skipped and counted, never retried for ever
     assert good.tweet_id in _timeline(services, follower)
 
@@ -92,7 +85,7 @@ def test_given_a_failing_dependency_when_consumed_then_only_that_record_is_repor
         return real(tweet)
 
     monkeypatch.setattr(fanout.services().feeds, "fan_out", flaky)
-    response = fanout.lambda_handler(kinesis_event([t.model_dump_json().encode() for t in tweets]), Context())
+    response = fanout.lambda_handler(kinesis_event([t.model_dump_json().encode() for t in tweets]), CONTEXT)
     assert response == {"batchItemFailures": [{"itemIdentifier": "1001"}]}
 
 

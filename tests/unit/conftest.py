@@ -1,16 +1,8 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:test"
-    aws_request_id: str = "req-1"
+from tests.conftest import FakeLambdaContext
 
 
 @pytest.fixture
