@@ -31,6 +31,13 @@ class KinesisTrigger:
 
 
 @dataclass(frozen=True)
+class SqsTrigger:
+    """A consumer of the fan-out pages queue, with partial batch responses."""
+
+    batch_size: int = 10
+
+
+@dataclass(frozen=True)
 class ScheduleTrigger:
     every_minutes: int
 
@@ -48,6 +55,7 @@ class FunctionSpec:
     kinesis: KinesisTrigger | None = None
     s3: S3Trigger | None = None
     schedule: ScheduleTrigger | None = None
+    sqs: SqsTrigger | None = None
     memory_mb: int = 512
     timeout_s: int = 15
     # Which resources the function may touch; the stack turns these into least-privilege grants.
@@ -77,6 +85,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ApiRoute("GET", "/users/{user_id}"),
             ApiRoute("POST", "/users/{user_id}/follow"),
             ApiRoute("DELETE", "/users/{user_id}/follow"),
+            ApiRoute("POST", "/users/{user_id}/block"),
+            ApiRoute("DELETE", "/users/{user_id}/block"),
+            ApiRoute("POST", "/users/{user_id}/mute"),
+            ApiRoute("DELETE", "/users/{user_id}/mute"),
             ApiRoute("GET", "/users/{user_id}/follows/{other_id}"),
             ApiRoute("GET", "/users/{user_id}/followers"),
             ApiRoute("GET", "/users/{user_id}/following"),
@@ -85,15 +97,34 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ApiRoute("GET", "/tweets/{tweet_id}"),
             ApiRoute("DELETE", "/tweets/{tweet_id}"),
             ApiRoute("GET", "/timelines/home"),
+            ApiRoute("POST", "/media"),
+            ApiRoute("GET", "/media/{media_id}"),
         ),
-        grants=frozenset({"tweets:write", "social:write", "stream:write", "redis"}),
+        grants=frozenset(
+            {"tweets:write", "social:write", "stream:write", "redis", "idempotency:write", "media:presign"}
+        ),
     ),
     FunctionSpec(
         name="fanout",
         description="new-tweets consumer: delivers tweets into home timelines (hybrid push/pull)",
         kinesis=KinesisTrigger(),
         timeout_s=60,
+        grants=frozenset({"tweets:read", "social:read", "redis", "fanout_queue:send"}),
+    ),
+    FunctionSpec(
+        name="fanout_worker",
+        description="Pushes pages of a popular author's followers, handed over through SQS",
+        sqs=SqsTrigger(),
+        timeout_s=60,
         grants=frozenset({"tweets:read", "social:read", "redis"}),
+    ),
+    FunctionSpec(
+        name="transcoder",
+        description="S3 uploads/ -> WebP variants (metadata stripped) and meta.json under media/",
+        s3=S3Trigger(prefix="uploads/"),
+        memory_mb=1536,  # a 40-megapixel image decodes to several hundred MB
+        timeout_s=60,
+        grants=frozenset({"media:transcode"}),
     ),
     FunctionSpec(
         name="outbox_relay",

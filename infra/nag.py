@@ -29,9 +29,12 @@ def add_nag_checks(app: cdk.App, stack: cdk.Stack, config: StageConfig) -> None:
             _ack(role, "IAM5[Resource::<DataTweetsAEF722D4.Arn>/index/*]", "queries on the table's own GSIs")
             _ack(role, "IAM5[Resource::<DataSocialE0D77FC3.Arn>/index/*]", "queries on the table's own GSIs")
             _ack(role, "IAM5[Resource::<SearchDomain62FD613E.Arn>/*]", "index paths within Chirp's own domain")
-            _ack(role, "IAM5[Resource::<MediaBucket7CF3A43F.Arn>/*]", "objects within Chirp's own media bucket")
+            for prefix in ("uploads", "media"):
+                _ack(role, f"IAM5[Resource::<MediaBucket4022EBBF.Arn>/{prefix}/*]",
+                     f"objects under {prefix}/ of Chirp's own media bucket")  # fmt: skip
 
-    _ack(node.find_child("Functions").node.find_child("ConsumerFailures"), "SQS3",
+    functions = node.find_child("Functions").node
+    _ack(functions.find_child("ConsumerFailures"), "SQS3",
          "this queue is itself the on-failure destination of the stream consumers")  # fmt: skip
 
     domain = node.find_child("Search").node.find_child("Domain")

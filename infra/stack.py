@@ -60,6 +60,7 @@ class ChirpStack(Stack):
             "NewTweetsStream": data.new_tweets.stream_name,
             "MediaBucket": media.bucket.bucket_name,
             "ConsumerFailureQueueUrl": functions.consumer_dlq.queue_url,
+            "FanoutQueueUrl": functions.fanout_pages.queue_url,
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

@@ -1,19 +1,30 @@
 """The Chirp REST API: profiles, follows, tweets and timelines. Thin: parse, call the domain, shape."""
 
+from collections.abc import Callable
+from functools import cache
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
+from chirp.adapters.clients import aws_client
 from chirp.errors import ChirpError
 from chirp.ids import IdGenerationError
+from chirp.media import MediaService, UploadTicket
 from chirp.models import Profile, TimelinePage, Tweet, UserPage
 from chirp.observability import logger, metrics, tracer
 from chirp.service import services
+from chirp.settings import get_settings
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -92,6 +103,38 @@ def unfollow(user_id: str) -> Relation:
     return Relation(follower_id=caller(), followee_id=user_id, following=False)
 
 
+class Hidden(BaseModel):
+    user_id: str
+    target_id: str
+    relation: str
+    active: bool
+
+
+def _hide(verb: str, target_id: str, relation: str, active: bool) -> Hidden:
+    getattr(services().graph, verb)(caller(), target_id)
+    return Hidden(user_id=caller(), target_id=target_id, relation=relation, active=active)
+
+
+@app.post("/users/<user_id>/block")
+def block(user_id: str) -> Hidden:
+    return _hide("block", user_id, "block", True)
+
+
+@app.delete("/users/<user_id>/block")
+def unblock(user_id: str) -> Hidden:
+    return _hide("unblock", user_id, "block", False)
+
+
+@app.post("/users/<user_id>/mute")
+def mute(user_id: str) -> Hidden:
+    return _hide("mute", user_id, "mute", True)
+
+
+@app.delete("/users/<user_id>/mute")
+def unmute(user_id: str) -> Hidden:
+    return _hide("unmute", user_id, "mute", False)
+
+
 @app.get("/users/<user_id>/follows/<other_id>")
 def does_follow(user_id: str, other_id: str) -> Relation:
     return Relation(follower_id=user_id, followee_id=other_id, following=services().graph.follows(user_id, other_id))
@@ -119,11 +162,51 @@ def user_tweets(
     return TweetPage(items=items, next_cursor=next_cursor)
 
 
+class PostRequest(BaseModel):
+    author_id: str
+    idempotency_key: str
+    tweet: NewTweet
+
+
+@cache
+def _post_once() -> tuple[IdempotencyConfig, Callable[..., Tweet]]:
+    """POST /tweets made idempotent per (author, Idempotency-Key): a client retrying after a lost
+    response gets the first tweet back instead of posting it twice. Built on first use: the
+    persistence layer needs this environment's table and region."""
+    config = IdempotencyConfig(event_key_jmespath="[author_id, idempotency_key]", expires_after_seconds=24 * 3600)
+    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+
+    @idempotent_function(
+        data_keyword_argument="request",
+        config=config,
+        persistence_store=persistence,
+        output_serializer=PydanticSerializer(Tweet),
+    )
+    def post_once(request: PostRequest) -> Tweet:
+        return _post(request.author_id, request.tweet)
+
+    return config, post_once
+
+
+def _post(author_id: str, body: NewTweet) -> Tweet:
+    tweet = services().tweets.post(author_id, body.text, body.reply_to_id, body.quote_tweet_id)
+    metrics.add_metric(name="TweetsPosted", unit="Count", value=1)
+    return tweet
+
+
 @app.post("/tweets")
 @tracer.capture_method
-def post_tweet(body: NewTweet) -> Response[Tweet]:
-    tweet = services().tweets.post(caller(), body.text, body.reply_to_id, body.quote_tweet_id)
-    metrics.add_metric(name="TweetsPosted", unit="Count", value=1)
+def post_tweet(
+    body: NewTweet,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+) -> Response[Tweet]:
+    if idempotency_key:
+        request = PostRequest(author_id=caller(), idempotency_key=idempotency_key, tweet=body)
+        config, post_once = _post_once()
+        config.register_lambda_context(app.lambda_context)  # bounds the in-progress record by this invocation
+        tweet = post_once(request=request)
+    else:
+        tweet = _post(caller(), body)
     return Response(201, content_types.APPLICATION_JSON, tweet.model_dump())
 
 
@@ -136,6 +219,40 @@ def get_tweet(tweet_id: int) -> Tweet:
 def delete_tweet(tweet_id: int):  # no return model: 204 has no body
     services().tweets.delete(caller(), tweet_id)
     return Response(204, body="")  # an empty string: the emulated gateway rejects a null body
+
+
+class NewUpload(BaseModel):
+    content_type: str = Field(min_length=1, max_length=100)
+    size_bytes: int = Field(ge=1)
+
+
+class MediaStatus(BaseModel):
+    media_id: str
+    status: str
+    reason: str | None = None
+    urls: dict[str, str] = Field(default_factory=dict)
+
+
+@app.post("/media")
+def create_upload(body: NewUpload) -> Response[UploadTicket]:
+    """A presigned PUT: the client uploads straight to S3; the transcoder picks the object up."""
+    ticket = media().presign_upload(caller(), body.content_type, body.size_bytes)
+    return Response(201, content_types.APPLICATION_JSON, ticket.model_dump())
+
+
+@app.get("/media/<media_id>")
+def media_status(media_id: str) -> MediaStatus:
+    meta = media().status(media_id)
+    if meta is None:
+        return MediaStatus(media_id=media_id, status="processing")
+    urls = {name: media().presign_download(media_id, name) for name in meta.get("variants", {})}
+    return MediaStatus(media_id=media_id, status=meta["status"], reason=meta.get("reason"), urls=urls)
+
+
+@cache
+def media() -> MediaService:
+    settings = get_settings()
+    return MediaService(aws_client("s3", settings), settings.media_bucket)
 
 
 @app.get("/timelines/home")

@@ -59,14 +59,25 @@ class Functions(Construct):
             ),
         ]
         # Records a consumer gave up on (retries exhausted or too old) land here, never silently lost.
-        self.consumer_dlq = sqs.Queue(
-            self,
-            "ConsumerFailures",
-            retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.KMS_MANAGED,
-            enforce_ssl=True,
+        self.consumer_dlq = self._queue("ConsumerFailures", retention=Duration.days(14))
+        # The popular tier's follower pages; a page that keeps failing moves to its dead-letter queue.
+        self.fanout_pages_dlq = self._queue("FanoutPagesFailed", retention=Duration.days(14))
+        self.fanout_pages = self._queue(
+            "FanoutPages",
+            visibility_timeout=Duration.minutes(6),  # six times the worker's timeout, as AWS advises
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=5, queue=self.fanout_pages_dlq),
         )
         self.functions: dict[str, aws_lambda.Function] = {spec.name: self._function(spec) for spec in FUNCTIONS}
+
+    def _queue(self, construct_id: str, retention: Duration | None = None, **options) -> sqs.Queue:
+        return sqs.Queue(
+            self,
+            construct_id,
+            retention_period=retention,
+            encryption=sqs.QueueEncryption.KMS_MANAGED,
+            enforce_ssl=True,
+            **options,
+        )
 
     def environment(self) -> dict[str, str]:
         env = {
@@ -78,6 +89,7 @@ class Functions(Construct):
             "SOCIAL_TABLE": self.data.social.table_name,
             "IDEMPOTENCY_TABLE": self.data.idempotency.table_name,
             "NEW_TWEETS_STREAM": self.data.new_tweets.stream_name,
+            "FANOUT_QUEUE_URL": self.fanout_pages.queue_url,
             "MEDIA_BUCKET": self.media.bucket.bucket_name,
             "REDIS_HOST": self.cache.host,
             "REDIS_PORT": self.cache.port,
@@ -170,7 +182,9 @@ class Functions(Construct):
             elif resource == "opensearch":
                 {"read": self.search.domain.grant_read, "write": self.search.domain.grant_read_write}[access](role)
             elif resource == "media":
-                {"read": self.media.bucket.grant_read, "write": self.media.bucket.grant_read_write}[access](role)
+                self._grant_media(access, role)
+            elif resource == "fanout_queue":
+                self.fanout_pages.grant_send_messages(role)
             elif resource == "userpool":
                 role.add_to_policy(
                     iam.PolicyStatement(
@@ -179,6 +193,18 @@ class Functions(Construct):
                 )
             elif resource != "redis":  # Redis access is by network placement and AUTH token, not IAM
                 raise ValueError(f"{spec.name}: unknown grant {grant!r}")
+
+    def _grant_media(self, access: str, role: iam.IRole) -> None:
+        """Prefix-scoped, exact actions: the API signs uploads and reads results; the transcoder reads
+        uploads and writes results."""
+        bucket = self.media.bucket
+        put, get = {"presign": ("uploads/*", "media/*"), "transcode": ("media/*", "uploads/*")}[access]
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[bucket.arn_for_objects(put)])
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(get)])
+        )
 
     def _add_triggers(self, spec: FunctionSpec, function: aws_lambda.Function) -> None:
         if spec.kinesis:
@@ -195,6 +221,14 @@ class Functions(Construct):
                     max_record_age=Duration.seconds(trigger.max_record_age_s),
                     parallelization_factor=trigger.parallelization_factor,
                     on_failure=sources.SqsDlq(self.consumer_dlq),
+                )
+            )
+        if spec.sqs:
+            function.add_event_source(
+                sources.SqsEventSource(
+                    self.fanout_pages,
+                    batch_size=spec.sqs.batch_size,
+                    report_batch_item_failures=True,
                 )
             )
         if spec.schedule:

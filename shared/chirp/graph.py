@@ -36,17 +36,50 @@ class GraphService:
 
     def follow(self, follower_id: str, followee_id: str) -> bool:
         self._check_pair(follower_id, followee_id)
+        if self.social.has_edge("BLOCKS", follower_id, followee_id):
+            raise Forbidden("you block this user: unblock them first")
+        if self.social.has_edge("BLOCKS", followee_id, follower_id):
+            raise Forbidden("this user blocks you")
         created = self.social.add_edge("FOLLOWS", follower_id, followee_id, counted=True)
         self.feeds.on_follow(follower_id, followee_id)  # also on a repeat: heals Redis after a crash
-        self.feeds.cache.forget_profile(followee_id)
+        self._forget(follower_id, followee_id)
         return created
 
     def unfollow(self, follower_id: str, followee_id: str) -> bool:
         self._check_pair(follower_id, followee_id)
         removed = self.social.remove_edge("FOLLOWS", follower_id, followee_id, counted=True)
         self.feeds.on_unfollow(follower_id, followee_id)
-        self.feeds.cache.forget_profile(followee_id)
+        self._forget(follower_id, followee_id)
         return removed
+
+    def block(self, user_id: str, target_id: str) -> None:
+        """Blocking also ends the follows between the two, both ways."""
+        self._check_pair(user_id, target_id, verb="block")
+        self.social.add_edge("BLOCKS", user_id, target_id, counted=False)
+        for follower, followee in ((user_id, target_id), (target_id, user_id)):
+            if self.social.remove_edge("FOLLOWS", follower, followee, counted=True):
+                self.feeds.on_unfollow(follower, followee)
+        self.feeds.on_hide("BLOCKS", user_id, target_id, hidden=True)
+        self._forget(user_id, target_id)
+
+    def unblock(self, user_id: str, target_id: str) -> None:
+        self._check_pair(user_id, target_id, verb="unblock")
+        self.social.remove_edge("BLOCKS", user_id, target_id, counted=False)
+        self.feeds.on_hide("BLOCKS", user_id, target_id, hidden=False)
+
+    def mute(self, user_id: str, target_id: str) -> None:
+        self._check_pair(user_id, target_id, verb="mute")
+        self.social.add_edge("MUTES", user_id, target_id, counted=False)
+        self.feeds.on_hide("MUTES", user_id, target_id, hidden=True)
+
+    def unmute(self, user_id: str, target_id: str) -> None:
+        self._check_pair(user_id, target_id, verb="unmute")
+        self.social.remove_edge("MUTES", user_id, target_id, counted=False)
+        self.feeds.on_hide("MUTES", user_id, target_id, hidden=False)
+
+    def _forget(self, *user_ids: str) -> None:
+        for user_id in user_ids:  # cached profiles hold counts that just changed
+            self.feeds.cache.forget_profile(user_id)
 
     def follows(self, follower_id: str, followee_id: str) -> bool:
         return self.social.has_edge("FOLLOWS", follower_id, followee_id)
@@ -66,9 +99,9 @@ class GraphService:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
         self.profile(user_id)
 
-    def _check_pair(self, actor_id: str, target_id: str) -> None:
+    def _check_pair(self, actor_id: str, target_id: str, verb: str = "follow") -> None:
         if actor_id == target_id:
-            raise InvalidInput("you cannot follow yourself")
+            raise InvalidInput(f"you cannot {verb} yourself")
         if self.social.get_profile(actor_id) is None:
             raise Forbidden("create your profile (POST /users) first")
         self.profile(target_id)

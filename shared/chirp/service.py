@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from chirp.adapters.clients import aws_client, redis_client
+from chirp.adapters.page_queue import SqsPageQueue
 from chirp.adapters.publisher import KinesisPublisher
 from chirp.dal.social_store import SocialStore
 from chirp.dal.tables import bind_tables
@@ -30,7 +31,9 @@ def build_services(settings: Settings) -> Services:
     redis = redis_client(settings)
     cache_ = TimelineCache(redis, max_items=MAX_ITEMS, ttl_s=settings.inactive_after_s)
     store, social = TweetStore(), SocialStore()
-    feeds = FeedManager(cache_, store, social, Thresholds(settings.popular_threshold, settings.celebrity_threshold))
+    thresholds = Thresholds(settings.popular_threshold, settings.celebrity_threshold)
+    pages = SqsPageQueue(aws_client("sqs", settings), settings.fanout_queue_url)
+    feeds = FeedManager(cache_, store, social, thresholds, pages)
     publisher = KinesisPublisher(aws_client("kinesis", settings), settings.new_tweets_stream)
     tweets = TweetService(store, social, feeds, publisher, LeasedSnowflake(WorkerLease(redis)))
     return Services(feeds=feeds, tweets=tweets, graph=GraphService(social, feeds))

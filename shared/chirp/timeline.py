@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import batched
+from typing import Protocol
 
+from chirp.adapters.page_queue import FollowerPage
 from chirp.dal.social_store import SocialStore
 from chirp.dal.timeline_cache import TimelineCache
 from chirp.dal.tweet_store import TweetStore
@@ -19,6 +22,7 @@ MAX_ITEMS = 800  # ids kept per home timeline
 FOLLOW_BACKFILL = 200  # the followee's latest tweets merged in on follow
 CELEBRITY_RECENT = 200  # a celebrity's tweets kept for pulling
 FOLLOWER_PAGE = 500  # followers pushed per Redis round trip
+PAGES_PER_SEND = 10
 REBUILD_LOCK_S = 30
 MAX_PAGE = 100
 
@@ -50,9 +54,21 @@ def parse_cursor(cursor: str | None) -> int | None:
     return int(cursor)
 
 
+class PageSink(Protocol):
+    def send(self, pages: list[FollowerPage]) -> None: ...
+
+
 class FeedManager:
-    def __init__(self, cache: TimelineCache, tweets: TweetStore, social: SocialStore, thresholds: Thresholds):
+    def __init__(
+        self,
+        cache: TimelineCache,
+        tweets: TweetStore,
+        social: SocialStore,
+        thresholds: Thresholds,
+        pages: PageSink,
+    ):
         self.cache, self.tweets, self.social, self.thresholds = cache, tweets, social, thresholds
+        self.pages = pages
 
     # --- writes -------------------------------------------------------------------------------
     def fan_out(self, tweet: Tweet) -> Tier:
@@ -64,7 +80,14 @@ class FeedManager:
         if tier is Tier.CELEBRITY:
             self.cache.push_celebrity(tweet.author_id, tweet.tweet_id, CELEBRITY_RECENT)
             return tier
-        for page in self.social.all_sources_pages("FOLLOWS", tweet.author_id, FOLLOWER_PAGE):
+        follower_pages = self.social.all_sources_pages("FOLLOWS", tweet.author_id, FOLLOWER_PAGE)
+        if tier is Tier.POPULAR:  # pages go to parallel workers, so this record is done quickly
+            for chunk in batched(follower_pages, PAGES_PER_SEND):
+                self.pages.send(
+                    [FollowerPage(tweet_id=tweet.tweet_id, author_id=tweet.author_id, follower_ids=p) for p in chunk]
+                )
+            return tier
+        for page in follower_pages:
             self.push_page(tweet.tweet_id, page)
         return tier
 
@@ -72,15 +95,24 @@ class FeedManager:
         return self.cache.push(tweet_id, follower_ids)
 
     def on_follow(self, follower_id: str, followee_id: str) -> None:
-        self.cache.follow(follower_id, followee_id, add=True)
+        self.cache.relate("FOLLOWS", follower_id, followee_id, add=True)
         self.refresh_tier(followee_id)
         if not self._is_celebrity(followee_id):
             self.cache.add(follower_id, self.tweets.recent_ids(followee_id, FOLLOW_BACKFILL))
 
     def on_unfollow(self, follower_id: str, followee_id: str) -> None:
-        self.cache.follow(follower_id, followee_id, add=False)
+        self.cache.relate("FOLLOWS", follower_id, followee_id, add=False)
         self.cache.remove(follower_id, self.tweets.recent_ids(followee_id, MAX_ITEMS))
         self.refresh_tier(followee_id)
+
+    def on_hide(self, kind: str, user_id: str, author_id: str, hidden: bool) -> None:
+        """Block or mute (kind BLOCKS / MUTES): the author's tweets leave the user's timelines at once;
+        the hidden set also filters celebrity pulls and anything pushed later."""
+        self.cache.relate(kind, user_id, author_id, add=hidden)
+        if hidden:
+            self.cache.remove(user_id, self.tweets.recent_ids(author_id, MAX_ITEMS))
+        elif self.social.has_edge("FOLLOWS", user_id, author_id) and not self._is_celebrity(author_id):
+            self.cache.add(user_id, self.tweets.recent_ids(author_id, FOLLOW_BACKFILL))
 
     def on_delete(self, tweet: Tweet) -> None:
         """Gone at once from the author's own timeline and the pull set; other timelines filter at read."""
@@ -109,15 +141,16 @@ class FeedManager:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
         before = parse_cursor(cursor)
-        live, ids, celebrities = self.cache.read(user_id, before_id=before, count=limit)
-        if not live:
+        view = self.cache.read(user_id, before_id=before, count=limit)
+        if not view.live:
             self.rebuild(user_id)
-            live, ids, celebrities = self.cache.read(user_id, before_id=before, count=limit)
-        pulled = self.cache.celebrity_ids(celebrities, before_id=before, count=limit)
+            view = self.cache.read(user_id, before_id=before, count=limit)
+        pulled = self.cache.celebrity_ids(view.celebrities, before_id=before, count=limit)
         # Each source gave its newest `limit` ids below the cursor, so the merge's top `limit` is exact.
-        candidates = sorted(set(ids) | set(pulled), reverse=True)[:limit]
+        candidates = sorted(set(view.ids) | set(pulled), reverse=True)[:limit]
         next_cursor = str(candidates[-1]) if len(candidates) == limit else None
-        return TimelinePage(items=self.hydrate(candidates), next_cursor=next_cursor)
+        entries = [e for e in self.hydrate(candidates) if e.tweet.author_id not in view.hidden_authors]
+        return TimelinePage(items=entries, next_cursor=next_cursor)
 
     def hydrate(self, tweet_ids: list[int]) -> list[TimelineEntry]:
         """Tweets from the cache, misses from DynamoDB in one batch (then cached); deleted dropped."""
@@ -142,8 +175,9 @@ class FeedManager:
         if not self.cache.lock(f"rebuild:{user_id}", REBUILD_LOCK_S):
             return  # another request is rebuilding it; this read serves what is there
         try:
-            followees = list(self.social.all_targets("FOLLOWS", user_id))
-            self.cache.set_following(user_id, followees)
+            relations = {kind: list(self.social.all_targets(kind, user_id)) for kind in ("FOLLOWS", "BLOCKS", "MUTES")}
+            self.cache.set_relations(user_id, relations)
+            followees = relations["FOLLOWS"]
             ids = self.tweets.recent_ids(user_id, FOLLOW_BACKFILL)
             for followee in followees:
                 if not self._is_celebrity(followee):

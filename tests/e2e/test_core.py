@@ -95,3 +95,15 @@ def test_given_cjk_text_when_posting_then_each_character_counts_once(new_user):
     user = new_user("cjk")
     assert user.call("POST", "/tweets", json={"text": "字" * 280}).status_code == 201
     assert user.call("POST", "/tweets", json={"text": "字" * 281}).status_code == 400
+
+
+def test_given_an_idempotency_key_when_a_post_is_retried_then_one_tweet_is_stored(new_user):
+    author = new_user("idem")
+    headers = {"Idempotency-Key": "retry-1"}
+    first = author.call("POST", "/tweets", json={"text": "exactly once"}, headers=headers)
+    again = author.call("POST", "/tweets", json={"text": "exactly once"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["tweet_id"] == again.json()["tweet_id"]
+    other = new_user("idem").call("POST", "/tweets", json={"text": "exactly once"}, headers=headers)
+    assert other.json()["tweet_id"] != first.json()["tweet_id"]  # keys are per author
+    assert author.call("GET", "/users/me").json()["tweets_count"] == 1

@@ -103,3 +103,43 @@ def test_given_the_api_when_synthesized_then_health_is_public_and_it_logs_access
     any_template.has_resource_properties(
         "AWS::ApiGateway::Stage", {"StageName": "v1", "AccessLogSetting": Match.object_like({})}
     )
+
+
+def test_given_stream_consumers_when_synthesized_then_their_mappings_bound_retries_and_report_partial_failures(
+    any_template,
+):
+    kinesis_specs = [spec for spec in FUNCTIONS if spec.kinesis]
+    mappings = [
+        m["Properties"]
+        for m in _resources(any_template, "AWS::Lambda::EventSourceMapping").values()
+        if "StartingPosition" in m["Properties"]
+    ]
+    assert len(mappings) == len(kinesis_specs) >= 1
+    for props, spec in zip(mappings, kinesis_specs, strict=True):
+        assert props["BatchSize"] == spec.kinesis.batch_size
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert props["BisectBatchOnFunctionError"] is True
+        assert props["MaximumRetryAttempts"] == spec.kinesis.retry_attempts
+        assert props["MaximumRecordAgeInSeconds"] == spec.kinesis.max_record_age_s
+        assert "OnFailure" in props["DestinationConfig"]
+
+
+def test_given_the_popular_tier_when_synthesized_then_pages_flow_through_a_queue_with_a_dead_letter_queue(
+    any_template,
+):
+    any_template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {"FunctionResponseTypes": ["ReportBatchItemFailures"], "EventSourceArn": Match.any_value(), "BatchSize": 10},
+    )
+    any_template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {"RedrivePolicy": Match.object_like({"maxReceiveCount": 5}), "KmsMasterKeyId": "alias/aws/sqs"},
+    )
+
+
+def test_given_the_media_bucket_when_synthesized_then_uploads_trigger_the_transcoder(any_template):
+    notifications = _resources(any_template, "Custom::S3BucketNotifications")
+    (notification,) = notifications.values()
+    (config,) = notification["Properties"]["NotificationConfiguration"]["LambdaFunctionConfigurations"]
+    assert config["Events"] == ["s3:ObjectCreated:*"]
+    assert config["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "uploads/"}]

@@ -11,6 +11,7 @@ from chirp import service as service_module
 from chirp.models import Profile
 from chirp.service import Services, build_services
 from chirp.settings import Settings, get_settings
+from infra.config import LOCAL
 from tests.conftest import read_cloud_env
 
 
@@ -23,11 +24,13 @@ def cloud_settings() -> Settings:
         "TWEETS_TABLE": env["CHIRP_OUTPUT_TweetsTable"],
         "SOCIAL_TABLE": env["CHIRP_OUTPUT_SocialTable"],
         "NEW_TWEETS_STREAM": env["CHIRP_OUTPUT_NewTweetsStream"],
+        "FANOUT_QUEUE_URL": env["CHIRP_OUTPUT_FanoutQueueUrl"],
         "REDIS_HOST": redis_host,
         "REDIS_PORT": redis_port,
         "OPENSEARCH_ENDPOINT": env["CHIRP_OPENSEARCH_URL"].removeprefix("http://"),
-        "POPULAR_THRESHOLD": "3",
-        "CELEBRITY_THRESHOLD": "5",
+        # The local stage's thresholds (infra/config.py): the deployed consumer sees the same tweets.
+        "POPULAR_THRESHOLD": str(LOCAL.popular_threshold),
+        "CELEBRITY_THRESHOLD": str(LOCAL.celebrity_threshold),
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
     os.environ.update(values)  # handlers loaded by the tests read the same environment

@@ -92,18 +92,22 @@ def test_given_a_failing_dependency_when_consumed_then_only_that_record_is_repor
 def test_given_follower_counts_when_crossing_thresholds_then_tiers_change_and_celebrities_are_pulled(
     services, make_user
 ):
+    thresholds = services.feeds.thresholds
     author = make_user()
-    followers = [make_user() for _ in range(5)]
-    for follower in followers[:4]:
+    followers = [make_user() for _ in range(thresholds.celebrity)]
+    for follower in followers[: thresholds.popular - 1]:
         services.graph.follow(follower, author)
         _timeline(services, follower)
+    assert services.feeds.fan_out(_post(services, author)) is Tier.NORMAL
+    for follower in followers[thresholds.popular - 1 : -1]:
+        services.graph.follow(follower, author)
     assert services.feeds.fan_out(_post(services, author)) is Tier.POPULAR
-    services.graph.follow(followers[4], author)  # 5 followers: celebrity
+    services.graph.follow(followers[-1], author)  # at the celebrity threshold
     pulled = _post(services, author, "from a celebrity")
     assert services.feeds.fan_out(pulled) is Tier.CELEBRITY
     assert services.feeds.cache.redis.zscore(f"tl:{followers[0]}", pulled.tweet_id) is None  # not pushed
     assert pulled.tweet_id in _timeline(services, followers[0])  # but pulled at read
-    services.graph.unfollow(followers[4], author)  # back below: pushed again, with a backfill
+    services.graph.unfollow(followers[-1], author)  # back below: pushed again, with a backfill
     assert services.feeds.cache.redis.zscore(f"tl:{followers[0]}", pulled.tweet_id) is not None
 
 

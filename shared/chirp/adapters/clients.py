@@ -13,11 +13,15 @@ from chirp.settings import Settings
 
 # Fail fast: a Lambda stuck on a dead dependency costs its whole timeout.
 _BOTO_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+# S3 presigned URLs must be SigV4: botocore otherwise signs us-east-1 URLs with SigV2, which does not bind
+# the Content-Type (and other services reject "s3v4", so S3 alone gets it).
+_S3_CONFIG = _BOTO_CONFIG.merge(Config(signature_version="s3v4"))
 
 
 @cache
 def aws_client(service: str, settings: Settings):
-    return boto3.client(service, region_name=settings.region, config=_BOTO_CONFIG)
+    config = _S3_CONFIG if service == "s3" else _BOTO_CONFIG
+    return boto3.client(service, region_name=settings.region, config=config)
 
 
 @lru_cache(maxsize=4)

@@ -9,6 +9,8 @@ The scripts touch several keys: valid on a single Redis (ElastiCache with cluste
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import redis
 
 from chirp.models import Profile, Tweet
@@ -50,6 +52,19 @@ def following_key(user_id: str) -> str:
     return f"following:{user_id}"
 
 
+def hidden_key(kind: str, user_id: str) -> str:
+    """Authors a user blocked (kind BLOCKS) or muted (kind MUTES)."""
+    return f"{kind.lower()}:{user_id}"
+
+
+@dataclass(frozen=True)
+class TimelineSlice:
+    live: bool
+    ids: list[int]
+    celebrities: list[str]
+    hidden_authors: frozenset[str]
+
+
 class TimelineCache:
     def __init__(self, client: redis.Redis, *, max_items: int, ttl_s: int):
         self.redis, self.max_items, self.ttl_s = client, max_items, ttl_s
@@ -81,17 +96,23 @@ class TimelineCache:
             pipe.expire(key, self.ttl_s)
             pipe.execute()
 
-    def read(self, user_id: str, *, before_id: int | None, count: int) -> tuple[bool, list[int], list[str]]:
-        """One round trip: is the timeline live, its next ids, and the user's followed celebrities."""
+    def read(self, user_id: str, *, before_id: int | None, count: int) -> TimelineSlice:
+        """One round trip: is the timeline live, its next ids, the followed celebrities, hidden authors."""
         key = timeline_key(user_id)
         upper = f"({before_id}" if before_id else "+inf"
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.exists(key)
             pipe.zrevrangebyscore(key, upper, "-inf", start=0, num=count + 1)  # +1: the sentinel may be among them
             pipe.sinter(following_key(user_id), CELEBRITIES)
+            pipe.sunion(hidden_key("BLOCKS", user_id), hidden_key("MUTES", user_id))
             pipe.expire(key, self.ttl_s)
-            live, ids, celebrities, _ = pipe.execute()
-        return bool(live), [int(i) for i in ids if i != SENTINEL][:count], sorted(celebrities)
+            live, ids, celebrities, hidden, _ = pipe.execute()
+        return TimelineSlice(
+            live=bool(live),
+            ids=[int(i) for i in ids if i != SENTINEL][:count],
+            celebrities=sorted(celebrities),
+            hidden_authors=frozenset(hidden),
+        )
 
     def celebrity_ids(self, author_ids: list[str], *, before_id: int | None, count: int) -> list[int]:
         """The recent tweets of every followed celebrity in one round trip, whatever their number."""
@@ -125,17 +146,23 @@ class TimelineCache:
     def remove_from_celebrity(self, author_id: str, tweet_id: int) -> None:
         self.redis.zrem(celebrity_key(author_id), tweet_id)
 
-    def set_following(self, user_id: str, followee_ids: list[str]) -> None:
-        key = following_key(user_id)
+    def set_relations(self, user_id: str, relations: dict[str, list[str]]) -> None:
+        """Rewrites a user's relation sets (FOLLOWS, BLOCKS, MUTES -> target ids) from the source of truth."""
         with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(key)
-            if followee_ids:
-                pipe.sadd(key, *followee_ids)
+            for kind, targets in relations.items():
+                key = self._relation_key(kind, user_id)
+                pipe.delete(key)
+                if targets:
+                    pipe.sadd(key, *targets)
             pipe.execute()
 
-    def follow(self, user_id: str, followee_id: str, add: bool) -> None:
-        key = following_key(user_id)
-        (self.redis.sadd if add else self.redis.srem)(key, followee_id)
+    def relate(self, kind: str, user_id: str, target_id: str, add: bool) -> None:
+        key = self._relation_key(kind, user_id)
+        (self.redis.sadd if add else self.redis.srem)(key, target_id)
+
+    @staticmethod
+    def _relation_key(kind: str, user_id: str) -> str:
+        return following_key(user_id) if kind == "FOLLOWS" else hidden_key(kind, user_id)
 
     def lock(self, name: str, ttl_s: int) -> bool:
         return bool(self.redis.set(f"lock:{name}", "1", nx=True, ex=ttl_s))

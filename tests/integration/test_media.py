@@ -1,0 +1,204 @@
+"""Media against the local cloud's real S3 (which checks SigV4 signatures), in a bucket of each test's own."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from urllib.parse import quote_plus
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+from PIL import ExifTags, Image
+
+from chirp.media import MAX_UPLOAD_BYTES, MediaService
+from chirp.settings import get_settings
+from tests.conftest import FakeLambdaContext, load_handler, read_cloud_env
+
+CONTEXT = FakeLambdaContext(function_name="transcoder")
+
+
+@pytest.fixture(scope="module")
+def s3():
+    env = read_cloud_env()
+    return boto3.client(
+        "s3",
+        region_name=env["AWS_REGION"],
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        config=Config(signature_version="s3v4"),
+    )
+
+
+@pytest.fixture
+def bucket(s3):
+    name = f"chirp-it-media-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    yield name
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+        for stored in page.get("Contents", []):
+            s3.delete_object(Bucket=name, Key=stored["Key"])
+    s3.delete_bucket(Bucket=name)
+
+
+@pytest.fixture
+def media(s3, bucket) -> MediaService:
+    return MediaService(s3, bucket)
+
+
+def _photo(size: tuple[int, int] = (3000, 1500)) -> bytes:
+    """A PNG carrying EXIF with a GPS position, as a phone might send it."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Phone"
+    exif.get_ifd(ExifTags.IFD.GPSInfo)[ExifTags.GPS.GPSLatitude] = (48.0, 51.0, 24.0)
+    out = io.BytesIO()
+    Image.new("RGB", size, (30, 144, 255)).save(out, format="PNG", exif=exif)
+    return out.getvalue()
+
+
+def _upload(media: MediaService, data: bytes, content_type: str = "image/png", user_id: str = "it-user") -> str:
+    ticket = media.presign_upload(user_id, content_type, len(data))
+    response = requests.put(ticket.upload_url, data=data, headers=ticket.headers, timeout=10)
+    assert response.status_code == 200, response.text
+    return ticket.key
+
+
+def _read(s3, bucket: str, key: str) -> bytes:
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def _media_objects(s3, bucket: str, media_id: str) -> dict[str, bytes]:
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"media/{media_id}/").get("Contents", [])
+    return {stored["Key"]: _read(s3, bucket, stored["Key"]) for stored in listed}
+
+
+def test_given_a_presigned_put_when_used_as_issued_then_the_upload_is_stored(s3, bucket, media):
+    key = _upload(media, b"\x89PNG pretend")
+    assert _read(s3, bucket, key) == b"\x89PNG pretend"
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentType"] == "image/png"
+
+
+def test_given_a_presigned_put_when_tampered_with_then_it_is_refused(s3, bucket, media):
+    ticket = media.presign_upload("it-user", "image/png", 10)
+    other_key = ticket.upload_url.replace(ticket.key, f"uploads/someone-else/{ticket.media_id}")
+    longer = ticket.upload_url.replace("X-Amz-Expires=900", "X-Amz-Expires=9000")
+    assert longer != ticket.upload_url
+    refused = [
+        requests.put(other_key, data=b"x", headers=ticket.headers, timeout=10),
+        requests.put(ticket.upload_url, data=b"x", headers={"Content-Type": "text/html"}, timeout=10),
+        requests.put(longer, data=b"x", headers=ticket.headers, timeout=10),
+    ]
+    assert [response.status_code for response in refused] == [403, 403, 403]
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
+def test_given_a_real_png_when_transcoded_then_both_webp_variants_are_bounded_and_clean(s3, bucket, media):
+    data = _photo()
+    key = _upload(media, data)
+    media_id = key.rsplit("/", 1)[1]
+    assert media.status(media_id) is None  # not processed yet
+
+    result = media.transcode(key)
+
+    assert result.status == "ready"
+    for name, longest in (("large", 2048), ("thumb", 320)):
+        stored = s3.get_object(Bucket=bucket, Key=f"media/{media_id}/{name}.webp")
+        assert stored["ContentType"] == "image/webp"
+        image = Image.open(io.BytesIO(stored["Body"].read()))
+        assert image.format == "WEBP"
+        assert max(image.size) == longest
+        assert image.size == (longest, longest // 2)
+        assert not image.getexif()
+        assert "exif" not in image.info
+    meta = media.status(media_id)
+    assert meta == result.model_dump(mode="json")
+    assert meta["owner"] == "it-user"
+    assert meta["source"] == {"format": "image/png", "width": 3000, "height": 1500, "size_bytes": len(data)}
+    assert {name: (v["width"], v["height"]) for name, v in meta["variants"].items()} == {
+        "large": (2048, 1024),
+        "thumb": (320, 160),
+    }
+    assert requests.get(media.presign_download(media_id, "thumb"), timeout=10).content == _read(
+        s3, bucket, f"media/{media_id}/thumb.webp"
+    )
+
+
+def test_given_text_uploaded_as_png_when_transcoded_then_it_is_rejected_with_a_reason(s3, bucket, media):
+    key = _upload(media, b"definitely not a picture", content_type="image/png")
+    media_id = key.rsplit("/", 1)[1]
+
+    result = media.transcode(key)
+
+    assert result.status == "rejected"
+    meta = media.status(media_id)
+    assert meta["status"] == "rejected"
+    assert "not a valid JPEG, PNG, WebP or GIF image" in meta["reason"]
+    assert set(_media_objects(s3, bucket, media_id)) == {f"media/{media_id}/meta.json"}
+
+
+def test_given_an_upload_over_5_mib_when_transcoded_then_it_is_rejected_unread(s3, bucket, media):
+    media_id = uuid.uuid4().hex
+    key = f"uploads/it-user/{media_id}"
+    s3.put_object(Bucket=bucket, Key=key, Body=b"\0" * (MAX_UPLOAD_BYTES + 1))  # the PUT cannot bound the size
+
+    result = media.transcode(key)
+
+    assert result.status == "rejected"
+    assert media.status(media_id)["reason"] == f"larger than {MAX_UPLOAD_BYTES} bytes ({MAX_UPLOAD_BYTES + 1})"
+
+
+@pytest.mark.parametrize(("data", "objects"), [(_photo((640, 480)), 3), (b"junk", 1)], ids=["image", "junk"])
+def test_given_an_upload_when_transcoded_twice_then_the_objects_are_the_same(s3, bucket, media, data, objects):
+    key = _upload(media, data)
+    media_id = key.rsplit("/", 1)[1]
+    first_result = media.transcode(key)
+    first = _media_objects(s3, bucket, media_id)
+
+    assert media.transcode(key) == first_result
+    assert _media_objects(s3, bucket, media_id) == first
+    assert len(first) == objects
+
+
+@pytest.fixture
+def transcoder(cloud_settings, bucket, monkeypatch):
+    monkeypatch.setenv("MEDIA_BUCKET", bucket)
+    get_settings.cache_clear()
+    yield load_handler("transcoder")
+    get_settings.cache_clear()
+
+
+def _s3_event(bucket: str, keys: list[str]) -> dict:
+    """What S3 sends: keys URL-encoded, '+' for a space."""
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": "us-east-1",
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                    "object": {"key": quote_plus(key, safe="/"), "size": 1, "eTag": "e", "sequencer": "0"},
+                },
+            }
+            for key in keys
+        ]
+    }
+
+
+def test_given_an_s3_event_when_handled_then_uploads_are_transcoded_and_other_keys_ignored(
+    s3, bucket, media, transcoder
+):
+    good = _upload(media, _photo((500, 400)), user_id="user with spaces+plus")
+    bad = _upload(media, b"not an image", user_id="it-user")
+    assert "+" in _s3_event(bucket, [good])["Records"][0]["s3"]["object"]["key"]
+
+    outcome = transcoder.lambda_handler(_s3_event(bucket, [good, bad, "media/whatever/large.webp"]), CONTEXT)
+
+    assert outcome == {"transcoded": 1, "rejected": 1, "ignored": 1}
+    good_meta = media.status(good.rsplit("/", 1)[1])
+    assert (good_meta["status"], good_meta["owner"]) == ("ready", "user with spaces+plus")
+    assert media.status(bad.rsplit("/", 1)[1])["status"] == "rejected"
