@@ -30,6 +30,8 @@ class StageConfig:
     # Fan-out tiers by follower count: small locally so tests cross them.
     popular_threshold: int
     celebrity_threshold: int
+    # Home timelines of users unseen for this long expire: no pushes to them, rebuilt on return.
+    inactive_after_s: int = 7 * 86_400
 
     @property
     def is_local(self) -> bool:

@@ -101,6 +101,7 @@ class Functions(Construct):
             "USER_POOL_CLIENT_ID": self.auth.client.user_pool_client_id,
             "POPULAR_THRESHOLD": str(self.config.popular_threshold),
             "CELEBRITY_THRESHOLD": str(self.config.celebrity_threshold),
+            "INACTIVE_AFTER_S": str(self.config.inactive_after_s),
         }
         if self.cache.auth_secret is not None:
             env["REDIS_AUTH_SECRET_ARN"] = self.cache.auth_secret.secret_arn

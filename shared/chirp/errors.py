@@ -25,3 +25,9 @@ class Unprocessable(ChirpError):
     """Well-formed, but refers to something that does not exist or cannot be used."""
 
     status = 422
+
+
+class Unavailable(ChirpError):
+    """Transient: the client should retry shortly."""
+
+    status = 503

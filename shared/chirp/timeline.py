@@ -6,6 +6,7 @@ are not pushed at all: their recent tweets sit in `celeb:{author}` and are merge
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import batched
@@ -13,9 +14,9 @@ from typing import Protocol
 
 from chirp.adapters.page_queue import FollowerPage
 from chirp.dal.social_store import SocialStore
-from chirp.dal.timeline_cache import TimelineCache
+from chirp.dal.timeline_cache import TimelineCache, timeline_key
 from chirp.dal.tweet_store import TweetStore
-from chirp.errors import InvalidInput
+from chirp.errors import InvalidInput, Unavailable
 from chirp.models import TimelineEntry, TimelinePage, Tweet
 
 MAX_ITEMS = 800  # ids kept per home timeline
@@ -24,6 +25,7 @@ CELEBRITY_RECENT = 200  # a celebrity's tweets kept for pulling
 FOLLOWER_PAGE = 500  # followers pushed per Redis round trip
 PAGES_PER_SEND = 10
 REBUILD_LOCK_S = 30
+REBUILD_WAIT_S = 5.0
 MAX_PAGE = 100
 
 
@@ -171,9 +173,15 @@ class FeedManager:
         return [TimelineEntry(tweet=t, author=profiles.get(t.author_id)) for t in tweets]
 
     def rebuild(self, user_id: str) -> None:
-        """Regenerates a timeline from DynamoDB (inactive user, or lost from Redis); one at a time."""
+        """Regenerates a timeline from DynamoDB (inactive user, or lost from Redis), one rebuild at a time
+        per user: a concurrent read waits for the rebuild under way instead of starting another."""
         if not self.cache.lock(f"rebuild:{user_id}", REBUILD_LOCK_S):
-            return  # another request is rebuilding it; this read serves what is there
+            deadline = time.monotonic() + REBUILD_WAIT_S
+            while time.monotonic() < deadline:
+                time.sleep(0.05)
+                if self.cache.redis.exists(timeline_key(user_id)):
+                    return
+            raise Unavailable("your home timeline is being rebuilt; retry in a few seconds")
         try:
             relations = {kind: list(self.social.all_targets(kind, user_id)) for kind in ("FOLLOWS", "BLOCKS", "MUTES")}
             self.cache.set_relations(user_id, relations)

@@ -7,6 +7,7 @@ import base64
 
 import pytest
 
+from chirp.errors import Unavailable
 from chirp.models import Tweet
 from chirp.timeline import Tier
 from tests.conftest import FakeLambdaContext, load_handler
@@ -140,3 +141,27 @@ def test_given_a_flushed_timeline_when_read_then_it_is_rebuilt_from_dynamodb(ser
     services.feeds.fan_out(tweet)
     services.feeds.cache.redis.delete(f"tl:{follower}", f"following:{follower}")
     assert tweet.tweet_id in _timeline(services, follower)
+
+
+def test_given_an_inactive_follower_when_fanning_out_then_nothing_is_written_and_the_read_rebuilds(services, make_user):
+    author, inactive = make_user(), make_user()
+    services.graph.follow(inactive, author)
+    services.feeds.cache.redis.delete(f"tl:{inactive}")  # expired after the inactivity window
+    tweet = _post(services, author)
+    services.feeds.fan_out(tweet)
+    assert not services.feeds.cache.redis.exists(f"tl:{inactive}")  # inactive users cost no writes
+    assert tweet.tweet_id in _timeline(services, inactive)  # rebuilt from DynamoDB on return
+    assert services.feeds.cache.redis.ttl(f"tl:{inactive}") > 0  # and lives for the window again
+
+
+def test_given_a_rebuild_under_way_when_another_read_comes_then_it_waits_instead_of_rebuilding_again(
+    services, make_user, monkeypatch
+):
+    user = make_user()
+    cache = services.feeds.cache
+    assert cache.lock(f"rebuild:{user}", 30)  # another request holds the rebuild
+    monkeypatch.setattr("chirp.timeline.REBUILD_WAIT_S", 0.3)
+    with pytest.raises(Unavailable):
+        services.feeds.home(user, cursor=None, limit=20)  # answered 503 after waiting, never rebuilt twice
+    cache.unlock(f"rebuild:{user}")
+    assert services.feeds.home(user, cursor=None, limit=20).items == []
