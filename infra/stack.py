@@ -61,6 +61,8 @@ class ChirpStack(Stack):
             "MediaBucket": media.bucket.bucket_name,
             "ConsumerFailureQueueUrl": functions.consumer_dlq.queue_url,
             "FanoutQueueUrl": functions.fanout_pages.queue_url,
+            "PopularThreshold": str(config.popular_threshold),
+            "CelebrityThreshold": str(config.celebrity_threshold),
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

@@ -379,6 +379,20 @@ def write_env_file(ports: Ports) -> dict[str, str]:
         "CHIRP_REDIS_URL": f"redis://127.0.0.1:{ports.redis}/0",
         "CHIRP_OPENSEARCH_URL": f"http://127.0.0.1:{ports.opensearch}",
         **{f"CHIRP_OUTPUT_{key}": str(value) for key, value in outputs.items()},
+        # The variables chirp.settings reads, as the deployed Lambdas get them: tools run from a shell
+        # (the auditor, benchmarks, integration tests) see the same deployment.
+        "TWEETS_TABLE": outputs["TweetsTable"],
+        "SOCIAL_TABLE": outputs["SocialTable"],
+        "IDEMPOTENCY_TABLE": outputs["IdempotencyTable"],
+        "NEW_TWEETS_STREAM": outputs["NewTweetsStream"],
+        "FANOUT_QUEUE_URL": outputs["FanoutQueueUrl"],
+        "MEDIA_BUCKET": outputs["MediaBucket"],
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": str(ports.redis),
+        "OPENSEARCH_ENDPOINT": f"127.0.0.1:{ports.opensearch}",
+        "POPULAR_THRESHOLD": outputs["PopularThreshold"],
+        "CELEBRITY_THRESHOLD": outputs["CelebrityThreshold"],
+        "POWERTOOLS_TRACE_DISABLED": "true",
     }
     ENV_FILE.write_text("".join(f"export {key}={value}\n" for key, value in values.items()))
     return values

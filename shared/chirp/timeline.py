@@ -151,11 +151,15 @@ class FeedManager:
         # Each source gave its newest `limit` ids below the cursor, so the merge's top `limit` is exact.
         candidates = sorted(set(view.ids) | set(pulled), reverse=True)[:limit]
         next_cursor = str(candidates[-1]) if len(candidates) == limit else None
-        entries = [e for e in self.hydrate(candidates) if e.tweet.author_id not in view.hidden_authors]
+        entries = [
+            e for e in self.hydrate(candidates, viewer_id=user_id) if e.tweet.author_id not in view.hidden_authors
+        ]
         return TimelinePage(items=entries, next_cursor=next_cursor)
 
-    def hydrate(self, tweet_ids: list[int]) -> list[TimelineEntry]:
-        """Tweets from the cache, misses from DynamoDB in one batch (then cached); deleted dropped."""
+    def hydrate(self, tweet_ids: list[int], viewer_id: str | None = None) -> list[TimelineEntry]:
+        """Tweets from the cache, misses from DynamoDB in one batch (then cached); deleted dropped. With a
+        viewer, tweets of authors they no longer follow are dropped too: a push racing an unfollow can
+        leave one behind in the cached timeline."""
         found = self.cache.get_tweets(tweet_ids)
         missing = [t for t in tweet_ids if t not in found]
         if missing:
@@ -164,7 +168,9 @@ class FeedManager:
             found.update(loaded)
         tweets = [found[t] for t in tweet_ids if t in found and not found[t].deleted]
         authors = sorted({t.author_id for t in tweets})
-        profiles = self.cache.get_profiles(authors)
+        profiles, followed = self.cache.get_profiles(authors, followed_by=viewer_id)
+        if viewer_id:
+            tweets = [t for t in tweets if t.author_id == viewer_id or t.author_id in followed]
         missing_authors = [a for a in authors if a not in profiles]
         if missing_authors:
             loaded_profiles = self.social.get_profiles(missing_authors)

@@ -183,11 +183,18 @@ class TimelineCache:
                 pipe.set(f"tweet:{tweet.tweet_id}", tweet.model_dump_json(), ex=ttl_s)
             pipe.execute()
 
-    def get_profiles(self, user_ids: list[str]) -> dict[str, Profile]:
+    def get_profiles(self, user_ids: list[str], followed_by: str | None = None) -> tuple[dict[str, Profile], set[str]]:
+        """Cached profiles and, in the same round trip, which of these users `followed_by` follows."""
         if not user_ids:
-            return {}
-        values = self.redis.mget([f"profile:{u}" for u in user_ids])
-        return {u: Profile.model_validate_json(v) for u, v in zip(user_ids, values, strict=True) if v}
+            return {}, set()
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.mget([f"profile:{u}" for u in user_ids])
+            if followed_by:
+                pipe.smismember(following_key(followed_by), user_ids)
+            values, *membership = pipe.execute()
+        profiles = {u: Profile.model_validate_json(v) for u, v in zip(user_ids, values, strict=True) if v}
+        followed = {u for u, yes in zip(user_ids, membership[0], strict=True) if yes} if membership else set()
+        return profiles, followed
 
     def put_profiles(self, profiles: list[Profile], ttl_s: int = 300) -> None:
         with self.redis.pipeline(transaction=False) as pipe:

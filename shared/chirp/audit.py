@@ -1,0 +1,112 @@
+"""The consistency auditor: does every live home timeline show what DynamoDB says it must?
+
+What a user sees is the cached timeline plus their followed celebrities' pulled tweets, minus deleted
+tweets and blocked or muted authors (the read path's filters). What they must see is recomputed from
+DynamoDB: their own tweets and those of everyone they follow, live, from unhidden authors.
+- missing: a tweet among an author's latest FOLLOW_BACKFILL (the depth every follow and rebuild
+  guarantees) that is not shown, unless it is older than the oldest id of a full (trimmed) timeline;
+- extra: a shown tweet whose author the user neither is nor follows, or that is deleted or hidden.
+Read-only: it never extends expiries nor rebuilds, so auditing does not change what it audits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chirp.dal.social_store import SocialStore
+from chirp.dal.timeline_cache import (
+    SENTINEL,
+    TimelineCache,
+    celebrity_key,
+    following_key,
+    hidden_key,
+    timeline_key,
+)
+from chirp.dal.tweet_store import TweetStore
+from chirp.models import Tweet
+from chirp.timeline import FOLLOW_BACKFILL, MAX_ITEMS
+
+
+@dataclass
+class Finding:
+    user_id: str
+    missing: list[int] = field(default_factory=list)
+    extra: list[int] = field(default_factory=list)
+    # The read path filters with Redis's copy of follows, blocks and mutes: it must match DynamoDB's.
+    relation_mismatch: str | None = None
+
+    @property
+    def clean(self) -> bool:
+        return not self.missing and not self.extra and self.relation_mismatch is None
+
+
+@dataclass
+class AuditReport:
+    users: int
+    findings: list[Finding]
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings
+
+
+class TimelineAuditor:
+    def __init__(self, cache: TimelineCache, tweets: TweetStore, social: SocialStore):
+        self.cache, self.tweets, self.social = cache, tweets, social
+        self._authored: dict[str, list[Tweet]] = {}
+
+    def live_users(self) -> list[str]:
+        prefix = timeline_key("")
+        return sorted(key.removeprefix(prefix) for key in self.cache.redis.scan_iter(match=f"{prefix}*", count=1000))
+
+    def audit(self, user_ids: list[str] | None = None) -> AuditReport:
+        users = self.live_users() if user_ids is None else user_ids
+        findings = [finding for finding in map(self.audit_user, users) if not finding.clean]
+        return AuditReport(users=len(users), findings=findings)
+
+    def audit_user(self, user_id: str) -> Finding:
+        redis = self.cache.redis
+        cached = [int(m) for m in redis.zrange(timeline_key(user_id), 0, -1) if m != SENTINEL]
+        followees = set(self.social.all_targets("FOLLOWS", user_id))
+        hidden = set(self.social.all_targets("BLOCKS", user_id)) | set(self.social.all_targets("MUTES", user_id))
+        celebrities = followees & redis.smembers("celebrities")
+        pulled = [int(m) for c in sorted(celebrities) for m in redis.zrange(celebrity_key(c), 0, -1)]
+        sources = ({user_id} | followees) - hidden
+        eligible = {t.tweet_id: t for author in sources for t in self._tweets_of(author)}
+
+        shown = set(cached) | set(pulled)
+        following_cached = redis.smembers(following_key(user_id))
+        visible = {t for t in shown if t in eligible or self._displayed(t, user_id, following_cached, hidden)}
+        extra = sorted(visible - eligible.keys())
+        floor = min(cached) if len(cached) >= MAX_ITEMS else 0
+        guaranteed = {
+            t.tweet_id for author in sources for t in self._tweets_of(author)[:FOLLOW_BACKFILL] if t.tweet_id >= floor
+        }
+        missing = sorted(guaranteed - visible)
+        cached_hidden = redis.sunion(hidden_key("BLOCKS", user_id), hidden_key("MUTES", user_id))
+        mismatches = [
+            f"Redis {name} {sorted(cached)}, DynamoDB {sorted(truth)}"
+            for name, cached, truth in (("hides", cached_hidden, hidden), ("follows", following_cached, followees))
+            if cached != truth
+        ]
+        return Finding(user_id=user_id, missing=missing, extra=extra, relation_mismatch="; ".join(mismatches) or None)
+
+    def _displayed(self, tweet_id: int, user_id: str, following: set[str], hidden: set[str]) -> bool:
+        """Whether the read path would show an id that is not eligible: it drops deleted tweets, hidden
+        authors and authors the user does not follow (as Redis knows them)."""
+        tweet = self.tweets.get(tweet_id)
+        if tweet is None or tweet.deleted or tweet.author_id in hidden:
+            return False
+        return tweet.author_id == user_id or tweet.author_id in following
+
+    def _tweets_of(self, author_id: str) -> list[Tweet]:
+        """Every live tweet of an author, newest first (cached for the run)."""
+        if author_id not in self._authored:
+            tweets, cursor = [], None
+            while True:
+                page, cursor = self.tweets.by_author(author_id, limit=500, cursor=cursor)
+                tweets += page
+                if not cursor:
+                    break
+            self._authored[author_id] = tweets
+        return self._authored[author_id]
