@@ -1,0 +1,58 @@
+"""A small client of the deployed API: real Cognito users (sign-up, sign-in) and authorized calls.
+Used by the e2e tests and by the load run."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import boto3
+import requests
+
+PASSWORD = "Chirp-e2e-Passw0rd!"
+
+
+@dataclass
+class User:
+    user_id: str
+    handle: str
+    token: str
+    api: str
+    session: requests.Session = field(default_factory=requests.Session, repr=False)
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        return self.session.request(method, f"{self.api}{path}", headers=headers, timeout=30, **kwargs)
+
+
+class Accounts:
+    """Signs users up and in against the deployed user pool, then creates their Chirp profile."""
+
+    def __init__(self, cloud_env: dict[str, str]):
+        self.pool = cloud_env["CHIRP_OUTPUT_UserPoolId"]
+        self.client_id = cloud_env["CHIRP_OUTPUT_UserPoolClientId"]
+        self.api = cloud_env["CHIRP_API_URL"]
+        self.cognito = boto3.client(
+            "cognito-idp",
+            endpoint_url=cloud_env["AWS_ENDPOINT_URL"],
+            region_name=cloud_env["AWS_DEFAULT_REGION"],
+            aws_access_key_id=cloud_env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=cloud_env["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def create(self, prefix: str = "u") -> User:
+        handle = f"{prefix[:4]}{uuid.uuid4().hex[:10]}"  # handles are at most 15 characters
+        self.cognito.admin_create_user(UserPoolId=self.pool, Username=handle, MessageAction="SUPPRESS")
+        self.cognito.admin_set_user_password(UserPoolId=self.pool, Username=handle, Password=PASSWORD, Permanent=True)
+        tokens = self.cognito.initiate_auth(
+            ClientId=self.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": handle, "PASSWORD": PASSWORD},
+        )["AuthenticationResult"]
+        attributes = self.cognito.admin_get_user(UserPoolId=self.pool, Username=handle)["UserAttributes"]
+        sub = next(a["Value"] for a in attributes if a["Name"] == "sub")
+        user = User(user_id=sub, handle=handle, token=tokens["IdToken"], api=self.api)
+        response = user.call("POST", "/users", json={"handle": handle, "display_name": f"User {handle}"})
+        if response.status_code != 201:
+            raise RuntimeError(f"profile creation failed: {response.status_code} {response.text}")
+        return user
