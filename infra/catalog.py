@@ -75,7 +75,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="health",
         description="GET /health: checks DynamoDB, Kinesis, Redis and OpenSearch from inside the VPC",
         routes=(ApiRoute("GET", "/health", authorized=False),),
-        grants=frozenset({"tables:describe", "stream:describe", "redis", "opensearch:read"}),
+        grants=frozenset({"tables:describe", "stream:describe", "redis", "opensearch:health"}),
     ),
     FunctionSpec(
         name="api",
@@ -97,11 +97,22 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ApiRoute("GET", "/tweets/{tweet_id}"),
             ApiRoute("DELETE", "/tweets/{tweet_id}"),
             ApiRoute("GET", "/timelines/home"),
+            ApiRoute("GET", "/trends"),
+            ApiRoute("GET", "/search"),
+            ApiRoute("GET", "/notifications"),
             ApiRoute("POST", "/media"),
             ApiRoute("GET", "/media/{media_id}"),
         ),
         grants=frozenset(
-            {"tweets:write", "social:write", "stream:write", "redis", "idempotency:write", "media:presign"}
+            {
+                "tweets:write",
+                "social:write",
+                "stream:write",
+                "redis",
+                "idempotency:write",
+                "media:presign",
+                "opensearch:search",
+            }
         ),
     ),
     FunctionSpec(
@@ -110,6 +121,25 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         kinesis=KinesisTrigger(),
         timeout_s=60,
         grants=frozenset({"tweets:read", "social:read", "redis", "fanout_queue:send"}),
+    ),
+    FunctionSpec(
+        name="indexer",
+        description="new-tweets consumer: indexes tweets in OpenSearch (one bulk request per batch)",
+        kinesis=KinesisTrigger(),
+        timeout_s=60,
+        grants=frozenset({"opensearch:write"}),
+    ),
+    FunctionSpec(
+        name="trends",
+        description="new-tweets consumer: counts distinct accounts per hashtag and day for trends",
+        kinesis=KinesisTrigger(),
+        grants=frozenset({"redis"}),
+    ),
+    FunctionSpec(
+        name="notifier",
+        description="new-tweets consumer: raises mention and reply notifications",
+        kinesis=KinesisTrigger(),
+        grants=frozenset({"tweets:read", "social:read", "redis"}),
     ),
     FunctionSpec(
         name="fanout_worker",

@@ -17,14 +17,17 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from chirp.adapters.clients import aws_client
+from chirp.adapters.clients import aws_client, opensearch_client
 from chirp.errors import ChirpError
 from chirp.ids import IdGenerationError
 from chirp.media import MediaService, UploadTicket
 from chirp.models import Profile, TimelinePage, Tweet, UserPage
+from chirp.notifications import NotificationPage
 from chirp.observability import logger, metrics, tracer
+from chirp.search import TweetIndex
 from chirp.service import services
 from chirp.settings import get_settings
+from chirp.trends import Trend
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -253,6 +256,36 @@ def media_status(media_id: str) -> MediaStatus:
 def media() -> MediaService:
     settings = get_settings()
     return MediaService(aws_client("s3", settings), settings.media_bucket)
+
+
+@app.get("/notifications")
+def notifications(
+    cursor: Annotated[str | None, Query()] = None, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> NotificationPage:
+    return services().notifications.page(caller(), cursor=cursor, limit=limit)
+
+
+@cache
+def tweet_search() -> TweetIndex:
+    return TweetIndex(opensearch_client(get_settings()))  # the indexer creates the index, not the API
+
+
+@app.get("/search")
+def search(
+    q: Annotated[str | None, Query(max_length=500)] = None,
+    hashtag: Annotated[str | None, Query(max_length=100)] = None,
+    author: Annotated[str | None, Query(max_length=128)] = None,
+    cursor: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> TimelinePage:
+    page = tweet_search().search(q, hashtag=hashtag, author_id=author, limit=limit, cursor=cursor)
+    # Hydration drops tweets deleted since they were indexed; the cursor still comes from the index.
+    return TimelinePage(items=services().feeds.hydrate(page.tweet_ids), next_cursor=page.next_cursor)
+
+
+@app.get("/trends")
+def trends(limit: Annotated[int, Query(ge=1, le=50)] = 10) -> list[Trend]:
+    return services().trends.top(limit)
 
 
 @app.get("/timelines/home")

@@ -97,6 +97,7 @@ class Functions(Construct):
             "OPENSEARCH_ENDPOINT": self.search.endpoint,
             "OPENSEARCH_SCHEME": "https" if self.config.opensearch_https_sigv4 else "http",
             "OPENSEARCH_SIGV4": str(self.config.opensearch_https_sigv4).lower(),
+            "TWEETS_INDEX_REPLICAS": str(self.config.opensearch_data_nodes - 1),
             "USER_POOL_ID": self.auth.user_pool.user_pool_id,
             "USER_POOL_CLIENT_ID": self.auth.client.user_pool_client_id,
             "POPULAR_THRESHOLD": str(self.config.popular_threshold),
@@ -181,7 +182,7 @@ class Functions(Construct):
                     "write": lambda: data.new_tweets.grant_write(role),
                 }[access]()
             elif resource == "opensearch":
-                {"read": self.search.domain.grant_read, "write": self.search.domain.grant_read_write}[access](role)
+                self._grant_search(access, role)
             elif resource == "media":
                 self._grant_media(access, role)
             elif resource == "fanout_queue":
@@ -194,6 +195,17 @@ class Functions(Construct):
                 )
             elif resource != "redis":  # Redis access is by network placement and AUTH token, not IAM
                 raise ValueError(f"{spec.name}: unknown grant {grant!r}")
+
+    def _grant_search(self, access: str, role: iam.IRole) -> None:
+        """Path-scoped where a function needs one call: health reads cluster health, the API searches."""
+        arn = self.search.domain.domain_arn
+        if access == "write":
+            self.search.domain.grant_read_write(role)
+            return
+        action, path = {"health": ("es:ESHttpGet", "_cluster/health"), "search": ("es:ESHttpPost", "tweets/_search")}[
+            access
+        ]
+        role.add_to_principal_policy(iam.PolicyStatement(actions=[action], resources=[f"{arn}/{path}"]))
 
     def _grant_media(self, access: str, role: iam.IRole) -> None:
         """Prefix-scoped, exact actions: the API signs uploads and reads results; the transcoder reads

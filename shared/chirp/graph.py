@@ -8,6 +8,7 @@ import time
 from chirp.dal.social_store import SocialStore
 from chirp.errors import Forbidden, InvalidInput, NotFound
 from chirp.models import Profile, UserPage
+from chirp.notifications import Notifications
 from chirp.timeline import FeedManager
 
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{3,15}$")
@@ -15,8 +16,8 @@ MAX_PAGE = 100
 
 
 class GraphService:
-    def __init__(self, social: SocialStore, feeds: FeedManager):
-        self.social, self.feeds = social, feeds
+    def __init__(self, social: SocialStore, feeds: FeedManager, notifications: Notifications):
+        self.social, self.feeds, self.notifications = social, feeds, notifications
 
     def create_profile(self, user_id: str, handle: str, display_name: str) -> Profile:
         if not _HANDLE.match(handle):
@@ -43,6 +44,8 @@ class GraphService:
         created = self.social.add_edge("FOLLOWS", follower_id, followee_id, counted=True)
         self.feeds.on_follow(follower_id, followee_id)  # also on a repeat: heals Redis after a crash
         self._forget(follower_id, followee_id)
+        if created:
+            self.notifications.for_follow(follower_id, followee_id, int(time.time() * 1000))
         return created
 
     def unfollow(self, follower_id: str, followee_id: str) -> bool:

@@ -14,8 +14,10 @@ from chirp.dal.timeline_cache import TimelineCache
 from chirp.dal.tweet_store import TweetStore
 from chirp.graph import GraphService
 from chirp.ids import LeasedSnowflake, WorkerLease
+from chirp.notifications import Notifications
 from chirp.settings import Settings, get_settings
 from chirp.timeline import MAX_ITEMS, FeedManager, Thresholds
+from chirp.trends import Trends
 from chirp.tweets import TweetService
 
 
@@ -24,6 +26,8 @@ class Services:
     feeds: FeedManager
     tweets: TweetService
     graph: GraphService
+    trends: Trends
+    notifications: Notifications
 
 
 def build_services(settings: Settings) -> Services:
@@ -36,7 +40,14 @@ def build_services(settings: Settings) -> Services:
     feeds = FeedManager(cache_, store, social, thresholds, pages)
     publisher = KinesisPublisher(aws_client("kinesis", settings), settings.new_tweets_stream)
     tweets = TweetService(store, social, feeds, publisher, LeasedSnowflake(WorkerLease(redis)))
-    return Services(feeds=feeds, tweets=tweets, graph=GraphService(social, feeds))
+    notifications = Notifications(redis, social, store)
+    return Services(
+        feeds=feeds,
+        tweets=tweets,
+        graph=GraphService(social, feeds, notifications),
+        trends=Trends(redis),
+        notifications=notifications,
+    )
 
 
 @cache

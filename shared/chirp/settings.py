@@ -29,6 +29,7 @@ class Settings(BaseModel):
     opensearch_endpoint: str = Field(default="127.0.0.1:9200", alias="OPENSEARCH_ENDPOINT")
     opensearch_scheme: str = Field(default="http", pattern="^https?$", alias="OPENSEARCH_SCHEME")
     opensearch_sigv4: bool = Field(default=False, alias="OPENSEARCH_SIGV4")
+    tweets_index_replicas: int = Field(default=0, ge=0, alias="TWEETS_INDEX_REPLICAS")
     popular_threshold: int = Field(default=10_000, ge=1, alias="POPULAR_THRESHOLD")
     celebrity_threshold: int = Field(default=100_000, ge=1, alias="CELEBRITY_THRESHOLD")
     # Timelines of users not seen for this long expire: not pushed to, rebuilt on their next read.

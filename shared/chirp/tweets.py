@@ -95,6 +95,8 @@ class TweetService:
         if self.store.mark_deleted(tweet_id, user_id):
             self.social.add_tweets_count(user_id, -1)
         self.feeds.on_delete(tweet)
+        # Announced on the stream, so that the search index drops it (home timelines filter at read).
+        self.publisher.publish(tweet.model_copy(update={"deleted": True}))
 
     def user_timeline(self, user_id: str, *, cursor: str | None, limit: int) -> tuple[list[Tweet], str | None]:
         if not 1 <= limit <= MAX_USER_PAGE:

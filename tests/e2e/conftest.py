@@ -24,7 +24,7 @@ def new_user(accounts):
     return create
 
 
-def eventually(check, timeout_s: float = 15.0, interval_s: float = 0.25):
+def eventually(check, timeout_s: float = 30.0, interval_s: float = 0.25):
     """Polls until check() returns a truthy value (asynchronous fan-out), or fails with the last value."""
     deadline = time.monotonic() + timeout_s
     while True:

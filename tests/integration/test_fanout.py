@@ -165,3 +165,20 @@ def test_given_a_rebuild_under_way_when_another_read_comes_then_it_waits_instead
         services.feeds.home(user, cursor=None, limit=20)  # answered 503 after waiting, never rebuilt twice
     cache.unlock(f"rebuild:{user}")
     assert services.feeds.home(user, cursor=None, limit=20).items == []
+
+
+def test_given_ids_that_share_a_redis_score_when_paging_then_none_is_skipped(services, make_user):
+    user = make_user()
+    _timeline(services, user)
+    base = 2124916698114596864  # doubles near 2^61 step by 256: these eight ids share one score
+    ids = [base + i for i in range(8)]
+    assert len({float(i) for i in ids}) == 1
+    services.feeds.cache.add(user, ids)
+    seen, before = [], None
+    while True:
+        view = services.feeds.cache.read(user, before_id=before, count=3)
+        if not view.ids:
+            break
+        seen += view.ids
+        before = view.ids[-1]
+    assert seen == sorted(ids, reverse=True)

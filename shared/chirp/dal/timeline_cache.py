@@ -57,6 +57,21 @@ def hidden_key(kind: str, user_id: str) -> str:
     return f"{kind.lower()}:{user_id}"
 
 
+# Scores are doubles: 64-bit Snowflake ids near 2^61 collapse in steps of 256, so ids from one worker in
+# one millisecond can share a score. Pages therefore start at the cursor's score inclusively, a little
+# wider, and cut by the exact id, so that no id sharing the cursor's score is skipped.
+SAME_SCORE_SLACK = 32
+
+
+def page_bounds(before_id: int | None) -> tuple[str, int]:
+    return (str(before_id), SAME_SCORE_SLACK) if before_id else ("+inf", 0)
+
+
+def _below(members: list[str], before_id: int | None) -> list[int]:
+    ids = [int(m) for m in members if m != SENTINEL]
+    return sorted((i for i in ids if before_id is None or i < before_id), reverse=True)
+
+
 @dataclass(frozen=True)
 class TimelineSlice:
     live: bool
@@ -99,17 +114,17 @@ class TimelineCache:
     def read(self, user_id: str, *, before_id: int | None, count: int) -> TimelineSlice:
         """One round trip: is the timeline live, its next ids, the followed celebrities, hidden authors."""
         key = timeline_key(user_id)
-        upper = f"({before_id}" if before_id else "+inf"
+        upper, extra = page_bounds(before_id)
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.exists(key)
-            pipe.zrevrangebyscore(key, upper, "-inf", start=0, num=count + 1)  # +1: the sentinel may be among them
+            pipe.zrevrangebyscore(key, upper, "-inf", start=0, num=count + 1 + extra)  # +1: the sentinel
             pipe.sinter(following_key(user_id), CELEBRITIES)
             pipe.sunion(hidden_key("BLOCKS", user_id), hidden_key("MUTES", user_id))
             pipe.expire(key, self.ttl_s)
             live, ids, celebrities, hidden, _ = pipe.execute()
         return TimelineSlice(
             live=bool(live),
-            ids=[int(i) for i in ids if i != SENTINEL][:count],
+            ids=_below(ids, before_id)[:count],
             celebrities=sorted(celebrities),
             hidden_authors=frozenset(hidden),
         )
@@ -118,12 +133,12 @@ class TimelineCache:
         """The recent tweets of every followed celebrity in one round trip, whatever their number."""
         if not author_ids:
             return []
-        upper = f"({before_id}" if before_id else "+inf"
+        upper, extra = page_bounds(before_id)
         with self.redis.pipeline(transaction=False) as pipe:
             for author in author_ids:
-                pipe.zrevrangebyscore(celebrity_key(author), upper, "-inf", start=0, num=count)
+                pipe.zrevrangebyscore(celebrity_key(author), upper, "-inf", start=0, num=count + extra)
             results = pipe.execute()
-        return [int(i) for ids in results for i in ids]
+        return [i for ids in results for i in _below(ids, before_id)[:count]]
 
     def push_celebrity(self, author_id: str, tweet_id: int, keep: int) -> None:
         key = celebrity_key(author_id)

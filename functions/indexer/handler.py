@@ -1,0 +1,84 @@
+"""Kinesis consumer: indexes each new tweet in OpenSearch for search (one bulk request per batch).
+
+At-least-once safe: a tweet's document id is its tweet id, so a replayed record overwrites the same
+document. A record that can never be parsed is logged and counted, not retried for ever. The batch is
+written with ONE bulk request: the records whose documents the bulk response rejects are reported (partial
+batch response), and when the request fails as a whole every parsed record of the batch is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from chirp.adapters.clients import opensearch_client
+from chirp.models import Tweet
+from chirp.observability import logger, metrics, tracer
+from chirp.search import TWEETS_INDEX, IndexingFailed, TweetIndex
+from chirp.settings import get_settings
+
+Parsed = tuple[str, Tweet]
+"""A record's sequence number and the tweet it carries."""
+
+
+@cache
+def tweet_index() -> TweetIndex:
+    """Built once per process; the index is created on first use (not at import: an OpenSearch outage at a
+    cold start then fails that batch, reported and retried, instead of the whole init)."""
+    # Replicas only matter when the index is created: 0 on one node, 1 on a two-node domain.
+    index = TweetIndex(opensearch_client(get_settings()), TWEETS_INDEX, replicas=get_settings().tweets_index_replicas)
+    index.ensure_index()
+    return index
+
+
+def parse_records(records: Iterable[KinesisStreamRecord]) -> list[Parsed]:
+    """Every readable tweet with its sequence number; poison records are logged, counted and skipped."""
+    parsed = []
+    for record in records:
+        sequence = record.kinesis.sequence_number
+        try:
+            parsed.append((sequence, Tweet.model_validate_json(record.kinesis.data_as_bytes())))
+        except (ValidationError, ValueError) as error:
+            logger.error("poison record skipped", extra={"sequence": sequence, "error": str(error)})
+            metrics.add_metric(name="PoisonRecords", unit="Count", value=1)
+    return parsed
+
+
+def batch_item_failures(parsed: list[Parsed], failed_tweet_ids: Iterable[int]) -> dict:
+    """The partial batch response: every record whose tweet failed (a tweet carried by several records of
+    the batch fails them all), in batch order."""
+    failed = set(failed_tweet_ids)
+    return {"batchItemFailures": [{"itemIdentifier": seq} for seq, tweet in parsed if tweet.tweet_id in failed]}
+
+
+@tracer.capture_method
+def index_batch(parsed: list[Parsed]) -> dict:
+    tweets = [tweet for _, tweet in parsed]
+    try:
+        tweet_index().index_tweets(tweets)
+    except IndexingFailed as error:
+        logger.error("tweets rejected by the index; their records are retried", extra={"error": str(error)})
+        metrics.add_metric(name="IndexFailures", unit="Count", value=len(error.failed))
+        return batch_item_failures(parsed, error.failed)
+    except Exception as error:  # noqa: BLE001 - the bulk request failed as a whole: every record is retried
+        logger.exception("bulk indexing failed; the whole batch is retried", extra={"error": str(error)})
+        metrics.add_metric(name="IndexFailures", unit="Count", value=len(parsed))
+        return batch_item_failures(parsed, {tweet.tweet_id for tweet in tweets})
+    metrics.add_metric(name="TweetsIndexed", unit="Count", value=sum(not t.deleted for t in tweets))
+    metrics.add_metric(name="TweetsUnindexed", unit="Count", value=sum(t.deleted for t in tweets))
+    return {"batchItemFailures": []}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    parsed = parse_records(KinesisStreamEvent(event).records)
+    if not parsed:
+        return {"batchItemFailures": []}
+    return index_batch(parsed)

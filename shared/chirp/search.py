@@ -1,0 +1,237 @@
+"""Tweet search: the OpenSearch index of tweets (written by the indexer consumer) and its queries.
+
+Indexing is idempotent: a tweet's document id is its tweet id, so a replayed record overwrites the same
+document, and a deleted tweet's document is removed (a missing one is not an error). Search answers tweet
+ids only, newest first, paged with `search_after` on the tweet id; callers hydrate them (FeedManager.hydrate,
+which also drops tweets deleted since they were indexed).
+
+The request and response shaping are pure functions (`bulk_actions`, `bulk_failures`, `search_request`), so
+they are tested without a server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from opensearchpy import OpenSearch, helpers
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
+from pydantic import BaseModel
+
+from chirp.errors import InvalidInput, Unavailable
+from chirp.models import Tweet
+
+TWEETS_INDEX = "tweets"
+MAX_PAGE = 100
+MAX_QUERY_CHARS = 200
+MAX_AUTHOR_ID_CHARS = 128
+_MAX_LONG = 2**63 - 1
+# Hashtags are stored as chirp.text extracts them: lower-cased word characters, without the '#'.
+_HASHTAG = re.compile(r"\w{1,100}")
+
+MAPPINGS = {
+    "dynamic": "strict",  # a document with an unexpected field is an error, never a silent new mapping
+    "properties": {
+        "tweet_id": {"type": "long"},
+        "author_id": {"type": "keyword"},
+        "text": {"type": "text", "analyzer": "standard"},
+        "hashtags": {"type": "keyword"},
+        "mentions": {"type": "keyword"},
+        "created_at_ms": {"type": "date", "format": "epoch_millis"},
+        "reply_to_id": {"type": "long"},
+        "quote_tweet_id": {"type": "long"},
+    },
+}
+
+
+class SearchPage(BaseModel):
+    tweet_ids: list[int]
+    next_cursor: str | None = None
+
+
+class IndexingFailed(Unavailable):
+    """Some documents of a bulk request were rejected; `failed` maps each such tweet id to the reason."""
+
+    def __init__(self, failed: dict[int, str], total: int):
+        self.failed = failed
+        shown = ", ".join(f"{tweet_id} ({reason})" for tweet_id, reason in list(failed.items())[:5])
+        more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+        super().__init__(f"{len(failed)} of {total} tweet(s) failed to index: {shown}{more}")
+
+
+def tweet_document(tweet: Tweet) -> dict:
+    return {
+        "tweet_id": tweet.tweet_id,
+        "author_id": tweet.author_id,
+        "text": tweet.text,
+        "hashtags": tweet.hashtags,
+        "mentions": tweet.mentions,
+        "created_at_ms": tweet.created_at_ms,
+        "reply_to_id": tweet.reply_to_id,
+        "quote_tweet_id": tweet.quote_tweet_id,
+    }
+
+
+def bulk_actions(tweets: Iterable[Tweet], index: str) -> list[dict]:
+    """One action per tweet id, in order of first appearance: `index` for a live tweet, `delete` for a
+    deleted one. A tweet seen twice keeps its latest state, except that a deletion is final (a replayed
+    older record cannot bring the tweet back within a batch)."""
+    latest: dict[int, Tweet] = {}
+    for tweet in tweets:
+        seen = latest.get(tweet.tweet_id)
+        if seen is None or not seen.deleted:
+            latest[tweet.tweet_id] = tweet
+    actions = []
+    for tweet_id, tweet in latest.items():
+        if tweet.deleted:
+            actions.append({"_op_type": "delete", "_index": index, "_id": str(tweet_id)})
+        else:
+            actions.append(
+                {"_op_type": "index", "_index": index, "_id": str(tweet_id), "_source": tweet_document(tweet)}
+            )
+    return actions
+
+
+def _reason(info: dict) -> str:
+    error = info.get("error")
+    if isinstance(error, dict):
+        error = f"{error.get('type', 'error')}: {error.get('reason', '')}".rstrip(": ")
+    return f"{info.get('status', '?')} {error or 'unknown error'}"
+
+
+def bulk_failures(errors: Iterable[dict]) -> dict[int, str]:
+    """The failed items of a bulk response (as `helpers.bulk(..., raise_on_error=False)` lists them), by
+    tweet id. Deleting a document that is already gone is success: deletion is idempotent."""
+    failed: dict[int, str] = {}
+    for item in errors:
+        ((op_type, info),) = item.items()
+        if op_type == "delete" and info.get("status") == 404:
+            continue
+        failed[int(info["_id"])] = _reason(info)
+    return failed
+
+
+def parse_search_cursor(cursor: str | None) -> int | None:
+    if cursor is None or cursor == "":
+        return None
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 19 or int(cursor) > _MAX_LONG:
+        raise InvalidInput("cursor must be a tweet id returned as next_cursor")
+    return int(cursor)
+
+
+def search_request(
+    query: str | None,
+    *,
+    hashtag: str | None = None,
+    author_id: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> dict:
+    """Validates the search parameters and builds the request body (one more hit than `limit`, to know
+    whether another page exists)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
+    before = parse_search_cursor(cursor)
+    text = unicodedata.normalize("NFC", query or "").strip()  # tweets are indexed NFC-normalised
+    if len(text) > MAX_QUERY_CHARS:
+        raise InvalidInput(f"query is {len(text)} characters; at most {MAX_QUERY_CHARS} are allowed")
+    filters = []
+    if hashtag is not None:
+        tag = hashtag.strip().removeprefix("#").lower()
+        if not _HASHTAG.fullmatch(tag):
+            raise InvalidInput("hashtag must be 1 to 100 word characters, with or without a leading '#'")
+        filters.append({"term": {"hashtags": tag}})
+    if author_id is not None:
+        author = author_id.strip()
+        if not author or len(author) > MAX_AUTHOR_ID_CHARS:
+            raise InvalidInput(f"author must be a user id of 1 to {MAX_AUTHOR_ID_CHARS} characters")
+        filters.append({"term": {"author_id": author}})
+    if not text and not filters:
+        raise InvalidInput("give a query, a hashtag or an author")
+    must = [{"match": {"text": {"query": text, "operator": "and"}}}] if text else []
+    body: dict = {
+        "size": limit + 1,
+        "sort": [{"tweet_id": {"order": "desc"}}],  # tweet ids are unique and time-ordered: a total order
+        "track_total_hits": False,
+        "_source": False,
+        "query": {"bool": {"must": must, "filter": filters}},
+    }
+    if before is not None:
+        body["search_after"] = [before]
+    return body
+
+
+def search_page(response: dict, limit: int) -> SearchPage:
+    hits = response["hits"]["hits"]
+    ids = [int(hit["_id"]) for hit in hits[:limit]]
+    return SearchPage(tweet_ids=ids, next_cursor=str(ids[-1]) if len(hits) > limit else None)
+
+
+class TweetIndex:
+    def __init__(self, client: OpenSearch, index: str = TWEETS_INDEX, *, replicas: int = 0):
+        self.client, self.index, self.replicas = client, index, replicas
+
+    def ensure_index(self) -> bool:
+        """Creates the index with its mapping if missing; True when this call created it. Safe when several
+        processes race: the losers see "resource_already_exists_exception", which is success. (One PUT, no
+        existence check first, so the caller needs no es:ESHttpHead.) An existing index is left as it is."""
+        body = {
+            "settings": {"index": {"number_of_shards": 1, "number_of_replicas": self.replicas}},
+            "mappings": MAPPINGS,
+        }
+        try:
+            self.client.indices.create(index=self.index, body=body)
+        except RequestError as error:
+            if error.error == "resource_already_exists_exception":
+                return False
+            raise
+        return True
+
+    def index_tweets(self, tweets: list[Tweet]) -> None:
+        """Indexes live tweets and removes deleted ones in ONE bulk request. Raises IndexingFailed (naming each
+        failed tweet id) when items are rejected, and the transport's error when the request itself fails."""
+        actions = bulk_actions(tweets, self.index)
+        if not actions:
+            return
+        _, errors = helpers.bulk(
+            self.client,
+            actions,
+            chunk_size=len(actions),  # one request, whatever the batch size
+            max_chunk_bytes=100 * 1024 * 1024,
+            raise_on_error=False,
+            raise_on_exception=True,
+        )
+        failed = bulk_failures(errors)
+        if failed:
+            raise IndexingFailed(failed, total=len(actions))
+
+    def delete(self, tweet_id: int) -> None:
+        """Removes a tweet's document; a document (or index) that does not exist is not an error."""
+        with contextlib.suppress(NotFoundError):
+            self.client.delete(index=self.index, id=str(tweet_id))
+
+    def search(
+        self,
+        query: str | None,
+        *,
+        hashtag: str | None = None,
+        author_id: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> SearchPage:
+        """Tweet ids matching every word of `query` (and the hashtag / author filters), newest first. Before
+        the first tweet is indexed (no index yet) the page is empty. Raises InvalidInput for bad parameters
+        and Unavailable when OpenSearch does not answer or sheds load."""
+        body = search_request(query, hashtag=hashtag, author_id=author_id, limit=limit, cursor=cursor)
+        try:
+            response = self.client.search(index=self.index, body=body, ignore_unavailable=True)
+        except OpenSearchConnectionError as error:  # includes timeouts
+            raise Unavailable("search is unavailable; retry shortly") from error
+        except TransportError as error:
+            if error.status_code in (429, 503):
+                raise Unavailable("search is busy; retry shortly") from error
+            raise
+        return search_page(response, limit)

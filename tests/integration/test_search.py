@@ -1,0 +1,188 @@
+"""Tweet search against the local cloud's real OpenSearch, each run in its own index (deleted after)."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+
+import pytest
+
+from chirp.adapters.clients import opensearch_client
+from chirp.errors import Unavailable
+from chirp.models import Tweet
+from chirp.search import IndexingFailed, TweetIndex
+from chirp.settings import Settings
+from tests.conftest import FakeLambdaContext, load_handler, read_cloud_env
+
+CONTEXT = FakeLambdaContext(function_name="indexer")
+AUTHORS = ("alice", "bob")
+
+
+@pytest.fixture(scope="module")
+def client():
+    return opensearch_client(Settings.from_env(read_cloud_env()))
+
+
+@pytest.fixture
+def index(client):
+    tweets = TweetIndex(client, f"tweets-test-{uuid.uuid4().hex[:12]}")
+    assert tweets.ensure_index() is True
+    yield tweets
+    client.indices.delete(index=tweets.index, ignore_unavailable=True)
+
+
+def _tweet(tweet_id: int, text: str, author: str = "alice", *, deleted: bool = False) -> Tweet:
+    words = text.split()
+    return Tweet(
+        tweet_id=tweet_id,
+        author_id=author,
+        text=text,
+        created_at_ms=1_700_000_000_000 + tweet_id,
+        hashtags=[w[1:].lower() for w in words if w.startswith("#")],
+        mentions=[w[1:].lower() for w in words if w.startswith("@")],
+        deleted=deleted,
+    )
+
+
+def _count(index: TweetIndex) -> int:
+    index.client.indices.refresh(index=index.index)
+    return index.client.count(index=index.index)["count"]
+
+
+def _all_pages(index: TweetIndex, query: str | None, limit: int, **filters) -> list[list[int]]:
+    pages, cursor = [], None
+    while True:
+        page = index.search(query, limit=limit, cursor=cursor, **filters)
+        pages.append(page.tweet_ids)
+        if page.next_cursor is None:
+            return pages
+        cursor = page.next_cursor
+
+
+def test_given_a_created_index_when_ensured_again_then_it_is_left_alone(index):
+    assert index.ensure_index() is False  # what a racing creator sees: success
+    mapping = index.client.indices.get_mapping(index=index.index)[index.index]["mappings"]
+    assert mapping["properties"]["tweet_id"] == {"type": "long"}
+    assert mapping["properties"]["created_at_ms"] == {"type": "date", "format": "epoch_millis"}
+
+
+def test_given_indexed_tweets_when_searched_then_words_hashtags_and_authors_match_newest_first(index):
+    index.index_tweets(
+        [
+            _tweet(1, "Serverless search with #OpenSearch", "alice"),
+            _tweet(2, "lunch was great #food", "bob"),
+            _tweet(3, "more serverless SEARCH tips #opensearch", "bob"),
+            _tweet(4, "serverless only", "alice"),
+        ]
+    )
+    index.client.indices.refresh(index=index.index)
+    assert index.search("serverless search").tweet_ids == [3, 1]  # every word, any case, newest first
+    assert index.search("search", author_id="alice").tweet_ids == [1]
+    assert index.search(None, hashtag="#OpenSearch").tweet_ids == [3, 1]
+    assert index.search(None, author_id="bob").tweet_ids == [3, 2]
+    assert index.search(None, hashtag="food", author_id="alice").tweet_ids == []
+    assert index.search("nothing matches this").tweet_ids == []
+
+
+def test_given_many_matches_when_paging_then_there_are_no_gaps_or_repeats(index):
+    ids = list(range(1_000, 1_047))
+    index.index_tweets([_tweet(i, f"paging test {i}", AUTHORS[i % 2]) for i in ids])
+    index.client.indices.refresh(index=index.index)
+    pages = _all_pages(index, "paging", limit=10)
+    assert [len(p) for p in pages] == [10, 10, 10, 10, 7]
+    assert [i for page in pages for i in page] == sorted(ids, reverse=True)
+    alices = sorted((i for i in ids if AUTHORS[i % 2] == "alice"), reverse=True)  # 24 tweets
+    exact = _all_pages(index, None, limit=12, author_id="alice")  # an exact multiple: no empty last page
+    assert exact == [alices[:12], alices[12:]]
+
+
+def test_given_a_replayed_batch_when_indexed_again_then_the_count_is_unchanged(index):
+    tweets = [_tweet(i, f"replay {i}") for i in range(10, 15)]
+    index.index_tweets(tweets)
+    assert _count(index) == 5
+    index.index_tweets(tweets)
+    assert _count(index) == 5
+
+
+def test_given_a_deleted_tweet_when_indexed_or_deleted_then_it_disappears(index):
+    index.index_tweets([_tweet(20, "keep me"), _tweet(21, "delete me"), _tweet(22, "remove me")])
+    index.index_tweets([_tweet(21, "delete me", deleted=True), _tweet(99, "never indexed", deleted=True)])
+    index.delete(22)
+    index.delete(23)  # not found: fine
+    index.client.indices.refresh(index=index.index)
+    assert index.search("me").tweet_ids == [20]
+
+
+def test_given_a_rejected_document_when_indexed_then_the_error_names_the_tweet(index, monkeypatch):
+    good = _tweet(30, "fine")
+    bad = _tweet(31, "rejected")
+    from chirp import search as search_module
+
+    real = search_module.tweet_document
+    monkeypatch.setattr(
+        search_module, "tweet_document", lambda t: real(t) | ({"surprise": 1} if t.tweet_id == 31 else {})
+    )
+    with pytest.raises(IndexingFailed, match=r"1 of 2 tweet\(s\) failed to index: 31 \(400 strict_dynamic") as info:
+        index.index_tweets([good, bad])
+    assert set(info.value.failed) == {31}
+    assert _count(index) == 1
+
+
+def kinesis_event(payloads: list[bytes]) -> dict:
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:kinesis",
+                "eventID": f"shardId-000000000000:{i}",
+                "eventName": "aws:kinesis:record",
+                "awsRegion": "us-east-1",
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": "p",
+                    "sequenceNumber": str(1000 + i),
+                    "approximateArrivalTimestamp": 1.0,
+                    "data": base64.b64encode(payload).decode(),
+                },
+            }
+            for i, payload in enumerate(payloads)
+        ]
+    }
+
+
+def test_given_a_batch_with_a_poison_record_when_the_indexer_runs_then_the_good_tweets_are_searchable(
+    index, monkeypatch
+):
+    indexer = load_handler("indexer")
+    monkeypatch.setattr(indexer, "tweet_index", lambda: index)  # never the real "tweets" index
+    tweets = [_tweet(40, "from the stream #kinesis"), _tweet(41, "also from the stream", "bob")]
+    event = kinesis_event(
+        [tweets[0].model_dump_json().encode(), b"not json at all", tweets[1].model_dump_json().encode()]
+    )
+    assert indexer.lambda_handler(event, CONTEXT) == {"batchItemFailures": []}
+    assert indexer.lambda_handler(event, CONTEXT) == {"batchItemFailures": []}  # replayed
+    assert _count(index) == 2
+    assert index.search("stream").tweet_ids == [41, 40]
+    assert index.search(None, hashtag="kinesis").tweet_ids == [40]
+
+
+def test_given_an_unreachable_opensearch_when_the_indexer_runs_then_every_parsed_record_is_reported(monkeypatch):
+    indexer = load_handler("indexer")
+    dead = opensearch_client(Settings(OPENSEARCH_ENDPOINT="127.0.0.1:9"))  # nothing listens on port 9
+    monkeypatch.setattr(indexer, "tweet_index", lambda: TweetIndex(dead, "never-created"))
+    event = kinesis_event(
+        [_tweet(50, "a").model_dump_json().encode(), b"{", _tweet(51, "b").model_dump_json().encode()]
+    )
+    response = indexer.lambda_handler(event, CONTEXT)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "1000"}, {"itemIdentifier": "1002"}]}
+
+
+def test_given_no_index_yet_when_searched_then_the_page_is_empty(client):
+    missing = TweetIndex(client, f"tweets-missing-{uuid.uuid4().hex[:12]}")
+    assert missing.search("anything", cursor="5").tweet_ids == []
+    assert not client.indices.exists(index=missing.index)  # searching never creates it
+
+
+def test_given_an_unreachable_opensearch_when_searched_then_unavailable():
+    dead = TweetIndex(opensearch_client(Settings(OPENSEARCH_ENDPOINT="127.0.0.1:9")), "x")
+    with pytest.raises(Unavailable):
+        dead.search("anything")

@@ -1,0 +1,214 @@
+"""Search without a server: parameter validation, the bulk actions and the indexer's partial failures."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from chirp.errors import InvalidInput
+from chirp.models import Tweet
+from chirp.search import (
+    IndexingFailed,
+    SearchPage,
+    bulk_actions,
+    bulk_failures,
+    parse_search_cursor,
+    search_page,
+    search_request,
+)
+from tests.conftest import load_handler
+
+
+def _tweet(tweet_id: int, *, deleted: bool = False, text: str = "hello #py @bob") -> Tweet:
+    return Tweet(
+        tweet_id=tweet_id,
+        author_id="alice",
+        text=text,
+        created_at_ms=1_700_000_000_000,
+        hashtags=["py"],
+        mentions=["bob"],
+        deleted=deleted,
+    )
+
+
+@pytest.fixture(scope="module")
+def indexer():
+    return load_handler("indexer")
+
+
+# --- validation -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cursor", ["abc", "-1", "1.5", " 12", "١٢٣", "99999999999999999999", "9223372036854775808"])
+def test_given_a_malformed_cursor_when_searching_then_invalid_input(cursor):
+    with pytest.raises(InvalidInput, match="cursor"):
+        search_request("hello", cursor=cursor)
+
+
+@pytest.mark.parametrize(
+    ("cursor", "expected"), [(None, None), ("", None), ("42", 42), ("9223372036854775807", 2**63 - 1)]
+)
+def test_given_a_valid_cursor_when_parsed_then_it_is_the_tweet_id(cursor, expected):
+    assert parse_search_cursor(cursor) == expected
+
+
+@pytest.mark.parametrize("limit", [0, -1, 101, True])
+def test_given_an_out_of_range_limit_when_searching_then_invalid_input(limit):
+    with pytest.raises(InvalidInput, match="limit"):
+        search_request("hello", limit=limit)
+
+
+@pytest.mark.parametrize("query", [None, "", "   "])
+def test_given_no_query_and_no_filter_when_searching_then_invalid_input(query):
+    with pytest.raises(InvalidInput, match="query, a hashtag or an author"):
+        search_request(query)
+
+
+def test_given_a_query_over_200_characters_when_searching_then_invalid_input():
+    search_request("x" * 200)
+    with pytest.raises(InvalidInput, match="200"):
+        search_request("x" * 201)
+
+
+@pytest.mark.parametrize("hashtag", ["", "#", "two words", "a-b", "x" * 101])
+def test_given_a_malformed_hashtag_when_searching_then_invalid_input(hashtag):
+    with pytest.raises(InvalidInput, match="hashtag"):
+        search_request(None, hashtag=hashtag)
+
+
+@pytest.mark.parametrize("author", ["", "  ", "a" * 129])
+def test_given_a_malformed_author_when_searching_then_invalid_input(author):
+    with pytest.raises(InvalidInput, match="author"):
+        search_request(None, author_id=author)
+
+
+def test_given_words_and_filters_when_building_the_request_then_all_words_must_match_and_filters_apply():
+    body = search_request("  Hello World ", hashtag="#Python", author_id="alice", limit=10, cursor="500")
+    assert body["query"] == {
+        "bool": {
+            "must": [{"match": {"text": {"query": "Hello World", "operator": "and"}}}],
+            "filter": [{"term": {"hashtags": "python"}}, {"term": {"author_id": "alice"}}],
+        }
+    }
+    assert body["sort"] == [{"tweet_id": {"order": "desc"}}]
+    assert body["search_after"] == [500]
+    assert body["size"] == 11  # one more than the page, to know whether another exists
+
+
+def test_given_only_a_hashtag_when_building_the_request_then_there_is_no_text_clause_and_no_search_after():
+    body = search_request(None, hashtag="py")
+    assert body["query"]["bool"]["must"] == []
+    assert "search_after" not in body
+
+
+def test_given_one_hit_more_than_the_limit_when_paging_then_the_cursor_is_the_last_returned_id():
+    hits = {"hits": {"hits": [{"_id": str(i)} for i in (9, 7, 5)]}}
+    assert search_page(hits, limit=2) == SearchPage(tweet_ids=[9, 7], next_cursor="7")
+    assert search_page(hits, limit=3) == SearchPage(tweet_ids=[9, 7, 5], next_cursor=None)
+
+
+# --- bulk actions and failures ----------------------------------------------------------------------------
+
+
+def test_given_live_and_deleted_tweets_when_building_actions_then_live_are_indexed_and_deleted_removed():
+    actions = bulk_actions([_tweet(1), _tweet(2, deleted=True), _tweet(3)], "tweets")
+    assert [(a["_op_type"], a["_id"], a["_index"]) for a in actions] == [
+        ("index", "1", "tweets"),
+        ("delete", "2", "tweets"),
+        ("index", "3", "tweets"),
+    ]
+    assert "_source" not in actions[1]
+    assert actions[0]["_source"] == {
+        "tweet_id": 1,
+        "author_id": "alice",
+        "text": "hello #py @bob",
+        "hashtags": ["py"],
+        "mentions": ["bob"],
+        "created_at_ms": 1_700_000_000_000,
+        "reply_to_id": None,
+        "quote_tweet_id": None,
+    }
+
+
+def test_given_a_tweet_twice_in_a_batch_when_building_actions_then_one_action_and_deletion_is_final():
+    actions = bulk_actions([_tweet(1, text="old"), _tweet(2), _tweet(1, text="new")], "t")
+    assert [(a["_id"], a["_source"]["text"]) for a in actions] == [("1", "new"), ("2", "hello #py @bob")]
+    actions = bulk_actions([_tweet(1, deleted=True), _tweet(1)], "t")
+    assert [(a["_op_type"], a["_id"]) for a in actions] == [("delete", "1")]
+
+
+def test_given_bulk_errors_when_read_then_failures_are_by_tweet_id_and_a_missing_delete_is_success():
+    errors = [
+        {"index": {"_id": "1", "status": 429, "error": {"type": "es_rejected_execution_exception", "reason": "full"}}},
+        {"delete": {"_id": "2", "status": 404, "result": "not_found"}},
+        {"delete": {"_id": "3", "status": 500, "error": "boom"}},
+    ]
+    assert bulk_failures(errors) == {1: "429 es_rejected_execution_exception: full", 3: "500 boom"}
+
+
+def test_given_many_failures_when_raised_then_the_message_names_the_first_ones():
+    error = IndexingFailed({i: "429 busy" for i in range(7)}, total=10)
+    assert str(error).startswith("7 of 10 tweet(s) failed to index: 0 (429 busy), 1 (429 busy)")
+    assert str(error).endswith("and 2 more")
+
+
+# --- the indexer's partial batch response ---------------------------------------------------------------
+
+
+def test_given_failed_tweet_ids_when_mapped_then_exactly_their_records_are_reported(indexer):
+    parsed = [("100", _tweet(1)), ("101", _tweet(2)), ("102", _tweet(1)), ("103", _tweet(3))]
+    errors = [{"index": {"_id": "1", "status": 429, "error": {"type": "rejected", "reason": "x"}}}]
+    assert indexer.batch_item_failures(parsed, bulk_failures(errors)) == {
+        "batchItemFailures": [{"itemIdentifier": "100"}, {"itemIdentifier": "102"}]
+    }
+    assert indexer.batch_item_failures(parsed, set()) == {"batchItemFailures": []}
+
+
+class _FakeIndex:
+    def __init__(self, error: Exception | None = None):
+        self.error, self.calls = error, []
+
+    def index_tweets(self, tweets):
+        self.calls.append([t.tweet_id for t in tweets])
+        if self.error:
+            raise self.error
+
+
+def _event(payloads: list[bytes]) -> dict:
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:kinesis",
+                "eventID": f"shardId-000000000000:{i}",
+                "kinesis": {"sequenceNumber": str(1000 + i), "partitionKey": "p", "data": base64.b64encode(p).decode()},
+            }
+            for i, p in enumerate(payloads)
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (None, []),
+        (IndexingFailed({2: "429 busy"}, total=2), ["1002"]),
+        (ConnectionError("opensearch went away"), ["1000", "1002"]),
+    ],
+)
+def test_given_a_batch_with_poison_when_indexed_then_one_bulk_call_and_honest_failures(
+    indexer, monkeypatch, lambda_context, error, expected
+):
+    fake = _FakeIndex(error)
+    monkeypatch.setattr(indexer, "tweet_index", lambda: fake)
+    event = _event([_tweet(1).model_dump_json().encode(), b"\xffnot json", _tweet(2).model_dump_json().encode()])
+    response = indexer.lambda_handler(event, lambda_context)
+    assert fake.calls == [[1, 2]]  # one bulk request for the batch; the poison record skipped
+    assert response == {"batchItemFailures": [{"itemIdentifier": s} for s in expected]}
+
+
+def test_given_only_poison_when_indexed_then_no_bulk_call(indexer, monkeypatch, lambda_context):
+    fake = _FakeIndex()
+    monkeypatch.setattr(indexer, "tweet_index", lambda: fake)
+    assert indexer.lambda_handler(_event([b"{}"]), lambda_context) == {"batchItemFailures": []}
+    assert fake.calls == []
