@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import os
 import sys
@@ -49,3 +50,25 @@ class FakeLambdaContext:
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:test"
     aws_request_id: str = "req-1"
+
+
+def kinesis_event(payloads: list[bytes]) -> dict:
+    """A Kinesis event as the stream's event source mapping delivers it (one shard, numbered records)."""
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:kinesis",
+                "eventID": f"shardId-000000000000:{i}",
+                "eventName": "aws:kinesis:record",
+                "awsRegion": "us-east-1",
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": "p",
+                    "sequenceNumber": str(1000 + i),
+                    "approximateArrivalTimestamp": 1.0,
+                    "data": base64.b64encode(payload).decode(),
+                },
+            }
+            for i, payload in enumerate(payloads)
+        ]
+    }

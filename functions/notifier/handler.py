@@ -1,14 +1,9 @@
 """Kinesis consumer: raises mention and reply notifications (idempotent: deterministic members)."""
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from chirp.adapters.stream import tweet_record_handler
+from chirp.adapters.stream import tweet_stream_handler
 from chirp.models import Tweet
-from chirp.observability import logger, metrics, tracer
+from chirp.observability import metrics
 from chirp.service import services
-
-processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
 
 
 def notify(tweet: Tweet) -> None:
@@ -16,10 +11,4 @@ def notify(tweet: Tweet) -> None:
     metrics.add_metric(name="NotificationsRaised", unit="Count", value=raised)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return process_partial_response(
-        event=event, record_handler=tweet_record_handler(notify), processor=processor, context=context
-    )
+lambda_handler = tweet_stream_handler(notify)

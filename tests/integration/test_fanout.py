@@ -3,37 +3,14 @@ the local cloud's Kinesis ignores batchItemFailures, so partial failures are tes
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from chirp.errors import Unavailable
 from chirp.models import Tweet
 from chirp.timeline import Tier
-from tests.conftest import FakeLambdaContext, load_handler
+from tests.conftest import FakeLambdaContext, kinesis_event, load_handler
 
 CONTEXT = FakeLambdaContext(function_name="fanout")
-
-
-def kinesis_event(payloads: list[bytes]) -> dict:
-    return {
-        "Records": [
-            {
-                "eventSource": "aws:kinesis",
-                "eventID": f"shardId-000000000000:{i}",
-                "eventName": "aws:kinesis:record",
-                "awsRegion": "us-east-1",
-                "kinesis": {
-                    "kinesisSchemaVersion": "1.0",
-                    "partitionKey": "p",
-                    "sequenceNumber": str(1000 + i),
-                    "approximateArrivalTimestamp": 1.0,
-                    "data": base64.b64encode(payload).decode(),
-                },
-            }
-            for i, payload in enumerate(payloads)
-        ]
-    }
 
 
 @pytest.fixture

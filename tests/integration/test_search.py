@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 
 import pytest
@@ -12,7 +11,7 @@ from chirp.errors import Unavailable
 from chirp.models import Tweet
 from chirp.search import IndexingFailed, TweetIndex
 from chirp.settings import Settings
-from tests.conftest import FakeLambdaContext, load_handler, read_cloud_env
+from tests.conftest import FakeLambdaContext, kinesis_event, load_handler, read_cloud_env
 
 CONTEXT = FakeLambdaContext(function_name="indexer")
 AUTHORS = ("alice", "bob")
@@ -126,27 +125,6 @@ def test_given_a_rejected_document_when_indexed_then_the_error_names_the_tweet(i
         index.index_tweets([good, bad])
     assert set(info.value.failed) == {31}
     assert _count(index) == 1
-
-
-def kinesis_event(payloads: list[bytes]) -> dict:
-    return {
-        "Records": [
-            {
-                "eventSource": "aws:kinesis",
-                "eventID": f"shardId-000000000000:{i}",
-                "eventName": "aws:kinesis:record",
-                "awsRegion": "us-east-1",
-                "kinesis": {
-                    "kinesisSchemaVersion": "1.0",
-                    "partitionKey": "p",
-                    "sequenceNumber": str(1000 + i),
-                    "approximateArrivalTimestamp": 1.0,
-                    "data": base64.b64encode(payload).decode(),
-                },
-            }
-            for i, payload in enumerate(payloads)
-        ]
-    }
 
 
 def test_given_a_batch_with_a_poison_record_when_the_indexer_runs_then_the_good_tweets_are_searchable(

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from chirp.models import Tweet
-from chirp.observability import logger, metrics
+from chirp.observability import logger, metrics, tracer
 
 
 def parse_tweet(record: KinesisStreamRecord) -> Tweet | None:
@@ -35,3 +37,20 @@ def tweet_record_handler(apply: Callable[[Tweet], object]) -> Callable[[KinesisS
             apply(tweet)
 
     return handle
+
+
+def tweet_stream_handler(apply: Callable[[Tweet], object]) -> Callable[[dict, LambdaContext], dict]:
+    """The Lambda entry point of a per-tweet stream consumer: partial batch responses, and the one
+    Logger/Tracer/Metrics set of the service."""
+    processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
+    record_handler = tweet_record_handler(tracer.capture_method(apply))
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def lambda_handler(event: dict, context: LambdaContext) -> dict:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+
+    return lambda_handler
