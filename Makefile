@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CLOUD := $(BIN)/python localstack/localcloud.py
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: help system-deps install dev down status deploy audit test test-unit test-infra test-integration test-e2e lint format synth synth-aws clean
+.PHONY: help system-deps install dev down status deploy audit bench load test test-unit test-infra test-integration test-e2e lint format synth synth-aws clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -61,6 +61,12 @@ test-e2e: install
 
 audit: install ## compare every live home timeline in the local cloud with DynamoDB (exit 1 on a difference)
 	set -a && . $(or $(CHIRP_LOCAL_DIR),.local)/cloud.env && PYTHONPATH=shared $(BIN)/python -m chirp.cli audit
+
+bench: install ## every benchmark against the local cloud; results in bench/results/, table in the README
+	$(BIN)/python bench/run_all.py
+
+load: install ## a bounded load run through the API, audited at the end: make load LOAD_ARGS="--users 20 --seconds 120"
+	$(BIN)/python bench/load_run.py $(LOAD_ARGS)
 
 lint: install ## ruff lint + format check, cfn-lint on the synthesized templates
 	$(BIN)/ruff check .

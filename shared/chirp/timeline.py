@@ -192,9 +192,10 @@ class FeedManager:
             relations = {kind: list(self.social.all_targets(kind, user_id)) for kind in ("FOLLOWS", "BLOCKS", "MUTES")}
             self.cache.set_relations(user_id, relations)
             followees = relations["FOLLOWS"]
+            celebrities = self.cache.celebrities_among(followees)
             ids = self.tweets.recent_ids(user_id, FOLLOW_BACKFILL)
             for followee in followees:
-                if not self._is_celebrity(followee):
+                if followee not in celebrities:
                     ids += self.tweets.recent_ids(followee, FOLLOW_BACKFILL)
             self.cache.replace(user_id, ids)
         finally:

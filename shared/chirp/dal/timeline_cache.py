@@ -158,6 +158,12 @@ class TimelineCache:
                 pipe.delete(celebrity_key(author_id))
             pipe.execute()
 
+    def celebrities_among(self, user_ids: list[str]) -> set[str]:
+        """One round trip, however many users."""
+        if not user_ids:
+            return set()
+        return {u for u, yes in zip(user_ids, self.redis.smismember(CELEBRITIES, user_ids), strict=True) if yes}
+
     def remove_from_celebrity(self, author_id: str, tweet_id: int) -> None:
         self.redis.zrem(celebrity_key(author_id), tweet_id)
 

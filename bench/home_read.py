@@ -1,0 +1,298 @@
+"""Home timeline reads through the real read path, FeedManager.home (limit 20), for a reader following 20
+normal authors and 0, 5 or 50 celebrities, with real data: profiles, tweets and follow edges in the local
+cloud's DynamoDB, timelines and caches in its redis-server (database 14, the benchmarks' own).
+
+Per read: Redis round trips and commands, DynamoDB calls, and latency for
+- warm: live timeline, tweets and profiles cached (the common case);
+- cold hydration: live timeline, tweet and profile caches empty (hydrated from DynamoDB);
+- cold timeline: timeline expired or lost as well (rebuilt from DynamoDB, then hydrated);
+- empty: a live, empty timeline and followed celebrities without tweets (the case bench/round_trips.py
+  used to count).
+Warm latency is compared in the same run with raw redis-py sending the same requests (recorded from the
+warm read, then replayed: same pipelines, same MGETs, same keys) without the domain code; cold latency with
+the warm read. Everything created is deleted at the end.
+
+Usage: .venv/bin/python bench/home_read.py [--runs 5] [--reads 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from collections import Counter
+
+import common
+from common import median, table
+
+from chirp.dal.social_store import PROFILE, user_key
+from chirp.dal.tables import SocialItem, TweetItem
+from chirp.dal.timeline_cache import CELEBRITIES, following_key, timeline_key
+from chirp.ids import SnowflakeGenerator, snowflake_timestamp_ms
+from chirp.models import Profile, Tweet
+from chirp.timeline import CELEBRITY_RECENT
+
+NAME = "home_read"
+CELEBRITY_COUNTS = (0, 5, 50)
+NORMAL_AUTHORS = 20
+TWEETS_PER_AUTHOR = 10
+TWEETS_PER_CELEBRITY = 4
+LIMIT = 20
+
+
+class Fixture:
+    """The synthetic users, tweets and follows of one run, and how to delete them."""
+
+    def __init__(self, feeds, tag: str):
+        self.feeds, self.cache, self.redis = feeds, feeds.cache, feeds.cache.redis
+        self.prefix = f"bench-{tag}"
+        self.authors = [f"{self.prefix}-a{i}" for i in range(NORMAL_AUTHORS)]
+        self.celebrities = [f"{self.prefix}-c{i}" for i in range(max(CELEBRITY_COUNTS))]
+        self.readers = {k: f"{self.prefix}-r{k}" for k in CELEBRITY_COUNTS}
+        self.empty_readers = {k: f"{self.prefix}-e{k}" for k in CELEBRITY_COUNTS}
+        self.fake_celebrities = [f"{self.prefix}-ec{i}" for i in range(max(CELEBRITY_COUNTS))]
+        self.handles: dict[str, str] = {}
+        self.tweet_ids: list[int] = []
+        self.edges: list[tuple[str, str]] = []
+
+    def create(self) -> None:
+        social, store = self.feeds.social, self.feeds.tweets
+        for user in [*self.authors, *self.celebrities, *self.readers.values()]:
+            handle = f"b{user.removeprefix('bench-').replace('-', '')}"[:15]
+            social.create_profile(Profile(user_id=user, handle=handle, display_name=f"Bench {user[-4:]}"))
+            self.handles[user] = handle
+        # Tweets interleaved in time across authors, stored as TweetStore stores them once published.
+        posts = [a for a in self.authors for _ in range(TWEETS_PER_AUTHOR)]
+        posts += [c for c in self.celebrities for _ in range(TWEETS_PER_CELEBRITY)]
+        random.Random(7).shuffle(posts)
+        ids = SnowflakeGenerator(datacenter_id=31, worker_id=30)
+        with TweetItem.batch_write() as batch:
+            for author in posts:
+                tweet_id = ids.next_id()
+                tweet = Tweet(
+                    tweet_id=tweet_id,
+                    author_id=author,
+                    text=f"benchmark tweet {tweet_id} by {author}",
+                    created_at_ms=snowflake_timestamp_ms(tweet_id),
+                )
+                batch.save(TweetItem(**tweet.model_dump()))
+                self.tweet_ids.append(tweet_id)
+        for k, reader in self.readers.items():
+            for followee in [*self.authors, *self.celebrities[:k]]:
+                social.add_edge("FOLLOWS", reader, followee, counted=True)
+                self.edges.append((reader, followee))
+        # Celebrity tier, as FeedManager.refresh_tier migrates an author: in the pull set with recent tweets.
+        for celebrity in self.celebrities:
+            recent = store.recent_ids(celebrity, CELEBRITY_RECENT)
+            if len(recent) != TWEETS_PER_CELEBRITY:
+                raise SystemExit(f"{celebrity}: {len(recent)} tweets in the user_tweets index")
+            self.cache.set_celebrity(celebrity, True, recent)
+        # The readers of the `empty` case: live empty timelines, following celebrities without tweets.
+        for k, reader in self.empty_readers.items():
+            self.feeds.home(reader, cursor=None, limit=LIMIT)  # rebuilt: live and empty
+            if k:
+                self.redis.sadd(CELEBRITIES, *self.fake_celebrities[:k])
+                self.redis.sadd(following_key(reader), *self.fake_celebrities[:k])
+
+    def drop_hydration_caches(self) -> None:
+        users = [*self.authors, *self.celebrities, *self.readers.values()]
+        common.unlink(self.redis, [f"tweet:{t}" for t in self.tweet_ids] + [f"profile:{u}" for u in users])
+
+    def drop_timeline(self, reader: str) -> None:
+        self.redis.unlink(timeline_key(reader), following_key(reader))
+        self.drop_hydration_caches()
+
+    def delete(self) -> None:
+        with TweetItem.batch_write() as batch:
+            for tweet_id in self.tweet_ids:
+                batch.delete(TweetItem(tweet_id=tweet_id))
+        with SocialItem.batch_write() as batch:
+            for user, handle in self.handles.items():
+                batch.delete(SocialItem(pk=user_key(user), sk=PROFILE))
+                batch.delete(SocialItem(pk=f"HANDLE#{handle.lower()}", sk="HANDLE"))
+            for follower, followee in self.edges:
+                batch.delete(SocialItem(pk=user_key(follower), sk=f"FOLLOWS#{followee}"))
+        self.redis.srem(CELEBRITIES, *self.celebrities, *self.fake_celebrities)
+        deleted = common.unlink(self.redis, [f"tweet:{t}" for t in self.tweet_ids])
+        deleted += common.delete_matching(self.redis, f"*{self.prefix}*")
+        print(
+            f"cleaned up: {len(self.tweet_ids)} tweets, {len(self.handles)} profiles and {len(self.edges)} follows "
+            f"from DynamoDB; {deleted} keys from Redis database {common.BENCH_DB}"
+        )
+
+
+def counted(client, fn, prepare=None) -> dict[str, int]:
+    """Round trips, Redis commands and DynamoDB calls of one fn(), after prepare() (not counted)."""
+
+    if prepare:
+        prepare()
+    fn()  # warm the connection, as the read before it would have done
+    if prepare:
+        prepare()
+    with common.aws_calls() as calls, common.redis_round_trips(client) as trips:
+        fn()
+    return {**trips, "dynamodb_calls": common.dynamodb_total(calls), **{f"op:{k}": v for k, v in calls.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=common.RUNS)
+    parser.add_argument("--reads", type=int, default=100, help="warm reads timed per run (median taken)")
+    parser.add_argument("--cold-reads", type=int, default=3, help="cold reads timed per run (median taken)")
+    args = parser.parse_args()
+
+    settings = common.cloud_settings()
+    client = common.bench_redis(settings)
+    feeds = common.bench_feeds(settings, client)
+    fixture = Fixture(feeds, common.run_tag())
+    print(
+        f"redis-server {common.redis_version(client)} database {common.BENCH_DB}, DynamoDB at "
+        f"{settings.aws_endpoint_url}; run tag {fixture.prefix}"
+    )
+    results: dict[str, dict[int, dict]] = {"warm": {}, "cold_hydration": {}, "cold_timeline": {}, "empty": {}}
+    try:
+        fixture.create()
+        print(f"created {len(fixture.handles)} profiles, {len(fixture.tweet_ids)} tweets, {len(fixture.edges)} follows")
+
+        for k in CELEBRITY_COUNTS:
+            reader = fixture.readers[k]
+
+            def home(reader=reader):
+                return feeds.home(reader, cursor=None, limit=LIMIT)
+
+            page = home()  # rebuilt from DynamoDB: now live
+            page = home()
+            ids = [entry.tweet.tweet_id for entry in page.items]
+            if len(ids) != LIMIT or not all(entry.author for entry in page.items):
+                raise SystemExit(f"{k} celebrities: incomplete page {page}")
+            # The baseline: the warm read's own Redis requests, recorded, then replayed with plain redis-py.
+            with common.recorded_requests() as requests:
+                home()
+
+            def raw(requests=requests):
+                common.replay(client, requests)
+
+            def cold_timeline(reader=reader):
+                fixture.drop_timeline(reader)
+
+            warm = {**counted(client, home), "raw": counted(client, raw)}
+            hydration = counted(client, home, fixture.drop_hydration_caches)
+            timeline = counted(client, home, cold_timeline)
+            warm_s, raw_s, hydration_s, timeline_s = [], [], [], []
+            for _ in range(args.runs):
+                home()
+                warm_s.append(common.median_per_call(home, args.reads))
+                raw_s.append(common.median_per_call(raw, args.reads))
+                samples_h, samples_t = [], []
+                for _ in range(args.cold_reads):
+                    fixture.drop_hydration_caches()
+                    samples_h.append(common.timed(home)[0])
+                    cold_timeline()
+                    seconds, cold_page = common.timed(home)
+                    samples_t.append(seconds)
+                    if [e.tweet.tweet_id for e in cold_page.items] != ids:
+                        raise SystemExit(f"{k} celebrities: the cold read differs from the warm read")
+                hydration_s.append(median(samples_h))
+                timeline_s.append(median(samples_t))
+            warm_ms, raw_ms = median(warm_s) * 1000, median(raw_s) * 1000
+            results["warm"][k] = {
+                **warm,
+                "requests": common.describe_requests(requests),
+                "median_ms": round(warm_ms, 3),
+                "raw_redis_py_median_ms": round(raw_ms, 3),
+                "ratio_to_raw": round(warm_ms / raw_ms, 2),
+            }
+            for name, counts, samples in (
+                ("cold_hydration", hydration, hydration_s),
+                ("cold_timeline", timeline, timeline_s),
+            ):
+                ms = median(samples) * 1000
+                results[name][k] = {**counts, "median_ms": round(ms, 3), "ratio_to_warm": round(ms / warm_ms, 1)}
+
+            empty_reader = fixture.empty_readers[k]
+            results["empty"][k] = counted(client, lambda r=empty_reader: feeds.home(r, cursor=None, limit=LIMIT))
+            print(
+                f"{k} celebrities: warm {warm_ms:.2f} ms (raw {raw_ms:.2f} ms), cold hydration "
+                f"{results['cold_hydration'][k]['median_ms']:.1f} ms, cold timeline "
+                f"{results['cold_timeline'][k]['median_ms']:.1f} ms"
+            )
+    finally:
+        fixture.delete()
+
+    rows = []
+    for name in ("warm", "cold_hydration", "cold_timeline", "empty"):
+        for k, r in results[name].items():
+            ops = Counter({key[3:]: v for key, v in r.items() if key.startswith("op:dynamodb.")})
+            compared = ""
+            if name == "warm":
+                compared = f"{r['ratio_to_raw']:.2f}x raw ({r['raw_redis_py_median_ms']:.2f} ms)"
+            elif "ratio_to_warm" in r:
+                compared = f"{r['ratio_to_warm']:.0f}x warm"
+            rows.append([
+                name, k, r["round_trips"], r["commands"], r["dynamodb_calls"],
+                ", ".join(f"{op.split('.')[1]} {n}" for op, n in sorted(ops.items())) or "-",
+                f"{r['median_ms']:.2f}" if "median_ms" in r else "-", compared or "-",
+            ])  # fmt: skip
+    print(f"\nFeedManager.home, limit {LIMIT}; reader follows {NORMAL_AUTHORS} normal authors + k celebrities")
+    print(f"baseline (same run): raw redis-py sending the warm read's requests; medians of {args.runs} runs\n")
+    print(
+        table(
+            ["case", "k", "round trips", "Redis cmds", "DynamoDB", "DynamoDB calls", "median ms", "compared with"],
+            rows,
+        )
+    )
+    for k, r in results["warm"].items():
+        print(f"warm read, {k} celebrities, requests: " + " | ".join(r["requests"]))
+
+    warm, cold = results["warm"], results["cold_timeline"]
+    by_k = " / ".join(str(k) for k in CELEBRITY_COUNTS)
+    common.write_result(
+        NAME,
+        {
+            "baseline": "raw redis-py replaying the warm read's recorded Redis requests (same pipelines and MGETs, "
+            "same keys, same run)",
+            "limit": LIMIT,
+            "normal_authors_followed": NORMAL_AUTHORS,
+            "tweets": {"per_normal_author": TWEETS_PER_AUTHOR, "per_celebrity": TWEETS_PER_CELEBRITY},
+            "runs": args.runs,
+            "reads_per_run": {"warm": args.reads, "cold": args.cold_reads},
+            "results": {name: {str(k): r for k, r in by.items()} for name, by in results.items()},
+            "headline": [
+                common.headline(
+                    f"home read, warm, {by_k} followed celebrities",
+                    " / ".join(f"{warm[k]['median_ms']:.2f}" for k in CELEBRITY_COUNTS)
+                    + " ms = "
+                    + " / ".join(f"{warm[k]['ratio_to_raw']:.1f}" for k in CELEBRITY_COUNTS)
+                    + "x raw redis-py; "
+                    + " / ".join(str(warm[k]["round_trips"]) for k in CELEBRITY_COUNTS)
+                    + " Redis round trips, "
+                    + " / ".join(str(warm[k]["dynamodb_calls"]) for k in CELEBRITY_COUNTS)
+                    + " DynamoDB calls",
+                    "raw redis-py, same requests: "
+                    + " / ".join(f"{warm[k]['raw_redis_py_median_ms']:.2f}" for k in CELEBRITY_COUNTS)
+                    + " ms",
+                ),
+                common.headline(
+                    f"home read, cold timeline (rebuilt from DynamoDB), {by_k} followed celebrities",
+                    " / ".join(f"{cold[k]['median_ms']:.0f}" for k in CELEBRITY_COUNTS)
+                    + " ms; "
+                    + " / ".join(str(cold[k]["round_trips"]) for k in CELEBRITY_COUNTS)
+                    + " Redis round trips, "
+                    + " / ".join(str(cold[k]["dynamodb_calls"]) for k in CELEBRITY_COUNTS)
+                    + " DynamoDB calls",
+                    "the warm read: " + " / ".join(f"{cold[k]['ratio_to_warm']:.0f}x" for k in CELEBRITY_COUNTS),
+                ),
+                common.headline(
+                    f"home read, live empty timeline, {by_k} followed celebrities without tweets",
+                    " / ".join(str(results["empty"][k]["round_trips"]) for k in CELEBRITY_COUNTS)
+                    + " round trips, "
+                    + " / ".join(str(results["empty"][k]["commands"]) for k in CELEBRITY_COUNTS)
+                    + " Redis commands",
+                    "machine-independent counts",
+                ),
+            ],
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

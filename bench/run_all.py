@@ -1,0 +1,88 @@
+"""Runs every benchmark in sequence, each in its own process, then writes bench/results/summary.md: a table of
+their headline figures, each with the baseline it was compared with in the same run and the command that
+produced it (the README includes it). A benchmark that fails is reported and the others still run.
+
+Usage: .venv/bin/python bench/run_all.py   (needs `make dev`; a few minutes on two cores)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import common
+
+BENCHMARKS = ("fanout_throughput", "home_read", "delivery_latency", "cold_start", "snowflake")
+
+
+def cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def summary(outcomes: dict[str, dict]) -> str:
+    lines = [
+        "# Chirp benchmarks",
+        "",
+        "Measured against the local cloud (`make dev`) by `.venv/bin/python bench/run_all.py`; each figure's",
+        "baseline was measured in the same run. Timings depend on the machine; counts (round trips, commands,",
+        "calls) do not. Details: `bench/results/<benchmark>.json`.",
+        "",
+        "| figure | value | compared with (same run) | command |",
+        "|---|---|---|---|",
+    ]
+    machines = set()
+    for name, outcome in outcomes.items():
+        command = f"`{common.command_for(name)}`"
+        if outcome["returncode"] != 0 or outcome["result"] is None:
+            lines.append(f"| {name} | **failed** (exit code {outcome['returncode']}) | - | {command} |")
+            continue
+        result = outcome["result"]
+        machines.add(f"{result['machine']['cpus']} CPUs, Python {result['machine']['python']}")
+        for row in result.get("headline", []):
+            lines.append(f"| {cell(row['figure'])} | {cell(row['value'])} | {cell(row['compared_with'])} | {command} |")
+    measured = time.strftime("%Y-%m-%d", time.gmtime())
+    lines += ["", f"Measured {measured} on {', '.join(sorted(machines)) or 'this machine'}, loopback only."]
+    return "\n".join(lines) + "\n"
+
+
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def update_readme(table: str) -> None:
+    """Keeps the README's figures those of the latest run: the text between its two markers."""
+    readme = common.ROOT / "README.md"
+    text = readme.read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    body = table.split("\n", 2)[2].strip()  # without the summary's own title
+    readme.write_text(f"{text[:start]}\n{body}\n{text[end:]}")
+
+
+def main() -> None:
+    outcomes: dict[str, dict] = {}
+    for name in BENCHMARKS:
+        path = common.RESULTS / f"{name}.json"
+        before = path.stat().st_mtime if path.exists() else None
+        print(f"\n=== {common.command_for(name)}", flush=True)
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, str(common.ROOT / "bench" / f"{name}.py")], cwd=common.ROOT, check=False)
+        elapsed = time.perf_counter() - started
+        fresh = path.exists() and path.stat().st_mtime != before
+        result = json.loads(path.read_text()) if done.returncode == 0 and fresh else None
+        outcomes[name] = {"returncode": done.returncode, "seconds": round(elapsed, 1), "result": result}
+        print(f"=== {name}: exit code {done.returncode} in {elapsed:.0f} s", flush=True)
+
+    path = common.RESULTS / "summary.md"
+    path.write_text(summary(outcomes))
+    update_readme(path.read_text())
+    print(f"\nwrote {path.relative_to(common.ROOT)} and the README's table\n")
+    print(path.read_text())
+    for name, outcome in outcomes.items():
+        print(f"{name}: {'ok' if outcome['returncode'] == 0 else 'FAILED'} ({outcome['seconds']} s)")
+    if any(outcome["returncode"] != 0 for outcome in outcomes.values()):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
