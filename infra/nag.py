@@ -45,15 +45,18 @@ def add_nag_checks(app: cdk.App, stack: cdk.Stack, config: StageConfig) -> None:
     if not config.opensearch_slow_logs:
         for logs in ("SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS"):
             _ack(domain, f"OS9[LogExport::{logs}]", "local stage: the emulator cannot run the log-publishing resource")
+    for child in domain.node.children:
+        if child.node.id.startswith("ESLogGroupPolicy"):  # CDK's resource policy call for the slow logs
+            _ack(child, "IAM5[Resource::*]", "logs:PutResourcePolicy takes no resource ARN")
     if config.opensearch_data_nodes == 1:
         _ack(domain, "OS7", "local stage: a single node; AWS stages spread two data nodes over two zones")
-    cdk.Validations.of(stack).acknowledge(
-        cdk.Acknowledgment(
-            id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-            reason="CDK's own custom-resource provider (OpenSearch log policy) is built with this role",
-        )
-    )
-    _ack(stack, "IAM5[Resource::*]", "CDK's own custom-resource providers call APIs without resource ARNs")
+    # CDK's own singleton providers (S3 notifications; on AWS the OpenSearch log-group policy), built
+    # by CDK with its own roles: acknowledged on those constructs only.
+    for child in node.children:
+        if child.node.id.startswith(("BucketNotificationsHandler", "AWS679f53fac002430cb0da5b7982bd2287")):
+            _ack(child, "IAM5[Resource::*]", "CDK's own custom-resource provider calls APIs without resource ARNs")
+            _ack(child, "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+                 "CDK builds its custom-resource provider with this role")  # fmt: skip
 
     cache = node.find_child("Cache")
     if config.redis_tls_and_auth:
