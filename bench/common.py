@@ -265,21 +265,10 @@ def redis_round_trips(client: redis.Redis | None = None) -> Iterator[dict[str, i
     one). commands (only with `client`): what the server ran on client's database, script-internal commands
     included (server_commands: exact, but slows the server; count, don't time).
     """
-    sent = []
-    original = Connection.send_packed_command
-
-    def send(self, command, check_health=True):
-        sent.append(1)
-        return original(self, command, check_health)
-
     result: dict[str, int] = {}
-    with server_commands(client) if client is not None else nullcontext({}) as server:
-        Connection.send_packed_command = send
-        try:
-            yield result
-        finally:
-            Connection.send_packed_command = original
-            result["round_trips"] = len(sent)
+    with server_commands(client) if client is not None else nullcontext({}) as server, recorded_requests() as sent:
+        yield result
+    result["round_trips"] = len(sent)
     if client is not None:
         result["commands"] = server["commands"]
 

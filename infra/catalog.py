@@ -164,7 +164,3 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         grants=frozenset({"tweets:write", "stream:write"}),
     ),
 )
-
-
-def by_name(name: str) -> FunctionSpec:
-    return next(spec for spec in FUNCTIONS if spec.name == name)

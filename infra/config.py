@@ -33,10 +33,6 @@ class StageConfig:
     # Home timelines of users unseen for this long expire: no pushes to them, rebuilt on return.
     inactive_after_s: int = 7 * 86_400
 
-    @property
-    def is_local(self) -> bool:
-        return self.name == "local"
-
 
 LOCAL = StageConfig(
     name="local",

@@ -135,12 +135,13 @@ class Server:
         return None
 
     def ensure_running(self, timeout: float) -> None:
-        if self.recorded_pid() and self.healthy():
+        running = self.recorded_pid()
+        if running and self.healthy():
             log(f"{self.name}: already running on 127.0.0.1:{self.port} (reused)")
             return
-        if self.recorded_pid():
+        if running:
             raise CloudError(
-                f"{self.name} (pid {self.recorded_pid()}) runs but does not answer on port {self.port}; "
+                f"{self.name} (pid {running}) runs but does not answer on port {self.port}; "
                 f"see {self.log_file}, or run `make down` and retry."
             )
         if port_open(self.port):

@@ -113,29 +113,31 @@ class Hidden(BaseModel):
     active: bool
 
 
-def _hide(verb: str, target_id: str, relation: str, active: bool) -> Hidden:
+def _hide(verb: str, target_id: str) -> Hidden:
+    """block / unblock / mute / unmute: the relation and its new state follow from the verb."""
     getattr(services().graph, verb)(caller(), target_id)
-    return Hidden(user_id=caller(), target_id=target_id, relation=relation, active=active)
+    relation = verb.removeprefix("un")
+    return Hidden(user_id=caller(), target_id=target_id, relation=relation, active=verb == relation)
 
 
 @app.post("/users/<user_id>/block")
 def block(user_id: str) -> Hidden:
-    return _hide("block", user_id, "block", True)
+    return _hide("block", user_id)
 
 
 @app.delete("/users/<user_id>/block")
 def unblock(user_id: str) -> Hidden:
-    return _hide("unblock", user_id, "block", False)
+    return _hide("unblock", user_id)
 
 
 @app.post("/users/<user_id>/mute")
 def mute(user_id: str) -> Hidden:
-    return _hide("mute", user_id, "mute", True)
+    return _hide("mute", user_id)
 
 
 @app.delete("/users/<user_id>/mute")
 def unmute(user_id: str) -> Hidden:
-    return _hide("unmute", user_id, "mute", False)
+    return _hide("unmute", user_id)
 
 
 @app.get("/users/<user_id>/follows/<other_id>")

@@ -76,7 +76,11 @@ class TimelineAuditor:
 
         shown = set(cached) | set(pulled)
         following_cached = redis.smembers(following_key(user_id))
-        visible = {t for t in shown if t in eligible or self._displayed(t, user_id, following_cached, hidden)}
+        # Ids outside what must be shown: loaded in one batch to see whether the read path would show them.
+        others = self.tweets.batch_get(shown - eligible.keys()) if shown - eligible.keys() else {}
+        visible = {t for t in shown if t in eligible} | {
+            t for t, tweet in others.items() if self._displayed(tweet, user_id, following_cached, hidden)
+        }
         extra = sorted(visible - eligible.keys())
         floor = min(cached) if len(cached) >= MAX_ITEMS else 0
         guaranteed = {
@@ -91,11 +95,11 @@ class TimelineAuditor:
         ]
         return Finding(user_id=user_id, missing=missing, extra=extra, relation_mismatch="; ".join(mismatches) or None)
 
-    def _displayed(self, tweet_id: int, user_id: str, following: set[str], hidden: set[str]) -> bool:
-        """Whether the read path would show an id that is not eligible: it drops deleted tweets, hidden
+    @staticmethod
+    def _displayed(tweet: Tweet, user_id: str, following: set[str], hidden: set[str]) -> bool:
+        """Whether the read path would show a tweet that is not eligible: it drops deleted tweets, hidden
         authors and authors the user does not follow (as Redis knows them)."""
-        tweet = self.tweets.get(tweet_id)
-        if tweet is None or tweet.deleted or tweet.author_id in hidden:
+        if tweet.deleted or tweet.author_id in hidden:
             return False
         return tweet.author_id == user_id or tweet.author_id in following
 

@@ -12,6 +12,7 @@ import zlib
 import redis
 from pydantic import BaseModel
 
+from chirp.dal.cursor import parse_id_cursor
 from chirp.dal.social_store import SocialStore
 from chirp.dal.timeline_cache import page_bounds
 from chirp.dal.tweet_store import TweetStore
@@ -79,9 +80,7 @@ class Notifications:
     def page(self, user_id: str, *, cursor: str | None, limit: int) -> NotificationPage:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
-        if cursor is not None and not cursor.isdigit():
-            raise InvalidInput("cursor must be a next_cursor this API returned")
-        before = int(cursor) if cursor else None
+        before = parse_id_cursor(cursor)
         upper, extra = page_bounds(before)
         members = self.redis.zrevrangebyscore(_key(user_id), upper, "-inf", start=0, num=limit + extra)
         found = (Notification.model_validate_json(member) for member in members)

@@ -21,6 +21,7 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
 from pydantic import BaseModel
 
+from chirp.dal.cursor import parse_id_cursor
 from chirp.errors import InvalidInput, Unavailable
 from chirp.models import Tweet
 
@@ -28,7 +29,6 @@ TWEETS_INDEX = "tweets"
 MAX_PAGE = 100
 MAX_QUERY_CHARS = 200
 MAX_AUTHOR_ID_CHARS = 128
-_MAX_LONG = 2**63 - 1
 # Hashtags are stored as chirp.text extracts them: lower-cased word characters, without the '#'.
 _HASHTAG = re.compile(r"\w{1,100}")
 
@@ -114,14 +114,6 @@ def bulk_failures(errors: Iterable[dict]) -> dict[int, str]:
     return failed
 
 
-def parse_search_cursor(cursor: str | None) -> int | None:
-    if cursor is None or cursor == "":
-        return None
-    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 19 or int(cursor) > _MAX_LONG:
-        raise InvalidInput("cursor must be a tweet id returned as next_cursor")
-    return int(cursor)
-
-
 def search_request(
     query: str | None,
     *,
@@ -134,7 +126,7 @@ def search_request(
     whether another page exists)."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
-    before = parse_search_cursor(cursor)
+    before = parse_id_cursor(cursor)
     text = unicodedata.normalize("NFC", query or "").strip()  # tweets are indexed NFC-normalised
     if len(text) > MAX_QUERY_CHARS:
         raise InvalidInput(f"query is {len(text)} characters; at most {MAX_QUERY_CHARS} are allowed")

@@ -13,8 +13,9 @@ from itertools import batched
 from typing import Protocol
 
 from chirp.adapters.page_queue import FollowerPage
+from chirp.dal.cursor import parse_id_cursor
 from chirp.dal.social_store import SocialStore
-from chirp.dal.timeline_cache import TimelineCache, timeline_key
+from chirp.dal.timeline_cache import TimelineCache
 from chirp.dal.tweet_store import TweetStore
 from chirp.errors import InvalidInput, Unavailable
 from chirp.models import TimelineEntry, TimelinePage, Tweet
@@ -46,14 +47,6 @@ class Thresholds:
         if followers >= self.popular:
             return Tier.POPULAR
         return Tier.NORMAL
-
-
-def parse_cursor(cursor: str | None) -> int | None:
-    if cursor is None or cursor == "":
-        return None
-    if not cursor.isdigit() or len(cursor) > 20:
-        raise InvalidInput("cursor must be a tweet id returned as next_cursor")
-    return int(cursor)
 
 
 class PageSink(Protocol):
@@ -98,8 +91,7 @@ class FeedManager:
 
     def on_follow(self, follower_id: str, followee_id: str) -> None:
         self.cache.relate("FOLLOWS", follower_id, followee_id, add=True)
-        self.refresh_tier(followee_id)
-        if not self._is_celebrity(followee_id):
+        if not self.refresh_tier(followee_id):
             self.cache.add(follower_id, self.tweets.recent_ids(followee_id, FOLLOW_BACKFILL))
 
     def on_unfollow(self, follower_id: str, followee_id: str) -> None:
@@ -113,7 +105,7 @@ class FeedManager:
         self.cache.relate(kind, user_id, author_id, add=hidden)
         if hidden:
             self.cache.remove(user_id, self.tweets.recent_ids(author_id, MAX_ITEMS))
-        elif self.social.has_edge("FOLLOWS", user_id, author_id) and not self._is_celebrity(author_id):
+        elif self.social.has_edge("FOLLOWS", user_id, author_id) and not self.cache.is_celebrity(author_id):
             self.cache.add(user_id, self.tweets.recent_ids(author_id, FOLLOW_BACKFILL))
 
     def on_delete(self, tweet: Tweet) -> None:
@@ -122,27 +114,25 @@ class FeedManager:
         self.cache.remove_from_celebrity(tweet.author_id, tweet.tweet_id)
         self.cache.put_tweets([tweet.model_copy(update={"deleted": True})])
 
-    def refresh_tier(self, author_id: str) -> None:
-        """Tier migration when the follower count crosses the celebrity threshold, either way."""
+    def refresh_tier(self, author_id: str) -> bool:
+        """Tier migration when the follower count crosses the celebrity threshold, either way.
+        Returns whether the author is now a celebrity."""
         profile = self.social.get_profile(author_id)
         is_celebrity = bool(profile) and self.thresholds.tier(profile.followers_count) is Tier.CELEBRITY
-        if is_celebrity == self._is_celebrity(author_id):
-            return
+        if is_celebrity == self.cache.is_celebrity(author_id):
+            return is_celebrity
         recent = self.tweets.recent_ids(author_id, CELEBRITY_RECENT)
         self.cache.set_celebrity(author_id, is_celebrity, recent)
         if not is_celebrity:  # back to push: followers' timelines get what they only pulled before
             for page in self.social.all_sources_pages("FOLLOWS", author_id, FOLLOWER_PAGE):
-                for follower in page:
-                    self.cache.add(follower, recent)
-
-    def _is_celebrity(self, author_id: str) -> bool:
-        return bool(self.cache.redis.sismember("celebrities", author_id))
+                self.cache.add_to_each(page, recent)
+        return is_celebrity
 
     # --- reads --------------------------------------------------------------------------------
     def home(self, user_id: str, *, cursor: str | None, limit: int) -> TimelinePage:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
-        before = parse_cursor(cursor)
+        before = parse_id_cursor(cursor)
         view = self.cache.read(user_id, before_id=before, count=limit)
         if not view.live:
             self.rebuild(user_id)
@@ -185,7 +175,7 @@ class FeedManager:
             deadline = time.monotonic() + REBUILD_WAIT_S
             while time.monotonic() < deadline:
                 time.sleep(0.05)
-                if self.cache.redis.exists(timeline_key(user_id)):
+                if self.cache.is_live(user_id):
                     return
             raise Unavailable("your home timeline is being rebuilt; retry in a few seconds")
         try:

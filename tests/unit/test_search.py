@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from chirp.dal.cursor import parse_id_cursor
 from chirp.errors import InvalidInput
 from chirp.models import Tweet
 from chirp.search import (
@@ -13,7 +14,6 @@ from chirp.search import (
     SearchPage,
     bulk_actions,
     bulk_failures,
-    parse_search_cursor,
     search_page,
     search_request,
 )
@@ -50,7 +50,7 @@ def test_given_a_malformed_cursor_when_searching_then_invalid_input(cursor):
     ("cursor", "expected"), [(None, None), ("", None), ("42", 42), ("9223372036854775807", 2**63 - 1)]
 )
 def test_given_a_valid_cursor_when_parsed_then_it_is_the_tweet_id(cursor, expected):
-    assert parse_search_cursor(cursor) == expected
+    assert parse_id_cursor(cursor) == expected
 
 
 @pytest.mark.parametrize("limit", [0, -1, 101, True])

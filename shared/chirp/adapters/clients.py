@@ -44,7 +44,6 @@ def redis_client(settings: Settings) -> redis.Redis:
 
 @lru_cache(maxsize=4)
 def opensearch_client(settings: Settings) -> OpenSearch:
-    host, _, port = settings.opensearch_endpoint.partition(":")
     use_tls = settings.opensearch_scheme == "https"
     auth = None
     if settings.opensearch_sigv4:
@@ -52,9 +51,8 @@ def opensearch_client(settings: Settings) -> OpenSearch:
 
         auth = AWSV4SignerAuth(boto3.Session().get_credentials(), settings.region, "es")
     return OpenSearch(
-        hosts=[{"host": host, "port": int(port or (443 if use_tls else 80))}],
+        hosts=[settings.opensearch_url],  # the scheme picks TLS and the default port
         http_auth=auth,
-        use_ssl=use_tls,
         verify_certs=use_tls,
         connection_class=RequestsHttpConnection,
         timeout=5,

@@ -8,6 +8,17 @@ import json
 
 from chirp.errors import InvalidInput
 
+_MAX_LONG = 2**63 - 1
+
+
+def parse_id_cursor(cursor: str | None) -> int | None:
+    """The id cursors of id-ordered pages (home timeline, search, notifications): a positive 64-bit id."""
+    if cursor is None or cursor == "":
+        return None
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 19 or int(cursor) > _MAX_LONG:
+        raise InvalidInput("cursor must be a tweet id returned as next_cursor")
+    return int(cursor)
+
 
 def encode_cursor(last_key: dict | None) -> str | None:
     if not last_key:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -25,7 +26,13 @@ def _edge(kind: str, target: str) -> str:
 
 
 def _connection() -> Connection:
-    return Connection(region=SocialItem.Meta.region, host=SocialItem.Meta.host)
+    return _connection_for(SocialItem.Meta.region, SocialItem.Meta.host)
+
+
+@cache
+def _connection_for(region: str | None, host: str | None) -> Connection:
+    """Built once per endpoint: a Connection creates its botocore client, which costs tens of ms."""
+    return Connection(region=region, host=host)
 
 
 class SocialStore:

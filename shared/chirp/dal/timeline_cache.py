@@ -94,8 +94,22 @@ class TimelineCache:
 
     def add(self, user_id: str, tweet_ids: list[int]) -> None:
         """Backfill: adds several tweets to one timeline, if it is live."""
-        if tweet_ids:
-            self._add_many(keys=[timeline_key(user_id)], args=[self.max_items, *tweet_ids])
+        self.add_to_each([user_id], tweet_ids)
+
+    def add_to_each(self, user_ids: list[str], tweet_ids: list[int]) -> None:
+        """Backfill of many timelines in one round trip (each written only if live)."""
+        if not tweet_ids or not user_ids:
+            return
+        with self.redis.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                self._add_many(keys=[timeline_key(user_id)], args=[self.max_items, *tweet_ids], client=pipe)
+            pipe.execute()
+
+    def is_live(self, user_id: str) -> bool:
+        return bool(self.redis.exists(timeline_key(user_id)))
+
+    def is_celebrity(self, user_id: str) -> bool:
+        return bool(self.redis.sismember(CELEBRITIES, user_id))
 
     def remove(self, user_id: str, tweet_ids: list[int]) -> None:
         if tweet_ids:
