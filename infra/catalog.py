@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = ROOT / "functions"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,16 @@ class S3Trigger:
 
 
 @dataclass(frozen=True)
+class DeployTrigger:
+    """Runs the function as a CloudFormation custom resource: at the first deploy and at every deploy that
+    changes one of `inputs` (repository paths whose content digest is the resource's property). The deploy
+    waits for it and fails when it fails."""
+
+    resource_type: str
+    inputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     name: str
     description: str
@@ -56,6 +67,7 @@ class FunctionSpec:
     s3: S3Trigger | None = None
     schedule: ScheduleTrigger | None = None
     sqs: SqsTrigger | None = None
+    deploy: DeployTrigger | None = None
     memory_mb: int = 512
     timeout_s: int = 15
     # Which resources the function may touch; the stack turns these into least-privilege grants.
@@ -162,5 +174,12 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         schedule=ScheduleTrigger(every_minutes=1),
         timeout_s=60,
         grants=frozenset({"tweets:write", "stream:write"}),
+    ),
+    FunctionSpec(
+        name="search_schema",
+        description="On deploy: creates the tweets index or updates its mapping, before anything reads it",
+        deploy=DeployTrigger(resource_type="Custom::SearchSchema", inputs=("shared/chirp/search.py",)),
+        timeout_s=120,
+        grants=frozenset({"opensearch:write"}),
     ),
 )

@@ -277,6 +277,9 @@ class OpenSearch(Server):
             "-E", f"transport.port={self.transport_port}",
             "-E", f"path.data={data}",
             "-E", f"path.logs={LOG_DIR / 'opensearch'}",
+            # A dev node shares a disk with everything else: past 90% full it would stop allocating shards
+            # and every search would answer 503. Disk space is the machine's problem here, not the index's.
+            "-E", "cluster.routing.allocation.disk.threshold_enabled=false",
         ]  # fmt: skip
         heap = os.environ.get("CHIRP_OPENSEARCH_HEAP", "512m")
         # This distribution ships no JDK: point it at the machine's (OpenSearch 2.x runs on JDK 17).

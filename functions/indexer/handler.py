@@ -28,8 +28,10 @@ Parsed = tuple[str, Tweet]
 
 @cache
 def tweet_index() -> TweetIndex:
-    """Built once per process; the index is created on first use (not at import: an OpenSearch outage at a
-    cold start then fails that batch, reported and retried, instead of the whole init)."""
+    """Built once per process, on first use (not at import: an OpenSearch outage at a cold start then fails
+    that batch, reported and retried, instead of the whole init). The deploy creates the index
+    (functions/search_schema); re-checking here means an index deleted by hand comes back with its mapping,
+    where a bulk write alone would auto-create it with guessed ones."""
     # Replicas only matter when the index is created: 0 on one node, 1 on a two-node domain.
     index = TweetIndex(opensearch_client(get_settings()), TWEETS_INDEX, replicas=get_settings().tweets_index_replicas)
     index.ensure_index()

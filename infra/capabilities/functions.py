@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+import hashlib
+
+from aws_cdk import CustomResource, Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -21,7 +23,7 @@ from infra.capabilities.data import Data
 from infra.capabilities.media import Media
 from infra.capabilities.network import Network
 from infra.capabilities.search import Search
-from infra.catalog import FUNCTIONS, FunctionSpec
+from infra.catalog import FUNCTIONS, ROOT, FunctionSpec
 from infra.config import StageConfig
 
 
@@ -251,12 +253,31 @@ class Functions(Construct):
                 schedule=events.Schedule.rate(Duration.minutes(spec.schedule.every_minutes)),
                 targets=[targets.LambdaFunction(function)],
             )
+        if spec.deploy:
+            self._run_on_deploy(spec, function)
         if spec.s3:
             self.media.bucket.add_event_notification(
                 s3.EventType.OBJECT_CREATED,
                 s3n.LambdaDestination(function),
                 s3.NotificationKeyFilter(prefix=spec.s3.prefix),
             )
+
+    def _run_on_deploy(self, spec: FunctionSpec, function: aws_lambda.Function) -> None:
+        digest = hashlib.sha256()
+        for path in spec.deploy.inputs:
+            digest.update((ROOT / path).read_bytes())
+        resource = CustomResource(
+            self,
+            f"{spec.name}OnDeploy",
+            service_token=function.function_arn,
+            resource_type=spec.deploy.resource_type,
+            properties={"InputsDigest": digest.hexdigest()},
+            # An answer lost for any reason fails the deploy after this, not after CloudFormation's hour.
+            service_timeout=Duration.seconds(spec.timeout_s + 60),
+        )
+        # Called only once its grants, the domain with its security rules, and the VPC's route to S3 (where
+        # the answer goes) all exist.
+        resource.node.add_dependency(function.role, self.search, self.network)
 
     def consumers(self) -> dict[str, aws_lambda.Function]:
         return {spec.name: self.functions[spec.name] for spec in FUNCTIONS if spec.kinesis}

@@ -182,6 +182,25 @@ class TweetIndex:
             raise
         return True
 
+    def apply_schema(self, *, wait_s: int = 60) -> bool:
+        """Run by every deploy, before the API or the indexer can touch the index: creates it, or brings an
+        existing index's mapping up to MAPPINGS (additive changes only: an incompatible one raises, failing
+        the deploy instead of serving a stale mapping), then waits until its primary shards are active, so
+        no reader ever meets a half-created index (a search then answers 503). True when it was created."""
+        created = self.ensure_index()
+        if not created:
+            self.client.indices.put_mapping(index=self.index, body=MAPPINGS)
+        try:
+            # `timeout` is the server-side wait (a keyword would be taken as the client's request timeout).
+            self.client.cluster.health(
+                index=self.index, wait_for_status="yellow", params={"timeout": f"{wait_s}s"}, request_timeout=wait_s + 5
+            )
+        except TransportError as error:
+            if error.status_code == 408:  # the server's wait ran out
+                raise Unavailable(f"index {self.index!r} has no active primary shard after {wait_s} s") from error
+            raise
+        return created
+
     def index_tweets(self, tweets: list[Tweet]) -> None:
         """Indexes live tweets and removes deleted ones in ONE bulk request. Raises IndexingFailed (naming each
         failed tweet id) when items are rejected, and the transport's error when the request itself fails."""

@@ -143,3 +143,17 @@ def test_given_the_media_bucket_when_synthesized_then_uploads_trigger_the_transc
     (config,) = notification["Properties"]["NotificationConfiguration"]["LambdaFunctionConfigurations"]
     assert config["Events"] == ["s3:ObjectCreated:*"]
     assert config["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "uploads/"}]
+
+
+def test_given_the_search_schema_when_synthesized_then_the_deploy_applies_it_after_the_domain_and_grants(
+    any_template,
+):
+    (spec,) = [spec for spec in FUNCTIONS if spec.deploy]
+    (resource,) = _resources(any_template, spec.deploy.resource_type).values()
+    (token_function,) = resource["Properties"]["ServiceToken"]["Fn::GetAtt"][:1]
+    assert any_template.to_json()["Resources"][token_function]["Properties"]["Description"] == spec.description
+    # Given a new digest when search.py changes, CloudFormation re-runs it (an Update) on the next deploy.
+    assert len(resource["Properties"]["InputsDigest"]) == 64
+    depends_on = set(resource["DependsOn"])
+    assert any(name.startswith("SearchDomain") for name in depends_on)
+    assert any(name.startswith(f"Functions{spec.name.replace('_', '')}Role") for name in depends_on)
