@@ -16,7 +16,10 @@ app = APIGatewayRestResolver(enable_validation=True)
 @tracer.capture_method
 def health() -> Response[HealthReport]:
     report = check_dependencies(dependency_probes(get_settings()))
-    if not report.ok:
+    unhealthy = [name for name, state in report.dependencies.items() if not state.ok]
+    # Published on every check, 0 included, so an alarm can tell "all healthy" from "no data".
+    metrics.add_metric(name="UnhealthyDependencies", unit="Count", value=len(unhealthy))
+    if unhealthy:
         logger.warning("unhealthy dependencies", extra={"report": report.model_dump()})
     return Response(
         status_code=200 if report.ok else 503,

@@ -22,7 +22,9 @@ def test_given_one_probe_fails_when_checked_then_it_alone_is_reported_with_its_e
     assert report.dependencies["redis"].error == "ConnectionError: connection refused"
 
 
-def test_given_a_dependency_down_when_get_health_then_503_names_it(monkeypatch, api_event, lambda_context):
+def test_given_a_dependency_down_when_get_health_then_503_names_it_and_counts_it(
+    monkeypatch, capsys, api_event, lambda_context
+):
     handler = load_handler("health")
     monkeypatch.setattr(handler, "dependency_probes", lambda settings: {"redis": _down, "kinesis": lambda: None})
     response = handler.lambda_handler(api_event("GET", "/health"), lambda_context)
@@ -30,3 +32,5 @@ def test_given_a_dependency_down_when_get_health_then_503_names_it(monkeypatch, 
     assert response["statusCode"] == 503
     assert body["dependencies"]["redis"]["ok"] is False
     assert body["dependencies"]["kinesis"]["ok"] is True
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [metric["UnhealthyDependencies"] for metric in metrics] == [[1.0]]  # EMF values are lists
