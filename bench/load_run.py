@@ -146,6 +146,7 @@ def run(users: int, seconds: float, max_requests: int, seed: int) -> dict:
         "error_samples": recorder.errors[:5],
         "p50_ms": round(percentile(every, 0.50) * 1000, 1),
         "p99_ms": round(percentile(every, 0.99) * 1000, 1),
+        "max_ms": round(max(every, default=0.0) * 1000, 1),
         "by_action": {
             action: {"count": len(v), "p50_ms": round(statistics.median(v) * 1000, 1) if v else None}
             for action, v in recorder.latencies.items()
