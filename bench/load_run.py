@@ -4,7 +4,10 @@ N simulated users post, follow, unfollow, delete and read through the HTTP API f
 and at most R requests (loopback only), then the run waits for the fan-out to settle and audits every
 participant's home timeline against DynamoDB. Exits non-zero on any error or any audit difference.
 
-    .venv/bin/python bench/load_run.py [--users 8] [--seconds 30] [--max-requests 3000] [--seed 7]
+    .venv/bin/python bench/load_run.py [--users 8] [--seconds 30] [--max-requests 3000] [--spawn-rate 2] [--seed 7]
+
+Users arrive at --spawn-rate per second, as with locust: MiniStack cold-starts one Lambda worker per
+concurrent request, and a dozen cold starts at once on two cores took 30 s and more here.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
@@ -47,6 +52,12 @@ class Recorder:
             if response.status_code not in expected:
                 self.errors.append(f"{action}: {response.status_code} {response.text[:200]}")
 
+    def record_failure(self, action: str, error: Exception) -> None:
+        """A request that got no answer (timeout, refused connection) is an error like any other."""
+        with self.lock:
+            self.requests += 1
+            self.errors.append(f"{action}: {type(error).__name__}: {str(error)[:200]}")
+
 
 class SimulatedUser:
     def __init__(self, me: User, everyone: list[User], rng: random.Random, recorder: Recorder):
@@ -72,16 +83,20 @@ class SimulatedUser:
             response = self._call(
                 action, "POST", "/tweets", json={"text": f"load #{self.rng.randrange(20)}"}, expected=(201,)
             )
-            if response.status_code == 201:
+            if response is not None and response.status_code == 201:
                 self.my_tweets.append(response.json()["tweet_id"])
         elif action == "read_user":
             self._call(action, "GET", f"/users/{self.rng.choice(others)}/tweets", params={"limit": 20})
         else:
             self._call("read_home", "GET", "/timelines/home", params={"limit": 20})
 
-    def _call(self, action: str, method: str, path: str, expected=(200,), **kwargs):
+    def _call(self, action: str, method: str, path: str, expected=(200,), **kwargs) -> requests.Response | None:
         started = time.perf_counter()
-        response = self.me.call(method, path, **kwargs)
+        try:
+            response = self.me.call(method, path, **kwargs)
+        except requests.RequestException as error:
+            self.recorder.record_failure(action, error)
+            return None
         self.recorder.record(action, time.perf_counter() - started, response, expected)
         return response
 
@@ -109,7 +124,7 @@ def settle(services) -> None:
     raise RuntimeError(f"the fan-out did not settle within {SETTLE_TIMEOUT_S}s")
 
 
-def run(users: int, seconds: float, max_requests: int, seed: int) -> dict:
+def run(users: int, seconds: float, max_requests: int, spawn_rate: float, seed: int) -> dict:
     env = read_cloud_env()
     os.environ.update(env)  # boto3 (credentials, endpoint) reads the same deployment as the API
     accounts = Accounts(env)
@@ -119,13 +134,17 @@ def run(users: int, seconds: float, max_requests: int, seed: int) -> dict:
 
     def drive(index: int) -> None:
         simulated = SimulatedUser(people[index], people, random.Random(seed * 1000 + index), recorder)
-        while time.monotonic() < deadline and recorder.requests < max_requests:
-            simulated.act()
+        try:
+            while time.monotonic() < deadline and recorder.requests < max_requests:
+                simulated.act()
+        except Exception as error:  # noqa: BLE001 - a user that dies must show in the report, not vanish
+            recorder.record_failure("crashed", error)
 
     started = time.monotonic()
     threads = [threading.Thread(target=drive, args=(i,)) for i in range(users)]
     for thread in threads:
         thread.start()
+        time.sleep(1 / spawn_rate)
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
@@ -139,6 +158,7 @@ def run(users: int, seconds: float, max_requests: int, seed: int) -> dict:
     every = [latency for latencies in recorder.latencies.values() for latency in latencies]
     return {
         "users": users,
+        "spawn_rate": spawn_rate,
         "seconds": round(elapsed, 1),
         "requests": recorder.requests,
         "requests_per_s": round(recorder.requests / elapsed, 1),
@@ -164,12 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--max-requests", type=int, default=3000)
+    parser.add_argument("--spawn-rate", type=float, default=2.0, help="users started per second")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "load_run.json")
     args = parser.parse_args(argv)
     if not 2 <= args.users <= 200 or not 0 < args.seconds <= 1800:
         parser.error("--users must be 2..200 and --seconds 1..1800")
-    result = run(args.users, args.seconds, args.max_requests, args.seed)
+    result = run(args.users, args.seconds, args.max_requests, args.spawn_rate, args.seed)
     print(json.dumps(result, indent=2))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
