@@ -268,6 +268,9 @@ class OpenSearch(Server):
 
     def command(self) -> tuple[list[str], dict[str, str]]:
         self.install()
+        # A fresh start begins empty, as MiniStack and redis-server do: documents kept from an earlier
+        # start would point at tweets that no longer exist.
+        shutil.rmtree(self.data_dir, ignore_errors=True)
         data = self.data_dir
         argv = [
             str(self.home / "bin" / "opensearch"),

@@ -1,4 +1,5 @@
-"""Tweet text rules: NFC-normalised, 1..280 code points (so one CJK character counts one), entities."""
+"""Tweet text rules: NFC-normalised, 1..280 code points (so one CJK character counts one), no control
+characters but line breaks and tabs, and the entities (hashtags, mentions) it carries."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ MAX_CHARS = 280
 # A hashtag or mention starts after a non-word character (or the start) and is made of word characters.
 _HASHTAG = re.compile(r"(?<![\w#])#(\w{1,100})")
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{1,15})")
+# Control characters (category Cc) render as nothing or garbage and break consumers of the text; line
+# breaks and tabs are the ones people type.
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
 
 
 class InvalidText(InvalidInput):
@@ -23,6 +27,9 @@ def normalize_text(raw: str) -> str:
         raise InvalidText("text must not be empty")
     if len(text) > MAX_CHARS:
         raise InvalidText(f"text is {len(text)} characters; at most {MAX_CHARS} are allowed")
+    control = next((c for c in text if unicodedata.category(c) == "Cc" and c not in _ALLOWED_CONTROLS), None)
+    if control is not None:
+        raise InvalidText(f"text must not contain control character U+{ord(control):04X}")
     return text
 
 

@@ -75,6 +75,7 @@ def test_given_bad_input_when_calling_the_api_then_4xx_with_a_json_reason(new_us
     cases = {
         "281 chars": user.call("POST", "/tweets", json={"text": "x" * 281}),
         "empty": user.call("POST", "/tweets", json={"text": "   "}),
+        "control character": user.call("POST", "/tweets", json={"text": "nul \x00 here"}),
         "unknown reply": user.call("POST", "/tweets", json={"text": "hi", "reply_to_id": 12345}),
         "bad cursor": user.call("GET", "/timelines/home", params={"cursor": "not-a-cursor"}),
         "self follow": user.call("POST", f"/users/{user.user_id}/follow"),
