@@ -1,9 +1,12 @@
 """Tweet search: the OpenSearch index of tweets (written by the indexer consumer) and its queries.
 
-Indexing is idempotent: a tweet's document id is its tweet id, so a replayed record overwrites the same
-document, and a deleted tweet's document is removed (a missing one is not an error). Search answers tweet
-ids only, newest first, paged with `search_after` on the tweet id; callers hydrate them (FeedManager.hydrate,
-which also drops tweets deleted since they were indexed).
+Indexing is idempotent and order-proof: a tweet's document id is its tweet id, and each write carries
+the version of the tweet's state (live 1, deleted 2) as an external version, so OpenSearch keeps the latest
+state whatever order records arrive in. A deleted tweet leaves a tombstone (no text) instead of being
+removed: a live record replayed after the deletion then meets a version conflict, which is success, where
+a removed document would simply come back. Search answers tweet ids only, newest first, paged with
+`search_after` on the tweet id; callers hydrate them (FeedManager.hydrate, which also drops tweets deleted
+since they were indexed).
 
 The request and response shaping are pure functions (`bulk_actions`, `bulk_failures`, `search_request`), so
 they are tested without a server.
@@ -11,14 +14,13 @@ they are tested without a server.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import unicodedata
 from collections.abc import Iterable
 
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
+from opensearchpy.exceptions import RequestError, TransportError
 from pydantic import BaseModel
 
 from chirp.dal.cursor import parse_id_cursor
@@ -43,8 +45,13 @@ MAPPINGS = {
         "created_at_ms": {"type": "date", "format": "epoch_millis"},
         "reply_to_id": {"type": "long"},
         "quote_tweet_id": {"type": "long"},
+        "deleted": {"type": "boolean"},
     },
 }
+# A tweet's states in the order they happen; the number is the document's external version.
+LIVE_VERSION, DELETED_VERSION = 1, 2
+# What OpenSearch answers when a write carries a version not above the stored one.
+VERSION_CONFLICT = 409
 
 
 class SearchPage(BaseModel):
@@ -63,6 +70,13 @@ class IndexingFailed(Unavailable):
 
 
 def tweet_document(tweet: Tweet) -> dict:
+    if tweet.deleted:  # a tombstone: what a deleted tweet said is not kept
+        return {
+            "tweet_id": tweet.tweet_id,
+            "author_id": tweet.author_id,
+            "created_at_ms": tweet.created_at_ms,
+            "deleted": True,
+        }
     return {
         "tweet_id": tweet.tweet_id,
         "author_id": tweet.author_id,
@@ -72,27 +86,30 @@ def tweet_document(tweet: Tweet) -> dict:
         "created_at_ms": tweet.created_at_ms,
         "reply_to_id": tweet.reply_to_id,
         "quote_tweet_id": tweet.quote_tweet_id,
+        "deleted": False,
     }
 
 
 def bulk_actions(tweets: Iterable[Tweet], index: str) -> list[dict]:
-    """One action per tweet id, in order of first appearance: `index` for a live tweet, `delete` for a
-    deleted one. A tweet seen twice keeps its latest state, except that a deletion is final (a replayed
-    older record cannot bring the tweet back within a batch)."""
+    """One externally versioned write per tweet id, in order of first appearance: the document of a live
+    tweet, the tombstone of a deleted one. A tweet seen twice in a batch keeps its latest state, except that
+    a deletion is final (the versions make it final across batches too)."""
     latest: dict[int, Tweet] = {}
     for tweet in tweets:
         seen = latest.get(tweet.tweet_id)
         if seen is None or not seen.deleted:
             latest[tweet.tweet_id] = tweet
-    actions = []
-    for tweet_id, tweet in latest.items():
-        if tweet.deleted:
-            actions.append({"_op_type": "delete", "_index": index, "_id": str(tweet_id)})
-        else:
-            actions.append(
-                {"_op_type": "index", "_index": index, "_id": str(tweet_id), "_source": tweet_document(tweet)}
-            )
-    return actions
+    return [
+        {
+            "_op_type": "index",
+            "_index": index,
+            "_id": str(tweet_id),
+            "version": DELETED_VERSION if tweet.deleted else LIVE_VERSION,
+            "version_type": "external",
+            "_source": tweet_document(tweet),
+        }
+        for tweet_id, tweet in latest.items()
+    ]
 
 
 def _reason(info: dict) -> str:
@@ -104,11 +121,11 @@ def _reason(info: dict) -> str:
 
 def bulk_failures(errors: Iterable[dict]) -> dict[int, str]:
     """The failed items of a bulk response (as `helpers.bulk(..., raise_on_error=False)` lists them), by
-    tweet id. Deleting a document that is already gone is success: deletion is idempotent."""
+    tweet id. A version conflict is success: the index already holds this state of the tweet or a later one."""
     failed: dict[int, str] = {}
     for item in errors:
-        ((op_type, info),) = item.items()
-        if op_type == "delete" and info.get("status") == 404:
+        ((_, info),) = item.items()
+        if info.get("status") == VERSION_CONFLICT:
             continue
         failed[int(info["_id"])] = _reason(info)
     return failed
@@ -144,12 +161,13 @@ def search_request(
     if not text and not filters:
         raise InvalidInput("give a query, a hashtag or an author")
     must = [{"match": {"text": {"query": text, "operator": "and"}}}] if text else []
+    tombstones = [{"term": {"deleted": True}}]
     body: dict = {
         "size": limit + 1,
         "sort": [{"tweet_id": {"order": "desc"}}],  # tweet ids are unique and time-ordered: a total order
         "track_total_hits": False,
         "_source": False,
-        "query": {"bool": {"must": must, "filter": filters}},
+        "query": {"bool": {"must": must, "filter": filters, "must_not": tombstones}},
     }
     if before is not None:
         body["search_after"] = [before]
@@ -202,7 +220,7 @@ class TweetIndex:
         return created
 
     def index_tweets(self, tweets: list[Tweet]) -> None:
-        """Indexes live tweets and removes deleted ones in ONE bulk request. Raises IndexingFailed (naming each
+        """Indexes live tweets and tombstones deleted ones in ONE bulk request. Raises IndexingFailed (naming each
         failed tweet id) when items are rejected, and the transport's error when the request itself fails."""
         actions = bulk_actions(tweets, self.index)
         if not actions:
@@ -218,11 +236,6 @@ class TweetIndex:
         failed = bulk_failures(errors)
         if failed:
             raise IndexingFailed(failed, total=len(actions))
-
-    def delete(self, tweet_id: int) -> None:
-        """Removes a tweet's document; a document (or index) that does not exist is not an error."""
-        with contextlib.suppress(NotFoundError):
-            self.client.delete(index=self.index, id=str(tweet_id))
 
     def search(
         self,

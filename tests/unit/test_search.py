@@ -10,6 +10,8 @@ from chirp.dal.cursor import parse_id_cursor
 from chirp.errors import InvalidInput
 from chirp.models import Tweet
 from chirp.search import (
+    DELETED_VERSION,
+    LIVE_VERSION,
     IndexingFailed,
     SearchPage,
     bulk_actions,
@@ -83,12 +85,13 @@ def test_given_a_malformed_author_when_searching_then_invalid_input(author):
         search_request(None, author_id=author)
 
 
-def test_given_words_and_filters_when_building_the_request_then_all_words_must_match_and_filters_apply():
+def test_given_words_and_filters_when_building_the_request_then_all_words_must_match_and_tombstones_never_do():
     body = search_request("  Hello World ", hashtag="#Python", author_id="alice", limit=10, cursor="500")
     assert body["query"] == {
         "bool": {
             "must": [{"match": {"text": {"query": "Hello World", "operator": "and"}}}],
             "filter": [{"term": {"hashtags": "python"}}, {"term": {"author_id": "alice"}}],
+            "must_not": [{"term": {"deleted": True}}],
         }
     }
     assert body["sort"] == [{"tweet_id": {"order": "desc"}}]
@@ -111,14 +114,14 @@ def test_given_one_hit_more_than_the_limit_when_paging_then_the_cursor_is_the_la
 # --- bulk actions and failures ----------------------------------------------------------------------------
 
 
-def test_given_live_and_deleted_tweets_when_building_actions_then_live_are_indexed_and_deleted_removed():
+def test_given_live_and_deleted_tweets_when_building_actions_then_each_state_is_an_externally_versioned_write():
     actions = bulk_actions([_tweet(1), _tweet(2, deleted=True), _tweet(3)], "tweets")
-    assert [(a["_op_type"], a["_id"], a["_index"]) for a in actions] == [
-        ("index", "1", "tweets"),
-        ("delete", "2", "tweets"),
-        ("index", "3", "tweets"),
+    assert [(a["_op_type"], a["_id"], a["_index"], a["version"], a["version_type"]) for a in actions] == [
+        ("index", "1", "tweets", LIVE_VERSION, "external"),
+        ("index", "2", "tweets", DELETED_VERSION, "external"),
+        ("index", "3", "tweets", LIVE_VERSION, "external"),
     ]
-    assert "_source" not in actions[1]
+    assert DELETED_VERSION > LIVE_VERSION  # a deletion always wins over the live state, in any order
     assert actions[0]["_source"] == {
         "tweet_id": 1,
         "author_id": "alice",
@@ -128,6 +131,14 @@ def test_given_live_and_deleted_tweets_when_building_actions_then_live_are_index
         "created_at_ms": 1_700_000_000_000,
         "reply_to_id": None,
         "quote_tweet_id": None,
+        "deleted": False,
+    }
+    # The tombstone keeps nothing of what the tweet said.
+    assert actions[1]["_source"] == {
+        "tweet_id": 2,
+        "author_id": "alice",
+        "created_at_ms": 1_700_000_000_000,
+        "deleted": True,
     }
 
 
@@ -135,14 +146,14 @@ def test_given_a_tweet_twice_in_a_batch_when_building_actions_then_one_action_an
     actions = bulk_actions([_tweet(1, text="old"), _tweet(2), _tweet(1, text="new")], "t")
     assert [(a["_id"], a["_source"]["text"]) for a in actions] == [("1", "new"), ("2", "hello #py @bob")]
     actions = bulk_actions([_tweet(1, deleted=True), _tweet(1)], "t")
-    assert [(a["_op_type"], a["_id"]) for a in actions] == [("delete", "1")]
+    assert [(a["_id"], a["version"]) for a in actions] == [("1", DELETED_VERSION)]
 
 
-def test_given_bulk_errors_when_read_then_failures_are_by_tweet_id_and_a_missing_delete_is_success():
+def test_given_bulk_errors_when_read_then_failures_are_by_tweet_id_and_a_version_conflict_is_success():
     errors = [
         {"index": {"_id": "1", "status": 429, "error": {"type": "es_rejected_execution_exception", "reason": "full"}}},
-        {"delete": {"_id": "2", "status": 404, "result": "not_found"}},
-        {"delete": {"_id": "3", "status": 500, "error": "boom"}},
+        {"index": {"_id": "2", "status": 409, "error": {"type": "version_conflict_engine_exception"}}},
+        {"index": {"_id": "3", "status": 500, "error": "boom"}},
     ]
     assert bulk_failures(errors) == {1: "429 es_rejected_execution_exception: full", 3: "500 boom"}
 
