@@ -10,7 +10,9 @@
    Events are harmless: API functions get GET /health (the api function answers it 404); the Kinesis and
    SQS consumers one unparseable record each, which they log and skip (an empty Records list would make
    Powertools' batch processor raise); the S3 consumer an empty Records list; the scheduled relay a
-   scheduled event (it re-publishes any tweet stuck unpublished, which is idempotent).
+   scheduled event (it re-publishes any tweet stuck unpublished, which is idempotent); the deploy-time
+   search schema a CloudFormation Delete (which leaves the index alone) answered to a token MiniStack
+   never issued, and drops.
    BENCH_NONCE is removed again at the end (so each function's next start is cold once more).
 
 Usage: .venv/bin/python bench/cold_start.py [--runs 5] [--cloud-runs 3] [--skip-cloud]
@@ -127,7 +129,7 @@ def api_event(path: str = "/health") -> dict:
     }
 
 
-def harmless_event(spec: FunctionSpec) -> tuple[str, dict]:
+def harmless_event(spec: FunctionSpec, gateway: str) -> tuple[str, dict]:
     unreadable = base64.b64encode(b"cold-start benchmark: not a tweet").decode()
     if spec.routes:
         return "GET /health", api_event()
@@ -161,6 +163,18 @@ def harmless_event(spec: FunctionSpec) -> tuple[str, dict]:
         return "1 unparseable SQS message", {"Records": [record]}
     if spec.schedule:
         return "scheduled event", {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    if spec.deploy:
+        # A Delete leaves the index alone; MiniStack accepts the answer for a token it never issued and drops it.
+        return "CloudFormation Delete", {
+            "RequestType": "Delete",
+            "ResponseURL": f"{gateway}/_ministack/cfn-response/bench-{uuid.uuid4()}",
+            "StackId": "arn:aws:cloudformation:us-east-1:000000000000:stack/bench/1",
+            "RequestId": str(uuid.uuid4()),
+            "LogicalResourceId": "Bench",
+            "ResourceType": spec.deploy.resource_type,
+            "PhysicalResourceId": "bench",
+            "ResourceProperties": {},
+        }
     return "empty Records", {"Records": []}
 
 
@@ -239,7 +253,7 @@ def first_invokes(runs: int, budget_s: float) -> tuple[list[dict], int]:
                 break
             line = []
             for spec in specs:
-                name, (_, event) = names[spec.name], harmless_event(spec)
+                name, (_, event) = names[spec.name], harmless_event(spec, env["AWS_ENDPOINT_URL"])
                 set_nonce(client, name, uuid.uuid4().hex)
                 cold, error = invoke_ms(client, name, event)
                 line.append(f"{spec.name} {cold:,.0f} ms" + (" (failed)" if error else ""))
@@ -266,7 +280,7 @@ def first_invokes(runs: int, budget_s: float) -> tuple[list[dict], int]:
         results.append({
             "function": spec.name,
             "deployed_as": names[spec.name],
-            "event": harmless_event(spec)[0],
+            "event": harmless_event(spec, env["AWS_ENDPOINT_URL"])[0],
             "failed_invokes": dict(samples[spec.name]["errors"]),
             "cold_invoke_ms": round(cold, 1),
             "warm_invoke_ms": round(warm, 1),
