@@ -17,8 +17,12 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 system-deps: ## apt packages the local cloud needs (redis-server, a JDK, Maven, Node.js); needs root
-	@command -v redis-server >/dev/null && command -v java >/dev/null && command -v mvn >/dev/null && command -v npm >/dev/null \
-	  || { apt-get update -qq && apt-get install -y -qq redis-server openjdk-17-jre-headless maven nodejs npm; }
+	@# Only the missing ones: a Node.js from elsewhere (NodeSource, nvm) conflicts with Debian's npm package.
+	@missing=""; \
+	for pair in redis-server:redis-server java:openjdk-17-jre-headless mvn:maven node:nodejs npm:npm; do \
+	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -qq && apt-get install -y -qq $$missing; fi
 
 $(BIN)/.installed: requirements-dev.txt layers/deps/requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it (pyenv install 3.12) or set PYTHON=/path/to/python3.12"; exit 1; }
