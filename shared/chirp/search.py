@@ -1,7 +1,7 @@
 """Tweet search: the OpenSearch index of tweets (written by the indexer consumer) and its queries.
 
 Indexing is idempotent and order-proof: a tweet's document id is its tweet id, and each write carries
-the version of the tweet's state (live 1, deleted 2) as an external version, so OpenSearch keeps the latest
+the version of the tweet's state (live, then deleted) as an external version, so OpenSearch keeps the latest
 state whatever order records arrive in. A deleted tweet leaves a tombstone (no text) instead of being
 removed: a live record replayed after the deletion then meets a version conflict, which is success, where
 a removed document would simply come back. Search answers tweet ids only, newest first, paged with
@@ -48,8 +48,10 @@ MAPPINGS = {
         "deleted": {"type": "boolean"},
     },
 }
-# A tweet's states in the order they happen; the number is the document's external version.
-LIVE_VERSION, DELETED_VERSION = 1, 2
+# A tweet's states in the order they happen; the number is the document's external version. A deletion's
+# is far above any version a document can reach otherwise (a document written without an external version
+# counts up from 1 at each write), so a tombstone always wins.
+LIVE_VERSION, DELETED_VERSION = 1, 2**62
 # What OpenSearch answers when a write carries a version not above the stored one.
 VERSION_CONFLICT = 409
 
@@ -193,7 +195,8 @@ class TweetIndex:
             "mappings": MAPPINGS,
         }
         try:
-            self.client.indices.create(index=self.index, body=body)
+            # Creating waits for the primary shard: more than the client's default timeout on a busy node.
+            self.client.indices.create(index=self.index, body=body, request_timeout=30)
         except RequestError as error:
             if error.error == "resource_already_exists_exception":
                 return False
@@ -201,10 +204,12 @@ class TweetIndex:
         return True
 
     def apply_schema(self, *, wait_s: int = 60) -> bool:
-        """Run by every deploy, before the API or the indexer can touch the index: creates it, or brings an
-        existing index's mapping up to MAPPINGS (additive changes only: an incompatible one raises, failing
-        the deploy instead of serving a stale mapping), then waits until its primary shards are active, so
-        no reader ever meets a half-created index (a search then answers 503). True when it was created."""
+        """Run by the first deploy and by each deploy that changes this module, before the API or the indexer
+        is updated: creates the index, or brings an existing index's mapping up to MAPPINGS (additive changes
+        only: an incompatible one raises, failing the deploy instead of serving a stale mapping), then waits
+        until its primary shards are active, so no reader ever meets a half-created index (a search then
+        answers 503). A rollback runs the previous MAPPINGS, a subset of the current one, which is accepted:
+        fields are never removed from a mapping. True when the index was created."""
         created = self.ensure_index()
         if not created:
             self.client.indices.put_mapping(index=self.index, body=MAPPINGS)

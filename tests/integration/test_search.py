@@ -126,6 +126,18 @@ def test_given_a_deletion_already_indexed_when_the_older_live_record_is_replayed
     assert index.client.get(index=index.index, id="60")["_source"]["deleted"] is True
 
 
+def test_given_a_document_rewritten_without_external_versions_when_deleted_then_the_tombstone_wins(index):
+    """A document written before versioning (or by hand) counts its version up at each write; the
+    deletion's version is above any it can have reached, so the tombstone is never taken for a stale write."""
+    document = {"tweet_id": 70, "author_id": "alice", "text": "old style", "created_at_ms": 1, "deleted": False}
+    for _ in range(3):
+        index.client.index(index=index.index, id="70", body=document)
+
+    index.index_tweets([_tweet(70, "old style", deleted=True)])
+
+    assert index.client.get(index=index.index, id="70")["_source"]["deleted"] is True
+
+
 def test_given_a_rejected_document_when_indexed_then_the_error_names_the_tweet(index, monkeypatch):
     good = _tweet(30, "fine")
     bad = _tweet(31, "rejected")
