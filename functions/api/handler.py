@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from chirp.adapters.clients import aws_client, opensearch_client
+from chirp.adapters.clients import aws_client, tweet_index
 from chirp.errors import ChirpError
 from chirp.ids import IdGenerationError
 from chirp.media import MediaService, UploadTicket
@@ -269,7 +269,7 @@ def notifications(
 
 @cache
 def tweet_search() -> TweetIndex:
-    return TweetIndex(opensearch_client(get_settings()))  # the indexer creates the index, not the API
+    return tweet_index(get_settings())  # the deploy creates the index (functions/search_schema), not the API
 
 
 @app.get("/search")

@@ -16,10 +16,10 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from chirp.adapters.clients import opensearch_client
+from chirp.adapters import clients
 from chirp.models import Tweet
 from chirp.observability import logger, metrics, tracer
-from chirp.search import TWEETS_INDEX, IndexingFailed, TweetIndex
+from chirp.search import IndexingFailed, TweetIndex
 from chirp.settings import get_settings
 
 Parsed = tuple[str, Tweet]
@@ -32,8 +32,7 @@ def tweet_index() -> TweetIndex:
     that batch, reported and retried, instead of the whole init). The deploy creates the index
     (functions/search_schema); re-checking here means an index deleted by hand comes back with its mapping,
     where a bulk write alone would auto-create it with guessed ones."""
-    # Replicas only matter when the index is created: 0 on one node, 1 on a two-node domain.
-    index = TweetIndex(opensearch_client(get_settings()), TWEETS_INDEX, replicas=get_settings().tweets_index_replicas)
+    index = clients.tweet_index(get_settings())
     index.ensure_index()
     return index
 

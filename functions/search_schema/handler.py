@@ -14,7 +14,7 @@ from functools import cache
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chirp.adapters.clients import opensearch_client
+from chirp.adapters import clients
 from chirp.observability import logger, tracer
 from chirp.search import TWEETS_INDEX, TweetIndex
 from chirp.settings import get_settings
@@ -24,8 +24,7 @@ MAX_REASON_CHARS = 1000  # CloudFormation rejects a response body over 4 KB
 
 @cache
 def tweet_index() -> TweetIndex:
-    settings = get_settings()
-    return TweetIndex(opensearch_client(settings), TWEETS_INDEX, replicas=settings.tweets_index_replicas)
+    return clients.tweet_index(get_settings())
 
 
 def respond(event: dict, status: str, reason: str = "", data: dict | None = None) -> None:

@@ -9,6 +9,7 @@ import redis
 from botocore.config import Config
 from opensearchpy import OpenSearch, RequestsHttpConnection
 
+from chirp.search import TWEETS_INDEX, TweetIndex
 from chirp.settings import Settings
 
 # Fail fast: a Lambda stuck on a dead dependency costs its whole timeout.
@@ -57,3 +58,8 @@ def opensearch_client(settings: Settings) -> OpenSearch:
         connection_class=RequestsHttpConnection,
         timeout=5,
     )
+
+
+def tweet_index(settings: Settings) -> TweetIndex:
+    """The tweets index as every function uses it; replicas only matter when it is created (0 on one node)."""
+    return TweetIndex(opensearch_client(settings), TWEETS_INDEX, replicas=settings.tweets_index_replicas)
