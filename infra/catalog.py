@@ -52,10 +52,12 @@ class S3Trigger:
 class DeployTrigger:
     """Runs the function as a CloudFormation custom resource: at the first deploy and at every deploy that
     changes one of `inputs` (repository paths whose content digest is the resource's property). The deploy
-    waits for it and fails when it fails."""
+    waits for it and fails when it fails; the functions named in `before` are created or updated only after
+    it succeeded, so they never run against what it has not prepared yet."""
 
     resource_type: str
     inputs: tuple[str, ...]
+    before: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,8 +180,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="search_schema",
         description="On deploy: creates the tweets index or updates its mapping, before anything reads it",
-        deploy=DeployTrigger(resource_type="Custom::SearchSchema", inputs=("shared/chirp/search.py",)),
+        deploy=DeployTrigger(
+            resource_type="Custom::SearchSchema", inputs=("shared/chirp/search.py",), before=("indexer", "api")
+        ),
         timeout_s=120,
-        grants=frozenset({"opensearch:write"}),
+        grants=frozenset({"opensearch:schema"}),
     ),
 )

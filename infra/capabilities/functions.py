@@ -70,6 +70,9 @@ class Functions(Construct):
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=5, queue=self.fanout_pages_dlq),
         )
         self.functions: dict[str, aws_lambda.Function] = {spec.name: self._function(spec) for spec in FUNCTIONS}
+        for spec in FUNCTIONS:
+            if spec.deploy:
+                self._run_on_deploy(spec)
 
     def _queue(self, construct_id: str, retention: Duration | None = None, **options) -> sqs.Queue:
         return sqs.Queue(
@@ -198,16 +201,25 @@ class Functions(Construct):
             elif resource != "redis":  # Redis access is by network placement and AUTH token, not IAM
                 raise ValueError(f"{spec.name}: unknown grant {grant!r}")
 
+    # The exact calls of each search access but "write" (the indexer's bulk writes and index checks).
+    _SEARCH_CALLS = {
+        "health": (("es:ESHttpGet", "_cluster/health"),),
+        "search": (("es:ESHttpPost", "tweets/_search"),),
+        "schema": (
+            ("es:ESHttpPut", "tweets"),
+            ("es:ESHttpPut", "tweets/_mapping"),
+            ("es:ESHttpGet", "_cluster/health/tweets"),
+        ),
+    }
+
     def _grant_search(self, access: str, role: iam.IRole) -> None:
-        """Path-scoped where a function needs one call: health reads cluster health, the API searches."""
-        arn = self.search.domain.domain_arn
+        """Path-scoped where a function makes a few known calls: health, search, the deploy's schema."""
         if access == "write":
             self.search.domain.grant_read_write(role)
             return
-        action, path = {"health": ("es:ESHttpGet", "_cluster/health"), "search": ("es:ESHttpPost", "tweets/_search")}[
-            access
-        ]
-        role.add_to_principal_policy(iam.PolicyStatement(actions=[action], resources=[f"{arn}/{path}"]))
+        arn = self.search.domain.domain_arn
+        for action, path in self._SEARCH_CALLS[access]:
+            role.add_to_principal_policy(iam.PolicyStatement(actions=[action], resources=[f"{arn}/{path}"]))
 
     def _grant_media(self, access: str, role: iam.IRole) -> None:
         """Prefix-scoped, exact actions: the API signs uploads and reads results; the transcoder reads
@@ -253,8 +265,6 @@ class Functions(Construct):
                 schedule=events.Schedule.rate(Duration.minutes(spec.schedule.every_minutes)),
                 targets=[targets.LambdaFunction(function)],
             )
-        if spec.deploy:
-            self._run_on_deploy(spec, function)
         if spec.s3:
             self.media.bucket.add_event_notification(
                 s3.EventType.OBJECT_CREATED,
@@ -262,7 +272,8 @@ class Functions(Construct):
                 s3.NotificationKeyFilter(prefix=spec.s3.prefix),
             )
 
-    def _run_on_deploy(self, spec: FunctionSpec, function: aws_lambda.Function) -> None:
+    def _run_on_deploy(self, spec: FunctionSpec) -> None:
+        function = self.functions[spec.name]
         digest = hashlib.sha256()
         for path in spec.deploy.inputs:
             digest.update((ROOT / path).read_bytes())
@@ -278,6 +289,8 @@ class Functions(Construct):
         # Called only once its grants, the domain with its security rules, and the VPC's route to S3 (where
         # the answer goes) all exist.
         resource.node.add_dependency(function.role, self.search, self.network)
+        for name in spec.deploy.before:
+            self.functions[name].node.add_dependency(resource)
 
     def consumers(self) -> dict[str, aws_lambda.Function]:
         return {spec.name: self.functions[spec.name] for spec in FUNCTIONS if spec.kinesis}

@@ -1,4 +1,5 @@
-"""Alarms to one encrypted SNS topic: consumer lag and failures, Lambda errors, API 5xx."""
+"""Alarms to one encrypted SNS topic: consumer lag and failures, Lambda errors, API 5xx, dependencies
+that GET /health found down."""
 
 from __future__ import annotations
 
@@ -58,6 +59,19 @@ class Monitoring(Construct):
             rest_api.metric_server_error(period=Duration.minutes(1)),
             5,
             "The API answers with server errors",
+        )
+        alarm(
+            "UnhealthyDependencies",
+            # Published by the health function at each GET /health (Powertools EMF: namespace, service).
+            cloudwatch.Metric(
+                namespace="Chirp",
+                metric_name="UnhealthyDependencies",
+                dimensions_map={"service": "chirp"},
+                statistic="Maximum",
+                period=Duration.minutes(1),
+            ),
+            1,
+            "GET /health found a dependency (DynamoDB, Kinesis, Redis, OpenSearch) down",
         )
         for name, function in functions.items():
             alarm(f"{name}Errors", function.metric_errors(period=Duration.minutes(1)), 1, f"{name} raised")

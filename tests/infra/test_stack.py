@@ -157,3 +157,43 @@ def test_given_the_search_schema_when_synthesized_then_the_deploy_applies_it_aft
     depends_on = set(resource["DependsOn"])
     assert any(name.startswith("SearchDomain") for name in depends_on)
     assert any(name.startswith(f"Functions{spec.name.replace('_', '')}Role") for name in depends_on)
+    # Then the functions that read or write the index are updated only after it is applied.
+    (logical_id,) = _resources(any_template, spec.deploy.resource_type).keys()
+    functions = _resources(any_template, "AWS::Lambda::Function")
+    for name in spec.deploy.before:
+        (function,) = [f for f in functions.values() if f["Properties"].get("Description") == _described(name)]
+        assert logical_id in function.get("DependsOn", [])
+
+
+def _described(function_name: str) -> str:
+    return next(spec.description for spec in FUNCTIONS if spec.name == function_name)
+
+
+def test_given_the_search_schema_when_synthesized_then_its_role_makes_only_the_schema_calls(any_template):
+    policies = _resources(any_template, "AWS::IAM::Policy")
+    schema = next(policy for name, policy in policies.items() if name.startswith("FunctionssearchschemaRole"))
+    search_statements = [
+        statement
+        for statement in schema["Properties"]["PolicyDocument"]["Statement"]
+        if str(statement["Action"]).startswith("es:")
+    ]
+    assert sorted(statement["Action"] for statement in search_statements) == [
+        "es:ESHttpGet",
+        "es:ESHttpPut",
+        "es:ESHttpPut",
+    ]
+    paths = sorted(statement["Resource"]["Fn::Join"][1][-1] for statement in search_statements)
+    assert paths == ["/_cluster/health/tweets", "/tweets", "/tweets/_mapping"]
+
+
+def test_given_the_health_metric_when_synthesized_then_a_dependency_down_raises_an_alarm(any_template):
+    any_template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "Chirp",
+            "MetricName": "UnhealthyDependencies",
+            "Dimensions": [{"Name": "service", "Value": "chirp"}],
+            "Threshold": 1,
+            "AlarmActions": Match.any_value(),
+        },
+    )

@@ -22,6 +22,10 @@ def test_given_one_probe_fails_when_checked_then_it_alone_is_reported_with_its_e
     assert report.dependencies["redis"].error == "ConnectionError: connection refused"
 
 
+def _published(capsys) -> list:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+
+
 def test_given_a_dependency_down_when_get_health_then_503_names_it_and_counts_it(
     monkeypatch, capsys, api_event, lambda_context
 ):
@@ -32,5 +36,15 @@ def test_given_a_dependency_down_when_get_health_then_503_names_it_and_counts_it
     assert response["statusCode"] == 503
     assert body["dependencies"]["redis"]["ok"] is False
     assert body["dependencies"]["kinesis"]["ok"] is True
-    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    assert [metric["UnhealthyDependencies"] for metric in metrics] == [[1.0]]  # EMF values are lists
+    assert [metric["UnhealthyDependencies"] for metric in _published(capsys)] == [[1.0]]  # EMF values are lists
+
+
+def test_given_every_dependency_up_when_get_health_then_200_and_zero_is_published(
+    monkeypatch, capsys, api_event, lambda_context
+):
+    """Zero is published too, so the alarm tells "all healthy" from "nobody checked"."""
+    handler = load_handler("health")
+    monkeypatch.setattr(handler, "dependency_probes", lambda settings: {"redis": lambda: None})
+    response = handler.lambda_handler(api_event("GET", "/health"), lambda_context)
+    assert response["statusCode"] == 200
+    assert [metric["UnhealthyDependencies"] for metric in _published(capsys)] == [[0.0]]
