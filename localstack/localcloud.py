@@ -219,9 +219,9 @@ class Redis(Server):
 
 
 class OpenSearch(Server):
-    def __init__(self, port: int, transport_port: int):
+    def __init__(self, port: int, transport_port: int, *, keep_data: bool):
         super().__init__("opensearch", port)
-        self.transport_port = transport_port
+        self.transport_port, self.keep_data = transport_port, keep_data
         self.home = STATE_DIR / f"opensearch-{OPENSEARCH_VERSION}"
         self.data_dir = STATE_DIR / "opensearch-data"
         self.tmp_dir = STATE_DIR / "opensearch-tmp"
@@ -268,9 +268,11 @@ class OpenSearch(Server):
 
     def command(self) -> tuple[list[str], dict[str, str]]:
         self.install()
-        # A fresh start begins empty, as MiniStack and redis-server do: documents kept from an earlier
-        # start would point at tweets that no longer exist.
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        # Its documents live as long as MiniStack's tweets do: a fresh local cloud begins empty (documents
+        # from an earlier one would point at tweets that no longer exist), while OpenSearch restarted
+        # alone keeps them, since no tweet would be indexed again.
+        if not self.keep_data:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
         data = self.data_dir
         argv = [
             str(self.home / "bin" / "opensearch"),
@@ -333,10 +335,11 @@ class MiniStack(Server):
 
 
 def servers(ports: Ports) -> list[Server]:
+    ministack = MiniStack(ports)
     return [
         Redis("redis", ports.redis),
-        OpenSearch(ports.opensearch, ports.opensearch_transport),
-        MiniStack(ports),
+        OpenSearch(ports.opensearch, ports.opensearch_transport, keep_data=ministack.recorded_pid() is not None),
+        ministack,
     ]
 
 
