@@ -58,6 +58,11 @@ class Recorder:
             self.requests += 1
             self.errors.append(f"{action}: {type(error).__name__}: {str(error)[:200]}")
 
+    def record_crash(self, error: Exception) -> None:
+        """A simulated user that died: an error of the run, though not a request."""
+        with self.lock:
+            self.errors.append(f"crashed: {type(error).__name__}: {str(error)[:200]}")
+
 
 class SimulatedUser:
     def __init__(self, me: User, everyone: list[User], rng: random.Random, recorder: Recorder):
@@ -138,13 +143,14 @@ def run(users: int, seconds: float, max_requests: int, spawn_rate: float, seed: 
             while time.monotonic() < deadline and recorder.requests < max_requests:
                 simulated.act()
         except Exception as error:  # noqa: BLE001 - a user that dies must show in the report, not vanish
-            recorder.record_failure("crashed", error)
+            recorder.record_crash(error)
 
     started = time.monotonic()
     threads = [threading.Thread(target=drive, args=(i,)) for i in range(users)]
-    for thread in threads:
+    for index, thread in enumerate(threads):
+        if index:
+            time.sleep(1 / spawn_rate)
         thread.start()
-        time.sleep(1 / spawn_rate)
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
@@ -188,8 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "load_run.json")
     args = parser.parse_args(argv)
-    if not 2 <= args.users <= 200 or not 0 < args.seconds <= 1800:
-        parser.error("--users must be 2..200 and --seconds 1..1800")
+    if not 2 <= args.users <= 200 or not 0 < args.seconds <= 1800 or args.max_requests < 1:
+        parser.error("--users must be 2..200, --seconds 1..1800 and --max-requests at least 1")
+    if not args.spawn_rate > 0 or (args.users - 1) / args.spawn_rate >= args.seconds:
+        parser.error("--spawn-rate must be above 0 and start the last user before --seconds run out")
     result = run(args.users, args.seconds, args.max_requests, args.spawn_rate, args.seed)
     print(json.dumps(result, indent=2))
     args.output.parent.mkdir(parents=True, exist_ok=True)
