@@ -85,7 +85,13 @@ class GraphService:
             self.feeds.cache.forget_profile(user_id)
 
     def follows(self, follower_id: str, followee_id: str) -> bool:
-        return self.social.has_edge("FOLLOWS", follower_id, followee_id)
+        """Raises NotFound for an unknown user, looked up only when there is no follow: a follow is only
+        ever made between two profiles."""
+        if self.social.has_edge("FOLLOWS", follower_id, followee_id):
+            return True
+        self.profile(follower_id)
+        self.profile(followee_id)
+        return False
 
     def followers(self, user_id: str, *, cursor: str | None, limit: int) -> UserPage:
         self._check_page(user_id, limit)
