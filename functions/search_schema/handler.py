@@ -4,6 +4,11 @@ The index then exists, with its mapping and its primary shards active, before th
 searched: no reader meets a half-created index, and a mapping change ships with the code that needs it.
 Delete keeps the index (the domain's removal policy decides the fate of the data).
 
+A request for another schema than the one this code holds (its InputsDigest differs) is CloudFormation
+rolling back: it updates this resource to the previous properties before it puts the previous code back.
+Fields are never removed from a mapping, so the index already serves the previous code: the request is
+answered SUCCESS with nothing done, where applying this code's schema again would fail the rollback too.
+
 CloudFormation waits for the answer PUT to the request's pre-signed ResponseURL, so every outcome is
 answered: a failure answers FAILED with its reason and the deploy rolls back instead of hanging.
 """
@@ -16,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chirp.adapters import clients
 from chirp.observability import logger, tracer
-from chirp.search import TWEETS_INDEX, TweetIndex
+from chirp.search import TWEETS_INDEX, TweetIndex, schema_digest
 from chirp.settings import get_settings
 
 MAX_REASON_CHARS = 1000  # CloudFormation rejects a response body over 4 KB
@@ -46,11 +51,14 @@ def respond(event: dict, status: str, reason: str = "", data: dict | None = None
         response.read()
 
 
-def apply(request_type: str) -> dict:
+def apply(request_type: str, inputs_digest: str | None) -> dict:
     """What the request asks of the index; returns the custom resource's attributes."""
     if request_type == "Delete":
         return {}
     index = tweet_index()
+    if inputs_digest != schema_digest():
+        logger.warning("a request for another schema (a rollback): nothing to apply", extra={"digest": inputs_digest})
+        return {"Index": index.index, "Created": "false"}
     created = index.apply_schema()
     logger.info("search schema applied", extra={"index": index.index, "index_created": created})
     return {"Index": index.index, "Created": str(created).lower()}
@@ -60,7 +68,8 @@ def apply(request_type: str) -> dict:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> None:
     try:
-        status, reason, data = "SUCCESS", "", apply(event["RequestType"])
+        properties = event.get("ResourceProperties", {})
+        status, reason, data = "SUCCESS", "", apply(event["RequestType"], properties.get("InputsDigest"))
     except Exception as error:  # noqa: BLE001 - every failure must be answered, or the deploy waits
         logger.exception("search schema not applied", extra={"request_type": event.get("RequestType")})
         status, reason, data = "FAILED", f"{type(error).__name__}: {error}", {}

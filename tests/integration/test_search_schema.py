@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from chirp.adapters.clients import opensearch_client
-from chirp.search import MAPPINGS, TweetIndex
+from chirp.search import MAPPINGS, TweetIndex, schema_digest
 from chirp.settings import Settings
 from tests.conftest import FakeLambdaContext, load_handler, read_cloud_env
 
@@ -56,7 +56,7 @@ def cloudformation():
     server.server_close()
 
 
-def _request(request_type: str, response_url: str) -> dict:
+def _request(request_type: str, response_url: str, digest: str | None = None) -> dict:
     event = {
         "RequestType": request_type,
         "ResponseURL": response_url,
@@ -64,7 +64,7 @@ def _request(request_type: str, response_url: str) -> dict:
         "RequestId": str(uuid.uuid4()),
         "LogicalResourceId": "SearchSchema",
         "ResourceType": "Custom::SearchSchema",
-        "ResourceProperties": {"InputsDigest": "0" * 64},
+        "ResourceProperties": {"InputsDigest": digest or schema_digest()},
     }
     if request_type != "Create":
         event["PhysicalResourceId"] = "tweets"
@@ -119,6 +119,23 @@ def test_given_an_incompatible_mapping_when_the_stack_is_updated_then_the_deploy
     assert answer["Status"] == "FAILED"
     assert "author_id" in answer["Reason"]
     assert _properties(client, tweets.index)["author_id"] == {"type": "long"}  # left as it was
+
+
+def test_given_a_failed_update_when_cloudformation_rolls_back_then_the_rollback_succeeds_and_changes_nothing(
+    client, index, cloudformation
+):
+    """CloudFormation rolls this resource back to the previous properties while the new code is still
+    deployed: a request for another schema must not apply this code's schema again (which just failed)."""
+    handler, tweets = index
+    url, answers = cloudformation
+    conflicting = {"properties": {**MAPPINGS["properties"], "author_id": {"type": "long"}}}
+    client.indices.create(index=tweets.index, body={"mappings": conflicting})
+    handler.lambda_handler(_request("Update", url), CONTEXT)
+
+    handler.lambda_handler(_request("Update", url, digest="f" * 64), CONTEXT)  # the previous deploy's digest
+
+    assert [answer["Status"] for answer in answers] == ["FAILED", "SUCCESS"]
+    assert _properties(client, tweets.index) == conflicting["properties"]
 
 
 def test_given_an_index_when_the_stack_is_deleted_then_the_index_and_its_documents_stay(client, index, cloudformation):
