@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from aws_cdk.assertions import Template
 
 from infra.app import build_app
+from infra.catalog import ROOT
 
-# Bundling off (no pip run per test session); cdk-nag stays on: synthesis fails on any finding.
-_CONTEXT = {"aws:cdk:bundling-stacks": []}
+# cdk.json's context (its feature flags shape the template) as `cdk synth` gets it, with bundling off (no
+# pip run per test session); cdk-nag stays on: synthesis fails on any finding.
+_CONTEXT = {**json.loads((ROOT / "cdk.json").read_text())["context"], "aws:cdk:bundling-stacks": []}
 
 
 def _synth(stage: str) -> Template:
