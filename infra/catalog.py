@@ -89,6 +89,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="health",
         description="GET /health: checks DynamoDB, Kinesis, Redis and OpenSearch from inside the VPC",
         routes=(ApiRoute("GET", "/health", authorized=False),),
+        schedule=ScheduleTrigger(every_minutes=1),  # the same check, for the UnhealthyDependencies alarm
         grants=frozenset({"tables:describe", "stream:describe", "redis", "opensearch:health"}),
     ),
     FunctionSpec(

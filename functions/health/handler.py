@@ -1,4 +1,8 @@
-"""GET /health: every backing service, checked from inside the Lambda with the endpoints it was given."""
+"""GET /health: every backing service, checked from inside the Lambda with the endpoints it was given.
+
+The same check also runs every minute on a schedule, so the UnhealthyDependencies metric (and its alarm)
+does not wait for somebody to call the endpoint.
+"""
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
@@ -12,15 +16,20 @@ from chirp.settings import get_settings
 app = APIGatewayRestResolver(enable_validation=True)
 
 
-@app.get("/health")
 @tracer.capture_method
-def health() -> Response[HealthReport]:
+def checked() -> HealthReport:
     report = check_dependencies(dependency_probes(get_settings()))
     unhealthy = [name for name, state in report.dependencies.items() if not state.ok]
-    # Published on every check, 0 included, so an alarm can tell "all healthy" from "no data".
+    # Published on every check, 0 included: no data at all means the check itself did not run.
     metrics.add_metric(name="UnhealthyDependencies", unit="Count", value=len(unhealthy))
     if unhealthy:
         logger.warning("unhealthy dependencies", extra={"report": report.model_dump()})
+    return report
+
+
+@app.get("/health")
+def health() -> Response[HealthReport]:
+    report = checked()
     return Response(
         status_code=200 if report.ok else 503,
         content_type=content_types.APPLICATION_JSON,
@@ -32,4 +41,6 @@ def health() -> Response[HealthReport]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    if event.get("source") == "aws.events":  # the schedule: nobody waits for an HTTP answer
+        return checked().model_dump()
     return app.resolve(event, context)

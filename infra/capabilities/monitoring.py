@@ -36,7 +36,13 @@ class Monitoring(Construct):
         self.topic = sns.Topic(self, "Alarms", master_key=key, enforce_ssl=True)
         notify = actions.SnsAction(self.topic)
 
-        def alarm(name: str, metric: cloudwatch.IMetric, threshold: float, description: str) -> None:
+        def alarm(
+            name: str,
+            metric: cloudwatch.IMetric,
+            threshold: float,
+            description: str,
+            missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+        ) -> None:
             cloudwatch.Alarm(
                 self,
                 name,
@@ -44,7 +50,7 @@ class Monitoring(Construct):
                 threshold=threshold,
                 evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                treat_missing_data=missing_data,
                 alarm_description=description,
             ).add_alarm_action(notify)
 
@@ -62,16 +68,18 @@ class Monitoring(Construct):
         )
         alarm(
             "UnhealthyDependencies",
-            # Published by the health function at each GET /health (Powertools EMF: namespace, service).
+            # Published by the health function every minute and at each GET /health (Powertools EMF:
+            # namespace, service). Five minutes without a value means the check itself is failing.
             cloudwatch.Metric(
                 namespace="Chirp",
                 metric_name="UnhealthyDependencies",
                 dimensions_map={"service": "chirp"},
                 statistic="Maximum",
-                period=Duration.minutes(1),
+                period=Duration.minutes(5),
             ),
             1,
-            "GET /health found a dependency (DynamoDB, Kinesis, Redis, OpenSearch) down",
+            "The health check found a dependency (DynamoDB, Kinesis, Redis, OpenSearch) down, or did not run",
+            missing_data=cloudwatch.TreatMissingData.BREACHING,
         )
         for name, function in functions.items():
             alarm(f"{name}Errors", function.metric_errors(period=Duration.minutes(1)), 1, f"{name} raised")

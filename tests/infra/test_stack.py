@@ -175,15 +175,24 @@ def test_given_the_search_schema_when_synthesized_then_its_role_makes_only_the_s
     search_statements = [
         statement
         for statement in schema["Properties"]["PolicyDocument"]["Statement"]
-        if str(statement["Action"]).startswith("es:")
+        if any(action.startswith("es:") for action in _listed(statement["Action"]))
     ]
-    assert sorted(statement["Action"] for statement in search_statements) == [
-        "es:ESHttpGet",
-        "es:ESHttpPut",
-        "es:ESHttpPut",
+    # Flattened to (action, path) pairs: IAM policy minimization may merge statements of one action.
+    calls = sorted(
+        (action, resource["Fn::Join"][1][-1])
+        for statement in search_statements
+        for action in _listed(statement["Action"])
+        for resource in _listed(statement["Resource"])
+    )
+    assert calls == [
+        ("es:ESHttpGet", "/_cluster/health/tweets"),
+        ("es:ESHttpPut", "/tweets"),
+        ("es:ESHttpPut", "/tweets/_mapping"),
     ]
-    paths = sorted(statement["Resource"]["Fn::Join"][1][-1] for statement in search_statements)
-    assert paths == ["/_cluster/health/tweets", "/tweets", "/tweets/_mapping"]
+
+
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [value]
 
 
 def test_given_the_health_metric_when_synthesized_then_a_dependency_down_raises_an_alarm(any_template):
@@ -194,6 +203,22 @@ def test_given_the_health_metric_when_synthesized_then_a_dependency_down_raises_
             "MetricName": "UnhealthyDependencies",
             "Dimensions": [{"Name": "service", "Value": "chirp"}],
             "Threshold": 1,
+            "Period": 300,
+            "TreatMissingData": "breaching",  # a check that stopped running is an alarm too
             "AlarmActions": Match.any_value(),
         },
     )
+    # And the check runs every minute whether or not anybody calls GET /health.
+    rules = _resources(any_template, "AWS::Events::Rule")
+    scheduled = {rule["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0] for rule in rules.values()}
+    assert any(target.startswith("Functionshealth") for target in scheduled)
+
+
+def test_given_the_search_schema_when_synthesized_then_its_digest_is_the_one_the_function_checks(any_template):
+    """The function applies only a request for its own schema (anything else is a rollback): the digest the
+    deploy passes must be the one the shipped module computes, or every deploy would apply nothing."""
+    from chirp.search import schema_digest
+
+    (spec,) = [spec for spec in FUNCTIONS if spec.deploy]
+    (resource,) = _resources(any_template, spec.deploy.resource_type).values()
+    assert resource["Properties"]["InputsDigest"] == schema_digest()

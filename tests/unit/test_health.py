@@ -48,3 +48,15 @@ def test_given_every_dependency_up_when_get_health_then_200_and_zero_is_publishe
     response = handler.lambda_handler(api_event("GET", "/health"), lambda_context)
     assert response["statusCode"] == 200
     assert [metric["UnhealthyDependencies"] for metric in _published(capsys)] == [[0.0]]
+
+
+def test_given_the_schedule_when_it_fires_then_the_check_runs_and_publishes_without_an_http_answer(
+    monkeypatch, capsys, lambda_context
+):
+    handler = load_handler("health")
+    monkeypatch.setattr(handler, "dependency_probes", lambda settings: {"redis": _down})
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    report = handler.lambda_handler(scheduled, lambda_context)
+    assert report["ok"] is False
+    assert "statusCode" not in report
+    assert [metric["UnhealthyDependencies"] for metric in _published(capsys)] == [[1.0]]
