@@ -127,6 +127,10 @@ class Server:
     def healthy(self) -> bool:
         raise NotImplementedError
 
+    def running(self) -> bool:
+        """Started by this launcher and answering (a PID file alone may be stale, its PID reused)."""
+        return self.recorded_pid() is not None and self.healthy()
+
     def command(self) -> tuple[list[str], dict[str, str]]:
         raise NotImplementedError
 
@@ -268,9 +272,9 @@ class OpenSearch(Server):
 
     def command(self) -> tuple[list[str], dict[str, str]]:
         self.install()
-        # Its documents live as long as MiniStack's tweets do: a fresh local cloud begins empty (documents
-        # from an earlier one would point at tweets that no longer exist), while OpenSearch restarted
-        # alone keeps them, since no tweet would be indexed again.
+        # A fresh local cloud begins empty (documents from an earlier one would point at tweets that no
+        # longer exist), while OpenSearch restarted beside a running MiniStack keeps its documents: their
+        # tweets are still there and would not be indexed again.
         if not self.keep_data:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         data = self.data_dir
@@ -338,7 +342,7 @@ def servers(ports: Ports) -> list[Server]:
     ministack = MiniStack(ports)
     return [
         Redis("redis", ports.redis),
-        OpenSearch(ports.opensearch, ports.opensearch_transport, keep_data=ministack.recorded_pid() is not None),
+        OpenSearch(ports.opensearch, ports.opensearch_transport, keep_data=ministack.running()),
         ministack,
     ]
 
