@@ -194,10 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "load_run.json")
     args = parser.parse_args(argv)
-    if not 2 <= args.users <= 200 or not 0 < args.seconds <= 1800 or args.max_requests < 1:
-        parser.error("--users must be 2..200, --seconds 1..1800 and --max-requests at least 1")
+    if not 2 <= args.users <= 200:
+        parser.error("--users must be 2..200")
+    if not 0 < args.seconds <= 1800:
+        parser.error("--seconds must be 1..1800")
+    if args.max_requests < 1:
+        parser.error("--max-requests must be at least 1")
     if not args.spawn_rate > 0 or (args.users - 1) / args.spawn_rate >= args.seconds:
-        parser.error("--spawn-rate must be above 0 and start the last user before --seconds run out")
+        parser.error("--spawn-rate must be above 0 and start the last user before the run ends")
     result = run(args.users, args.seconds, args.max_requests, args.spawn_rate, args.seed)
     print(json.dumps(result, indent=2))
     args.output.parent.mkdir(parents=True, exist_ok=True)
