@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CLOUD := $(BIN)/python localstack/localcloud.py
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: help system-deps install dev down status deploy audit bench load test test-unit test-infra test-integration test-e2e lint format synth synth-aws clean
+.PHONY: help system-deps install dev down status deploy audit bench load test test-unit test-infra test-integration test-e2e lint format synth synth-aws openapi clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -79,6 +79,9 @@ lint: install ## ruff lint + format check, cfn-lint on the synthesized templates
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+openapi: install ## regenerate docs/openapi.json from the handlers (a test fails when it is stale)
+	$(BIN)/python -m infra.openapi
 
 synth: install ## synthesize the local stage (cdk-nag runs as a validation plugin)
 	cdk synth -q

@@ -54,6 +54,11 @@ class Relation(BaseModel):
     following: bool
 
 
+def _created(model: type[BaseModel]) -> dict:
+    """The OpenAPI answer of a route that creates: 201 with `model` (the resolver would say 200)."""
+    return {201: {"description": "Created", "content": {"application/json": {"model": model}}}}
+
+
 def _error(status: int, error: str, message: str) -> Response:
     return Response(
         status_code=status, content_type=content_types.APPLICATION_JSON, body={"error": error, "message": message}
@@ -82,7 +87,7 @@ def caller() -> str:
     return app.current_event.request_context.authorizer.claims["sub"]
 
 
-@app.post("/users")
+@app.post("/users", responses=_created(Profile))
 @tracer.capture_method
 def create_profile(body: NewProfile) -> Response[Profile]:
     profile = services().graph.create_profile(caller(), body.handle, body.display_name)
@@ -199,7 +204,7 @@ def _post(author_id: str, body: NewTweet) -> Tweet:
     return tweet
 
 
-@app.post("/tweets")
+@app.post("/tweets", responses=_created(Tweet))
 @tracer.capture_method
 def post_tweet(
     body: NewTweet,
@@ -220,7 +225,7 @@ def get_tweet(tweet_id: int) -> Tweet:
     return services().tweets.get(tweet_id)
 
 
-@app.delete("/tweets/<tweet_id>")
+@app.delete("/tweets/<tweet_id>", responses={204: {"description": "Deleted"}})
 def delete_tweet(tweet_id: int):  # no return model: 204 has no body
     services().tweets.delete(caller(), tweet_id)
     return Response(204, body="")  # an empty string: the emulated gateway rejects a null body
@@ -238,7 +243,7 @@ class MediaStatus(BaseModel):
     urls: dict[str, str] = Field(default_factory=dict)
 
 
-@app.post("/media")
+@app.post("/media", responses=_created(UploadTicket))
 def create_upload(body: NewUpload) -> Response[UploadTicket]:
     """A presigned PUT: the client uploads straight to S3; the transcoder picks the object up."""
     ticket = media().presign_upload(caller(), body.content_type, body.size_bytes)

@@ -27,7 +27,13 @@ def checked() -> HealthReport:
     return report
 
 
-@app.get("/health")
+@app.get(
+    "/health",
+    responses={
+        200: {"description": "Every dependency answers", "content": {"application/json": {"model": HealthReport}}},
+        503: {"description": "A dependency is down", "content": {"application/json": {"model": HealthReport}}},
+    },
+)
 def health() -> Response[HealthReport]:
     report = checked()
     return Response(
