@@ -1,5 +1,6 @@
 """The Chirp REST API: profiles, follows, tweets and timelines. Thin: parse, call the domain, shape."""
 
+import json
 from collections.abc import Callable
 from functools import cache
 from typing import Annotated
@@ -307,4 +308,15 @@ def home_timeline(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    return unsupported_media_type(event) or app.resolve(event, context)
+
+
+def unsupported_media_type(event: dict) -> dict | None:
+    """Bodies are JSON only: a body declared as anything else is answered 415 here, where the resolver would
+    parse it as a form instead (and raise on a multipart type without a boundary: a 502)."""
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    media_type = (headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    if not event.get("body") or media_type == "application/json":
+        return None
+    body = {"error": "UnsupportedMediaType", "message": f"send the body as application/json, not {media_type!r}"}
+    return {"statusCode": 415, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}

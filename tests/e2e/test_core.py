@@ -82,11 +82,15 @@ def test_given_bad_input_when_calling_the_api_then_4xx_with_a_json_reason(new_us
         "unknown user": user.call("POST", "/users/nobody-here/follow"),
         "unknown followee": user.call("GET", f"/users/{user.user_id}/follows/nobody-here"),
         "no body": user.call("POST", "/tweets", data="not json"),
+        "not json": user.call(
+            "POST", "/tweets", data='{"text": "hi"}', headers={"Content-Type": "multipart/form-data"}
+        ),
     }
     for name, response in cases.items():
         assert 400 <= response.status_code < 500, (name, response.status_code, response.text)
         assert response.json(), name
     assert cases["unknown followee"].status_code == 404
+    assert cases["not json"].status_code == 415
     assert requests.get(f"{cloud_env['CHIRP_API_URL']}/timelines/home", timeout=30).status_code == 401
     forged = requests.get(
         f"{cloud_env['CHIRP_API_URL']}/timelines/home", headers={"Authorization": f"Bearer {user.token}x"}, timeout=30

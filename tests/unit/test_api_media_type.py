@@ -1,0 +1,38 @@
+"""The API takes JSON bodies only; any other declared body type is a 415 with a JSON reason, never a 5xx."""
+
+import json
+
+import pytest
+
+from tests.conftest import load_handler
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=x", "text/plain", "application/x-www-form-urlencoded"],
+)
+def test_given_a_body_that_is_not_json_when_posted_then_415_names_the_type(content_type, api_event, lambda_context):
+    event = api_event("POST", "/tweets", body='{"text": "hi"}', claims={"sub": "u1"})
+    event["headers"] = {"content-type": content_type}
+
+    response = load_handler("api").lambda_handler(event, lambda_context)
+
+    assert response["statusCode"] == 415
+    body = json.loads(response["body"])
+    assert body["error"] == "UnsupportedMediaType"
+    assert content_type.split(";")[0] in body["message"]
+
+
+@pytest.mark.parametrize("headers", [{"Content-Type": "application/json; charset=utf-8"}, {}, None])
+def test_given_a_json_body_or_no_declared_type_when_checked_then_it_goes_on_to_the_routes(headers, api_event):
+    event = api_event("POST", "/tweets", body='{"text": "hi"}')
+    event["headers"] = headers
+
+    assert load_handler("api").unsupported_media_type(event) is None
+
+
+def test_given_no_body_when_a_type_is_declared_then_it_goes_on_to_the_routes(api_event):
+    event = api_event("GET", "/trends")
+    event["headers"] = {"Content-Type": "text/plain"}
+
+    assert load_handler("api").unsupported_media_type(event) is None
