@@ -9,7 +9,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chirp.dal.cursor import decode_cursor, encode_cursor
+from chirp.dal.cursor import query_page
 from chirp.dal.tables import SocialItem
 from chirp.errors import Conflict
 from chirp.models import Profile
@@ -117,20 +117,21 @@ class SocialStore:
 
     def targets(self, kind: str, source: str, *, limit: int, cursor: str | None = None) -> tuple[list[str], str | None]:
         """Whom `source` follows/blocks/mutes: one page."""
-        results = SocialItem.query(
-            user_key(source),
-            SocialItem.sk.startswith(f"{kind}#"),
-            limit=limit,
-            last_evaluated_key=decode_cursor(cursor),
+        items, next_cursor = query_page(
+            lambda start_key: SocialItem.query(
+                user_key(source), SocialItem.sk.startswith(f"{kind}#"), limit=limit, last_evaluated_key=start_key
+            ),
+            cursor,
         )
-        ids = [item.sk.split("#", 1)[1] for item in results]
-        return ids, encode_cursor(results.last_evaluated_key)
+        return [item.sk.split("#", 1)[1] for item in items], next_cursor
 
     def sources(self, kind: str, target: str, *, limit: int, cursor: str | None = None) -> tuple[list[str], str | None]:
         """Who follows/blocks/mutes `target`: one page, through the inverted index."""
-        results = SocialItem.inverted.query(_edge(kind, target), limit=limit, last_evaluated_key=decode_cursor(cursor))
-        ids = [item.pk.split("#", 1)[1] for item in results]
-        return ids, encode_cursor(results.last_evaluated_key)
+        items, next_cursor = query_page(
+            lambda start_key: SocialItem.inverted.query(_edge(kind, target), limit=limit, last_evaluated_key=start_key),
+            cursor,
+        )
+        return [item.pk.split("#", 1)[1] for item in items], next_cursor
 
     def all_targets(self, kind: str, source: str) -> Iterator[str]:
         cursor = None

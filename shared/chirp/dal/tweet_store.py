@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chirp.dal.cursor import decode_cursor, encode_cursor
+from chirp.dal.cursor import query_page
 from chirp.dal.tables import OUTBOX_SHARDS, TweetItem
 from chirp.errors import Conflict
 from chirp.models import Tweet
@@ -59,15 +59,17 @@ class TweetStore:
 
     def by_author(self, author_id: str, *, limit: int, cursor: str | None = None) -> tuple[list[Tweet], str | None]:
         """One author's live tweets, newest first, one page."""
-        results = TweetItem.user_tweets.query(
-            author_id,
-            scan_index_forward=False,
-            limit=limit,
-            last_evaluated_key=decode_cursor(cursor),
-            filter_condition=TweetItem.deleted == False,  # noqa: E712
+        items, next_cursor = query_page(
+            lambda start_key: TweetItem.user_tweets.query(
+                author_id,
+                scan_index_forward=False,
+                limit=limit,
+                last_evaluated_key=start_key,
+                filter_condition=TweetItem.deleted == False,  # noqa: E712
+            ),
+            cursor,
         )
-        tweets = [_to_tweet(item) for item in results]
-        return tweets, encode_cursor(results.last_evaluated_key)
+        return [_to_tweet(item) for item in items], next_cursor
 
     def recent_ids(self, author_id: str, count: int) -> list[int]:
         tweets, _ = self.by_author(author_id, limit=count)
