@@ -71,6 +71,12 @@ def domain_error(error: ChirpError) -> Response:
     return _error(error.status, type(error).__name__, str(error))
 
 
+@app.not_found
+def no_such_route(_: Exception) -> Response:
+    """A path the gateway routed here that no route matches (an id with characters no route takes)."""
+    return _error(404, "NotFound", f"no such resource: {app.current_event.http_method} {app.current_event.path}")
+
+
 @app.exception_handler(RequestValidationError)
 def invalid_request(error: RequestValidationError) -> Response:
     problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]

@@ -78,6 +78,10 @@ def test_given_bad_input_when_calling_the_api_then_4xx_with_a_json_reason(new_us
         "control character": user.call("POST", "/tweets", json={"text": "nul \x00 here"}),
         "unknown reply": user.call("POST", "/tweets", json={"text": "hi", "reply_to_id": 12345}),
         "bad cursor": user.call("GET", "/timelines/home", params={"cursor": "not-a-cursor"}),
+        "tampered cursor": user.call("GET", f"/users/{user.user_id}/tweets", params={"cursor": "eyJhIjoxfQ=="}),
+        "foreign cursor": user.call(
+            "GET", f"/users/{user.user_id}/followers", params={"cursor": "eyJwayI6eyJTIjoieCJ9fQ=="}
+        ),
         "self follow": user.call("POST", f"/users/{user.user_id}/follow"),
         "unknown user": user.call("POST", "/users/nobody-here/follow"),
         "unknown followee": user.call("GET", f"/users/{user.user_id}/follows/nobody-here"),
@@ -91,6 +95,7 @@ def test_given_bad_input_when_calling_the_api_then_4xx_with_a_json_reason(new_us
         assert response.json(), name
     assert cases["unknown followee"].status_code == 404
     assert cases["not json"].status_code == 415
+    assert cases["tampered cursor"].status_code == cases["foreign cursor"].status_code == 400
     assert requests.get(f"{cloud_env['CHIRP_API_URL']}/timelines/home", timeout=30).status_code == 401
     forged = requests.get(
         f"{cloud_env['CHIRP_API_URL']}/timelines/home", headers={"Authorization": f"Bearer {user.token}x"}, timeout=30

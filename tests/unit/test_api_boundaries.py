@@ -1,4 +1,5 @@
-"""The API takes JSON bodies only; any other declared body type is a 415 with a JSON reason, never a 5xx."""
+"""What reaches the API handler before any route: bodies that are not JSON (415) and paths no route takes
+(404), each answered with a JSON reason, never a 5xx or the resolver's own error shapes."""
 
 import json
 
@@ -36,3 +37,12 @@ def test_given_no_body_when_a_type_is_declared_then_it_goes_on_to_the_routes(api
     event["headers"] = {"Content-Type": "text/plain"}
 
     assert load_handler("api").unsupported_media_type(event) is None
+
+
+def test_given_a_path_no_route_takes_when_called_then_404_in_the_api_error_shape(api_event, lambda_context):
+    event = api_event("GET", "/users/\u00a1", claims={"sub": "u1"})  # the gateway routes it; no route matches
+
+    response = load_handler("api").lambda_handler(event, lambda_context)
+
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"])["error"] == "NotFound"
