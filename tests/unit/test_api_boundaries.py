@@ -7,6 +7,9 @@ import pytest
 
 from tests.conftest import load_handler
 
+# Requests refused before any route publish no metric, which Powertools warns about.
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
 
 @pytest.mark.parametrize(
     "content_type",
