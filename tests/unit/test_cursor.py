@@ -32,6 +32,7 @@ def test_given_a_last_evaluated_key_when_encoded_then_it_decodes_to_the_same_key
         _cursor({"pk": {"S": ""}}),
         _cursor({"pk": {"S": "x" * 3000}}),
         _cursor({f"k{i}": {"S": "x"} for i in range(5)}),
+        base64.urlsafe_b64encode(b"[" * 5000).decode(),  # nesting deep enough to exhaust the parser's recursion
     ],
 )
 def test_given_a_cursor_this_api_never_returned_when_decoded_then_it_is_invalid_input(cursor):

@@ -15,6 +15,7 @@ from pynamodb.exceptions import QueryError
 from pynamodb.pagination import ResultIterator
 
 from chirp.errors import InvalidInput
+from chirp.observability import logger
 
 NOT_OURS = "cursor is not one this API returned"
 _KEY_TYPES = ("S", "N")  # every key attribute of our tables and indexes is a string or a number
@@ -46,7 +47,7 @@ def decode_cursor(cursor: str | None) -> dict | None:
         return None
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as error:  # deep nesting: recursion
         raise InvalidInput(NOT_OURS) from error
     if not isinstance(value, dict) or not 1 <= len(value) <= _MAX_KEY_ATTRIBUTES:
         raise InvalidInput(NOT_OURS)
@@ -70,6 +71,8 @@ def query_page[Item](
         items = list(results)
     except QueryError as error:
         if start_key is not None and error.cause_response_code == "ValidationException":
+            # Logged: the refusal is the client's error, unless a bug of ours hides behind it.
+            logger.info("start key refused", extra={"start_key": start_key, "reason": error.cause_response_message})
             raise InvalidInput(NOT_OURS) from error
         raise
     return items, encode_cursor(results.last_evaluated_key)
