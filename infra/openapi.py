@@ -75,10 +75,14 @@ def openapi_document() -> dict:
         schemas = part.get("components", {}).pop("schemas", {})
         for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):  # the 422 that is not
             schemas.pop(unused, None)
-        document.setdefault("components", {}).setdefault("schemas", {"Error": ERROR_SCHEMA}).update(schemas)
+        known = document.setdefault("components", {}).setdefault("schemas", {"Error": ERROR_SCHEMA})
+        for name, schema in schemas.items():
+            if known.setdefault(name, schema) != schema:
+                raise ValueError(f"two handlers define the model {name!r} differently: rename one")
+        part.pop("servers", None)  # the resolver's "/" would hide the stage; clients know their API URL
         for key, value in part.items():
             if key == "components":
-                document["components"].update(value)
+                document["components"].update(value)  # securitySchemes: the same for every handler
             else:
                 document.setdefault(key, value)
     return document

@@ -6,7 +6,10 @@ from functools import cache
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import (
@@ -31,6 +34,9 @@ from chirp.settings import get_settings
 from chirp.trends import Trend
 
 app = APIGatewayRestResolver(enable_validation=True)
+# The `next_cursor` of an earlier page; the ones this API returns are far shorter.
+PageCursor = Annotated[str | None, Query(max_length=512)]
+PageLimit = Annotated[int, Query(ge=1, le=100)]
 
 
 class NewProfile(BaseModel):
@@ -81,6 +87,11 @@ def no_such_route(_: Exception) -> Response:
 def invalid_request(error: RequestValidationError) -> Response:
     problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
     return _error(400, "InvalidInput", "; ".join(problems))
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def unsupported_content_type(_: RequestUnsupportedContentType) -> Response:
+    return _error(415, "UnsupportedMediaType", "send the body as application/json")
 
 
 @app.exception_handler(IdGenerationError)
@@ -158,23 +169,17 @@ def does_follow(user_id: str, other_id: str) -> Relation:
 
 
 @app.get("/users/<user_id>/followers")
-def followers(
-    user_id: str, cursor: Annotated[str | None, Query()] = None, limit: Annotated[int, Query(ge=1, le=100)] = 20
-) -> UserPage:
+def followers(user_id: str, cursor: PageCursor = None, limit: PageLimit = 20) -> UserPage:
     return services().graph.followers(user_id, cursor=cursor, limit=limit)
 
 
 @app.get("/users/<user_id>/following")
-def following(
-    user_id: str, cursor: Annotated[str | None, Query()] = None, limit: Annotated[int, Query(ge=1, le=100)] = 20
-) -> UserPage:
+def following(user_id: str, cursor: PageCursor = None, limit: PageLimit = 20) -> UserPage:
     return services().graph.following(user_id, cursor=cursor, limit=limit)
 
 
 @app.get("/users/<user_id>/tweets")
-def user_tweets(
-    user_id: str, cursor: Annotated[str | None, Query()] = None, limit: Annotated[int, Query(ge=1, le=100)] = 20
-) -> TweetPage:
+def user_tweets(user_id: str, cursor: PageCursor = None, limit: PageLimit = 20) -> TweetPage:
     items, next_cursor = services().tweets.user_timeline(user_id, cursor=cursor, limit=limit)
     return TweetPage(items=items, next_cursor=next_cursor)
 
@@ -273,9 +278,7 @@ def media() -> MediaService:
 
 
 @app.get("/notifications")
-def notifications(
-    cursor: Annotated[str | None, Query()] = None, limit: Annotated[int, Query(ge=1, le=100)] = 20
-) -> NotificationPage:
+def notifications(cursor: PageCursor = None, limit: PageLimit = 20) -> NotificationPage:
     return services().notifications.page(caller(), cursor=cursor, limit=limit)
 
 
@@ -289,8 +292,8 @@ def search(
     q: Annotated[str | None, Query(max_length=500)] = None,
     hashtag: Annotated[str | None, Query(max_length=100)] = None,
     author: Annotated[str | None, Query(max_length=128)] = None,
-    cursor: Annotated[str | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: PageCursor = None,
+    limit: PageLimit = 20,
 ) -> TimelinePage:
     page = tweet_search().search(q, hashtag=hashtag, author_id=author, limit=limit, cursor=cursor)
     # Hydration drops tweets deleted since they were indexed; the cursor still comes from the index.
@@ -304,9 +307,7 @@ def trends(limit: Annotated[int, Query(ge=1, le=50)] = 10) -> list[Trend]:
 
 @app.get("/timelines/home")
 @tracer.capture_method
-def home_timeline(
-    cursor: Annotated[str | None, Query()] = None, limit: Annotated[int, Query(ge=1, le=100)] = 20
-) -> TimelinePage:
+def home_timeline(cursor: PageCursor = None, limit: PageLimit = 20) -> TimelinePage:
     return services().feeds.home(caller(), cursor=cursor, limit=limit)
 
 
@@ -319,10 +320,16 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
 
 def unsupported_media_type(event: dict) -> dict | None:
     """Bodies are JSON only: a body declared as anything else is answered 415 here, where the resolver would
-    parse it as a form instead (and raise on a multipart type without a boundary: a 502)."""
-    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    media_type = (headers.get("content-type") or "application/json").split(";")[0].strip().lower()
-    if not event.get("body") or media_type == "application/json":
+    parse it as a form instead (and raise on a multipart type without a boundary: a 502). A JSON type is
+    passed on lower-cased: media types are case-insensitive, the resolver's check is not."""
+    headers = event.get("headers") or {}
+    name = next((name for name in headers if name.lower() == "content-type"), None)
+    media_type = (headers.get(name) or "application/json").split(";")[0].strip().lower()
+    if media_type == "application/json":
+        if name is not None:
+            headers[name] = headers[name].lower()
+        return None
+    if not event.get("body"):
         return None
     body = {"error": "UnsupportedMediaType", "message": f"send the body as application/json, not {media_type!r}"}
     return {"statusCode": 415, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}

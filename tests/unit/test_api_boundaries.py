@@ -27,7 +27,10 @@ def test_given_a_body_that_is_not_json_when_posted_then_415_names_the_type(conte
     assert content_type.split(";")[0] in body["message"]
 
 
-@pytest.mark.parametrize("headers", [{"Content-Type": "application/json; charset=utf-8"}, {}, None])
+@pytest.mark.parametrize(
+    "headers",
+    [{"Content-Type": "application/json; charset=utf-8"}, {"content-type": "Application/JSON"}, {}, None],
+)
 def test_given_a_json_body_or_no_declared_type_when_checked_then_it_goes_on_to_the_routes(headers, api_event):
     event = api_event("POST", "/tweets", body='{"text": "hi"}')
     event["headers"] = headers
@@ -49,3 +52,24 @@ def test_given_a_path_no_route_takes_when_called_then_404_in_the_api_error_shape
 
     assert response["statusCode"] == 404
     assert json.loads(response["body"])["error"] == "NotFound"
+
+
+def test_given_json_declared_in_capitals_when_posted_then_the_routes_take_it_as_json(api_event, lambda_context):
+    """Media types are case-insensitive; the resolver compares them as written."""
+    event = api_event("POST", "/tweets", body="{}", claims={"sub": "u1"})
+    event["headers"] = {"Content-Type": "APPLICATION/JSON; charset=UTF-8"}
+
+    response = load_handler("api").lambda_handler(event, lambda_context)
+
+    assert response["statusCode"] == 400  # the body was read as JSON: the missing text is what is refused
+    assert "text" in json.loads(response["body"])["message"]
+
+
+def test_given_a_declared_type_but_no_body_when_posted_then_415_in_the_api_error_shape(api_event, lambda_context):
+    event = api_event("POST", "/tweets", claims={"sub": "u1"})
+    event["headers"] = {"Content-Type": "text/plain"}
+
+    response = load_handler("api").lambda_handler(event, lambda_context)
+
+    assert response["statusCode"] == 415
+    assert json.loads(response["body"])["error"] == "UnsupportedMediaType"
