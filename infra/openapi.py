@@ -6,10 +6,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
-from types import ModuleType
+
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 
 from infra.catalog import FUNCTIONS, ROOT
 
@@ -33,58 +33,41 @@ UNAVAILABLE = {
 }
 
 
-def _handler(function_name: str) -> ModuleType:
-    if str(ROOT / "shared") not in sys.path:
-        sys.path.append(str(ROOT / "shared"))
-    spec = importlib.util.spec_from_file_location(
-        f"chirp_openapi_{function_name}", ROOT / "functions" / function_name / "handler.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def openapi_document() -> dict:
-    document: dict = {}
+    """Powertools merges the handlers' own documents; here they learn what the gateway and the error
+    handlers add: which routes need no token, the 401 of the authorizer, and 400/4XX/503 as `{error, message}`
+    where the resolver would document a 422."""
+    if str(ROOT / "shared") not in sys.path:  # the handlers import the domain package
+        sys.path.append(str(ROOT / "shared"))
+    merge = OpenAPIMerge(
+        title="Chirp",
+        version="1.0.0",
+        description="A serverless, Twitter-like backend. Every route but the public ones needs "
+        "`Authorization: Bearer <Cognito ID token>`; errors are JSON: {error, message}.",
+        security_schemes={SECURITY_SCHEME: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        security=[{SECURITY_SCHEME: []}],
+        on_conflict="error",
+    )
     for spec in FUNCTIONS:
-        if not spec.routes:
-            continue
-        resolver = _handler(spec.name).app
-        part = json.loads(
-            resolver.get_openapi_json_schema(
-                title="Chirp",
-                version="1.0.0",
-                description="A serverless, Twitter-like backend. Every route but the public ones needs "
-                "`Authorization: Bearer <Cognito ID token>`; errors are JSON: {error, message}.",
-                security_schemes={SECURITY_SCHEME: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-                security=[{SECURITY_SCHEME: []}],
-            )
-        )
-        public = {(route.method.lower(), route.path) for route in spec.routes if not route.authorized}
-        for path, operations in part.pop("paths", {}).items():
-            for method, operation in operations.items():
-                responses = operation["responses"]
-                responses.pop("422", None)
-                responses["4XX"] = CLIENT_ERRORS
-                responses.setdefault("503", UNAVAILABLE)
-                if (method, path) in public:
-                    operation["security"] = []  # no token needed
-                else:
-                    responses["401"] = UNAUTHORIZED
-                document.setdefault("paths", {}).setdefault(path, {})[method] = operation
-        schemas = part.get("components", {}).pop("schemas", {})
-        for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):  # the 422 that is not
-            schemas.pop(unused, None)
-        known = document.setdefault("components", {}).setdefault("schemas", {"Error": ERROR_SCHEMA})
-        for name, schema in schemas.items():
-            if known.setdefault(name, schema) != schema:
-                raise ValueError(f"two handlers define the model {name!r} differently: rename one")
-        part.pop("servers", None)  # the resolver's "/" would hide the stage; clients know their API URL
-        for key, value in part.items():
-            if key == "components":
-                document["components"].update(value)  # securitySchemes: the same for every handler
+        if spec.routes:
+            merge.add_file(spec.code_dir / "handler.py")
+    document = json.loads(merge.get_openapi_json_schema())  # JSON: response codes as strings
+    document.pop("servers")  # a default "/" would hide the stage; clients know their API URL
+    public = {(route.method.lower(), route.path) for spec in FUNCTIONS for route in spec.routes if not route.authorized}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            responses.pop("422", None)
+            responses["4XX"] = CLIENT_ERRORS
+            responses.setdefault("503", UNAVAILABLE)
+            if (method, path) in public:
+                operation["security"] = []  # no token needed
             else:
-                document.setdefault(key, value)
+                responses["401"] = UNAUTHORIZED
+    schemas = document["components"]["schemas"]
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):  # the 422 that is not
+        schemas.pop(unused, None)
+    schemas["Error"] = ERROR_SCHEMA
     return document
 
 

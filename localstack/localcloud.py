@@ -24,6 +24,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -223,7 +224,7 @@ class Redis(Server):
 
 
 class OpenSearch(Server):
-    def __init__(self, port: int, transport_port: int, *, keep_data: bool):
+    def __init__(self, port: int, transport_port: int, *, keep_data: Callable[[], bool]):
         super().__init__("opensearch", port)
         self.transport_port, self.keep_data = transport_port, keep_data
         self.home = STATE_DIR / f"opensearch-{OPENSEARCH_VERSION}"
@@ -275,7 +276,7 @@ class OpenSearch(Server):
         # A fresh local cloud begins empty (documents from an earlier one would point at tweets that no
         # longer exist), while OpenSearch restarted beside a running MiniStack keeps its documents: their
         # tweets are still there and would not be indexed again.
-        if not self.keep_data:
+        if not self.keep_data():
             shutil.rmtree(self.data_dir, ignore_errors=True)
         data = self.data_dir
         argv = [
@@ -342,7 +343,7 @@ def servers(ports: Ports) -> list[Server]:
     ministack = MiniStack(ports)
     return [
         Redis("redis", ports.redis),
-        OpenSearch(ports.opensearch, ports.opensearch_transport, keep_data=ministack.running()),
+        OpenSearch(ports.opensearch, ports.opensearch_transport, keep_data=ministack.running),
         ministack,
     ]
 

@@ -89,9 +89,12 @@ def invalid_request(error: RequestValidationError) -> Response:
     return _error(400, "InvalidInput", "; ".join(problems))
 
 
+UNSUPPORTED_MEDIA_TYPE = 415, "UnsupportedMediaType", "send the body as application/json"
+
+
 @app.exception_handler(RequestUnsupportedContentType)
 def unsupported_content_type(_: RequestUnsupportedContentType) -> Response:
-    return _error(415, "UnsupportedMediaType", "send the body as application/json")
+    return _error(*UNSUPPORTED_MEDIA_TYPE)
 
 
 @app.exception_handler(IdGenerationError)
@@ -331,5 +334,6 @@ def unsupported_media_type(event: dict) -> dict | None:
         return None
     if not event.get("body"):
         return None
-    body = {"error": "UnsupportedMediaType", "message": f"send the body as application/json, not {media_type!r}"}
-    return {"statusCode": 415, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+    status, error, message = UNSUPPORTED_MEDIA_TYPE
+    body = {"error": error, "message": f"{message}, not {media_type!r}"}
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
