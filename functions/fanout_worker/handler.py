@@ -8,9 +8,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from chirp.adapters.page_queue import FollowerPage
+from chirp.composition import services
 from chirp.observability import logger, metrics, tracer
-from chirp.service import services
+from chirp.timelines.model import FollowerPage
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -23,7 +23,7 @@ def push(record: SQSRecord) -> None:
         logger.error("unreadable follower page skipped", extra={"message_id": record.message_id, "error": str(error)})
         metrics.add_metric(name="PoisonPages", unit="Count", value=1)
         return
-    pushed = services().feeds.push_page(page.tweet_id, page.follower_ids)
+    pushed = services().timelines.push_page(page.tweet_id, page.follower_ids)
     metrics.add_metric(name="TimelinesPushed", unit="Count", value=pushed)
 
 

@@ -16,11 +16,11 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from chirp.adapters import clients
-from chirp.models import Tweet
+from chirp.adapters.opensearch.tweet_index import TweetIndex
+from chirp.composition import services
 from chirp.observability import logger, metrics, tracer
-from chirp.search import IndexingFailed, TweetIndex
-from chirp.settings import get_settings
+from chirp.search.query import IndexingFailed
+from chirp.tweets.model import Tweet
 
 Parsed = tuple[str, Tweet]
 """A record's sequence number and the tweet it carries."""
@@ -32,7 +32,7 @@ def tweet_index() -> TweetIndex:
     that batch, reported and retried, instead of the whole init). The deploy creates the index
     (functions/search_schema); re-checking here means an index deleted by hand comes back with its mapping,
     where a bulk write alone would auto-create it with guessed ones."""
-    index = clients.tweet_index(get_settings())
+    index = services().tweet_index
     index.ensure_index()
     return index
 

@@ -1,9 +1,9 @@
 """Kinesis consumer: raises mention and reply notifications (idempotent: deterministic members)."""
 
-from chirp.adapters.stream import tweet_stream_handler
-from chirp.models import Tweet
+from chirp.composition import services
 from chirp.observability import metrics
-from chirp.service import services
+from chirp.runtime.stream import tweet_stream_handler
+from chirp.tweets.model import Tweet
 
 
 def notify(tweet: Tweet) -> None:

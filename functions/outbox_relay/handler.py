@@ -2,8 +2,8 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from chirp.composition import services
 from chirp.observability import logger, metrics, tracer
-from chirp.service import services
 
 
 @logger.inject_lambda_context

@@ -19,17 +19,17 @@ from functools import cache
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chirp.adapters import clients
+from chirp.adapters.opensearch.tweet_index import TweetIndex
+from chirp.composition import services
 from chirp.observability import logger, tracer
-from chirp.search import TWEETS_INDEX, TweetIndex, schema_digest
-from chirp.settings import get_settings
+from chirp.search.schema import TWEETS_INDEX, schema_digest
 
 MAX_REASON_CHARS = 1000  # CloudFormation rejects a response body over 4 KB
 
 
 @cache
 def tweet_index() -> TweetIndex:
-    return clients.tweet_index(get_settings())
+    return services().tweet_index
 
 
 def respond(event: dict, status: str, reason: str = "", data: dict | None = None) -> None:

@@ -7,22 +7,18 @@ infrastructure failures (S3 unavailable) are retried.
 
 from __future__ import annotations
 
-from functools import cache
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chirp.adapters.clients import aws_client
-from chirp.media import MediaService, is_upload_key
+from chirp.composition import services
+from chirp.media.service import MediaService, is_upload_key
 from chirp.observability import logger, metrics, tracer
-from chirp.settings import get_settings
 
 
-@cache
 def media() -> MediaService:
-    settings = get_settings()
-    return MediaService(aws_client("s3", settings), settings.media_bucket)
+    return services().media
 
 
 @tracer.capture_method

@@ -1,8 +1,8 @@
 """Kinesis consumer: counts each tweet's hashtags for trends (idempotent: accounts are HyperLogLog members)."""
 
-from chirp.adapters.stream import tweet_stream_handler
-from chirp.models import Tweet
-from chirp.service import services
+from chirp.composition import services
+from chirp.runtime.stream import tweet_stream_handler
+from chirp.tweets.model import Tweet
 
 
 def count(tweet: Tweet) -> None:

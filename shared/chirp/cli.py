@@ -7,13 +7,13 @@ import argparse
 import json
 import sys
 
-from chirp.audit import TimelineAuditor
-from chirp.service import services
+from chirp.composition import services
+from chirp.timelines.audit import TimelineAuditor
 
 
 def audit(args: argparse.Namespace) -> int:
-    feeds = services().feeds
-    report = TimelineAuditor(feeds.cache, feeds.tweets, feeds.social).audit(args.user or None)
+    built = services()
+    report = TimelineAuditor(built.timeline_cache, built.tweet_store, built.social_store).audit(args.user or None)
     for finding in report.findings:
         print(json.dumps({"user_id": finding.user_id, "missing": finding.missing, "extra": finding.extra,
                           "relation_mismatch": finding.relation_mismatch}))  # fmt: skip

@@ -1,18 +1,20 @@
-"""Configuration, parsed once from the environment into a typed object.
+"""Configuration, parsed once from the environment into a typed object (pydantic-settings).
 
-The same code runs on AWS, in the local cloud and in tests: only these values change.
+The same code runs on AWS, in the local cloud and in tests: only these values change. The variable names
+are the fields' aliases; the CDK app gives each function the variables of what it is granted.
 """
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Settings(BaseSettings):
+    # Unknown variables are ignored: a Lambda's environment holds many that are not ours.
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=False)
 
     stage: str = Field(default="local", alias="CHIRP_STAGE")
     region: str = Field(default="us-east-1", alias="AWS_REGION")
@@ -43,12 +45,14 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        source = os.environ if environ is None else environ
+        """From the process environment, or from the mapping given (tests, tools reading .local/cloud.env)."""
+        if environ is None:
+            return cls()
         known = {field.alias for field in cls.model_fields.values()}
-        return cls.model_validate({key: value for key, value in source.items() if key in known})
+        return cls.model_validate({key: value for key, value in environ.items() if key in known})
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read once (a Lambda environment's variables never change)."""
-    return Settings.from_env()
+    return Settings()

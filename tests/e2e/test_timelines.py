@@ -43,7 +43,7 @@ def test_given_a_celebrity_when_posting_then_followers_see_it_by_pull(new_user, 
     tweet_id = author.call("POST", "/tweets", json={"text": "celebrity"}).json()["tweet_id"]
     assert _arrives(followers[0], tweet_id)
     cache = redis.Redis.from_url(cloud_env["CHIRP_REDIS_URL"])
-    assert cache.zscore(f"tl:{followers[0].user_id}", tweet_id) is None  # pulled at read, never pushed
+    assert cache.zscore(f"timeline:{followers[0].user_id}", tweet_id) is None  # pulled at read, never pushed
     assert cache.zscore(f"celeb:{author.user_id}", tweet_id) is not None
 
 

@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 
-from chirp import service as service_module
-from chirp.models import Profile
-from chirp.service import Services, build_services
+from chirp import composition as service_module
+from chirp.composition import Services, build_services
 from chirp.settings import Settings, get_settings
+from chirp.social.model import Profile
 from tests.conftest import read_cloud_env
 
 
@@ -34,7 +34,7 @@ def services(cloud_settings) -> Services:
 def make_user(services):
     def create() -> str:
         user_id = f"it-{uuid.uuid4().hex[:12]}"
-        services.graph.social.create_profile(Profile(user_id=user_id, handle=user_id[3:15], display_name=user_id))
+        services.social_store.create_profile(Profile(user_id=user_id, handle=user_id[3:15], display_name=user_id))
         return user_id
 
     return create

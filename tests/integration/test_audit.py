@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from chirp.audit import TimelineAuditor
+from chirp.timelines.audit import TimelineAuditor
 
 
 @pytest.fixture
 def auditor(services) -> TimelineAuditor:
-    feeds = services.feeds
+    feeds = services.timelines
     return TimelineAuditor(feeds.cache, feeds.tweets, feeds.social)
 
 
@@ -19,13 +19,13 @@ def follower_with_a_tweet(services, make_user, monkeypatch):
     stream: the deployed consumer would deliver them again, asynchronously, undoing a test's corruption."""
     monkeypatch.setattr(services.tweets.publisher, "publish", lambda tweet: None)
     author, follower = make_user(), make_user()
-    services.feeds.home(follower, cursor=None, limit=20)
-    services.graph.follow(follower, author)
+    services.timelines.home(follower, cursor=None, limit=20)
+    services.social.follow(follower, author)
     tweet = services.tweets.post(author, "audited")
-    services.feeds.fan_out(tweet)
+    services.timelines.fan_out(tweet)
     yield follower, tweet
     # These tests corrupt the cache on purpose: drop it, so the next read rebuilds it from DynamoDB.
-    services.feeds.cache.redis.delete(*(f"{kind}:{follower}" for kind in ("tl", "following", "blocks", "mutes")))
+    services.redis.delete(*(f"{kind}:{follower}" for kind in ("timeline", "following", "blocks", "mutes")))
 
 
 def test_given_a_consistent_timeline_when_audited_then_it_is_clean(auditor, follower_with_a_tweet):
@@ -37,7 +37,7 @@ def test_given_a_tweet_lost_from_redis_when_audited_then_it_is_reported_missing(
     services, auditor, follower_with_a_tweet
 ):
     follower, tweet = follower_with_a_tweet
-    services.feeds.cache.redis.zrem(f"tl:{follower}", tweet.tweet_id)
+    services.redis.zrem(f"timeline:{follower}", tweet.tweet_id)
     (finding,) = auditor.audit([follower]).findings
     assert finding.missing == [tweet.tweet_id]
     assert finding.extra == []
@@ -50,10 +50,10 @@ def test_given_a_lost_unfollow_when_audited_then_the_still_shown_tweet_is_report
     former = make_user()
     stranger_tweet = services.tweets.post(former, "from someone no longer followed")
     # Redis still believes the follow exists (its unfollow update was lost) and holds the tweet.
-    services.feeds.cache.redis.sadd(f"following:{follower}", former)
-    services.feeds.cache.redis.zadd(f"tl:{follower}", {str(stranger_tweet.tweet_id): stranger_tweet.tweet_id})
+    services.redis.sadd(f"following:{follower}", former)
+    services.redis.zadd(f"timeline:{follower}", {str(stranger_tweet.tweet_id): stranger_tweet.tweet_id})
     assert stranger_tweet.tweet_id in [
-        e.tweet.tweet_id for e in services.feeds.home(follower, cursor=None, limit=20).items
+        e.tweet.tweet_id for e in services.timelines.home(follower, cursor=None, limit=20).items
     ]
     (finding,) = auditor.audit([follower]).findings
     assert finding.extra == [stranger_tweet.tweet_id]
@@ -66,9 +66,9 @@ def test_given_a_push_that_raced_an_unfollow_when_read_and_audited_then_it_is_no
 ):
     follower, _ = follower_with_a_tweet
     stranger_tweet = services.tweets.post(make_user(), "pushed after the unfollow")
-    services.feeds.cache.redis.zadd(f"tl:{follower}", {str(stranger_tweet.tweet_id): stranger_tweet.tweet_id})
+    services.redis.zadd(f"timeline:{follower}", {str(stranger_tweet.tweet_id): stranger_tweet.tweet_id})
     assert stranger_tweet.tweet_id not in [
-        e.tweet.tweet_id for e in services.feeds.home(follower, cursor=None, limit=20).items
+        e.tweet.tweet_id for e in services.timelines.home(follower, cursor=None, limit=20).items
     ]
     assert auditor.audit([follower]).clean
 
@@ -79,9 +79,9 @@ def test_given_deleted_and_muted_tweets_still_cached_when_audited_then_read_filt
     follower, tweet = follower_with_a_tweet
     services.tweets.delete(tweet.author_id, tweet.tweet_id)  # home timelines filter it lazily at read
     muted = make_user()
-    services.graph.follow(follower, muted)
-    services.graph.mute(follower, muted)
-    services.feeds.fan_out(services.tweets.post(muted, "pushed but hidden"))
+    services.social.follow(follower, muted)
+    services.social.mute(follower, muted)
+    services.timelines.fan_out(services.tweets.post(muted, "pushed but hidden"))
     assert auditor.audit([follower]).clean
 
 
@@ -90,7 +90,7 @@ def test_given_redis_forgot_a_mute_when_audited_then_the_mismatch_is_reported(
 ):
     follower, _ = follower_with_a_tweet
     muted = make_user()
-    services.graph.mute(follower, muted)
-    services.feeds.cache.redis.delete(f"mutes:{follower}")
+    services.social.mute(follower, muted)
+    services.redis.delete(f"mutes:{follower}")
     (finding,) = auditor.audit([follower]).findings
     assert muted in finding.relation_mismatch

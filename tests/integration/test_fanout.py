@@ -3,11 +3,13 @@ the local cloud's Kinesis ignores batchItemFailures, so partial failures are tes
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from chirp.errors import Unavailable
-from chirp.models import Tweet
-from chirp.timeline import Tier
+from chirp.timelines.rules import Tier
+from chirp.tweets.model import Tweet
 from tests.conftest import FakeLambdaContext, kinesis_event, load_handler
 
 CONTEXT = FakeLambdaContext(function_name="fanout")
@@ -23,25 +25,25 @@ def _post(services, author: str, text: str = "hello") -> Tweet:
 
 
 def _timeline(services, user: str) -> list[int]:
-    return [entry.tweet.tweet_id for entry in services.feeds.home(user, cursor=None, limit=100).items]
+    return [entry.tweet.tweet_id for entry in services.timelines.home(user, cursor=None, limit=100).items]
 
 
 def test_given_a_replayed_batch_when_consumed_twice_then_timelines_are_unchanged(services, make_user, fanout):
     author, follower = make_user(), make_user()
-    services.graph.follow(follower, author)
+    services.social.follow(follower, author)
     _timeline(services, follower)  # live timeline
     tweet = _post(services, author)
     event = kinesis_event([tweet.model_dump_json().encode()])
     assert fanout.lambda_handler(event, CONTEXT) == {"batchItemFailures": []}
-    before = services.feeds.cache.redis.zrange(f"tl:{follower}", 0, -1, withscores=True)
+    before = services.redis.zrange(f"timeline:{follower}", 0, -1, withscores=True)
     assert fanout.lambda_handler(event, CONTEXT) == {"batchItemFailures": []}
-    assert services.feeds.cache.redis.zrange(f"tl:{follower}", 0, -1, withscores=True) == before
+    assert services.redis.zrange(f"timeline:{follower}", 0, -1, withscores=True) == before
     assert _timeline(services, follower).count(tweet.tweet_id) == 1
 
 
 def test_given_a_poison_record_when_consumed_then_the_good_records_are_delivered(services, make_user, fanout):
     author, follower = make_user(), make_user()
-    services.graph.follow(follower, author)
+    services.social.follow(follower, author)
     _timeline(services, follower)
     good = _post(services, author)
     event = kinesis_event([b"not json at all", good.model_dump_json().encode()])
@@ -70,30 +72,30 @@ def test_given_a_failing_dependency_when_consumed_then_only_that_record_is_repor
 def test_given_follower_counts_when_crossing_thresholds_then_tiers_change_and_celebrities_are_pulled(
     services, make_user
 ):
-    thresholds = services.feeds.thresholds
+    thresholds = services.timelines.thresholds
     author = make_user()
     followers = [make_user() for _ in range(thresholds.celebrity)]
     for follower in followers[: thresholds.popular - 1]:
-        services.graph.follow(follower, author)
+        services.social.follow(follower, author)
         _timeline(services, follower)
-    assert services.feeds.fan_out(_post(services, author)) is Tier.NORMAL
+    assert services.timelines.fan_out(_post(services, author)) is Tier.NORMAL
     for follower in followers[thresholds.popular - 1 : -1]:
-        services.graph.follow(follower, author)
-    assert services.feeds.fan_out(_post(services, author)) is Tier.POPULAR
-    services.graph.follow(followers[-1], author)  # at the celebrity threshold
+        services.social.follow(follower, author)
+    assert services.timelines.fan_out(_post(services, author)) is Tier.POPULAR
+    services.social.follow(followers[-1], author)  # at the celebrity threshold
     pulled = _post(services, author, "from a celebrity")
-    assert services.feeds.fan_out(pulled) is Tier.CELEBRITY
-    assert services.feeds.cache.redis.zscore(f"tl:{followers[0]}", pulled.tweet_id) is None  # not pushed
+    assert services.timelines.fan_out(pulled) is Tier.CELEBRITY
+    assert services.redis.zscore(f"timeline:{followers[0]}", pulled.tweet_id) is None  # not pushed
     assert pulled.tweet_id in _timeline(services, followers[0])  # but pulled at read
-    services.graph.unfollow(followers[-1], author)  # back below: pushed again, with a backfill
-    assert services.feeds.cache.redis.zscore(f"tl:{followers[0]}", pulled.tweet_id) is not None
+    services.social.unfollow(followers[-1], author)  # back below: pushed again, with a backfill
+    assert services.redis.zscore(f"timeline:{followers[0]}", pulled.tweet_id) is not None
 
 
 def test_given_a_crash_between_store_and_publish_when_the_relay_runs_then_the_tweet_is_delivered(
     services, make_user, monkeypatch
 ):
     author, follower = make_user(), make_user()
-    services.graph.follow(follower, author)
+    services.social.follow(follower, author)
 
     def crash(tweet):
         raise RuntimeError("process died before publishing")
@@ -113,35 +115,50 @@ def test_given_a_crash_between_store_and_publish_when_the_relay_runs_then_the_tw
 
 def test_given_a_flushed_timeline_when_read_then_it_is_rebuilt_from_dynamodb(services, make_user):
     author, follower = make_user(), make_user()
-    services.graph.follow(follower, author)
+    services.social.follow(follower, author)
     tweet = _post(services, author)
-    services.feeds.fan_out(tweet)
-    services.feeds.cache.redis.delete(f"tl:{follower}", f"following:{follower}")
+    services.timelines.fan_out(tweet)
+    services.redis.delete(f"timeline:{follower}", f"following:{follower}")
     assert tweet.tweet_id in _timeline(services, follower)
 
 
 def test_given_an_inactive_follower_when_fanning_out_then_nothing_is_written_and_the_read_rebuilds(services, make_user):
     author, inactive = make_user(), make_user()
-    services.graph.follow(inactive, author)
-    services.feeds.cache.redis.delete(f"tl:{inactive}")  # expired after the inactivity window
+    services.social.follow(inactive, author)
+    services.redis.delete(f"timeline:{inactive}")  # expired after the inactivity window
     tweet = _post(services, author)
-    services.feeds.fan_out(tweet)
-    assert not services.feeds.cache.redis.exists(f"tl:{inactive}")  # inactive users cost no writes
+    services.timelines.fan_out(tweet)
+    assert not services.redis.exists(f"timeline:{inactive}")  # inactive users cost no writes
     assert tweet.tweet_id in _timeline(services, inactive)  # rebuilt from DynamoDB on return
-    assert services.feeds.cache.redis.ttl(f"tl:{inactive}") > 0  # and lives for the window again
+    assert services.redis.ttl(f"timeline:{inactive}") > 0  # and lives for the window again
 
 
 def test_given_a_rebuild_under_way_when_another_read_comes_then_it_waits_instead_of_rebuilding_again(
     services, make_user, monkeypatch
 ):
     user = make_user()
-    cache = services.feeds.cache
-    assert cache.lock(f"rebuild:{user}", 30)  # another request holds the rebuild
-    monkeypatch.setattr("chirp.timeline.REBUILD_WAIT_S", 0.3)
+    other = services.timeline_cache.rebuild_lock(user, 30)
+    assert other.acquire()  # another request holds the rebuild
+    monkeypatch.setattr("chirp.timelines.rules.REBUILD_WAIT_S", 0.3)
     with pytest.raises(Unavailable):
-        services.feeds.home(user, cursor=None, limit=20)  # answered 503 after waiting, never rebuilt twice
-    cache.unlock(f"rebuild:{user}")
-    assert services.feeds.home(user, cursor=None, limit=20).items == []
+        services.timelines.home(user, cursor=None, limit=20)  # answered 503 after waiting, never rebuilt twice
+    other.release()
+    assert services.timelines.home(user, cursor=None, limit=20).items == []
+
+
+def test_given_a_rebuild_that_outlived_its_lock_when_it_releases_then_the_next_holder_keeps_the_lock(
+    services, make_user
+):
+    user = make_user()
+    overrun = services.timeline_cache.rebuild_lock(user, 1)
+    assert overrun.acquire()
+    time.sleep(1.1)  # the lock expired while its holder was still rebuilding
+    successor = services.timeline_cache.rebuild_lock(user, 30)
+    assert successor.acquire()
+    overrun.release()  # must not release the successor's lock
+    assert not services.timeline_cache.rebuild_lock(user, 30).acquire()
+    successor.release()
+    assert services.timeline_cache.rebuild_lock(user, 30).acquire()
 
 
 def test_given_ids_that_share_a_redis_score_when_paging_then_none_is_skipped(services, make_user):
@@ -150,10 +167,10 @@ def test_given_ids_that_share_a_redis_score_when_paging_then_none_is_skipped(ser
     base = 2124916698114596864  # doubles near 2^61 step by 256: these eight ids share one score
     ids = [base + i for i in range(8)]
     assert len({float(i) for i in ids}) == 1
-    services.feeds.cache.add(user, ids)
+    services.timeline_cache.add_to_each([user], ids)
     seen, before = [], None
     while True:
-        view = services.feeds.cache.read(user, before_id=before, count=3)
+        view = services.timeline_cache.read(user, before_id=before, count=3)
         if not view.ids:
             break
         seen += view.ids

@@ -12,7 +12,9 @@ import requests
 from botocore.config import Config
 from PIL import ExifTags, Image
 
-from chirp.media import MAX_UPLOAD_BYTES, MediaService
+from chirp.adapters.s3.media_objects import S3MediaObjects
+from chirp.media.images import MAX_UPLOAD_BYTES
+from chirp.media.service import MediaService
 from chirp.settings import get_settings
 from tests.conftest import FakeLambdaContext, load_handler, read_cloud_env
 
@@ -45,7 +47,7 @@ def bucket(s3):
 
 @pytest.fixture
 def media(s3, bucket) -> MediaService:
-    return MediaService(s3, bucket)
+    return MediaService(S3MediaObjects(s3, bucket))
 
 
 def _photo(size: tuple[int, int] = (3000, 1500)) -> bytes:

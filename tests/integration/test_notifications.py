@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chirp.notifications import Notifications
+from chirp.notifications.service import Notifications
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def quiet_stream(services, monkeypatch):
 
 
 def _handle(services, user_id: str) -> str:
-    return services.graph.profile(user_id).handle
+    return services.social.profile(user_id).handle
 
 
 def test_given_a_mention_and_a_reply_when_replayed_then_each_notifies_once(
@@ -37,7 +37,7 @@ def test_given_a_mention_and_a_reply_when_replayed_then_each_notifies_once(
 
 def test_given_a_muted_actor_when_they_mention_then_nothing_is_raised(services, notifications, make_user, quiet_stream):
     alice, bob = make_user(), make_user()
-    services.graph.mute(alice, bob)
+    services.social.mute(alice, bob)
     assert notifications.for_tweet(services.tweets.post(bob, f"@{_handle(services, alice)} hi")) == 0
 
 

@@ -8,13 +8,13 @@ import json
 
 import pytest
 
-from chirp.dal.cursor import encode_cursor
+from chirp.adapters.dynamodb.cursor import encode_cursor
 from chirp.errors import InvalidInput
 
 
 def _follow_all(services, follower: str, followees: list[str]) -> None:
     for followee in followees:
-        services.graph.social.add_edge("FOLLOWS", follower, followee, counted=True)
+        services.social_store.add_edge("FOLLOWS", follower, followee, counted=True)
 
 
 def test_given_more_follows_than_a_page_when_paged_then_every_followee_comes_once(services, make_user):
@@ -23,7 +23,7 @@ def test_given_more_follows_than_a_page_when_paged_then_every_followee_comes_onc
 
     seen, cursor = [], None
     while True:
-        page = services.graph.following(follower, cursor=cursor, limit=2)
+        page = services.social.following(follower, cursor=cursor, limit=2)
         seen += page.user_ids
         if page.next_cursor is None:
             break
@@ -44,7 +44,7 @@ def test_given_a_well_formed_cursor_of_another_key_when_paging_then_it_is_invali
     user = make_user()
     cursor = encode_cursor(start_key)
 
-    for page in (services.graph.following, services.graph.followers, services.tweets.user_timeline):
+    for page in (services.social.following, services.social.followers, services.tweets.user_timeline):
         with pytest.raises(InvalidInput, match="cursor"):
             page(user, cursor=cursor, limit=10)
 
@@ -52,4 +52,4 @@ def test_given_a_well_formed_cursor_of_another_key_when_paging_then_it_is_invali
 def test_given_a_cursor_of_a_bare_value_when_paging_then_it_is_invalid_input(services, make_user):
     cursor = base64.urlsafe_b64encode(json.dumps({"a": 1}).encode()).decode()
     with pytest.raises(InvalidInput, match="cursor"):
-        services.graph.following(make_user(), cursor=cursor, limit=10)
+        services.social.following(make_user(), cursor=cursor, limit=10)

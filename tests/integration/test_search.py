@@ -6,11 +6,12 @@ import uuid
 
 import pytest
 
-from chirp.adapters.clients import opensearch_client
+from chirp.adapters.opensearch.client import opensearch_client
+from chirp.adapters.opensearch.tweet_index import TweetIndex
 from chirp.errors import Unavailable
-from chirp.models import Tweet
-from chirp.search import IndexingFailed, TweetIndex
+from chirp.search.query import IndexingFailed
 from chirp.settings import Settings
+from chirp.tweets.model import Tweet
 from tests.conftest import FakeLambdaContext, kinesis_event, load_handler, read_cloud_env
 
 CONTEXT = FakeLambdaContext(function_name="indexer")
@@ -141,7 +142,7 @@ def test_given_a_document_rewritten_without_external_versions_when_deleted_then_
 def test_given_a_rejected_document_when_indexed_then_the_error_names_the_tweet(index, monkeypatch):
     good = _tweet(30, "fine")
     bad = _tweet(31, "rejected")
-    from chirp import search as search_module
+    from chirp.search import query as search_module
 
     real = search_module.tweet_document
     monkeypatch.setattr(

@@ -13,8 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from chirp.adapters.clients import opensearch_client
-from chirp.search import MAPPINGS, TweetIndex, schema_digest
+from chirp.adapters.opensearch.client import opensearch_client
+from chirp.adapters.opensearch.tweet_index import TweetIndex
+from chirp.search.schema import MAPPINGS, schema_digest
 from chirp.settings import Settings
 from tests.conftest import FakeLambdaContext, load_handler, read_cloud_env
 

@@ -7,13 +7,14 @@ import uuid
 
 import pytest
 
-from chirp.models import Tweet
-from chirp.trends import MIN_ACCOUNTS, Trends
+from chirp.adapters.redis.tag_counter import RedisTagCounter
+from chirp.trends.rules import MIN_ACCOUNTS, Trends
+from chirp.tweets.model import Tweet
 
 
 @pytest.fixture
 def trends(services) -> Trends:
-    return Trends(services.feeds.cache.redis)
+    return Trends(RedisTagCounter(services.redis))
 
 
 def _tweet(author: str, tag: str, at_ms: int) -> Tweet:

@@ -11,14 +11,8 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
-from chirp.ids import (
-    LEASE_KEY_PREFIX,
-    SLOT_COUNT,
-    LeasedSnowflake,
-    WorkerIdsExhausted,
-    WorkerLease,
-    parse,
-)
+from chirp.adapters.redis.worker_lease import LEASE_KEY_PREFIX, WorkerLease
+from chirp.ids.snowflake import SLOT_COUNT, LeasedSnowflake, WorkerIdsExhausted, parse
 from tests.conftest import read_cloud_env
 
 # The local cloud's redis-server (from `make dev`), on a database of the tests' own.

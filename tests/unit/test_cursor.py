@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from chirp.dal.cursor import decode_cursor, encode_cursor
+from chirp.adapters.dynamodb.cursor import decode_cursor, encode_cursor
 from chirp.errors import InvalidInput
 
 

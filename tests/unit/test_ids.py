@@ -6,7 +6,7 @@ from collections import deque
 
 import pytest
 
-from chirp.ids import (
+from chirp.ids.snowflake import (
     MAX_SEQUENCE,
     TWITTER_EPOCH_MS,
     ClockMovedBackwards,

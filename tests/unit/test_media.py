@@ -12,8 +12,10 @@ import pytest
 from botocore.config import Config
 from PIL import ExifTags, Image, ImageCms
 
+from chirp.adapters.s3.media_objects import S3MediaObjects
 from chirp.errors import InvalidInput
-from chirp.media import MAX_UPLOAD_BYTES, MediaService, UnusableImage, fit_within, is_upload_key, render
+from chirp.media.images import MAX_UPLOAD_BYTES, UnusableImage, fit_within, render
+from chirp.media.service import MediaService, is_upload_key
 
 MEDIA_ID = "0123456789abcdef0123456789abcdef"
 
@@ -32,7 +34,7 @@ def _s3(signature_version: str | None = "s3v4"):
 
 @pytest.fixture
 def media() -> MediaService:
-    return MediaService(_s3(), "bucket", url_ttl_s=600)
+    return MediaService(S3MediaObjects(_s3(), "bucket"), url_ttl_s=600)
 
 
 def _encode(image: Image.Image, fmt: str, **params) -> bytes:
@@ -113,7 +115,7 @@ def test_given_a_user_id_that_would_break_the_key_when_presigned_then_it_is_inva
 
 def test_given_a_client_without_sigv4_when_presigning_then_it_refuses_to_hand_out_sigv2_urls():
     with pytest.raises(RuntimeError, match="signature_version='s3v4'"):
-        MediaService(_s3(signature_version=None), "bucket").presign_upload("u", "image/png", 1)
+        MediaService(S3MediaObjects(_s3(signature_version=None), "bucket")).presign_upload("u", "image/png", 1)
 
 
 def test_given_a_variant_when_a_download_is_presigned_then_it_names_that_webp(media):

@@ -6,12 +6,9 @@ import base64
 
 import pytest
 
-from chirp.dal.cursor import parse_id_cursor
 from chirp.errors import InvalidInput
-from chirp.models import Tweet
-from chirp.search import (
-    DELETED_VERSION,
-    LIVE_VERSION,
+from chirp.paging import parse_id_cursor
+from chirp.search.query import (
     IndexingFailed,
     SearchPage,
     bulk_actions,
@@ -19,6 +16,8 @@ from chirp.search import (
     search_page,
     search_request,
 )
+from chirp.search.schema import DELETED_VERSION, LIVE_VERSION
+from chirp.tweets.model import Tweet
 from tests.conftest import load_handler
 
 

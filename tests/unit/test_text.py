@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chirp.text import MAX_CHARS, InvalidText, hashtags, mentions, normalize_text
+from chirp.tweets.text import MAX_CHARS, InvalidText, hashtags, mentions, normalize_text
 
 
 def test_given_decomposed_accents_when_normalized_then_nfc_and_each_accented_letter_counts_once():

@@ -1,6 +1,6 @@
 import pytest
 
-from chirp.trends import HALF_LIFE_H, MIN_ACCOUNTS, score
+from chirp.trends.rules import HALF_LIFE_H, MIN_ACCOUNTS, score
 
 
 def test_given_fewer_accounts_than_the_minimum_when_scored_then_the_tag_does_not_trend():

@@ -1,1 +1,1 @@
-"""Clients for the outside world (DynamoDB, Kinesis, Redis, OpenSearch), built from Settings."""
+"""Adapters per technology (DynamoDB, Redis, OpenSearch, S3, Kinesis, SQS), each implementing a capability's port."""

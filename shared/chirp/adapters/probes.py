@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from chirp.adapters.clients import aws_client, opensearch_client, redis_client
+from chirp.adapters.aws import aws_client
+from chirp.adapters.opensearch.client import opensearch_client
+from chirp.adapters.redis.client import redis_client
 from chirp.health import Probe
 from chirp.settings import Settings
 

@@ -1,0 +1,60 @@
+"""Request and response bodies of the REST API that are not domain models, and shared parameter types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel, Field
+
+from chirp.tweets.model import Tweet
+
+# The `next_cursor` of an earlier page; the ones this API returns are far shorter.
+PageCursor = Annotated[str | None, Query(max_length=512)]
+PageLimit = Annotated[int, Query(ge=1, le=100)]
+
+
+def created(model: type[BaseModel]) -> dict:
+    """The OpenAPI answer of a route that creates: 201 with `model` (the resolver would say 200)."""
+    return {201: {"description": "Created", "content": {"application/json": {"model": model}}}}
+
+
+class NewProfile(BaseModel):
+    handle: str = Field(min_length=1, max_length=64)
+    display_name: str = Field(min_length=1, max_length=200)
+
+
+class NewTweet(BaseModel):
+    text: str = Field(max_length=5000)  # the 280-character rule is the domain's (after NFC)
+    reply_to_id: int | None = Field(default=None, ge=1)
+    quote_tweet_id: int | None = Field(default=None, ge=1)
+
+
+class TweetPage(BaseModel):
+    items: list[Tweet]
+    next_cursor: str | None = None
+
+
+class Relation(BaseModel):
+    follower_id: str
+    followee_id: str
+    following: bool
+
+
+class Hidden(BaseModel):
+    user_id: str
+    target_id: str
+    relation: str
+    active: bool
+
+
+class NewUpload(BaseModel):
+    content_type: str = Field(min_length=1, max_length=100)
+    size_bytes: int = Field(ge=1)
+
+
+class MediaStatus(BaseModel):
+    media_id: str
+    status: str
+    reason: str | None = None
+    urls: dict[str, str] = Field(default_factory=dict)

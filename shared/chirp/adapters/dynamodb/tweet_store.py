@@ -1,0 +1,76 @@
+"""Tweets in DynamoDB: by id, by author (user_tweets GSI, newest first), and the sparse outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from chirp.adapters.dynamodb.cursor import query_page
+from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS, TweetItem
+from chirp.errors import Conflict
+from chirp.tweets.model import Tweet
+
+_FIELDS = tuple(Tweet.model_fields)
+
+
+def _to_tweet(item: TweetItem) -> Tweet:
+    return Tweet.model_validate({field: getattr(item, field) for field in _FIELDS})
+
+
+class TweetStore:
+    def put_pending(self, tweet: Tweet) -> None:
+        """Stores the tweet marked as not yet published: the outbox entry is part of the same item."""
+        item = TweetItem(**tweet.model_dump(), outbox_shard=tweet.tweet_id % OUTBOX_SHARDS)
+        try:
+            item.save(condition=TweetItem.tweet_id.does_not_exist())
+        except PutError as error:
+            raise Conflict(f"tweet {tweet.tweet_id} already exists") from error
+
+    def mark_published(self, tweet_id: int) -> None:
+        TweetItem(tweet_id=tweet_id).update(actions=[TweetItem.outbox_shard.remove()])
+
+    def pending_ids(self) -> Iterator[int]:
+        for shard in range(OUTBOX_SHARDS):
+            for item in TweetItem.outbox.query(shard):
+                yield int(item.tweet_id)
+
+    def get(self, tweet_id: int) -> Tweet | None:
+        try:
+            return _to_tweet(TweetItem.get(tweet_id))
+        except DoesNotExist:
+            return None
+
+    def batch_get(self, tweet_ids: Iterable[int]) -> dict[int, Tweet]:
+        return {int(item.tweet_id): _to_tweet(item) for item in TweetItem.batch_get(list(set(tweet_ids)))}
+
+    def mark_deleted(self, tweet_id: int, author_id: str) -> bool:
+        """Soft delete (home timelines filter lazily at read). False when it was already deleted."""
+        try:
+            TweetItem(tweet_id=tweet_id).update(
+                actions=[TweetItem.deleted.set(True)],
+                condition=(TweetItem.author_id == author_id) & (TweetItem.deleted == False),  # noqa: E712
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def by_author(self, author_id: str, *, limit: int, cursor: str | None = None) -> tuple[list[Tweet], str | None]:
+        """One author's live tweets, newest first, one page."""
+        items, next_cursor = query_page(
+            lambda start_key: TweetItem.user_tweets.query(
+                author_id,
+                scan_index_forward=False,
+                limit=limit,
+                last_evaluated_key=start_key,
+                filter_condition=TweetItem.deleted == False,  # noqa: E712
+            ),
+            cursor,
+        )
+        return [_to_tweet(item) for item in items], next_cursor
+
+    def recent_ids(self, author_id: str, count: int) -> list[int]:
+        tweets, _ = self.by_author(author_id, limit=count)
+        return [tweet.tweet_id for tweet in tweets]

@@ -1,0 +1,1 @@
+"""Redis adapters: what can be rebuilt from DynamoDB (timelines, caches, counters, leases)."""

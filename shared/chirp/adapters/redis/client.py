@@ -1,0 +1,28 @@
+"""The Redis client of a process, configured from Settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import redis
+
+from chirp.adapters.aws import aws_client
+from chirp.settings import Settings
+
+
+@lru_cache(maxsize=4)
+def redis_client(settings: Settings) -> redis.Redis:
+    password = None
+    if settings.redis_auth_secret_arn:
+        secrets = aws_client("secretsmanager", settings)
+        password = secrets.get_secret_value(SecretId=settings.redis_auth_secret_arn)["SecretString"]
+    return redis.Redis(
+        host=settings.redis_host,
+        port=settings.redis_port,
+        password=password,
+        ssl=settings.redis_tls,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+        health_check_interval=30,
+        decode_responses=True,
+    )

@@ -1,0 +1,266 @@
+"""Home timelines and their companions in Redis. Every method is one round trip (pipelined or a script).
+
+A live home timeline is a sorted set `timeline:{user}` with score = member = tweet id, plus a sentinel member
+scored +inf so that an empty live timeline still exists. Timelines expire after the inactivity window
+and are refreshed on read: fan-out writes only to timelines that exist, so inactive users cost nothing
+and are rebuilt from DynamoDB on their next read, exactly as a timeline lost from Redis would be.
+The scripts touch several keys: valid on a single Redis (ElastiCache with cluster mode disabled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import redis
+from redis.exceptions import LockNotOwnedError
+
+from chirp.adapters.redis.scores import page_bounds
+from chirp.observability import logger
+from chirp.social.model import HIDING, Profile, Relation
+from chirp.timelines.model import TimelineSlice
+from chirp.tweets.model import Tweet
+
+SENTINEL = "live"
+CELEBRITIES = "celebrities"
+
+# KEYS = timelines; ARGV = tweet id, max items. Adds to live timelines only, trims each.
+_PUSH = """
+local pushed = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('ZADD', key, ARGV[1], ARGV[1])
+    redis.call('ZREMRANGEBYRANK', key, 0, -(tonumber(ARGV[2]) + 2))
+    pushed = pushed + 1
+  end
+end
+return pushed
+"""
+
+# KEYS[1] = one timeline; ARGV = max items, tweet ids. Adds to the timeline only if it is live.
+_ADD_MANY = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i]) end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[1]) + 2))
+return 1
+"""
+
+
+def timeline_key(user_id: str) -> str:
+    return f"timeline:{user_id}"
+
+
+def celebrity_key(author_id: str) -> str:
+    return f"celeb:{author_id}"
+
+
+def following_key(user_id: str) -> str:
+    return f"following:{user_id}"
+
+
+def hidden_key(kind: Relation, user_id: str) -> str:
+    """Authors a user blocked (BLOCKS) or muted (MUTES)."""
+    return f"{kind.lower()}:{user_id}"
+
+
+def relation_key(kind: Relation, user_id: str) -> str:
+    return following_key(user_id) if kind is Relation.FOLLOWS else hidden_key(kind, user_id)
+
+
+def _below(members: list[str], before_id: int | None) -> list[int]:
+    ids = [int(m) for m in members if m != SENTINEL]
+    return sorted((i for i in ids if before_id is None or i < before_id), reverse=True)
+
+
+@dataclass(frozen=True)
+class CachedTimeline:
+    """Everything Redis holds about one reader, read without touching it (for the auditor)."""
+
+    ids: list[int]
+    following: set[str]
+    hidden: set[str]
+    celebrities: set[str]
+    pulled: list[int]
+
+
+class RebuildLock:
+    """redis-py's token lock, never waiting: only the holder's token releases it, so a rebuild that overran
+    the lock's expiry cannot release the lock of the rebuild that took over."""
+
+    def __init__(self, lock: redis.lock.Lock):
+        self._lock = lock
+
+    def acquire(self) -> bool:
+        return bool(self._lock.acquire(blocking=False))
+
+    def release(self) -> None:
+        try:
+            self._lock.release()
+        except LockNotOwnedError:
+            logger.warning("rebuild outlived its lock", extra={"lock": self._lock.name})
+
+
+class RedisTimelineCache:
+    def __init__(self, client: redis.Redis, *, max_items: int, ttl_s: int):
+        self.redis, self.max_items, self.ttl_s = client, max_items, ttl_s
+        self._push = client.register_script(_PUSH)
+        self._add_many = client.register_script(_ADD_MANY)
+
+    def push(self, tweet_id: int, user_ids: list[str]) -> int:
+        """Adds the tweet to each live timeline among user_ids; returns how many were live."""
+        if not user_ids:
+            return 0
+        return int(self._push(keys=[timeline_key(u) for u in user_ids], args=[tweet_id, self.max_items]))
+
+    def add_to_each(self, user_ids: list[str], tweet_ids: list[int]) -> None:
+        """Backfill of many timelines in one round trip (each written only if live)."""
+        if not tweet_ids or not user_ids:
+            return
+        with self.redis.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                self._add_many(keys=[timeline_key(user_id)], args=[self.max_items, *tweet_ids], client=pipe)
+            pipe.execute()
+
+    def is_live(self, user_id: str) -> bool:
+        return bool(self.redis.exists(timeline_key(user_id)))
+
+    def is_celebrity(self, user_id: str) -> bool:
+        return bool(self.redis.sismember(CELEBRITIES, user_id))
+
+    def remove(self, user_id: str, tweet_ids: list[int]) -> None:
+        if tweet_ids:
+            self.redis.zrem(timeline_key(user_id), *tweet_ids)
+
+    def replace(self, user_id: str, tweet_ids: list[int]) -> None:
+        """Writes a rebuilt timeline atomically, live (sentinel) and with a fresh expiry."""
+        key = timeline_key(user_id)
+        newest = sorted(set(tweet_ids), reverse=True)[: self.max_items]
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.zadd(key, {SENTINEL: float("inf"), **{str(t): t for t in newest}})
+            pipe.expire(key, self.ttl_s)
+            pipe.execute()
+
+    def read(self, user_id: str, *, before_id: int | None, count: int) -> TimelineSlice:
+        """One round trip: is the timeline live, its next ids, the followed celebrities, hidden authors."""
+        key = timeline_key(user_id)
+        upper, extra = page_bounds(before_id)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(key)
+            pipe.zrevrangebyscore(key, upper, "-inf", start=0, num=count + 1 + extra)  # +1: the sentinel
+            pipe.sinter(following_key(user_id), CELEBRITIES)
+            pipe.sunion(*(hidden_key(kind, user_id) for kind in HIDING))
+            pipe.expire(key, self.ttl_s)
+            live, ids, celebrities, hidden, _ = pipe.execute()
+        return TimelineSlice(
+            live=bool(live),
+            ids=_below(ids, before_id)[:count],
+            celebrities=sorted(celebrities),
+            hidden_authors=frozenset(hidden),
+        )
+
+    def celebrity_ids(self, author_ids: list[str], *, before_id: int | None, count: int) -> list[int]:
+        """The recent tweets of every followed celebrity in one round trip, whatever their number."""
+        if not author_ids:
+            return []
+        upper, extra = page_bounds(before_id)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for author in author_ids:
+                pipe.zrevrangebyscore(celebrity_key(author), upper, "-inf", start=0, num=count + extra)
+            results = pipe.execute()
+        return [i for ids in results for i in _below(ids, before_id)[:count]]
+
+    def push_celebrity(self, author_id: str, tweet_id: int, keep: int) -> None:
+        key = celebrity_key(author_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {str(tweet_id): tweet_id})
+            pipe.zremrangebyrank(key, 0, -(keep + 1))
+            pipe.execute()
+
+    def set_celebrity(self, author_id: str, is_celebrity: bool, recent_ids: list[int]) -> None:
+        with self.redis.pipeline(transaction=True) as pipe:
+            if is_celebrity:
+                pipe.sadd(CELEBRITIES, author_id)
+                if recent_ids:
+                    pipe.zadd(celebrity_key(author_id), {str(t): t for t in recent_ids})
+            else:
+                pipe.srem(CELEBRITIES, author_id)
+                pipe.delete(celebrity_key(author_id))
+            pipe.execute()
+
+    def celebrities_among(self, user_ids: list[str]) -> set[str]:
+        """One round trip, however many users."""
+        if not user_ids:
+            return set()
+        return {u for u, yes in zip(user_ids, self.redis.smismember(CELEBRITIES, user_ids), strict=True) if yes}
+
+    def remove_from_celebrity(self, author_id: str, tweet_id: int) -> None:
+        self.redis.zrem(celebrity_key(author_id), tweet_id)
+
+    def set_relations(self, user_id: str, relations: dict[Relation, list[str]]) -> None:
+        """Rewrites a user's relation sets (FOLLOWS, BLOCKS, MUTES -> target ids) from the source of truth."""
+        with self.redis.pipeline(transaction=True) as pipe:
+            for kind, targets in relations.items():
+                key = relation_key(kind, user_id)
+                pipe.delete(key)
+                if targets:
+                    pipe.sadd(key, *targets)
+            pipe.execute()
+
+    def relate(self, kind: Relation, user_id: str, target_id: str, add: bool) -> None:
+        key = relation_key(kind, user_id)
+        (self.redis.sadd if add else self.redis.srem)(key, target_id)
+
+    def rebuild_lock(self, user_id: str, ttl_s: int) -> RebuildLock:
+        return RebuildLock(self.redis.lock(f"lock:rebuild:{user_id}", timeout=ttl_s, blocking=False))
+
+    # Read-only views for the consistency auditor: nothing here extends an expiry.
+    def live_users(self) -> list[str]:
+        prefix = timeline_key("")
+        return sorted(key.removeprefix(prefix) for key in self.redis.scan_iter(match=f"{prefix}*", count=1000))
+
+    def inspect(self, user_id: str, followees: set[str]) -> CachedTimeline:
+        """The reader's cached timeline and relations, and what the read path would pull for `followees`."""
+        ids = [int(m) for m in self.redis.zrange(timeline_key(user_id), 0, -1) if m != SENTINEL]
+        following = self.redis.smembers(following_key(user_id))
+        celebrities = self.celebrities_among(sorted(followees))
+        pulled = [int(m) for c in sorted(celebrities) for m in self.redis.zrange(celebrity_key(c), 0, -1)]
+        hidden = self.redis.sunion(*(hidden_key(kind, user_id) for kind in HIDING))
+        return CachedTimeline(ids=ids, following=following, hidden=hidden, celebrities=celebrities, pulled=pulled)
+
+    # Hydration caches: tweets and profiles as JSON, fetched with one MGET each.
+    def get_tweets(self, tweet_ids: list[int]) -> dict[int, Tweet]:
+        if not tweet_ids:
+            return {}
+        values = self.redis.mget([f"tweet:{t}" for t in tweet_ids])
+        return {t: Tweet.model_validate_json(v) for t, v in zip(tweet_ids, values, strict=True) if v}
+
+    def put_tweets(self, tweets: list[Tweet], ttl_s: int = 86_400) -> None:
+        with self.redis.pipeline(transaction=False) as pipe:
+            for tweet in tweets:
+                pipe.set(f"tweet:{tweet.tweet_id}", tweet.model_dump_json(), ex=ttl_s)
+            pipe.execute()
+
+    def get_profiles(self, user_ids: list[str], followed_by: str | None = None) -> tuple[dict[str, Profile], set[str]]:
+        """Cached profiles and, in the same round trip, which of these users `followed_by` follows."""
+        if not user_ids:
+            return {}, set()
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.mget([f"profile:{u}" for u in user_ids])
+            if followed_by:
+                pipe.smismember(following_key(followed_by), user_ids)
+            values, *membership = pipe.execute()
+        profiles = {u: Profile.model_validate_json(v) for u, v in zip(user_ids, values, strict=True) if v}
+        followed = {u for u, yes in zip(user_ids, membership[0], strict=True) if yes} if membership else set()
+        return profiles, followed
+
+    def put_profiles(self, profiles: list[Profile], ttl_s: int = 300) -> None:
+        with self.redis.pipeline(transaction=False) as pipe:
+            for profile in profiles:
+                pipe.set(f"profile:{profile.user_id}", profile.model_dump_json(), ex=ttl_s)
+            pipe.execute()
+
+    def forget_profiles(self, user_ids: Iterable[str]) -> None:
+        keys = [f"profile:{u}" for u in user_ids]
+        if keys:
+            self.redis.delete(*keys)

@@ -1,0 +1,104 @@
+"""The composition root: every service of every function, built once per process from Settings.
+
+Each service is built on first use, so a function builds only the clients it needs (the indexer never
+connects to DynamoDB, the API never imports Pillow)."""
+
+from __future__ import annotations
+
+from functools import cache, cached_property
+
+from chirp.adapters.aws import aws_client
+from chirp.adapters.dynamodb.social_store import SocialStore
+from chirp.adapters.dynamodb.tables import bind_tables
+from chirp.adapters.dynamodb.tweet_store import TweetStore
+from chirp.adapters.kinesis.publisher import KinesisPublisher
+from chirp.adapters.redis.client import redis_client
+from chirp.adapters.redis.notification_store import RedisNotificationStore
+from chirp.adapters.redis.tag_counter import RedisTagCounter
+from chirp.adapters.redis.timeline_cache import RedisTimelineCache
+from chirp.adapters.redis.worker_lease import WorkerLease
+from chirp.adapters.sqs.page_queue import SqsPageQueue
+from chirp.ids.snowflake import LeasedSnowflake
+from chirp.notifications.service import Notifications
+from chirp.settings import Settings, get_settings
+from chirp.social.service import SocialService
+from chirp.timelines.rules import MAX_ITEMS, Thresholds, Timelines
+from chirp.trends.rules import Trends
+from chirp.tweets.service import TweetService
+
+
+class Services:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    @cached_property
+    def redis(self):
+        return redis_client(self.settings)
+
+    @cached_property
+    def tweet_store(self) -> TweetStore:
+        bind_tables(self.settings)
+        return TweetStore()
+
+    @cached_property
+    def social_store(self) -> SocialStore:
+        bind_tables(self.settings)
+        return SocialStore()
+
+    @cached_property
+    def timeline_cache(self) -> RedisTimelineCache:
+        return RedisTimelineCache(self.redis, max_items=MAX_ITEMS, ttl_s=self.settings.inactive_after_s)
+
+    @cached_property
+    def timelines(self) -> Timelines:
+        thresholds = Thresholds(self.settings.popular_threshold, self.settings.celebrity_threshold)
+        pages = SqsPageQueue(aws_client("sqs", self.settings), self.settings.fanout_queue_url)
+        return Timelines(self.timeline_cache, self.tweet_store, self.social_store, thresholds, pages)
+
+    @cached_property
+    def tweets(self) -> TweetService:
+        publisher = KinesisPublisher(aws_client("kinesis", self.settings), self.settings.new_tweets_stream)
+        ids = LeasedSnowflake(WorkerLease(self.redis))
+        return TweetService(self.tweet_store, self.social_store, self.timelines, publisher, ids)
+
+    @cached_property
+    def notifications(self) -> Notifications:
+        return Notifications(RedisNotificationStore(self.redis), self.social_store, self.tweet_store)
+
+    @cached_property
+    def social(self) -> SocialService:
+        return SocialService(self.social_store, self.timelines, self.notifications)
+
+    @cached_property
+    def trends(self) -> Trends:
+        return Trends(RedisTagCounter(self.redis))
+
+    @cached_property
+    def search(self):
+        from chirp.adapters.opensearch.client import tweet_index  # opensearch-py only where searched
+        from chirp.search.service import TweetSearch
+
+        return TweetSearch(tweet_index(self.settings), self.timelines)
+
+    @cached_property
+    def tweet_index(self):
+        """The index itself, for the indexer and the deploy's schema function."""
+        from chirp.adapters.opensearch.client import tweet_index
+
+        return tweet_index(self.settings)
+
+    @cached_property
+    def media(self):
+        from chirp.adapters.s3.media_objects import S3MediaObjects  # Pillow only where media is handled
+        from chirp.media.service import MediaService
+
+        return MediaService(S3MediaObjects(aws_client("s3", self.settings), self.settings.media_bucket))
+
+
+def build_services(settings: Settings) -> Services:
+    return Services(settings)
+
+
+@cache
+def services() -> Services:
+    return build_services(get_settings())

@@ -1,0 +1,1 @@
+"""Ids: 64-bit Snowflake ids, issued by leased worker slots."""

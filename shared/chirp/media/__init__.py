@@ -1,0 +1,1 @@
+"""Media: presigned uploads and transcoding into clean variants."""

@@ -1,0 +1,1 @@
+"""Notifications: mentions, replies, new followers."""

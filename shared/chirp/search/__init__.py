@@ -1,0 +1,1 @@
+"""Search: what is indexed for a tweet, the schema of the index, and queries."""

@@ -1,0 +1,157 @@
+"""Tweet search rules: what is indexed for a tweet, and the queries (the index itself is an OpenSearch adapter,
+chirp.adapters.opensearch.tweet_index).
+
+Indexing is idempotent and order-proof: a tweet's document id is its tweet id, and each write carries
+the version of the tweet's state (live, then deleted) as an external version, so OpenSearch keeps the latest
+state whatever order records arrive in. A deleted tweet leaves a tombstone (no text) instead of being
+removed: a live record replayed after the deletion then meets a version conflict, which is success, where
+a removed document would simply come back. Search answers tweet ids only, newest first, paged with
+`search_after` on the tweet id; callers hydrate them (FeedManager.hydrate, which also drops tweets deleted
+since they were indexed).
+
+The request and response shaping are pure functions (`bulk_actions`, `bulk_failures`, `search_request`), so
+they are tested without a server.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from pydantic import BaseModel
+
+from chirp.errors import InvalidInput, Unavailable
+from chirp.paging import check_limit, parse_id_cursor
+from chirp.search.schema import DELETED_VERSION, LIVE_VERSION, VERSION_CONFLICT
+from chirp.tweets.model import Tweet
+
+MAX_QUERY_CHARS = 200
+MAX_AUTHOR_ID_CHARS = 128
+# Hashtags are stored as chirp.tweets.text extracts them: lower-cased word characters, without the '#'.
+_HASHTAG = re.compile(r"\w{1,100}")
+
+
+class SearchPage(BaseModel):
+    tweet_ids: list[int]
+    next_cursor: str | None = None
+
+
+class IndexingFailed(Unavailable):
+    """Some documents of a bulk request were rejected; `failed` maps each such tweet id to the reason."""
+
+    def __init__(self, failed: dict[int, str], total: int):
+        self.failed = failed
+        shown = ", ".join(f"{tweet_id} ({reason})" for tweet_id, reason in list(failed.items())[:5])
+        more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+        super().__init__(f"{len(failed)} of {total} tweet(s) failed to index: {shown}{more}")
+
+
+def tweet_document(tweet: Tweet) -> dict:
+    if tweet.deleted:  # a tombstone: what a deleted tweet said is not kept
+        return {
+            "tweet_id": tweet.tweet_id,
+            "author_id": tweet.author_id,
+            "created_at_ms": tweet.created_at_ms,
+            "deleted": True,
+        }
+    return {
+        "tweet_id": tweet.tweet_id,
+        "author_id": tweet.author_id,
+        "text": tweet.text,
+        "hashtags": tweet.hashtags,
+        "mentions": tweet.mentions,
+        "created_at_ms": tweet.created_at_ms,
+        "reply_to_id": tweet.reply_to_id,
+        "quote_tweet_id": tweet.quote_tweet_id,
+        "deleted": False,
+    }
+
+
+def bulk_actions(tweets: Iterable[Tweet], index: str) -> list[dict]:
+    """One externally versioned write per tweet id, in order of first appearance: the document of a live
+    tweet, the tombstone of a deleted one. A tweet seen twice in a batch keeps its latest state, except that
+    a deletion is final (the versions make it final across batches too)."""
+    latest: dict[int, Tweet] = {}
+    for tweet in tweets:
+        seen = latest.get(tweet.tweet_id)
+        if seen is None or not seen.deleted:
+            latest[tweet.tweet_id] = tweet
+    return [
+        {
+            "_op_type": "index",
+            "_index": index,
+            "_id": str(tweet_id),
+            "version": DELETED_VERSION if tweet.deleted else LIVE_VERSION,
+            "version_type": "external",
+            "_source": tweet_document(tweet),
+        }
+        for tweet_id, tweet in latest.items()
+    ]
+
+
+def _reason(info: dict) -> str:
+    error = info.get("error")
+    if isinstance(error, dict):
+        error = f"{error.get('type', 'error')}: {error.get('reason', '')}".rstrip(": ")
+    return f"{info.get('status', '?')} {error or 'unknown error'}"
+
+
+def bulk_failures(errors: Iterable[dict]) -> dict[int, str]:
+    """The failed items of a bulk response (as `helpers.bulk(..., raise_on_error=False)` lists them), by
+    tweet id. A version conflict is success: the index already holds this state of the tweet or a later one."""
+    failed: dict[int, str] = {}
+    for item in errors:
+        ((_, info),) = item.items()
+        if info.get("status") == VERSION_CONFLICT:
+            continue
+        failed[int(info["_id"])] = _reason(info)
+    return failed
+
+
+def search_request(
+    query: str | None,
+    *,
+    hashtag: str | None = None,
+    author_id: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> dict:
+    """Validates the search parameters and builds the request body (one more hit than `limit`, to know
+    whether another page exists)."""
+    check_limit(limit)
+    before = parse_id_cursor(cursor)
+    text = unicodedata.normalize("NFC", query or "").strip()  # tweets are indexed NFC-normalised
+    if len(text) > MAX_QUERY_CHARS:
+        raise InvalidInput(f"query is {len(text)} characters; at most {MAX_QUERY_CHARS} are allowed")
+    filters = []
+    if hashtag is not None:
+        tag = hashtag.strip().removeprefix("#").lower()
+        if not _HASHTAG.fullmatch(tag):
+            raise InvalidInput("hashtag must be 1 to 100 word characters, with or without a leading '#'")
+        filters.append({"term": {"hashtags": tag}})
+    if author_id is not None:
+        author = author_id.strip()
+        if not author or len(author) > MAX_AUTHOR_ID_CHARS:
+            raise InvalidInput(f"author must be a user id of 1 to {MAX_AUTHOR_ID_CHARS} characters")
+        filters.append({"term": {"author_id": author}})
+    if not text and not filters:
+        raise InvalidInput("give a query, a hashtag or an author")
+    must = [{"match": {"text": {"query": text, "operator": "and"}}}] if text else []
+    tombstones = [{"term": {"deleted": True}}]
+    body: dict = {
+        "size": limit + 1,
+        "sort": [{"tweet_id": {"order": "desc"}}],  # tweet ids are unique and time-ordered: a total order
+        "track_total_hits": False,
+        "_source": False,
+        "query": {"bool": {"must": must, "filter": filters, "must_not": tombstones}},
+    }
+    if before is not None:
+        body["search_after"] = [before]
+    return body
+
+
+def search_page(response: dict, limit: int) -> SearchPage:
+    hits = response["hits"]["hits"]
+    ids = [int(hit["_id"]) for hit in hits[:limit]]
+    return SearchPage(tweet_ids=ids, next_cursor=str(ids[-1]) if len(hits) > limit else None)

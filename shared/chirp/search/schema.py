@@ -1,0 +1,36 @@
+"""The tweets index's schema: its mapping and the external versions of a tweet's states. The deploy applies it
+(functions/search_schema) whenever this module changes: the digest of this file is the deploy's input."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+TWEETS_INDEX = "tweets"
+
+MAPPINGS = {
+    "dynamic": "strict",  # a document with an unexpected field is an error, never a silent new mapping
+    "properties": {
+        "tweet_id": {"type": "long"},
+        "author_id": {"type": "keyword"},
+        "text": {"type": "text", "analyzer": "standard"},
+        "hashtags": {"type": "keyword"},
+        "mentions": {"type": "keyword"},
+        "created_at_ms": {"type": "date", "format": "epoch_millis"},
+        "reply_to_id": {"type": "long"},
+        "quote_tweet_id": {"type": "long"},
+        "deleted": {"type": "boolean"},
+    },
+}
+# A tweet's states in the order they happen; the number is the document's external version. A deletion's
+# is far above any version a document can reach otherwise (a document written without an external version
+# counts up from 1 at each write), so a tombstone always wins.
+LIVE_VERSION, DELETED_VERSION = 1, 2**62
+# What OpenSearch answers when a write carries a version not above the stored one.
+VERSION_CONFLICT = 409
+
+
+def schema_digest() -> str:
+    """The sha256 of this module, which holds the schema: the deploy passes the digest of the module it
+    ships (infra: DeployTrigger inputs), so the schema function can tell a request for its own schema."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()

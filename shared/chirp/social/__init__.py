@@ -1,0 +1,1 @@
+"""Profiles and the social graph: follows, blocks, mutes."""

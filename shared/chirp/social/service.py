@@ -1,0 +1,118 @@
+"""Profiles, follows, blocks and mutes. DynamoDB is the source of truth; Timelines keeps Redis in step."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+from chirp.errors import Forbidden, InvalidInput, NotFound
+from chirp.notifications.service import Notifications
+from chirp.paging import check_limit
+from chirp.social.model import Profile, Relation, UserPage
+from chirp.social.ports import SocialStore
+from chirp.timelines.rules import Timelines
+
+_HANDLE = re.compile(r"^[A-Za-z0-9_]{3,15}$")
+
+
+class SocialService:
+    def __init__(
+        self,
+        social: SocialStore,
+        timelines: Timelines,
+        notifications: Notifications,
+        clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ):
+        self.social, self.timelines, self.notifications, self.clock_ms = social, timelines, notifications, clock_ms
+
+    def create_profile(self, user_id: str, handle: str, display_name: str) -> Profile:
+        if not _HANDLE.match(handle):
+            raise InvalidInput("handle must be 3-15 letters, digits or underscores")
+        name = display_name.strip()
+        if not 1 <= len(name) <= 50:
+            raise InvalidInput("display_name must be 1-50 characters")
+        profile = Profile(user_id=user_id, handle=handle, display_name=name, created_at_ms=self.clock_ms())
+        self.social.create_profile(profile)
+        return profile
+
+    def profile(self, user_id: str) -> Profile:
+        profile = self.social.get_profile(user_id)
+        if profile is None:
+            raise NotFound(f"user {user_id} not found")
+        return profile
+
+    def follow(self, follower_id: str, followee_id: str) -> bool:
+        self._check_pair(follower_id, followee_id)
+        if self.social.has_edge(Relation.BLOCKS, follower_id, followee_id):
+            raise Forbidden("you block this user: unblock them first")
+        if self.social.has_edge(Relation.BLOCKS, followee_id, follower_id):
+            raise Forbidden("this user blocks you")
+        created = self.social.add_edge(Relation.FOLLOWS, follower_id, followee_id, counted=True)
+        self.timelines.on_follow(follower_id, followee_id)  # also on a repeat: heals Redis after a crash
+        self.timelines.on_profiles_changed(follower_id, followee_id)
+        if created:
+            self.notifications.for_follow(follower_id, followee_id, self.clock_ms())
+        return created
+
+    def unfollow(self, follower_id: str, followee_id: str) -> bool:
+        self._check_pair(follower_id, followee_id)
+        removed = self.social.remove_edge(Relation.FOLLOWS, follower_id, followee_id, counted=True)
+        self.timelines.on_unfollow(follower_id, followee_id)
+        self.timelines.on_profiles_changed(follower_id, followee_id)
+        return removed
+
+    def block(self, user_id: str, target_id: str) -> None:
+        """Blocking also ends the follows between the two, both ways."""
+        self._check_pair(user_id, target_id, verb="block")
+        self.social.add_edge(Relation.BLOCKS, user_id, target_id, counted=False)
+        for follower, followee in ((user_id, target_id), (target_id, user_id)):
+            if self.social.remove_edge(Relation.FOLLOWS, follower, followee, counted=True):
+                self.timelines.on_unfollow(follower, followee)
+        self.timelines.on_hide(Relation.BLOCKS, user_id, target_id, hidden=True)
+        self.timelines.on_profiles_changed(user_id, target_id)
+
+    def unblock(self, user_id: str, target_id: str) -> None:
+        self._check_pair(user_id, target_id, verb="unblock")
+        self.social.remove_edge(Relation.BLOCKS, user_id, target_id, counted=False)
+        self.timelines.on_hide(Relation.BLOCKS, user_id, target_id, hidden=False)
+
+    def mute(self, user_id: str, target_id: str) -> None:
+        self._check_pair(user_id, target_id, verb="mute")
+        self.social.add_edge(Relation.MUTES, user_id, target_id, counted=False)
+        self.timelines.on_hide(Relation.MUTES, user_id, target_id, hidden=True)
+
+    def unmute(self, user_id: str, target_id: str) -> None:
+        self._check_pair(user_id, target_id, verb="unmute")
+        self.social.remove_edge(Relation.MUTES, user_id, target_id, counted=False)
+        self.timelines.on_hide(Relation.MUTES, user_id, target_id, hidden=False)
+
+    def follows(self, follower_id: str, followee_id: str) -> bool:
+        """Raises NotFound for an unknown user, looked up only when there is no follow: a follow is only
+        ever made between two profiles."""
+        if self.social.has_edge(Relation.FOLLOWS, follower_id, followee_id):
+            return True
+        self.profile(follower_id)
+        self.profile(followee_id)
+        return False
+
+    def followers(self, user_id: str, *, cursor: str | None, limit: int) -> UserPage:
+        self._check_page(user_id, limit)
+        ids, next_cursor = self.social.sources(Relation.FOLLOWS, user_id, limit=limit, cursor=cursor)
+        return UserPage(user_ids=ids, next_cursor=next_cursor)
+
+    def following(self, user_id: str, *, cursor: str | None, limit: int) -> UserPage:
+        self._check_page(user_id, limit)
+        ids, next_cursor = self.social.targets(Relation.FOLLOWS, user_id, limit=limit, cursor=cursor)
+        return UserPage(user_ids=ids, next_cursor=next_cursor)
+
+    def _check_page(self, user_id: str, limit: int) -> None:
+        check_limit(limit)
+        self.profile(user_id)
+
+    def _check_pair(self, actor_id: str, target_id: str, verb: str = "follow") -> None:
+        if actor_id == target_id:
+            raise InvalidInput(f"you cannot {verb} yourself")
+        if self.social.get_profile(actor_id) is None:
+            raise Forbidden("create your profile (POST /users) first")
+        self.profile(target_id)

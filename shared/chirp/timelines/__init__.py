@@ -1,0 +1,1 @@
+"""Home timelines: hybrid fan-out, reads, rebuilds, and the consistency auditor."""

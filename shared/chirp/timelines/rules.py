@@ -1,0 +1,189 @@
+"""Every rule about home timelines, in one place (after Mastodon's FeedManager).
+
+Hybrid fan-out by follower count: normal authors are pushed to every follower's timeline, popular authors'
+follower pages go to parallel workers, celebrities are not pushed at all: their recent tweets are kept for
+pulling and merged in at read time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from itertools import batched
+
+from chirp.errors import Unavailable
+from chirp.paging import check_limit, parse_id_cursor
+from chirp.social.model import HIDING, Relation
+from chirp.timelines.model import FollowerPage, TimelineEntry, TimelinePage
+from chirp.timelines.ports import FollowerPageSink, GraphReader, TimelineCache, TweetReader
+from chirp.tweets.model import Tweet
+
+MAX_ITEMS = 800  # ids kept per home timeline
+FOLLOW_BACKFILL = 200  # the followee's latest tweets merged in on follow
+CELEBRITY_RECENT = 200  # a celebrity's tweets kept for pulling
+FOLLOWER_PAGE = 500  # followers pushed per Redis round trip
+PAGES_PER_SEND = 10
+REBUILD_LOCK_S = 30
+REBUILD_WAIT_S = 5.0
+
+
+class Tier(StrEnum):
+    NORMAL = "normal"
+    POPULAR = "popular"
+    CELEBRITY = "celebrity"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    popular: int
+    celebrity: int
+
+    def tier(self, followers: int) -> Tier:
+        if followers >= self.celebrity:
+            return Tier.CELEBRITY
+        if followers >= self.popular:
+            return Tier.POPULAR
+        return Tier.NORMAL
+
+
+class Timelines:
+    def __init__(
+        self,
+        cache: TimelineCache,
+        tweets: TweetReader,
+        graph: GraphReader,
+        thresholds: Thresholds,
+        pages: FollowerPageSink,
+    ):
+        self.cache, self.tweets, self.graph, self.thresholds = cache, tweets, graph, thresholds
+        self.pages = pages
+
+    # --- writes -------------------------------------------------------------------------------
+    def fan_out(self, tweet: Tweet) -> Tier:
+        """Delivers a new tweet. Idempotent: re-adding an id with the same score changes nothing."""
+        profile = self.graph.get_profile(tweet.author_id)
+        tier = self.thresholds.tier(profile.followers_count if profile else 0)
+        self.cache.push(tweet.tweet_id, [tweet.author_id])  # authors see their own tweets
+        if tier is Tier.CELEBRITY:
+            self.cache.push_celebrity(tweet.author_id, tweet.tweet_id, CELEBRITY_RECENT)
+            return tier
+        follower_pages = self.graph.all_sources_pages(Relation.FOLLOWS, tweet.author_id, FOLLOWER_PAGE)
+        if tier is Tier.POPULAR:  # pages go to parallel workers, so this record is done quickly
+            for chunk in batched(follower_pages, PAGES_PER_SEND):
+                self.pages.send(
+                    [FollowerPage(tweet_id=tweet.tweet_id, author_id=tweet.author_id, follower_ids=p) for p in chunk]
+                )
+            return tier
+        for page in follower_pages:
+            self.push_page(tweet.tweet_id, page)
+        return tier
+
+    def push_page(self, tweet_id: int, follower_ids: list[str]) -> int:
+        return self.cache.push(tweet_id, follower_ids)
+
+    def on_follow(self, follower_id: str, followee_id: str) -> None:
+        self.cache.relate(Relation.FOLLOWS, follower_id, followee_id, add=True)
+        if not self.refresh_tier(followee_id):
+            self.cache.add_to_each([follower_id], self.tweets.recent_ids(followee_id, FOLLOW_BACKFILL))
+
+    def on_unfollow(self, follower_id: str, followee_id: str) -> None:
+        self.cache.relate(Relation.FOLLOWS, follower_id, followee_id, add=False)
+        self.cache.remove(follower_id, self.tweets.recent_ids(followee_id, MAX_ITEMS))
+        self.refresh_tier(followee_id)
+
+    def on_hide(self, kind: Relation, user_id: str, author_id: str, hidden: bool) -> None:
+        """Block or mute: the author's tweets leave the user's timelines at once; the hidden set also filters
+        celebrity pulls and anything pushed later. Undone, a followed author's tweets come back."""
+        self.cache.relate(kind, user_id, author_id, add=hidden)
+        if hidden:
+            self.cache.remove(user_id, self.tweets.recent_ids(author_id, MAX_ITEMS))
+        elif self.graph.has_edge(Relation.FOLLOWS, user_id, author_id) and not self.cache.is_celebrity(author_id):
+            self.cache.add_to_each([user_id], self.tweets.recent_ids(author_id, FOLLOW_BACKFILL))
+
+    def on_delete(self, tweet: Tweet) -> None:
+        """Gone at once from the author's own timeline and the pull set; other timelines filter at read."""
+        self.cache.remove(tweet.author_id, [tweet.tweet_id])
+        self.cache.remove_from_celebrity(tweet.author_id, tweet.tweet_id)
+        self.cache.put_tweets([tweet.model_copy(update={"deleted": True})])
+
+    def on_profiles_changed(self, *user_ids: str) -> None:
+        """Cached profiles hold counts that just changed."""
+        self.cache.forget_profiles(user_ids)
+
+    def refresh_tier(self, author_id: str) -> bool:
+        """Tier migration when the follower count crosses the celebrity threshold, either way.
+        Returns whether the author is now a celebrity."""
+        profile = self.graph.get_profile(author_id)
+        is_celebrity = profile is not None and self.thresholds.tier(profile.followers_count) is Tier.CELEBRITY
+        if is_celebrity == self.cache.is_celebrity(author_id):
+            return is_celebrity
+        recent = self.tweets.recent_ids(author_id, CELEBRITY_RECENT)
+        self.cache.set_celebrity(author_id, is_celebrity, recent)
+        if not is_celebrity:  # back to push: followers' timelines get what they only pulled before
+            for page in self.graph.all_sources_pages(Relation.FOLLOWS, author_id, FOLLOWER_PAGE):
+                self.cache.add_to_each(page, recent)
+        return is_celebrity
+
+    # --- reads --------------------------------------------------------------------------------
+    def home(self, user_id: str, *, cursor: str | None, limit: int) -> TimelinePage:
+        check_limit(limit)
+        before = parse_id_cursor(cursor)
+        view = self.cache.read(user_id, before_id=before, count=limit)
+        if not view.live:
+            self.rebuild(user_id)
+            view = self.cache.read(user_id, before_id=before, count=limit)
+        pulled = self.cache.celebrity_ids(view.celebrities, before_id=before, count=limit)
+        # Each source gave its newest `limit` ids below the cursor, so the merge's top `limit` is exact.
+        candidates = sorted(set(view.ids) | set(pulled), reverse=True)[:limit]
+        next_cursor = str(candidates[-1]) if len(candidates) == limit else None
+        entries = [
+            e for e in self.hydrate(candidates, viewer_id=user_id) if e.tweet.author_id not in view.hidden_authors
+        ]
+        return TimelinePage(items=entries, next_cursor=next_cursor)
+
+    def hydrate(self, tweet_ids: list[int], viewer_id: str | None = None) -> list[TimelineEntry]:
+        """Tweets from the cache, misses from DynamoDB in one batch (then cached); deleted dropped. With a
+        viewer, tweets of authors they no longer follow are dropped too: a push racing an unfollow can
+        leave one behind in the cached timeline."""
+        found = self.cache.get_tweets(tweet_ids)
+        missing = [t for t in tweet_ids if t not in found]
+        if missing:
+            loaded = self.tweets.batch_get(missing)
+            self.cache.put_tweets(list(loaded.values()))
+            found.update(loaded)
+        tweets = [found[t] for t in tweet_ids if t in found and not found[t].deleted]
+        authors = sorted({t.author_id for t in tweets})
+        profiles, followed = self.cache.get_profiles(authors, followed_by=viewer_id)
+        if viewer_id:
+            tweets = [t for t in tweets if t.author_id == viewer_id or t.author_id in followed]
+        missing_authors = [a for a in authors if a not in profiles]
+        if missing_authors:
+            loaded_profiles = self.graph.get_profiles(missing_authors)
+            self.cache.put_profiles(list(loaded_profiles.values()))
+            profiles.update(loaded_profiles)
+        return [TimelineEntry(tweet=t, author=profiles.get(t.author_id)) for t in tweets]
+
+    def rebuild(self, user_id: str) -> None:
+        """Regenerates a timeline from DynamoDB (inactive user, or lost from Redis), one rebuild at a time
+        per user: a concurrent read waits for the rebuild under way instead of starting another."""
+        lock = self.cache.rebuild_lock(user_id, REBUILD_LOCK_S)
+        if not lock.acquire():
+            deadline = time.monotonic() + REBUILD_WAIT_S
+            while time.monotonic() < deadline:
+                time.sleep(0.05)
+                if self.cache.is_live(user_id):
+                    return
+            raise Unavailable("your home timeline is being rebuilt; retry in a few seconds")
+        try:
+            relations = {kind: list(self.graph.all_targets(kind, user_id)) for kind in (Relation.FOLLOWS, *HIDING)}
+            self.cache.set_relations(user_id, relations)
+            followees = relations[Relation.FOLLOWS]
+            celebrities = self.cache.celebrities_among(followees)
+            ids = self.tweets.recent_ids(user_id, FOLLOW_BACKFILL)
+            for followee in followees:
+                if followee not in celebrities:
+                    ids += self.tweets.recent_ids(followee, FOLLOW_BACKFILL)
+            self.cache.replace(user_id, ids)
+        finally:
+            lock.release()

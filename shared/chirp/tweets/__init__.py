@@ -1,0 +1,1 @@
+"""Tweets: posting (through the outbox), reading, deleting, and the text rules."""

@@ -1,0 +1,34 @@
+"""What the tweet rules need from the outside world: the tweet store (DynamoDB), the new-tweets stream,
+and an id source."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+from chirp.tweets.model import Tweet
+
+
+class TweetStore(Protocol):
+    def put_pending(self, tweet: Tweet) -> None:
+        """Stores a new tweet marked as not yet published (its outbox entry)."""
+        ...
+
+    def mark_published(self, tweet_id: int) -> None: ...
+    def pending_ids(self) -> Iterator[int]: ...
+    def get(self, tweet_id: int) -> Tweet | None: ...
+    def batch_get(self, tweet_ids: Iterable[int]) -> dict[int, Tweet]: ...
+    def mark_deleted(self, tweet_id: int, author_id: str) -> bool:
+        """Soft delete by its author; False when it was already deleted."""
+        ...
+
+    def by_author(self, author_id: str, *, limit: int, cursor: str | None = None) -> tuple[list[Tweet], str | None]: ...
+    def recent_ids(self, author_id: str, count: int) -> list[int]: ...
+
+
+class Publisher(Protocol):
+    def publish(self, tweet: Tweet) -> None: ...
+
+
+class IdSource(Protocol):
+    def next_id(self) -> int: ...

@@ -1,0 +1,96 @@
+"""Posting, reading and deleting tweets. A tweet is stored with its outbox mark, then published;
+the relay re-publishes any whose publish was never confirmed (a crash between the two)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from chirp.errors import Forbidden, NotFound, Unprocessable
+from chirp.ids.snowflake import snowflake_timestamp_ms
+from chirp.paging import check_limit
+from chirp.social.ports import SocialStore
+from chirp.timelines.rules import Timelines
+from chirp.tweets.model import Tweet
+from chirp.tweets.ports import IdSource, Publisher, TweetStore
+from chirp.tweets.text import hashtags, mentions, normalize_text
+
+OUTBOX_GRACE_MS = 10_000
+
+
+class TweetService:
+    def __init__(
+        self,
+        store: TweetStore,
+        social: SocialStore,
+        timelines: Timelines,
+        publisher: Publisher,
+        ids: IdSource,
+        clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ):
+        self.store, self.social, self.timelines, self.publisher, self.ids = store, social, timelines, publisher, ids
+        self.clock_ms = clock_ms
+
+    def post(self, author_id: str, text: str, reply_to_id: int | None = None, quote_tweet_id: int | None = None):
+        if self.social.get_profile(author_id) is None:
+            raise Forbidden("create your profile (POST /users) before posting")
+        clean = normalize_text(text)
+        for field, referenced in (("reply_to_id", reply_to_id), ("quote_tweet_id", quote_tweet_id)):
+            if referenced is not None:
+                target = self.store.get(referenced)
+                if target is None or target.deleted:
+                    raise Unprocessable(f"{field} {referenced} does not exist")
+        tweet = Tweet(
+            tweet_id=self.ids.next_id(),
+            author_id=author_id,
+            text=clean,
+            created_at_ms=self.clock_ms(),
+            reply_to_id=reply_to_id,
+            quote_tweet_id=quote_tweet_id,
+            hashtags=hashtags(clean),
+            mentions=mentions(clean),
+        )
+        self.store.put_pending(tweet)
+        self.social.add_tweets_count(author_id, +1)
+        self.publish(tweet)
+        return tweet
+
+    def publish(self, tweet: Tweet) -> None:
+        self.publisher.publish(tweet)
+        self.store.mark_published(tweet.tweet_id)
+
+    def relay_outbox(self, grace_ms: int = OUTBOX_GRACE_MS) -> int:
+        """Publishes every stored tweet whose publish is still unconfirmed after the grace period
+        (younger ones are probably being published right now). Consumers are idempotent."""
+        relayed = 0
+        cutoff = self.clock_ms() - grace_ms
+        for tweet_id in self.store.pending_ids():
+            if snowflake_timestamp_ms(tweet_id) > cutoff:
+                continue
+            tweet = self.store.get(tweet_id)
+            if tweet is not None:
+                self.publish(tweet)
+                relayed += 1
+        return relayed
+
+    def get(self, tweet_id: int) -> Tweet:
+        tweet = self.store.get(tweet_id)
+        if tweet is None or tweet.deleted:
+            raise NotFound(f"tweet {tweet_id} not found")
+        return tweet
+
+    def delete(self, user_id: str, tweet_id: int) -> None:
+        tweet = self.get(tweet_id)
+        if tweet.author_id != user_id:
+            raise Forbidden("only the author can delete a tweet")
+        if self.store.mark_deleted(tweet_id, user_id):
+            self.social.add_tweets_count(user_id, -1)
+        self.timelines.on_delete(tweet)
+        # Announced on the stream, so that the search index drops it (home timelines filter at read).
+        self.publisher.publish(tweet.model_copy(update={"deleted": True}))
+
+    def user_timeline(self, user_id: str, *, cursor: str | None, limit: int) -> tuple[list[Tweet], str | None]:
+        check_limit(limit)
+        if self.social.get_profile(user_id) is None:
+            raise NotFound(f"user {user_id} not found")
+        return self.store.by_author(user_id, limit=limit, cursor=cursor)
