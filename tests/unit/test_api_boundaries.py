@@ -2,6 +2,7 @@
 (404), each answered with a JSON reason, never a 5xx or the resolver's own error shapes."""
 
 import json
+import sys
 
 import pytest
 
@@ -73,3 +74,66 @@ def test_given_a_declared_type_but_no_body_when_posted_then_415_in_the_api_error
 
     assert response["statusCode"] == 415
     assert json.loads(response["body"])["error"] == "UnsupportedMediaType"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/tweets/" + "9" * 39),  # beyond a 64-bit id
+        ("GET", "/tweets/0"),
+        ("GET", "/users/" + "u" * 3000),
+        ("POST", "/users/" + "u" * 3000 + "/follow"),
+        ("GET", "/users/a/follows/" + "b" * 3000),
+        ("GET", "/media/" + "m" * 3000),
+    ],
+)
+def test_given_an_unbounded_path_id_when_requested_then_400_before_any_lookup(method, path, api_event, lambda_context):
+    response = load_handler("api").lambda_handler(api_event(method, path, claims={"sub": "u1"}), lambda_context)
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"] == "InvalidInput"
+
+
+def test_given_a_body_nested_thousands_deep_when_posted_then_400(api_event, lambda_context):
+    body = "[" * 50_000 + "]" * 50_000
+
+    response = load_handler("api").lambda_handler(
+        api_event("POST", "/tweets", body=body, claims={"sub": "u1"}), lambda_context
+    )
+
+    assert response["statusCode"] == 400
+
+
+def test_given_redis_down_when_a_route_needs_it_then_503_with_retry_after_and_nothing_internal(
+    api_event, lambda_context, monkeypatch
+):
+    import redis
+
+    handler = load_handler("api")
+    refused = redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6480. Connection refused.")
+
+    def home(*_, **__):
+        raise refused
+
+    monkeypatch.setattr(sys.modules["rest_api.reading"].services(), "timelines", type("T", (), {"home": home})())
+
+    response = handler.lambda_handler(api_event("GET", "/timelines/home", claims={"sub": "u1"}), lambda_context)
+
+    assert response["statusCode"] == 503
+    assert response["multiValueHeaders"].get("Retry-After") == ["1"] or response["headers"].get("Retry-After") == "1"
+    assert "127.0.0.1" not in response["body"] and "6480" not in response["body"]
+    assert json.loads(response["body"])["error"] == "Unavailable"
+
+
+def test_given_an_unexpected_bug_when_a_route_fails_then_500_without_internals(api_event, lambda_context, monkeypatch):
+    handler = load_handler("api")
+
+    def home(*_, **__):
+        raise KeyError("secret-internal-detail")
+
+    monkeypatch.setattr(sys.modules["rest_api.reading"].services(), "timelines", type("T", (), {"home": home})())
+
+    response = handler.lambda_handler(api_event("GET", "/timelines/home", claims={"sub": "u1"}), lambda_context)
+
+    assert response["statusCode"] == 500
+    assert "secret-internal-detail" not in response["body"]

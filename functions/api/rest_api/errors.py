@@ -9,17 +9,29 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 
+from chirp.adapters.outages import is_outage
 from chirp.errors import ChirpError
 from chirp.ids.snowflake import IdGenerationError
 from chirp.observability import logger
 
 UNSUPPORTED_MEDIA_TYPE = 415, "UnsupportedMediaType", "send the body as application/json"
+RETRY_AFTER_S = 1  # dependency outages and requests still in progress: try again soon
 
 
-def error_response(status: int, error: str, message: str) -> Response:
+def error_response(status: int, error: str, message: str, retry_after_s: int | None = None) -> Response:
+    if retry_after_s is None and status in (429, 503):  # always said when the answer is "retry later"
+        retry_after_s = RETRY_AFTER_S
+    headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else None
     return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body={"error": error, "message": message}
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": error, "message": message},
+        headers=headers,
     )
 
 
@@ -47,6 +59,33 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     def ids_unavailable(error: IdGenerationError) -> Response:
         logger.error("cannot issue tweet ids", extra={"reason": str(error)})
         return error_response(503, "Unavailable", "tweet ids cannot be issued right now; retry shortly")
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def retry_in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
+        """A retry racing the first request with the same Idempotency-Key: the first is still running."""
+        message = "a request with this Idempotency-Key is in progress; retry to get its result"
+        return error_response(409, "Conflict", message, retry_after_s=RETRY_AFTER_S)
+
+    @app.exception_handler(IdempotencyValidationError)
+    def key_reused(_: IdempotencyValidationError) -> Response:
+        message = "this Idempotency-Key was used with a different body; use a new key for a new tweet"
+        return error_response(422, "Unprocessable", message)
+
+    @app.exception_handler(RecursionError)
+    def nested_too_deeply(_: RecursionError) -> Response:
+        """JSON nested thousands of levels deep exhausts the parser's recursion: the body's fault."""
+        return error_response(400, "InvalidInput", "the body nests too deeply")
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response:
+        """A dependency that does not answer is a 503 to retry; anything else a 500. Neither says more: the
+        log has the details, under the request id the client can quote."""
+        request_id = app.current_event.request_context.request_id
+        if is_outage(error):
+            logger.warning("dependency unavailable", extra={"error": f"{type(error).__name__}: {error}"})
+            return error_response(503, "Unavailable", "a service Chirp depends on is unavailable; retry shortly")
+        logger.exception("unexpected error")
+        return error_response(500, "InternalError", f"something went wrong on our side (request {request_id})")
 
 
 def unsupported_media_type(event: dict) -> dict | None:

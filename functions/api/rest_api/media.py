@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from chirp.composition import services
 from chirp.media.model import UploadTicket
 from rest_api.caller import caller
-from rest_api.schemas import MediaStatus, NewUpload, created
+from rest_api.schemas import MediaId, MediaStatus, NewUpload, created
 
 router = Router()
 
@@ -19,7 +19,7 @@ def create_upload(body: NewUpload) -> Response[UploadTicket]:
 
 
 @router.get("/media/<media_id>")
-def media_status(media_id: str) -> MediaStatus:
+def media_status(media_id: MediaId) -> MediaStatus:
     media = services().media
     result = media.status(media_id)
     if result is None:

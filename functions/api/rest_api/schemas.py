@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
 
 from chirp.tweets.model import Tweet
@@ -12,6 +12,11 @@ from chirp.tweets.model import Tweet
 # The `next_cursor` of an earlier page; the ones this API returns are far shorter.
 PageCursor = Annotated[str | None, Query(max_length=512)]
 PageLimit = Annotated[int, Query(ge=1, le=100)]
+# Path parameters are bounded like any input: nothing unbounded reaches DynamoDB (whose key limits would
+# otherwise answer a 5xx naming the table).
+TweetId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+UserId = Annotated[str, Path(min_length=1, max_length=128)]
+MediaId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def created(model: type[BaseModel]) -> dict:

@@ -20,7 +20,7 @@ from chirp.observability import metrics, tracer
 from chirp.settings import get_settings
 from chirp.tweets.model import Tweet
 from rest_api.caller import caller
-from rest_api.schemas import NewTweet, created
+from rest_api.schemas import NewTweet, TweetId, created
 
 router = Router()
 
@@ -36,7 +36,11 @@ def _post_once() -> tuple[IdempotencyConfig, Callable[..., Tweet]]:
     """POST /tweets made idempotent per (author, Idempotency-Key): a client retrying after a lost
     response gets the first tweet back instead of posting it twice. Built on first use: the
     persistence layer needs this environment's table and region."""
-    config = IdempotencyConfig(event_key_jmespath="[author_id, idempotency_key]", expires_after_seconds=24 * 3600)
+    config = IdempotencyConfig(
+        event_key_jmespath="[author_id, idempotency_key]",
+        payload_validation_jmespath="tweet",  # the same key with another body is refused, not answered silently
+        expires_after_seconds=24 * 3600,
+    )
     persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
 
     @idempotent_function(
@@ -74,11 +78,11 @@ def post_tweet(
 
 
 @router.get("/tweets/<tweet_id>")
-def get_tweet(tweet_id: int) -> Tweet:
+def get_tweet(tweet_id: TweetId) -> Tweet:
     return services().tweets.get(tweet_id)
 
 
 @router.delete("/tweets/<tweet_id>", responses={204: {"description": "Deleted"}})
-def delete_tweet(tweet_id: int):  # no return model: 204 has no body
+def delete_tweet(tweet_id: TweetId):  # no return model: 204 has no body
     services().tweets.delete(caller(router), tweet_id)
     return Response(204, body="")  # an empty string: the emulated gateway rejects a null body

@@ -7,7 +7,7 @@ from chirp.composition import services
 from chirp.observability import tracer
 from chirp.social.model import Profile, UserPage
 from rest_api.caller import caller
-from rest_api.schemas import Hidden, NewProfile, PageCursor, PageLimit, Relation, TweetPage, created
+from rest_api.schemas import Hidden, NewProfile, PageCursor, PageLimit, Relation, TweetPage, UserId, created
 
 router = Router()
 
@@ -20,18 +20,18 @@ def create_profile(body: NewProfile) -> Response[Profile]:
 
 
 @router.get("/users/<user_id>")
-def get_profile(user_id: str) -> Profile:
+def get_profile(user_id: UserId) -> Profile:
     return services().social.profile(caller(router) if user_id == "me" else user_id)
 
 
 @router.post("/users/<user_id>/follow")
-def follow(user_id: str) -> Relation:
+def follow(user_id: UserId) -> Relation:
     services().social.follow(caller(router), user_id)
     return Relation(follower_id=caller(router), followee_id=user_id, following=True)
 
 
 @router.delete("/users/<user_id>/follow")
-def unfollow(user_id: str) -> Relation:
+def unfollow(user_id: UserId) -> Relation:
     services().social.unfollow(caller(router), user_id)
     return Relation(follower_id=caller(router), followee_id=user_id, following=False)
 
@@ -44,42 +44,42 @@ def _hide(verb: str, target_id: str) -> Hidden:
 
 
 @router.post("/users/<user_id>/block")
-def block(user_id: str) -> Hidden:
+def block(user_id: UserId) -> Hidden:
     return _hide("block", user_id)
 
 
 @router.delete("/users/<user_id>/block")
-def unblock(user_id: str) -> Hidden:
+def unblock(user_id: UserId) -> Hidden:
     return _hide("unblock", user_id)
 
 
 @router.post("/users/<user_id>/mute")
-def mute(user_id: str) -> Hidden:
+def mute(user_id: UserId) -> Hidden:
     return _hide("mute", user_id)
 
 
 @router.delete("/users/<user_id>/mute")
-def unmute(user_id: str) -> Hidden:
+def unmute(user_id: UserId) -> Hidden:
     return _hide("unmute", user_id)
 
 
 @router.get("/users/<user_id>/follows/<other_id>")
-def does_follow(user_id: str, other_id: str) -> Relation:
+def does_follow(user_id: UserId, other_id: UserId) -> Relation:
     following = services().social.follows(user_id, other_id)
     return Relation(follower_id=user_id, followee_id=other_id, following=following)
 
 
 @router.get("/users/<user_id>/followers")
-def followers(user_id: str, cursor: PageCursor = None, limit: PageLimit = 20) -> UserPage:
+def followers(user_id: UserId, cursor: PageCursor = None, limit: PageLimit = 20) -> UserPage:
     return services().social.followers(user_id, cursor=cursor, limit=limit)
 
 
 @router.get("/users/<user_id>/following")
-def following(user_id: str, cursor: PageCursor = None, limit: PageLimit = 20) -> UserPage:
+def following(user_id: UserId, cursor: PageCursor = None, limit: PageLimit = 20) -> UserPage:
     return services().social.following(user_id, cursor=cursor, limit=limit)
 
 
 @router.get("/users/<user_id>/tweets")
-def user_tweets(user_id: str, cursor: PageCursor = None, limit: PageLimit = 20) -> TweetPage:
+def user_tweets(user_id: UserId, cursor: PageCursor = None, limit: PageLimit = 20) -> TweetPage:
     items, next_cursor = services().tweets.user_timeline(user_id, cursor=cursor, limit=limit)
     return TweetPage(items=items, next_cursor=next_cursor)

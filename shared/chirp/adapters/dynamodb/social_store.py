@@ -47,10 +47,12 @@ class SocialStore:
                 transaction.save(item, condition=SocialItem.pk.does_not_exist())
                 transaction.save(claim, condition=SocialItem.pk.does_not_exist())
         except TransactWriteError as error:
-            reasons = [getattr(r, "code", None) for r in (error.cancellation_reasons or []) if r]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+            # One reason per item, in order (None where that item was fine): the profile's, then the handle's.
+            if _condition_failed_at(error, 0):
                 raise Conflict("this user already has a profile") from error
-            raise Conflict(f"handle @{profile.handle} is taken") from error
+            if _condition_failed_at(error, 1):
+                raise Conflict(f"handle @{profile.handle} is taken") from error
+            raise
 
     def get_profile(self, user_id: str) -> Profile | None:
         try:
@@ -78,7 +80,7 @@ class SocialStore:
                 if counted:
                     self._count(transaction, source, target, +1)
         except TransactWriteError as error:
-            if _edge_condition_failed(error):
+            if _condition_failed_at(error, 0):
                 return False
             raise
         return True
@@ -91,7 +93,7 @@ class SocialStore:
                 if counted:
                     self._count(transaction, source, target, -1)
         except TransactWriteError as error:
-            if _edge_condition_failed(error):
+            if _condition_failed_at(error, 0):
                 return False
             raise
         return True
@@ -155,9 +157,11 @@ class SocialStore:
                 return
 
 
-def _edge_condition_failed(error: TransactWriteError) -> bool:
+def _condition_failed_at(error: TransactWriteError, item: int) -> bool:
+    """Whether the transaction's `item`-th write was refused by its condition."""
     reasons = error.cancellation_reasons or []
-    return bool(reasons) and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed"
+    return len(reasons) > item and reasons[item] is not None and reasons[item].code == "ConditionalCheckFailed"
+
 
 
 def _to_profile(item: SocialItem) -> Profile:

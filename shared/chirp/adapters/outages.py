@@ -1,0 +1,45 @@
+"""Which failures of the adapters' clients mean "a dependency is down or shedding load" (retry shortly), as
+opposed to a bug. The API answers those 503 with Retry-After and nothing internal in the body."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError
+from botocore.exceptions import ReadTimeoutError as BotocoreReadTimeout
+from pynamodb.exceptions import PynamoDBException
+from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
+
+_NETWORK = (
+    ConnectionError,  # redis: refused, reset, DNS (also its Timeout subclasses)
+    TimeoutError,
+    BusyLoadingError,
+    EndpointConnectionError,
+    ConnectTimeoutError,
+    BotocoreReadTimeout,
+    ConnectionClosedError,
+)
+# AWS answers that mean "busy or down, retry": throttling and server-side failures.
+_RETRYABLE_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "LimitExceededException",
+}
+
+
+def is_outage(error: BaseException) -> bool:
+    """True when `error`, or what caused it, is a dependency that does not answer or sheds load."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _NETWORK):
+            return True
+        if isinstance(current, ClientError) and current.response.get("Error", {}).get("Code") in _RETRYABLE_CODES:
+            return True
+        if isinstance(current, PynamoDBException) and current.cause_response_code in _RETRYABLE_CODES:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
