@@ -9,8 +9,9 @@ from chirp.timelines.audit import TimelineAuditor
 
 @pytest.fixture
 def auditor(services) -> TimelineAuditor:
-    feeds = services.timelines
-    return TimelineAuditor(feeds.cache, feeds.tweets, feeds.social)
+    return TimelineAuditor(
+        services.timeline_cache, services.tweet_store, services.social_store, services.timelines.thresholds
+    )
 
 
 @pytest.fixture
@@ -94,3 +95,23 @@ def test_given_redis_forgot_a_mute_when_audited_then_the_mismatch_is_reported(
     services.redis.delete(f"mutes:{follower}")
     (finding,) = auditor.audit([follower]).findings
     assert muted in finding.relation_mismatch
+
+
+def test_given_a_celebrity_redis_does_not_know_when_audited_then_the_tier_drift_is_reported(
+    services, auditor, make_user
+):
+    thresholds = services.timelines.thresholds
+    celebrity = make_user()
+    followers = [make_user() for _ in range(thresholds.celebrity)]
+    for follower in followers:
+        services.social.follow(follower, celebrity)
+    reader = followers[0]
+    services.timelines.home(reader, cursor=None, limit=20)
+    services.redis.srem("celebrities", celebrity)  # lost, as in a flush
+
+    finding = auditor.audit_user(reader)
+
+    assert finding.relation_mismatch is not None
+    assert "celebrities" in finding.relation_mismatch
+    services.timelines.restore_celebrity_marks([celebrity])
+    assert auditor.audit_user(reader).clean

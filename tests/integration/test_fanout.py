@@ -57,14 +57,14 @@ def test_given_a_failing_dependency_when_consumed_then_only_that_record_is_repor
 ):
     author = make_user()
     tweets = [_post(services, author, f"t{i}") for i in range(3)]
-    real = fanout.services().feeds.fan_out
+    real = fanout.services().timelines.fan_out
 
     def flaky(tweet):
         if tweet.tweet_id == tweets[1].tweet_id:
             raise ConnectionError("redis went away")
         return real(tweet)
 
-    monkeypatch.setattr(fanout.services().feeds, "fan_out", flaky)
+    monkeypatch.setattr(fanout.services().timelines, "fan_out", flaky)
     response = fanout.lambda_handler(kinesis_event([t.model_dump_json().encode() for t in tweets]), CONTEXT)
     assert response == {"batchItemFailures": [{"itemIdentifier": "1001"}]}
 
@@ -176,3 +176,41 @@ def test_given_ids_that_share_a_redis_score_when_paging_then_none_is_skipped(ser
         seen += view.ids
         before = view.ids[-1]
     assert seen == sorted(ids, reverse=True)
+
+
+def test_given_redis_lost_its_celebrity_marks_when_a_celebrity_posts_then_followers_still_see_it(services, make_user):
+    thresholds = services.timelines.thresholds
+    celebrity = make_user()
+    followers = [make_user() for _ in range(thresholds.celebrity)]
+    for follower in followers:
+        services.social.follow(follower, celebrity)
+    reader = followers[0]
+    assert services.timeline_cache.is_celebrity(celebrity)
+    # Given Redis lost what it held (a flush): the celebrity mark and the reader's timeline and relations.
+    services.redis.srem("celebrities", celebrity)
+    services.redis.delete(f"timeline:{reader}", f"following:{reader}")
+    _timeline(services, reader)  # the reader comes back: rebuilt from DynamoDB
+
+    # When the celebrity posts
+    tweet = _post(services, celebrity, "after the flush")
+    assert services.timelines.fan_out(tweet) is Tier.CELEBRITY
+
+    # Then the reader sees it (pulled at read), and the mark is back
+    assert tweet.tweet_id in _timeline(services, reader)
+    assert services.timeline_cache.is_celebrity(celebrity)
+
+
+def test_given_redis_lost_a_celebrity_mark_when_a_reader_rebuilds_then_the_mark_is_restored_from_dynamodb(
+    services, make_user
+):
+    thresholds = services.timelines.thresholds
+    celebrity = make_user()
+    followers = [make_user() for _ in range(thresholds.celebrity)]
+    for follower in followers:
+        services.social.follow(follower, celebrity)
+    services.redis.srem("celebrities", celebrity)
+    services.redis.delete(f"timeline:{followers[0]}")
+
+    _timeline(services, followers[0])
+
+    assert services.timeline_cache.is_celebrity(celebrity)

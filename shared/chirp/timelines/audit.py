@@ -17,7 +17,7 @@ from chirp.adapters.dynamodb.social_store import SocialStore
 from chirp.adapters.dynamodb.tweet_store import TweetStore
 from chirp.adapters.redis.timeline_cache import RedisTimelineCache
 from chirp.social.model import HIDING, Relation
-from chirp.timelines.rules import FOLLOW_BACKFILL, MAX_ITEMS
+from chirp.timelines.rules import FOLLOW_BACKFILL, MAX_ITEMS, Thresholds, Tier
 from chirp.tweets.model import Tweet
 
 
@@ -45,8 +45,8 @@ class AuditReport:
 
 
 class TimelineAuditor:
-    def __init__(self, cache: RedisTimelineCache, tweets: TweetStore, social: SocialStore):
-        self.cache, self.tweets, self.social = cache, tweets, social
+    def __init__(self, cache: RedisTimelineCache, tweets: TweetStore, social: SocialStore, thresholds: Thresholds):
+        self.cache, self.tweets, self.social, self.thresholds = cache, tweets, social, thresholds
         self._authored: dict[str, list[Tweet]] = {}
 
     def audit(self, user_ids: list[str] | None = None) -> AuditReport:
@@ -76,9 +76,16 @@ class TimelineAuditor:
         }
         missing = sorted(guaranteed - visible)
         cached_hidden = view.hidden
+        # Tiers too: a celebrity Redis does not know as one is pushed to nobody and pulled by nobody.
+        profiles = self.social.get_profiles(sorted(followees)) if followees else {}
+        celebrities = {a for a, p in profiles.items() if self.thresholds.tier(p.followers_count) is Tier.CELEBRITY}
         mismatches = [
             f"Redis {name} {sorted(cached)}, DynamoDB {sorted(truth)}"
-            for name, cached, truth in (("hides", cached_hidden, hidden), ("follows", following_cached, followees))
+            for name, cached, truth in (
+                ("hides", cached_hidden, hidden),
+                ("follows", following_cached, followees),
+                ("celebrities", view.celebrities, celebrities),
+            )
             if cached != truth
         ]
         return Finding(user_id=user_id, missing=missing, extra=extra, relation_mismatch="; ".join(mismatches) or None)

@@ -66,6 +66,10 @@ class Timelines:
         tier = self.thresholds.tier(profile.followers_count if profile else 0)
         self.cache.push(tweet.tweet_id, [tweet.author_id])  # authors see their own tweets
         if tier is Tier.CELEBRITY:
+            if not self.cache.is_celebrity(tweet.author_id):  # the mark was lost with Redis: readers must pull again
+                self.cache.set_celebrity(
+                    tweet.author_id, True, self.tweets.recent_ids(tweet.author_id, CELEBRITY_RECENT)
+                )
             self.cache.push_celebrity(tweet.author_id, tweet.tweet_id, CELEBRITY_RECENT)
             return tier
         follower_pages = self.graph.all_sources_pages(Relation.FOLLOWS, tweet.author_id, FOLLOWER_PAGE)
@@ -125,6 +129,17 @@ class Timelines:
                 self.cache.add_to_each(page, recent)
         return is_celebrity
 
+    def restore_celebrity_marks(self, author_ids: list[str]) -> set[str]:
+        """Which of these authors are celebrities by DynamoDB's follower counts (the truth), marked so in Redis
+        where the mark was lost: a flushed Redis must not leave their readers without their tweets."""
+        if not author_ids:
+            return set()
+        profiles = self.graph.get_profiles(author_ids)
+        celebrities = {a for a, p in profiles.items() if self.thresholds.tier(p.followers_count) is Tier.CELEBRITY}
+        for author_id in sorted(celebrities - self.cache.celebrities_among(sorted(celebrities))):
+            self.cache.set_celebrity(author_id, True, self.tweets.recent_ids(author_id, CELEBRITY_RECENT))
+        return celebrities
+
     # --- reads --------------------------------------------------------------------------------
     def home(self, user_id: str, *, cursor: str | None, limit: int) -> TimelinePage:
         check_limit(limit)
@@ -179,7 +194,7 @@ class Timelines:
             relations = {kind: list(self.graph.all_targets(kind, user_id)) for kind in (Relation.FOLLOWS, *HIDING)}
             self.cache.set_relations(user_id, relations)
             followees = relations[Relation.FOLLOWS]
-            celebrities = self.cache.celebrities_among(followees)
+            celebrities = self.restore_celebrity_marks(followees)
             ids = self.tweets.recent_ids(user_id, FOLLOW_BACKFILL)
             for followee in followees:
                 if followee not in celebrities:

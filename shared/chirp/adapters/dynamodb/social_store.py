@@ -163,7 +163,6 @@ def _condition_failed_at(error: TransactWriteError, item: int) -> bool:
     return len(reasons) > item and reasons[item] is not None and reasons[item].code == "ConditionalCheckFailed"
 
 
-
 def _to_profile(item: SocialItem) -> Profile:
     return Profile(
         user_id=item.user_id,
