@@ -15,4 +15,4 @@ def deliver(tweet: Tweet) -> None:
     metrics.add_metric(name=f"FanOut{tier.value.title()}", unit="Count", value=1)
 
 
-lambda_handler = tweet_stream_handler(deliver)
+lambda_handler = tweet_stream_handler("fanout", deliver, poison=lambda: services().poison)

@@ -14,11 +14,11 @@ from functools import cache
 from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
 from chirp.adapters.opensearch.tweet_index import TweetIndex
 from chirp.composition import services
 from chirp.observability import logger, metrics, tracer
+from chirp.runtime.stream import parse_tweet
 from chirp.search.query import IndexingFailed
 from chirp.tweets.model import Tweet
 
@@ -38,15 +38,12 @@ def tweet_index() -> TweetIndex:
 
 
 def parse_records(records: Iterable[KinesisStreamRecord]) -> list[Parsed]:
-    """Every readable tweet with its sequence number; poison records are logged, counted and skipped."""
+    """Every readable tweet with its sequence number; poison records are set aside (chirp.runtime.stream)."""
     parsed = []
     for record in records:
-        sequence = record.kinesis.sequence_number
-        try:
-            parsed.append((sequence, Tweet.model_validate_json(record.kinesis.data_as_bytes())))
-        except (ValidationError, ValueError) as error:
-            logger.error("poison record skipped", extra={"sequence": sequence, "error": str(error)})
-            metrics.add_metric(name="PoisonRecords", unit="Count", value=1)
+        tweet = parse_tweet(record, "indexer", services().poison)
+        if tweet is not None:
+            parsed.append((record.kinesis.sequence_number, tweet))
     return parsed
 
 

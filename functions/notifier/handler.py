@@ -11,4 +11,4 @@ def notify(tweet: Tweet) -> None:
     metrics.add_metric(name="NotificationsRaised", unit="Count", value=raised)
 
 
-lambda_handler = tweet_stream_handler(notify)
+lambda_handler = tweet_stream_handler("notifier", notify, poison=lambda: services().poison)

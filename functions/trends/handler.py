@@ -9,4 +9,4 @@ def count(tweet: Tweet) -> None:
     services().trends.record([tweet])
 
 
-lambda_handler = tweet_stream_handler(count)
+lambda_handler = tweet_stream_handler("trends", count, poison=lambda: services().poison)

@@ -18,6 +18,7 @@ from chirp.adapters.redis.tag_counter import RedisTagCounter
 from chirp.adapters.redis.timeline_cache import RedisTimelineCache
 from chirp.adapters.redis.worker_lease import WorkerLease
 from chirp.adapters.sqs.page_queue import SqsPageQueue
+from chirp.adapters.sqs.poison_queue import SqsPoisonQueue
 from chirp.ids.snowflake import LeasedSnowflake
 from chirp.notifications.service import Notifications
 from chirp.settings import Settings, get_settings
@@ -72,6 +73,10 @@ class Services:
     @cached_property
     def trends(self) -> Trends:
         return Trends(RedisTagCounter(self.redis))
+
+    @cached_property
+    def poison(self) -> SqsPoisonQueue:
+        return SqsPoisonQueue(aws_client("sqs", self.settings), self.settings.consumer_failures_queue_url)
 
     @cached_property
     def search(self):

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     idempotency_table: str = Field(default="chirp-idempotency", alias="IDEMPOTENCY_TABLE")
     new_tweets_stream: str = Field(default="new-tweets", alias="NEW_TWEETS_STREAM")
     fanout_queue_url: str = Field(default="", alias="FANOUT_QUEUE_URL")
+    consumer_failures_queue_url: str = Field(default="", alias="CONSUMER_FAILURES_QUEUE_URL")
     media_bucket: str = Field(default="chirp-media", alias="MEDIA_BUCKET")
     redis_host: str = Field(default="127.0.0.1", alias="REDIS_HOST")
     redis_port: int = Field(default=6379, alias="REDIS_PORT")

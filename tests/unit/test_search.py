@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from chirp.composition import Services
 from chirp.errors import InvalidInput
 from chirp.paging import parse_id_cursor
 from chirp.search.query import (
@@ -19,6 +20,7 @@ from chirp.search.query import (
 from chirp.search.schema import DELETED_VERSION, LIVE_VERSION
 from chirp.tweets.model import Tweet
 from tests.conftest import load_handler
+from tests.unit.test_stream_records import RecordingPoisonSink
 
 
 def _tweet(tweet_id: int, *, deleted: bool = False, text: str = "hello #py @bob") -> Tweet:
@@ -198,6 +200,13 @@ def _event(payloads: list[bytes]) -> dict:
     }
 
 
+@pytest.fixture
+def poison_sink(monkeypatch) -> RecordingPoisonSink:
+    sink = RecordingPoisonSink()
+    monkeypatch.setattr(Services, "poison", property(lambda _: sink))
+    return sink
+
+
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
@@ -207,17 +216,18 @@ def _event(payloads: list[bytes]) -> dict:
     ],
 )
 def test_given_a_batch_with_poison_when_indexed_then_one_bulk_call_and_honest_failures(
-    indexer, monkeypatch, lambda_context, error, expected
+    indexer, monkeypatch, lambda_context, error, expected, poison_sink
 ):
     fake = _FakeIndex(error)
     monkeypatch.setattr(indexer, "tweet_index", lambda: fake)
     event = _event([_tweet(1).model_dump_json().encode(), b"\xffnot json", _tweet(2).model_dump_json().encode()])
     response = indexer.lambda_handler(event, lambda_context)
-    assert fake.calls == [[1, 2]]  # one bulk request for the batch; the poison record skipped
+    assert fake.calls == [[1, 2]]  # one bulk request for the batch; the poison record set aside
     assert response == {"batchItemFailures": [{"itemIdentifier": s} for s in expected]}
+    assert [sequence for _, sequence, _ in poison_sink.put_aside] == ["1001"]
 
 
-def test_given_only_poison_when_indexed_then_no_bulk_call(indexer, monkeypatch, lambda_context):
+def test_given_only_poison_when_indexed_then_no_bulk_call(indexer, monkeypatch, lambda_context, poison_sink):
     fake = _FakeIndex()
     monkeypatch.setattr(indexer, "tweet_index", lambda: fake)
     assert indexer.lambda_handler(_event([b"{}"]), lambda_context) == {"batchItemFailures": []}
