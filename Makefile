@@ -8,21 +8,48 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-CLOUD := $(BIN)/python localstack/localcloud.py
+CLOUD := $(BIN)/python localstack/ministack_cloud.py
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: help system-deps install dev down status deploy audit bench load test test-unit test-infra test-integration test-e2e lint format synth synth-aws openapi clean
+.PHONY: help system-deps node-deps cloud-deps install dev down status deploy audit bench load test test-unit test-infra test-integration test-e2e lint format synth synth-aws openapi clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
+# The system commands the targets need, as command:Debian package: the CDK CLI needs Node.js, the local cloud
+# redis-server, a JDK (OpenSearch) and Maven (which fetches OpenSearch).
+NODE_DEPS := node:nodejs npm:npm
+CLOUD_DEPS := redis-server:redis-server java:openjdk-17-jre-headless mvn:maven
+# Shell: prints the packages of the pairs in $(1) whose command is not on PATH, each after a space.
+missing_packages = for pair in $(1); do command -v "$${pair%%:*}" >/dev/null || printf ' %s' "$${pair\#*:}"; done
+
 system-deps: ## apt packages the local cloud needs (redis-server, a JDK, Maven, Node.js); needs root
 	@# Only the missing ones: a Node.js from elsewhere (NodeSource, nvm) conflicts with Debian's npm package.
-	@missing=""; \
-	for pair in redis-server:redis-server java:openjdk-17-jre-headless mvn:maven node:nodejs npm:npm; do \
-	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; \
-	done; \
-	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -qq && apt-get install -y -qq $$missing; fi
+	@missing="$$($(call missing_packages,$(NODE_DEPS) $(CLOUD_DEPS)))"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	command -v apt-get >/dev/null || { echo "no apt-get here: install$$missing with your package manager" >&2; exit 1; }; \
+	[ "$$(id -u)" = 0 ] || { echo "installing$$missing needs root: run \`sudo make system-deps\`" >&2; exit 1; }; \
+	echo "installing:$$missing"; \
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing
+
+# Before a target that needs the commands of $(1): installs what `make system-deps` installs when it may (as
+# root, or with sudo that asks no password), and otherwise stops, naming the one command to run.
+define ensure_system_deps
+@missing="$$($(call missing_packages,$(1)))"; \
+if [ -z "$$missing" ]; then exit 0; fi; \
+if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory -C "$(CURDIR)" system-deps; \
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+  sudo $(MAKE) --no-print-directory -C "$(CURDIR)" system-deps; \
+else \
+  echo "missing system packages:$$missing. Install them once with: sudo make system-deps" >&2; exit 1; \
+fi
+endef
+
+node-deps:
+	$(call ensure_system_deps,$(NODE_DEPS))
+
+cloud-deps:
+	$(call ensure_system_deps,$(CLOUD_DEPS))
 
 $(BIN)/.installed: requirements-dev.txt layers/deps/requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it (pyenv install 3.12) or set PYTHON=/path/to/python3.12"; exit 1; }
@@ -30,17 +57,17 @@ $(BIN)/.installed: requirements-dev.txt layers/deps/requirements.txt
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json | node-deps
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 install: $(BIN)/.installed node_modules/.installed ## the Python venv (3.12) and the CDK CLI
 
-dev: install ## start the local cloud (MiniStack, redis-server, OpenSearch) and deploy Chirp into it
+dev: cloud-deps install ## start the local cloud (MiniStack, redis-server, OpenSearch) and deploy Chirp into it
 	$(CLOUD) up
 
 down: ## stop every server `make dev` started (by PID)
-	@$(if $(wildcard $(BIN)/python),$(CLOUD),python3 localstack/localcloud.py) down
+	@$(if $(wildcard $(BIN)/python),$(CLOUD),python3 localstack/ministack_cloud.py) down
 
 status: ## what the local cloud runs
 	$(CLOUD) status

@@ -9,6 +9,8 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
+from infra.capabilities.names import pascal_case
+from infra.catalog import consumer_failure_queues
 from infra.config import StageConfig
 
 
@@ -33,9 +35,10 @@ def add_nag_checks(app: cdk.App, stack: cdk.Stack, config: StageConfig) -> None:
                 _ack(role, f"IAM5[Resource::<MediaBucket4022EBBF.Arn>/{prefix}/*]",
                      f"objects under {prefix}/ of Chirp's own media bucket")  # fmt: skip
 
-    functions = node.find_child("Functions").node
-    _ack(functions.find_child("ConsumerFailures"), "SQS3",
-         "this queue is itself the on-failure destination of the stream consumers")  # fmt: skip
+    queues = node.find_child("Queues").node
+    for name in consumer_failure_queues():
+        _ack(queues.find_child(pascal_case(name)), "SQS3",
+             "this queue is itself the on-failure destination of stream consumers")  # fmt: skip
 
     domain = node.find_child("Search").node.find_child("Domain")
     _ack(domain, "OS3", "VPC-private domain: reachable only through its security group, with SigV4-signed requests")

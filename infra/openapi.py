@@ -1,5 +1,5 @@
 """The OpenAPI document of Chirp's HTTP API, generated from the handlers' own routes and pydantic models
-(Powertools' resolver), so it says what the Lambdas validate; the catalog says which routes need a token.
+(Powertools' resolvers), so it says what the Lambdas validate and which routes need a token (infra/routes.py).
 
     make openapi    # writes docs/openapi.json
 """
@@ -11,7 +11,8 @@ import sys
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 
-from infra.catalog import FUNCTIONS, ROOT
+from infra.catalog import FUNCTIONS, ROOT, ResolverRoutes
+from infra.routes import resolver_routes
 
 DOCUMENT = ROOT / "docs" / "openapi.json"
 SECURITY_SCHEME = "CognitoIdToken"
@@ -34,9 +35,9 @@ UNAVAILABLE = {
 
 
 def openapi_document() -> dict:
-    """Powertools merges the handlers' own documents; here they learn what the gateway and the error
-    handlers add: which routes need no token, the 401 of the authorizer, and 400/4XX/503 as `{error, message}`
-    where the resolver would document a 422."""
+    """Powertools merges the handlers' own documents; here they learn what Powertools leaves out and what the
+    gateway and the error handlers add: the empty security of public routes, the 401 of the authorizer, and
+    400/4XX/503 as `{error, message}` where the resolver would document a 422."""
     if str(ROOT / "shared") not in sys.path:  # the handlers import the domain package
         sys.path.append(str(ROOT / "shared"))
     merge = OpenAPIMerge(
@@ -48,12 +49,13 @@ def openapi_document() -> dict:
         security=[{SECURITY_SCHEME: []}],
         on_conflict="error",
     )
-    for spec in FUNCTIONS:
-        if spec.routes:
-            merge.add_file(spec.code_dir / "handler.py")
+    served = [spec for spec in FUNCTIONS if spec.triggered_by(ResolverRoutes)]
+    for spec in served:
+        merge.add_file(spec.code_dir / "handler.py")
     document = json.loads(merge.get_openapi_json_schema())  # JSON: response codes as strings
     document.pop("servers")  # a default "/" would hide the stage; clients know their API URL
-    public = {(route.method.lower(), route.path) for spec in FUNCTIONS for route in spec.routes if not route.authorized}
+    # Powertools drops an empty `security` from the operations it documents: put it back on public routes.
+    public = {(route.method.lower(), route.path) for spec in served for route in resolver_routes(spec) if route.public}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             responses = operation["responses"]

@@ -11,11 +11,18 @@ from infra.capabilities.auth import Auth
 from infra.capabilities.cache import Cache
 from infra.capabilities.data import Data
 from infra.capabilities.functions import Functions
+from infra.capabilities.grants import Grants
 from infra.capabilities.media import Media
 from infra.capabilities.monitoring import Monitoring
 from infra.capabilities.network import Network
+from infra.capabilities.queues import Queues
 from infra.capabilities.search import Search
+from infra.catalog import consumer_failure_queues
 from infra.config import StageConfig
+
+# One JSON object {variable: value}: every Chirp setting some function gets, as it gets it. The local cloud
+# writes it to .local/cloud.env, so shells, tests and benchmarks see the deployment the functions see.
+SETTINGS_OUTPUT = "SettingsEnvironment"
 
 
 class ChirpStack(Stack):
@@ -23,20 +30,22 @@ class ChirpStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         network = Network(self, "Network", config=config)
         data = Data(self, "Data", config=config)
+        queues = Queues(self, "Queues")
         cache = Cache(self, "Cache", config=config, network=network)
         search = Search(self, "Search", config=config, network=network)
         auth = Auth(self, "Auth", config=config)
         media = Media(self, "Media", config=config)
+        grants = Grants(config=config, data=data, queues=queues, cache=cache, search=search, media=media)
         functions = Functions(
             self,
             "Functions",
             config=config,
             network=network,
             data=data,
-            cache=cache,
+            queues=queues,
             search=search,
-            auth=auth,
             media=media,
+            grants=grants,
         )
         api = Api(self, "Api", config=config, auth=auth, functions=functions.functions)
         Monitoring(
@@ -45,7 +54,7 @@ class ChirpStack(Stack):
             config=config,
             functions=functions.functions,
             consumers=functions.consumers(),
-            consumer_dlq=functions.consumer_dlq,
+            failure_queues={name: queues.queues[name] for name in consumer_failure_queues()},
             rest_api=api.rest_api,
         )
         outputs = {
@@ -56,13 +65,13 @@ class ChirpStack(Stack):
             "UserPoolClientId": auth.client.user_pool_client_id,
             "TweetsTable": data.tweets.table_name,
             "SocialTable": data.social.table_name,
+            "NotificationsTable": data.notifications.table_name,
             "IdempotencyTable": data.idempotency.table_name,
-            "NewTweetsStream": data.new_tweets.stream_name,
+            "NewTweetsStream": data.streams["new_tweets"].stream_name,
             "MediaBucket": media.bucket.bucket_name,
-            "ConsumerFailureQueueUrl": functions.consumer_dlq.queue_url,
-            "FanoutQueueUrl": functions.fanout_pages.queue_url,
-            "PopularThreshold": str(config.popular_threshold),
-            "CelebrityThreshold": str(config.celebrity_threshold),
+            "ConsumerFailureQueueUrl": queues.queues["consumer_failures"].queue_url,
+            "FanoutQueueUrl": queues.queues["fanout_pages"].queue_url,
+            SETTINGS_OUTPUT: self.to_json_string(dict(sorted(functions.settings_environment.items()))),
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

@@ -1,6 +1,6 @@
 """The docker-free local cloud: MiniStack + redis-server + OpenSearch, and the CDK app deployed into it.
 
-Usage: python localstack/localcloud.py {up,down,status,deploy,env}
+Usage: python localstack/ministack_cloud.py {up,down,status,deploy}
 
 Every server binds to 127.0.0.1, on a port read from the environment (see `Ports`), and writes its
 log under `.local/logs/`. A server is started once and recorded in `.local/run/<name>.pid`; `up` run
@@ -16,6 +16,7 @@ import glob
 import json
 import os
 import pwd
+import shlex
 import shutil
 import signal
 import socket
@@ -40,6 +41,8 @@ OPENSEARCH_ARTIFACT = f"org.opensearch.distribution.integ-test-zip:opensearch:{O
 OPENSEARCH_USER = "chirp-opensearch"
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 STACK_NAME = "Chirp-local"
+# The stack output holding every Chirp setting the functions get, by variable (infra/stack.py: SETTINGS_OUTPUT).
+SETTINGS_OUTPUT = "SettingsEnvironment"
 
 
 class CloudError(Exception):
@@ -387,6 +390,9 @@ def deploy(ports: Ports) -> None:
 def write_env_file(ports: Ports) -> dict[str, str]:
     """Record where everything answers, for the tests, benchmarks and the user's shell."""
     outputs = json.loads(OUTPUTS_FILE.read_text())[STACK_NAME]
+    # The variables chirp.settings reads, as the deployed Lambdas get them (names and values from the stack):
+    # tools run from a shell (the auditor, benchmarks, integration tests) see the same deployment.
+    settings = json.loads(outputs.pop(SETTINGS_OUTPUT))
     api_url = f"http://127.0.0.1:{ports.gateway}/_aws/execute-api/{outputs['RestApiId']}/{outputs['RestApiStage']}"
     values = {
         **aws_env(ports),
@@ -394,22 +400,10 @@ def write_env_file(ports: Ports) -> dict[str, str]:
         "CHIRP_REDIS_URL": f"redis://127.0.0.1:{ports.redis}/0",
         "CHIRP_OPENSEARCH_URL": f"http://127.0.0.1:{ports.opensearch}",
         **{f"CHIRP_OUTPUT_{key}": str(value) for key, value in outputs.items()},
-        # The variables chirp.settings reads, as the deployed Lambdas get them: tools run from a shell
-        # (the auditor, benchmarks, integration tests) see the same deployment.
-        "TWEETS_TABLE": outputs["TweetsTable"],
-        "SOCIAL_TABLE": outputs["SocialTable"],
-        "IDEMPOTENCY_TABLE": outputs["IdempotencyTable"],
-        "NEW_TWEETS_STREAM": outputs["NewTweetsStream"],
-        "FANOUT_QUEUE_URL": outputs["FanoutQueueUrl"],
-        "MEDIA_BUCKET": outputs["MediaBucket"],
-        "REDIS_HOST": "127.0.0.1",
-        "REDIS_PORT": str(ports.redis),
-        "OPENSEARCH_ENDPOINT": f"127.0.0.1:{ports.opensearch}",
-        "POPULAR_THRESHOLD": outputs["PopularThreshold"],
-        "CELEBRITY_THRESHOLD": outputs["CelebrityThreshold"],
-        "POWERTOOLS_TRACE_DISABLED": "true",
+        **settings,
+        "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
     }
-    ENV_FILE.write_text("".join(f"export {key}={value}\n" for key, value in values.items()))
+    ENV_FILE.write_text("".join(f"export {key}={shlex.quote(value)}\n" for key, value in values.items()))
     return values
 
 

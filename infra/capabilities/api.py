@@ -1,4 +1,5 @@
-"""The REST API: routes from the catalog, a Cognito authorizer, access logs and request validation."""
+"""The REST API: the routes of the functions' own resolvers, a Cognito authorizer, access logs and request
+validation."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.capabilities.auth import Auth
-from infra.catalog import FUNCTIONS
+from infra.catalog import FUNCTIONS, ResolverRoutes
 from infra.config import StageConfig
+from infra.routes import resolver_routes
 
 STAGE_NAME = "v1"
 
@@ -60,13 +62,15 @@ class Api(Construct):
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
         for spec in FUNCTIONS:
-            integration = apigw.LambdaIntegration(functions[spec.name]) if spec.routes else None
-            for route in spec.routes:
+            if not spec.triggered_by(ResolverRoutes):
+                continue
+            integration = apigw.LambdaIntegration(functions[spec.name])
+            for route in resolver_routes(spec):
                 resource = self.rest_api.root.resource_for_path(route.path)
                 auth_options = (
-                    {"authorizer": self.authorizer(), "authorization_type": apigw.AuthorizationType.COGNITO}
-                    if route.authorized
-                    else {"authorization_type": apigw.AuthorizationType.NONE}
+                    {"authorization_type": apigw.AuthorizationType.NONE}
+                    if route.public
+                    else {"authorizer": self.authorizer(), "authorization_type": apigw.AuthorizationType.COGNITO}
                 )
                 resource.add_method(route.method, integration, request_validator=self.validator, **auth_options)
 

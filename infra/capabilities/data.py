@@ -1,4 +1,4 @@
-"""DynamoDB tables (tweets, social graph, idempotency records) and the new-tweets Kinesis stream."""
+"""DynamoDB tables (tweets, social graph, notifications, idempotency records) and the catalog's Kinesis streams."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kinesis as kinesis
 from constructs import Construct
 
+from infra.capabilities.names import pascal_case
+from infra.catalog import STREAMS
 from infra.config import StageConfig
 
 S = dynamodb.AttributeType.STRING
@@ -39,15 +41,28 @@ class Data(Construct):
             sort_key=dynamodb.Attribute(name="pk", type=S),
             projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
-        self.idempotency = self._table("Idempotency", config, partition=("id", S), ttl="expiration")
-
-        self.new_tweets = kinesis.Stream(
-            self,
-            "NewTweets",
-            shard_count=config.kinesis_shards,
-            retention_period=Duration.hours(24),
-            encryption=kinesis.StreamEncryption.MANAGED,
+        # A recipient's notifications, newest first by id; DynamoDB's TTL deletes them after their retention.
+        self.notifications = self._table(
+            "Notifications", config, partition=("user_id", S), sort=("notification_id", N), ttl="expires_at"
         )
+        self.idempotency = self._table("Idempotency", config, partition=("id", S), ttl="expiration")
+        self.tables = {
+            "tweets": self.tweets,
+            "social": self.social,
+            "notifications": self.notifications,
+            "idempotency": self.idempotency,
+        }
+
+        self.streams = {
+            stream.name: kinesis.Stream(
+                self,
+                pascal_case(stream.name),
+                shard_count=config.kinesis_shards,
+                retention_period=Duration.hours(stream.retention_hours),
+                encryption=kinesis.StreamEncryption.MANAGED,
+            )
+            for stream in STREAMS
+        }
 
     def _table(self, construct_id, config, *, partition, sort=None, ttl=None) -> dynamodb.Table:
         return dynamodb.Table(

@@ -41,3 +41,4 @@ class Media(Construct):
             lifecycle_rules=[s3.LifecycleRule(prefix="uploads/", expiration=Duration.days(7))],
             removal_policy=config.removal_policy,
         )
+        self.buckets = {"media": self.bucket}

@@ -13,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.capabilities.names import pascal_case
 from infra.config import StageConfig
 
 # A consumer whose oldest record is older than this is falling behind the fan-out target.
@@ -28,7 +29,7 @@ class Monitoring(Construct):
         config: StageConfig,
         functions: dict[str, aws_lambda.Function],
         consumers: dict[str, aws_lambda.Function],
-        consumer_dlq: sqs.Queue,
+        failure_queues: dict[str, sqs.Queue],
         rest_api: apigw.RestApi,
     ):
         super().__init__(scope, construct_id)
@@ -54,12 +55,13 @@ class Monitoring(Construct):
                 alarm_description=description,
             ).add_alarm_action(notify)
 
-        alarm(
-            "ConsumerFailures",
-            consumer_dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
-            1,
-            "A stream consumer gave up on a record: it is in the failure queue",
-        )
+        for name, queue in failure_queues.items():
+            alarm(
+                pascal_case(name),
+                queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
+                1,
+                f"A stream consumer gave up on a record: it is in the {name} queue",
+            )
         alarm(
             "Api5xx",
             rest_api.metric_server_error(period=Duration.minutes(1)),

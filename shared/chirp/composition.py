@@ -8,12 +8,12 @@ from __future__ import annotations
 from functools import cache, cached_property
 
 from chirp.adapters.aws import aws_client
+from chirp.adapters.dynamodb.notification_store import DynamoNotificationStore
 from chirp.adapters.dynamodb.social_store import SocialStore
 from chirp.adapters.dynamodb.tables import bind_tables
 from chirp.adapters.dynamodb.tweet_store import TweetStore
 from chirp.adapters.kinesis.publisher import KinesisPublisher
 from chirp.adapters.redis.client import redis_client
-from chirp.adapters.redis.notification_store import RedisNotificationStore
 from chirp.adapters.redis.tag_counter import RedisTagCounter
 from chirp.adapters.redis.timeline_cache import RedisTimelineCache
 from chirp.adapters.redis.worker_lease import WorkerLease
@@ -64,7 +64,8 @@ class Services:
 
     @cached_property
     def notifications(self) -> Notifications:
-        return Notifications(RedisNotificationStore(self.redis), self.social_store, self.tweet_store)
+        bind_tables(self.settings)
+        return Notifications(DynamoNotificationStore(), self.social_store, self.tweet_store)
 
     @cached_property
     def social(self) -> SocialService:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from aws_cdk.assertions import Template
 from openapi_spec_validator import validate
 
-from infra.catalog import FUNCTIONS
+from infra.catalog import FUNCTIONS, ResolverRoutes
 from infra.openapi import DOCUMENT, openapi_document, render
+from infra.routes import resolver_routes
 
 
 @pytest.fixture(scope="module")
@@ -20,24 +22,57 @@ def test_given_the_handlers_when_documented_then_it_is_valid_openapi(document):
     validate(document)
 
 
-def test_given_the_catalog_when_documented_then_the_gateway_and_the_handlers_serve_the_same_routes(document):
+def test_given_the_handlers_when_synthesized_then_the_gateway_serves_exactly_the_documented_routes(
+    any_template, document
+):
     """A route the gateway sends that no handler serves answers 404; one a handler serves that the gateway
     lacks is unreachable. Both directions, so neither can happen."""
-    declared = {(route.method.lower(), route.path) for spec in FUNCTIONS for route in spec.routes}
-    documented = {(method, path) for path, operations in document["paths"].items() for method in operations}
-    assert documented == declared
+    documented = {(method.upper(), path) for path, operations in document["paths"].items() for method in operations}
+    assert set(_gateway_methods(any_template)) == documented
 
 
-def test_given_public_and_private_routes_when_documented_then_only_the_public_ones_need_no_token(document):
-    public = {(r.method.lower(), r.path) for spec in FUNCTIONS for r in spec.routes if not r.authorized}
+def test_given_public_and_private_routes_when_synthesized_then_only_routes_declared_public_need_no_token(
+    any_template, document
+):
+    """A handler opens a route with `security=[]`; every other route needs the Cognito token, at the gateway
+    and in the document alike."""
+    declared_public = {
+        (route.method, route.path)
+        for spec in FUNCTIONS
+        if spec.triggered_by(ResolverRoutes)
+        for route in resolver_routes(spec)
+        if route.public
+    }
+    assert declared_public == {("GET", "/health")}
+    gateway = _gateway_methods(any_template)
+    assert {route for route, authorization in gateway.items() if authorization == "NONE"} == declared_public
+    assert set(gateway.values()) == {"NONE", "COGNITO_USER_POOLS"}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            if (method, path) in public:
+            if (method.upper(), path) in declared_public:
                 assert operation["security"] == [], path
             else:
                 assert "security" not in operation, path  # the document's default: the Cognito token
                 assert "401" in operation["responses"], path
     assert document["security"] == [{"CognitoIdToken": []}]
+
+
+def _gateway_methods(template: Template) -> dict[tuple[str, str], str]:
+    """(method, path) -> authorization type of every method of the synthesized REST API."""
+    resources = template.find_resources("AWS::ApiGateway::Resource")
+
+    def path_of(resource_id: dict) -> str:
+        if "Fn::GetAtt" in resource_id:  # the API's root resource
+            return ""
+        properties = resources[resource_id["Ref"]]["Properties"]
+        return f"{path_of(properties['ParentId'])}/{properties['PathPart']}"
+
+    return {
+        (method["Properties"]["HttpMethod"], path_of(method["Properties"]["ResourceId"]) or "/"): method["Properties"][
+            "AuthorizationType"
+        ]
+        for method in template.find_resources("AWS::ApiGateway::Method").values()
+    }
 
 
 def test_given_a_route_that_creates_when_documented_then_it_answers_201_and_errors_are_json(document):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match, Template
 
-from infra.catalog import FUNCTIONS
+from infra.catalog import FUNCTIONS, DeployTrigger, KinesisTrigger
 
 
 def _resources(template: Template, resource_type: str) -> dict:
@@ -25,14 +25,11 @@ def test_given_the_catalog_when_synthesized_then_every_function_runs_python_312_
         assert props["Runtime"] == "python3.12"
         assert len(props["Layers"]) == 2
         assert props["VpcConfig"]["SubnetIds"]
-        env = props["Environment"]["Variables"]
-        for variable in ("TWEETS_TABLE", "SOCIAL_TABLE", "NEW_TWEETS_STREAM", "REDIS_HOST", "OPENSEARCH_ENDPOINT"):
-            assert variable in env
 
 
 def test_given_any_stage_when_synthesized_then_data_is_encrypted_and_recoverable(any_template):
     tables = _resources(any_template, "AWS::DynamoDB::Table")
-    assert len(tables) == 3
+    assert len(tables) == 4
     for table in tables.values():
         props = table["Properties"]
         assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
@@ -75,9 +72,10 @@ def test_given_the_local_stage_when_synthesized_then_only_the_named_differences_
         local_template.resource_count_is(rejected, 0)
     for function in _resources(local_template, "AWS::Lambda::Function").values():
         env = function["Properties"].get("Environment", {}).get("Variables", {})
-        if "OPENSEARCH_SCHEME" in env:
-            assert env["OPENSEARCH_SCHEME"] == "http"
-            assert env["REDIS_TLS"] == "false"
+        assert env.get("OPENSEARCH_SCHEME", "http") == "http"
+        assert env.get("OPENSEARCH_SIGV4", "false") == "false"
+        assert env.get("REDIS_TLS", "false") == "false"
+        assert "REDIS_AUTH_SECRET_ARN" not in env
 
 
 def test_given_health_when_synthesized_then_its_role_can_only_describe_and_read(any_template):
@@ -108,19 +106,19 @@ def test_given_the_api_when_synthesized_then_health_is_public_and_it_logs_access
 def test_given_stream_consumers_when_synthesized_then_their_mappings_bound_retries_and_report_partial_failures(
     any_template,
 ):
-    kinesis_specs = [spec for spec in FUNCTIONS if spec.kinesis]
+    triggers = [trigger for spec in FUNCTIONS for trigger in spec.triggered_by(KinesisTrigger)]
     mappings = [
         m["Properties"]
         for m in _resources(any_template, "AWS::Lambda::EventSourceMapping").values()
         if "StartingPosition" in m["Properties"]
     ]
-    assert len(mappings) == len(kinesis_specs) >= 1
-    for props, spec in zip(mappings, kinesis_specs, strict=True):
-        assert props["BatchSize"] == spec.kinesis.batch_size
+    assert len(mappings) == len(triggers) >= 1
+    for props, trigger in zip(mappings, triggers, strict=True):
+        assert props["BatchSize"] == trigger.batch_size
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert props["BisectBatchOnFunctionError"] is True
-        assert props["MaximumRetryAttempts"] == spec.kinesis.retry_attempts
-        assert props["MaximumRecordAgeInSeconds"] == spec.kinesis.max_record_age_s
+        assert props["MaximumRetryAttempts"] == trigger.retry_attempts
+        assert props["MaximumRecordAgeInSeconds"] == trigger.max_record_age_s
         assert "OnFailure" in props["DestinationConfig"]
 
 
@@ -148,21 +146,25 @@ def test_given_the_media_bucket_when_synthesized_then_uploads_trigger_the_transc
 def test_given_the_search_schema_when_synthesized_then_the_deploy_applies_it_after_the_domain_and_grants(
     any_template,
 ):
-    (spec,) = [spec for spec in FUNCTIONS if spec.deploy]
-    (resource,) = _resources(any_template, spec.deploy.resource_type).values()
+    ((spec, deploy),) = _deployed()
+    (resource,) = _resources(any_template, deploy.resource_type).values()
     (token_function,) = resource["Properties"]["ServiceToken"]["Fn::GetAtt"][:1]
     assert any_template.to_json()["Resources"][token_function]["Properties"]["Description"] == spec.description
-    # Given a new digest when search.py changes, CloudFormation re-runs it (an Update) on the next deploy.
+    # Given a new digest when search/schema.py changes, CloudFormation re-runs it (an Update) on the next deploy.
     assert len(resource["Properties"]["InputsDigest"]) == 64
     depends_on = set(resource["DependsOn"])
     assert any(name.startswith("SearchDomain") for name in depends_on)
     assert any(name.startswith(f"Functions{spec.name.replace('_', '')}Role") for name in depends_on)
     # Then the functions that read or write the index are updated only after it is applied.
-    (logical_id,) = _resources(any_template, spec.deploy.resource_type).keys()
+    (logical_id,) = _resources(any_template, deploy.resource_type).keys()
     functions = _resources(any_template, "AWS::Lambda::Function")
-    for name in spec.deploy.before:
+    for name in deploy.before:
         (function,) = [f for f in functions.values() if f["Properties"].get("Description") == _described(name)]
         assert logical_id in function.get("DependsOn", [])
+
+
+def _deployed() -> list[tuple]:
+    return [(spec, trigger) for spec in FUNCTIONS for trigger in spec.triggered_by(DeployTrigger)]
 
 
 def _described(function_name: str) -> str:
@@ -217,8 +219,8 @@ def test_given_the_health_metric_when_synthesized_then_a_dependency_down_raises_
 def test_given_the_search_schema_when_synthesized_then_its_digest_is_the_one_the_function_checks(any_template):
     """The function applies only a request for its own schema (anything else is a rollback): the digest the
     deploy passes must be the one the shipped module computes, or every deploy would apply nothing."""
-    from chirp.search import schema_digest
+    from chirp.search.schema import schema_digest
 
-    (spec,) = [spec for spec in FUNCTIONS if spec.deploy]
-    (resource,) = _resources(any_template, spec.deploy.resource_type).values()
+    ((_, deploy),) = _deployed()
+    (resource,) = _resources(any_template, deploy.resource_type).values()
     assert resource["Properties"]["InputsDigest"] == schema_digest()

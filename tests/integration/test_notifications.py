@@ -54,3 +54,17 @@ def test_given_many_notifications_when_paging_then_no_gaps_or_repeats(services, 
         if not cursor:
             break
     assert seen == sorted((t.tweet_id for t in mentions), reverse=True)
+
+
+def test_given_notifications_when_redis_loses_everything_then_they_are_still_there(
+    services, notifications, make_user, quiet_stream
+):
+    alice, bob = make_user(), make_user()
+    mention = services.tweets.post(bob, f"hi @{_handle(services, alice)}")
+    notifications.for_tweet(mention)
+    services.social.follow(bob, alice)
+
+    services.redis.flushdb()  # Redis holds only what can be rebuilt: notifications are not among it
+
+    page = notifications.page(alice, cursor=None, limit=10)
+    assert [(n.kind, n.actor_id) for n in page.items] == [("follow", bob), ("mention", bob)]

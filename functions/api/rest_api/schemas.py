@@ -14,7 +14,7 @@ PageCursor = Annotated[str | None, Query(max_length=512)]
 PageLimit = Annotated[int, Query(ge=1, le=100)]
 # Path parameters are bounded like any input: nothing unbounded reaches DynamoDB (whose key limits would
 # otherwise answer a 5xx naming the table).
-TweetId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+TweetId = Annotated[int, Path(ge=1, lt=2**63)]  # an exclusive power of two: exact in JSON Schema too
 UserId = Annotated[str, Path(min_length=1, max_length=128)]
 MediaId = Annotated[str, Path(min_length=1, max_length=64)]
 

@@ -1,0 +1,147 @@
+"""Every grant of the catalog resolved in one place: the least-privilege IAM it allows, and the settings (by
+Settings field) that tell the function where the granted resource is. A function's environment is built
+from these, so it locates exactly what it may touch."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_iam as iam
+
+from infra.capabilities.cache import Cache
+from infra.capabilities.data import Data
+from infra.capabilities.media import Media
+from infra.capabilities.queues import Queues
+from infra.capabilities.search import Search
+from infra.catalog import (
+    BUCKETS,
+    QUEUES,
+    STREAMS,
+    TABLES,
+    Access,
+    Grant,
+    MediaAccess,
+    QueueAccess,
+    RedisAccess,
+    SearchAccess,
+    StreamAccess,
+    TableAccess,
+)
+from infra.config import StageConfig
+
+# The exact calls of each search access but WRITE (the indexer's bulk writes and index checks).
+SEARCH_CALLS = {
+    Access.DESCRIBE: (("es:ESHttpGet", "_cluster/health"),),
+    Access.READ: (("es:ESHttpPost", "tweets/_search"),),
+    Access.SCHEMA: (
+        ("es:ESHttpPut", "tweets"),
+        ("es:ESHttpPut", "tweets/_mapping"),
+        ("es:ESHttpGet", "_cluster/health/tweets"),
+    ),
+}
+# Accesses that may create the tweets index, and so need its replica count.
+SEARCH_CREATES_INDEX = {Access.WRITE, Access.SCHEMA}
+
+
+class UnsupportedAccess(ValueError):
+    def __init__(self, grant: Grant):
+        super().__init__(f"{type(grant).__name__} does not support {grant}")
+
+
+class Grants:
+    def __init__(self, *, config: StageConfig, data: Data, queues: Queues, cache: Cache, search: Search, media: Media):
+        self.config, self.data, self.queues = config, data, queues
+        self.cache, self.search, self.media = cache, search, media
+
+    def apply(self, grant: Grant, role: iam.IRole) -> dict[str, str]:
+        """Allows `role` what `grant` names; returns the settings that locate it, by Settings field."""
+        match grant:
+            case TableAccess():
+                return self._table(grant, role)
+            case StreamAccess():
+                return self._stream(grant, role)
+            case QueueAccess():
+                return self._queue(grant, role)
+            case SearchAccess():
+                return self._search(grant, role)
+            case MediaAccess():
+                return self._media(grant, role)
+            case RedisAccess():
+                return self._redis(role)
+        raise TypeError(f"no resolution for grant {grant!r}")
+
+    def _table(self, grant: TableAccess, role: iam.IRole) -> dict[str, str]:
+        table = self.data.tables[grant.table]
+        match grant.access:
+            case Access.DESCRIBE:
+                table.grant(role, "dynamodb:DescribeTable")
+            case Access.READ:
+                table.grant_read_data(role)
+            case Access.WRITE:
+                table.grant_read_write_data(role)
+            case _:
+                raise UnsupportedAccess(grant)
+        return {TABLES[grant.table]: table.table_name}
+
+    def _stream(self, grant: StreamAccess, role: iam.IRole) -> dict[str, str]:
+        stream = self.data.streams[grant.stream]
+        match grant.access:
+            case Access.DESCRIBE:
+                stream.grant(role, "kinesis:DescribeStreamSummary")
+            case Access.WRITE:
+                stream.grant_write(role)
+            case _:  # reading a stream is a KinesisTrigger
+                raise UnsupportedAccess(grant)
+        (declared,) = [s for s in STREAMS if s.name == grant.stream]
+        return {declared.setting: stream.stream_name}
+
+    def _queue(self, grant: QueueAccess, role: iam.IRole) -> dict[str, str]:
+        queue = self.queues.queues[grant.queue]
+        queue.grant_send_messages(role)
+        (declared,) = [q for q in QUEUES if q.name == grant.queue]
+        if declared.setting is None:
+            raise ValueError(f"queue {grant.queue!r} is sent to but declares no setting for its URL")
+        return {declared.setting: queue.queue_url}
+
+    def _search(self, grant: SearchAccess, role: iam.IRole) -> dict[str, str]:
+        """Path-scoped where a function makes a few known calls: health, search, the deploy's schema."""
+        domain = self.search.domain
+        if grant.access is Access.WRITE:
+            domain.grant_read_write(role)
+        else:
+            for action, path in SEARCH_CALLS[grant.access]:
+                role.add_to_principal_policy(
+                    iam.PolicyStatement(actions=[action], resources=[f"{domain.domain_arn}/{path}"])
+                )
+        https = self.config.opensearch_https_sigv4
+        settings = {
+            "opensearch_endpoint": self.search.endpoint,
+            "opensearch_scheme": "https" if https else "http",
+            "opensearch_sigv4": _flag(https),
+        }
+        if grant.access in SEARCH_CREATES_INDEX:
+            settings["tweets_index_replicas"] = str(self.config.opensearch_data_nodes - 1)
+        return settings
+
+    def _media(self, grant: MediaAccess, role: iam.IRole) -> dict[str, str]:
+        """Prefix-scoped, exact actions: GetObject under one prefix, PutObject under the other."""
+        bucket = self.media.buckets["media"]
+        for action, prefix in (("s3:PutObject", grant.put), ("s3:GetObject", grant.get)):
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=[action], resources=[bucket.arn_for_objects(f"{prefix}*")])
+            )
+        return {BUCKETS["media"]: bucket.bucket_name}
+
+    def _redis(self, role: iam.IRole) -> dict[str, str]:
+        """No IAM on the data: Redis is reached by network placement and, on AWS, the AUTH token."""
+        settings = {
+            "redis_host": self.cache.host,
+            "redis_port": self.cache.port,
+            "redis_tls": _flag(self.config.redis_tls_and_auth),
+        }
+        if self.cache.auth_secret is not None:
+            self.cache.auth_secret.grant_read(role)
+            settings["redis_auth_secret_arn"] = self.cache.auth_secret.secret_arn
+        return settings
+
+
+def _flag(value: bool) -> str:
+    return str(value).lower()

@@ -1,0 +1,101 @@
+"""The catalog's wiring as synthesized: each function's environment holds exactly the settings its grants and
+reads call for, named as chirp.settings.Settings names them, and the stack publishes their union."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Template
+
+from infra.catalog import FUNCTIONS, FunctionSpec
+from infra.config import stage_config
+from infra.settings import Settings, variable
+from infra.stack import SETTINGS_OUTPUT
+
+POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_TRACE_DISABLED"}
+REDIS = {"REDIS_HOST", "REDIS_PORT", "REDIS_TLS"}
+SEARCH = {"OPENSEARCH_ENDPOINT", "OPENSEARCH_SCHEME", "OPENSEARCH_SIGV4"}
+TIMELINES = {"POPULAR_THRESHOLD", "CELEBRITY_THRESHOLD", "INACTIVE_AFTER_S"}  # fan-out tiers, timeline expiry
+GRAPH = {"TWEETS_TABLE", "SOCIAL_TABLE"}
+POISON = {"CONSUMER_FAILURES_QUEUE_URL"}  # stream consumers set unreadable records aside there
+
+# What each function reads, written out: a grant or read added to the catalog must be added here too.
+SETTINGS_BY_FUNCTION = {
+    "health": {*GRAPH, "NEW_TWEETS_STREAM", *REDIS, *SEARCH},
+    "api": {*GRAPH, "NOTIFICATIONS_TABLE", "IDEMPOTENCY_TABLE", "NEW_TWEETS_STREAM", "MEDIA_BUCKET"}
+    | REDIS
+    | SEARCH
+    | TIMELINES,
+    "fanout": {*GRAPH, "FANOUT_QUEUE_URL", *REDIS, *TIMELINES, *POISON},
+    "indexer": {*SEARCH, "TWEETS_INDEX_REPLICAS", *POISON},  # it re-creates an index deleted by hand
+    "trends": REDIS | POISON,
+    "notifier": {*GRAPH, "NOTIFICATIONS_TABLE", *REDIS, *POISON},
+    "fanout_worker": {*GRAPH, *REDIS, "INACTIVE_AFTER_S"},
+    "transcoder": {"MEDIA_BUCKET"},
+    "outbox_relay": {"TWEETS_TABLE", "NEW_TWEETS_STREAM"},
+    "search_schema": {*SEARCH, "TWEETS_INDEX_REPLICAS"},
+}
+
+
+def _environment(template: Template, spec: FunctionSpec) -> dict:
+    (function,) = [
+        f
+        for f in template.find_resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Description") == spec.description
+    ]
+    return function["Properties"]["Environment"]["Variables"]
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_given_a_function_when_synthesized_then_its_environment_is_exactly_what_its_grants_and_reads_call_for(
+    local_template, aws_template, spec
+):
+    expected = SETTINGS_BY_FUNCTION[spec.name]
+    assert set(_environment(local_template, spec)) == POWERTOOLS | expected
+    # On AWS, Redis needs its AUTH token, and only Redis users may read it.
+    aws_expected = expected | ({"REDIS_AUTH_SECRET_ARN"} if expected >= REDIS else set())
+    assert set(_environment(aws_template, spec)) == POWERTOOLS | aws_expected
+
+
+def test_given_the_indexer_when_synthesized_then_it_knows_no_table_stream_or_cache(local_template):
+    (indexer,) = [spec for spec in FUNCTIONS if spec.name == "indexer"]
+    env = _environment(local_template, indexer)
+    assert not {"TWEETS_TABLE", "NEW_TWEETS_STREAM", "REDIS_HOST", "POPULAR_THRESHOLD"} & set(env)
+
+
+def test_given_every_environment_when_synthesized_then_each_chirp_variable_is_a_settings_alias(any_template):
+    aliases = {variable(field) for field in Settings.model_fields}
+    for spec in FUNCTIONS:
+        assert set(_environment(any_template, spec)) - POWERTOOLS <= aliases, spec.name
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_given_tuning_reads_when_synthesized_then_their_values_are_the_stages(local_template, aws_template, stage):
+    template, config = (local_template if stage == "local" else aws_template), stage_config(stage)
+    (fanout,) = [spec for spec in FUNCTIONS if spec.name == "fanout"]
+    env = _environment(template, fanout)
+    assert env["POPULAR_THRESHOLD"] == str(config.popular_threshold)
+    assert env["CELEBRITY_THRESHOLD"] == str(config.celebrity_threshold)
+    assert env["INACTIVE_AFTER_S"] == str(config.inactive_after_s)
+
+
+def test_given_the_stack_when_synthesized_then_its_settings_output_is_every_functions_settings(any_template):
+    """The local cloud writes this output to .local/cloud.env: shells, tests and benchmarks get the variables
+    the functions get, valued as the functions get them."""
+    output = any_template.find_outputs(SETTINGS_OUTPUT)[SETTINGS_OUTPUT]["Value"]
+    published = _unjoin(output)
+    union = {}
+    for spec in FUNCTIONS:
+        union.update({k: v for k, v in _environment(any_template, spec).items() if k not in POWERTOOLS})
+    assert published.keys() == union.keys()
+    assert all(published[k] == v for k, v in union.items() if isinstance(v, str))  # tokens are CFN expressions
+
+
+def _unjoin(value) -> dict:
+    """The output's JSON with each CloudFormation expression replaced by a placeholder."""
+    if isinstance(value, str):
+        return json.loads(value)
+    _, parts = value["Fn::Join"]
+    text = "".join(part if isinstance(part, str) else "<token>" for part in parts)
+    return json.loads(text)
