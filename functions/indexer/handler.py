@@ -1,9 +1,12 @@
 """Kinesis consumer: indexes each new tweet in OpenSearch for search (one bulk request per batch).
 
 At-least-once safe: a tweet's document id is its tweet id, so a replayed record overwrites the same
-document. A record that can never be parsed is logged and counted, not retried for ever. The batch is
-written with ONE bulk request: the records whose documents the bulk response rejects are reported (partial
-batch response), and when the request fails as a whole every parsed record of the batch is reported.
+document. A poison record is set aside, never retried. The batch is written with ONE bulk request: the
+records whose documents the bulk response rejects are reported (partial batch response). When the request
+fails as a whole (the cluster is down) the invocation fails: the whole batch is retried, on AWS until the
+records are older than the trigger's maximum age (then their pointer goes to the index failures queue, which
+functions/search_repair redrives), and in the local cloud, whose poller ignores partial responses, until the
+cluster is back. Either way the index converges.
 """
 
 from __future__ import annotations
@@ -63,10 +66,10 @@ def index_batch(parsed: list[Parsed]) -> dict:
         logger.error("tweets rejected by the index; their records are retried", extra={"error": str(error)})
         metrics.add_metric(name="IndexFailures", unit="Count", value=len(error.failed))
         return batch_item_failures(parsed, error.failed)
-    except Exception as error:  # noqa: BLE001 - the bulk request failed as a whole: every record is retried
-        logger.exception("bulk indexing failed; the whole batch is retried", extra={"error": str(error)})
+    except Exception:
+        logger.exception("bulk indexing failed as a whole; the batch is retried")
         metrics.add_metric(name="IndexFailures", unit="Count", value=len(parsed))
-        return batch_item_failures(parsed, {tweet.tweet_id for tweet in tweets})
+        raise
     metrics.add_metric(name="TweetsIndexed", unit="Count", value=sum(not t.deleted for t in tweets))
     metrics.add_metric(name="TweetsUnindexed", unit="Count", value=sum(t.deleted for t in tweets))
     return {"batchItemFailures": []}

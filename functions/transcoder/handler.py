@@ -13,17 +13,13 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chirp.composition import services
-from chirp.media.service import MediaService, is_upload_key
+from chirp.media.service import is_upload_key
 from chirp.observability import logger, metrics, tracer
-
-
-def media() -> MediaService:
-    return services().media
 
 
 @tracer.capture_method
 def transcode(key: str) -> str:
-    result = media().transcode(key)
+    result = services().media.transcode(key)
     if result.status == "ready":
         logger.info("media transcoded", extra={"media_id": result.media_id, "owner": result.owner})
         metrics.add_metric(name="MediaTranscoded", unit="Count", value=1)

@@ -94,6 +94,14 @@ class Services:
         return tweet_index(self.settings)
 
     @cached_property
+    def search_repair(self):
+        from chirp.adapters.kinesis.stream_reader import KinesisStreamReader
+        from chirp.search.repair import SearchRepair
+
+        stream = KinesisStreamReader(aws_client("kinesis", self.settings))
+        return SearchRepair(self.tweet_store, self.tweet_index, stream)
+
+    @cached_property
     def media(self):
         from chirp.adapters.s3.media_objects import S3MediaObjects  # Pillow only where media is handled
         from chirp.media.service import MediaService

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 
 from chirp.adapters.opensearch.client import opensearch_client
 from chirp.adapters.opensearch.tweet_index import TweetIndex
@@ -170,15 +171,15 @@ def test_given_a_batch_with_a_poison_record_when_the_indexer_runs_then_the_good_
     assert index.search(None, hashtag="kinesis").tweet_ids == [40]
 
 
-def test_given_an_unreachable_opensearch_when_the_indexer_runs_then_every_parsed_record_is_reported(monkeypatch):
+def test_given_an_unreachable_opensearch_when_the_indexer_runs_then_the_invocation_fails_and_the_batch_stays(
+    monkeypatch,
+):
     indexer = load_handler("indexer")
     dead = opensearch_client(Settings(OPENSEARCH_ENDPOINT="127.0.0.1:9"))  # nothing listens on port 9
     monkeypatch.setattr(indexer, "tweet_index", lambda: TweetIndex(dead, "never-created"))
-    event = kinesis_event(
-        [_tweet(50, "a").model_dump_json().encode(), b"{", _tweet(51, "b").model_dump_json().encode()]
-    )
-    response = indexer.lambda_handler(event, CONTEXT)
-    assert response == {"batchItemFailures": [{"itemIdentifier": "1000"}, {"itemIdentifier": "1002"}]}
+    event = kinesis_event([_tweet(50, "a").model_dump_json().encode(), _tweet(51, "b").model_dump_json().encode()])
+    with pytest.raises(OpenSearchConnectionError):  # the whole batch is retried, never acknowledged
+        indexer.lambda_handler(event, CONTEXT)
 
 
 def test_given_no_index_yet_when_searched_then_the_page_is_empty(client):

@@ -13,7 +13,7 @@ from chirp.social.model import Profile, Relation, UserPage
 from chirp.social.ports import SocialStore
 from chirp.timelines.rules import Timelines
 
-_HANDLE = re.compile(r"^[A-Za-z0-9_]{3,15}$")
+_HANDLE = re.compile(r"[A-Za-z0-9_]{3,15}")
 
 
 class SocialService:
@@ -27,7 +27,7 @@ class SocialService:
         self.social, self.timelines, self.notifications, self.clock_ms = social, timelines, notifications, clock_ms
 
     def create_profile(self, user_id: str, handle: str, display_name: str) -> Profile:
-        if not _HANDLE.match(handle):
+        if not _HANDLE.fullmatch(handle):
             raise InvalidInput("handle must be 3-15 letters, digits or underscores")
         name = display_name.strip()
         if not 1 <= len(name) <= 50:

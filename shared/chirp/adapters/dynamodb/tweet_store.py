@@ -71,6 +71,15 @@ class TweetStore:
         )
         return [_to_tweet(item) for item in items], next_cursor
 
+    def scan_page(
+        self, *, segment: int, total_segments: int, start_key: dict | None, limit: int
+    ) -> tuple[list[Tweet], dict | None]:
+        """One page of a parallel scan of every tweet (the search reindex), and the key to resume from."""
+        results = TweetItem.scan(
+            segment=segment, total_segments=total_segments, last_evaluated_key=start_key, limit=limit
+        )
+        return [_to_tweet(item) for item in results], results.last_evaluated_key
+
     def recent_ids(self, author_id: str, count: int) -> list[int]:
         tweets, _ = self.by_author(author_id, limit=count)
         return [tweet.tweet_id for tweet in tweets]
