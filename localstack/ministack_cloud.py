@@ -1,6 +1,6 @@
 """The docker-free local cloud: MiniStack + redis-server + OpenSearch, and the CDK app deployed into it.
 
-Usage: python localstack/ministack_cloud.py {up,down,status,deploy}
+Usage: python localstack/ministack_cloud.py {up,down,status,deploy} | {stop,start} SERVER
 
 Every server binds to 127.0.0.1, on a port read from the environment (see `Ports`), and writes its
 log under `.local/logs/`. A server is started once and recorded in `.local/run/<name>.pid`; `up` run
@@ -431,13 +431,34 @@ def cmd_status(ports: Ports) -> None:
         log(f"{server.name:<11} port {server.port:<6} pid {pid or '-':<8} {state}")
 
 
+def one_server(ports: Ports, name: str | None) -> Server:
+    by_name = {server.name: server for server in servers(ports)}
+    if name not in by_name:
+        raise CloudError(f"name one server: {', '.join(by_name)}")
+    return by_name[name]
+
+
+def cmd_stop(ports: Ports, name: str | None) -> None:
+    """Stops one server, the others running on: how the fault-injection suite (make chaos) takes it away."""
+    one_server(ports, name).stop()
+
+
+def cmd_start(ports: Ports, name: str | None) -> None:
+    """Starts one stopped server again, without a deploy (Redis comes back empty; OpenSearch with its data)."""
+    one_server(ports, name).ensure_running(timeout=float(os.environ.get("CHIRP_START_TIMEOUT", "180")))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("action", choices=["up", "down", "status", "deploy"])
+    parser.add_argument("action", choices=["up", "down", "status", "deploy", "stop", "start"])
+    parser.add_argument("server", nargs="?", help="stop/start: the one server (redis, opensearch, ministack)")
     args = parser.parse_args()
     try:
         ports = Ports.from_env()
-        {"up": cmd_up, "down": cmd_down, "status": cmd_status, "deploy": deploy}[args.action](ports)
+        if args.action in ("stop", "start"):
+            {"stop": cmd_stop, "start": cmd_start}[args.action](ports, args.server)
+        else:
+            {"up": cmd_up, "down": cmd_down, "status": cmd_status, "deploy": deploy}[args.action](ports)
     except CloudError as error:
         log(f"error: {error}")
         return 1

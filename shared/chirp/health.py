@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pydantic import BaseModel
 
+from chirp.observability import logger
+
 Probe = Callable[[], None]
 """Returns when the dependency answers correctly; raises otherwise."""
 
@@ -29,7 +31,9 @@ def _run(probe: Probe) -> DependencyState:
         probe()
     except Exception as error:  # noqa: BLE001 - any failure of a dependency is reported, never raised
         elapsed = (time.perf_counter() - started) * 1000
-        return DependencyState(ok=False, latency_ms=round(elapsed, 1), error=f"{type(error).__name__}: {error}")
+        # The answer is public: it names the kind of failure, the log has the details (addresses included).
+        logger.warning("dependency check failed", extra={"error": f"{type(error).__name__}: {error}"})
+        return DependencyState(ok=False, latency_ms=round(elapsed, 1), error=type(error).__name__)
     return DependencyState(ok=True, latency_ms=round((time.perf_counter() - started) * 1000, 1))
 
 

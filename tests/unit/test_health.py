@@ -15,11 +15,11 @@ def test_given_every_probe_answers_when_checked_then_the_report_is_ok():
     assert all(state.ok and state.error is None for state in report.dependencies.values())
 
 
-def test_given_one_probe_fails_when_checked_then_it_alone_is_reported_with_its_error():
+def test_given_one_probe_fails_when_checked_then_it_alone_is_reported_by_the_kind_of_failure_only():
     report = check_dependencies({"redis": _down, "dynamodb": lambda: None})
     assert not report.ok
     assert report.dependencies["dynamodb"].ok
-    assert report.dependencies["redis"].error == "ConnectionError: connection refused"
+    assert report.dependencies["redis"].error == "ConnectionError"  # public: no address, no message
 
 
 def _published(capsys) -> list:
