@@ -26,14 +26,19 @@ import json
 import math
 import os
 import re
+import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
 
 import boto3
-import common
-from common import median, table
+import cloud
+import paths
+import report
+import stats
+from report import table
+from stats import median
 
 from infra.catalog import FUNCTIONS, FunctionSpec
 
@@ -51,14 +56,14 @@ print(time.perf_counter() - started)
 
 
 def subprocess_env() -> dict[str, str]:
-    env = {**os.environ, **common.cloud_values()}
-    env["PYTHONPATH"] = os.pathsep.join([str(common.ROOT / "shared"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env = {**os.environ, **cloud.cloud_values()}
+    env["PYTHONPATH"] = os.pathsep.join([str(paths.ROOT / "shared"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return env
 
 
 def wall_ms(cmd: list[str], env: dict[str, str], cwd) -> tuple[float, str]:
     started = time.perf_counter()
-    done = common.run(cmd, env=env, cwd=cwd, timeout=120)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env, cwd=cwd, timeout=120)
     elapsed = (time.perf_counter() - started) * 1000
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:3])} failed: {done.stderr[-1000:]}")
@@ -67,7 +72,8 @@ def wall_ms(cmd: list[str], env: dict[str, str], cwd) -> tuple[float, str]:
 
 def heaviest_imports(handler, env, cwd, top: int = 5) -> list[dict]:
     """The handler's direct imports with the largest cumulative import time (python -X importtime)."""
-    done = common.run([sys.executable, "-X", "importtime", "-c", LOAD_HANDLER, str(handler)], env=env, cwd=cwd)
+    cmd = [sys.executable, "-X", "importtime", "-c", LOAD_HANDLER, str(handler)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env, cwd=cwd)
     rows = []
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line)
@@ -79,12 +85,12 @@ def heaviest_imports(handler, env, cwd, top: int = 5) -> list[dict]:
 def import_times(runs: int) -> tuple[float, list[dict]]:
     env = subprocess_env()
     baseline = []
-    handlers = sorted(common.ROOT.glob("functions/*/handler.py"))
+    handlers = sorted(paths.ROOT.glob("functions/*/handler.py"))
     samples = {h.parent.name: {"import": [], "process": []} for h in handlers}
     # First, unmeasured but for its breakdown: -X importtime (bytecode caches written, disk cache warm).
     heaviest = {h.parent.name: heaviest_imports(h, env, h.parent) for h in handlers}
     for _ in range(runs):
-        baseline.append(wall_ms([sys.executable, "-c", "pass"], env, common.ROOT)[0])
+        baseline.append(wall_ms([sys.executable, "-c", "pass"], env, paths.ROOT)[0])
         for handler in handlers:
             elapsed, out = wall_ms([sys.executable, "-c", LOAD_HANDLER, str(handler)], env, handler.parent)
             samples[handler.parent.name]["import"].append(float(out.strip().splitlines()[-1]) * 1000)
@@ -231,7 +237,7 @@ def invoke_ms(client, name: str, event: dict) -> tuple[float, str | None]:
 
 
 def first_invokes(runs: int, budget_s: float) -> tuple[list[dict], int]:
-    env = common.read_cloud_env()
+    env = cloud.cloud_env()
     client = boto3.client(
         "lambda",
         endpoint_url=env["AWS_ENDPOINT_URL"],
@@ -292,7 +298,7 @@ def first_invokes(runs: int, budget_s: float) -> tuple[list[dict], int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=common.RUNS)
+    parser.add_argument("--runs", type=int, default=stats.RUNS)
     parser.add_argument("--cloud-runs", type=int, default=3, help="cold starts per deployed function")
     parser.add_argument(
         "--cloud-budget", type=float, default=60, help="seconds after which no further round of cold starts begins"
@@ -334,7 +340,7 @@ def main() -> None:
         return f"{min(values):,.0f}-{max(values):,.0f} ms (median {median(values):,.0f})"
 
     headlines = [
-        common.headline(
+        report.headline(
             f"handler import time, fresh interpreter, {len(imports)} handlers",
             spread([r["import_ms"] for r in imports]) + "; whole process " + spread([r["process_ms"] for r in imports]),
             f"`python -c pass`: {baseline:.0f} ms",
@@ -343,13 +349,13 @@ def main() -> None:
     if invokes:
         failed = sum(sum(r["failed_invokes"].values()) for r in invokes)
         headlines.append(
-            common.headline(
+            report.headline(
                 f"first invoke in the local cloud (MiniStack), cold, {len(invokes)} functions",
                 spread([r["cold_invoke_ms"] for r in invokes]) + f"; {failed} failed invokes left out",
                 "warm invokes: " + spread([r["warm_invoke_ms"] for r in invokes]),
             )
         )
-    common.write_result(
+    report.write_result(
         NAME,
         {
             "baseline": {

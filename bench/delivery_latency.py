@@ -22,14 +22,16 @@ import math
 import threading
 import time
 
-import common
+import cloud
+import report
 import requests
-from common import median, percentile, table
+from report import table
+from stats import RUNS, median, percentile
 
 from chirp.dal.social_store import PROFILE, user_key
 from chirp.dal.tables import SocialItem, TweetItem, bind_tables
 from chirp.dal.timeline_cache import timeline_key
-from tests.e2e.client import Accounts, User
+from localstack.api_client import Accounts, User
 
 NAME = "delivery_latency"
 HEALTH_CALLS = 10  # before and again after the posts
@@ -92,10 +94,10 @@ def cleanup(env, cognito, settings, users: list[tuple[str, str | None]], tweet_i
                 batch.delete(SocialItem(pk=user_key(sub), sk=PROFILE))
                 for other in subs:
                     batch.delete(SocialItem(pk=user_key(sub), sk=f"FOLLOWS#{other}"))
-    app_redis = common.bench_redis(settings, db=0)  # the deployed app's database: only these users' keys
-    deleted = common.unlink(app_redis, [f"tweet:{t}" for t in tweet_ids])
+    app_redis = cloud.bench_redis(settings, db=0)  # the deployed app's database: only these users' keys
+    deleted = cloud.unlink(app_redis, [f"tweet:{t}" for t in tweet_ids])
     for sub in subs:
-        deleted += common.delete_matching(app_redis, f"*{sub}*")
+        deleted += cloud.delete_matching(app_redis, f"*{sub}*")
     print(
         f"cleaned up: {len(users)} Cognito users, their profiles, follow and {len(tweet_ids)} tweets in DynamoDB, "
         f"{deleted} Redis keys"
@@ -108,11 +110,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="posts delivered first, reported apart")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each delivery")
     parser.add_argument("--interval", type=float, default=0.01, help="seconds between polls")
-    parser.add_argument("--batches", type=int, default=common.RUNS, help="p50 reported per batch of posts too")
+    parser.add_argument("--batches", type=int, default=RUNS, help="p50 reported per batch of posts too")
     args = parser.parse_args()
 
-    env = common.read_cloud_env()
-    settings = common.cloud_settings()
+    env = cloud.cloud_env()
+    settings = cloud.cloud_settings()
     api = env["CHIRP_API_URL"].rstrip("/")
     env["CHIRP_API_URL"] = api
     accounts = Accounts(env)
@@ -133,7 +135,7 @@ def main() -> None:
         if not ok or followed.status_code != 200:
             raise SystemExit(f"setup failed: follow answered {followed.status_code}: {followed.text}")
         print(f"author {author.handle}, follower {follower.handle}; {args.posts} posts against {api}")
-        watcher = RedisWatcher(common.bench_redis(settings, db=0), timeline_key(follower.user_id))
+        watcher = RedisWatcher(cloud.bench_redis(settings, db=0), timeline_key(follower.user_id))
         watcher.start()
 
         def deliver(i: int, text: str) -> dict:
@@ -224,7 +226,7 @@ def main() -> None:
             + ", ".join(f"{k} {v:.1f} ms" for k, v in redis_stats.items())
             + f" ({sum(1 for v in in_redis if v == 0)} of {len(in_redis)} already there when POST returned)"
         )
-    common.write_result(
+    report.write_result(
         NAME,
         {
             "baseline": {
@@ -251,7 +253,7 @@ def main() -> None:
             "in_redis_after_post_ms": {k: round(v, 2) for k, v in redis_stats.items()},
             "in_redis_when_post_returned": sum(1 for v in in_redis if v == 0),
             "headline": [
-                common.headline(
+                report.headline(
                     f"delivery latency, POST /tweets returned -> in the follower's GET /timelines/home "
                     f"({args.posts} posts)",
                     f"p50 {stats['p50']:.0f} ms, p95 {stats['p95']:.0f} ms, p99 {stats['p99']:.0f} ms, "

@@ -19,10 +19,15 @@ import argparse
 import math
 import re
 import shutil
+import subprocess
 import time
 
-import common
-from common import fmt_int, median, table
+import cloud
+import counting
+import report
+import stats
+from report import fmt_int, table
+from stats import median
 
 from chirp.dal.timeline_cache import SENTINEL, TimelineCache, celebrity_key, timeline_key
 from chirp.ids import SnowflakeGenerator
@@ -56,11 +61,11 @@ def deliver(cache: TimelineCache, pages: list[tuple[int, list[str]]]) -> int:
 def redis_benchmark_zadd(host: str, port: int, key: str) -> float:
     """Requests/second of redis-benchmark's pipelined `ZADD key score member` on the same server."""
     cmd = [
-        "redis-benchmark", "-h", host, "-p", str(port), "--dbnum", str(common.BENCH_DB),
+        "redis-benchmark", "-h", host, "-p", str(port), "--dbnum", str(cloud.BENCH_DB),
         "-n", str(BENCHMARK_REQUESTS), "-P", str(BENCHMARK_PIPELINE), "-r", "100000", "-q",
         "ZADD", key, "__rand_int__", "__rand_int__",
     ]  # fmt: skip
-    done = common.run(cmd, timeout=120)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)
     found = re.findall(r"([\d.]+) requests per second", done.stdout.replace("\r", "\n"))
     if done.returncode != 0 or not found:
         raise SystemExit(f"redis-benchmark failed: {done.stdout[-500:]} {done.stderr[-500:]}")
@@ -69,7 +74,7 @@ def redis_benchmark_zadd(host: str, port: int, key: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=common.RUNS)
+    parser.add_argument("--runs", type=int, default=stats.RUNS)
     parser.add_argument("--pool", type=int, default=10_000, help="distinct follower timelines (multiple of 500)")
     args = parser.parse_args()
     if args.pool % FOLLOWER_PAGE:
@@ -77,10 +82,10 @@ def main() -> None:
     if not shutil.which("redis-benchmark"):
         raise SystemExit("redis-benchmark not found (Debian/Ubuntu: apt-get install redis-tools)")
 
-    settings = common.cloud_settings()
-    client = common.bench_redis(settings)
+    settings = cloud.cloud_settings()
+    client = cloud.bench_redis(settings)
     cache = TimelineCache(client, max_items=MAX_ITEMS, ttl_s=settings.inactive_after_s)
-    tag = common.run_tag()
+    tag = cloud.run_tag()
     prefix = f"bench-{tag}"
     followers = [f"{prefix}-f{i}" for i in range(args.pool)]
     celebrity = f"{prefix}-celebrity"
@@ -88,8 +93,8 @@ def main() -> None:
     zadd_key = f"{prefix}:redis-benchmark-zadd"
     ids = SnowflakeGenerator(datacenter_id=31, worker_id=31)  # its own slot: these ids never leave DB 14
     print(
-        f"redis-server {common.redis_version(client)} at {settings.redis_host}:{settings.redis_port}, "
-        f"database {common.BENCH_DB} ({client.dbsize()} keys before), run tag {tag}"
+        f"redis-server {cloud.redis_version(client)} at {settings.redis_host}:{settings.redis_port}, "
+        f"database {cloud.BENCH_DB} ({client.dbsize()} keys before), run tag {tag}"
     )
 
     try:
@@ -115,7 +120,7 @@ def main() -> None:
             pages = deliveries(n, followers, [ids.next_id() for _ in range(math.ceil(n / args.pool))])
             deliver(cache, pages[:1])  # warm: connection checked, script loaded
             pages = deliveries(n, followers, [ids.next_id() for _ in range(math.ceil(n / args.pool))])
-            with common.redis_round_trips(client) as counts:
+            with counting.redis_round_trips(client) as counts:
                 pushed = deliver(cache, pages)
             return {**counts, "pushed": pushed}
 
@@ -132,7 +137,7 @@ def main() -> None:
         for run in range(args.runs):
             for n in SIZES:
                 pages = deliveries(n, followers, [ids.next_id() for _ in range(math.ceil(n / args.pool))])
-                seconds, pushed = common.timed(lambda pages=pages: deliver(cache, pages))
+                seconds, pushed = stats.timed(lambda pages=pages: deliver(cache, pages))
                 if pushed != n:
                     raise SystemExit(f"delivery to {n} followers reached {pushed} live timelines")
                 push_s[n].append(seconds)
@@ -140,7 +145,7 @@ def main() -> None:
             samples = {n: [] for n in SIZES}
             for _ in range(CELEBRITY_ROUNDS):
                 for n in SIZES:
-                    samples[n] += common.samples_per_call(
+                    samples[n] += stats.samples_per_call(
                         lambda: cache.push_celebrity(celebrity, ids.next_id(), CELEBRITY_RECENT),
                         CELEBRITY_TWEETS // CELEBRITY_ROUNDS,
                     )
@@ -153,12 +158,12 @@ def main() -> None:
                 + ", ".join(f"N={fmt_int(n)} {push_s[n][-1] * 1000:,.1f} ms" for n in SIZES)
                 + f"; redis-benchmark ZADD {fmt_int(zadd_rps[-1])}/s"
             )
-        with common.redis_round_trips(client) as celebrity_counts:
+        with counting.redis_round_trips(client) as celebrity_counts:
             cache.push_celebrity(celebrity, ids.next_id(), CELEBRITY_RECENT)
     finally:
         keys = [template, celebrity_key(celebrity), zadd_key, *(timeline_key(f) for f in followers)]
-        deleted = common.unlink(client, keys) + common.delete_matching(client, f"*{prefix}*")
-        print(f"cleaned up: {fmt_int(deleted)} keys deleted from database {common.BENCH_DB}")
+        deleted = cloud.unlink(client, keys) + cloud.delete_matching(client, f"*{prefix}*")
+        print(f"cleaned up: {fmt_int(deleted)} keys deleted from database {cloud.BENCH_DB}")
 
     baseline = median(zadd_rps)
     rows, results = [], []
@@ -215,7 +220,7 @@ def main() -> None:
 
     at = next(r for r in results if r["followers"] == min(args.pool, 10_000))
     reused = f" ({fmt_int(args.pool)} distinct timelines, reused)" if largest["followers"] > args.pool else ""
-    common.write_result(
+    report.write_result(
         NAME,
         {
             "baseline": {
@@ -236,20 +241,20 @@ def main() -> None:
                 "max_over_min_time_across_n": round(celebrity_spread, 3),
             },
             "headline": [
-                common.headline(
+                report.headline(
                     f"fan-out of one tweet to {fmt_int(at['followers'])} followers",
                     f"{at['median_ms']:,.0f} ms, {fmt_int(at['timeline_writes_per_s'])} timeline writes/s = "
                     f"{at['ratio_to_redis_benchmark_zadd']:.2f}x redis-benchmark ZADD; "
                     f"{at['round_trips']} round trips, {fmt_int(at['redis_commands'])} Redis commands",
                     f"redis-benchmark -P {BENCHMARK_PIPELINE} ZADD: {fmt_int(baseline)} requests/s",
                 ),
-                common.headline(
+                report.headline(
                     f"fan-out of one tweet to {fmt_int(largest['followers'])} followers{reused}",
                     f"{largest['median_ms']:,.0f} ms ({growth:,.0f}x the time of {fmt_int(SIZES[0])} followers); "
                     f"{largest['round_trips']} round trips",
                     f"{fmt_int(SIZES[0])} followers: {results[0]['median_ms']:,.2f} ms",
                 ),
-                common.headline(
+                report.headline(
                     "celebrity tier, one tweet (push_celebrity), N = 100 ... 100,000",
                     f"{median(celebrity_us):,.0f} us per tweet (max/min across N: {celebrity_spread:.2f}); "
                     f"{celebrity_counts['round_trips']} round trip, {celebrity_counts['commands']} commands at every N",

@@ -21,8 +21,12 @@ import argparse
 import random
 from collections import Counter
 
-import common
-from common import median, table
+import cloud
+import counting
+import report
+import stats
+from report import table
+from stats import median
 
 from chirp.dal.social_store import PROFILE, user_key
 from chirp.dal.tables import SocialItem, TweetItem
@@ -95,7 +99,7 @@ class Fixture:
 
     def drop_hydration_caches(self) -> None:
         users = [*self.authors, *self.celebrities, *self.readers.values()]
-        common.unlink(self.redis, [f"tweet:{t}" for t in self.tweet_ids] + [f"profile:{u}" for u in users])
+        cloud.unlink(self.redis, [f"tweet:{t}" for t in self.tweet_ids] + [f"profile:{u}" for u in users])
 
     def drop_timeline(self, reader: str) -> None:
         self.redis.unlink(timeline_key(reader), following_key(reader))
@@ -112,11 +116,11 @@ class Fixture:
             for follower, followee in self.edges:
                 batch.delete(SocialItem(pk=user_key(follower), sk=f"FOLLOWS#{followee}"))
         self.redis.srem(CELEBRITIES, *self.celebrities, *self.fake_celebrities)
-        deleted = common.unlink(self.redis, [f"tweet:{t}" for t in self.tweet_ids])
-        deleted += common.delete_matching(self.redis, f"*{self.prefix}*")
+        deleted = cloud.unlink(self.redis, [f"tweet:{t}" for t in self.tweet_ids])
+        deleted += cloud.delete_matching(self.redis, f"*{self.prefix}*")
         print(
             f"cleaned up: {len(self.tweet_ids)} tweets, {len(self.handles)} profiles and {len(self.edges)} follows "
-            f"from DynamoDB; {deleted} keys from Redis database {common.BENCH_DB}"
+            f"from DynamoDB; {deleted} keys from Redis database {cloud.BENCH_DB}"
         )
 
 
@@ -128,24 +132,24 @@ def counted(client, fn, prepare=None) -> dict[str, int]:
     fn()  # warm the connection, as the read before it would have done
     if prepare:
         prepare()
-    with common.aws_calls() as calls, common.redis_round_trips(client) as trips:
+    with counting.aws_calls() as calls, counting.redis_round_trips(client) as trips:
         fn()
-    return {**trips, "dynamodb_calls": common.dynamodb_total(calls), **{f"op:{k}": v for k, v in calls.items()}}
+    return {**trips, "dynamodb_calls": counting.dynamodb_total(calls), **{f"op:{k}": v for k, v in calls.items()}}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=common.RUNS)
+    parser.add_argument("--runs", type=int, default=stats.RUNS)
     parser.add_argument("--reads", type=int, default=100, help="warm reads timed per run (median taken)")
     parser.add_argument("--cold-reads", type=int, default=3, help="cold reads timed per run (median taken)")
     args = parser.parse_args()
 
-    settings = common.cloud_settings()
-    client = common.bench_redis(settings)
-    feeds = common.bench_feeds(settings, client)
-    fixture = Fixture(feeds, common.run_tag())
+    settings = cloud.cloud_settings()
+    client = cloud.bench_redis(settings)
+    feeds = cloud.bench_feeds(settings, client)
+    fixture = Fixture(feeds, cloud.run_tag())
     print(
-        f"redis-server {common.redis_version(client)} database {common.BENCH_DB}, DynamoDB at "
+        f"redis-server {cloud.redis_version(client)} database {cloud.BENCH_DB}, DynamoDB at "
         f"{settings.aws_endpoint_url}; run tag {fixture.prefix}"
     )
     results: dict[str, dict[int, dict]] = {"warm": {}, "cold_hydration": {}, "cold_timeline": {}, "empty": {}}
@@ -165,11 +169,11 @@ def main() -> None:
             if len(ids) != LIMIT or not all(entry.author for entry in page.items):
                 raise SystemExit(f"{k} celebrities: incomplete page {page}")
             # The baseline: the warm read's own Redis requests, recorded, then replayed with plain redis-py.
-            with common.recorded_requests() as requests:
+            with counting.recorded_requests() as requests:
                 home()
 
             def raw(requests=requests):
-                common.replay(client, requests)
+                counting.replay(client, requests)
 
             def cold_timeline(reader=reader):
                 fixture.drop_timeline(reader)
@@ -180,14 +184,14 @@ def main() -> None:
             warm_s, raw_s, hydration_s, timeline_s = [], [], [], []
             for _ in range(args.runs):
                 home()
-                warm_s.append(common.median_per_call(home, args.reads))
-                raw_s.append(common.median_per_call(raw, args.reads))
+                warm_s.append(stats.median_per_call(home, args.reads))
+                raw_s.append(stats.median_per_call(raw, args.reads))
                 samples_h, samples_t = [], []
                 for _ in range(args.cold_reads):
                     fixture.drop_hydration_caches()
-                    samples_h.append(common.timed(home)[0])
+                    samples_h.append(stats.timed(home)[0])
                     cold_timeline()
-                    seconds, cold_page = common.timed(home)
+                    seconds, cold_page = stats.timed(home)
                     samples_t.append(seconds)
                     if [e.tweet.tweet_id for e in cold_page.items] != ids:
                         raise SystemExit(f"{k} celebrities: the cold read differs from the warm read")
@@ -196,7 +200,7 @@ def main() -> None:
             warm_ms, raw_ms = median(warm_s) * 1000, median(raw_s) * 1000
             results["warm"][k] = {
                 **warm,
-                "requests": common.describe_requests(requests),
+                "requests": counting.describe_requests(requests),
                 "median_ms": round(warm_ms, 3),
                 "raw_redis_py_median_ms": round(raw_ms, 3),
                 "ratio_to_raw": round(warm_ms / raw_ms, 2),
@@ -245,7 +249,7 @@ def main() -> None:
 
     warm, cold = results["warm"], results["cold_timeline"]
     by_k = " / ".join(str(k) for k in CELEBRITY_COUNTS)
-    common.write_result(
+    report.write_result(
         NAME,
         {
             "baseline": "raw redis-py replaying the warm read's recorded Redis requests (same pipelines and MGETs, "
@@ -257,7 +261,7 @@ def main() -> None:
             "reads_per_run": {"warm": args.reads, "cold": args.cold_reads},
             "results": {name: {str(k): r for k, r in by.items()} for name, by in results.items()},
             "headline": [
-                common.headline(
+                report.headline(
                     f"home read, warm, {by_k} followed celebrities",
                     " / ".join(f"{warm[k]['median_ms']:.2f}" for k in CELEBRITY_COUNTS)
                     + " ms = "
@@ -271,7 +275,7 @@ def main() -> None:
                     + " / ".join(f"{warm[k]['raw_redis_py_median_ms']:.2f}" for k in CELEBRITY_COUNTS)
                     + " ms",
                 ),
-                common.headline(
+                report.headline(
                     f"home read, cold timeline (rebuilt from DynamoDB), {by_k} followed celebrities",
                     " / ".join(f"{cold[k]['median_ms']:.0f}" for k in CELEBRITY_COUNTS)
                     + " ms; "
@@ -281,7 +285,7 @@ def main() -> None:
                     + " DynamoDB calls",
                     "the warm read: " + " / ".join(f"{cold[k]['ratio_to_warm']:.0f}x" for k in CELEBRITY_COUNTS),
                 ),
-                common.headline(
+                report.headline(
                     f"home read, live empty timeline, {by_k} followed celebrities without tweets",
                     " / ".join(str(results["empty"][k]["round_trips"]) for k in CELEBRITY_COUNTS)
                     + " round trips, "

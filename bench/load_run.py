@@ -1,41 +1,65 @@
 """A bounded load run against the deployed local cloud, then the consistency auditor.
 
 N simulated users post, follow, unfollow, delete and read through the HTTP API for at most M seconds
-and at most R requests (loopback only), then the run waits for the fan-out to settle and audits every
-participant's home timeline against DynamoDB. Exits non-zero on any error or any audit difference.
+and at most R requests (loopback only), then the run settles (every consumer of the new-tweets stream has
+processed everything the API accepted) and audits every participant's home timeline against DynamoDB.
+Exits non-zero on any error or any audit difference.
 
-    .venv/bin/python bench/load_run.py [--users 8] [--seconds 30] [--max-requests 3000] [--spawn-rate 2] [--seed 7]
+    .venv/bin/python bench/load_run.py [--users 8] [--seconds 30] [--max-requests R] [--spawn-rate 2] [--seed 7]
+
+--max-requests defaults to REQUESTS_PER_USER_S (20) per user and second of the run, four times what the local
+cloud served here (about 5 per user and second on two cores): time ends a default run, and the result says
+which bound did (`stopped_by`).
 
 Users arrive at --spawn-rate per second, as with locust: MiniStack cold-starts one Lambda worker per
 concurrent request, and a dozen cold starts at once on two cores took 30 s and more here.
+
+Settling: once no tweet awaits publishing (the sparse outbox index is empty), a probe author posts a marker
+tweet, and the run waits until each stream consumer shows it: the fan-out in the home timeline of a probe
+reader who follows the author (a timeline made live before the load, so only the fan-out can put it there),
+the indexer in search by the marker's own hashtag, the notifier as a mention in the reader's notifications,
+trends as that hashtag's last use in Redis. MiniStack's event source mappings read each shard in order and
+move past a batch only when the function returned without error, so a consumer that shows the marker has
+processed every record put before it. That holds within one shard: the run refuses a stream with more than
+one (the local stage has one), and one with another number of enabled consumers than it probes. Last, the
+fan-out's page queue (SQS, the popular tier) must be empty.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
-import statistics
 import sys
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
+import boto3
+import redis
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path[:0] = [str(BENCH), str(ROOT), str(ROOT / "shared")]
 
-from chirp.audit import TimelineAuditor  # noqa: E402
-from chirp.service import build_services  # noqa: E402
-from chirp.settings import Settings  # noqa: E402
-from tests.conftest import read_cloud_env  # noqa: E402
-from tests.e2e.client import Accounts, User  # noqa: E402
+from stats import median, percentile  # noqa: E402
+
+from localstack.api_client import Accounts, User  # noqa: E402
+from localstack.cloud_env import read_cloud_env  # noqa: E402
 
 # The mix of one simulated user's actions, by weight (reads dominate, as on any social network).
 MIX = {"read_home": 45, "post": 25, "follow": 12, "unfollow": 6, "delete": 4, "read_user": 8}
-SETTLE_TIMEOUT_S = 60
+REQUESTS_PER_USER_S = 20  # the default --max-requests per user and second
+SETTLE_TIMEOUT_S = 120  # straight after a deploy, every consumer cold-starts and works through the whole run
+# The consumers of the new-tweets stream, each with the effect of a tweet that settle() waits for.
+CONSUMERS = ("fanout", "indexer", "notifier", "trends")
+# Where the trends consumer records each hashtag's latest use (chirp's Redis tag counter).
+TRENDS_LAST_USED = "trend:last-used"
 
 
 class Recorder:
@@ -106,34 +130,198 @@ class SimulatedUser:
         return response
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+def default_max_requests(users: int, seconds: float) -> int:
+    """The request bound of a run without --max-requests: it grows with users and seconds, so that it is time
+    that ends the run (a fixed bound once stopped a 30-user, 120 s run at 81 s)."""
+    return max(1, math.ceil(users * seconds * REQUESTS_PER_USER_S))
 
 
-def settle(services) -> None:
-    """Waits until no tweet awaits publishing and the fan-out pages queue is drained, then one consumer
-    poll more: what the API accepted has been delivered."""
-    sqs = services.feeds.pages.client
-    deadline = time.monotonic() + SETTLE_TIMEOUT_S
-    while time.monotonic() < deadline:
-        attributes = sqs.get_queue_attributes(
-            QueueUrl=services.feeds.pages.queue_url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        queued = sum(int(value) for value in attributes.values())
-        if queued == 0 and not list(services.tweets.store.pending_ids()):
-            time.sleep(3)  # the stream consumer polls about once a second
-            return
-        time.sleep(0.5)
-    raise RuntimeError(f"the fan-out did not settle within {SETTLE_TIMEOUT_S}s")
+def stopped_by(requests_made: int, max_requests: int) -> str:
+    return "max-requests" if requests_made >= max_requests else "time"
 
 
-def run(users: int, seconds: float, max_requests: int, spawn_rate: float, seed: int) -> dict:
-    env = read_cloud_env()
+# --- settling ---------------------------------------------------------------------------------------------
+
+
+def wait_until(
+    checks: dict[str, Callable[[], bool]],
+    timeout_s: float,
+    *,
+    interval_s: float = 0.25,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, float]:
+    """Polls each check until it has returned True once (it is not asked again), and returns the seconds each
+    took. Raises TimeoutError naming those that did not within timeout_s (every check is asked at least once)."""
+    started = clock()
+    done: dict[str, float] = {}
+    while True:
+        for name, check in checks.items():
+            if name not in done and check():
+                done[name] = clock() - started
+        if len(done) == len(checks):
+            return done
+        if clock() - started >= timeout_s:
+            pending = [name for name in checks if name not in done]
+            raise TimeoutError(f"not within {timeout_s:.0f} s: {', '.join(pending)}")
+        sleep(interval_s)
+
+
+def marker_text(tag: str, reader_handle: str) -> str:
+    """The marker tweet: a hashtag of its own (indexer, trends) and a mention of the probe reader (notifier)."""
+    return f"load run settled? #{tag} @{reader_handle}"
+
+
+def timeline_tweet_ids(payload: dict) -> list[int]:
+    """The tweet ids of a page of GET /timelines/home or GET /search."""
+    return [entry["tweet"]["tweet_id"] for entry in payload.get("items", [])]
+
+
+def notification_tweet_ids(payload: dict) -> list[int]:
+    """The tweet ids of a page of GET /notifications (a follow has none)."""
+    return [item["tweet_id"] for item in payload.get("items", []) if item.get("tweet_id") is not None]
+
+
+def check_stream(open_shards: int, consumers: list[str]) -> None:
+    """Refuses a stream the marker cannot settle: more than one shard (records are ordered within a shard
+    only), or another number of enabled consumers than the CONSUMERS it probes (one check each)."""
+    if open_shards != 1:
+        raise RuntimeError(
+            f"the new-tweets stream has {open_shards} open shards: settling with one marker tweet needs exactly one"
+        )
+    if len(consumers) != len(CONSUMERS):
+        raise RuntimeError(
+            f"the new-tweets stream has {len(consumers)} enabled consumers ({', '.join(sorted(consumers))}); "
+            f"settle() probes {len(CONSUMERS)} ({', '.join(CONSUMERS)}): give a new one its check in "
+            "SettleProbe.post_marker"
+        )
+
+
+def aws(env: dict[str, str], service: str):
+    return boto3.client(
+        service,
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def stream_consumers(env: dict[str, str]) -> tuple[int, list[dict]]:
+    """The new-tweets stream's open shards and its enabled event source mappings."""
+    summary = aws(env, "kinesis").describe_stream_summary(StreamName=env["CHIRP_OUTPUT_NewTweetsStream"])
+    summary = summary["StreamDescriptionSummary"]
+    pages = aws(env, "lambda").get_paginator("list_event_source_mappings")
+    mappings = [
+        mapping
+        for page in pages.paginate(EventSourceArn=summary["StreamARN"])
+        for mapping in page["EventSourceMappings"]
+        if mapping.get("State", "Enabled") == "Enabled"
+    ]
+    return summary["OpenShardCount"], mappings
+
+
+def function_name(mapping: dict) -> str:
+    return mapping["FunctionArn"].rsplit(":function:", 1)[-1]
+
+
+class SettleProbe:
+    """The marker's author and its reader (who follows the author and whose timeline is live), created before
+    the load so that settling does not wait for sign-ups."""
+
+    def __init__(self, env: dict[str, str], accounts: Accounts):
+        self.author, self.reader = accounts.create("mark"), accounts.create("seen")
+        _expect(self.reader.call("POST", f"/users/{self.author.user_id}/follow"), 200, "the probe reader's follow")
+        # The fan-out pushes to live timelines only; a read makes the reader's live, and later reads are then
+        # answered from Redis (an absent timeline would be rebuilt from DynamoDB, marker included).
+        _expect(self.reader.call("GET", "/timelines/home", params={"limit": 1}), 200, "the probe reader's read")
+        self.redis = redis.Redis.from_url(env["CHIRP_REDIS_URL"], decode_responses=True)
+
+    def post_marker(self) -> tuple[int, dict[str, Callable[[], bool]]]:
+        """Posts the marker; returns its id and, for each consumer, whether the marker shows in its effect."""
+        tag = f"settle{uuid.uuid4().hex[:12]}"
+        response = self.author.call("POST", "/tweets", json={"text": marker_text(tag, self.reader.handle)})
+        _expect(response, 201, "the marker tweet")
+        marker = response.json()["tweet_id"]
+
+        def shows(user: User, path: str, ids: Callable[[dict], list[int]], **params) -> bool:
+            try:
+                response = user.call("GET", path, params=params)
+            except requests.RequestException:  # no answer this time (a cold start, say): ask again
+                return False
+            return response.status_code == 200 and marker in ids(response.json())
+
+        checks = {
+            "fanout": lambda: shows(self.reader, "/timelines/home", timeline_tweet_ids, limit=20),
+            "indexer": lambda: shows(self.author, "/search", timeline_tweet_ids, hashtag=tag),
+            "notifier": lambda: shows(self.reader, "/notifications", notification_tweet_ids),
+            "trends": lambda: self.redis.zscore(TRENDS_LAST_USED, tag) is not None,
+        }
+        return marker, checks
+
+
+def _expect(response: requests.Response, status: int, what: str) -> None:
+    if response.status_code != status:
+        raise RuntimeError(f"{what} answered {response.status_code}: {response.text[:200]}")
+
+
+def settle(env: dict[str, str], probe: SettleProbe, timeout_s: float = SETTLE_TIMEOUT_S) -> dict:
+    """Waits until what the API accepted has gone through every stream consumer and the fan-out's page queue;
+    returns how long it took, and how long after the marker each consumer showed it."""
+    started = time.monotonic()
+
+    def remaining() -> float:
+        return max(0.0, timeout_s - (time.monotonic() - started))
+
+    dynamodb, sqs = aws(env, "dynamodb"), aws(env, "sqs")
+
+    def outbox_empty() -> bool:  # the sparse `outbox` index holds the tweets whose publish is not confirmed
+        scanned = dynamodb.scan(TableName=env["CHIRP_OUTPUT_TweetsTable"], IndexName="outbox", Select="COUNT")
+        return scanned["Count"] == 0 and "LastEvaluatedKey" not in scanned
+
+    wait_until({"outbox (tweets not yet on the stream)": outbox_empty}, remaining())
+    marker, checks = probe.post_marker()
+    try:
+        seen = wait_until(checks, remaining())
+    except TimeoutError as error:
+        _, mappings = stream_consumers(env)
+        states = ", ".join(f"{function_name(m)}: {m.get('LastProcessingResult', '?')}" for m in mappings)
+        raise TimeoutError(f"marker tweet {marker} not shown {error} (mappings: {states})") from None
+    queue_url = env.get("CHIRP_OUTPUT_FanoutQueueUrl")
+    if queue_url:  # the fan-out hands a popular author's follower pages to fanout_worker through this queue
+
+        def queue_empty() -> bool:
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            return sum(int(value) for value in attributes.values()) == 0
+
+        wait_until({"fan-out page queue": queue_empty}, remaining())
+    return {
+        "seconds": round(time.monotonic() - started, 1),
+        "marker_seen_after_s": {name: round(seen[name], 1) for name in CONSUMERS},
+    }
+
+
+def audit(env: dict[str, str], people: list[User]):
+    """The auditor's report on every participant's home timeline."""
+    from chirp.composition import build_services
+    from chirp.settings import Settings
+
+    services = build_services(Settings.from_env(env))
+    for person in people:  # a participant never read may have no live timeline: make it live, as a visit does
+        services.timelines.home(person.user_id, cursor=None, limit=1)
+    return services.auditor().audit([p.user_id for p in people])
+
+
+def run(env: dict[str, str], users: int, seconds: float, max_requests: int, spawn_rate: float, seed: int) -> dict:
     os.environ.update(env)  # boto3 (credentials, endpoint) reads the same deployment as the API
+    shards, mappings = stream_consumers(env)
+    check_stream(shards, [function_name(m) for m in mappings])  # before the load: a run that cannot settle fails fast
     accounts = Accounts(env)
     people = [accounts.create("load") for _ in range(users)]
+    probe = SettleProbe(env, accounts)
     recorder = Recorder()
     deadline = time.monotonic() + seconds
 
@@ -155,28 +343,30 @@ def run(users: int, seconds: float, max_requests: int, spawn_rate: float, seed: 
         thread.join()
     elapsed = time.monotonic() - started
 
-    services = build_services(Settings.from_env(env))
-    settle(services)
-    feeds = services.feeds
-    for person in people:  # a participant never read may have no live timeline: make it live, as a visit does
-        feeds.home(person.user_id, cursor=None, limit=1)
-    report = TimelineAuditor(feeds.cache, feeds.tweets, feeds.social).audit([p.user_id for p in people])
+    try:
+        settled = {"settled": True, **settle(env, probe)}
+    except TimeoutError as error:  # reported, and the run fails; the audit still says what it finds
+        settled = {"settled": False, "error": str(error)}
+    report = audit(env, people)
     every = [latency for latencies in recorder.latencies.values() for latency in latencies]
     return {
         "users": users,
         "spawn_rate": spawn_rate,
         "seconds": round(elapsed, 1),
+        "max_requests": max_requests,
+        "stopped_by": stopped_by(recorder.requests, max_requests),
         "requests": recorder.requests,
         "requests_per_s": round(recorder.requests / elapsed, 1),
         "errors": len(recorder.errors),
         "error_samples": recorder.errors[:5],
-        "p50_ms": round(percentile(every, 0.50) * 1000, 1),
-        "p99_ms": round(percentile(every, 0.99) * 1000, 1),
+        "p50_ms": round(percentile(every, 50) * 1000, 1) if every else None,
+        "p99_ms": round(percentile(every, 99) * 1000, 1) if every else None,
         "max_ms": round(max(every, default=0.0) * 1000, 1),
         "by_action": {
-            action: {"count": len(v), "p50_ms": round(statistics.median(v) * 1000, 1) if v else None}
+            action: {"count": len(v), "p50_ms": round(median(v) * 1000, 1) if v else None}
             for action, v in recorder.latencies.items()
         },
+        "settle": settled,
         "audit": {
             "timelines": report.users,
             "clean": report.clean,
@@ -189,7 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--max-requests", type=int, default=3000)
+    parser.add_argument(
+        "--max-requests", type=int, help=f"default: {REQUESTS_PER_USER_S} per user and second (users x seconds x 20)"
+    )
     parser.add_argument("--spawn-rate", type=float, default=2.0, help="users started per second")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "load_run.json")
@@ -198,15 +390,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--users must be 2..200")
     if not 0 < args.seconds <= 1800:
         parser.error("--seconds must be 1..1800")
-    if args.max_requests < 1:
+    if args.max_requests is not None and args.max_requests < 1:
         parser.error("--max-requests must be at least 1")
     if not args.spawn_rate > 0 or (args.users - 1) / args.spawn_rate >= args.seconds:
         parser.error("--spawn-rate must be above 0 and start the last user before the run ends")
-    result = run(args.users, args.seconds, args.max_requests, args.spawn_rate, args.seed)
+    max_requests = args.max_requests or default_max_requests(args.users, args.seconds)
+    try:
+        env = read_cloud_env()
+    except FileNotFoundError as error:
+        parser.exit(1, f"{error}\n")
+    result = run(env, args.users, args.seconds, max_requests, args.spawn_rate, args.seed)
     print(json.dumps(result, indent=2))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
-    return 0 if result["errors"] == 0 and result["audit"]["clean"] else 1
+    return 0 if result["errors"] == 0 and result["settle"]["settled"] and result["audit"]["clean"] else 1
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ import subprocess
 import sys
 import time
 
-import common
+import paths
+import report
 
 BENCHMARKS = ("fanout_throughput", "home_read", "delivery_latency", "cold_start", "snowflake")
 
@@ -34,7 +35,7 @@ def summary(outcomes: dict[str, dict]) -> str:
     ]
     machines = set()
     for name, outcome in outcomes.items():
-        command = f"`{common.command_for(name)}`"
+        command = f"`{report.command_for(name)}`"
         if outcome["returncode"] != 0 or outcome["result"] is None:
             lines.append(f"| {name} | **failed** (exit code {outcome['returncode']}) | - | {command} |")
             continue
@@ -52,7 +53,7 @@ README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 def update_readme(table: str) -> None:
     """Keeps the README's figures those of the latest run: the text between its two markers."""
-    readme = common.ROOT / "README.md"
+    readme = paths.ROOT / "README.md"
     text = readme.read_text()
     start, end = text.index(README_START) + len(README_START), text.index(README_END)
     body = table.split("\n", 2)[2].strip()  # without the summary's own title
@@ -62,21 +63,21 @@ def update_readme(table: str) -> None:
 def main() -> None:
     outcomes: dict[str, dict] = {}
     for name in BENCHMARKS:
-        path = common.RESULTS / f"{name}.json"
+        path = paths.RESULTS / f"{name}.json"
         before = path.stat().st_mtime if path.exists() else None
-        print(f"\n=== {common.command_for(name)}", flush=True)
+        print(f"\n=== {report.command_for(name)}", flush=True)
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, str(common.ROOT / "bench" / f"{name}.py")], cwd=common.ROOT, check=False)
+        done = subprocess.run([sys.executable, str(paths.ROOT / "bench" / f"{name}.py")], cwd=paths.ROOT, check=False)
         elapsed = time.perf_counter() - started
         fresh = path.exists() and path.stat().st_mtime != before
         result = json.loads(path.read_text()) if done.returncode == 0 and fresh else None
         outcomes[name] = {"returncode": done.returncode, "seconds": round(elapsed, 1), "result": result}
         print(f"=== {name}: exit code {done.returncode} in {elapsed:.0f} s", flush=True)
 
-    path = common.RESULTS / "summary.md"
+    path = paths.RESULTS / "summary.md"
     path.write_text(summary(outcomes))
     update_readme(path.read_text())
-    print(f"\nwrote {path.relative_to(common.ROOT)} and the README's table\n")
+    print(f"\nwrote {path.relative_to(paths.ROOT)} and the README's table\n")
     print(path.read_text())
     for name, outcome in outcomes.items():
         print(f"{name}: {'ok' if outcome['returncode'] == 0 else 'FAILED'} ({outcome['seconds']} s)")

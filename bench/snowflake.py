@@ -13,8 +13,12 @@ import itertools
 import time
 from collections.abc import Callable
 
-import common
-from common import fmt_int, median, table
+import cloud
+import counting
+import report
+import stats
+from report import fmt_int, table
+from stats import median
 
 from chirp.ids import MAX_SEQUENCE, LeasedSnowflake, SnowflakeGenerator, WorkerLease, parse
 
@@ -39,24 +43,24 @@ def check(next_id: Callable[[], int], count: int = 100_000) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=common.RUNS)
+    parser.add_argument("--runs", type=int, default=stats.RUNS)
     parser.add_argument("--ids", type=int, default=500_000, help="ids timed per run")
     args = parser.parse_args()
 
-    settings = common.cloud_settings()
-    client = common.bench_redis(settings)
+    settings = cloud.cloud_settings()
+    client = cloud.bench_redis(settings)
     plain = SnowflakeGenerator(datacenter_id=0, worker_id=0)
     lease = WorkerLease(client)
     leased = LeasedSnowflake(lease)
     rates: dict[str, list[float]] = {"SnowflakeGenerator": [], "LeasedSnowflake": []}
     try:
         leased.next_id()  # takes the lease
-        print(f"leased slot {leased.slot} in redis-server database {common.BENCH_DB}")
+        print(f"leased slot {leased.slot} in redis-server database {cloud.BENCH_DB}")
         burst = {"SnowflakeGenerator": check(plain.next_id), "LeasedSnowflake": check(leased.next_id)}
         trips = {}
         for run in range(args.runs):
             rates["SnowflakeGenerator"].append(ids_per_s(plain.next_id, args.ids))
-            with common.redis_round_trips() as counted:
+            with counting.redis_round_trips() as counted:
                 rates["LeasedSnowflake"].append(ids_per_s(leased.next_id, args.ids))
             trips[run] = counted["round_trips"]
             print(f"run {run + 1}/{args.runs}: " + ", ".join(f"{k} {fmt_int(v[-1])}/s" for k, v in rates.items()))
@@ -86,7 +90,7 @@ def main() -> None:
         "(the lease is renewed once half its TTL has passed)"
     )
     plain_r, leased_r = results["SnowflakeGenerator"], results["LeasedSnowflake"]
-    common.write_result(
+    report.write_result(
         NAME,
         {
             "baseline": {"what": "the layout's limit: 4,096 ids per ms per worker", "ids_per_s": LIMIT_PER_S},
@@ -95,7 +99,7 @@ def main() -> None:
             "threads": 1,
             "results": results,
             "headline": [
-                common.headline(
+                report.headline(
                     "snowflake ids, one thread (SnowflakeGenerator / LeasedSnowflake with a Redis lease)",
                     f"{fmt_int(plain_r['median_ids_per_s'])} / {fmt_int(leased_r['median_ids_per_s'])} ids/s = "
                     f"{plain_r['ratio_to_layout_limit']:.2f} / {leased_r['ratio_to_layout_limit']:.2f}x the limit; "

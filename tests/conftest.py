@@ -1,10 +1,10 @@
-"""Shared test fixtures: where the local cloud answers (written by `make dev` to .local/cloud.env)."""
+"""Shared test fixtures: where the local cloud answers (written by `make dev` to .local/cloud.env), Lambda
+contexts and events, handlers loaded by path."""
 
 from __future__ import annotations
 
 import base64
 import importlib.util
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,28 +12,26 @@ from types import ModuleType
 
 import pytest
 
+from localstack.cloud_env import read_cloud_env  # tests/integration import it from here too
+
 ROOT = Path(__file__).resolve().parent.parent
-CLOUD_ENV = Path(os.environ.get("CHIRP_LOCAL_DIR", ROOT / ".local")) / "cloud.env"
-
-
-def read_cloud_env() -> dict[str, str]:
-    if not CLOUD_ENV.exists():
-        pytest.fail(f"the local cloud is not running ({CLOUD_ENV} missing): run `make dev` first", pytrace=False)
-    values = {}
-    for line in CLOUD_ENV.read_text().splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
-        values[key] = value
-    return values
 
 
 @pytest.fixture(scope="session")
 def cloud_env() -> dict[str, str]:
-    return read_cloud_env()
+    """The local cloud's variables (.local/cloud.env, written by `make dev`); fails the test, naming `make dev`,
+    when the cloud is not running."""
+    try:
+        return read_cloud_env()
+    except FileNotFoundError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 def load_handler(function_name: str) -> ModuleType:
     """Imports functions/<name>/handler.py under a unique module name (every handler is 'handler')."""
     path = ROOT / "functions" / function_name / "handler.py"
+    if str(path.parent) not in sys.path:  # as in Lambda, the function's folder is importable (its own modules)
+        sys.path.append(str(path.parent))
     module_name = f"chirp_function_{function_name}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)

@@ -8,14 +8,10 @@ import json
 import sys
 
 from chirp.composition import services
-from chirp.timelines.audit import TimelineAuditor
 
 
 def audit(args: argparse.Namespace) -> int:
-    built = services()
-    report = TimelineAuditor(
-        built.timeline_cache, built.tweet_store, built.social_store, built.timelines.thresholds
-    ).audit(args.user or None)
+    report = services().auditor().audit(args.user or None)
     for finding in report.findings:
         print(json.dumps({"user_id": finding.user_id, "missing": finding.missing, "extra": finding.extra,
                           "relation_mismatch": finding.relation_mismatch}))  # fmt: skip

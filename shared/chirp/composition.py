@@ -101,6 +101,12 @@ class Services:
         stream = KinesisStreamReader(aws_client("kinesis", self.settings))
         return SearchRepair(self.tweet_store, self.tweet_index, stream)
 
+    def auditor(self):
+        """A new auditor: each keeps what it read for one run."""
+        from chirp.timelines.audit import TimelineAuditor
+
+        return TimelineAuditor(self.timeline_cache, self.tweet_store, self.social_store, self.timelines.thresholds)
+
     @cached_property
     def media(self):
         from chirp.adapters.s3.media_objects import S3MediaObjects  # Pillow only where media is handled

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.e2e.client import Accounts, User
+from localstack.api_client import Accounts, User
 
 
 @pytest.fixture(scope="session")

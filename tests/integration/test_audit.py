@@ -9,9 +9,7 @@ from chirp.timelines.audit import TimelineAuditor
 
 @pytest.fixture
 def auditor(services) -> TimelineAuditor:
-    return TimelineAuditor(
-        services.timeline_cache, services.tweet_store, services.social_store, services.timelines.thresholds
-    )
+    return services.auditor()
 
 
 @pytest.fixture

@@ -1,5 +1,10 @@
-"""A small client of the deployed API: real Cognito users (sign-up, sign-in) and authorized calls.
-Used by the e2e tests and by the load run."""
+"""A client of the Chirp API deployed in the local cloud: real Cognito users (sign-up, sign-in against the
+deployed user pool, then a Chirp profile) and authorized calls. Used by the e2e tests (tests/e2e) and by the
+benchmarks and the load run (bench/).
+
+Takes the local cloud's variables (localstack/cloud_env.py's read_cloud_env); needs boto3 and requests (the
+project venv), so import it as `from localstack.api_client import Accounts, User` with the repository root on
+sys.path (`localstack` is a namespace package: it has no __init__.py)."""
 
 from __future__ import annotations
 
