@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CLOUD := $(BIN)/python localstack/ministack_cloud.py
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: help system-deps node-deps cloud-deps install dev down status deploy audit bench load test test-unit test-infra test-integration test-e2e lint format synth synth-aws openapi clean
+.PHONY: help system-deps node-deps cloud-deps install dev down status deploy audit bench load test test-unit test-infra test-integration test-e2e lint format synth synth-aws openapi clean mutate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -119,3 +119,21 @@ synth-aws: install ## synthesize an AWS stage and cfn-lint it: make synth-aws ST
 
 clean: down
 	rm -rf cdk.out .local
+
+# Mutation testing of the domain rules against their unit tests (mutmut; a few minutes on 2 cores; not part of
+# `make test`). mutmut names a mutant after its file's path, so it runs in a staging folder where the package
+# is chirp/, a copy of shared/chirp (settings in pyproject.toml's [tool.mutmut]). MUTATE_JOBS=N workers.
+MUTATE_DIR := $(or $(CHIRP_LOCAL_DIR),.local)/mutate
+MUTATE_MIN ?= 85
+
+mutate: $(BIN)/.installed ## mutation testing of the rules: prints the kill rate and survivors, fails under MUTATE_MIN %
+	rm -rf $(MUTATE_DIR) && mkdir -p $(MUTATE_DIR)
+	cp -R shared/chirp tests localstack pyproject.toml $(MUTATE_DIR)/
+	cd $(MUTATE_DIR) && mutmut run --max-children $(or $(MUTATE_JOBS),2) >mutmut-run.log 2>&1 \
+	  || { tail -c 3000 mutmut-run.log; echo; echo "mutmut failed: $(MUTATE_DIR)/mutmut-run.log"; exit 1; }
+	@cd $(MUTATE_DIR) && tail -c 200 mutmut-run.log | tr '\r' '\n' | tail -n 2; echo
+	@cd $(MUTATE_DIR) && mutmut export-cicd-stats >/dev/null && mutmut results
+	@$(BIN)/python -c 'import json, sys; s = json.load(open(sys.argv[1])); killed = s["killed"] + s["timeout"]; \
+	  rate = 100 * killed / s["total"]; \
+	  print(f"kill rate: {rate:.1f}% ({killed} of {s["total"]} mutants killed, {s["survived"]} survived)"); \
+	  sys.exit(rate < float(sys.argv[2]))' $(MUTATE_DIR)/mutants/mutmut-cicd-stats.json $(MUTATE_MIN)

@@ -20,6 +20,7 @@ TABLES = {
     "tweets": "tweets_table",
     "social": "social_table",
     "notifications": "notifications_table",
+    "leases": "leases_table",
     "idempotency": "idempotency_table",
 }
 BUCKETS = {"media": "media_bucket"}
@@ -55,6 +56,14 @@ QUEUES: tuple[Queue, ...] = (
     # Records a stream consumer gave up on (retries exhausted, too old, or poison it set aside with its reason)
     # land here, never silently lost.
     Queue("consumer_failures", setting="consumer_failures_queue_url", retention_days=14),
+    # Batches the indexer gave up on (records older than its maximum age: a long search outage), as Lambda's
+    # on-failure pointers to their stream records; search_repair redrives them.
+    Queue(
+        "index_failures",
+        visibility_timeout_s=1800,  # six times its consumer's timeout
+        retention_days=14,
+        dead_letter=DeadLetter(max_receive_count=5),
+    ),
     # The popular tier's follower pages; a page that keeps failing moves to its dead-letter queue.
     Queue(
         "fanout_pages",
@@ -127,16 +136,41 @@ Trigger = ResolverRoutes | KinesisTrigger | SqsTrigger | S3Trigger | ScheduleTri
 
 
 class Access(StrEnum):
+    """What a function does with a stream or the search domain (tables name their calls: TableAccess)."""
+
     DESCRIBE = "describe"  # status only, no data
-    READ = "read"
-    WRITE = "write"  # read and write
+    READ = "read"  # stream: read records again by sequence number (outside a trigger); search: run queries
+    WRITE = "write"  # stream: put records; search: bulk-index documents and create the index if it is missing
     SCHEMA = "schema"  # create the structure or change it (the search index and its mapping)
+
+
+class TableCall(StrEnum):
+    """One DynamoDB call on a table, as IAM names it. There is no member for managing the table: no function may
+    delete or alter one; only the search repair scans (a reindex reads every tweet). A transaction
+    (TransactWriteItems) has no IAM action of its own: DynamoDB authorizes each Put, Update, Delete and
+    ConditionCheck in it as PutItem, UpdateItem, DeleteItem and ConditionCheckItem, so a function that writes in
+    transactions is granted those."""
+
+    DESCRIBE = "dynamodb:DescribeTable"  # status only, no data
+    GET = "dynamodb:GetItem"
+    BATCH_GET = "dynamodb:BatchGetItem"
+    QUERY = "dynamodb:Query"  # on the table's own key; a GSI is queried through TableAccess.indexes
+    PUT = "dynamodb:PutItem"
+    UPDATE = "dynamodb:UpdateItem"
+    DELETE = "dynamodb:DeleteItem"
+    BATCH_WRITE = "dynamodb:BatchWriteItem"
+    CONDITION_CHECK = "dynamodb:ConditionCheckItem"
+    SCAN = "dynamodb:Scan"
 
 
 @dataclass(frozen=True)
 class TableAccess:
+    """Exactly `calls` on the table, and Query on each global secondary index named in `indexes` (that index
+    only). Written as the calls the function's code makes, so a new call needs a new line here."""
+
     table: str
-    access: Access
+    calls: tuple[TableCall, ...] = ()
+    indexes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,7 +237,8 @@ class FunctionSpec:
 
 NEW_TWEETS = KinesisTrigger(stream="new_tweets", on_failure="consumer_failures")
 SETS_POISON_ASIDE = QueueAccess("consumer_failures")  # every new-tweets consumer sends unreadable records there
-READ_TWEETS_AND_GRAPH = (TableAccess("tweets", Access.READ), TableAccess("social", Access.READ))
+GET, BATCH_GET, QUERY = TableCall.GET, TableCall.BATCH_GET, TableCall.QUERY
+PUT, UPDATE, DELETE, BATCH_WRITE = TableCall.PUT, TableCall.UPDATE, TableCall.DELETE, TableCall.BATCH_WRITE
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
@@ -212,8 +247,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         # The schedule runs the same check for the UnhealthyDependencies alarm.
         triggers=(ResolverRoutes(), ScheduleTrigger(every_minutes=1)),
         grants=(
-            TableAccess("tweets", Access.DESCRIBE),
-            TableAccess("social", Access.DESCRIBE),
+            TableAccess("tweets", (TableCall.DESCRIBE,)),
+            TableAccess("social", (TableCall.DESCRIBE,)),
             StreamAccess("new_tweets", Access.DESCRIBE),
             RedisAccess(),
             SearchAccess(Access.DESCRIBE),
@@ -224,10 +259,15 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="The REST API: profiles, follows, tweets, user and home timelines",
         triggers=(ResolverRoutes(),),
         grants=(
-            TableAccess("tweets", Access.WRITE),
-            TableAccess("social", Access.WRITE),
-            TableAccess("notifications", Access.WRITE),  # follows notify; GET /notifications reads them
-            TableAccess("idempotency", Access.WRITE),
+            # A tweet is put (conditionally), marked published or deleted (updates), read alone or in batches
+            # (timelines, search hits); an author's tweets are a query of the user_tweets index.
+            TableAccess("tweets", (GET, BATCH_GET, PUT, UPDATE), indexes=("user_tweets",)),
+            # Profiles and edges: transactions of puts, deletes and count updates; whom a user follows is a query
+            # of the table, who follows them one of the inverted index.
+            TableAccess("social", (GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE), indexes=("inverted",)),
+            TableAccess("notifications", (BATCH_WRITE, QUERY)),  # follows notify; GET /notifications reads them
+            TableAccess("idempotency", (GET, PUT, UPDATE, DELETE)),  # Powertools' idempotency records
+            TableAccess("leases", (PUT, UPDATE, DELETE)),  # its Snowflake worker slot: taken, renewed, released
             StreamAccess("new_tweets", Access.WRITE),
             RedisAccess(),
             MediaAccess(put="uploads/", get="media/"),  # signs uploads, reads transcoding results
@@ -240,13 +280,25 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="new-tweets consumer: delivers tweets into home timelines (hybrid push/pull)",
         triggers=(NEW_TWEETS,),
         timeout_s=60,
-        grants=(*READ_TWEETS_AND_GRAPH, RedisAccess(), QueueAccess("fanout_pages"), SETS_POISON_ASIDE),
+        grants=(
+            TableAccess("social", (GET,), indexes=("inverted",)),  # the author's tier, then their followers' pages
+            TableAccess("tweets", indexes=("user_tweets",)),  # a celebrity's recent tweets, when Redis lost them
+            RedisAccess(),
+            QueueAccess("fanout_pages"),
+            SETS_POISON_ASIDE,
+        ),
         reads=FANOUT_TIERS + TIMELINE_EXPIRY,
     ),
     FunctionSpec(
         name="indexer",
         description="new-tweets consumer: indexes tweets in OpenSearch (one bulk request per batch)",
-        triggers=(NEW_TWEETS,),
+        # Retried while the cluster is down, for up to six hours; older batches go to index_failures, whose
+        # records search_repair reads again within the stream's remaining retention.
+        triggers=(
+            KinesisTrigger(
+                stream="new_tweets", on_failure="index_failures", retry_attempts=10_000, max_record_age_s=6 * 3600
+            ),
+        ),
         timeout_s=60,
         grants=(SearchAccess(Access.WRITE), SETS_POISON_ASIDE),
     ),
@@ -261,8 +313,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="new-tweets consumer: raises mention and reply notifications",
         triggers=(NEW_TWEETS,),
         grants=(
-            *READ_TWEETS_AND_GRAPH,
-            TableAccess("notifications", Access.WRITE),
+            TableAccess("tweets", (GET,)),  # the parent of a reply
+            TableAccess("social", (GET,)),  # mentioned handles, blocks and mutes
+            TableAccess("notifications", (BATCH_WRITE,)),
             RedisAccess(),
             SETS_POISON_ASIDE,
         ),
@@ -272,7 +325,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Pushes pages of a popular author's followers, handed over through SQS",
         triggers=(SqsTrigger(queue="fanout_pages"),),
         timeout_s=60,
-        grants=(*READ_TWEETS_AND_GRAPH, RedisAccess()),
+        grants=(RedisAccess(),),  # a page names its followers: pushing it reads no table
         reads=TIMELINE_EXPIRY,
     ),
     FunctionSpec(
@@ -288,7 +341,22 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Re-publishes stored tweets whose publish to the stream was never confirmed",
         triggers=(ScheduleTrigger(every_minutes=1),),
         timeout_s=60,
-        grants=(TableAccess("tweets", Access.WRITE), StreamAccess("new_tweets", Access.WRITE)),
+        grants=(
+            # The outbox index's pending ids, each tweet read, published, and its mark cleared.
+            TableAccess("tweets", (GET, UPDATE), indexes=("outbox",)),
+            StreamAccess("new_tweets", Access.WRITE),
+        ),
+    ),
+    FunctionSpec(
+        name="search_repair",
+        description="Redrives batches the indexer gave up on, and reindexes tweets from DynamoDB when invoked",
+        triggers=(SqsTrigger(queue="index_failures", batch_size=1),),
+        timeout_s=300,
+        grants=(
+            TableAccess("tweets", (BATCH_GET, TableCall.SCAN)),  # the tweets of a failed batch; a reindex scans
+            StreamAccess("new_tweets", Access.READ),  # a failed batch's records, read again
+            SearchAccess(Access.WRITE),
+        ),
     ),
     FunctionSpec(
         name="search_schema",
@@ -309,3 +377,17 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 def consumer_failure_queues() -> list[str]:
     """The queues stream consumers hand the records they gave up on to (watched by an alarm)."""
     return sorted({trigger.on_failure for spec in FUNCTIONS for trigger in spec.triggered_by(KinesisTrigger)})
+
+
+def dead_letter_queue(queue: Queue) -> str:
+    """The name of the dead-letter queue of `queue` (which must declare one)."""
+    if queue.dead_letter is None:
+        raise ValueError(f"queue {queue.name!r} declares no dead-letter queue")
+    return f"{queue.name}_failed"
+
+
+def failure_queues() -> list[str]:
+    """Every queue whose messages are work that failed: the consumers' failure queues and every dead-letter queue.
+    Each is watched by an alarm on its depth."""
+    dead_letters = [dead_letter_queue(queue) for queue in QUEUES if queue.dead_letter]
+    return sorted({*consumer_failure_queues(), *dead_letters})

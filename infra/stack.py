@@ -17,7 +17,6 @@ from infra.capabilities.monitoring import Monitoring
 from infra.capabilities.network import Network
 from infra.capabilities.queues import Queues
 from infra.capabilities.search import Search
-from infra.catalog import consumer_failure_queues
 from infra.config import StageConfig
 
 # One JSON object {variable: value}: every Chirp setting some function gets, as it gets it. The local cloud
@@ -54,7 +53,7 @@ class ChirpStack(Stack):
             config=config,
             functions=functions.functions,
             consumers=functions.consumers(),
-            failure_queues={name: queues.queues[name] for name in consumer_failure_queues()},
+            failure_queues=queues.failure_queues(),
             rest_api=api.rest_api,
         )
         outputs = {

@@ -1,6 +1,6 @@
 """The Chirp REST API: one resolver, a Router per resource (rest_api/), one error mapping."""
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from rest_api import media, reading, tweets, users
@@ -8,7 +8,14 @@ from rest_api.errors import register_error_handlers, unsupported_media_type
 
 from chirp.observability import logger, metrics, tracer
 
-app = APIGatewayRestResolver(enable_validation=True)
+# Browsers read only the headers a response exposes; the gateway answers preflights (infra/capabilities/api.py).
+CORS = CORSConfig(
+    allow_origin="*",
+    allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+    expose_headers=["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"],
+    max_age=3600,
+)
+app = APIGatewayRestResolver(enable_validation=True, cors=CORS)
 register_error_handlers(app)
 for resource in (users, tweets, reading, media):
     app.include_router(resource.router)

@@ -1,8 +1,11 @@
-"""The REST API: the routes of the functions' own resolvers, a Cognito authorizer, access logs and request
-validation."""
+"""The REST API: the routes of the functions' own resolvers, a Cognito authorizer, access logs, request
+validation, CORS preflight, and the gateway's own answers in the API's error shape."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
+from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as aws_lambda
 from aws_cdk import aws_logs as logs
@@ -14,6 +17,33 @@ from infra.config import StageConfig
 from infra.routes import resolver_routes
 
 STAGE_NAME = "v1"
+
+# CORS: any origin (the API authenticates by bearer token, never by cookie), the request headers clients send,
+# and the response headers browsers may show them. The gateway answers preflights (OPTIONS); the Lambda's own
+# responses carry the same policy (its resolver's CORSConfig).
+CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
+CORS_EXPOSE_HEADERS = ("Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+CORS_MAX_AGE = Duration.hours(1)
+
+# What API Gateway itself answers (no route, no valid token, throttling, an integration failure), in the
+# API's error shape {"error", "message"}; $context.error.messageString is the gateway's message, JSON-quoted.
+NOT_FOUND_MESSAGE = "no route serves this method and path"
+
+
+def _error_body(error: str, message: str = "$context.error.messageString") -> dict[str, str]:
+    return {"application/json": f'{{"error":"{error}","message":{message}}}'}
+
+
+GATEWAY_RESPONSES: dict[str, tuple[str | None, dict[str, str]]] = {
+    # An unknown path, or a known path with a method it does not serve: API Gateway calls both a missing
+    # authentication token (403); the API calls them 404, as its handlers do for an unknown id.
+    "MISSING_AUTHENTICATION_TOKEN": ("404", _error_body("NotFound", f'"{NOT_FOUND_MESSAGE}"')),
+    "UNAUTHORIZED": ("401", _error_body("Unauthorized")),  # no token, or one the Cognito authorizer refuses
+    # Every other gateway answer keeps its status; the error names the gateway's response type (THROTTLED,
+    # BAD_REQUEST_BODY, INTEGRATION_TIMEOUT...).
+    "DEFAULT_4XX": (None, _error_body("$context.error.responseType")),
+    "DEFAULT_5XX": (None, _error_body("$context.error.responseType")),
+}
 
 
 class Api(Construct):
@@ -61,6 +91,7 @@ class Api(Construct):
         self.validator = self.rest_api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
+        methods_by_path: dict[str, set[str]] = defaultdict(set)
         for spec in FUNCTIONS:
             if not spec.triggered_by(ResolverRoutes):
                 continue
@@ -73,6 +104,26 @@ class Api(Construct):
                     else {"authorizer": self.authorizer(), "authorization_type": apigw.AuthorizationType.COGNITO}
                 )
                 resource.add_method(route.method, integration, request_validator=self.validator, **auth_options)
+                methods_by_path[route.path].add(route.method)
+        # A preflight on every path a route serves, allowing that path's methods: answered by the gateway (a
+        # MOCK integration), without a token, as browsers send it.
+        for path, methods in sorted(methods_by_path.items()):
+            self.rest_api.root.resource_for_path(path).add_cors_preflight(
+                allow_origins=apigw.Cors.ALL_ORIGINS,
+                allow_methods=sorted(methods),
+                allow_headers=list(CORS_ALLOW_HEADERS),
+                expose_headers=list(CORS_EXPOSE_HEADERS),
+                max_age=CORS_MAX_AGE,
+            )
+        for response_type, (status, templates) in GATEWAY_RESPONSES.items():
+            self.rest_api.add_gateway_response(
+                response_type.replace("_", ""),
+                type=apigw.ResponseType.of(response_type),
+                status_code=status,
+                templates=templates,
+                # Browsers show a cross-origin error answer to the page only with this header.
+                response_headers={"Access-Control-Allow-Origin": "'*'"},
+            )
 
     def authorizer(self) -> apigw.CognitoUserPoolsAuthorizer:
         if self._authorizer is None:

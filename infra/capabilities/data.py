@@ -18,15 +18,21 @@ N = dynamodb.AttributeType.NUMBER
 class Data(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig):
         super().__init__(scope, construct_id)
+        # Each table's global secondary indexes by name: a grant may query one by name (and only that one).
+        self.indexes: dict[str, list[str]] = {}
         # Tweets by id; GSI user_tweets = one author's tweets, newest first (Snowflake ids sort by time).
         self.tweets = self._table("Tweets", config, partition=("tweet_id", N))
-        self.tweets.add_global_secondary_index(
+        self._index(
+            "tweets",
+            self.tweets,
             index_name="user_tweets",
             partition_key=dynamodb.Attribute(name="author_id", type=S),
             sort_key=dynamodb.Attribute(name="tweet_id", type=N),
         )
         # Sparse outbox: tweets whose publish to the stream is unconfirmed, for the relay to re-publish.
-        self.tweets.add_global_secondary_index(
+        self._index(
+            "tweets",
+            self.tweets,
             index_name="outbox",
             partition_key=dynamodb.Attribute(name="outbox_shard", type=N),
             sort_key=dynamodb.Attribute(name="tweet_id", type=N),
@@ -35,7 +41,9 @@ class Data(Construct):
         # The social graph (profiles, follows, blocks, mutes) as an adjacency list: pk -> sk,
         # and the inverted GSI sk -> pk answers "who follows X".
         self.social = self._table("Social", config, partition=("pk", S), sort=("sk", S))
-        self.social.add_global_secondary_index(
+        self._index(
+            "social",
+            self.social,
             index_name="inverted",
             partition_key=dynamodb.Attribute(name="sk", type=S),
             sort_key=dynamodb.Attribute(name="pk", type=S),
@@ -45,11 +53,14 @@ class Data(Construct):
         self.notifications = self._table(
             "Notifications", config, partition=("user_id", S), sort=("notification_id", N), ttl="expires_at"
         )
+        # Snowflake worker slots, leased by the functions that issue ids (a lease must outlive a Redis flush).
+        self.leases = self._table("Leases", config, partition=("slot", N))
         self.idempotency = self._table("Idempotency", config, partition=("id", S), ttl="expiration")
         self.tables = {
             "tweets": self.tweets,
             "social": self.social,
             "notifications": self.notifications,
+            "leases": self.leases,
             "idempotency": self.idempotency,
         }
 
@@ -63,6 +74,10 @@ class Data(Construct):
             )
             for stream in STREAMS
         }
+
+    def _index(self, name: str, table: dynamodb.Table, *, index_name: str, **options) -> None:
+        table.add_global_secondary_index(index_name=index_name, **options)
+        self.indexes.setdefault(name, []).append(index_name)
 
     def _table(self, construct_id, config, *, partition, sort=None, ttl=None) -> dynamodb.Table:
         return dynamodb.Table(

@@ -24,13 +24,22 @@ from infra.catalog import (
     SearchAccess,
     StreamAccess,
     TableAccess,
+    TableCall,
 )
 from infra.config import StageConfig
 
-# The exact calls of each search access but WRITE (the indexer's bulk writes and index checks).
+# The exact HTTP calls (IAM action, path in the domain) of each search access. Nothing here deletes: no access
+# may drop the index or a document by DELETE (the indexer deletes by tombstone, a versioned write).
 SEARCH_CALLS = {
     Access.DESCRIBE: (("es:ESHttpGet", "_cluster/health"),),
     Access.READ: (("es:ESHttpPost", "tweets/_search"),),
+    Access.WRITE: (
+        # opensearch-py's helpers.bulk posts to /_bulk (each action line names the index); /tweets/_bulk is the
+        # same call addressed to the index.
+        ("es:ESHttpPost", "_bulk"),
+        ("es:ESHttpPost", "tweets/_bulk"),
+        ("es:ESHttpPut", "tweets"),  # ensure_index: creates the index (with its mapping) when it is missing
+    ),
     Access.SCHEMA: (
         ("es:ESHttpPut", "tweets"),
         ("es:ESHttpPut", "tweets/_mapping"),
@@ -69,16 +78,24 @@ class Grants:
         raise TypeError(f"no resolution for grant {grant!r}")
 
     def _table(self, grant: TableAccess, role: iam.IRole) -> dict[str, str]:
+        """Exactly the calls named, on the table itself; Query on each index named, on that index only."""
         table = self.data.tables[grant.table]
-        match grant.access:
-            case Access.DESCRIBE:
-                table.grant(role, "dynamodb:DescribeTable")
-            case Access.READ:
-                table.grant_read_data(role)
-            case Access.WRITE:
-                table.grant_read_write_data(role)
-            case _:
-                raise UnsupportedAccess(grant)
+        unknown = set(grant.indexes) - set(self.data.indexes.get(grant.table, ()))
+        if unknown:
+            raise ValueError(f"table {grant.table!r} has no index {sorted(unknown)}")
+        if not grant.calls and not grant.indexes:
+            raise UnsupportedAccess(grant)
+        if grant.calls:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=sorted({call.value for call in grant.calls}), resources=[table.table_arn])
+            )
+        if grant.indexes:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=[TableCall.QUERY.value],
+                    resources=[f"{table.table_arn}/index/{index}" for index in grant.indexes],
+                )
+            )
         return {TABLES[grant.table]: table.table_name}
 
     def _stream(self, grant: StreamAccess, role: iam.IRole) -> dict[str, str]:
@@ -87,8 +104,10 @@ class Grants:
             case Access.DESCRIBE:
                 stream.grant(role, "kinesis:DescribeStreamSummary")
             case Access.WRITE:
-                stream.grant_write(role)
-            case _:  # reading a stream is a KinesisTrigger
+                stream.grant(role, "kinesis:PutRecord")  # the publisher's one call (no PutRecords, no ListShards)
+            case Access.READ:  # records read again by sequence number (a trigger's reading is the trigger's)
+                stream.grant(role, "kinesis:GetShardIterator", "kinesis:GetRecords")
+            case _:
                 raise UnsupportedAccess(grant)
         (declared,) = [s for s in STREAMS if s.name == grant.stream]
         return {declared.setting: stream.stream_name}
@@ -102,15 +121,11 @@ class Grants:
         return {declared.setting: queue.queue_url}
 
     def _search(self, grant: SearchAccess, role: iam.IRole) -> dict[str, str]:
-        """Path-scoped where a function makes a few known calls: health, search, the deploy's schema."""
+        """Path-scoped: each access makes a few known calls (health, search, bulk indexing, the deploy's schema)."""
         domain = self.search.domain
-        if grant.access is Access.WRITE:
-            domain.grant_read_write(role)
-        else:
-            for action, path in SEARCH_CALLS[grant.access]:
-                role.add_to_principal_policy(
-                    iam.PolicyStatement(actions=[action], resources=[f"{domain.domain_arn}/{path}"])
-                )
+        for action, path in SEARCH_CALLS[grant.access]:
+            statement = iam.PolicyStatement(actions=[action], resources=[f"{domain.domain_arn}/{path}"])
+            role.add_to_principal_policy(statement)
         https = self.config.opensearch_https_sigv4
         settings = {
             "opensearch_endpoint": self.search.endpoint,

@@ -1,5 +1,5 @@
-"""Alarms to one encrypted SNS topic: consumer lag and failures, Lambda errors, API 5xx, dependencies
-that GET /health found down."""
+"""Alarms to one encrypted SNS topic: consumer lag, failed work waiting in a failure or dead-letter queue,
+Lambda errors, API 5xx, dependencies that GET /health found down."""
 
 from __future__ import annotations
 
@@ -14,10 +14,14 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.capabilities.names import pascal_case
+from infra.catalog import consumer_failure_queues
 from infra.config import StageConfig
 
-# A consumer whose oldest record is older than this is falling behind the fan-out target.
-MAX_ITERATOR_AGE_MS = 30_000
+# A consumer whose oldest unprocessed record stays older than this for ITERATOR_AGE_MINUTES minutes in a row is
+# falling behind the stream (the fan-out target is seconds; one slow batch is not lag).
+MAX_ITERATOR_AGE_MS = 60_000
+ITERATOR_AGE_MINUTES = 5
+AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 
 
 class Monitoring(Construct):
@@ -43,24 +47,33 @@ class Monitoring(Construct):
             threshold: float,
             description: str,
             missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+            comparison: cloudwatch.ComparisonOperator = AT_LEAST,
+            periods: int = 1,
         ) -> None:
             cloudwatch.Alarm(
                 self,
                 name,
                 metric=metric,
                 threshold=threshold,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=periods,
+                datapoints_to_alarm=periods,
+                comparison_operator=comparison,
                 treat_missing_data=missing_data,
                 alarm_description=description,
             ).add_alarm_action(notify)
 
         for name, queue in failure_queues.items():
+            what = (
+                "a stream consumer gave up on a record"
+                if name in consumer_failure_queues()
+                else "a message failed every receive allowed"
+            )
             alarm(
                 pascal_case(name),
-                queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
-                1,
-                f"A stream consumer gave up on a record: it is in the {name} queue",
+                queue.metric_approximate_number_of_messages_visible(statistic="Maximum", period=Duration.minutes(1)),
+                0,
+                f"Failed work is waiting: {what}; it is in the {name} queue (inspect it, then redrive or drop it)",
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             )
         alarm(
             "Api5xx",
@@ -93,4 +106,12 @@ class Monitoring(Construct):
                 statistic="Maximum",
                 period=Duration.minutes(1),
             )
-            alarm(f"{name}IteratorAge", age, MAX_ITERATOR_AGE_MS, f"{name} lags behind the stream")
+            alarm(
+                f"{name}IteratorAge",
+                age,
+                MAX_ITERATOR_AGE_MS,
+                f"{name} lags behind the stream: its oldest record has waited over {MAX_ITERATOR_AGE_MS // 1000} s "
+                f"for {ITERATOR_AGE_MINUTES} minutes",
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                periods=ITERATOR_AGE_MINUTES,
+            )

@@ -7,17 +7,20 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.capabilities.names import pascal_case
-from infra.catalog import QUEUES
+from infra.catalog import QUEUES, dead_letter_queue, failure_queues
 
 
 class Queues(Construct):
     def __init__(self, scope: Construct, construct_id: str):
         super().__init__(scope, construct_id)
         self.queues: dict[str, sqs.Queue] = {}
+        self.dead_letter_queues: dict[str, sqs.Queue] = {}  # by their name (catalog.dead_letter_queue)
         for queue in QUEUES:
             dead_letter = None
             if queue.dead_letter:
-                failed = self._queue(f"{pascal_case(queue.name)}Failed", queue.dead_letter.retention_days)
+                name = dead_letter_queue(queue)
+                failed = self._queue(pascal_case(name), queue.dead_letter.retention_days)
+                self.dead_letter_queues[name] = failed
                 dead_letter = sqs.DeadLetterQueue(max_receive_count=queue.dead_letter.max_receive_count, queue=failed)
             self.queues[queue.name] = self._queue(
                 pascal_case(queue.name),
@@ -25,6 +28,11 @@ class Queues(Construct):
                 visibility_timeout=Duration.seconds(queue.visibility_timeout_s) if queue.visibility_timeout_s else None,
                 dead_letter_queue=dead_letter,
             )
+
+    def failure_queues(self) -> dict[str, sqs.Queue]:
+        """catalog.failure_queues(), by name: the queues whose depth is an alarm."""
+        every = {**self.queues, **self.dead_letter_queues}
+        return {name: every[name] for name in failure_queues()}
 
     def _queue(self, queue_id: str, retention_days: int | None, **options) -> sqs.Queue:
         return sqs.Queue(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -10,6 +12,16 @@ from constructs import Construct
 
 from infra.capabilities.network import Network
 from infra.config import StageConfig
+
+DOMAIN_NAME = re.compile(r"[a-z][a-z0-9-]{2,27}")  # OpenSearch Service's rule for domain names
+
+
+def domain_name(config: StageConfig) -> str:
+    """One domain per stage (and one stage per account and region, as the stack is named after it)."""
+    name = f"chirp-{config.name}".lower()
+    if not DOMAIN_NAME.fullmatch(name):
+        raise ValueError(f"stage {config.name!r} makes an invalid OpenSearch domain name {name!r}")
+    return name
 
 
 class Search(Construct):
@@ -21,6 +33,8 @@ class Search(Construct):
         self.domain = opensearch.Domain(
             self,
             "Domain",
+            # Named, so that its own access policy can name it (a generated name is known only once it exists).
+            domain_name=domain_name(config),
             version=opensearch.EngineVersion.OPENSEARCH_2_19,
             capacity=opensearch.CapacityConfig(
                 data_nodes=config.opensearch_data_nodes,
@@ -44,16 +58,13 @@ class Search(Construct):
             else None,
             removal_policy=config.removal_policy,
         )
-        # Only signed requests from this account's principals (the Lambda roles) reach the data. Set on
-        # the L1 resource: the L2's access_policies go through a Node.js custom resource the emulator lacks.
-        policy = iam.PolicyDocument(
-            statements=[
-                iam.PolicyStatement(
-                    principals=[iam.AccountRootPrincipal()],
-                    actions=["es:ESHttp*"],
-                    resources=[Stack.of(self).format_arn(service="es", resource="domain", resource_name="*")],
-                )
-            ]
+        # Only signed requests from this account's principals (the Lambda roles, each allowed its own paths) reach
+        # this domain's data. Set on the L1 resource: the L2's access_policies go through a Node.js custom resource
+        # the emulator lacks. The ARN is built from the name: the resource cannot refer to its own Arn attribute.
+        own_paths = Stack.of(self).format_arn(service="es", resource="domain", resource_name=f"{domain_name(config)}/*")
+        statement = iam.PolicyStatement(
+            principals=[iam.AccountRootPrincipal()], actions=["es:ESHttp*"], resources=[own_paths]
         )
+        policy = iam.PolicyDocument(statements=[statement])
         self.domain.node.default_child.add_property_override("AccessPolicies", policy.to_json())
         self.endpoint = self.domain.domain_endpoint

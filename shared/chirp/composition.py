@@ -12,11 +12,11 @@ from chirp.adapters.dynamodb.notification_store import DynamoNotificationStore
 from chirp.adapters.dynamodb.social_store import SocialStore
 from chirp.adapters.dynamodb.tables import bind_tables
 from chirp.adapters.dynamodb.tweet_store import TweetStore
+from chirp.adapters.dynamodb.worker_lease import DynamoWorkerLease
 from chirp.adapters.kinesis.publisher import KinesisPublisher
 from chirp.adapters.redis.client import redis_client
 from chirp.adapters.redis.tag_counter import RedisTagCounter
 from chirp.adapters.redis.timeline_cache import RedisTimelineCache
-from chirp.adapters.redis.worker_lease import WorkerLease
 from chirp.adapters.sqs.page_queue import SqsPageQueue
 from chirp.adapters.sqs.poison_queue import SqsPoisonQueue
 from chirp.ids.snowflake import LeasedSnowflake
@@ -31,6 +31,7 @@ from chirp.tweets.service import TweetService
 class Services:
     def __init__(self, settings: Settings):
         self.settings = settings
+        bind_tables(settings)  # no I/O: points the table models at this environment's tables
 
     @cached_property
     def redis(self):
@@ -38,12 +39,10 @@ class Services:
 
     @cached_property
     def tweet_store(self) -> TweetStore:
-        bind_tables(self.settings)
         return TweetStore()
 
     @cached_property
     def social_store(self) -> SocialStore:
-        bind_tables(self.settings)
         return SocialStore()
 
     @cached_property
@@ -59,12 +58,11 @@ class Services:
     @cached_property
     def tweets(self) -> TweetService:
         publisher = KinesisPublisher(aws_client("kinesis", self.settings), self.settings.new_tweets_stream)
-        ids = LeasedSnowflake(WorkerLease(self.redis))
+        ids = LeasedSnowflake(DynamoWorkerLease())
         return TweetService(self.tweet_store, self.social_store, self.timelines, publisher, ids)
 
     @cached_property
     def notifications(self) -> Notifications:
-        bind_tables(self.settings)
         return Notifications(DynamoNotificationStore(), self.social_store, self.tweet_store)
 
     @cached_property

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     tweets_table: str = Field(default="chirp-tweets", alias="TWEETS_TABLE")
     social_table: str = Field(default="chirp-social", alias="SOCIAL_TABLE")
     notifications_table: str = Field(default="chirp-notifications", alias="NOTIFICATIONS_TABLE")
+    leases_table: str = Field(default="chirp-leases", alias="LEASES_TABLE")
     idempotency_table: str = Field(default="chirp-idempotency", alias="IDEMPOTENCY_TABLE")
     new_tweets_stream: str = Field(default="new-tweets", alias="NEW_TWEETS_STREAM")
     fanout_queue_url: str = Field(default="", alias="FANOUT_QUEUE_URL")

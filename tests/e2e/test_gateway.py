@@ -77,8 +77,6 @@ def test_given_no_token_when_calling_a_route_that_needs_one_then_the_gateway_ans
 
 
 def test_given_a_tampered_token_when_calling_a_route_then_the_gateway_answers_401_json(api):
-    response = requests.get(
-        f"{api}/timelines/home", headers={"Authorization": "Bearer not.a.token"}, timeout=TIMEOUT_S
-    )
+    response = requests.get(f"{api}/timelines/home", headers={"Authorization": "Bearer not.a.token"}, timeout=TIMEOUT_S)
     assert response.status_code == 401, response.text
     assert _error_body(response)["error"] == "Unauthorized"

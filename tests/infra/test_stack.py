@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match, Template
 
-from infra.catalog import FUNCTIONS, DeployTrigger, KinesisTrigger
+from infra.catalog import FUNCTIONS, TABLES, DeployTrigger, KinesisTrigger
 
 
 def _resources(template: Template, resource_type: str) -> dict:
@@ -29,7 +29,7 @@ def test_given_the_catalog_when_synthesized_then_every_function_runs_python_312_
 
 def test_given_any_stage_when_synthesized_then_data_is_encrypted_and_recoverable(any_template):
     tables = _resources(any_template, "AWS::DynamoDB::Table")
-    assert len(tables) == 4
+    assert len(tables) == len(TABLES)
     for table in tables.values():
         props = table["Properties"]
         assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True

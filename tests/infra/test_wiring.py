@@ -23,7 +23,7 @@ POISON = {"CONSUMER_FAILURES_QUEUE_URL"}  # stream consumers set unreadable reco
 # What each function reads, written out: a grant or read added to the catalog must be added here too.
 SETTINGS_BY_FUNCTION = {
     "health": {*GRAPH, "NEW_TWEETS_STREAM", *REDIS, *SEARCH},
-    "api": {*GRAPH, "NOTIFICATIONS_TABLE", "IDEMPOTENCY_TABLE", "NEW_TWEETS_STREAM", "MEDIA_BUCKET"}
+    "api": {*GRAPH, "NOTIFICATIONS_TABLE", "LEASES_TABLE", "IDEMPOTENCY_TABLE", "NEW_TWEETS_STREAM", "MEDIA_BUCKET"}
     | REDIS
     | SEARCH
     | TIMELINES,
@@ -31,9 +31,10 @@ SETTINGS_BY_FUNCTION = {
     "indexer": {*SEARCH, "TWEETS_INDEX_REPLICAS", *POISON},  # it re-creates an index deleted by hand
     "trends": REDIS | POISON,
     "notifier": {*GRAPH, "NOTIFICATIONS_TABLE", *REDIS, *POISON},
-    "fanout_worker": {*GRAPH, *REDIS, "INACTIVE_AFTER_S"},
+    "fanout_worker": {*REDIS, "INACTIVE_AFTER_S"},  # a page names its followers: it reads no table
     "transcoder": {"MEDIA_BUCKET"},
     "outbox_relay": {"TWEETS_TABLE", "NEW_TWEETS_STREAM"},
+    "search_repair": {"TWEETS_TABLE", "NEW_TWEETS_STREAM", *SEARCH, "TWEETS_INDEX_REPLICAS"},
     "search_schema": {*SEARCH, "TWEETS_INDEX_REPLICAS"},
 }
 

@@ -1,67 +1,32 @@
-"""WorkerLease and LeasedSnowflake against a real Redis (DB 15 by default, flushed before and after each test)."""
+"""DynamoWorkerLease and LeasedSnowflake against the local cloud's real DynamoDB, in a lease table of the
+tests' own (created and deleted here), so taking every slot never starves the deployed functions."""
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Iterator
 
 import pytest
-import redis
 
-from chirp.adapters.redis.worker_lease import LEASE_KEY_PREFIX, WorkerLease
+from chirp.adapters.dynamodb.tables import LeaseItem
+from chirp.adapters.dynamodb.worker_lease import DynamoWorkerLease
 from chirp.ids.snowflake import SLOT_COUNT, LeasedSnowflake, WorkerIdsExhausted, parse
-from tests.conftest import read_cloud_env
-
-# The local cloud's redis-server (from `make dev`), on a database of the tests' own.
-REDIS_URL = os.environ.get("CHIRP_TEST_REDIS_URL") or read_cloud_env()["CHIRP_REDIS_URL"].rsplit("/", 1)[0] + "/15"
-
-
-def connect() -> redis.Redis:
-    return redis.Redis.from_url(REDIS_URL, decode_responses=True)
 
 
 @pytest.fixture
-def client() -> Iterator[redis.Redis]:
-    client = connect()
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        pytest.fail(f"no Redis at {REDIS_URL} (set CHIRP_TEST_REDIS_URL): {error}", pytrace=False)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
-
-
-@pytest.fixture
-def other_process_client(client: redis.Redis) -> Iterator[Callable[[], redis.Redis]]:
-    """Makes further clients of the same Redis, as separate Lambda environments would have; closes them after."""
-    made: list[redis.Redis] = []
-
-    def make() -> redis.Redis:
-        made.append(connect())
-        return made[-1]
-
-    yield make
-    for other in made:
-        other.close()
-
-
-@pytest.fixture
-def round_trips(client: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The name of every command `client` sends from now on, one per round trip."""
-    sent: list[str] = []
-    execute = client.execute_command
-
-    def counting(*args, **options):
-        sent.append(args[0])
-        return execute(*args, **options)
-
-    monkeypatch.setattr(client, "execute_command", counting)
-    return sent
+def leases(cloud_settings) -> Iterator[type[LeaseItem]]:
+    """LeaseItem pointed at a fresh table for the test."""
+    original = LeaseItem.Meta.table_name
+    LeaseItem.Meta.table_name = f"chirp-test-leases-{uuid.uuid4().hex[:8]}"
+    LeaseItem._connection = None
+    LeaseItem.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    yield LeaseItem
+    LeaseItem.delete_table()
+    LeaseItem.Meta.table_name = original
+    LeaseItem._connection = None
 
 
 @pytest.fixture
@@ -83,146 +48,120 @@ class FakeMonotonic:
 
 
 def test_given_two_leases_starting_at_the_same_slot_when_acquired_then_the_second_takes_the_next_free_one(
-    client, start_at_slot
+    leases, start_at_slot
 ):
     start_at_slot(7)
-    first, second = WorkerLease(client), WorkerLease(client)
+    first, second = DynamoWorkerLease(), DynamoWorkerLease()
 
     assert first.acquire() == 7
     assert second.acquire() == 8
 
 
-def test_given_many_processes_starting_at_once_when_they_acquire_then_no_two_share_a_slot(client, other_process_client):
-    leases = [WorkerLease(other_process_client()) for _ in range(64)]
-    barrier = threading.Barrier(len(leases))
+def test_given_many_processes_starting_at_once_when_they_acquire_then_no_two_share_a_slot(leases):
+    processes = [DynamoWorkerLease() for _ in range(32)]
+    barrier = threading.Barrier(len(processes))
 
-    def acquire(lease: WorkerLease) -> None:
+    def acquire(lease: DynamoWorkerLease) -> None:
         barrier.wait()
         lease.acquire()
 
-    threads = [threading.Thread(target=acquire, args=(lease,)) for lease in leases]
+    threads = [threading.Thread(target=acquire, args=(lease,)) for lease in processes]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
-    slots = [lease.slot for lease in leases]
+    slots = [lease.slot for lease in processes]
     assert None not in slots
-    assert len(set(slots)) == 64
-    assert len(client.keys(f"{LEASE_KEY_PREFIX}*")) == 64
+    assert len(set(slots)) == 32
+    assert leases.count() == 32
 
 
-def test_given_every_slot_leased_when_one_more_is_asked_then_it_is_refused_in_one_round_trip(client, round_trips):
-    ttl_ms = 60_000
-    slots = [WorkerLease(client, ttl_ms).acquire() for _ in range(SLOT_COUNT)]
+def test_given_every_slot_leased_when_one_more_is_asked_then_it_is_refused(leases, monkeypatch):
+    starts = iter(range(SLOT_COUNT + 1))  # each process starts at a free slot, as random starts mostly do
+    monkeypatch.setattr(random, "randrange", lambda _stop: next(starts) % SLOT_COUNT)
+    slots = [DynamoWorkerLease().acquire() for _ in range(SLOT_COUNT)]
     assert sorted(slots) == list(range(SLOT_COUNT))
-    assert 0 < client.pttl(f"{LEASE_KEY_PREFIX}{slots[-1]}") <= ttl_ms
 
-    round_trips.clear()
     with pytest.raises(WorkerIdsExhausted, match="all 1024 snowflake worker slots are leased"):
-        WorkerLease(client, ttl_ms).acquire()
-    assert round_trips == ["EVALSHA"]  # the whole search ran in Redis
+        DynamoWorkerLease().acquire()
 
 
-def test_given_a_released_slot_when_another_process_acquires_then_it_gets_that_slot(client, start_at_slot):
+def test_given_an_expired_lease_when_another_process_acquires_then_it_takes_the_slot_over(leases, start_at_slot):
+    start_at_slot(3)
+    now = [1_000_000]
+    stale = DynamoWorkerLease(ttl_ms=1000, clock=lambda: now[0])
+    assert stale.acquire() == 3
+    now[0] += 1001  # the holder stopped renewing
+
+    newcomer = DynamoWorkerLease(clock=lambda: now[0])
+    assert newcomer.acquire() == 3
+    assert stale.renew() is False  # the stale holder learns it lost the slot
+    assert stale.slot is None
+    assert stale.release() is False
+    assert leases.get(3).token == newcomer._token
+
+
+def test_given_a_released_slot_when_another_process_acquires_then_it_gets_that_slot(leases, start_at_slot):
     start_at_slot(0)
-    holder = WorkerLease(client)
+    holder = DynamoWorkerLease()
     assert holder.acquire() == 0
     assert holder.release() is True
     assert holder.slot is None
 
-    newcomer = WorkerLease(client)
-    assert newcomer.acquire() == 0
+    assert DynamoWorkerLease().acquire() == 0
 
 
-def test_given_a_held_lease_when_renewed_then_its_ttl_starts_again(client):
-    lease = WorkerLease(client, ttl_ms=10_000)
+def test_given_a_held_lease_when_renewed_then_its_expiry_moves_on(leases):
+    now = [5_000_000]
+    lease = DynamoWorkerLease(ttl_ms=10_000, clock=lambda: now[0])
     slot = lease.acquire()
-    key = f"{LEASE_KEY_PREFIX}{slot}"
-    client.pexpire(key, 100)
+    now[0] += 6_000
 
     assert lease.renew() is True
-    assert client.pttl(key) > 9_000
+    assert leases.get(slot).expires_at_ms == 5_016_000
     assert lease.slot == slot
 
 
-def test_given_a_lease_whose_key_was_taken_over_when_renewed_or_released_then_it_is_lost_and_left_alone(client):
-    lease = WorkerLease(client)
-    key = f"{LEASE_KEY_PREFIX}{lease.acquire()}"
-    client.set(key, "another-process")
-
-    assert lease.renew() is False
-    assert lease.slot is None
-    assert lease.release() is False
-    assert client.get(key) == "another-process"
-
-
-def test_given_a_lease_that_expired_when_renewed_then_it_is_lost(client):
-    lease = WorkerLease(client, ttl_ms=20)
-    lease.acquire()
-    time.sleep(0.1)
-
-    assert lease.renew() is False
-
-
-def test_given_an_id_source_within_half_its_ttl_when_ids_are_issued_then_it_does_not_call_redis(client, round_trips):
+def test_given_an_id_source_within_half_its_ttl_when_ids_are_issued_then_it_does_not_call_dynamodb(leases, monkeypatch):
     monotonic = FakeMonotonic()
-    source = LeasedSnowflake(WorkerLease(client, ttl_ms=60_000), monotonic=monotonic)
+    lease = DynamoWorkerLease(ttl_ms=60_000)
+    source = LeasedSnowflake(lease, monotonic=monotonic)
     source.next_id()
     slot = source.slot
+    renewals = []
+    renew = lease.renew
+    monkeypatch.setattr(lease, "renew", lambda: renewals.append(1) or renew())
 
-    round_trips.clear()
     monotonic.now += 29.9
     for _ in range(100):
         source.next_id()
-    assert round_trips == []
+    assert renewals == []
 
     monotonic.now += 0.2
     source.next_id()
-    assert round_trips == ["EVALSHA"]  # one renewal
+    assert renewals == [1]  # one renewal, one write
     assert source.slot == slot
 
 
-def test_given_an_id_source_whose_lease_was_lost_when_it_issues_again_then_it_moves_to_a_new_slot(client):
+def test_given_an_id_source_whose_lease_was_taken_when_it_issues_again_then_it_moves_to_a_new_slot(leases):
     monotonic = FakeMonotonic()
-    source = LeasedSnowflake(WorkerLease(client, ttl_ms=60_000), monotonic=monotonic)
+    source = LeasedSnowflake(DynamoWorkerLease(ttl_ms=60_000), monotonic=monotonic)
     first_id = source.next_id()
     old_slot = source.slot
-    assert old_slot is not None
     assert parse(first_id)[1:3] == divmod(old_slot, 32)
-    client.set(f"{LEASE_KEY_PREFIX}{old_slot}", "another-process")
+    LeaseItem(slot=old_slot, token="another-process", expires_at_ms=time.time_ns() // 10**6 + 60_000).save()
 
     monotonic.now += 31
     next_id = source.next_id()
 
-    new_slot = source.slot
-    assert new_slot is not None
-    assert new_slot != old_slot
-    assert parse(next_id)[1:3] == (new_slot // 32, new_slot % 32)
-    assert client.get(f"{LEASE_KEY_PREFIX}{old_slot}") == "another-process"
+    assert source.slot not in (None, old_slot)
+    assert parse(next_id)[1:3] == divmod(source.slot, 32)
+    assert leases.get(old_slot).token == "another-process"
 
 
-def test_given_an_id_source_that_gets_its_expired_slot_back_when_it_issues_in_the_same_ms_then_ids_do_not_repeat(
-    client, start_at_slot
-):
-    start_at_slot(5)
-    monotonic = FakeMonotonic()
-    source = LeasedSnowflake(WorkerLease(client), clock=lambda: 1_700_000_000_000, monotonic=monotonic)
-    first_id = source.next_id()
-    client.delete(f"{LEASE_KEY_PREFIX}5")  # as if it had expired
-
-    monotonic.now += 31
-    second_id = source.next_id()
-
-    assert source.slot == 5
-    assert parse(first_id) == (1_700_000_000_000, 0, 5, 0)
-    assert parse(second_id) == (1_700_000_000_000, 0, 5, 1)
-
-
-def test_given_two_id_sources_sharing_one_redis_when_both_issue_from_threads_then_no_id_collides(
-    client, other_process_client
-):
-    sources = [LeasedSnowflake(WorkerLease(other_process_client())) for _ in range(2)]
+def test_given_two_id_sources_when_both_issue_from_threads_then_no_id_collides(leases):
+    sources = [LeasedSnowflake(DynamoWorkerLease()) for _ in range(2)]
     batches: list[list[int]] = []
 
     def issue(source: LeasedSnowflake, into: list[int]) -> None:
@@ -240,5 +179,4 @@ def test_given_two_id_sources_sharing_one_redis_when_both_issue_from_threads_the
 
     assert sources[0].slot != sources[1].slot
     all_ids = [i for batch in batches for i in batch]
-    assert len(all_ids) == 40_000
-    assert len(set(all_ids)) == 40_000
+    assert len(set(all_ids)) == len(all_ids) == 40_000

@@ -9,13 +9,13 @@ so 1024 (datacenter, worker) pairs, each issuing up to 4096 ids per millisecond,
 Guarantees:
 - One `SnowflakeGenerator` issues strictly increasing ids; it waits for the next millisecond when its
   sequence runs out and refuses (raises `ClockMovedBackwards`) rather than reuse a past millisecond.
-- A `SlotLease` (Redis: `chirp.adapters.redis.worker_lease`) gives each live process (Lambda environment)
+- A `SlotLease` (DynamoDB: `chirp.adapters.dynamodb.worker_lease`) gives each live process (Lambda environment)
   its own (datacenter, worker) slot, held with a TTL, so two generators never share a slot while their
   leases are valid.
 - `LeasedSnowflake` issues ids only within half a TTL of its last confirmed renewal, so a process whose
   lease has expired (e.g. frozen for longer than the TTL) re-leases before it issues again, and the next
-  holder of the old slot starts at least half a TTL later. This holds as long as Redis keeps the lease keys
-  (no eviction of them, no failover losing writes) and hosts' clocks agree to within half a TTL.
+  holder of the old slot starts at least half a TTL later. This holds as long as hosts' clocks agree to within
+  half a TTL.
 """
 
 from __future__ import annotations

@@ -1,0 +1,289 @@
+"""Each function's IAM, pinned call by call: (action, resource) pairs as synthesized, with CloudFormation
+expressions written out readably ({DataTweets.Arn}: the table's ARN). A grant added to the catalog, or a CDK
+default that widens a role, fails here until the pin says so."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from aws_cdk.assertions import Template
+
+from infra.capabilities.search import domain_name
+from infra.catalog import FUNCTIONS
+from infra.config import stage_config
+
+Calls = set[tuple[str, str]]
+
+ENI = "arn:aws:ec2:{region}:{account}:network-interface/*"
+SUBNETS = tuple(f"arn:aws:ec2:{{region}}:{{account}}:subnet/{{NetworkVpcprivateSubnet{i}Subnet}}" for i in (1, 2))
+LAMBDA_SG = "arn:aws:ec2:{region}:{account}:security-group/{NetworkLambdaSg.GroupId}"
+TWEETS, SOCIAL = "{DataTweets.Arn}", "{DataSocial.Arn}"
+NOTIFICATIONS, IDEMPOTENCY, LEASES = "{DataNotifications.Arn}", "{DataIdempotency.Arn}", "{DataLeases.Arn}"
+STREAM, DOMAIN, BUCKET = "{DataNewTweets.Arn}", "{SearchDomain.Arn}", "{MediaBucket.Arn}"
+REDIS_SECRET = {
+    ("secretsmanager:DescribeSecret", "{CacheAuthToken}"),
+    ("secretsmanager:GetSecretValue", "{CacheAuthToken}"),
+}
+
+
+def _on(resource: str, *actions: str) -> Calls:
+    return {(action, resource) for action in actions}
+
+
+def _sends_to(queue: str) -> Calls:
+    return _on(f"{{Queues{queue}.Arn}}", "sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
+
+
+# What CDK grants a stream consumer's event source mapping (Lambda reads the stream with the role).
+CONSUMES_STREAM = _on(
+    STREAM,
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamConsumer",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+    "kinesis:ListStreams",
+    "kinesis:SubscribeToShard",
+)
+POISON = _sends_to("ConsumerFailures")
+
+# Every function's calls but its logs and VPC placement (pinned for all in the next test), on an AWS stage; the
+# local stage is the same without the Redis AUTH secret.
+CALLS: dict[str, Calls] = {
+    "health": {
+        *_on(TWEETS, "dynamodb:DescribeTable"),
+        *_on(SOCIAL, "dynamodb:DescribeTable"),
+        ("kinesis:DescribeStreamSummary", STREAM),
+        ("es:ESHttpGet", f"{DOMAIN}/_cluster/health"),
+        *REDIS_SECRET,
+    },
+    "api": {
+        *_on(TWEETS, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+        ("dynamodb:Query", f"{TWEETS}/index/user_tweets"),
+        *_on(
+            SOCIAL,
+            "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ),
+        ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
+        *_on(NOTIFICATIONS, "dynamodb:BatchWriteItem", "dynamodb:Query"),
+        *_on(IDEMPOTENCY, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+        *_on(LEASES, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+        ("kinesis:PutRecord", STREAM),
+        ("s3:PutObject", f"{BUCKET}/uploads/*"),
+        ("s3:GetObject", f"{BUCKET}/media/*"),
+        ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
+        *REDIS_SECRET,
+    },
+    "fanout": {
+        ("dynamodb:GetItem", SOCIAL),
+        ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
+        ("dynamodb:Query", f"{TWEETS}/index/user_tweets"),
+        *_sends_to("FanoutPages"),
+        *POISON,
+        *CONSUMES_STREAM,
+        *REDIS_SECRET,
+    },
+    "indexer": {
+        ("es:ESHttpPost", f"{DOMAIN}/_bulk"),
+        ("es:ESHttpPost", f"{DOMAIN}/tweets/_bulk"),
+        ("es:ESHttpPut", f"{DOMAIN}/tweets"),
+        *POISON,
+        *_sends_to("IndexFailures"),  # Lambda's on-failure pointers, sent with the function's role
+        *CONSUMES_STREAM,
+    },
+    "trends": {*POISON, *CONSUMES_STREAM, *REDIS_SECRET},
+    "notifier": {
+        ("dynamodb:GetItem", TWEETS),
+        ("dynamodb:GetItem", SOCIAL),
+        ("dynamodb:BatchWriteItem", NOTIFICATIONS),
+        *POISON,
+        *CONSUMES_STREAM,
+        *REDIS_SECRET,
+    },
+    "fanout_worker": {
+        *_on(
+            "{QueuesFanoutPages.Arn}",
+            "sqs:ReceiveMessage",
+            "sqs:ChangeMessageVisibility",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl",
+        ),
+        *REDIS_SECRET,
+    },
+    "transcoder": {("s3:GetObject", f"{BUCKET}/uploads/*"), ("s3:PutObject", f"{BUCKET}/media/*")},
+    "outbox_relay": {
+        ("dynamodb:Query", f"{TWEETS}/index/outbox"),
+        *_on(TWEETS, "dynamodb:GetItem", "dynamodb:UpdateItem"),
+        ("kinesis:PutRecord", STREAM),
+    },
+    "search_repair": {
+        *_on(TWEETS, "dynamodb:BatchGetItem", "dynamodb:Scan"),
+        *_on(STREAM, "kinesis:GetShardIterator", "kinesis:GetRecords"),
+        ("es:ESHttpPost", f"{DOMAIN}/_bulk"),
+        ("es:ESHttpPost", f"{DOMAIN}/tweets/_bulk"),
+        ("es:ESHttpPut", f"{DOMAIN}/tweets"),
+        *_on(
+            "{QueuesIndexFailures.Arn}",
+            "sqs:ReceiveMessage",
+            "sqs:ChangeMessageVisibility",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl",
+        ),
+    },
+    "search_schema": {
+        ("es:ESHttpPut", f"{DOMAIN}/tweets"),
+        ("es:ESHttpPut", f"{DOMAIN}/tweets/_mapping"),
+        ("es:ESHttpGet", f"{DOMAIN}/_cluster/health/tweets"),
+    },
+}
+
+
+def _basics(function: str, tracing: bool) -> Calls:
+    """Logs to its own group; ENIs created only in the functions' subnets with their security group."""
+    logs = f"{{Functions{function.replace('_', '')}Logs.Arn}}"
+    return {
+        *_on(logs, "logs:CreateLogStream", "logs:PutLogEvents"),
+        *{("ec2:CreateNetworkInterface", resource) for resource in (ENI, *SUBNETS, LAMBDA_SG)},
+        *_on(ENI, "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"),
+        ("ec2:DescribeNetworkInterfaces", "*"),
+        *(_on("*", "xray:PutTraceSegments", "xray:PutTelemetryRecords") if tracing else set()),
+    }
+
+
+_PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "{region}", "AWS::AccountId": "{account}"}
+
+
+def _readable(value) -> str:
+    """A CloudFormation value as text: logical ids without their hash, pseudo parameters as placeholders."""
+    if isinstance(value, str):
+        return value
+    if "Fn::GetAtt" in value:
+        logical_id, attribute = value["Fn::GetAtt"]
+        return f"{{{_unhashed(logical_id)}.{attribute}}}"
+    if "Ref" in value:
+        return _PSEUDO.get(value["Ref"], f"{{{_unhashed(value['Ref'])}}}")
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_readable(part) for part in parts)
+    raise ValueError(f"unexpected expression {value}")
+
+
+def _unhashed(logical_id: str) -> str:
+    return re.sub(r"[0-9A-F]{8}$", "", logical_id)
+
+
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def role_calls(template: Template, function: str) -> Calls:
+    """Every (action, resource) the function's role allows; statements merged by CDK are flattened."""
+    prefix = f"Functions{function.replace('_', '')}Role"
+    policies = [p for name, p in template.find_resources("AWS::IAM::Policy").items() if name.startswith(prefix)]
+    assert len(policies) == 1, f"{function}: {len(policies)} policies"
+    calls = set()
+    for statement in policies[0]["Properties"]["PolicyDocument"]["Statement"]:
+        assert statement["Effect"] == "Allow", statement
+        assert "Condition" not in statement, statement
+        for action in _listed(statement["Action"]):
+            calls.update((action, _readable(resource)) for resource in _listed(statement["Resource"]))
+    return calls
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_given_a_function_when_synthesized_then_its_role_allows_exactly_its_pinned_calls(
+    local_template, aws_template, stage, spec
+):
+    template, config = (local_template if stage == "local" else aws_template), stage_config(stage)
+    expected = CALLS[spec.name] if config.redis_tls_and_auth else CALLS[spec.name] - REDIS_SECRET
+    assert role_calls(template, spec.name) == expected | _basics(spec.name, config.tracing)
+
+
+def test_given_every_function_role_when_synthesized_then_it_has_no_managed_or_inline_policy(any_template):
+    roles = {
+        name: role
+        for name, role in any_template.find_resources("AWS::IAM::Role").items()
+        if name.startswith("Functions")
+    }
+    assert len(roles) == len(FUNCTIONS)
+    for name, role in roles.items():
+        assert "ManagedPolicyArns" not in role["Properties"], name
+        assert "Policies" not in role["Properties"], name
+
+
+def test_given_every_role_when_synthesized_then_no_function_may_scan_or_manage_a_table(any_template):
+    """Nobody deletes a table or changes it, only the search repair scans (the tweets, for a reindex); batch
+    writes only where notifications are stored."""
+    for spec in FUNCTIONS:
+        actions = {action for action, _ in role_calls(any_template, spec.name)}
+        dynamodb = {action for action in actions if action.startswith("dynamodb:")}
+        assert not dynamodb & {"dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:*"}
+        scans = {r for a, r in role_calls(any_template, spec.name) if a == "dynamodb:Scan"}
+        assert scans == ({TWEETS} if spec.name == "search_repair" else set()), spec.name
+        assert not {a for a in dynamodb if a.startswith(("dynamodb:GetRecords", "dynamodb:GetShardIterator"))}
+        batch_writes = {r for a, r in role_calls(any_template, spec.name) if a == "dynamodb:BatchWriteItem"}
+        assert batch_writes <= {NOTIFICATIONS}, spec.name
+
+
+def test_given_the_indexer_when_synthesized_then_it_bulk_indexes_and_creates_the_index_but_deletes_nothing(
+    any_template,
+):
+    calls = role_calls(any_template, "indexer")
+    search = {(action, resource) for action, resource in calls if action.startswith("es:")}
+    assert search == {
+        ("es:ESHttpPost", f"{DOMAIN}/_bulk"),
+        ("es:ESHttpPost", f"{DOMAIN}/tweets/_bulk"),
+        ("es:ESHttpPut", f"{DOMAIN}/tweets"),
+    }
+    for spec in FUNCTIONS:  # and no function may delete by HTTP, nor reach the whole domain
+        for action, resource in role_calls(any_template, spec.name):
+            if action.startswith("es:"):
+                assert action != "es:ESHttpDelete", (spec.name, resource)
+                assert "*" not in action + resource, (spec.name, action, resource)
+
+
+def test_given_the_outbox_relay_when_synthesized_then_it_reads_the_outbox_and_clears_marks_only(any_template):
+    dynamodb = {(a, r) for a, r in role_calls(any_template, "outbox_relay") if a.startswith("dynamodb:")}
+    assert dynamodb == {
+        ("dynamodb:Query", f"{TWEETS}/index/outbox"),
+        ("dynamodb:GetItem", TWEETS),
+        ("dynamodb:UpdateItem", TWEETS),
+    }
+
+
+def test_given_the_api_when_synthesized_then_it_writes_tables_item_by_item_and_queries_named_indexes(any_template):
+    calls = role_calls(any_template, "api")
+    assert ("dynamodb:Scan", TWEETS) not in calls
+    assert not {r for a, r in calls if a == "dynamodb:Query" and r.endswith("/index/*")}
+    assert not {(a, r) for a, r in calls if a == "dynamodb:DeleteItem" and r in (TWEETS, NOTIFICATIONS)}
+
+
+def test_given_vpc_placement_when_synthesized_then_only_describing_enis_is_unscoped(any_template):
+    for spec in FUNCTIONS:
+        ec2 = {(a, r) for a, r in role_calls(any_template, spec.name) if a.startswith("ec2:")}
+        assert {a for a, r in ec2 if r == "*"} == {"ec2:DescribeNetworkInterfaces"}, spec.name
+        created_in = {r for a, r in ec2 if a == "ec2:CreateNetworkInterface"}
+        assert created_in == {ENI, *SUBNETS, LAMBDA_SG}, spec.name
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_given_the_search_domain_when_synthesized_then_its_access_policy_names_only_this_domain(
+    local_template, aws_template, stage
+):
+    template = local_template if stage == "local" else aws_template
+    (domain,) = template.find_resources("AWS::OpenSearchService::Domain").values()
+    name = domain_name(stage_config(stage))
+    assert domain["Properties"]["DomainName"] == name
+    (statement,) = domain["Properties"]["AccessPolicies"]["Statement"]
+    assert _readable(statement["Resource"]) == f"arn:aws:es:{{region}}:{{account}}:domain/{name}/*"
+    assert _readable(statement["Principal"]["AWS"]) == "arn:aws:iam::{account}:root"

@@ -1,0 +1,247 @@
+"""The tweet rules (chirp.tweets.service, chirp.tweets.text) on in-memory fakes: posting through the outbox,
+replies and quotes, the relay, reading and deleting."""
+
+from __future__ import annotations
+
+import pytest
+
+from chirp.errors import Forbidden, InvalidInput, NotFound, Unprocessable
+from chirp.ids.snowflake import snowflake_at, snowflake_timestamp_ms
+from chirp.tweets.model import Tweet
+from chirp.tweets.service import OUTBOX_GRACE_MS
+from chirp.tweets.text import MAX_CHARS, InvalidText, hashtags, mentions, normalize_text
+from tests.unit.fakes import World
+
+
+@pytest.fixture
+def world() -> World:
+    world = World()
+    world.users("ann", "bob")
+    world.live("ann")
+    return world
+
+
+def tweets_count(world: World, user_id: str) -> int:
+    return world.social_store.get_profile(user_id).tweets_count
+
+
+# --- posting ----------------------------------------------------------------------------------------------
+
+
+def test_given_a_profile_when_posting_then_the_tweet_is_stored_published_marked_and_counted(world):
+    tweet = world.tweets.post("ann", "  Hello #Chirp and #chirp, @Bob and @bob!  ")
+
+    assert tweet.author_id == "ann"
+    assert tweet.text == "Hello #Chirp and #chirp, @Bob and @bob!"
+    assert tweet.hashtags == ["chirp"]
+    assert tweet.mentions == ["bob"]
+    assert tweet.created_at_ms == world.clock()
+    assert snowflake_timestamp_ms(tweet.tweet_id) == world.clock()  # an id issued now
+    assert (tweet.reply_to_id, tweet.quote_tweet_id, tweet.deleted) == (None, None, False)
+    assert world.tweet_store.get(tweet.tweet_id) == tweet
+    assert world.publisher.published == [tweet]
+    assert world.tweet_store.pending == set()  # the publish is confirmed
+    assert tweets_count(world, "ann") == 1
+
+
+def test_given_no_profile_when_posting_then_it_is_forbidden_and_nothing_is_stored(world):
+    with pytest.raises(Forbidden, match=r"^create your profile \(POST /users\) before posting$"):
+        world.tweets.post("ghost", "hello")
+    assert world.tweet_store.tweets == {}
+    assert world.publisher.published == []
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "^text must not be empty$"),
+        ("   ", "^text must not be empty$"),
+        ("x" * (MAX_CHARS + 1), "^text is 281 characters"),
+        ("bell\x07", "^text must not contain control character U\\+0007$"),
+    ],
+)
+def test_given_invalid_text_when_posting_then_it_is_refused(world, text, reason):
+    with pytest.raises(InvalidText, match=reason):
+        world.tweets.post("ann", text)
+    assert world.tweet_store.tweets == {}
+
+
+@pytest.mark.parametrize("field", ["reply_to_id", "quote_tweet_id"])
+def test_given_a_reply_or_quote_of_a_live_tweet_when_posting_then_it_refers_to_it(world, field):
+    parent = world.tweets.post("bob", "original")
+    tweet = world.tweets.post("ann", "answer", **{field: parent.tweet_id})
+    assert getattr(tweet, field) == parent.tweet_id
+    assert world.tweet_store.get(tweet.tweet_id) == tweet
+
+
+@pytest.mark.parametrize("field", ["reply_to_id", "quote_tweet_id"])
+def test_given_a_missing_tweet_when_replying_or_quoting_then_unprocessable_and_nothing_stored(world, field):
+    with pytest.raises(Unprocessable, match=f"^{field} 12345 does not exist$"):
+        world.tweets.post("ann", "answer", **{field: 12345})
+    assert world.tweet_store.tweets == {}
+    assert tweets_count(world, "ann") == 0
+
+
+@pytest.mark.parametrize("field", ["reply_to_id", "quote_tweet_id"])
+def test_given_a_deleted_tweet_when_replying_or_quoting_then_unprocessable(world, field):
+    parent = world.tweets.post("bob", "original")
+    world.tweets.delete("bob", parent.tweet_id)
+    with pytest.raises(Unprocessable, match=field):
+        world.tweets.post("ann", "answer", **{field: parent.tweet_id})
+
+
+def test_given_a_reply_that_quotes_a_missing_tweet_when_posting_then_the_quote_is_named(world):
+    parent = world.tweets.post("bob", "original")
+    with pytest.raises(Unprocessable, match=r"^quote_tweet_id 7 does not exist$"):
+        world.tweets.post("ann", "answer", reply_to_id=parent.tweet_id, quote_tweet_id=7)
+
+
+# --- the outbox -------------------------------------------------------------------------------------------
+
+
+def test_given_a_publish_that_fails_when_posting_then_the_tweet_stays_pending_for_the_relay(world):
+    world.publisher.fail_next = True
+    with pytest.raises(ConnectionError):
+        world.tweets.post("ann", "hello")
+    (pending,) = world.tweet_store.pending
+    assert world.publisher.published == []
+
+    world.clock.advance(OUTBOX_GRACE_MS)
+    assert world.tweets.relay_outbox() == 1
+
+    assert [t.tweet_id for t in world.publisher.published] == [pending]
+    assert world.tweet_store.pending == set()
+    assert world.tweets.relay_outbox() == 0  # published once
+
+
+def test_given_pending_tweets_when_relayed_then_only_those_older_than_the_grace_are_published(world):
+    world.publisher.fail_next = True
+    with pytest.raises(ConnectionError):
+        world.tweets.post("ann", "old")
+    world.clock.advance(1)
+    world.publisher.fail_next = True
+    with pytest.raises(ConnectionError):
+        world.tweets.post("ann", "young")
+    old, young = sorted(world.tweet_store.pending)
+
+    world.clock.advance(OUTBOX_GRACE_MS - 1)  # old is exactly the grace old, young one ms less
+    assert world.tweets.relay_outbox() == 1
+    assert [t.tweet_id for t in world.publisher.published] == [old]
+    assert world.tweet_store.pending == {young}
+
+    world.clock.advance(1)
+    assert world.tweets.relay_outbox() == 1
+    assert world.tweet_store.pending == set()
+
+
+def test_given_a_grace_when_relaying_then_it_is_measured_from_the_tweets_id(world):
+    world.publisher.fail_next = True
+    with pytest.raises(ConnectionError):
+        world.tweets.post("ann", "hello")
+    world.clock.advance(100)
+    assert world.tweets.relay_outbox(grace_ms=101) == 0
+    assert world.tweets.relay_outbox(grace_ms=100) == 1
+
+
+def test_given_pending_tweets_listed_shard_by_shard_when_relayed_then_a_young_one_does_not_stop_the_relay(world):
+    old = Tweet(tweet_id=snowflake_at(world.clock(), 7), author_id="ann", text="old", created_at_ms=world.clock())
+    world.clock.advance(OUTBOX_GRACE_MS)
+    young = Tweet(tweet_id=snowflake_at(world.clock(), 8), author_id="ann", text="young", created_at_ms=world.clock())
+    another = old.model_copy(update={"tweet_id": old.tweet_id + 8, "text": "another"})
+    for tweet in (old, young, another):
+        world.tweet_store.put_pending(tweet)
+    assert list(world.tweet_store.pending_ids()) == [young.tweet_id, old.tweet_id, another.tweet_id]
+
+    assert world.tweets.relay_outbox() == 2
+
+    assert world.publisher.published == [old, another]
+    assert world.tweet_store.pending == {young.tweet_id}
+
+
+def test_given_a_pending_id_whose_tweet_is_gone_when_relayed_then_it_is_skipped(world):
+    world.tweet_store.pending.add(world.ids.next_id())
+    world.clock.advance(OUTBOX_GRACE_MS)
+    assert world.tweets.relay_outbox() == 0
+    assert world.publisher.published == []
+
+
+# --- reading and deleting ---------------------------------------------------------------------------------
+
+
+def test_given_tweets_when_read_then_live_ones_are_found_and_deleted_or_missing_ones_not(world):
+    tweet = world.tweets.post("ann", "hello")
+    assert world.tweets.get(tweet.tweet_id) == tweet
+    with pytest.raises(NotFound, match=r"^tweet 42 not found$"):
+        world.tweets.get(42)
+    world.tweets.delete("ann", tweet.tweet_id)
+    with pytest.raises(NotFound):
+        world.tweets.get(tweet.tweet_id)
+
+
+def test_given_someone_elses_tweet_when_deleting_then_it_is_forbidden_and_kept(world):
+    tweet = world.tweets.post("ann", "hello")
+    with pytest.raises(Forbidden, match=r"^only the author can delete a tweet$"):
+        world.tweets.delete("bob", tweet.tweet_id)
+    assert not world.tweet_store.get(tweet.tweet_id).deleted
+    assert tweets_count(world, "ann") == 1
+
+
+def test_given_ones_own_tweet_when_deleting_then_it_is_gone_counted_and_announced(world):
+    tweet = world.tweets.post("ann", "hello")
+    world.timelines.fan_out(tweet)
+    assert world.cache.ids("ann") == [tweet.tweet_id]
+
+    world.tweets.delete("ann", tweet.tweet_id)
+
+    assert world.tweet_store.get(tweet.tweet_id).deleted
+    assert tweets_count(world, "ann") == 0
+    assert world.cache.ids("ann") == []
+    assert world.publisher.published[-1] == tweet.model_copy(update={"deleted": True})
+    with pytest.raises(NotFound):
+        world.tweets.delete("ann", tweet.tweet_id)
+    assert tweets_count(world, "ann") == 0
+
+
+def test_given_a_delete_that_lost_a_race_when_deleting_then_the_count_moves_once(world):
+    tweet = world.tweets.post("ann", "hello")
+    world.tweet_store.mark_deleted(tweet.tweet_id, "ann")  # another delete got there first
+    world.tweet_store.tweets[tweet.tweet_id] = tweet  # ...after this one read it live
+    world.tweet_store.mark_deleted = lambda tweet_id, author_id: False
+
+    world.tweets.delete("ann", tweet.tweet_id)
+
+    assert tweets_count(world, "ann") == 1  # the other delete moves it
+    assert world.publisher.published[-1].deleted
+
+
+def test_given_an_authors_tweets_when_paged_then_newest_first_with_cursors(world):
+    posted = [world.tweets.post("ann", f"tweet {i}") for i in range(3)]
+    world.tweets.delete("ann", posted[1].tweet_id)
+
+    first, cursor = world.tweets.user_timeline("ann", cursor=None, limit=2)
+    rest, end = world.tweets.user_timeline("ann", cursor=cursor, limit=2)
+
+    assert [t.text for t in first + rest] == ["tweet 2", "tweet 0"]
+    assert end is None
+    with pytest.raises(NotFound, match=r"^user ghost not found$"):
+        world.tweets.user_timeline("ghost", cursor=None, limit=2)
+    with pytest.raises(InvalidInput, match="limit"):
+        world.tweets.user_timeline("ann", cursor=None, limit=0)
+
+
+# --- text -------------------------------------------------------------------------------------------------
+
+
+def test_given_exactly_the_maximum_when_normalized_then_it_is_kept_and_one_more_is_refused():
+    assert normalize_text("x" * MAX_CHARS) == "x" * MAX_CHARS
+    with pytest.raises(InvalidText, match=f"^text is {MAX_CHARS + 1} characters; at most {MAX_CHARS} are allowed$"):
+        normalize_text("x" * (MAX_CHARS + 1))
+
+
+def test_given_one_visible_character_when_normalized_then_it_is_kept():
+    assert normalize_text(" a ") == "a"
+
+
+def test_given_tags_and_mentions_in_upper_case_when_extracted_then_lower_cased():
+    assert hashtags("#ABC #Abc #def") == ["abc", "def"]
+    assert mentions("@ABC @Abc @def") == ["abc", "def"]
