@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CLOUD := $(BIN)/python localstack/ministack_cloud.py
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: help system-deps node-deps cloud-deps install dev down status deploy audit bench load test test-unit test-infra test-integration test-e2e lint format synth synth-aws openapi clean mutate
+.PHONY: help system-deps node-deps cloud-deps install dev down status deploy audit reindex bench load test chaos test-unit test-infra test-integration test-e2e lint format synth synth-aws openapi clean mutate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -75,8 +75,12 @@ status: ## what the local cloud runs
 deploy: install ## redeploy the CDK app into the running local cloud
 	$(CLOUD) deploy
 
-test: install ## every test suite: unit, infra, integration and e2e (needs `make dev`)
-	$(PYTEST) tests
+test: install ## every test suite: unit, infra, integration, e2e, then the fault injection (needs `make dev`)
+	$(PYTEST) tests --ignore=tests/chaos
+	$(PYTEST) tests/chaos
+
+chaos: install ## fault injection against the local cloud: Redis flushed and stopped, OpenSearch stopped, replays, poison
+	$(PYTEST) tests/chaos
 
 test-unit: install
 	$(PYTEST) tests/unit
@@ -92,6 +96,9 @@ test-e2e: install
 
 audit: install ## compare every live home timeline in the local cloud with DynamoDB (exit 1 on a difference)
 	set -a && . $(or $(CHIRP_LOCAL_DIR),.local)/cloud.env && PYTHONPATH=shared $(BIN)/python -m chirp.cli audit
+
+reindex: install ## index every tweet of DynamoDB again into the local cloud's OpenSearch
+	set -a && . $(or $(CHIRP_LOCAL_DIR),.local)/cloud.env && PYTHONPATH=shared $(BIN)/python -m chirp.cli reindex
 
 bench: install ## every benchmark against the local cloud; results in bench/results/, table in the README
 	$(BIN)/python bench/run_all.py

@@ -24,42 +24,33 @@ def cloud_env() -> dict[str, str]:
 
 
 def cloud_values(env: dict[str, str] | None = None) -> dict[str, str]:
-    """The Lambda-style environment of the domain against the local cloud, as tests/integration/conftest.py
-    builds it: AWS endpoint and credentials, table, stream and queue names, Redis, OpenSearch.
+    """The Lambda-style environment of the domain against the local cloud: the AWS endpoint and credentials,
+    and every Settings variable (table, stream and queue names, Redis, OpenSearch, the stage's tuning), all of
+    which `make dev` publishes to cloud.env."""
+    from chirp.settings import Settings
 
-    The fan-out tier thresholds keep their defaults: no benchmark here goes through FeedManager.fan_out's
-    choice of tier in-process (delivery_latency.py goes through the deployed functions, with theirs)."""
     env = env or cloud_env()
-    redis_host, redis_port = env["CHIRP_REDIS_URL"].removeprefix("redis://").split("/")[0].split(":")
-    values = {
-        **{k: v for k, v in env.items() if k.startswith("AWS_")},
-        "TWEETS_TABLE": env["CHIRP_OUTPUT_TweetsTable"],
-        "SOCIAL_TABLE": env["CHIRP_OUTPUT_SocialTable"],
-        "NEW_TWEETS_STREAM": env["CHIRP_OUTPUT_NewTweetsStream"],
-        "REDIS_HOST": redis_host,
-        "REDIS_PORT": redis_port,
-        "OPENSEARCH_ENDPOINT": env["CHIRP_OPENSEARCH_URL"].removeprefix("http://"),
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
-    optional = {"FANOUT_QUEUE_URL": "CHIRP_OUTPUT_FanoutQueueUrl"}  # outputs of newer deployments
-    values.update({name: env[output] for name, output in optional.items() if output in env})
+    known = {field.alias for field in Settings.model_fields.values()}
+    values = {k: v for k, v in env.items() if k.startswith("AWS_") or k in known}
+    values["POWERTOOLS_TRACE_DISABLED"] = "true"
     return values
 
 
 def cloud_settings():
-    """Settings for the running local cloud; also exported to os.environ (boto3 reads the endpoint there)."""
-    from chirp import service as service_module
+    """Settings for the running local cloud, those its deployed functions run with (the stage's fan-out tier
+    thresholds included); also exported to os.environ (boto3 reads the endpoint and credentials there)."""
+    from chirp import composition
     from chirp.settings import Settings, get_settings
 
     values = cloud_values()
     os.environ.update(values)
     get_settings.cache_clear()
-    service_module.services.cache_clear()
+    composition.services.cache_clear()
     return Settings.from_env(values)
 
 
 def bench_redis(settings, db: int = BENCH_DB) -> redis.Redis:
-    """A client like the app's (chirp.adapters.clients.redis_client) on the benchmarks' own database."""
+    """A client like the app's (chirp.adapters.redis.client.redis_client) on the benchmarks' own database."""
     return redis.Redis(
         host=settings.redis_host,
         port=settings.redis_port,
@@ -70,16 +61,16 @@ def bench_redis(settings, db: int = BENCH_DB) -> redis.Redis:
     )
 
 
-def bench_feeds(settings, client: redis.Redis):
-    """The app's FeedManager (build_services: real DynamoDB tables and collaborators), with its timeline cache
+def bench_timelines(settings, client: redis.Redis):
+    """The app's Timelines (chirp.composition: real DynamoDB tables and collaborators), with its timeline cache
     moved to `client`'s database."""
-    from chirp.dal.timeline_cache import TimelineCache
-    from chirp.service import build_services
-    from chirp.timeline import MAX_ITEMS
+    from chirp.adapters.redis.timeline_cache import RedisTimelineCache
+    from chirp.composition import build_services
+    from chirp.timelines.rules import MAX_ITEMS
 
-    feeds = copy.copy(build_services(settings).feeds)
-    feeds.cache = TimelineCache(client, max_items=MAX_ITEMS, ttl_s=settings.inactive_after_s)
-    return feeds
+    timelines = copy.copy(build_services(settings).timelines)
+    timelines.cache = RedisTimelineCache(client, max_items=MAX_ITEMS, ttl_s=settings.inactive_after_s)
+    return timelines
 
 
 def redis_version(client: redis.Redis) -> str:

@@ -40,7 +40,15 @@ import stats
 from report import table
 from stats import median
 
-from infra.catalog import FUNCTIONS, FunctionSpec
+from infra.catalog import (
+    FUNCTIONS,
+    DeployTrigger,
+    FunctionSpec,
+    KinesisTrigger,
+    ResolverRoutes,
+    ScheduleTrigger,
+    SqsTrigger,
+)
 
 NAME = "cold_start"
 WARM_INVOKES = 3  # per cold start
@@ -137,9 +145,9 @@ def api_event(path: str = "/health") -> dict:
 
 def harmless_event(spec: FunctionSpec, gateway: str) -> tuple[str, dict]:
     unreadable = base64.b64encode(b"cold-start benchmark: not a tweet").decode()
-    if spec.routes:
+    if spec.triggered_by(ResolverRoutes):
         return "GET /health", api_event()
-    if spec.kinesis:
+    if spec.triggered_by(KinesisTrigger):
         record = {
             "eventSource": "aws:kinesis",
             "eventID": "shardId-000000000000:bench",
@@ -154,7 +162,7 @@ def harmless_event(spec: FunctionSpec, gateway: str) -> tuple[str, dict]:
             },
         }
         return "1 unparseable Kinesis record", {"Records": [record]}
-    if spec.sqs:
+    if spec.triggered_by(SqsTrigger):
         record = {
             "messageId": f"bench-{uuid.uuid4()}",
             "receiptHandle": "bench",
@@ -167,9 +175,9 @@ def harmless_event(spec: FunctionSpec, gateway: str) -> tuple[str, dict]:
             "awsRegion": "us-east-1",
         }
         return "1 unparseable SQS message", {"Records": [record]}
-    if spec.schedule:
+    if spec.triggered_by(ScheduleTrigger):
         return "scheduled event", {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
-    if spec.deploy:
+    if deploy := spec.triggered_by(DeployTrigger):
         # A Delete leaves the index alone; MiniStack accepts the answer for a token it never issued and drops it.
         return "CloudFormation Delete", {
             "RequestType": "Delete",
@@ -177,7 +185,7 @@ def harmless_event(spec: FunctionSpec, gateway: str) -> tuple[str, dict]:
             "StackId": "arn:aws:cloudformation:us-east-1:000000000000:stack/bench/1",
             "RequestId": str(uuid.uuid4()),
             "LogicalResourceId": "Bench",
-            "ResourceType": spec.deploy.resource_type,
+            "ResourceType": deploy[0].resource_type,
             "PhysicalResourceId": "bench",
             "ResourceProperties": {},
         }

@@ -28,9 +28,9 @@ import requests
 from report import table
 from stats import RUNS, median, percentile
 
-from chirp.dal.social_store import PROFILE, user_key
-from chirp.dal.tables import SocialItem, TweetItem, bind_tables
-from chirp.dal.timeline_cache import timeline_key
+from chirp.adapters.dynamodb.social_store import PROFILE, user_key
+from chirp.adapters.dynamodb.tables import SocialItem, TweetItem, bind_tables
+from chirp.adapters.redis.timeline_cache import timeline_key
 from localstack.api_client import Accounts, User
 
 NAME = "delivery_latency"

@@ -1,7 +1,7 @@
 """Fan-out throughput: one tweet delivered to N followers (N = 100 ... 100,000) through the real push code,
-TimelineCache.push in pages of timeline.FOLLOWER_PAGE (what FeedManager.push_page does per page), against
-the local cloud's real redis-server, compared in the same run with `redis-benchmark` pipelined ZADD on the
-same server. Also: the celebrity tier (one TimelineCache.push_celebrity per tweet, whatever N), and the
+RedisTimelineCache.push in pages of timelines.rules.FOLLOWER_PAGE (what Timelines.push_page does per page),
+against the local cloud's real redis-server, compared in the same run with `redis-benchmark` pipelined ZADD on
+the same server. Also: the celebrity tier (one RedisTimelineCache.push_celebrity per tweet, whatever N), and the
 Redis round trips and commands of a delivery (machine-independent).
 
 Followers' timelines are live (sentinel "live" scored +inf) and full (800 ids), so every push also trims
@@ -29,9 +29,9 @@ import stats
 from report import fmt_int, table
 from stats import median
 
-from chirp.dal.timeline_cache import SENTINEL, TimelineCache, celebrity_key, timeline_key
-from chirp.ids import SnowflakeGenerator
-from chirp.timeline import CELEBRITY_RECENT, FOLLOWER_PAGE, MAX_ITEMS
+from chirp.adapters.redis.timeline_cache import SENTINEL, RedisTimelineCache, celebrity_key, timeline_key
+from chirp.ids.snowflake import SnowflakeGenerator
+from chirp.timelines.rules import CELEBRITY_RECENT, FOLLOWER_PAGE, MAX_ITEMS
 
 NAME = "fanout_throughput"
 SIZES = (100, 1_000, 10_000, 100_000)
@@ -54,7 +54,7 @@ def deliveries(n: int, followers: list[str], tweet_ids: list[int]) -> list[tuple
     return pages
 
 
-def deliver(cache: TimelineCache, pages: list[tuple[int, list[str]]]) -> int:
+def deliver(cache: RedisTimelineCache, pages: list[tuple[int, list[str]]]) -> int:
     return sum(cache.push(tweet_id, page) for tweet_id, page in pages)
 
 
@@ -84,7 +84,7 @@ def main() -> None:
 
     settings = cloud.cloud_settings()
     client = cloud.bench_redis(settings)
-    cache = TimelineCache(client, max_items=MAX_ITEMS, ttl_s=settings.inactive_after_s)
+    cache = RedisTimelineCache(client, max_items=MAX_ITEMS, ttl_s=settings.inactive_after_s)
     tag = cloud.run_tag()
     prefix = f"bench-{tag}"
     followers = [f"{prefix}-f{i}" for i in range(args.pool)]

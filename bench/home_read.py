@@ -1,6 +1,9 @@
-"""Home timeline reads through the real read path, FeedManager.home (limit 20), for a reader following 20
+"""Home timeline reads through the real read path, Timelines.home (limit 20), for a reader following 20
 normal authors and 0, 5 or 50 celebrities, with real data: profiles, tweets and follow edges in the local
-cloud's DynamoDB, timelines and caches in its redis-server (database 14, the benchmarks' own).
+cloud's DynamoDB, timelines and caches in its redis-server (database 14, the benchmarks' own). A celebrity is
+one by the settings' tier thresholds (its profile starts with the celebrity threshold's follower count, as
+the rebuild checks in DynamoDB) and marked so in Redis with its recent tweets, as Timelines.refresh_tier
+leaves it.
 
 Per read: Redis round trips and commands, DynamoDB calls, and latency for
 - warm: live timeline, tweets and profiles cached (the common case);
@@ -28,12 +31,13 @@ import stats
 from report import table
 from stats import median
 
-from chirp.dal.social_store import PROFILE, user_key
-from chirp.dal.tables import SocialItem, TweetItem
-from chirp.dal.timeline_cache import CELEBRITIES, following_key, timeline_key
-from chirp.ids import SnowflakeGenerator, snowflake_timestamp_ms
-from chirp.models import Profile, Tweet
-from chirp.timeline import CELEBRITY_RECENT
+from chirp.adapters.dynamodb.social_store import PROFILE, user_key
+from chirp.adapters.dynamodb.tables import SocialItem, TweetItem
+from chirp.adapters.redis.timeline_cache import CELEBRITIES, following_key, timeline_key
+from chirp.ids.snowflake import SnowflakeGenerator, snowflake_timestamp_ms
+from chirp.social.model import Profile, Relation
+from chirp.timelines.rules import CELEBRITY_RECENT, Tier
+from chirp.tweets.model import Tweet
 
 NAME = "home_read"
 CELEBRITY_COUNTS = (0, 5, 50)
@@ -46,8 +50,8 @@ LIMIT = 20
 class Fixture:
     """The synthetic users, tweets and follows of one run, and how to delete them."""
 
-    def __init__(self, feeds, tag: str):
-        self.feeds, self.cache, self.redis = feeds, feeds.cache, feeds.cache.redis
+    def __init__(self, timelines, tag: str):
+        self.timelines, self.cache, self.redis = timelines, timelines.cache, timelines.cache.redis
         self.prefix = f"bench-{tag}"
         self.authors = [f"{self.prefix}-a{i}" for i in range(NORMAL_AUTHORS)]
         self.celebrities = [f"{self.prefix}-c{i}" for i in range(max(CELEBRITY_COUNTS))]
@@ -59,10 +63,13 @@ class Fixture:
         self.edges: list[tuple[str, str]] = []
 
     def create(self) -> None:
-        social, store = self.feeds.social, self.feeds.tweets
+        social, store, thresholds = self.timelines.graph, self.timelines.tweets, self.timelines.thresholds
         for user in [*self.authors, *self.celebrities, *self.readers.values()]:
             handle = f"b{user.removeprefix('bench-').replace('-', '')}"[:15]
-            social.create_profile(Profile(user_id=user, handle=handle, display_name=f"Bench {user[-4:]}"))
+            # A celebrity by DynamoDB's count (what a rebuild checks), without creating that many follows.
+            followers = thresholds.celebrity if user in self.celebrities else 0
+            profile = Profile(user_id=user, handle=handle, display_name=f"Bench {user[-4:]}", followers_count=followers)
+            social.create_profile(profile)
             self.handles[user] = handle
         # Tweets interleaved in time across authors, stored as TweetStore stores them once published.
         posts = [a for a in self.authors for _ in range(TWEETS_PER_AUTHOR)]
@@ -82,9 +89,16 @@ class Fixture:
                 self.tweet_ids.append(tweet_id)
         for k, reader in self.readers.items():
             for followee in [*self.authors, *self.celebrities[:k]]:
-                social.add_edge("FOLLOWS", reader, followee, counted=True)
+                social.add_edge(Relation.FOLLOWS, reader, followee, counted=True)
                 self.edges.append((reader, followee))
-        # Celebrity tier, as FeedManager.refresh_tier migrates an author: in the pull set with recent tweets.
+        # Normal authors stay below the push tiers' limit; celebrities are marked in Redis as
+        # Timelines.refresh_tier migrates an author: in the pull set with their recent tweets.
+        for profile in social.get_profiles([*self.authors, *self.celebrities]).values():
+            expected = Tier.CELEBRITY if profile.user_id in self.celebrities else Tier.NORMAL
+            if thresholds.tier(profile.followers_count) is not expected:
+                raise SystemExit(
+                    f"{profile.user_id}: {profile.followers_count} followers, not {expected}: {thresholds}"
+                )
         for celebrity in self.celebrities:
             recent = store.recent_ids(celebrity, CELEBRITY_RECENT)
             if len(recent) != TWEETS_PER_CELEBRITY:
@@ -92,7 +106,7 @@ class Fixture:
             self.cache.set_celebrity(celebrity, True, recent)
         # The readers of the `empty` case: live empty timelines, following celebrities without tweets.
         for k, reader in self.empty_readers.items():
-            self.feeds.home(reader, cursor=None, limit=LIMIT)  # rebuilt: live and empty
+            self.timelines.home(reader, cursor=None, limit=LIMIT)  # rebuilt: live and empty
             if k:
                 self.redis.sadd(CELEBRITIES, *self.fake_celebrities[:k])
                 self.redis.sadd(following_key(reader), *self.fake_celebrities[:k])
@@ -146,8 +160,8 @@ def main() -> None:
 
     settings = cloud.cloud_settings()
     client = cloud.bench_redis(settings)
-    feeds = cloud.bench_feeds(settings, client)
-    fixture = Fixture(feeds, cloud.run_tag())
+    timelines = cloud.bench_timelines(settings, client)
+    fixture = Fixture(timelines, cloud.run_tag())
     print(
         f"redis-server {cloud.redis_version(client)} database {cloud.BENCH_DB}, DynamoDB at "
         f"{settings.aws_endpoint_url}; run tag {fixture.prefix}"
@@ -161,7 +175,7 @@ def main() -> None:
             reader = fixture.readers[k]
 
             def home(reader=reader):
-                return feeds.home(reader, cursor=None, limit=LIMIT)
+                return timelines.home(reader, cursor=None, limit=LIMIT)
 
             page = home()  # rebuilt from DynamoDB: now live
             page = home()
@@ -213,7 +227,7 @@ def main() -> None:
                 results[name][k] = {**counts, "median_ms": round(ms, 3), "ratio_to_warm": round(ms / warm_ms, 1)}
 
             empty_reader = fixture.empty_readers[k]
-            results["empty"][k] = counted(client, lambda r=empty_reader: feeds.home(r, cursor=None, limit=LIMIT))
+            results["empty"][k] = counted(client, lambda r=empty_reader: timelines.home(r, cursor=None, limit=LIMIT))
             print(
                 f"{k} celebrities: warm {warm_ms:.2f} ms (raw {raw_ms:.2f} ms), cold hydration "
                 f"{results['cold_hydration'][k]['median_ms']:.1f} ms, cold timeline "
@@ -236,7 +250,7 @@ def main() -> None:
                 ", ".join(f"{op.split('.')[1]} {n}" for op, n in sorted(ops.items())) or "-",
                 f"{r['median_ms']:.2f}" if "median_ms" in r else "-", compared or "-",
             ])  # fmt: skip
-    print(f"\nFeedManager.home, limit {LIMIT}; reader follows {NORMAL_AUTHORS} normal authors + k celebrities")
+    print(f"\nTimelines.home, limit {LIMIT}; reader follows {NORMAL_AUTHORS} normal authors + k celebrities")
     print(f"baseline (same run): raw redis-py sending the warm read's requests; medians of {args.runs} runs\n")
     print(
         table(
