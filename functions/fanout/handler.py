@@ -15,4 +15,10 @@ def deliver(tweet: Tweet) -> None:
     metrics.add_metric(name=f"FanOut{tier.value.title()}", unit="Count", value=1)
 
 
-lambda_handler = tweet_stream_handler("fanout", deliver, poison=lambda: services().poison)
+def undeliver(tweet: Tweet) -> None:
+    """A deletion: gone from the author's timeline and the celebrity pull set (the API did it too, unless Redis
+    failed then); other timelines filter it at read."""
+    services().timelines.on_delete(tweet)
+
+
+lambda_handler = tweet_stream_handler("fanout", deliver, poison=lambda: services().poison, on_deleted=undeliver)

@@ -61,3 +61,13 @@ def test_given_a_batch_with_poison_when_consumed_then_good_records_apply_and_poi
     assert applied == [GOOD]
     assert [(consumer, sequence) for consumer, sequence, _ in sink.put_aside] == [("notifier", "1000")]
     assert "tweet_id" in sink.put_aside[0][2]
+
+
+def test_given_a_deletion_when_consumed_then_only_the_deletion_handler_sees_it(lambda_context):
+    sink, applied, deleted = RecordingPoisonSink(), [], []
+    handler = tweet_stream_handler("fanout", applied.append, poison=lambda: sink, on_deleted=deleted.append)
+    gone = GOOD.model_copy(update={"deleted": True})
+
+    handler(kinesis_event([gone.model_dump_json().encode(), GOOD.model_dump_json().encode()]), lambda_context)
+
+    assert (applied, deleted) == ([GOOD], [gone])

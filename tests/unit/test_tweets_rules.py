@@ -197,8 +197,31 @@ def test_given_ones_own_tweet_when_deleting_then_it_is_gone_counted_and_announce
     assert tweets_count(world, "ann") == 0
     assert world.cache.ids("ann") == []
     assert world.publisher.published[-1] == tweet.model_copy(update={"deleted": True})
-    with pytest.raises(NotFound):
+    world.tweets.delete("ann", tweet.tweet_id)  # the author's retry: announced again, counted once
+    assert tweets_count(world, "ann") == 0
+    assert world.publisher.published[-2:] == [tweet.model_copy(update={"deleted": True})] * 2
+    with pytest.raises(NotFound):  # to anyone else a deleted tweet does not exist
+        world.tweets.delete("bob", tweet.tweet_id)
+
+
+def test_given_redis_failing_during_a_delete_when_the_author_retries_then_the_deletion_completes(world):
+    tweet = world.tweets.post("ann", "hello")
+    world.timelines.fan_out(tweet)
+    real_remove = world.cache.remove
+
+    def redis_down(*_):
+        raise ConnectionError("redis down")
+
+    world.cache.remove = redis_down
+    with pytest.raises(ConnectionError):
         world.tweets.delete("ann", tweet.tweet_id)
+    assert world.tweet_store.get(tweet.tweet_id).deleted  # durable first
+    assert world.publisher.published[-1].deleted  # and announced: the consumers finish the job
+
+    world.cache.remove = real_remove
+    world.tweets.delete("ann", tweet.tweet_id)
+
+    assert world.cache.ids("ann") == []
     assert tweets_count(world, "ann") == 0
 
 

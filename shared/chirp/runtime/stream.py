@@ -39,17 +39,25 @@ def parse_tweet(record: KinesisStreamRecord, consumer: str, poison: PoisonSink) 
 
 
 def tweet_stream_handler(
-    consumer: str, apply: Callable[[Tweet], object], poison: Callable[[], PoisonSink]
+    consumer: str,
+    apply: Callable[[Tweet], object],
+    poison: Callable[[], PoisonSink],
+    on_deleted: Callable[[Tweet], object] | None = None,
 ) -> Callable[[dict, LambdaContext], dict]:
     """The Lambda entry point of a per-tweet stream consumer: `apply` runs on each new (parsable, not deleted)
-    tweet; partial batch responses; the one Logger/Tracer/Metrics set of the service."""
+    tweet, `on_deleted` (if given) on each deletion; partial batch responses; the one Logger/Tracer/Metrics set
+    of the service."""
     processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
     traced_apply = tracer.capture_method(apply)
 
     def handle(record: KinesisStreamRecord) -> None:
         tweet = parse_tweet(record, consumer, poison())
-        if tweet is not None and not tweet.deleted:
+        if tweet is None:
+            return
+        if not tweet.deleted:
             traced_apply(tweet)
+        elif on_deleted is not None:
+            on_deleted(tweet)
 
     @logger.inject_lambda_context
     @tracer.capture_lambda_handler

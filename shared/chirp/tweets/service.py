@@ -80,14 +80,20 @@ class TweetService:
         return tweet
 
     def delete(self, user_id: str, tweet_id: int) -> None:
-        tweet = self.get(tweet_id)
+        """Idempotent: the author deleting again (a retry after a failure half-way) completes what the first
+        call did not. The deletion is durable, then announced on the stream (the search index and the fan-out
+        consumer act on it, retried until done), then removed from Redis for the author's next read: a Redis
+        outage fails only that last step."""
+        tweet = self.store.get(tweet_id)
+        if tweet is None or (tweet.deleted and tweet.author_id != user_id):
+            raise NotFound(f"tweet {tweet_id} not found")
         if tweet.author_id != user_id:
             raise Forbidden("only the author can delete a tweet")
         if self.store.mark_deleted(tweet_id, user_id):
             self.social.add_tweets_count(user_id, -1)
-        self.timelines.on_delete(tweet)
-        # Announced on the stream, so that the search index drops it (home timelines filter at read).
-        self.publisher.publish(tweet.model_copy(update={"deleted": True}))
+        deleted = tweet.model_copy(update={"deleted": True})
+        self.publisher.publish(deleted)
+        self.timelines.on_delete(deleted)
 
     def user_timeline(self, user_id: str, *, cursor: str | None, limit: int) -> tuple[list[Tweet], str | None]:
         check_limit(limit)
