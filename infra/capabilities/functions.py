@@ -110,7 +110,7 @@ class Functions(Construct):
             runtime=bundling.RUNTIME,
             architecture=aws_lambda.Architecture.X86_64,
             handler=spec.handler,
-            code=aws_lambda.Code.from_asset(str(spec.code_dir), exclude=["__pycache__", "*.pyc"]),
+            code=bundling.function_code(spec.code_dir),
             layers=self.layers,
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
