@@ -37,6 +37,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
@@ -55,6 +56,7 @@ from localstack.cloud_env import read_cloud_env  # noqa: E402
 # The mix of one simulated user's actions, by weight (reads dominate, as on any social network).
 MIX = {"read_home": 45, "post": 25, "follow": 12, "unfollow": 6, "delete": 4, "read_user": 8}
 REQUESTS_PER_USER_S = 20  # the default --max-requests per user and second
+WARM_UP_TIMEOUT_S = 180
 SETTLE_TIMEOUT_S = 120  # straight after a deploy, every consumer cold-starts and works through the whole run
 # The consumers of the new-tweets stream, each with the effect of a tweet that settle() waits for.
 CONSUMERS = ("fanout", "indexer", "notifier", "trends")
@@ -315,6 +317,24 @@ def audit(env: dict[str, str], people: list[User]):
     return services.auditor().audit([p.user_id for p in people])
 
 
+def warm_up(people: list[User], timeout_s: float = WARM_UP_TIMEOUT_S) -> None:
+    """One request per user, all at once, until all answer: the local cloud starts one API worker per concurrent
+    request, and cold starts that overlap on two cores would otherwise be measured as the load's latency (or
+    time out). On AWS they run on separate hardware; here they compete for the same two cores."""
+
+    def answered(person: User) -> bool:
+        try:
+            return person.call("GET", "/users/me").status_code == 200
+        except requests.RequestException:
+            return False
+
+    deadline = time.monotonic() + timeout_s
+    with ThreadPoolExecutor(max_workers=len(people)) as pool:
+        while not all(pool.map(answered, people)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the API did not answer {len(people)} concurrent users within {timeout_s:.0f} s")
+
+
 def run(env: dict[str, str], users: int, seconds: float, max_requests: int, spawn_rate: float, seed: int) -> dict:
     os.environ.update(env)  # boto3 (credentials, endpoint) reads the same deployment as the API
     shards, mappings = stream_consumers(env)
@@ -322,6 +342,7 @@ def run(env: dict[str, str], users: int, seconds: float, max_requests: int, spaw
     accounts = Accounts(env)
     people = [accounts.create("load") for _ in range(users)]
     probe = SettleProbe(env, accounts)
+    warm_up(people)
     recorder = Recorder()
     deadline = time.monotonic() + seconds
 
