@@ -10,7 +10,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chirp.adapters.dynamodb.cursor import query_page
-from chirp.adapters.dynamodb.tables import SocialItem
+from chirp.adapters.dynamodb.tables import SocialItem, share_session
 from chirp.errors import Conflict
 from chirp.social.model import Profile, Relation
 
@@ -32,7 +32,9 @@ def _connection() -> Connection:
 @cache
 def _connection_for(region: str | None, host: str | None) -> Connection:
     """Built once per endpoint: a Connection creates its botocore client, which costs tens of ms."""
-    return Connection(region=region, host=host)
+    connection = Connection(region=region, host=host)
+    share_session(connection)
+    return connection
 
 
 class SocialStore:

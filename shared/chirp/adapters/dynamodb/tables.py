@@ -8,9 +8,11 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chirp.adapters.aws import session
 from chirp.settings import Settings
 
 OUTBOX_SHARDS = 8  # spreads the sparse outbox index over several partitions
@@ -121,3 +123,11 @@ def bind_tables(settings: Settings) -> None:
         model.Meta.region = settings.region
         model.Meta.host = settings.aws_endpoint_url
         model._connection = None  # drop a connection made for another table name
+        share_session(model._get_connection().connection)
+
+
+def share_session(connection: Connection) -> None:
+    """Gives a pynamodb connection the process's one botocore session: pynamodb makes a session per connection,
+    and each costs tens of milliseconds of a cold start (loading service models and credentials again). Set
+    for the thread that binds (Lambda's); another thread still makes its own, as pynamodb's are per thread."""
+    connection._local.session = session()._session
