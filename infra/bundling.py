@@ -67,8 +67,9 @@ class CopyPackage:
         return True
 
 
-def dependencies_layer_code() -> aws_lambda.Code:
-    folder = ROOT / "layers" / "deps"
+def dependencies_layer_code(name: str) -> aws_lambda.Code:
+    """The pinned packages of layers/<name>/requirements.txt."""
+    folder = ROOT / "layers" / name
     # The bundle is what the pins and this module make: a change to either builds it again (CDK would
     # otherwise reuse a bundle cached by the folder's content alone).
     digest = hashlib.sha256((folder / "requirements.txt").read_bytes() + Path(__file__).read_bytes()).hexdigest()

@@ -222,6 +222,8 @@ class FunctionSpec:
     reads: tuple[str, ...] = ()
     memory_mb: int = 512
     timeout_s: int = 15
+    # Layers under layers/<name>/ this function needs besides the shared dependencies (e.g. image libraries).
+    extra_layers: tuple[str, ...] = ()
 
     @property
     def code_dir(self) -> Path:
@@ -335,6 +337,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory_mb=1536,  # a 40-megapixel image decodes to several hundred MB
         timeout_s=60,
         grants=(MediaAccess(get="uploads/", put="media/"),),
+        extra_layers=("media",),
     ),
     FunctionSpec(
         name="outbox_relay",

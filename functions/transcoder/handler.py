@@ -19,7 +19,7 @@ from chirp.observability import logger, metrics, tracer
 
 @tracer.capture_method
 def transcode(key: str) -> str:
-    result = services().media.transcode(key)
+    result = services().transcoder.transcode(key)
     if result.status == "ready":
         logger.info("media transcoded", extra={"media_id": result.media_id, "owner": result.owner})
         metrics.add_metric(name="MediaTranscoded", unit="Count", value=1)

@@ -59,7 +59,7 @@ class Functions(Construct):
             aws_lambda.LayerVersion(
                 self,
                 "Dependencies",
-                code=bundling.dependencies_layer_code(),
+                code=bundling.dependencies_layer_code("deps"),
                 compatible_runtimes=[bundling.RUNTIME],
                 description="Pinned third-party packages (layers/deps/requirements.txt)",
             ),
@@ -71,6 +71,17 @@ class Functions(Construct):
                 description="The chirp domain package (shared/chirp)",
             ),
         ]
+        # Layers only some functions need (the catalog's FunctionSpec.extra_layers), built once each.
+        self.extra_layers = {
+            name: aws_lambda.LayerVersion(
+                self,
+                f"{name.title()}Layer",
+                code=bundling.dependencies_layer_code(name),
+                compatible_runtimes=[bundling.RUNTIME],
+                description=f"Pinned packages of layers/{name}/requirements.txt",
+            )
+            for name in sorted({layer for spec in FUNCTIONS for layer in spec.extra_layers})
+        }
         # Every function's settings by variable: the union is what a shell needs to act as any of them.
         self.settings_environment: dict[str, str] = {}
         self.functions: dict[str, aws_lambda.Function] = {spec.name: self._function(spec) for spec in FUNCTIONS}
@@ -111,7 +122,7 @@ class Functions(Construct):
             architecture=aws_lambda.Architecture.X86_64,
             handler=spec.handler,
             code=bundling.function_code(spec.code_dir),
-            layers=self.layers,
+            layers=[*self.layers, *(self.extra_layers[name] for name in spec.extra_layers)],
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
             environment={**self._powertools_environment(), **environment},

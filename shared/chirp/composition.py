@@ -106,11 +106,22 @@ class Services:
         return TimelineAuditor(self.timeline_cache, self.tweet_store, self.social_store, self.timelines.thresholds)
 
     @cached_property
+    def media_objects(self):
+        from chirp.adapters.s3.media_objects import S3MediaObjects
+
+        return S3MediaObjects(aws_client("s3", self.settings), self.settings.media_bucket)
+
+    @cached_property
     def media(self):
-        from chirp.adapters.s3.media_objects import S3MediaObjects  # Pillow only where media is handled
         from chirp.media.service import MediaService
 
-        return MediaService(S3MediaObjects(aws_client("s3", self.settings), self.settings.media_bucket))
+        return MediaService(self.media_objects)
+
+    @cached_property
+    def transcoder(self):
+        from chirp.media.transcoding import Transcoder  # Pillow: only the transcoder imports it
+
+        return Transcoder(self.media_objects)
 
 
 def build_services(settings: Settings) -> Services:

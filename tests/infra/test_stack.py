@@ -11,7 +11,7 @@ def _resources(template: Template, resource_type: str) -> dict:
     return template.find_resources(resource_type)
 
 
-def test_given_the_catalog_when_synthesized_then_every_function_runs_python_312_in_the_vpc_with_both_layers(
+def test_given_the_catalog_when_synthesized_then_every_function_runs_python_312_in_the_vpc_with_its_layers(
     any_template,
 ):
     functions = {
@@ -20,10 +20,11 @@ def test_given_the_catalog_when_synthesized_then_every_function_runs_python_312_
         if resource["Properties"].get("Handler") == "handler.lambda_handler"
     }
     assert len(functions) == len(FUNCTIONS)
+    extra = {spec.description: len(spec.extra_layers) for spec in FUNCTIONS}
     for resource in functions.values():
         props = resource["Properties"]
         assert props["Runtime"] == "python3.12"
-        assert len(props["Layers"]) == 2
+        assert len(props["Layers"]) == 2 + extra[props["Description"]]  # dependencies, domain, and its own
         assert props["VpcConfig"]["SubnetIds"]
 
 
@@ -224,3 +225,14 @@ def test_given_the_search_schema_when_synthesized_then_its_digest_is_the_one_the
     ((_, deploy),) = _deployed()
     (resource,) = _resources(any_template, deploy.resource_type).values()
     assert resource["Properties"]["InputsDigest"] == schema_digest()
+
+
+def test_given_the_image_libraries_when_synthesized_then_only_the_transcoder_carries_their_layer(local_template):
+    functions = local_template.find_resources("AWS::Lambda::Function")
+    with_media = {
+        properties["Properties"]["Description"]
+        for properties in functions.values()
+        if any("MediaLayer" in str(layer) for layer in properties["Properties"].get("Layers", []))
+    }
+    assert with_media == {spec.description for spec in FUNCTIONS if "media" in spec.extra_layers}
+    assert len(with_media) == 1

@@ -14,8 +14,9 @@ from PIL import ExifTags, Image
 
 from chirp.adapters.s3.media_objects import S3MediaObjects
 from chirp.composition import services
-from chirp.media.images import MAX_UPLOAD_BYTES
+from chirp.media.model import MAX_UPLOAD_BYTES
 from chirp.media.service import MediaService
+from chirp.media.transcoding import Transcoder
 from chirp.settings import get_settings
 from tests.conftest import FakeLambdaContext, load_handler, read_cloud_env
 
@@ -49,6 +50,11 @@ def bucket(s3):
 @pytest.fixture
 def media(s3, bucket) -> MediaService:
     return MediaService(S3MediaObjects(s3, bucket))
+
+
+@pytest.fixture
+def pipeline(s3, bucket) -> Transcoder:
+    return Transcoder(S3MediaObjects(s3, bucket))
 
 
 def _photo(size: tuple[int, int] = (3000, 1500)) -> bytes:
@@ -97,13 +103,13 @@ def test_given_a_presigned_put_when_tampered_with_then_it_is_refused(s3, bucket,
     assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
 
 
-def test_given_a_real_png_when_transcoded_then_both_webp_variants_are_bounded_and_clean(s3, bucket, media):
+def test_given_a_real_png_when_transcoded_then_both_webp_variants_are_bounded_and_clean(s3, bucket, media, pipeline):
     data = _photo()
     key = _upload(media, data)
     media_id = key.rsplit("/", 1)[1]
     assert media.status(media_id) is None  # not processed yet
 
-    result = media.transcode(key)
+    result = pipeline.transcode(key)
 
     assert result.status == "ready"
     for name, longest in (("large", 2048), ("thumb", 320)):
@@ -129,11 +135,11 @@ def test_given_a_real_png_when_transcoded_then_both_webp_variants_are_bounded_an
     )
 
 
-def test_given_text_uploaded_as_png_when_transcoded_then_it_is_rejected_with_a_reason(s3, bucket, media):
+def test_given_text_uploaded_as_png_when_transcoded_then_it_is_rejected_with_a_reason(s3, bucket, media, pipeline):
     key = _upload(media, b"definitely not a picture", content_type="image/png")
     media_id = key.rsplit("/", 1)[1]
 
-    result = media.transcode(key)
+    result = pipeline.transcode(key)
 
     assert result.status == "rejected"
     meta = media.status(media_id).model_dump(mode="json")
@@ -142,25 +148,27 @@ def test_given_text_uploaded_as_png_when_transcoded_then_it_is_rejected_with_a_r
     assert set(_media_objects(s3, bucket, media_id)) == {f"media/{media_id}/meta.json"}
 
 
-def test_given_an_upload_over_5_mib_when_transcoded_then_it_is_rejected_unread(s3, bucket, media):
+def test_given_an_upload_over_5_mib_when_transcoded_then_it_is_rejected_unread(s3, bucket, media, pipeline):
     media_id = uuid.uuid4().hex
     key = f"uploads/it-user/{media_id}"
     s3.put_object(Bucket=bucket, Key=key, Body=b"\0" * (MAX_UPLOAD_BYTES + 1))  # the PUT cannot bound the size
 
-    result = media.transcode(key)
+    result = pipeline.transcode(key)
 
     assert result.status == "rejected"
     assert media.status(media_id).reason == f"larger than {MAX_UPLOAD_BYTES} bytes ({MAX_UPLOAD_BYTES + 1})"
 
 
 @pytest.mark.parametrize(("data", "objects"), [(_photo((640, 480)), 3), (b"junk", 1)], ids=["image", "junk"])
-def test_given_an_upload_when_transcoded_twice_then_the_objects_are_the_same(s3, bucket, media, data, objects):
+def test_given_an_upload_when_transcoded_twice_then_the_objects_are_the_same(
+    s3, bucket, media, pipeline, data, objects
+):
     key = _upload(media, data)
     media_id = key.rsplit("/", 1)[1]
-    first_result = media.transcode(key)
+    first_result = pipeline.transcode(key)
     first = _media_objects(s3, bucket, media_id)
 
-    assert media.transcode(key) == first_result
+    assert pipeline.transcode(key) == first_result
     assert _media_objects(s3, bucket, media_id) == first
     assert len(first) == objects
 

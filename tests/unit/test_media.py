@@ -14,7 +14,8 @@ from PIL import ExifTags, Image, ImageCms
 
 from chirp.adapters.s3.media_objects import S3MediaObjects
 from chirp.errors import InvalidInput
-from chirp.media.images import MAX_UPLOAD_BYTES, UnusableImage, fit_within, render
+from chirp.media.images import UnusableImage, fit_within, render
+from chirp.media.model import MAX_UPLOAD_BYTES
 from chirp.media.service import MediaService, is_upload_key
 
 MEDIA_ID = "0123456789abcdef0123456789abcdef"

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageCms, ImageOps
 
-ALLOWED_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/gif": "GIF"}
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+from chirp.media.model import ALLOWED_TYPES, VARIANTS
+
 MAX_PIXELS = 40_000_000
-VARIANTS = {"large": 2048, "thumb": 320}  # name -> longest side, largest first (each is cut from the previous)
 WEBP_QUALITY = 80
 
 # Pillow warns above this many pixels when opening an image and refuses twice as many; render() turns the

@@ -6,6 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+ALLOWED_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/gif": "GIF"}  # -> Pillow
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+VARIANTS = {"large": 2048, "thumb": 320}  # name -> longest side, largest first (each is cut from the previous)
+
 
 class UploadTicket(BaseModel):
     """What a client needs to PUT its file: the URL is valid only with exactly these headers."""

@@ -12,16 +12,15 @@ import re
 import uuid
 
 from chirp.errors import InvalidInput
-from chirp.media.images import ALLOWED_TYPES, MAX_UPLOAD_BYTES, VARIANTS, Encoded, UnusableImage, render
-from chirp.media.model import Source, TranscodeResult, UploadTicket, Variant
+from chirp.media.model import ALLOWED_TYPES, MAX_UPLOAD_BYTES, VARIANTS, TranscodeResult, UploadTicket
 from chirp.media.ports import MediaObjects
 
 _MEDIA_ID = re.compile(r"[0-9a-f]{32}")
-_UPLOAD_KEY = re.compile(r"uploads/(?P<owner>[^/]+)/(?P<media_id>[0-9a-f]{32})")
+UPLOAD_KEY = re.compile(r"uploads/(?P<owner>[^/]+)/(?P<media_id>[0-9a-f]{32})")
 
 
 def is_upload_key(key: str) -> bool:
-    return _UPLOAD_KEY.fullmatch(key) is not None
+    return UPLOAD_KEY.fullmatch(key) is not None
 
 
 def _check_media_id(media_id: str) -> None:
@@ -30,6 +29,8 @@ def _check_media_id(media_id: str) -> None:
 
 
 class MediaService:
+    """Uploads and their status, for the API (no image library: that is the transcoder's)."""
+
     def __init__(self, objects: MediaObjects, url_ttl_s: int = 900):
         self.objects, self.url_ttl_s = objects, url_ttl_s
 
@@ -62,43 +63,3 @@ class MediaService:
         _check_media_id(media_id)
         stored = self.objects.read(f"media/{media_id}/meta.json", max_bytes=MAX_UPLOAD_BYTES)
         return TranscodeResult.model_validate_json(stored.data) if stored is not None and stored.data else None
-
-    def transcode(self, key: str) -> TranscodeResult:
-        """Turns the upload at `key` into its variants and meta.json. Raises only when storage fails."""
-        match = _UPLOAD_KEY.fullmatch(key)
-        if match is None:
-            raise InvalidInput(f"not an upload key: {key!r}")
-        owner, media_id = match["owner"], match["media_id"]
-        # The presigned PUT cannot bound the size: a larger upload is refused before it is downloaded.
-        stored = self.objects.read(key, max_bytes=MAX_UPLOAD_BYTES)
-        if stored is None:
-            raise InvalidInput(f"no upload at {key!r}")
-        try:
-            if stored.data is None:
-                raise UnusableImage(f"larger than {MAX_UPLOAD_BYTES} bytes ({stored.size})")
-            rendition = render(stored.data)
-        except UnusableImage as error:
-            result = TranscodeResult(media_id=media_id, owner=owner, status="rejected", reason=str(error))
-        else:
-            result = TranscodeResult(
-                media_id=media_id,
-                owner=owner,
-                status="ready",
-                source=Source(
-                    format=rendition.source_format,
-                    width=rendition.width,
-                    height=rendition.height,
-                    size_bytes=stored.size,
-                ),
-                variants={
-                    name: self._put_variant(media_id, name, encoded) for name, encoded in rendition.variants.items()
-                },
-            )
-        # Written last: once meta.json says ready, every variant it names can be read.
-        self.objects.write(f"media/{media_id}/meta.json", result.model_dump_json().encode(), "application/json")
-        return result
-
-    def _put_variant(self, media_id: str, name: str, encoded: Encoded) -> Variant:
-        key = f"media/{media_id}/{name}.webp"
-        self.objects.write(key, encoded.data, "image/webp")
-        return Variant(key=key, width=encoded.width, height=encoded.height, size_bytes=len(encoded.data))

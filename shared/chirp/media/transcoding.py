@@ -1,0 +1,58 @@
+"""Transcoding an upload into its variants and meta.json (the transcoder function; Pillow is imported here only).
+
+Uploaded bytes are untrusted: bad content is recorded as rejected rather than raised, so it is never retried;
+the output is deterministic, so a redelivered event rewrites the very same objects.
+"""
+
+from __future__ import annotations
+
+from chirp.errors import InvalidInput
+from chirp.media.images import Encoded, UnusableImage, render
+from chirp.media.model import MAX_UPLOAD_BYTES, Source, TranscodeResult, Variant
+from chirp.media.ports import MediaObjects
+from chirp.media.service import UPLOAD_KEY
+
+
+class Transcoder:
+    def __init__(self, objects: MediaObjects):
+        self.objects = objects
+
+    def transcode(self, key: str) -> TranscodeResult:
+        """Turns the upload at `key` into its variants and meta.json. Raises only when storage fails."""
+        match = UPLOAD_KEY.fullmatch(key)
+        if match is None:
+            raise InvalidInput(f"not an upload key: {key!r}")
+        owner, media_id = match["owner"], match["media_id"]
+        # The presigned PUT cannot bound the size: a larger upload is refused before it is downloaded.
+        stored = self.objects.read(key, max_bytes=MAX_UPLOAD_BYTES)
+        if stored is None:
+            raise InvalidInput(f"no upload at {key!r}")
+        try:
+            if stored.data is None:
+                raise UnusableImage(f"larger than {MAX_UPLOAD_BYTES} bytes ({stored.size})")
+            rendition = render(stored.data)
+        except UnusableImage as error:
+            result = TranscodeResult(media_id=media_id, owner=owner, status="rejected", reason=str(error))
+        else:
+            result = TranscodeResult(
+                media_id=media_id,
+                owner=owner,
+                status="ready",
+                source=Source(
+                    format=rendition.source_format,
+                    width=rendition.width,
+                    height=rendition.height,
+                    size_bytes=stored.size,
+                ),
+                variants={
+                    name: self._put_variant(media_id, name, encoded) for name, encoded in rendition.variants.items()
+                },
+            )
+        # Written last: once meta.json says ready, every variant it names can be read.
+        self.objects.write(f"media/{media_id}/meta.json", result.model_dump_json().encode(), "application/json")
+        return result
+
+    def _put_variant(self, media_id: str, name: str, encoded: Encoded) -> Variant:
+        key = f"media/{media_id}/{name}.webp"
+        self.objects.write(key, encoded.data, "image/webp")
+        return Variant(key=key, width=encoded.width, height=encoded.height, size_bytes=len(encoded.data))
