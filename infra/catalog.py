@@ -224,6 +224,9 @@ class FunctionSpec:
     timeout_s: int = 15
     # Layers under layers/<name>/ this function needs besides the shared dependencies (e.g. image libraries).
     extra_layers: tuple[str, ...] = ()
+    # Restored from a snapshot on stages with SnapStart (the latency-sensitive ones: the API, the stream
+    # consumers). Its code must register what to redo after a restore (chirp.runtime.snapstart).
+    snap_start: bool = False
 
     @property
     def code_dir(self) -> Path:
@@ -276,6 +279,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             SearchAccess(Access.READ),
         ),
         reads=FANOUT_TIERS + TIMELINE_EXPIRY,  # follows move authors between tiers and rebuild timelines
+        snap_start=True,
     ),
     FunctionSpec(
         name="fanout",
@@ -290,6 +294,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             SETS_POISON_ASIDE,
         ),
         reads=FANOUT_TIERS + TIMELINE_EXPIRY,
+        snap_start=True,
     ),
     FunctionSpec(
         name="indexer",
@@ -303,12 +308,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         timeout_s=60,
         grants=(SearchAccess(Access.WRITE), SETS_POISON_ASIDE),
+        snap_start=True,
     ),
     FunctionSpec(
         name="trends",
         description="new-tweets consumer: counts distinct accounts per hashtag and day for trends",
         triggers=(NEW_TWEETS,),
         grants=(RedisAccess(), SETS_POISON_ASIDE),
+        snap_start=True,
     ),
     FunctionSpec(
         name="notifier",
@@ -321,6 +328,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             RedisAccess(),
             SETS_POISON_ASIDE,
         ),
+        snap_start=True,
     ),
     FunctionSpec(
         name="fanout_worker",

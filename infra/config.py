@@ -20,6 +20,9 @@ class StageConfig:
     opensearch_slow_logs: bool
     # X-Ray has no local daemon.
     tracing: bool
+    # Lambda SnapStart for the functions the catalog marks: restored from a snapshot of their initialised
+    # environment instead of a cold start. Needs published versions (an alias per function); none locally.
+    snap_start: bool
     # Sizes.
     redis_node_type: str
     redis_replicas: int
@@ -41,6 +44,7 @@ LOCAL = StageConfig(
     vpc_flow_logs=False,
     opensearch_slow_logs=False,
     tracing=False,
+    snap_start=False,
     redis_node_type="cache.t4g.micro",
     redis_replicas=0,
     opensearch_instance_type="t3.small.search",
@@ -60,6 +64,7 @@ def aws_stage(name: str) -> StageConfig:
         vpc_flow_logs=True,
         opensearch_slow_logs=True,
         tracing=True,
+        snap_start=True,
         redis_node_type="cache.r7g.large",
         redis_replicas=1,
         opensearch_instance_type="r6g.large.search",

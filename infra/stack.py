@@ -46,7 +46,7 @@ class ChirpStack(Stack):
             media=media,
             grants=grants,
         )
-        api = Api(self, "Api", config=config, auth=auth, functions=functions.functions)
+        api = Api(self, "Api", config=config, auth=auth, functions=functions.targets)
         Monitoring(
             self,
             "Monitoring",

@@ -6,7 +6,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from rest_api import media, reading, tweets, users
 from rest_api.errors import register_error_handlers, unsupported_media_type
 
+from chirp.composition import services
 from chirp.observability import logger, metrics, tracer
+from chirp.runtime.snapstart import on_restore
 
 # Browsers read only the headers a response exposes; the gateway answers preflights (infra/capabilities/api.py).
 CORS = CORSConfig(
@@ -19,6 +21,7 @@ app = APIGatewayRestResolver(enable_validation=True, cors=CORS)
 register_error_handlers(app)
 for resource in (users, tweets, reading, media):
     app.include_router(resource.router)
+on_restore(lambda: services().after_restore())  # SnapStart (AWS): each restored copy leases its own id slot
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -54,7 +54,7 @@ class Api(Construct):
         *,
         config: StageConfig,
         auth: Auth,
-        functions: dict[str, aws_lambda.Function],
+        functions: dict[str, aws_lambda.IFunction],
     ):
         super().__init__(scope, construct_id)
         access_logs = logs.LogGroup(

@@ -85,6 +85,11 @@ class Functions(Construct):
         # Every function's settings by variable: the union is what a shell needs to act as any of them.
         self.settings_environment: dict[str, str] = {}
         self.functions: dict[str, aws_lambda.Function] = {spec.name: self._function(spec) for spec in FUNCTIONS}
+        # What triggers invoke: the function, or with SnapStart its published version's alias (snapshots exist
+        # only for published versions).
+        self.targets: dict[str, aws_lambda.IFunction] = {
+            spec.name: self._target(spec, self.functions[spec.name]) for spec in FUNCTIONS
+        }
         for spec in FUNCTIONS:
             for trigger in spec.triggers:
                 self._connect(spec, trigger)
@@ -132,7 +137,16 @@ class Functions(Construct):
             vpc_subnets=self.network.private_subnets,
             security_groups=[self.network.lambda_sg],
             tracing=aws_lambda.Tracing.ACTIVE if self.config.tracing else aws_lambda.Tracing.DISABLED,
+            snap_start=aws_lambda.SnapStartConf.ON_PUBLISHED_VERSIONS if self._snap_starts(spec) else None,
         )
+
+    def _snap_starts(self, spec: FunctionSpec) -> bool:
+        return self.config.snap_start and spec.snap_start
+
+    def _target(self, spec: FunctionSpec, function: aws_lambda.Function) -> aws_lambda.IFunction:
+        if not self._snap_starts(spec):
+            return function
+        return aws_lambda.Alias(self, f"{spec.name}Live", alias_name="live", version=function.current_version)
 
     def _grant_basics(self, role: iam.Role, log_group: logs.LogGroup) -> None:
         log_group.grant_write(role)
@@ -168,7 +182,7 @@ class Functions(Construct):
             )
 
     def _connect(self, spec: FunctionSpec, trigger: Trigger) -> None:
-        function = self.functions[spec.name]
+        function = self.targets[spec.name]
         match trigger:
             case KinesisTrigger():
                 function.add_event_source(

@@ -123,6 +123,14 @@ class Services:
 
         return Transcoder(self.media_objects)
 
+    def after_restore(self) -> None:
+        """A restored snapshot's environment: a Snowflake slot of its own, and no Redis connection of the
+        snapshot's (the server closed them long ago)."""
+        if "tweets" in self.__dict__:
+            self.tweets.ids.after_restore()
+        if "redis" in self.__dict__:
+            self.redis.connection_pool.reset()
+
 
 def build_services(settings: Settings) -> Services:
     return Services(settings)

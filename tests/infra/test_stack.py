@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk.assertions import Match, Template
 
 from infra.catalog import FUNCTIONS, TABLES, DeployTrigger, KinesisTrigger
@@ -236,3 +238,32 @@ def test_given_the_image_libraries_when_synthesized_then_only_the_transcoder_car
     }
     assert with_media == {spec.description for spec in FUNCTIONS if "media" in spec.extra_layers}
     assert len(with_media) == 1
+
+
+def test_given_an_aws_stage_when_synthesized_then_marked_functions_snap_start_and_are_invoked_through_their_alias(
+    aws_template, local_template
+):
+    snapped = {spec.description for spec in FUNCTIONS if spec.snap_start}
+    assert snapped  # the API and the stream consumers
+    functions = _resources(aws_template, "AWS::Lambda::Function")
+    by_description = {
+        f["Properties"]["Description"]: name
+        for name, f in functions.items()
+        if f["Properties"].get("Handler") == "handler.lambda_handler"  # ours, not CDK's helper functions
+    }
+    for description, logical_id in by_description.items():
+        snap = functions[logical_id]["Properties"].get("SnapStart")
+        assert (snap == {"ApplyOn": "PublishedVersions"}) == (description in snapped), description
+    aliases = _resources(aws_template, "AWS::Lambda::Alias")
+    assert len(aliases) == len(snapped)
+    alias_ids = set(aliases)
+    # Every stream consumer's mapping invokes the alias (the snapshot), not $LATEST
+    for mapping in _resources(aws_template, "AWS::Lambda::EventSourceMapping").values():
+        target = json.dumps(mapping["Properties"]["FunctionName"])
+        through_alias = any(f'"{alias}"' in target for alias in alias_ids)
+        if "StartingPosition" in mapping["Properties"]:  # a stream (queues have none)
+            assert through_alias, target
+        else:
+            assert not through_alias, target
+    # Locally there are no snapshots: nothing is versioned
+    assert not _resources(local_template, "AWS::Lambda::Alias")

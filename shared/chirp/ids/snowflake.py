@@ -155,6 +155,10 @@ class SlotLease(Protocol):
         """Extends the lease by its TTL; False (and no slot held any more) if it has been lost."""
         ...
 
+    def forget(self) -> None:
+        """Drops the slot held, leaving the store alone (a copy of this process may hold the same lease)."""
+        ...
+
 
 class LeasedSnowflake:
     """The id source of one Lambda environment: a SnowflakeGenerator on a slot leased in Redis.
@@ -184,6 +188,13 @@ class LeasedSnowflake:
     def next_id(self) -> int:
         with self._lock:
             return self._current_generator().next_id()
+
+    def after_restore(self) -> None:
+        """For a process restored from a snapshot (Lambda SnapStart): every copy restored from one snapshot holds
+        the same slot, so each must lease its own before issuing. The snapshot's lease is left to expire."""
+        with self._lock:
+            self._lease.forget()
+            self._generator = None
 
     def _current_generator(self) -> SnowflakeGenerator:
         if self._generator is None:

@@ -86,6 +86,9 @@ class DynamoWorkerLease:
             return False
         return True
 
+    def forget(self) -> None:
+        self._slot = self._token = None
+
     def release(self) -> bool:
         """Frees the slot now if still ours; stop issuing ids first."""
         if self._slot is None:
