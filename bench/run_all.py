@@ -15,7 +15,7 @@ import time
 import paths
 import report
 
-BENCHMARKS = ("fanout_throughput", "home_read", "delivery_latency", "cold_start", "snowflake")
+BENCHMARKS = ("fanout_throughput", "home_read", "delivery_latency", "cold_start", "snowflake", "trends_replay")
 
 
 def cell(text: str) -> str:

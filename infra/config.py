@@ -35,6 +35,11 @@ class StageConfig:
     celebrity_threshold: int
     # Home timelines of users unseen for this long expire: no pushes to them, rebuilt on return.
     inactive_after_s: int = 7 * 86_400
+    # Trends: distinct trusted accounts in an hour a tag needs; how long a ranking is served; how young an
+    # account counts for less (locally 0: the tests' accounts are all seconds old).
+    trend_min_accounts: int = 10
+    trend_ranked_ttl_s: int = 60
+    trend_new_account_s: int = 86_400
 
 
 LOCAL = StageConfig(
@@ -53,6 +58,9 @@ LOCAL = StageConfig(
     removal_policy=RemovalPolicy.DESTROY,
     popular_threshold=5,
     celebrity_threshold=10,
+    trend_min_accounts=5,
+    trend_ranked_ttl_s=2,
+    trend_new_account_s=0,
 )
 
 

@@ -40,6 +40,16 @@ def load_handler(function_name: str) -> ModuleType:
     return module
 
 
+def load_bench(name: str) -> ModuleType:
+    """bench/<name>.py, loaded by path, with bench/ importable as the benchmarks expect (it is not a package)."""
+    if str(ROOT / "bench") not in sys.path:
+        sys.path.append(str(ROOT / "bench"))
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @dataclass
 class FakeLambdaContext:
     """The attributes Powertools reads from a Lambda context."""

@@ -5,6 +5,7 @@ from these, so it locates exactly what it may touch."""
 from __future__ import annotations
 
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_ssm as ssm
 
 from infra.capabilities.cache import Cache
 from infra.capabilities.data import Data
@@ -13,12 +14,14 @@ from infra.capabilities.queues import Queues
 from infra.capabilities.search import Search
 from infra.catalog import (
     BUCKETS,
+    PARAMETERS,
     QUEUES,
     STREAMS,
     TABLES,
     Access,
     Grant,
     MediaAccess,
+    ParameterAccess,
     QueueAccess,
     RedisAccess,
     SearchAccess,
@@ -56,8 +59,18 @@ class UnsupportedAccess(ValueError):
 
 
 class Grants:
-    def __init__(self, *, config: StageConfig, data: Data, queues: Queues, cache: Cache, search: Search, media: Media):
-        self.config, self.data, self.queues = config, data, queues
+    def __init__(
+        self,
+        *,
+        config: StageConfig,
+        data: Data,
+        queues: Queues,
+        cache: Cache,
+        search: Search,
+        media: Media,
+        parameters: dict[str, ssm.StringParameter],
+    ):
+        self.config, self.data, self.queues, self.parameters = config, data, queues, parameters
         self.cache, self.search, self.media = cache, search, media
 
     def apply(self, grant: Grant, role: iam.IRole) -> dict[str, str]:
@@ -75,6 +88,13 @@ class Grants:
                 return self._media(grant, role)
             case RedisAccess():
                 return self._redis(role)
+            case ParameterAccess():
+                parameter = self.parameters[grant.parameter]
+                # The one call the reader makes (grant_read would add GetParameters, its history, and describing).
+                role.add_to_principal_policy(
+                    iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[parameter.parameter_arn])
+                )
+                return {PARAMETERS[grant.parameter].setting: parameter.parameter_name}
         raise TypeError(f"no resolution for grant {grant!r}")
 
     def _table(self, grant: TableAccess, role: iam.IRole) -> dict[str, str]:

@@ -79,6 +79,7 @@ CALLS: dict[str, Calls] = {
         ("s3:PutObject", f"{BUCKET}/uploads/*"),
         ("s3:GetObject", f"{BUCKET}/media/*"),
         ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
+        ("ssm:GetParameter", "arn:aws:ssm:{region}:{account}:parameter/{TrendLists}"),
         *REDIS_SECRET,
     },
     "fanout": {
@@ -98,7 +99,7 @@ CALLS: dict[str, Calls] = {
         *_sends_to("IndexFailures"),  # Lambda's on-failure pointers, sent with the function's role
         *CONSUMES_STREAM,
     },
-    "trends": {*POISON, *CONSUMES_STREAM, *REDIS_SECRET},
+    "trends": {("dynamodb:BatchGetItem", SOCIAL), *POISON, *CONSUMES_STREAM, *REDIS_SECRET},
     "notifier": {
         ("dynamodb:GetItem", TWEETS),
         ("dynamodb:GetItem", SOCIAL),
