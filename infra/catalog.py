@@ -331,7 +331,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         # records search_repair reads again within the stream's remaining retention.
         triggers=(
             KinesisTrigger(
-                stream="new_tweets", on_failure="index_failures", retry_attempts=10_000, max_record_age_s=6 * 3600
+                stream="new_tweets",
+                on_failure="index_failures",
+                retry_attempts=10_000,
+                max_record_age_s=6 * 3600,
+                max_batching_window_s=0,  # searchable within a second: no waiting to fill a batch
             ),
         ),
         timeout_s=60,

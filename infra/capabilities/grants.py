@@ -46,6 +46,7 @@ SEARCH_CALLS = {
     Access.SCHEMA: (
         ("es:ESHttpPut", "tweets"),
         ("es:ESHttpPut", "tweets/_mapping"),
+        ("es:ESHttpPut", "tweets/_settings"),
         ("es:ESHttpGet", "_cluster/health/tweets"),
     ),
 }

@@ -143,6 +143,7 @@ CALLS: dict[str, Calls] = {
     "search_schema": {
         ("es:ESHttpPut", f"{DOMAIN}/tweets"),
         ("es:ESHttpPut", f"{DOMAIN}/tweets/_mapping"),
+        ("es:ESHttpPut", f"{DOMAIN}/tweets/_settings"),
         ("es:ESHttpGet", f"{DOMAIN}/_cluster/health/tweets"),
     },
 }
