@@ -19,11 +19,13 @@ SEARCH = {"OPENSEARCH_ENDPOINT", "OPENSEARCH_SCHEME", "OPENSEARCH_SIGV4"}
 TIMELINES = {"POPULAR_THRESHOLD", "CELEBRITY_THRESHOLD", "INACTIVE_AFTER_S"}  # fan-out tiers, timeline expiry
 GRAPH = {"TWEETS_TABLE", "SOCIAL_TABLE"}
 POISON = {"CONSUMER_FAILURES_QUEUE_URL"}  # stream consumers set unreadable records aside there
+ENGAGEMENT = {"ENGAGEMENTS_TABLE", "ENGAGEMENTS_STREAM"}  # edges and counters; the stream their events go to
 
 # What each function reads, written out: a grant or read added to the catalog must be added here too.
 SETTINGS_BY_FUNCTION = {
     "health": {*GRAPH, "NEW_TWEETS_STREAM", *REDIS, *SEARCH},
     "api": {*GRAPH, "NOTIFICATIONS_TABLE", "LEASES_TABLE", "IDEMPOTENCY_TABLE", "NEW_TWEETS_STREAM", "MEDIA_BUCKET"}
+    | ENGAGEMENT
     | REDIS
     | SEARCH
     | TIMELINES,
@@ -31,9 +33,20 @@ SETTINGS_BY_FUNCTION = {
     "indexer": {*SEARCH, "TWEETS_INDEX_REPLICAS", *POISON},  # it re-creates an index deleted by hand
     "trends": REDIS | POISON,
     "notifier": {*GRAPH, "NOTIFICATIONS_TABLE", *REDIS, *POISON},
+    # Retweets go through the fan-out (tiers, followers, Redis, the page queue); notifications are aggregated.
+    "engagements": {
+        "ENGAGEMENTS_TABLE",
+        *GRAPH,
+        "NOTIFICATIONS_TABLE",
+        "FANOUT_QUEUE_URL",
+        *REDIS,
+        *TIMELINES,
+        *POISON,
+    },
+    "tweet_counter": {"ENGAGEMENTS_TABLE", *REDIS, *POISON},
     "fanout_worker": {*REDIS, "INACTIVE_AFTER_S"},  # a page names its followers: it reads no table
     "transcoder": {"MEDIA_BUCKET"},
-    "outbox_relay": {"TWEETS_TABLE", "NEW_TWEETS_STREAM"},
+    "outbox_relay": {"TWEETS_TABLE", "NEW_TWEETS_STREAM", *ENGAGEMENT},
     "search_repair": {"TWEETS_TABLE", "NEW_TWEETS_STREAM", *SEARCH, "TWEETS_INDEX_REPLICAS"},
     "search_schema": {*SEARCH, "TWEETS_INDEX_REPLICAS"},
 }
