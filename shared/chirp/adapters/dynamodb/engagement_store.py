@@ -141,15 +141,17 @@ class DynamoEngagementStore:
         t.update(EngagementItem(*counter_key(tweet_id, shard)), actions=[getattr(EngagementItem, field).add(delta)])
 
     def _transact(self, write: Callable[[TransactWrite], None]) -> bool:
-        """Runs the transaction; False when its first item's condition refused it (nothing was written).
-        Cancelled by a concurrent transaction on one of its items, it is retried with jittered backoff."""
+        """Runs the transaction; False when a condition refused it (nothing was written: each transaction has one
+        condition that can fail, its edge's or marker's; pynamodb sends deletes, puts and updates in that order, not
+        in the order written). Cancelled by a concurrent transaction on one of its items, it is retried with
+        jittered backoff."""
         for attempt in range(CONFLICT_RETRIES):
             try:
                 with TransactWrite(connection=_connection()) as transaction:
                     write(transaction)
             except TransactWriteError as error:
                 reasons = [r.code if r is not None else None for r in (error.cancellation_reasons or [])]
-                if reasons and reasons[0] == "ConditionalCheckFailed":
+                if "ConditionalCheckFailed" in reasons:
                     return False
                 if "TransactionConflict" not in reasons:
                     raise
