@@ -80,8 +80,9 @@ class CountCache(Protocol):
         ...
 
     def heat(self, tweet_id: int, window_s: int) -> tuple[int, int]:
-        """Counts one more act on the tweet in the current window; returns the window's acts so far and how many
-        counter shards the tweet is known to span (1 when unknown)."""
+        """Counts one more act on the tweet in the current window; returns the acts of the last one or two windows
+        (this one so far and the one before) and how many counter shards the tweet is known to span (1 when
+        unknown)."""
         ...
 
     def remember_shards(self, tweet_id: int, shards: int) -> None: ...

@@ -47,8 +47,8 @@ from chirp.tweets.model import Tweet
 
 MAX_SHARDS = 64
 HEAT_WINDOW_S = 10
-# Counter shards by heat (acts on one tweet within HEAT_WINDOW_S), hottest first: a tweet liked a few times a
-# second stays on one item; one liked hundreds of times a second spreads over MAX_SHARDS.
+# Counter shards by heat (acts on one tweet in the current and the previous HEAT_WINDOW_S), hottest first: a tweet
+# liked a few times a second stays on one item; one liked hundreds of times a second spreads over MAX_SHARDS.
 SHARDS_BY_HEAT = ((1_000, 64), (200, 16), (50, 4))
 OUTBOX_GRACE_MS = 10_000  # younger events are probably being published right now
 COUNTED = {Kind.LIKE: "like_count", Kind.RETWEET: "retweet_count"}

@@ -1,5 +1,5 @@
 """Tweets' summed counts cached in Redis (`counts:{tweet}`, a hash of the four counts), and each tweet's heat
-(acts in the current window, `heat:{tweet}:{window}`) with the counter shards it is known to span
+(acts in the current and the previous window, `heat:{tweet}:{window}`) with the counter shards it is known to span
 (`shards:{tweet}`). Every method is one round trip.
 
 A cache only: DynamoDB's sums are the truth. When Redis cannot be reached, reads miss, writes are dropped and heat
@@ -78,18 +78,20 @@ class RedisCountCache:
             _unreachable("bump", error)
 
     def heat(self, tweet_id: int, window_s: int) -> tuple[int, int]:
+        """Acts in this window and the one before (so heat does not drop to nothing at a window's start)."""
         window = int(self.clock_s()) // window_s
         key = f"heat:{tweet_id}:{window}"
         try:
             with self.redis.pipeline(transaction=False) as pipe:
                 pipe.incr(key)
                 pipe.expire(key, 2 * window_s)
+                pipe.get(f"heat:{tweet_id}:{window - 1}")
                 pipe.get(shards_key(tweet_id))
-                heat, _, shards = pipe.execute()
+                heat, _, before, shards = pipe.execute()
         except redis.RedisError as error:
             _unreachable("heat", error)
             return 0, 1
-        return int(heat), int(shards or 1)
+        return int(heat) + int(before or 0), int(shards or 1)
 
     def remember_shards(self, tweet_id: int, shards: int) -> None:
         try:
