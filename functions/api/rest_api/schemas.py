@@ -7,8 +7,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
 
-from chirp.tweets.model import Tweet
-
 # The `next_cursor` of an earlier page; the ones this API returns are far shorter.
 PageCursor = Annotated[str | None, Query(max_length=512)]
 PageLimit = Annotated[int, Query(ge=1, le=100)]
@@ -33,11 +31,6 @@ class NewTweet(BaseModel):
     text: str = Field(max_length=5000)  # the 280-character rule is the domain's (after NFC)
     reply_to_id: int | None = Field(default=None, ge=1)
     quote_tweet_id: int | None = Field(default=None, ge=1)
-
-
-class TweetPage(BaseModel):
-    items: list[Tweet]
-    next_cursor: str | None = None
 
 
 class Relation(BaseModel):

@@ -15,3 +15,5 @@ class Tweet(BaseModel):
     hashtags: list[str] = Field(default_factory=list)
     mentions: list[str] = Field(default_factory=list)
     deleted: bool = False
+    # A retweet: an entry of its own (its id orders it in timelines), with no text, that shows this tweet.
+    retweet_of_id: int | None = None
