@@ -19,7 +19,7 @@ Settling: once no tweet and no engagement event awaits publishing (both outboxes
 posts a marker tweet (a reply to the probe's own first tweet), and the probe reader likes it; the run waits until
 each stream consumer shows it: the fan-out in the home timeline of a probe reader who follows the author (a
 timeline made live before the load, so only the fan-out can put it there), the indexer in search by the
-marker's own hashtag, the notifier as a mention in the reader's notifications, trends as that hashtag's last use
+marker's own hashtag, the notifier as a mention in the reader's notifications, trends as that hashtag's counted use
 in Redis, the reply counter as the first tweet's reply count, and the engagements consumer as the author's like
 notification of the marker. MiniStack's event source mappings read each shard in order and move past a batch
 only when the function returned without error, so a consumer that shows the marker has processed every record
@@ -77,8 +77,6 @@ SETTLE_TIMEOUT_S = 120  # straight after a deploy, every consumer cold-starts an
 CONSUMERS = ("fanout", "indexer", "notifier", "trends", "tweet_counter")
 # The consumers of the engagements stream, likewise.
 ENGAGEMENT_CONSUMERS = ("engagements",)
-# Where the trends consumer records each hashtag's latest use (chirp's Redis tag counter).
-TRENDS_LAST_USED = "trend:last-used"
 
 
 class Recorder:
@@ -320,7 +318,7 @@ class SettleProbe:
             "fanout": lambda: shows(self.reader, "/timelines/home", timeline_tweet_ids, limit=20),
             "indexer": lambda: shows(self.author, "/search", timeline_tweet_ids, hashtag=tag),
             "notifier": lambda: shows(self.reader, "/notifications", notification_tweet_ids),
-            "trends": lambda: self.redis.zscore(TRENDS_LAST_USED, tag) is not None,
+            "trends": lambda: any(self.redis.scan_iter(match=f"trend:{{{tag}}}:*", count=1000)),
             "tweet_counter": replies_counted,
             "engagements": lambda: marker in liked(),
         }
