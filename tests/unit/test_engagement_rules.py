@@ -107,9 +107,9 @@ def test_given_a_like_when_unliked_twice_then_the_count_drops_once_and_one_event
 
 def test_given_a_deleted_or_unknown_tweet_when_liked_then_not_found(world):
     world.tweet("ann", 100, deleted=True)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match=r"^tweet 100 not found$"):
         world.engagement.like("bob", 100)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match=r"^tweet 999 not found$"):
         world.engagement.like("bob", 999)
     assert world.events.published == []
 
@@ -127,7 +127,7 @@ def test_given_a_like_of_a_tweet_deleted_since_when_unliked_then_it_is_undone(wo
 
 @pytest.mark.parametrize(
     ("blocker", "blocked", "message"),
-    [("ann", "bob", "blocks you"), ("bob", "ann", "you block this user")],
+    [("ann", "bob", "^this user blocks you$"), ("bob", "ann", "^you block this user: unblock them first$")],
 )
 def test_given_a_block_either_way_when_liking_or_retweeting_then_forbidden(world, blocker, blocked, message):
     world.tweet("ann", 100)
@@ -148,7 +148,7 @@ def test_given_a_user_who_mutes_the_author_when_liking_then_the_like_counts(worl
 
 def test_given_no_profile_when_liking_then_forbidden(world):
     world.tweet("ann", 100)
-    with pytest.raises(Forbidden, match="profile"):
+    with pytest.raises(Forbidden, match=r"^create your profile \(POST /users\) first$"):
         world.engagement.like("ghost", 100)
 
 
@@ -369,6 +369,7 @@ def test_given_an_unsharded_service_when_a_hot_tweet_is_liked_then_one_item_take
     for user in ("bob", "cat", "dan"):
         unsharded.like(user, 100)
     assert dict(world.engagement_store.writes) == {(100, 0): 3}
+    assert 100 not in world.engagement_store.shards  # never told to span more
     assert truth(world, 100).like_count == 3
 
 
@@ -729,3 +730,130 @@ def test_given_a_reply_that_quotes_when_counted_then_both_counts_move(world):
 
 def test_given_a_module_when_imported_then_its_constants_are_the_documented_ones():
     assert (rules.MAX_SHARDS, rules.HEAT_WINDOW_S, rules.OUTBOX_GRACE_MS) == (64, 10, 10_000)
+
+
+# --- more edges of the rules ----------------------------------------------------------------------------------
+
+
+def test_given_a_concurrent_retweet_that_won_when_retweeting_then_its_retweet_answers(world, monkeypatch):
+    world.tweet("ann", 100)
+    store = world.engagement_store
+    original = store.retweet
+
+    def racing(event, retweet, shard):
+        winner = world.tweet("bob", 777, text="", retweet_of_id=100)  # another request of bob's got there first
+        store._set(("bob", 100), user_id="bob", tweet_id=100, retweet_id=winner.tweet_id)
+        return original(event, retweet, shard)
+
+    monkeypatch.setattr(store, "retweet", racing)
+
+    state = world.engagement.retweet("bob", 100)
+
+    assert (state.active, state.retweet_id) == (True, 777)
+    assert world.events.published == []  # the winner announces its own
+
+
+def test_given_a_retweet_of_a_tweet_deleted_since_when_undone_then_it_is(world):
+    world.tweet("ann", 100)
+    retweet_id = world.engagement.retweet("bob", 100).retweet_id
+    world.tweet_store.mark_deleted(100, "ann")
+
+    assert not world.engagement.unretweet("bob", 100).active
+    assert world.tweet_store.get(retweet_id).deleted
+    assert truth(world, 100).retweet_count == 0
+
+
+def test_given_several_pending_events_when_relayed_then_each_is_counted(world):
+    world.tweet("ann", 100)
+    for user in ("bob", "cat"):
+        world.events.fail_next = True
+        with pytest.raises(ConnectionError):
+            world.engagement.like(user, 100)
+    world.clock.advance(OUTBOX_GRACE_MS + 1)
+    assert world.engagement.relay_outbox() == 2
+    assert sorted(e.user_id for e in world.events.published) == ["bob", "cat"]
+
+
+def test_given_a_deleted_tweet_when_its_engagers_are_listed_then_not_found(world):
+    world.tweet("ann", 100)
+    world.engagement.like("bob", 100)
+    world.tweet_store.mark_deleted(100, "ann")
+    with pytest.raises(NotFound, match=r"^tweet 100 not found$"):
+        world.engagement.engagers(Kind.LIKE, 100, cursor=None, limit=10)
+
+
+def test_given_many_likes_when_a_users_likes_are_paged_then_each_page_is_the_viewers_view(world):
+    for tweet_id in (100, 101, 102):
+        world.tweet("ann", tweet_id)
+        world.engagement.like("bob", tweet_id)
+        world.clock.advance(1)
+    world.engagement.like("cat", 101)
+
+    first = world.engagement.likes_of("bob", viewer_id="cat", cursor=None, limit=2)
+    second = world.engagement.likes_of("bob", viewer_id="cat", cursor=first.next_cursor, limit=2)
+
+    assert [(p.tweet_id, p.liked) for p in first.items] == [(102, False), (101, True)]
+    assert first.next_cursor is not None
+    assert ([p.tweet_id for p in second.items], second.next_cursor) == ([100], None)
+    with pytest.raises(NotFound, match=r"^user ghost not found$"):
+        world.engagement.likes_of("ghost", viewer_id="cat", cursor=None, limit=2)
+
+
+def test_given_one_tweet_when_read_alone_then_it_is_the_viewers_counted_view(world):
+    tweet = world.tweet("ann", 100)
+    world.engagement.like("bob", 100)
+    view = world.engagement.post(tweet, "bob")
+    assert (view.tweet_id, view.like_count, view.liked, view.retweeted_tweet) == (100, 1, True, None)
+
+
+def test_given_a_retweet_entry_when_viewed_then_its_author_and_retweeter_are_kept(world):
+    from chirp.social.model import Profile
+
+    tweet = world.tweet("ann", 100)
+    ann, bob = (
+        Profile(user_id="ann", handle="ann", display_name="Ann"),
+        Profile(user_id="bob", handle="bob", display_name="Bob"),
+    )
+    page = TimelinePage(items=[TimelineEntry(entry_id=555, tweet=tweet, author=ann, retweeted_by=bob)])
+
+    (entry,) = world.engagement.timeline(page, "cat").items
+
+    assert (entry.author, entry.retweeted_by) == (ann, bob)
+
+
+def test_given_a_named_liker_who_unlikes_when_consumed_then_the_notification_is_gone(world):
+    world.tweet("ann", 100)
+    world.engagement.like("bob", 100)
+    _consume(world)
+    assert len(world.notification_store.of("ann")) == 1
+    world.events.published.clear()
+
+    world.engagement.unlike("bob", 100)
+    _consume(world)
+
+    assert world.notification_store.of("ann") == []
+
+
+def test_given_an_event_whose_edge_is_missing_when_consumed_then_nobody_is_named(world):
+    world.tweet("ann", 100)
+    ghost = EngagementEvent(kind=Kind.LIKE, user_id="bob", tweet_id=100, author_id="ann", active=True, at_ms=1, order=1)
+    world.engagement.apply([ghost])
+    assert world.notification_store.of("ann") == []
+
+
+def test_given_more_likers_than_named_when_consumed_then_the_count_is_every_liker(world):
+    world.tweet("ann", 100)
+    likers = [f"fan{i}" for i in range(5)]
+    world.users(*likers)
+    for liker in likers:
+        world.engagement.like(liker, 100)
+    _consume(world)
+    (notification,) = world.notification_store.of("ann")
+    assert (len(notification.actor_ids), notification.count) == (3, 5)
+
+
+def test_given_two_replies_when_counted_then_each_counts(world):
+    world.tweet("ann", 100)
+    for child in (101, 102):
+        world.engagement.count_posted(world.tweet("bob", child, reply_to_id=100))
+    assert truth(world, 100).reply_count == 2

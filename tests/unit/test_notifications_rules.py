@@ -352,6 +352,21 @@ def test_given_an_aggregate_that_keeps_changing_when_notified_then_it_gives_up_t
         raise StaleAggregate("moved on")
 
     monkeypatch.setattr(world.notification_store, "put_aggregate", always_stale)
-    with pytest.raises(StaleAggregate):
+    with pytest.raises(StaleAggregate, match="the like notification of tweet 100 kept changing"):
         aggregate(world, ("cat", 6_000), total=2)
     assert len(attempts) == 3
+
+
+def test_given_likers_whose_names_sort_against_time_when_notified_then_the_newest_are_named_first(world):
+    stored = aggregate(world, ("zed", 1), ("amy", 2), ("kim", 3), ("bob", 4), total=4)
+    assert stored.actor_ids == ["bob", "kim", "amy"]
+
+
+def test_given_one_actor_twice_in_a_batch_when_notified_then_named_once(world):
+    assert aggregate(world, ("bob", 1), ("bob", 2), total=1).actor_ids == ["bob"]
+
+
+def test_given_a_replayed_act_and_an_older_new_one_when_notified_then_the_new_one_is_still_named(world):
+    aggregate(world, ("bob", 9_000), total=1)
+    stored = aggregate(world, ("bob", 9_000), ("cat", 4_000), total=2)
+    assert stored.actor_ids == ["cat", "bob"]

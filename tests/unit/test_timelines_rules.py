@@ -668,10 +668,12 @@ def test_given_a_retweet_by_a_followee_when_read_then_it_shows_the_original_and_
     world.follow("reader", "bob")
     world.tweet("ann", 10)
 
+    world.live("bob")
     retweet(world, "bob", 10, 20)
 
     assert world.cache.ids("reader") == [20]
     assert world.cache.retweet_index["reader"] == {20: 10}
+    assert world.cache.retweet_index["bob"] == {20: 10}  # the retweeter's own timeline indexes it too
     (entry,) = world.timelines.home("reader", cursor=None, limit=20).items
     assert (entry.entry_id, entry.tweet.tweet_id, entry.author.user_id, entry.retweeted_by.user_id) == (
         20,
@@ -789,7 +791,7 @@ def test_given_a_popular_retweeter_when_fanned_out_then_its_pages_carry_what_the
     assert send == [FollowerPage(tweet_id=20, author_id="bob", follower_ids=followers, retweet_of_id=10)]
     for page in send:
         world.timelines.push_page(page.tweet_id, page.follower_ids, page.retweet_of_id)
-    assert all(world.cache.retweet_index[f] == {20: 10} for f in followers)
+    assert all(world.cache.retweet_index[f] == {20: 10} for f in followers[1:])  # still following
     world.cache.relate(Relation.FOLLOWS, followers[0], "bob", add=True)  # the follows were stored only
     assert entries(world, followers[0]) == [(20, 10, "bob")]
 
@@ -840,3 +842,19 @@ def test_given_retweets_when_searched_without_a_viewer_then_each_shows_its_origi
     world.tweet("bob", 20, text="", retweet_of_id=10)
     shown = world.timelines.hydrate([20, 10])
     assert [(e.entry_id, e.tweet.tweet_id) for e in shown] == [(20, 10)]
+
+
+def test_given_a_retweeter_crossing_the_celebrity_threshold_either_way_when_migrated_then_retweets_stay_indexed(
+    world,
+):
+    followers = with_followers(world, "bob", THRESHOLDS.celebrity)
+    world.users("ann")
+    world.tweet("ann", 10)
+    world.tweet("bob", 20, text="", retweet_of_id=10)
+
+    assert world.timelines.refresh_tier("bob")
+    assert world.cache.celebrity_retweets["bob"] == {20: 10}
+
+    world.social_store.remove_edge(Relation.FOLLOWS, followers[0], "bob", counted=True)
+    assert not world.timelines.refresh_tier("bob")
+    assert all(world.cache.retweet_index[f] == {20: 10} for f in followers[1:])  # still following
