@@ -225,8 +225,17 @@ class FakeTweetStore:
         self.tweets[tweet_id] = tweet.model_copy(update={"deleted": True})
         return True
 
-    def by_author(self, author_id: str, *, limit: int, cursor: str | None = None) -> tuple[list[Tweet], str | None]:
-        authored = sorted((t for t in self.tweets.values() if t.author_id == author_id), key=lambda t: -t.tweet_id)
+    def by_author(
+        self, author_id: str, *, limit: int, cursor: str | None = None, before_id: int | None = None
+    ) -> tuple[list[Tweet], str | None]:
+        authored = sorted(
+            (
+                t
+                for t in self.tweets.values()
+                if t.author_id == author_id and (before_id is None or t.tweet_id < before_id)
+            ),
+            key=lambda t: -t.tweet_id,
+        )
         evaluated, next_cursor = _page(authored, lambda t: t.tweet_id, limit, cursor, newest_first=True)
         return [t for t in evaluated if not t.deleted], next_cursor
 

@@ -36,12 +36,7 @@ class MediaService:
 
     def presign_upload(self, user_id: str, content_type: str, size_bytes: int) -> UploadTicket:
         content_type = content_type.lower()  # media types are case-insensitive; the signed one is returned
-        if content_type not in ALLOWED_TYPES:
-            raise InvalidInput(f"content_type must be one of {', '.join(ALLOWED_TYPES)}; got {content_type!r}")
-        if not 0 < size_bytes <= MAX_UPLOAD_BYTES:
-            raise InvalidInput(f"size_bytes must be between 1 and {MAX_UPLOAD_BYTES} (5 MiB); got {size_bytes}")
-        if not user_id or "/" in user_id:
-            raise InvalidInput(f"not a user id: {user_id!r}")
+        self.check_upload(user_id, content_type, size_bytes)
         media_id = uuid.uuid4().hex
         key = f"uploads/{user_id}/{media_id}"
         return UploadTicket(
@@ -51,6 +46,22 @@ class MediaService:
             headers={"Content-Type": content_type},
             expires_in_s=self.url_ttl_s,
         )
+
+    def store_upload(self, user_id: str, data: bytes, content_type: str) -> str:
+        """Stores bytes a client sent through the API (not a presigned PUT) where a presigned upload lands, so
+        they are transcoded the same way; returns the media id. Same limits as presign_upload."""
+        self.check_upload(user_id, content_type, len(data))
+        media_id = uuid.uuid4().hex
+        self.objects.write(f"uploads/{user_id}/{media_id}", data, content_type.lower())
+        return media_id
+
+    def check_upload(self, user_id: str, content_type: str, size_bytes: int) -> None:
+        if content_type.lower() not in ALLOWED_TYPES:
+            raise InvalidInput(f"content_type must be one of {', '.join(ALLOWED_TYPES)}; got {content_type!r}")
+        if not 0 < size_bytes <= MAX_UPLOAD_BYTES:
+            raise InvalidInput(f"size_bytes must be between 1 and {MAX_UPLOAD_BYTES} (5 MiB); got {size_bytes}")
+        if not user_id or "/" in user_id:
+            raise InvalidInput(f"not a user id: {user_id!r}")
 
     def presign_download(self, media_id: str, variant: str) -> str:
         _check_media_id(media_id)

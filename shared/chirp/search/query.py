@@ -151,6 +151,49 @@ def search_request(
     return body
 
 
+MAX_PARENTS = 100  # tweets whose replies one request counts or lists
+
+
+def _check_parents(parent_ids: list[int]) -> list[int]:
+    parents = sorted(set(parent_ids))
+    if len(parents) > MAX_PARENTS or any(not 1 <= p < 2**63 for p in parents):
+        raise InvalidInput(f"at most {MAX_PARENTS} positive 64-bit tweet ids")
+    return parents
+
+
+def replies_request(parent_ids: list[int], limit: int) -> dict:
+    """The live replies to any of these tweets, oldest first (a thread reads in order)."""
+    check_limit(limit, maximum=MAX_PARENTS)
+    return {
+        "size": limit,
+        "sort": [{"tweet_id": {"order": "asc"}}],
+        "track_total_hits": False,
+        "_source": False,
+        "query": {
+            "bool": {
+                "filter": [{"terms": {"reply_to_id": _check_parents(parent_ids)}}],
+                "must_not": [{"term": {"deleted": True}}],
+            }
+        },
+    }
+
+
+def reply_counts_request(parent_ids: list[int]) -> dict:
+    """How many live replies each of these tweets has: one aggregation, no documents."""
+    parents = _check_parents(parent_ids)
+    return {
+        "size": 0,
+        "track_total_hits": False,
+        "query": {"bool": {"filter": [{"terms": {"reply_to_id": parents}}], "must_not": [{"term": {"deleted": True}}]}},
+        "aggs": {"replies": {"terms": {"field": "reply_to_id", "size": max(len(parents), 1)}}},
+    }
+
+
+def reply_counts(response: dict) -> dict[int, int]:
+    buckets = response.get("aggregations", {}).get("replies", {}).get("buckets", [])
+    return {int(bucket["key"]): int(bucket["doc_count"]) for bucket in buckets}
+
+
 def search_page(response: dict, limit: int) -> SearchPage:
     hits = response["hits"]["hits"]
     ids = [int(hit["_id"]) for hit in hits[:limit]]
