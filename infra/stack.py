@@ -17,6 +17,7 @@ from infra.capabilities.monitoring import Monitoring
 from infra.capabilities.network import Network
 from infra.capabilities.queues import Queues
 from infra.capabilities.search import Search
+from infra.catalog import HTTP_APIS
 from infra.config import StageConfig
 
 # One JSON object {variable: value}: every Chirp setting some function gets, as it gets it. The local cloud
@@ -34,7 +35,7 @@ class ChirpStack(Stack):
         search = Search(self, "Search", config=config, network=network)
         auth = Auth(self, "Auth", config=config)
         media = Media(self, "Media", config=config)
-        grants = Grants(config=config, data=data, queues=queues, cache=cache, search=search, media=media)
+        grants = Grants(config=config, data=data, queues=queues, cache=cache, search=search, media=media, auth=auth)
         functions = Functions(
             self,
             "Functions",
@@ -46,7 +47,19 @@ class ChirpStack(Stack):
             media=media,
             grants=grants,
         )
-        api = Api(self, "Api", config=config, auth=auth, functions=functions.targets)
+        # Chirp's own API keeps its construct id "Api" (its URL must not change); every other is "<Name>Api".
+        apis = {
+            name: Api(
+                self,
+                "Api" if name == "chirp" else f"{name.title()}Api",
+                http_api=http_api,
+                config=config,
+                auth=auth,
+                functions=functions.targets,
+            )
+            for name, http_api in HTTP_APIS.items()
+        }
+        api, mastodon = apis["chirp"], apis["mastodon"]
         Monitoring(
             self,
             "Monitoring",
@@ -54,12 +67,15 @@ class ChirpStack(Stack):
             functions=functions.functions,
             consumers=functions.consumers(),
             failure_queues=queues.failure_queues(),
-            rest_api=api.rest_api,
+            rest_apis={name: each.rest_api for name, each in apis.items()},
         )
         outputs = {
             "RestApiId": api.rest_api.rest_api_id,
             "RestApiStage": STAGE_NAME,
             "ApiUrl": api.rest_api.url,
+            "MastodonApiId": mastodon.rest_api.rest_api_id,
+            # Where Mastodon clients point: the custom domain's root (None: no domain configured).
+            "MastodonDomain": config.mastodon_domain or "",
             "UserPoolId": auth.user_pool.user_pool_id,
             "UserPoolClientId": auth.client.user_pool_client_id,
             "TweetsTable": data.tweets.table_name,

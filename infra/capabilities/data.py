@@ -56,12 +56,15 @@ class Data(Construct):
         # Snowflake worker slots, leased by the functions that issue ids (a lease must outlive a Redis flush).
         self.leases = self._table("Leases", config, partition=("slot", N))
         self.idempotency = self._table("Idempotency", config, partition=("id", S), ttl="expiration")
+        # Third-party clients' apps, access tokens (by the token's hash) and media descriptions, by kind#id.
+        self.clients = self._table("Clients", config, partition=("pk", S))
         self.tables = {
             "tweets": self.tweets,
             "social": self.social,
             "notifications": self.notifications,
             "leases": self.leases,
             "idempotency": self.idempotency,
+            "clients": self.clients,
         }
 
         self.streams = {

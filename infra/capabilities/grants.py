@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from aws_cdk import aws_iam as iam
 
+from infra.capabilities.auth import Auth
 from infra.capabilities.cache import Cache
 from infra.capabilities.data import Data
 from infra.capabilities.media import Media
@@ -25,6 +26,7 @@ from infra.catalog import (
     StreamAccess,
     TableAccess,
     TableCall,
+    UserPoolAccess,
 )
 from infra.config import StageConfig
 
@@ -56,9 +58,11 @@ class UnsupportedAccess(ValueError):
 
 
 class Grants:
-    def __init__(self, *, config: StageConfig, data: Data, queues: Queues, cache: Cache, search: Search, media: Media):
+    def __init__(
+        self, *, config: StageConfig, data: Data, queues: Queues, cache: Cache, search: Search, media: Media, auth: Auth
+    ):
         self.config, self.data, self.queues = config, data, queues
-        self.cache, self.search, self.media = cache, search, media
+        self.cache, self.search, self.media, self.auth = cache, search, media, auth
 
     def apply(self, grant: Grant, role: iam.IRole) -> dict[str, str]:
         """Allows `role` what `grant` names; returns the settings that locate it, by Settings field."""
@@ -75,6 +79,9 @@ class Grants:
                 return self._media(grant, role)
             case RedisAccess():
                 return self._redis(role)
+            case UserPoolAccess():
+                # InitiateAuth with USER_PASSWORD_AUTH is a public Cognito call (no IAM action governs it).
+                return {"user_pool_client_id": self.auth.client.user_pool_client_id}
         raise TypeError(f"no resolution for grant {grant!r}")
 
     def _table(self, grant: TableAccess, role: iam.IRole) -> dict[str, str]:

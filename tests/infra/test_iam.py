@@ -20,6 +20,7 @@ SUBNETS = tuple(f"arn:aws:ec2:{{region}}:{{account}}:subnet/{{NetworkVpcprivateS
 LAMBDA_SG = "arn:aws:ec2:{region}:{account}:security-group/{NetworkLambdaSg.GroupId}"
 TWEETS, SOCIAL = "{DataTweets.Arn}", "{DataSocial.Arn}"
 NOTIFICATIONS, IDEMPOTENCY, LEASES = "{DataNotifications.Arn}", "{DataIdempotency.Arn}", "{DataLeases.Arn}"
+CLIENTS = "{DataClients.Arn}"
 STREAM, DOMAIN, BUCKET = "{DataNewTweets.Arn}", "{SearchDomain.Arn}", "{MediaBucket.Arn}"
 REDIS_SECRET = {
     ("secretsmanager:DescribeSecret", "{CacheAuthToken}"),
@@ -81,6 +82,32 @@ CALLS: dict[str, Calls] = {
         ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
         *REDIS_SECRET,
     },
+    # The REST API's calls (it posts, reads and follows through the same services), and the clients table; the
+    # password grant's InitiateAuth is a public Cognito call, in no policy.
+    "mastodon": {
+        *_on(TWEETS, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+        ("dynamodb:Query", f"{TWEETS}/index/user_tweets"),
+        *_on(
+            SOCIAL,
+            "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ),
+        ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
+        *_on(NOTIFICATIONS, "dynamodb:BatchWriteItem", "dynamodb:Query"),
+        *_on(IDEMPOTENCY, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+        *_on(LEASES, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+        *_on(CLIENTS, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
+        ("kinesis:PutRecord", STREAM),
+        ("s3:PutObject", f"{BUCKET}/uploads/*"),
+        ("s3:GetObject", f"{BUCKET}/media/*"),
+        ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
+        *REDIS_SECRET,
+    },
+    "mastodon_auth": {("dynamodb:GetItem", CLIENTS)},  # a token's grant, by its hash: nothing else
     "fanout": {
         ("dynamodb:GetItem", SOCIAL),
         ("dynamodb:Query", f"{SOCIAL}/index/inverted"),

@@ -27,6 +27,20 @@ SETTINGS_BY_FUNCTION = {
     | REDIS
     | SEARCH
     | TIMELINES,
+    "mastodon": {
+        *GRAPH,
+        "NOTIFICATIONS_TABLE",
+        "LEASES_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "CLIENTS_TABLE",
+        "USER_POOL_CLIENT_ID",
+        "NEW_TWEETS_STREAM",
+        "MEDIA_BUCKET",
+    }
+    | REDIS
+    | SEARCH
+    | TIMELINES,
+    "mastodon_auth": {"CLIENTS_TABLE"},
     "fanout": {*GRAPH, "FANOUT_QUEUE_URL", *REDIS, *TIMELINES, *POISON},
     "indexer": {*SEARCH, "TWEETS_INDEX_REPLICAS", *POISON},  # it re-creates an index deleted by hand
     "trends": REDIS | POISON,

@@ -50,6 +50,7 @@ class TweetItem(Model):
     quote_tweet_id = NumberAttribute(null=True)
     hashtags = ListAttribute(of=UnicodeAttribute, default=list)
     mentions = ListAttribute(of=UnicodeAttribute, default=list)
+    media_ids = ListAttribute(of=UnicodeAttribute, default=list)
     deleted = BooleanAttribute(default=False)
     outbox_shard = NumberAttribute(null=True)
     user_tweets = UserTweetsIndex()
@@ -100,6 +101,18 @@ class NotificationItem(Model):
     expires_at = NumberAttribute()  # epoch seconds: the table's TTL attribute
 
 
+class ClientItem(Model):
+    """What third-party clients register and hold, one item each: APP#<client_id> (an app, its secret hashed),
+    TOKEN#<sha256> (what an access token grants), MEDIA#<media_id> (an upload's description). `body` is the
+    item's JSON."""
+
+    class Meta:
+        table_name = "chirp-clients"
+
+    pk = UnicodeAttribute(hash_key=True)
+    body = UnicodeAttribute()
+
+
 class LeaseItem(Model):
     """A Snowflake worker slot's lease: who holds it (a random token) and until when (epoch ms)."""
 
@@ -118,6 +131,7 @@ def bind_tables(settings: Settings) -> None:
         (SocialItem, settings.social_table),
         (NotificationItem, settings.notifications_table),
         (LeaseItem, settings.leases_table),
+        (ClientItem, settings.clients_table),
     ):
         model.Meta.table_name = table
         model.Meta.region = settings.region
