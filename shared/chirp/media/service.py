@@ -19,6 +19,22 @@ _MEDIA_ID = re.compile(r"[0-9a-f]{32}")
 UPLOAD_KEY = re.compile(r"uploads/(?P<owner>[^/]+)/(?P<media_id>[0-9a-f]{32})")
 
 
+# The first bytes of each allowed type (WebP: a RIFF container whose form type is WEBP).
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def sniffed_type(data: bytes) -> str | None:
+    """The allowed image type these bytes start like, or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for signature, kind in _SIGNATURES if data.startswith(signature)), None)
+
+
 def is_upload_key(key: str) -> bool:
     return UPLOAD_KEY.fullmatch(key) is not None
 
@@ -47,9 +63,13 @@ class MediaService:
             expires_in_s=self.url_ttl_s,
         )
 
-    def store_upload(self, user_id: str, data: bytes, content_type: str) -> str:
+    def store_upload(self, user_id: str, data: bytes, content_type: str | None) -> str:
         """Stores bytes a client sent through the API (not a presigned PUT) where a presigned upload lands, so
-        they are transcoded the same way; returns the media id. Same limits as presign_upload."""
+        they are transcoded the same way; returns the media id. Same limits as presign_upload. A client that
+        names no image type (toot sends application/octet-stream) gets the type its bytes start with; the
+        transcoder decodes them as untrusted either way."""
+        if (content_type or "").lower() not in ALLOWED_TYPES:
+            content_type = sniffed_type(data) or content_type or "application/octet-stream"
         self.check_upload(user_id, content_type, len(data))
         media_id = uuid.uuid4().hex
         self.objects.write(f"uploads/{user_id}/{media_id}", data, content_type.lower())
