@@ -14,6 +14,7 @@ from itertools import count
 from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS
 from chirp.errors import Conflict, InvalidInput
 from chirp.ids.snowflake import snowflake_at
+from chirp.media.model import TranscodeResult
 from chirp.notifications.model import Notification
 from chirp.notifications.service import Notifications
 from chirp.social.model import HIDING, Profile, Relation
@@ -423,6 +424,16 @@ class FakeTagCounter:
         ]
 
 
+class FakeMediaLookup:
+    """MediaLookup: processed uploads by media id (absent: not processed yet)."""
+
+    def __init__(self):
+        self.results: dict[str, TranscodeResult] = {}
+
+    def status(self, media_id: str) -> TranscodeResult | None:
+        return self.results.get(media_id)
+
+
 class World:
     """The rules wired as the composition root wires them, on fakes, with a controlled clock."""
 
@@ -440,8 +451,9 @@ class World:
         )
         self.notifications = Notifications(self.notification_store, self.social_store, self.tweet_store)
         self.social = SocialService(self.social_store, self.timelines, self.notifications, self.clock)
+        self.media = FakeMediaLookup()
         self.tweets = TweetService(
-            self.tweet_store, self.social_store, self.timelines, self.publisher, self.ids, self.clock
+            self.tweet_store, self.social_store, self.timelines, self.publisher, self.ids, self.clock, media=self.media
         )
 
     # arranging
