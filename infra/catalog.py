@@ -28,6 +28,25 @@ BUCKETS = {"media": "media_bucket"}
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """A setting operators change without a deploy (SSM Parameter Store); the deploy creates it with `default`
+    and never resets it while the default is unchanged."""
+
+    setting: str  # the Settings field its name reaches functions through
+    default: str
+    description: str
+
+
+PARAMETERS = {
+    "trend_lists": Parameter(
+        setting="trend_lists_parameter",
+        default='{"blocked": [], "evergreen": []}',
+        description="Hashtags that never trend: blocked ones, and evergreen ones always in use (JSON lists)",
+    ),
+}
+
+
+@dataclass(frozen=True)
 class Stream:
     name: str
     setting: str  # the Settings field its name reaches functions through
@@ -234,6 +253,13 @@ class QueueAccess:
 
 
 @dataclass(frozen=True)
+class ParameterAccess:
+    """Reads the parameter (PARAMETERS)."""
+
+    parameter: str
+
+
+@dataclass(frozen=True)
 class SearchAccess:
     access: Access
 
@@ -257,11 +283,21 @@ class UserPoolAccess:
     call that IAM does not govern): brings the client's id, no permission."""
 
 
-Grant = TableAccess | StreamAccess | QueueAccess | SearchAccess | MediaAccess | RedisAccess | UserPoolAccess
+Grant = (
+    TableAccess
+    | StreamAccess
+    | QueueAccess
+    | ParameterAccess
+    | SearchAccess
+    | MediaAccess
+    | RedisAccess
+    | UserPoolAccess
+)
 
 # Tuning settings a function may read (FunctionSpec.reads), valued from the stage's StageConfig.
 FANOUT_TIERS = ("popular_threshold", "celebrity_threshold")
 TIMELINE_EXPIRY = ("inactive_after_s",)
+TRENDS_TUNING = ("trend_min_accounts", "trend_ranked_ttl_s", "trend_new_account_s")
 
 
 @dataclass(frozen=True)
@@ -330,8 +366,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             RedisAccess(),
             MediaAccess(put="uploads/", get="media/"),  # signs uploads, reads transcoding results
             SearchAccess(Access.READ),
+            ParameterAccess("trend_lists"),  # GET /trends ranks, leaving the operators' lists out
         ),
-        reads=FANOUT_TIERS + TIMELINE_EXPIRY,  # follows move authors between tiers and rebuild timelines
+        reads=FANOUT_TIERS + TIMELINE_EXPIRY + TRENDS_TUNING,  # follows move tiers and rebuild timelines
         snap_start=True,
     ),
     FunctionSpec(
@@ -353,8 +390,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # ...and what clients register and hold: apps and tokens (issued, revoked), media descriptions.
             TableAccess("clients", (GET, BATCH_GET, PUT, DELETE)),
             UserPoolAccess(),  # the password grant
+            ParameterAccess("trend_lists"),  # GET /api/v1/trends/tags ranks like GET /trends
         ),
-        reads=FANOUT_TIERS + TIMELINE_EXPIRY,
+        reads=FANOUT_TIERS + TIMELINE_EXPIRY + TRENDS_TUNING,
         snap_start=True,
     ),
     FunctionSpec(
@@ -388,7 +426,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         # records search_repair reads again within the stream's remaining retention.
         triggers=(
             KinesisTrigger(
-                stream="new_tweets", on_failure="index_failures", retry_attempts=10_000, max_record_age_s=6 * 3600
+                stream="new_tweets",
+                on_failure="index_failures",
+                retry_attempts=10_000,
+                max_record_age_s=6 * 3600,
+                max_batching_window_s=0,  # searchable within a second: no waiting to fill a batch
             ),
         ),
         timeout_s=60,
@@ -397,9 +439,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         name="trends",
-        description="new-tweets consumer: counts distinct accounts per hashtag and day for trends",
+        description="new-tweets consumer: counts distinct accounts per hashtag in rolling buckets for trends",
         triggers=(NEW_TWEETS,),
-        grants=(RedisAccess(), SETS_POISON_ASIDE),
+        grants=(TableAccess("social", (BATCH_GET,)), RedisAccess(), SETS_POISON_ASIDE),  # authors' account ages
+        reads=TRENDS_TUNING,
         snap_start=True,
     ),
     FunctionSpec(

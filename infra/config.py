@@ -35,6 +35,11 @@ class StageConfig:
     celebrity_threshold: int
     # Home timelines of users unseen for this long expire: no pushes to them, rebuilt on return.
     inactive_after_s: int = 7 * 86_400
+    # Trends: distinct trusted accounts in an hour a tag needs; how long a ranking is served; how young an
+    # account counts for less (locally 0: the tests' accounts are all seconds old).
+    trend_min_accounts: int = 10
+    trend_ranked_ttl_s: int = 60
+    trend_new_account_s: int = 86_400
     # The custom domain whose root serves the Mastodon client API, and the ACM certificate for it (same
     # region). Without a domain the API is reachable at its execute-api URL only, where clients that append
     # paths to a host (toot's paging) break. Locally the domain is a name MiniStack routes by (the local
@@ -59,6 +64,9 @@ LOCAL = StageConfig(
     removal_policy=RemovalPolicy.DESTROY,
     popular_threshold=5,
     celebrity_threshold=10,
+    trend_min_accounts=5,
+    trend_ranked_ttl_s=2,
+    trend_new_account_s=0,
     mastodon_domain="mastodon.chirp.test",
     mastodon_certificate_arn="arn:aws:acm:us-east-1:000000000000:certificate/local-placeholder",
 )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import importlib.util
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -36,6 +38,26 @@ def load_handler(function_name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def eventually[T](check: Callable[[], T], timeout_s: float = 30.0, interval_s: float = 0.25) -> T:
+    """Polls until check() returns a truthy value (asynchronous consumers), or gives up with the last value."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval_s)
+
+
+def load_bench(name: str) -> ModuleType:
+    """bench/<name>.py, loaded by path, with bench/ importable as the benchmarks expect (it is not a package)."""
+    if str(ROOT / "bench") not in sys.path:
+        sys.path.append(str(ROOT / "bench"))
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 

@@ -5,6 +5,7 @@ from these, so it locates exactly what it may touch."""
 from __future__ import annotations
 
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_ssm as ssm
 
 from infra.capabilities.auth import Auth
 from infra.capabilities.cache import Cache
@@ -14,12 +15,14 @@ from infra.capabilities.queues import Queues
 from infra.capabilities.search import Search
 from infra.catalog import (
     BUCKETS,
+    PARAMETERS,
     QUEUES,
     STREAMS,
     TABLES,
     Access,
     Grant,
     MediaAccess,
+    ParameterAccess,
     QueueAccess,
     RedisAccess,
     SearchAccess,
@@ -45,6 +48,7 @@ SEARCH_CALLS = {
     Access.SCHEMA: (
         ("es:ESHttpPut", "tweets"),
         ("es:ESHttpPut", "tweets/_mapping"),
+        ("es:ESHttpPut", "tweets/_settings"),
         ("es:ESHttpGet", "_cluster/health/tweets"),
     ),
 }
@@ -59,9 +63,18 @@ class UnsupportedAccess(ValueError):
 
 class Grants:
     def __init__(
-        self, *, config: StageConfig, data: Data, queues: Queues, cache: Cache, search: Search, media: Media, auth: Auth
+        self,
+        *,
+        config: StageConfig,
+        data: Data,
+        queues: Queues,
+        cache: Cache,
+        search: Search,
+        media: Media,
+        parameters: dict[str, ssm.StringParameter],
+        auth: Auth,
     ):
-        self.config, self.data, self.queues = config, data, queues
+        self.config, self.data, self.queues, self.parameters = config, data, queues, parameters
         self.cache, self.search, self.media, self.auth = cache, search, media, auth
 
     def apply(self, grant: Grant, role: iam.IRole) -> dict[str, str]:
@@ -79,6 +92,13 @@ class Grants:
                 return self._media(grant, role)
             case RedisAccess():
                 return self._redis(role)
+            case ParameterAccess():
+                parameter = self.parameters[grant.parameter]
+                # The one call the reader makes (grant_read would add GetParameters, its history, and describing).
+                role.add_to_principal_policy(
+                    iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[parameter.parameter_arn])
+                )
+                return {PARAMETERS[grant.parameter].setting: parameter.parameter_name}
             case UserPoolAccess():
                 # InitiateAuth with USER_PASSWORD_AUTH is a public Cognito call (no IAM action governs it).
                 return {"user_pool_client_id": self.auth.client.user_pool_client_id}

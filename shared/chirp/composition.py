@@ -15,10 +15,11 @@ from chirp.adapters.dynamodb.tweet_store import TweetStore
 from chirp.adapters.dynamodb.worker_lease import DynamoWorkerLease
 from chirp.adapters.kinesis.publisher import KinesisPublisher
 from chirp.adapters.redis.client import redis_client
-from chirp.adapters.redis.tag_counter import RedisTagCounter
+from chirp.adapters.redis.tag_counter import RedisTagCounter, RedisTrendState
 from chirp.adapters.redis.timeline_cache import RedisTimelineCache
 from chirp.adapters.sqs.page_queue import SqsPageQueue
 from chirp.adapters.sqs.poison_queue import SqsPoisonQueue
+from chirp.adapters.ssm.tag_lists import SsmTagLists
 from chirp.ids.snowflake import LeasedSnowflake
 from chirp.notifications.service import Notifications
 from chirp.settings import Settings, get_settings
@@ -71,7 +72,16 @@ class Services:
 
     @cached_property
     def trends(self) -> Trends:
-        return Trends(RedisTagCounter(self.redis))
+        lists = SsmTagLists(aws_client("ssm", self.settings), self.settings.trend_lists_parameter)
+        return Trends(
+            RedisTagCounter(self.redis),
+            RedisTrendState(self.redis),
+            self.social_store,
+            lists,
+            min_accounts=self.settings.trend_min_accounts,
+            ranked_ttl_s=self.settings.trend_ranked_ttl_s,
+            new_account_ms=self.settings.trend_new_account_s * 1000,
+        )
 
     @cached_property
     def poison(self) -> SqsPoisonQueue:

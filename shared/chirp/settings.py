@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     tweets_index_replicas: int = Field(default=0, ge=0, alias="TWEETS_INDEX_REPLICAS")
     popular_threshold: int = Field(default=10_000, ge=1, alias="POPULAR_THRESHOLD")
     celebrity_threshold: int = Field(default=100_000, ge=1, alias="CELEBRITY_THRESHOLD")
+    trend_lists_parameter: str = Field(default="", alias="TREND_LISTS_PARAMETER")
+    # Distinct accounts in an hour a tag needs to trend, and how long a ranking is served before it is redone.
+    trend_min_accounts: int = Field(default=10, ge=1, alias="TREND_MIN_ACCOUNTS")
+    trend_ranked_ttl_s: int = Field(default=60, ge=1, alias="TREND_RANKED_TTL_S")
+    # Accounts younger than this count for less in trends (coordinated spam uses fresh accounts).
+    trend_new_account_s: int = Field(default=86_400, ge=0, alias="TREND_NEW_ACCOUNT_S")
     # Timelines of users not seen for this long expire: not pushed to, rebuilt on their next read.
     inactive_after_s: int = Field(default=7 * 86_400, ge=60, alias="INACTIVE_AFTER_S")
     # Set only outside AWS (local cloud, tests); boto3 and pynamodb use it as their endpoint.

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from chirp.composition import Services, build_services
 from chirp.settings import Settings
 from localstack.api_client import Accounts, User
-from tests.conftest import ROOT
+from tests.conftest import ROOT, eventually  # noqa: F401 - the chaos tests import it from here
 
 LAUNCHER = [sys.executable, str(ROOT / "localstack" / "ministack_cloud.py")]
 
@@ -58,15 +57,6 @@ def stopped():
     yield stop
     for server in taken:
         launcher("start", server)
-
-
-def eventually[T](check: Callable[[], T], timeout_s: float, interval_s: float = 0.5) -> T:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval_s)
 
 
 @pytest.fixture(scope="session", autouse=True)

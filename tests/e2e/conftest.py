@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from localstack.api_client import Accounts, User
+from tests.conftest import eventually  # noqa: F401 - the e2e tests import it from here
 
 
 @pytest.fixture(scope="session")
@@ -22,13 +21,3 @@ def new_user(accounts):
         return accounts.create(prefix)
 
     return create
-
-
-def eventually(check, timeout_s: float = 30.0, interval_s: float = 0.25):
-    """Polls until check() returns a truthy value (asynchronous fan-out), or fails with the last value."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval_s)

@@ -80,6 +80,7 @@ CALLS: dict[str, Calls] = {
         ("s3:PutObject", f"{BUCKET}/uploads/*"),
         ("s3:GetObject", f"{BUCKET}/media/*"),
         ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
+        ("ssm:GetParameter", "arn:aws:ssm:{region}:{account}:parameter/{TrendLists}"),
         *REDIS_SECRET,
     },
     # The REST API's calls (it posts, reads and follows through the same services), and the clients table; the
@@ -101,6 +102,7 @@ CALLS: dict[str, Calls] = {
         *_on(IDEMPOTENCY, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         *_on(LEASES, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         *_on(CLIENTS, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
+        ("ssm:GetParameter", "arn:aws:ssm:{region}:{account}:parameter/{TrendLists}"),
         ("kinesis:PutRecord", STREAM),
         ("s3:PutObject", f"{BUCKET}/uploads/*"),
         ("s3:GetObject", f"{BUCKET}/media/*"),
@@ -125,7 +127,7 @@ CALLS: dict[str, Calls] = {
         *_sends_to("IndexFailures"),  # Lambda's on-failure pointers, sent with the function's role
         *CONSUMES_STREAM,
     },
-    "trends": {*POISON, *CONSUMES_STREAM, *REDIS_SECRET},
+    "trends": {("dynamodb:BatchGetItem", SOCIAL), *POISON, *CONSUMES_STREAM, *REDIS_SECRET},
     "notifier": {
         ("dynamodb:GetItem", TWEETS),
         ("dynamodb:GetItem", SOCIAL),
@@ -169,6 +171,7 @@ CALLS: dict[str, Calls] = {
     "search_schema": {
         ("es:ESHttpPut", f"{DOMAIN}/tweets"),
         ("es:ESHttpPut", f"{DOMAIN}/tweets/_mapping"),
+        ("es:ESHttpPut", f"{DOMAIN}/tweets/_settings"),
         ("es:ESHttpGet", f"{DOMAIN}/_cluster/health/tweets"),
     },
 }

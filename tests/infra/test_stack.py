@@ -193,6 +193,7 @@ def test_given_the_search_schema_when_synthesized_then_its_role_makes_only_the_s
         ("es:ESHttpGet", "/_cluster/health/tweets"),
         ("es:ESHttpPut", "/tweets"),
         ("es:ESHttpPut", "/tweets/_mapping"),
+        ("es:ESHttpPut", "/tweets/_settings"),
     ]
 
 

@@ -17,16 +17,26 @@ POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERT
 REDIS = {"REDIS_HOST", "REDIS_PORT", "REDIS_TLS"}
 SEARCH = {"OPENSEARCH_ENDPOINT", "OPENSEARCH_SCHEME", "OPENSEARCH_SIGV4"}
 TIMELINES = {"POPULAR_THRESHOLD", "CELEBRITY_THRESHOLD", "INACTIVE_AFTER_S"}  # fan-out tiers, timeline expiry
+TRENDS = {"TREND_MIN_ACCOUNTS", "TREND_RANKED_TTL_S", "TREND_NEW_ACCOUNT_S"}  # trend tuning, per stage
 GRAPH = {"TWEETS_TABLE", "SOCIAL_TABLE"}
 POISON = {"CONSUMER_FAILURES_QUEUE_URL"}  # stream consumers set unreadable records aside there
 
 # What each function reads, written out: a grant or read added to the catalog must be added here too.
 SETTINGS_BY_FUNCTION = {
     "health": {*GRAPH, "NEW_TWEETS_STREAM", *REDIS, *SEARCH},
-    "api": {*GRAPH, "NOTIFICATIONS_TABLE", "LEASES_TABLE", "IDEMPOTENCY_TABLE", "NEW_TWEETS_STREAM", "MEDIA_BUCKET"}
+    "api": {
+        *GRAPH,
+        "NOTIFICATIONS_TABLE",
+        "LEASES_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "NEW_TWEETS_STREAM",
+        "MEDIA_BUCKET",
+        "TREND_LISTS_PARAMETER",
+    }
     | REDIS
     | SEARCH
-    | TIMELINES,
+    | TIMELINES
+    | TRENDS,
     "mastodon": {
         *GRAPH,
         "NOTIFICATIONS_TABLE",
@@ -36,14 +46,16 @@ SETTINGS_BY_FUNCTION = {
         "USER_POOL_CLIENT_ID",
         "NEW_TWEETS_STREAM",
         "MEDIA_BUCKET",
+        "TREND_LISTS_PARAMETER",
     }
     | REDIS
     | SEARCH
-    | TIMELINES,
+    | TIMELINES
+    | TRENDS,
     "mastodon_auth": {"CLIENTS_TABLE"},
     "fanout": {*GRAPH, "FANOUT_QUEUE_URL", *REDIS, *TIMELINES, *POISON},
     "indexer": {*SEARCH, "TWEETS_INDEX_REPLICAS", *POISON},  # it re-creates an index deleted by hand
-    "trends": REDIS | POISON,
+    "trends": {*REDIS, *POISON, "SOCIAL_TABLE", *TRENDS},
     "notifier": {*GRAPH, "NOTIFICATIONS_TABLE", *REDIS, *POISON},
     "fanout_worker": {*REDIS, "INACTIVE_AFTER_S"},  # a page names its followers: it reads no table
     "transcoder": {"MEDIA_BUCKET"},

@@ -38,3 +38,17 @@ def make_user(services):
         return user_id
 
     return create
+
+
+@pytest.fixture
+def make_celebrity(services, make_user):
+    """A user with exactly the celebrity threshold's followers; answers (celebrity, followers)."""
+
+    def create() -> tuple[str, list[str]]:
+        celebrity = make_user()
+        followers = [make_user() for _ in range(services.timelines.thresholds.celebrity)]
+        for follower in followers:
+            services.social.follow(follower, celebrity)
+        return celebrity, followers
+
+    return create

@@ -96,13 +96,9 @@ def test_given_redis_forgot_a_mute_when_audited_then_the_mismatch_is_reported(
 
 
 def test_given_a_celebrity_redis_does_not_know_when_audited_then_the_tier_drift_is_reported(
-    services, auditor, make_user
+    services, auditor, make_celebrity
 ):
-    thresholds = services.timelines.thresholds
-    celebrity = make_user()
-    followers = [make_user() for _ in range(thresholds.celebrity)]
-    for follower in followers:
-        services.social.follow(follower, celebrity)
+    celebrity, followers = make_celebrity()
     reader = followers[0]
     services.timelines.home(reader, cursor=None, limit=20)
     services.redis.srem("celebrities", celebrity)  # lost, as in a flush

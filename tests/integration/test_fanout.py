@@ -178,12 +178,10 @@ def test_given_ids_that_share_a_redis_score_when_paging_then_none_is_skipped(ser
     assert seen == sorted(ids, reverse=True)
 
 
-def test_given_redis_lost_its_celebrity_marks_when_a_celebrity_posts_then_followers_still_see_it(services, make_user):
-    thresholds = services.timelines.thresholds
-    celebrity = make_user()
-    followers = [make_user() for _ in range(thresholds.celebrity)]
-    for follower in followers:
-        services.social.follow(follower, celebrity)
+def test_given_redis_lost_its_celebrity_marks_when_a_celebrity_posts_then_followers_still_see_it(
+    services, make_celebrity
+):
+    celebrity, followers = make_celebrity()
     reader = followers[0]
     assert services.timeline_cache.is_celebrity(celebrity)
     # Given Redis lost what it held (a flush): the celebrity mark and the reader's timeline and relations.
@@ -201,13 +199,9 @@ def test_given_redis_lost_its_celebrity_marks_when_a_celebrity_posts_then_follow
 
 
 def test_given_redis_lost_a_celebrity_mark_when_a_reader_rebuilds_then_the_mark_is_restored_from_dynamodb(
-    services, make_user
+    services, make_celebrity
 ):
-    thresholds = services.timelines.thresholds
-    celebrity = make_user()
-    followers = [make_user() for _ in range(thresholds.celebrity)]
-    for follower in followers:
-        services.social.follow(follower, celebrity)
+    celebrity, followers = make_celebrity()
     services.redis.srem("celebrities", celebrity)
     services.redis.delete(f"timeline:{followers[0]}")
 

@@ -148,3 +148,14 @@ def test_given_an_index_when_the_stack_is_deleted_then_the_index_and_its_documen
 
     assert [answer["Status"] for answer in answers] == ["SUCCESS"]
     assert client.indices.exists(index=tweets.index)
+
+
+def test_given_an_index_with_the_default_refresh_when_the_schema_is_applied_then_it_refreshes_every_200_ms(client):
+    tweets = TweetIndex(client, f"tweets-test-{uuid.uuid4().hex[:12]}")
+    client.indices.create(index=tweets.index, body={"mappings": MAPPINGS})  # as an older deploy made it
+    try:
+        tweets.apply_schema()
+        settings = client.indices.get_settings(index=tweets.index)[tweets.index]["settings"]["index"]
+        assert settings["refresh_interval"] == "200ms"
+    finally:
+        client.indices.delete(index=tweets.index)

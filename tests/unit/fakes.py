@@ -21,7 +21,8 @@ from chirp.social.model import HIDING, Profile, Relation
 from chirp.social.service import SocialService
 from chirp.timelines.model import FollowerPage, TimelineSlice
 from chirp.timelines.rules import Thresholds, Timelines
-from chirp.trends.ports import TagCounts, TagUse
+from chirp.trends.ports import Peak, TagActivity, TagUse
+from chirp.trends.rules import HOUR_MS
 from chirp.tweets.model import Tweet
 from chirp.tweets.service import TweetService
 
@@ -399,26 +400,47 @@ class FakeNotificationStore:
 
 
 class FakeTagCounter:
-    """TagCounter: distinct accounts per (day, tag), exactly (Redis counts them with a HyperLogLog), and each
-    tag's latest use, never moved backwards."""
+    """TagCounter: distinct accounts per (tag, trusted/suspect, 5-minute bucket) and per (tag, hour), exactly
+    (Redis counts them with HyperLogLogs), and per (text, hour)."""
+
+    BUCKET_MS = 5 * 60_000
 
     def __init__(self):
-        self.accounts: dict[tuple[str, str], set[str]] = defaultdict(set)
-        self.last_used: dict[str, int] = {}
+        self.buckets: dict[tuple[str, bool, int], set[str]] = defaultdict(set)
+        self.hours: dict[tuple[str, int], set[str]] = defaultdict(set)
+        self.texts: dict[tuple[str, int], set[str]] = defaultdict(set)
 
     def record(self, uses: list[TagUse]) -> None:
         for use in uses:
-            self.accounts[use.day, use.tag].add(use.account_id)
-            self.last_used[use.tag] = max(self.last_used.get(use.tag, use.at_ms), use.at_ms)
+            self.buckets[use.tag, use.trusted, use.at_ms // self.BUCKET_MS].add(use.account_id)
+            if use.trusted:
+                self.hours[use.tag, use.at_ms // HOUR_MS].add(use.account_id)
 
-    def counts(self, today: str, yesterday: str) -> list[TagCounts]:
-        tags = sorted(tag for day, tag in self.accounts if day == today)
+    def same_text_accounts(self, text_key: str, account_id: str, at_ms: int) -> int:
+        accounts = self.texts[text_key, at_ms // HOUR_MS]
+        accounts.add(account_id)
+        return len(accounts)
+
+    def _window(self, now_ms: int) -> range:
+        last = now_ms // self.BUCKET_MS
+        return range(last - HOUR_MS // self.BUCKET_MS + 1, last + 1)
+
+    def active_tags(self, now_ms: int) -> list[str]:
+        window = self._window(now_ms)
+        return sorted({tag for (tag, _, bucket), accounts in self.buckets.items() if bucket in window and accounts})
+
+    def activity(self, tags: list[str], now_ms: int, baseline_hours: int) -> list[TagActivity]:
+        window, hour = self._window(now_ms), now_ms // HOUR_MS
+
+        def distinct(tag: str, trusted: bool) -> int:
+            return len(set().union(*(self.buckets.get((tag, trusted, b), set()) for b in window)))
+
         return [
-            TagCounts(
+            TagActivity(
                 tag=tag,
-                accounts_today=len(self.accounts[today, tag]),
-                accounts_yesterday=len(self.accounts.get((yesterday, tag), ())),
-                last_used_ms=self.last_used.get(tag),
+                trusted=distinct(tag, True),
+                suspect=distinct(tag, False),
+                hourly=[len(self.hours.get((tag, h), ())) for h in range(hour - baseline_hours, hour)],
             )
             for tag in tags
         ]
@@ -432,6 +454,48 @@ class FakeMediaLookup:
 
     def status(self, media_id: str) -> TranscodeResult | None:
         return self.results.get(media_id)
+
+
+class FakeTrendState:
+    def __init__(self, clock: FakeClock):
+        self.clock = clock
+        self._peaks: dict[str, Peak] = {}
+        self._ranked: tuple[list[dict], int] | None = None  # the ranking and when it stops being fresh
+
+    def peaks(self) -> dict[str, Peak]:
+        return dict(self._peaks)
+
+    def save_peaks(self, peaks: dict[str, Peak], forget: list[str]) -> None:
+        self._peaks.update(peaks)
+        for tag in forget:
+            self._peaks.pop(tag, None)
+
+    def ranked(self) -> list[dict] | None:
+        if self._ranked is None or self.clock() >= self._ranked[1]:
+            return None
+        return self._ranked[0]
+
+    def save_ranked(self, ranked: list[dict], ttl_s: int) -> None:
+        self._ranked = (ranked, self.clock() + ttl_s * 1000)
+
+
+class FakeAccountAges:
+    def __init__(self, created: dict[str, int] | None = None):
+        self.created = created or {}
+
+    def created_at_ms(self, account_ids: list[str]) -> dict[str, int]:
+        return {a: self.created[a] for a in account_ids if a in self.created}
+
+
+class FakeTagLists:
+    def __init__(self, blocked: set[str] = frozenset(), evergreen: set[str] = frozenset()):
+        self._blocked, self._evergreen = frozenset(blocked), frozenset(evergreen)
+
+    def blocked(self) -> frozenset[str]:
+        return self._blocked
+
+    def evergreen(self) -> frozenset[str]:
+        return self._evergreen
 
 
 class World:

@@ -1,27 +1,18 @@
 """The load run's pure parts, without any server: its arguments and bounds, how it waits for the stream
 consumers to settle, and the benchmarks' percentiles it reports."""
 
-import importlib.util
 import math
 import random
 
 import pytest
 
 from chirp.tweets.text import hashtags, mentions
-from tests.conftest import ROOT
-
-
-def _bench(name: str):
-    """bench/<name>.py, loaded by path (bench/ is not a package; load_run puts bench/ on sys.path itself)."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_bench
 
 
 @pytest.fixture(scope="module")
 def load_run():
-    return _bench("load_run")
+    return load_bench("load_run")
 
 
 @pytest.mark.parametrize(
@@ -212,7 +203,7 @@ def _closest_ranks(values: list[float], p: float) -> float:
 
 
 def test_given_samples_when_taking_percentiles_then_they_interpolate_between_closest_ranks():
-    stats = _bench("stats")
+    stats = load_bench("stats")
     assert stats.percentile([4, 1, 3, 2], 50) == 2.5
     assert stats.percentile([1, 2, 3, 4], 99) == pytest.approx(3.97)
     assert stats.percentile([1, 2, 3, 4], 0) == 1
@@ -228,4 +219,4 @@ def test_given_samples_when_taking_percentiles_then_they_interpolate_between_clo
 
 def test_given_a_percentile_outside_0_to_100_when_asked_then_it_is_refused():
     with pytest.raises(ValueError, match=r"within 0\.\.100"):
-        _bench("stats").percentile([1, 2], 101)
+        load_bench("stats").percentile([1, 2], 101)

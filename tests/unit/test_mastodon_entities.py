@@ -142,12 +142,11 @@ def test_given_a_notification_when_mapped_then_it_is_mastodons_with_a_string_id(
     assert notification["type"] == mastodon_type
 
 
-def test_given_a_trend_when_mapped_then_it_is_a_tag_with_todays_and_yesterdays_history():
-    tag = entities.trend_tag(
-        Trend(hashtag="chirp", score=4.0, accounts_today=7, accounts_yesterday=2), BASE, 1_700_000_000_000
-    )
+def test_given_a_trend_when_mapped_then_it_is_a_tag_with_the_last_hours_accounts_as_todays_history():
+    trend = Trend(hashtag="chirp", score=4.0, accounts_last_hour=7.2, expected_per_hour=2.0)
+    tag = entities.trend_tag(trend, BASE, 1_700_000_000_000)
     assert entity_errors("Tag", tag) == []
-    assert [h["accounts"] for h in tag["history"]] == ["7", "2"]
+    assert [h["accounts"] for h in tag["history"]] == ["7"]
     assert int(tag["history"][0]["day"]) % 86_400 == 0
 
 

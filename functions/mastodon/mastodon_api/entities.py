@@ -245,14 +245,11 @@ def tag(name: str, base: str, history: list[dict] | None = None) -> dict:
 
 
 def trend_tag(trend: Trend, base: str, now_ms: int) -> dict:
-    """A trending Tag: its history is today's and yesterday's distinct accounts (Chirp counts accounts, not uses;
-    each account's use counts once)."""
+    """A trending Tag. Chirp ranks tags by distinct accounts in the last hour against their usual hourly rate, so
+    today's history entry holds the last hour's accounts (Mastodon's holds the day's)."""
     day_s = now_ms // 1000 // 86_400 * 86_400
-    history = [
-        {"day": str(day_s), "uses": str(trend.accounts_today), "accounts": str(trend.accounts_today)},
-        {"day": str(day_s - 86_400), "uses": str(trend.accounts_yesterday), "accounts": str(trend.accounts_yesterday)},
-    ]
-    return tag(trend.hashtag, base, history)
+    accounts = str(round(trend.accounts_last_hour))
+    return tag(trend.hashtag, base, [{"day": str(day_s), "uses": accounts, "accounts": accounts}])
 
 
 def application(app: ClientApp, *, secret: str | None = None) -> dict:

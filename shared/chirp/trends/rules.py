@@ -1,72 +1,147 @@
-"""Trending hashtags, after Mastodon: a tag trends when more distinct accounts use it today than
-yesterday. expected = yesterday's distinct accounts (at least 1), observed = today's;
-score = (observed - expected)^2 / expected when observed > expected and observed >= MIN_ACCOUNTS, and
-the score halves every HALF_LIFE_H hours since the tag was last used.
+"""Trending hashtags: a tag trends when noticeably more distinct accounts use it in the last hour than its own
+baseline (its hourly average over the previous day) predicts.
 
-Counting is idempotent: an account counts once per tag and day, so a replayed tweet adds nothing.
+- observed = distinct accounts in the last hour (rolling 5-minute buckets: no trend vanishes at midnight);
+  a suspect account (younger than a day, or posting a text many accounts posted within the hour: coordinated
+  spam) counts SUSPECT_WEIGHT of one;
+- expected = the tag's mean hourly distinct accounts over the BASELINE_HOURS before (at least 1);
+- score = (observed - expected)^2 / expected, a Poisson z^2 (after Mastodon), when observed > expected and
+  at least the stage's minimum of TRUSTED accounts used the tag (suspect ones add weight, never carry a trend:
+  a burst of new accounts posting one text does not trend); the PEAK is remembered and decays with a
+  half-life of HALF_LIFE_H, and is forgotten after COOLDOWN_H: a tag is listed while its decayed peak is at
+  least LIST_THRESHOLD;
+- the operators' blocklist and evergreen list (editable without a deploy) never trend.
+
+Counting is idempotent (accounts are HyperLogLog members): a replayed tweet adds nothing. Trends are global:
+profiles carry no region, so there is nothing to split them by yet.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
+import unicodedata
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 
-from chirp.trends.ports import TagCounter, TagUse
+from chirp.trends.ports import AccountAges, Peak, TagActivity, TagCounter, TagLists, TagUse, TrendState
 from chirp.tweets.model import Tweet
 
-MIN_ACCOUNTS = 5
-HALF_LIFE_H = 2.0
+HOUR_MS = 3_600_000
+BASELINE_HOURS = 24
+HALF_LIFE_H = 4.0
+COOLDOWN_H = 48.0
+LIST_THRESHOLD = 1.0
+SUSPECT_WEIGHT = 0.25
+NEW_ACCOUNT_MS = 24 * HOUR_MS
+SAME_TEXT_ACCOUNTS = 3  # the third account posting one text within the hour, and every one after, is suspect
 MAX_TRENDS = 50
 
 
 class Trend(BaseModel):
     hashtag: str
     score: float
-    accounts_today: int
-    accounts_yesterday: int
+    accounts_last_hour: float
+    expected_per_hour: float
 
 
-def score(observed: int, expected: int, hours_since_last_use: float) -> float:
-    expected = max(expected, 1)
-    if observed <= expected or observed < MIN_ACCOUNTS:
+def score(observed: float, expected: float) -> float:
+    expected = max(expected, 1.0)
+    if observed <= expected:
         return 0.0
-    return (observed - expected) ** 2 / expected * 0.5 ** (hours_since_last_use / HALF_LIFE_H)
+    return (observed - expected) ** 2 / expected
 
 
-def utc_day(at_ms: int) -> str:
-    return datetime.fromtimestamp(at_ms / 1000, UTC).strftime("%Y%m%d")
+def burst(activity: TagActivity, min_accounts: int) -> tuple[float, float, float]:
+    """A tag's (score, observed, expected) for the last hour."""
+    observed = activity.trusted + SUSPECT_WEIGHT * activity.suspect
+    expected = sum(activity.hourly) / len(activity.hourly) if activity.hourly else 0.0
+    value = score(observed, expected) if activity.trusted >= min_accounts else 0.0
+    return value, observed, expected
+
+
+def decayed(peak: Peak, now_ms: int) -> float:
+    """The peak's score now; 0 once the cooldown passed."""
+    age_h = max(now_ms - peak.at_ms, 0) / HOUR_MS
+    if age_h >= COOLDOWN_H:
+        return 0.0
+    return peak.score * 0.5 ** (age_h / HALF_LIFE_H)
+
+
+def text_key(text: str) -> str:
+    """Identical texts share a key: case, spacing and Unicode forms aside."""
+    normal = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return hashlib.sha256(normal.encode()).hexdigest()[:16]
 
 
 class Trends:
-    def __init__(self, counter: TagCounter, clock_ms: Callable[[], int] = lambda: int(time.time() * 1000)):
-        self.counter, self.clock_ms = counter, clock_ms
+    def __init__(
+        self,
+        counter: TagCounter,
+        state: TrendState,
+        ages: AccountAges,
+        lists: TagLists,
+        *,
+        min_accounts: int,
+        ranked_ttl_s: int,
+        new_account_ms: int = NEW_ACCOUNT_MS,
+        clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ):
+        self.counter, self.state, self.ages, self.lists = counter, state, ages, lists
+        self.min_accounts, self.ranked_ttl_s, self.clock_ms = min_accounts, ranked_ttl_s, clock_ms
+        self.new_account_ms = new_account_ms
 
     def record(self, tweets: list[Tweet]) -> None:
-        uses = [
-            TagUse(day=utc_day(tweet.created_at_ms), tag=tag, account_id=tweet.author_id, at_ms=tweet.created_at_ms)
-            for tweet in tweets
-            for tag in tweet.hashtags
-        ]
-        if uses:
-            self.counter.record(uses)
+        tagged = [t for t in tweets if t.hashtags]
+        if not tagged:
+            return
+        created = self.ages.created_at_ms(sorted({t.author_id for t in tagged}))
+        uses = []
+        for tweet in tagged:
+            young = tweet.created_at_ms - created.get(tweet.author_id, 0) < self.new_account_ms
+            copied = self.counter.same_text_accounts(text_key(tweet.text), tweet.author_id, tweet.created_at_ms)
+            trusted = not young and copied < SAME_TEXT_ACCOUNTS
+            uses += [TagUse(tag, tweet.author_id, tweet.created_at_ms, trusted) for tag in tweet.hashtags]
+        self.counter.record(uses)
+
+    def refresh(self) -> list[Trend]:
+        """Scores every tag used within the hour, updates the peaks, and stores the ranking (peaks keep a tag
+        listed while they decay, used or not)."""
+        now = self.clock_ms()
+        hidden = self.lists.blocked() | self.lists.evergreen()
+        tags = [tag for tag in self.counter.active_tags(now) if tag not in hidden]
+        activity = {a.tag: a for a in self.counter.activity(tags, now, BASELINE_HOURS)}
+        peaks = self.state.peaks()
+        observed_expected: dict[str, tuple[float, float]] = {}
+        new_peaks = {}
+        for tag, seen in activity.items():
+            value, *observed_expected[tag] = burst(seen, self.min_accounts)
+            if value > 0 and (tag not in peaks or value >= decayed(peaks[tag], now)):
+                new_peaks[tag] = Peak(score=value, at_ms=now)
+        peaks |= new_peaks
+        cooled = [tag for tag, peak in peaks.items() if decayed(peak, now) == 0.0]
+        self.state.save_peaks(new_peaks, forget=cooled)
+        ranked = []
+        for tag, peak in peaks.items():
+            value = decayed(peak, now)
+            if tag in hidden or value < LIST_THRESHOLD:
+                continue
+            observed, expected = observed_expected.get(tag, (0.0, 0.0))
+            ranked.append(
+                Trend(
+                    hashtag=tag,
+                    score=round(value, 3),
+                    accounts_last_hour=observed,
+                    expected_per_hour=round(expected, 3),
+                )
+            )
+        ranked.sort(key=lambda t: (-t.score, t.hashtag))
+        ranked = ranked[:MAX_TRENDS]
+        self.state.save_ranked([t.model_dump() for t in ranked], self.ranked_ttl_s)
+        return ranked
 
     def top(self, limit: int = 10) -> list[Trend]:
-        now = self.clock_ms()
-        yesterday = utc_day(int((datetime.fromtimestamp(now / 1000, UTC) - timedelta(days=1)).timestamp() * 1000))
-        trends = []
-        for counts in self.counter.counts(utc_day(now), yesterday):
-            last_used = counts.last_used_ms or now
-            value = score(counts.accounts_today, counts.accounts_yesterday, max(now - last_used, 0) / 3_600_000)
-            if value > 0:
-                trends.append(
-                    Trend(
-                        hashtag=counts.tag,
-                        score=round(value, 3),
-                        accounts_today=counts.accounts_today,
-                        accounts_yesterday=counts.accounts_yesterday,
-                    )
-                )
-        return sorted(trends, key=lambda t: (-t.score, t.hashtag))[: min(limit, MAX_TRENDS)]
+        cached = self.state.ranked()
+        ranked = [Trend.model_validate(t) for t in cached] if cached is not None else self.refresh()
+        return ranked[: min(limit, MAX_TRENDS)]

@@ -67,6 +67,10 @@ class SocialStore:
         keys = [(user_key(user_id), PROFILE) for user_id in set(user_ids)]
         return {item.user_id: _to_profile(item) for item in SocialItem.batch_get(keys)}
 
+    def created_at_ms(self, user_ids: list[str]) -> dict[str, int]:
+        """When each known user made their profile (trends weigh new accounts less)."""
+        return {user_id: profile.created_at_ms for user_id, profile in self.get_profiles(user_ids).items()}
+
     def user_id_for_handle(self, handle: str) -> str | None:
         try:
             return SocialItem.get(f"HANDLE#{handle.lower()}", "HANDLE").user_id

@@ -18,7 +18,7 @@ from chirp.search.query import (
     search_page,
     search_request,
 )
-from chirp.search.schema import MAPPINGS, TWEETS_INDEX
+from chirp.search.schema import DYNAMIC_SETTINGS, MAPPINGS, TWEETS_INDEX
 from chirp.tweets.model import Tweet
 
 
@@ -31,7 +31,7 @@ class TweetIndex:
         processes race: the losers see "resource_already_exists_exception", which is success. (One PUT, no
         existence check first, so the caller needs no es:ESHttpHead.) An existing index is left as it is."""
         body = {
-            "settings": {"index": {"number_of_shards": 1, "number_of_replicas": self.replicas}},
+            "settings": {"index": {"number_of_shards": 1, "number_of_replicas": self.replicas, **DYNAMIC_SETTINGS}},
             "mappings": MAPPINGS,
         }
         try:
@@ -53,6 +53,7 @@ class TweetIndex:
         created = self.ensure_index()
         if not created:
             self.client.indices.put_mapping(index=self.index, body=MAPPINGS, request_timeout=30)
+            self.client.indices.put_settings(index=self.index, body={"index": DYNAMIC_SETTINGS}, request_timeout=30)
         try:
             # `timeout` is the server-side wait (a keyword would be taken as the client's request timeout).
             self.client.cluster.health(

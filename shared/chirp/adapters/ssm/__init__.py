@@ -1,0 +1,1 @@
+"""SSM Parameter Store adapters: settings operators change without a deploy."""
