@@ -80,7 +80,9 @@ def make_handler(upstream_port: int, domain: str, public_host: str):
 
 
 def serve(port: int, upstream_port: int, domain: str) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(upstream_port, domain, f"127.0.0.1:{port}"))
+    """The proxy bound to 127.0.0.1:port (0: any free port), not serving yet."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), BaseHTTPRequestHandler)
+    server.RequestHandlerClass = make_handler(upstream_port, domain, f"127.0.0.1:{server.server_address[1]}")
     server.daemon_threads = True
     return server
 
