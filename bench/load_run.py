@@ -60,8 +60,10 @@ WARM_UP_TIMEOUT_S = 180
 SETTLE_TIMEOUT_S = 120  # straight after a deploy, every consumer cold-starts and works through the whole run
 # The consumers of the new-tweets stream, each with the effect of a tweet that settle() waits for.
 CONSUMERS = ("fanout", "indexer", "notifier", "trends")
-# Where the trends consumer records each hashtag's latest use (chirp's Redis tag counter).
-TRENDS_LAST_USED = "trend:last-used"
+# Where the trends consumer records the hashtags used in each 5-minute bucket (chirp's Redis tag counter,
+# chirp.adapters.redis.tag_counter: trend:tags:<epoch ms // BUCKET_MS>).
+TRENDS_TAGS = "trend:tags:{bucket}"
+TRENDS_BUCKET_MS = 5 * 60_000
 
 
 class Recorder:
@@ -257,9 +259,14 @@ class SettleProbe:
             "fanout": lambda: shows(self.reader, "/timelines/home", timeline_tweet_ids, limit=20),
             "indexer": lambda: shows(self.author, "/search", timeline_tweet_ids, hashtag=tag),
             "notifier": lambda: shows(self.reader, "/notifications", notification_tweet_ids),
-            "trends": lambda: self.redis.zscore(TRENDS_LAST_USED, tag) is not None,
+            "trends": lambda: self._trends_counted(tag),
         }
         return marker, checks
+
+    def _trends_counted(self, tag: str) -> bool:
+        """The trends consumer counted the tag: it is among the tags of the current or the previous bucket."""
+        bucket = int(time.time() * 1000) // TRENDS_BUCKET_MS
+        return any(self.redis.sismember(TRENDS_TAGS.format(bucket=b), tag) for b in (bucket, bucket - 1))
 
 
 def _expect(response: requests.Response, status: int, what: str) -> None:

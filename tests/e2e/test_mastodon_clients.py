@@ -153,6 +153,20 @@ def test_given_indexed_statuses_when_searched_then_words_hashtags_and_accounts_a
     assert isinstance(bob_m.trending_tags(), list)
 
 
+def test_given_a_retried_post_when_it_has_an_idempotency_key_then_one_status(proxy, alice_m):
+    """toot sends an Idempotency-Key with every status; a retry after a lost answer gets the first status."""
+    headers = {"Authorization": f"Bearer {alice_m.access_token}", "Idempotency-Key": uuid.uuid4().hex}
+    body = {"status": f"only once {word()}", "visibility": "public", "sensitive": False}
+    first, retry = (requests.post(f"{proxy.url}/api/v1/statuses", json=body, headers=headers, timeout=60) for _ in "ab")
+    assert (first.status_code, retry.status_code) == (200, 200)
+    assert first.json()["id"] == retry.json()["id"]
+    other = requests.post(
+        f"{proxy.url}/api/v1/statuses", json={**body, "status": "another"}, headers=headers, timeout=60
+    )
+    assert other.status_code == 422  # the key reused with other parameters
+    assert other.json()["error"]
+
+
 def test_given_a_status_when_its_author_deletes_it_then_the_source_comes_back_and_it_is_gone(alice_m, bob_m):
     status = alice_m.status_post(f"short-lived {word()}")
     deleted = alice_m.status_delete(status.id)
