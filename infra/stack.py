@@ -77,6 +77,12 @@ class ChirpStack(Stack):
             for name, http_api in HTTP_APIS.items()
         }
         api, mastodon = apis["chirp"], apis["mastodon"]
+        # A stage that logs needs API Gateway's account-level logging role, which Chirp's own API sets: every
+        # other API's stage waits for it (on AWS the first deploy would otherwise fail on a missing role ARN).
+        account = api.rest_api.node.find_child("Account")
+        for name, each in apis.items():
+            if name != "chirp":
+                each.rest_api.deployment_stage.node.add_dependency(account)
         Monitoring(
             self,
             "Monitoring",

@@ -295,6 +295,7 @@ def test_given_the_recording_when_summarised_then_clients_called_what_the_surfac
             for e in proxy.exchanges
         }
     )
+    print(f"{len(proxy.exchanges)} answers, {len(seen)} distinct (method, operation, status):")
     print("\n".join(f"{m} {p} {s}" for m, p, s in seen))
     templates = {path for _, path, _ in seen}
     assert {"/api/v1/timelines/home", "/api/v2/media", "/oauth/token", "/api/v2/search"} <= templates

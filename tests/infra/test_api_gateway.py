@@ -158,3 +158,9 @@ def test_given_an_aws_stage_without_a_domain_when_configured_then_a_certificate_
     with pytest.raises(ValueError, match="both"):
         stage_config("prod", mastodon_domain=None, mastodon_certificate_arn=MASTODON_CERTIFICATE)
     assert stage_config("prod").mastodon_domain is None
+
+
+def test_given_two_apis_when_synthesized_then_the_mastodon_stage_waits_for_the_account_logging_role(any_template):
+    (account,) = any_template.find_resources("AWS::ApiGateway::Account")
+    stages = of_api(any_template, "AWS::ApiGateway::Stage", "mastodon")
+    assert [stage.get("DependsOn") for stage in stages.values()] == [[account]]
