@@ -1,8 +1,9 @@
 """A bounded load run against the deployed local cloud, then the consistency auditor.
 
-N simulated users post, follow, unfollow, delete and read through the HTTP API for at most M seconds
-and at most R requests (loopback only), then the run settles (every consumer of the new-tweets stream has
-processed everything the API accepted) and audits every participant's home timeline against DynamoDB.
+N simulated users post, follow, unfollow, delete, read, like, unlike, retweet and unretweet through the HTTP API
+for at most M seconds and at most R requests (loopback only), then the run settles (every consumer of the
+new-tweets and engagements streams has processed everything the API accepted) and audits every participant's
+home timeline against DynamoDB, and the like and retweet counts of their tweets against their edges.
 Exits non-zero on any error or any audit difference.
 
     .venv/bin/python bench/load_run.py [--users 8] [--seconds 30] [--max-requests R] [--spawn-rate 2] [--seed 7]
@@ -14,15 +15,17 @@ which bound did (`stopped_by`).
 Users arrive at --spawn-rate per second, as with locust: MiniStack cold-starts one Lambda worker per
 concurrent request, and a dozen cold starts at once on two cores took 30 s and more here.
 
-Settling: once no tweet awaits publishing (the sparse outbox index is empty), a probe author posts a marker
-tweet, and the run waits until each stream consumer shows it: the fan-out in the home timeline of a probe
-reader who follows the author (a timeline made live before the load, so only the fan-out can put it there),
-the indexer in search by the marker's own hashtag, the notifier as a mention in the reader's notifications,
-trends as that hashtag's last use in Redis. MiniStack's event source mappings read each shard in order and
-move past a batch only when the function returned without error, so a consumer that shows the marker has
-processed every record put before it. That holds within one shard: the run refuses a stream with more than
-one (the local stage has one), and one with another number of enabled consumers than it probes. Last, the
-fan-out's page queue (SQS, the popular tier) must be empty.
+Settling: once no tweet and no engagement event awaits publishing (both outboxes are empty), a probe author
+posts a marker tweet (a reply to the probe's own first tweet), and the probe reader likes it; the run waits until
+each stream consumer shows it: the fan-out in the home timeline of a probe reader who follows the author (a
+timeline made live before the load, so only the fan-out can put it there), the indexer in search by the
+marker's own hashtag, the notifier as a mention in the reader's notifications, trends as that hashtag's last use
+in Redis, the reply counter as the first tweet's reply count, and the engagements consumer as the author's like
+notification of the marker. MiniStack's event source mappings read each shard in order and move past a batch
+only when the function returned without error, so a consumer that shows the marker has processed every record
+put before it. That holds within one shard: the run refuses a stream with more than one (the local stage has
+one), and one with another number of enabled consumers than it probes. Last, the fan-out's page queue (SQS, the
+popular tier, retweets included) must be empty.
 """
 
 from __future__ import annotations
@@ -54,12 +57,26 @@ from localstack.api_client import Accounts, User  # noqa: E402
 from localstack.cloud_env import read_cloud_env  # noqa: E402
 
 # The mix of one simulated user's actions, by weight (reads dominate, as on any social network).
-MIX = {"read_home": 45, "post": 25, "follow": 12, "unfollow": 6, "delete": 4, "read_user": 8}
+MIX = {
+    "read_home": 40,
+    "post": 20,
+    "follow": 10,
+    "unfollow": 5,
+    "delete": 4,
+    "read_user": 7,
+    "like": 8,
+    "unlike": 2,
+    "retweet": 3,
+    "unretweet": 1,
+}
+SEEN_KEPT = 50  # the tweets a simulated user remembers having read, to like and retweet
 REQUESTS_PER_USER_S = 20  # the default --max-requests per user and second
 WARM_UP_TIMEOUT_S = 180
 SETTLE_TIMEOUT_S = 120  # straight after a deploy, every consumer cold-starts and works through the whole run
 # The consumers of the new-tweets stream, each with the effect of a tweet that settle() waits for.
-CONSUMERS = ("fanout", "indexer", "notifier", "trends")
+CONSUMERS = ("fanout", "indexer", "notifier", "trends", "tweet_counter")
+# The consumers of the engagements stream, likewise.
+ENGAGEMENT_CONSUMERS = ("engagements",)
 # Where the trends consumer records the hashtags used in each 5-minute bucket (chirp's Redis tag counter,
 # chirp.adapters.redis.tag_counter: trend:tags:<epoch ms // BUCKET_MS>).
 TRENDS_TAGS = "trend:tags:{bucket}"
@@ -97,11 +114,25 @@ class SimulatedUser:
         self.me, self.everyone, self.rng, self.recorder = me, everyone, rng, recorder
         self.my_tweets: list[int] = []
         self.following: set[str] = set()
+        self.seen: list[int] = []  # tweets read lately (shown in a timeline), to like and retweet
+        self.liked: set[int] = set()
+        self.retweeted: set[int] = set()
 
     def act(self) -> None:
         action = self.rng.choices(list(MIX), weights=list(MIX.values()))[0]
         others = [u.user_id for u in self.everyone if u.user_id != self.me.user_id]
-        if action == "follow":
+        if action in ("like", "retweet") and self.seen:
+            tweet_id = self.rng.choice(self.seen)
+            # 404: deleted since it was read; the act is idempotent, so a repeat is a 200 like the first.
+            response = self._call(action, "POST", f"/tweets/{tweet_id}/{action}", expected=(200, 404))
+            if response is not None and response.status_code == 200:
+                (self.liked if action == "like" else self.retweeted).add(response.json()["tweet_id"])
+        elif action in ("unlike", "unretweet") and (self.liked if action == "unlike" else self.retweeted):
+            done = self.liked if action == "unlike" else self.retweeted
+            tweet_id = self.rng.choice(sorted(done))
+            self._call(action, "DELETE", f"/tweets/{tweet_id}/{action.removeprefix('un')}")
+            done.discard(tweet_id)
+        elif action == "follow":
             target = self.rng.choice(others)
             self._call(action, "POST", f"/users/{target}/follow")
             self.following.add(target)
@@ -119,9 +150,16 @@ class SimulatedUser:
             if response is not None and response.status_code == 201:
                 self.my_tweets.append(response.json()["tweet_id"])
         elif action == "read_user":
-            self._call(action, "GET", f"/users/{self.rng.choice(others)}/tweets", params={"limit": 20})
+            response = self._call(action, "GET", f"/users/{self.rng.choice(others)}/tweets", params={"limit": 20})
+            if response is not None and response.status_code == 200:
+                self._saw([t["tweet_id"] for t in response.json()["items"]])
         else:
-            self._call("read_home", "GET", "/timelines/home", params={"limit": 20})
+            response = self._call("read_home", "GET", "/timelines/home", params={"limit": 20})
+            if response is not None and response.status_code == 200:
+                self._saw(timeline_tweet_ids(response.json()))
+
+    def _saw(self, tweet_ids: list[int]) -> None:
+        self.seen = (tweet_ids + self.seen)[:SEEN_KEPT]
 
     def _call(self, action: str, method: str, path: str, expected=(200,), **kwargs) -> requests.Response | None:
         started = time.perf_counter()
@@ -186,17 +224,19 @@ def notification_tweet_ids(payload: dict) -> list[int]:
     return [item["tweet_id"] for item in payload.get("items", []) if item.get("tweet_id") is not None]
 
 
-def check_stream(open_shards: int, consumers: list[str]) -> None:
+def check_stream(
+    open_shards: int, consumers: list[str], probed: tuple[str, ...] = CONSUMERS, stream: str = "new-tweets"
+) -> None:
     """Refuses a stream the marker cannot settle: more than one shard (records are ordered within a shard
-    only), or another number of enabled consumers than the CONSUMERS it probes (one check each)."""
+    only), or another number of enabled consumers than the ones it probes (one check each)."""
     if open_shards != 1:
         raise RuntimeError(
-            f"the new-tweets stream has {open_shards} open shards: settling with one marker tweet needs exactly one"
+            f"the {stream} stream has {open_shards} open shards: settling with one marker needs exactly one"
         )
-    if len(consumers) != len(CONSUMERS):
+    if len(consumers) != len(probed):
         raise RuntimeError(
-            f"the new-tweets stream has {len(consumers)} enabled consumers ({', '.join(sorted(consumers))}); "
-            f"settle() probes {len(CONSUMERS)} ({', '.join(CONSUMERS)}): give a new one its check in "
+            f"the {stream} stream has {len(consumers)} enabled consumers ({', '.join(sorted(consumers))}); "
+            f"settle() probes {len(probed)} ({', '.join(probed)}): give a new one its check in "
             "SettleProbe.post_marker"
         )
 
@@ -211,9 +251,10 @@ def aws(env: dict[str, str], service: str):
     )
 
 
-def stream_consumers(env: dict[str, str]) -> tuple[int, list[dict]]:
-    """The new-tweets stream's open shards and its enabled event source mappings."""
-    summary = aws(env, "kinesis").describe_stream_summary(StreamName=env["CHIRP_OUTPUT_NewTweetsStream"])
+def stream_consumers(env: dict[str, str], output: str = "NewTweetsStream") -> tuple[int, list[dict]]:
+    """A stream's open shards and its enabled event source mappings (by its stack output: the new-tweets stream by
+    default)."""
+    summary = aws(env, "kinesis").describe_stream_summary(StreamName=env[f"CHIRP_OUTPUT_{output}"])
     summary = summary["StreamDescriptionSummary"]
     pages = aws(env, "lambda").get_paginator("list_event_source_mappings")
     mappings = [
@@ -236,6 +277,10 @@ class SettleProbe:
     def __init__(self, env: dict[str, str], accounts: Accounts):
         self.author, self.reader = accounts.create("mark"), accounts.create("seen")
         _expect(self.reader.call("POST", f"/users/{self.author.user_id}/follow"), 200, "the probe reader's follow")
+        # Markers reply to this tweet: the reply counter shows each as one more reply.
+        response = self.author.call("POST", "/tweets", json={"text": "settle markers reply here"})
+        _expect(response, 201, "the probe's first tweet")
+        self.parent, self.markers = response.json()["tweet_id"], 0
         # The fan-out pushes to live timelines only; a read makes the reader's live, and later reads are then
         # answered from Redis (an absent timeline would be rebuilt from DynamoDB, marker included).
         _expect(self.reader.call("GET", "/timelines/home", params={"limit": 1}), 200, "the probe reader's read")
@@ -244,9 +289,12 @@ class SettleProbe:
     def post_marker(self) -> tuple[int, dict[str, Callable[[], bool]]]:
         """Posts the marker; returns its id and, for each consumer, whether the marker shows in its effect."""
         tag = f"settle{uuid.uuid4().hex[:12]}"
-        response = self.author.call("POST", "/tweets", json={"text": marker_text(tag, self.reader.handle)})
+        body = {"text": marker_text(tag, self.reader.handle), "reply_to_id": self.parent}
+        response = self.author.call("POST", "/tweets", json=body)
         _expect(response, 201, "the marker tweet")
         marker = response.json()["tweet_id"]
+        self.markers += 1
+        _expect(self.reader.call("POST", f"/tweets/{marker}/like"), 200, "the marker's like")
 
         def shows(user: User, path: str, ids: Callable[[dict], list[int]], **params) -> bool:
             try:
@@ -255,11 +303,28 @@ class SettleProbe:
                 return False
             return response.status_code == 200 and marker in ids(response.json())
 
+        def replies_counted() -> bool:
+            try:
+                response = self.author.call("GET", f"/tweets/{self.parent}")
+            except requests.RequestException:
+                return False
+            return response.status_code == 200 and response.json()["reply_count"] >= self.markers
+
+        def liked() -> list[int]:
+            try:
+                response = self.author.call("GET", "/notifications")
+            except requests.RequestException:
+                return []
+            items = response.json()["items"] if response.status_code == 200 else []
+            return [n["tweet_id"] for n in items if n["kind"] == "like"]
+
         checks = {
             "fanout": lambda: shows(self.reader, "/timelines/home", timeline_tweet_ids, limit=20),
             "indexer": lambda: shows(self.author, "/search", timeline_tweet_ids, hashtag=tag),
             "notifier": lambda: shows(self.reader, "/notifications", notification_tweet_ids),
             "trends": lambda: self._trends_counted(tag),
+            "tweet_counter": replies_counted,
+            "engagements": lambda: marker in liked(),
         }
         return marker, checks
 
@@ -288,7 +353,27 @@ def settle(env: dict[str, str], probe: SettleProbe, timeout_s: float = SETTLE_TI
         scanned = dynamodb.scan(TableName=env["CHIRP_OUTPUT_TweetsTable"], IndexName="outbox", Select="COUNT")
         return scanned["Count"] == 0 and "LastEvaluatedKey" not in scanned
 
-    wait_until({"outbox (tweets not yet on the stream)": outbox_empty}, remaining())
+    def engagement_outbox_empty() -> bool:  # events recorded whose publish is not confirmed, in 16 partitions
+        from chirp.adapters.dynamodb.engagement_store import OUTBOX_SHARDS
+
+        return not any(
+            dynamodb.query(
+                TableName=env["CHIRP_OUTPUT_EngagementsTable"],
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"OUTBOX#{shard}"}},
+                Select="COUNT",
+                Limit=1,
+            )["Count"]
+            for shard in range(OUTBOX_SHARDS)
+        )
+
+    wait_until(
+        {
+            "outbox (tweets not yet on the stream)": outbox_empty,
+            "engagement outbox (events not yet on the stream)": engagement_outbox_empty,
+        },
+        remaining(),
+    )
     marker, checks = probe.post_marker()
     try:
         seen = wait_until(checks, remaining())
@@ -309,12 +394,12 @@ def settle(env: dict[str, str], probe: SettleProbe, timeout_s: float = SETTLE_TI
         wait_until({"fan-out page queue": queue_empty}, remaining())
     return {
         "seconds": round(time.monotonic() - started, 1),
-        "marker_seen_after_s": {name: round(seen[name], 1) for name in CONSUMERS},
+        "marker_seen_after_s": {name: round(seen[name], 1) for name in (*CONSUMERS, *ENGAGEMENT_CONSUMERS)},
     }
 
 
 def audit(env: dict[str, str], people: list[User]):
-    """The auditor's report on every participant's home timeline."""
+    """The auditor's report on every participant's home timeline, and on the counts of their tweets."""
     from chirp.composition import build_services
     from chirp.settings import Settings
 
@@ -346,6 +431,8 @@ def run(env: dict[str, str], users: int, seconds: float, max_requests: int, spaw
     os.environ.update(env)  # boto3 (credentials, endpoint) reads the same deployment as the API
     shards, mappings = stream_consumers(env)
     check_stream(shards, [function_name(m) for m in mappings])  # before the load: a run that cannot settle fails fast
+    shards, mappings = stream_consumers(env, "EngagementsStream")
+    check_stream(shards, [function_name(m) for m in mappings], ENGAGEMENT_CONSUMERS, "engagements")
     accounts = Accounts(env)
     people = [accounts.create("load") for _ in range(users)]
     probe = SettleProbe(env, accounts)
@@ -397,8 +484,10 @@ def run(env: dict[str, str], users: int, seconds: float, max_requests: int, spaw
         "settle": settled,
         "audit": {
             "timelines": report.users,
+            "tweets_counted": report.tweets_counted,
             "clean": report.clean,
             "findings": [f.__dict__ for f in report.findings[:5]],
+            "count_findings": [f.__dict__ for f in report.count_findings[:5]],
         },
     }
 

@@ -2,7 +2,9 @@
 their headline figures, each with the baseline it was compared with in the same run and the command that
 produced it (the README includes it). A benchmark that fails is reported and the others still run.
 
-Usage: .venv/bin/python bench/run_all.py   (needs `make dev`; a few minutes on two cores)
+Usage: .venv/bin/python bench/run_all.py [name ...]   (needs `make dev`; a few minutes on two cores)
+
+With names, only those benchmarks run; the summary still lists every benchmark, from its latest result file.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import report
 BENCHMARKS = (
     "fanout_throughput",
     "home_read",
+    "engaged_home",
+    "hot_likes",
     "delivery_latency",
     "cold_start",
     "snowflake",
@@ -68,10 +72,18 @@ def update_readme(table: str) -> None:
     readme.write_text(f"{text[:start]}\n{body}\n{text[end:]}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    chosen = sys.argv[1:] if argv is None else argv
+    unknown = set(chosen) - set(BENCHMARKS)
+    if unknown:
+        sys.exit(f"no such benchmark: {', '.join(sorted(unknown))} (known: {', '.join(BENCHMARKS)})")
     outcomes: dict[str, dict] = {}
     for name in BENCHMARKS:
         path = paths.RESULTS / f"{name}.json"
+        if chosen and name not in chosen:  # not run: its latest result stands
+            result = json.loads(path.read_text()) if path.exists() else None
+            outcomes[name] = {"returncode": 0 if result else 1, "seconds": 0.0, "result": result, "ran": False}
+            continue
         before = path.stat().st_mtime if path.exists() else None
         print(f"\n=== {report.command_for(name)}", flush=True)
         started = time.perf_counter()
@@ -79,7 +91,7 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         fresh = path.exists() and path.stat().st_mtime != before
         result = json.loads(path.read_text()) if done.returncode == 0 and fresh else None
-        outcomes[name] = {"returncode": done.returncode, "seconds": round(elapsed, 1), "result": result}
+        outcomes[name] = {"returncode": done.returncode, "seconds": round(elapsed, 1), "result": result, "ran": True}
         print(f"=== {name}: exit code {done.returncode} in {elapsed:.0f} s", flush=True)
 
     path = paths.RESULTS / "summary.md"
@@ -88,7 +100,8 @@ def main() -> None:
     print(f"\nwrote {path.relative_to(paths.ROOT)} and the README's table\n")
     print(path.read_text())
     for name, outcome in outcomes.items():
-        print(f"{name}: {'ok' if outcome['returncode'] == 0 else 'FAILED'} ({outcome['seconds']} s)")
+        verdict = "ok" if outcome["returncode"] == 0 else "FAILED"
+        print(f"{name}: {verdict} ({outcome['seconds']} s)" if outcome["ran"] else f"{name}: {verdict} (not run)")
     if any(outcome["returncode"] != 0 for outcome in outcomes.values()):
         sys.exit(1)
 

@@ -23,6 +23,7 @@ TABLES = {
     "leases": "leases_table",
     "idempotency": "idempotency_table",
     "clients": "clients_table",  # third-party clients: OAuth apps, access tokens (hashed), media descriptions
+    "engagements": "engagements_table",
 }
 BUCKETS = {"media": "media_bucket"}
 
@@ -70,7 +71,11 @@ class Queue:
     dead_letter: DeadLetter | None = None
 
 
-STREAMS: tuple[Stream, ...] = (Stream("new_tweets", setting="new_tweets_stream"),)
+STREAMS: tuple[Stream, ...] = (
+    Stream("new_tweets", setting="new_tweets_stream"),
+    # Likes, retweets and their undoing (partition key: the user who acted).
+    Stream("engagements", setting="engagements_stream"),
+)
 
 QUEUES: tuple[Queue, ...] = (
     # Records a stream consumer gave up on (retries exhausted, too old, or poison it set aside with its reason)
@@ -330,8 +335,9 @@ class FunctionSpec:
 
 
 NEW_TWEETS = KinesisTrigger(stream="new_tweets", on_failure="consumer_failures")
-SETS_POISON_ASIDE = QueueAccess("consumer_failures")  # every new-tweets consumer sends unreadable records there
+SETS_POISON_ASIDE = QueueAccess("consumer_failures")  # every stream consumer sends unreadable records there
 GET, BATCH_GET, QUERY = TableCall.GET, TableCall.BATCH_GET, TableCall.QUERY
+ENGAGEMENT_INDEXES = ("likes_by_tweet", "retweets_by_tweet", "likes_by_user")
 PUT, UPDATE, DELETE, BATCH_WRITE = TableCall.PUT, TableCall.UPDATE, TableCall.DELETE, TableCall.BATCH_WRITE
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
@@ -355,6 +361,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         grants=(
             # A tweet is put (conditionally), marked published or deleted (updates), read alone or in batches
             # (timelines, search hits); an author's tweets are a query of the user_tweets index.
+            # A retweet is put with its edge (one transaction); undoing it marks it deleted.
             TableAccess("tweets", (GET, BATCH_GET, PUT, UPDATE), indexes=("user_tweets",)),
             # Profiles and edges: transactions of puts, deletes and count updates; whom a user follows is a query
             # of the table, who follows them one of the inverted index.
@@ -362,7 +369,12 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("notifications", (BATCH_WRITE, QUERY)),  # follows notify; GET /notifications reads them
             TableAccess("idempotency", (GET, PUT, UPDATE, DELETE)),  # Powertools' idempotency records
             TableAccess("leases", (PUT, UPDATE, DELETE)),  # its Snowflake worker slot: taken, renewed, released
+            # Edges, counter shards and outbox entries: transactions of updates and puts; flags and sums are batch
+            # reads; who liked or retweeted, and what a user liked, are queries of the sparse indexes; a published
+            # event's outbox entry is deleted.
+            TableAccess("engagements", (BATCH_GET, PUT, UPDATE, DELETE), indexes=ENGAGEMENT_INDEXES),
             StreamAccess("new_tweets", Access.WRITE),
+            StreamAccess("engagements", Access.WRITE),
             RedisAccess(),
             MediaAccess(put="uploads/", get="media/"),  # signs uploads, reads transcoding results
             SearchAccess(Access.READ),
@@ -402,6 +414,41 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory_mb=256,
         timeout_s=5,
         grants=(TableAccess("clients", (GET,)),),
+        snap_start=True,
+    ),
+    FunctionSpec(
+        name="engagements",
+        description="engagements consumer: refreshes cached counts, delivers retweets, aggregates notifications",
+        # One batch at a time per shard: a tweet's aggregated notification is updated by one invocation at once
+        # (its version condition makes a race safe; this makes it rare).
+        triggers=(KinesisTrigger(stream="engagements", on_failure="consumer_failures", parallelization_factor=1),),
+        timeout_s=60,
+        grants=(
+            TableAccess("engagements", (BATCH_GET,)),  # the edges as they stand, the counter shards to sum
+            # A retweet goes through the fan-out: the author's tier, their followers' pages, a celebrity's recent
+            # tweets when Redis lost them; mentions are not read here.
+            TableAccess("social", (GET,), indexes=("inverted",)),
+            TableAccess("tweets", indexes=("user_tweets",)),
+            # Aggregated notifications: the state read, then one transaction (state, old and new notification).
+            TableAccess("notifications", (GET, PUT, DELETE)),
+            RedisAccess(),
+            QueueAccess("fanout_pages"),
+            SETS_POISON_ASIDE,
+        ),
+        reads=FANOUT_TIERS + TIMELINE_EXPIRY,
+        snap_start=True,
+    ),
+    FunctionSpec(
+        name="tweet_counter",
+        description="new-tweets consumer: counts replies and quotes on their parent tweets, once each",
+        triggers=(NEW_TWEETS,),
+        grants=(
+            # A marker per reply or quote and the parent's counter shard in one transaction (put or update each),
+            # then the parent's sums read back.
+            TableAccess("engagements", (BATCH_GET, PUT, UPDATE)),
+            RedisAccess(),  # the parent's heat, and its cached counts
+            SETS_POISON_ASIDE,
+        ),
         snap_start=True,
     ),
     FunctionSpec(
@@ -477,13 +524,16 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         name="outbox_relay",
-        description="Re-publishes stored tweets whose publish to the stream was never confirmed",
+        description="Re-publishes stored tweets and engagement events whose publish was never confirmed",
         triggers=(ScheduleTrigger(every_minutes=1),),
         timeout_s=60,
         grants=(
             # The outbox index's pending ids, each tweet read, published, and its mark cleared.
             TableAccess("tweets", (GET, UPDATE), indexes=("outbox",)),
             StreamAccess("new_tweets", Access.WRITE),
+            # Engagement events in the outbox partitions: queried, published, deleted.
+            TableAccess("engagements", (QUERY, DELETE)),
+            StreamAccess("engagements", Access.WRITE),
         ),
     ),
     FunctionSpec(

@@ -3,7 +3,7 @@
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from rest_api import media, reading, tweets, users
+from rest_api import engagement, media, reading, tweets, users
 from rest_api.errors import register_error_handlers, unsupported_media_type
 
 from chirp.composition import services
@@ -19,7 +19,7 @@ CORS = CORSConfig(
 )
 app = APIGatewayRestResolver(enable_validation=True, cors=CORS)
 register_error_handlers(app)
-for resource in (users, tweets, reading, media):
+for resource in (users, tweets, engagement, reading, media):
     app.include_router(resource.router)
 on_restore(lambda: services().after_restore())  # SnapStart (AWS): each restored copy leases its own id slot
 

@@ -23,7 +23,7 @@ def push(record: SQSRecord) -> None:
         logger.error("unreadable follower page skipped", extra={"message_id": record.message_id, "error": str(error)})
         metrics.add_metric(name="PoisonPages", unit="Count", value=1)
         return
-    pushed = services().timelines.push_page(page.tweet_id, page.follower_ids)
+    pushed = services().timelines.push_page(page.tweet_id, page.follower_ids, page.retweet_of_id)
     metrics.add_metric(name="TimelinesPushed", unit="Count", value=pushed)
 
 

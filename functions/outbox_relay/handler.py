@@ -1,4 +1,5 @@
-"""Scheduled: re-publishes tweets stored but never confirmed on the stream (a crash after the write)."""
+"""Scheduled: re-publishes tweets stored but never confirmed on the new-tweets stream, and engagement events never
+confirmed on the engagements stream (a crash after the write)."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -12,4 +13,6 @@ from chirp.observability import logger, metrics, tracer
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     relayed = services().tweets.relay_outbox()
     metrics.add_metric(name="OutboxRelayed", unit="Count", value=relayed)
-    return {"relayed": relayed}
+    events = services().engagement.relay_outbox()
+    metrics.add_metric(name="EngagementOutboxRelayed", unit="Count", value=events)
+    return {"relayed": relayed, "events_relayed": events}

@@ -115,7 +115,11 @@ class Api(Construct):
         for spec in FUNCTIONS:
             if not any(trigger.api == http_api.name for trigger in spec.triggered_by(ResolverRoutes)):
                 continue
-            integration = apigw.LambdaIntegration(functions[spec.name])
+            # One invoke permission for the whole API, not two per method: a permission per route would take
+            # CloudFormation past its 500 resources a stack (the Mastodon API alone has about 40 routes).
+            integration = apigw.LambdaIntegration(
+                functions[spec.name], scope_permission_to_method=False, allow_test_invoke=False
+            )
             for route in resolver_routes(spec):
                 resource = self.rest_api.root.resource_for_path(route.path)
                 auth_options = (

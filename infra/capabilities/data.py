@@ -1,4 +1,5 @@
-"""DynamoDB tables (tweets, social graph, notifications, idempotency records) and the catalog's Kinesis streams."""
+"""DynamoDB tables (tweets, social graph, notifications, leases, idempotency records, engagements) and the catalog's
+Kinesis streams."""
 
 from __future__ import annotations
 
@@ -58,6 +59,23 @@ class Data(Construct):
         self.idempotency = self._table("Idempotency", config, partition=("id", S), ttl="expiration")
         # Third-party clients' apps, access tokens (by the token's hash) and media descriptions, by kind#id.
         self.clients = self._table("Clients", config, partition=("pk", S))
+        # Engagements: like and retweet edges (EDGE#user / TWEET#id), counter shards, reply and quote markers and
+        # the event outbox; three sparse indexes list a tweet's likers and retweeters and a user's likes, newest
+        # first (only edges that are likes, or retweets, carry their index's sort key).
+        self.engagements = self._table("EngagementsTable", config, partition=("pk", S), sort=("sk", S))
+        for index_name, partition, sort in (
+            ("likes_by_tweet", ("tweet_id", N), ("like_order", N)),
+            ("retweets_by_tweet", ("tweet_id", N), ("retweet_id", N)),
+            ("likes_by_user", ("user_id", S), ("like_order", N)),
+        ):
+            self._index(
+                "engagements",
+                self.engagements,
+                index_name=index_name,
+                partition_key=dynamodb.Attribute(name=partition[0], type=partition[1]),
+                sort_key=dynamodb.Attribute(name=sort[0], type=sort[1]),
+                projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+            )
         self.tables = {
             "tweets": self.tweets,
             "social": self.social,
@@ -65,6 +83,7 @@ class Data(Construct):
             "leases": self.leases,
             "idempotency": self.idempotency,
             "clients": self.clients,
+            "engagements": self.engagements,
         }
 
         self.streams = {

@@ -14,9 +14,12 @@ def audit(args: argparse.Namespace) -> int:
     report = services().auditor().audit(args.user or None)
     for finding in report.findings:
         print(json.dumps({"user_id": finding.user_id, "missing": finding.missing, "extra": finding.extra,
-                          "relation_mismatch": finding.relation_mismatch}))  # fmt: skip
-    verdict = "clean" if report.clean else f"{len(report.findings)} timelines differ"
-    print(f"audit: {report.users} live timelines checked, {verdict}")
+                          "unindexed": finding.unindexed, "relation_mismatch": finding.relation_mismatch}))  # fmt: skip
+    for count in report.count_findings:
+        print(json.dumps(count.__dict__))
+    differ = f"{len(report.findings)} timelines and {len(report.count_findings)} counts differ"
+    checked = f"{report.users} live timelines and the counts of their {report.tweets_counted} tweets checked"
+    print(f"audit: {checked}, {'clean' if report.clean else differ}")
     return 0 if report.clean else 1
 
 

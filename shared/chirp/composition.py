@@ -8,18 +8,21 @@ from __future__ import annotations
 from functools import cache, cached_property
 
 from chirp.adapters.aws import aws_client
+from chirp.adapters.dynamodb.engagement_store import DynamoEngagementStore
 from chirp.adapters.dynamodb.notification_store import DynamoNotificationStore
 from chirp.adapters.dynamodb.social_store import SocialStore
 from chirp.adapters.dynamodb.tables import bind_tables
 from chirp.adapters.dynamodb.tweet_store import TweetStore
 from chirp.adapters.dynamodb.worker_lease import DynamoWorkerLease
-from chirp.adapters.kinesis.publisher import KinesisPublisher
+from chirp.adapters.kinesis.publisher import KinesisEventPublisher, KinesisPublisher
 from chirp.adapters.redis.client import redis_client
+from chirp.adapters.redis.count_cache import RedisCountCache
 from chirp.adapters.redis.tag_counter import RedisTagCounter, RedisTrendState
 from chirp.adapters.redis.timeline_cache import RedisTimelineCache
 from chirp.adapters.sqs.page_queue import SqsPageQueue
 from chirp.adapters.sqs.poison_queue import SqsPoisonQueue
 from chirp.adapters.ssm.tag_lists import SsmTagLists
+from chirp.engagement.rules import Engagements
 from chirp.ids.snowflake import LeasedSnowflake
 from chirp.notifications.service import Notifications
 from chirp.settings import Settings, get_settings
@@ -57,10 +60,38 @@ class Services:
         return Timelines(self.timeline_cache, self.tweet_store, self.social_store, thresholds, pages)
 
     @cached_property
+    def ids(self) -> LeasedSnowflake:
+        """Tweet ids (tweets and retweets) from one leased worker slot per process."""
+        return LeasedSnowflake(DynamoWorkerLease())
+
+    @cached_property
     def tweets(self) -> TweetService:
         publisher = KinesisPublisher(aws_client("kinesis", self.settings), self.settings.new_tweets_stream)
-        ids = LeasedSnowflake(DynamoWorkerLease())
-        return TweetService(self.tweet_store, self.social_store, self.timelines, publisher, ids, media=_LazyMedia(self))
+        return TweetService(
+            self.tweet_store, self.social_store, self.timelines, publisher, self.ids, media=_LazyMedia(self)
+        )
+
+    @cached_property
+    def engagement_store(self) -> DynamoEngagementStore:
+        return DynamoEngagementStore()
+
+    @cached_property
+    def count_cache(self) -> RedisCountCache:
+        return RedisCountCache(self.redis)
+
+    @cached_property
+    def engagement(self) -> Engagements:
+        publisher = KinesisEventPublisher(aws_client("kinesis", self.settings), self.settings.engagements_stream)
+        return Engagements(
+            self.engagement_store,
+            self.count_cache,
+            publisher,
+            self.tweet_store,
+            self.social_store,
+            self.timelines,
+            self.notifications,
+            self.ids,
+        )
 
     @cached_property
     def notifications(self) -> Notifications:
@@ -113,7 +144,14 @@ class Services:
         """A new auditor: each keeps what it read for one run."""
         from chirp.timelines.audit import TimelineAuditor
 
-        return TimelineAuditor(self.timeline_cache, self.tweet_store, self.social_store, self.timelines.thresholds)
+        return TimelineAuditor(
+            self.timeline_cache,
+            self.tweet_store,
+            self.social_store,
+            self.timelines.thresholds,
+            engagements=self.engagement_store,
+            counts=self.count_cache,
+        )
 
     @cached_property
     def media_objects(self):

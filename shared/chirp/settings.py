@@ -26,7 +26,9 @@ class Settings(BaseSettings):
     clients_table: str = Field(default="chirp-clients", alias="CLIENTS_TABLE")
     # The user pool's app client: third-party clients' password sign-in (OAuth password grant) goes through it.
     user_pool_client_id: str = Field(default="", alias="USER_POOL_CLIENT_ID")
+    engagements_table: str = Field(default="chirp-engagements", alias="ENGAGEMENTS_TABLE")
     new_tweets_stream: str = Field(default="new-tweets", alias="NEW_TWEETS_STREAM")
+    engagements_stream: str = Field(default="engagements", alias="ENGAGEMENTS_STREAM")
     fanout_queue_url: str = Field(default="", alias="FANOUT_QUEUE_URL")
     consumer_failures_queue_url: str = Field(default="", alias="CONSUMER_FAILURES_QUEUE_URL")
     media_bucket: str = Field(default="chirp-media", alias="MEDIA_BUCKET")

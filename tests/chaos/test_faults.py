@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 
+from chirp.engagement.model import EngagementEvent, Kind
 from tests.chaos.conftest import eventually, launcher
 
 
@@ -58,12 +59,17 @@ def test_given_redis_down_when_clients_call_then_503_with_retry_after_and_reads_
     author, reader = new_user("rdwn"), new_user("rdwn")
     assert reader.call("POST", f"/users/{author.user_id}/follow").status_code == 200
     before = _post(author, "before the outage")
+    kept = _post(author, "liked during the outage")
     assert eventually(lambda: before in _home_ids(reader), 30)
 
     stopped("redis")
 
     _assert_unavailable(reader.call("GET", "/timelines/home"))
     assert reader.call("GET", f"/tweets/{before}").status_code == 200  # DynamoDB alone
+    # Likes and their counts are DynamoDB's: liking works, and a read counts it (the cache just misses).
+    assert reader.call("POST", f"/tweets/{kept}/like").status_code == 200
+    read = reader.call("GET", f"/tweets/{kept}").json()
+    assert (read["like_count"], read["liked"]) == (1, True)
     assert reader.call("GET", f"/users/{author.user_id}").status_code == 200
     assert author.call("POST", "/tweets", json={"text": "during the outage"}).status_code == 201  # no Redis needed
     _assert_unavailable(author.call("DELETE", f"/tweets/{before}"))  # durable and announced; Redis's part failed
@@ -111,6 +117,35 @@ def test_given_a_replayed_stream_when_consumed_again_then_timelines_and_notifica
 
     assert _home_ids(reader) == home
     assert reader.call("GET", "/notifications").json()["items"] == notes
+
+
+def test_given_a_replayed_engagements_stream_when_consumed_again_then_counts_and_notifications_are_unchanged(
+    services, cloud_env, new_user
+):
+    author, fans = new_user("eply"), [new_user("eply") for _ in range(2)]
+    tweet_id = _post(author, "liked, then replayed")
+    for fan in fans:
+        assert fan.call("POST", f"/tweets/{tweet_id}/like").status_code == 200
+        assert fan.call("POST", f"/tweets/{tweet_id}/retweet").status_code == 200
+
+    def notes() -> list[dict]:
+        return author.call("GET", "/notifications").json()["items"]
+
+    assert eventually(lambda: {n["kind"]: n["count"] for n in notes()} == {"like": 2, "retweet": 2}, 30)
+    before, counts = notes(), author.call("GET", f"/tweets/{tweet_id}").json()
+
+    kinesis, stream = services.tweets.publisher.client, cloud_env["ENGAGEMENTS_STREAM"]
+    for fan in fans:  # at-least-once: each fan's like event again, and an old like replayed after an unlike
+        edge = services.engagement_store.edges([(fan.user_id, tweet_id)])[fan.user_id, tweet_id]
+        event = EngagementEvent(
+            kind=Kind.LIKE, user_id=fan.user_id, tweet_id=tweet_id, author_id=author.user_id, active=True,
+            at_ms=int(time.time() * 1000) - 60_000, order=edge.like_order,
+        )  # fmt: skip
+        kinesis.put_record(StreamName=stream, Data=event.model_dump_json().encode(), PartitionKey=fan.user_id)
+    time.sleep(5)  # the consumer is a second or two behind when warm
+
+    assert notes() == before
+    assert author.call("GET", f"/tweets/{tweet_id}").json() == counts
 
 
 def test_given_poison_records_when_consumed_then_they_are_set_aside_and_later_tweets_flow(

@@ -164,3 +164,15 @@ def test_given_two_apis_when_synthesized_then_the_mastodon_stage_waits_for_the_a
     (account,) = any_template.find_resources("AWS::ApiGateway::Account")
     stages = of_api(any_template, "AWS::ApiGateway::Stage", "mastodon")
     assert [stage.get("DependsOn") for stage in stages.values()] == [[account]]
+
+
+def test_given_every_route_when_synthesized_then_each_function_has_one_invoke_permission_per_api(aws_template):
+    """Two permissions per method (the stage's and the console's test) would take the stack past CloudFormation's
+    500 resources: each function the gateway invokes gets one, for its whole API."""
+    permissions = [
+        p["Properties"]
+        for p in aws_template.find_resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    ]
+    assert len(permissions) <= 2 * len([s for s in FUNCTIONS if s.triggered_by(ResolverRoutes)]) + 1
+    assert len(aws_template.to_json()["Resources"]) < 450  # headroom under CloudFormation's 500

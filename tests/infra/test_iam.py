@@ -22,6 +22,7 @@ TWEETS, SOCIAL = "{DataTweets.Arn}", "{DataSocial.Arn}"
 NOTIFICATIONS, IDEMPOTENCY, LEASES = "{DataNotifications.Arn}", "{DataIdempotency.Arn}", "{DataLeases.Arn}"
 CLIENTS = "{DataClients.Arn}"
 STREAM, DOMAIN, BUCKET = "{DataNewTweets.Arn}", "{SearchDomain.Arn}", "{MediaBucket.Arn}"
+ENGAGEMENTS, ENGAGEMENT_STREAM = "{DataEngagementsTable.Arn}", "{DataEngagements.Arn}"
 REDIS_SECRET = {
     ("secretsmanager:DescribeSecret", "{CacheAuthToken}"),
     ("secretsmanager:GetSecretValue", "{CacheAuthToken}"),
@@ -37,17 +38,21 @@ def _sends_to(queue: str) -> Calls:
 
 
 # What CDK grants a stream consumer's event source mapping (Lambda reads the stream with the role).
-CONSUMES_STREAM = _on(
-    STREAM,
-    "kinesis:DescribeStream",
-    "kinesis:DescribeStreamConsumer",
-    "kinesis:DescribeStreamSummary",
-    "kinesis:GetRecords",
-    "kinesis:GetShardIterator",
-    "kinesis:ListShards",
-    "kinesis:ListStreams",
-    "kinesis:SubscribeToShard",
-)
+def _consumes(stream: str) -> Calls:
+    return _on(
+        stream,
+        "kinesis:DescribeStream",
+        "kinesis:DescribeStreamConsumer",
+        "kinesis:DescribeStreamSummary",
+        "kinesis:GetRecords",
+        "kinesis:GetShardIterator",
+        "kinesis:ListShards",
+        "kinesis:ListStreams",
+        "kinesis:SubscribeToShard",
+    )
+
+
+CONSUMES_STREAM = _consumes(STREAM)
 POISON = _sends_to("ConsumerFailures")
 
 # Every function's calls but its logs and VPC placement (pinned for all in the next test), on an AWS stage; the
@@ -76,7 +81,13 @@ CALLS: dict[str, Calls] = {
         *_on(NOTIFICATIONS, "dynamodb:BatchWriteItem", "dynamodb:Query"),
         *_on(IDEMPOTENCY, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         *_on(LEASES, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+        *_on(ENGAGEMENTS, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+        *{
+            ("dynamodb:Query", f"{ENGAGEMENTS}/index/{index}")
+            for index in ("likes_by_tweet", "retweets_by_tweet", "likes_by_user")
+        },
         ("kinesis:PutRecord", STREAM),
+        ("kinesis:PutRecord", ENGAGEMENT_STREAM),
         ("s3:PutObject", f"{BUCKET}/uploads/*"),
         ("s3:GetObject", f"{BUCKET}/media/*"),
         ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
@@ -136,6 +147,23 @@ CALLS: dict[str, Calls] = {
         *CONSUMES_STREAM,
         *REDIS_SECRET,
     },
+    "engagements": {
+        ("dynamodb:BatchGetItem", ENGAGEMENTS),
+        ("dynamodb:GetItem", SOCIAL),
+        ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
+        ("dynamodb:Query", f"{TWEETS}/index/user_tweets"),
+        *_on(NOTIFICATIONS, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
+        *_sends_to("FanoutPages"),
+        *POISON,
+        *_consumes(ENGAGEMENT_STREAM),
+        *REDIS_SECRET,
+    },
+    "tweet_counter": {
+        *_on(ENGAGEMENTS, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+        *POISON,
+        *CONSUMES_STREAM,
+        *REDIS_SECRET,
+    },
     "fanout_worker": {
         *_on(
             "{QueuesFanoutPages.Arn}",
@@ -152,6 +180,8 @@ CALLS: dict[str, Calls] = {
         ("dynamodb:Query", f"{TWEETS}/index/outbox"),
         *_on(TWEETS, "dynamodb:GetItem", "dynamodb:UpdateItem"),
         ("kinesis:PutRecord", STREAM),
+        *_on(ENGAGEMENTS, "dynamodb:Query", "dynamodb:DeleteItem"),
+        ("kinesis:PutRecord", ENGAGEMENT_STREAM),
     },
     "search_repair": {
         *_on(TWEETS, "dynamodb:BatchGetItem", "dynamodb:Scan"),
@@ -288,7 +318,26 @@ def test_given_the_outbox_relay_when_synthesized_then_it_reads_the_outbox_and_cl
         ("dynamodb:Query", f"{TWEETS}/index/outbox"),
         ("dynamodb:GetItem", TWEETS),
         ("dynamodb:UpdateItem", TWEETS),
+        ("dynamodb:Query", ENGAGEMENTS),  # the engagement outbox's partitions
+        ("dynamodb:DeleteItem", ENGAGEMENTS),  # an event published: its outbox entry
     }
+
+
+def test_given_the_engagement_writers_when_synthesized_then_only_the_api_writes_edges_and_nobody_deletes_tweets(
+    any_template,
+):
+    """Likes and retweets are made by the API alone (edge and count in one transaction); the reply counter puts
+    markers and moves counts; the engagements consumer only reads them; no function may delete a tweet item."""
+    for spec in FUNCTIONS:
+        calls = role_calls(any_template, spec.name)
+        writes = {a for a, r in calls if r == ENGAGEMENTS and a.endswith(("PutItem", "UpdateItem", "DeleteItem"))}
+        expected = {
+            "api": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+            "tweet_counter": {"dynamodb:PutItem", "dynamodb:UpdateItem"},
+            "outbox_relay": {"dynamodb:DeleteItem"},
+        }.get(spec.name, set())
+        assert writes == expected, spec.name
+        assert ("dynamodb:DeleteItem", TWEETS) not in calls, spec.name
 
 
 def test_given_the_api_when_synthesized_then_it_writes_tables_item_by_item_and_queries_named_indexes(any_template):

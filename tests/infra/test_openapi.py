@@ -103,7 +103,7 @@ def gateway_method_properties(template: Template, api: str = "chirp") -> list[tu
 def test_given_a_route_that_creates_when_documented_then_it_answers_201_and_errors_are_json(document):
     post_tweet = document["paths"]["/tweets"]["post"]
     assert post_tweet["responses"]["201"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/Tweet"
+        "$ref": "#/components/schemas/PostView"
     }
     assert post_tweet["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/NewTweet")
     assert post_tweet["responses"]["4XX"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")

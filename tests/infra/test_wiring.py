@@ -20,6 +20,7 @@ TIMELINES = {"POPULAR_THRESHOLD", "CELEBRITY_THRESHOLD", "INACTIVE_AFTER_S"}  # 
 TRENDS = {"TREND_MIN_ACCOUNTS", "TREND_RANKED_TTL_S", "TREND_NEW_ACCOUNT_S"}  # trend tuning, per stage
 GRAPH = {"TWEETS_TABLE", "SOCIAL_TABLE"}
 POISON = {"CONSUMER_FAILURES_QUEUE_URL"}  # stream consumers set unreadable records aside there
+ENGAGEMENT = {"ENGAGEMENTS_TABLE", "ENGAGEMENTS_STREAM"}  # edges and counters; the stream their events go to
 
 # What each function reads, written out: a grant or read added to the catalog must be added here too.
 SETTINGS_BY_FUNCTION = {
@@ -33,6 +34,7 @@ SETTINGS_BY_FUNCTION = {
         "MEDIA_BUCKET",
         "TREND_LISTS_PARAMETER",
     }
+    | ENGAGEMENT
     | REDIS
     | SEARCH
     | TIMELINES
@@ -57,9 +59,20 @@ SETTINGS_BY_FUNCTION = {
     "indexer": {*SEARCH, "TWEETS_INDEX_REPLICAS", *POISON},  # it re-creates an index deleted by hand
     "trends": {*REDIS, *POISON, "SOCIAL_TABLE", *TRENDS},
     "notifier": {*GRAPH, "NOTIFICATIONS_TABLE", *REDIS, *POISON},
+    # Retweets go through the fan-out (tiers, followers, Redis, the page queue); notifications are aggregated.
+    "engagements": {
+        "ENGAGEMENTS_TABLE",
+        *GRAPH,
+        "NOTIFICATIONS_TABLE",
+        "FANOUT_QUEUE_URL",
+        *REDIS,
+        *TIMELINES,
+        *POISON,
+    },
+    "tweet_counter": {"ENGAGEMENTS_TABLE", *REDIS, *POISON},
     "fanout_worker": {*REDIS, "INACTIVE_AFTER_S"},  # a page names its followers: it reads no table
     "transcoder": {"MEDIA_BUCKET"},
-    "outbox_relay": {"TWEETS_TABLE", "NEW_TWEETS_STREAM"},
+    "outbox_relay": {"TWEETS_TABLE", "NEW_TWEETS_STREAM", *ENGAGEMENT},
     "search_repair": {"TWEETS_TABLE", "NEW_TWEETS_STREAM", *SEARCH, "TWEETS_INDEX_REPLICAS"},
     "search_schema": {*SEARCH, "TWEETS_INDEX_REPLICAS"},
 }

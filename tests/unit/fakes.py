@@ -7,19 +7,23 @@ counted twice...), the fake does the same, so that the rules tested against it b
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import count
 
 from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS
+from chirp.engagement.model import Counts, Edge, EngagementEvent, Kind
+from chirp.engagement.rules import Engagements
 from chirp.errors import Conflict, InvalidInput
 from chirp.ids.snowflake import snowflake_at
 from chirp.media.model import TranscodeResult
-from chirp.notifications.model import Notification
+from chirp.notifications.model import Aggregate, Notification
+from chirp.notifications.ports import StaleAggregate
 from chirp.notifications.service import Notifications
 from chirp.social.model import HIDING, Profile, Relation
 from chirp.social.service import SocialService
-from chirp.timelines.model import FollowerPage, TimelineSlice
+from chirp.timelines.model import FollowerPage, PulledSlice, TimelineSlice
 from chirp.timelines.rules import Thresholds, Timelines
 from chirp.trends.ports import Peak, TagActivity, TagUse
 from chirp.trends.rules import HOUR_MS
@@ -78,6 +82,9 @@ class FakeTimelineCache:
         self.timelines: dict[str, set[int]] = {}
         self.celebrities: set[str] = set()
         self.celebrity_tweets: dict[str, set[int]] = {}
+        # The retweet indexes: of each timeline, of each celebrity's pull set ({retweet id: shown tweet id}).
+        self.retweet_index: dict[str, dict[int, int]] = defaultdict(dict)
+        self.celebrity_retweets: dict[str, dict[int, int]] = defaultdict(dict)
         self.relations: dict[tuple[Relation, str], set[str]] = defaultdict(set)
         self.tweets: dict[int, Tweet] = {}
         self.profiles: dict[str, Profile] = {}
@@ -96,39 +103,52 @@ class FakeTimelineCache:
     def _trim(self, ids: set[int], keep: int) -> set[int]:
         return set(sorted(ids, reverse=True)[:keep])
 
+    def _index(self, index: dict[int, int], retweets: Mapping[int, int], keep: int) -> None:
+        index.update(retweets)
+        for stale in sorted(index, reverse=True)[keep:]:
+            del index[stale]
+
     # TimelineCache
-    def push(self, tweet_id: int, user_ids: list[str]) -> int:
+    def push(self, tweet_id: int, user_ids: list[str], retweet_of: int | None = None) -> int:
         self.pushes.append((tweet_id, list(user_ids)))
         pushed = 0
         for user_id in user_ids:
             if user_id in self.timelines:
                 self.timelines[user_id] = self._trim(self.timelines[user_id] | {tweet_id}, self.max_items)
+                if retweet_of is not None:
+                    self._index(self.retweet_index[user_id], {tweet_id: retweet_of}, self.max_items)
                 pushed += 1
         return pushed
 
-    def add_to_each(self, user_ids: list[str], tweet_ids: list[int]) -> None:
+    def add_to_each(self, user_ids: list[str], tweet_ids: list[int], retweets: Mapping[int, int] | None = None) -> None:
         self.backfills.append((list(user_ids), list(tweet_ids)))
         for user_id in user_ids:
             if user_id in self.timelines and tweet_ids:
                 self.timelines[user_id] = self._trim(self.timelines[user_id] | set(tweet_ids), self.max_items)
+                kept = {r: d for r, d in (retweets or {}).items() if r in tweet_ids}
+                self._index(self.retweet_index[user_id], kept, self.max_items)
 
     def remove(self, user_id: str, tweet_ids: list[int]) -> None:
+        """As in Redis, the retweet index keeps what leaves the timeline (the read checks every rival)."""
         if user_id in self.timelines:
             self.timelines[user_id] -= set(tweet_ids)
 
-    def replace(self, user_id: str, tweet_ids: list[int]) -> None:
+    def replace(self, user_id: str, tweet_ids: list[int], retweets: Mapping[int, int] | None = None) -> None:
         self.timelines[user_id] = self._trim(set(tweet_ids), self.max_items)
+        self.retweet_index[user_id] = {r: d for r, d in (retweets or {}).items() if r in self.timelines[user_id]}
 
     def is_live(self, user_id: str) -> bool:
         return user_id in self.timelines
 
     def read(self, user_id: str, *, before_id: int | None, count: int) -> TimelineSlice:
         ids = [i for i in self.ids(user_id) if before_id is None or i < before_id]
+        index = self.retweet_index.get(user_id, {}) if user_id in self.timelines else {}
         return TimelineSlice(
             live=user_id in self.timelines,
             ids=ids[: _redis_count(count)],
             celebrities=sorted(self.relations[Relation.FOLLOWS, user_id] & self.celebrities),
             hidden_authors=frozenset().union(*(self.relations[kind, user_id] for kind in HIDING)),
+            retweets_above={r: d for r, d in index.items() if r >= before_id} if before_id else {},
         )
 
     def is_celebrity(self, user_id: str) -> bool:
@@ -137,26 +157,34 @@ class FakeTimelineCache:
     def celebrities_among(self, user_ids: list[str]) -> set[str]:
         return set(user_ids) & self.celebrities
 
-    def set_celebrity(self, author_id: str, is_celebrity: bool, recent_ids: list[int]) -> None:
+    def set_celebrity(
+        self, author_id: str, is_celebrity: bool, recent_ids: list[int], retweets: Mapping[int, int] | None = None
+    ) -> None:
         if is_celebrity:
             self.celebrities.add(author_id)
             self.celebrity_tweets.setdefault(author_id, set()).update(recent_ids)
+            self.celebrity_retweets[author_id].update(retweets or {})
         else:
             self.celebrities.discard(author_id)
             self.celebrity_tweets.pop(author_id, None)
+            self.celebrity_retweets.pop(author_id, None)
 
-    def push_celebrity(self, author_id: str, tweet_id: int, keep: int) -> None:
+    def push_celebrity(self, author_id: str, tweet_id: int, keep: int, retweet_of: int | None = None) -> None:
         self.celebrity_tweets[author_id] = self._trim(self.celebrity_tweets.get(author_id, set()) | {tweet_id}, keep)
+        if retweet_of is not None:
+            self._index(self.celebrity_retweets[author_id], {tweet_id: retweet_of}, keep)
 
     def remove_from_celebrity(self, author_id: str, tweet_id: int) -> None:
         self.celebrity_tweets.get(author_id, set()).discard(tweet_id)
 
-    def celebrity_ids(self, author_ids: list[str], *, before_id: int | None, count: int) -> list[int]:
-        pulled = []
+    def pull_celebrities(self, author_ids: list[str], *, before_id: int | None, count: int) -> PulledSlice:
+        pulled, above = [], {}
         for author in author_ids:
             ids = sorted(self.celebrity_tweets.get(author, ()), reverse=True)
             pulled += [i for i in ids if before_id is None or i < before_id][: _redis_count(count)]
-        return pulled
+            if before_id:
+                above.update({r: d for r, d in self.celebrity_retweets.get(author, {}).items() if r >= before_id})
+        return PulledSlice(ids=pulled, retweets_above=above)
 
     def relate(self, kind: Relation, user_id: str, target_id: str, add: bool) -> None:
         (self.relations[kind, user_id].add if add else self.relations[kind, user_id].discard)(target_id)
@@ -242,8 +270,11 @@ class FakeTweetStore:
         return [t for t in evaluated if not t.deleted], next_cursor
 
     def recent_ids(self, author_id: str, count: int) -> list[int]:
+        return [t.tweet_id for t in self.recent_tweets(author_id, count)]
+
+    def recent_tweets(self, author_id: str, count: int) -> list[Tweet]:
         tweets, _ = self.by_author(author_id, limit=count)
-        return [t.tweet_id for t in tweets]
+        return tweets
 
 
 class FakeSocialStore:
@@ -382,14 +413,46 @@ class FakeIds:
 
 class FakeNotificationStore:
     """NotificationStore as DynamoDB keeps it: one item per (recipient, notification id), so storing the same
-    notification again overwrites it with itself; read newest first below the cursor's id."""
+    notification again overwrites it with itself; read newest first below the cursor's id. Aggregates: a state per
+    (recipient, kind, tweet) with a version; putting or dropping one whose version moved raises StaleAggregate,
+    and each update replaces the old notification by the new in one step (the transaction)."""
 
     def __init__(self):
         self.items: dict[str, dict[int, Notification]] = defaultdict(dict)
+        self.aggregates: dict[tuple[str, str, int], Aggregate] = {}
+        self.writes = 0  # aggregate transactions that went through
+        self.race: Callable[[], None] | None = None  # runs once before the next aggregate write (a racing consumer)
 
     def add(self, notifications: dict[str, Notification]) -> None:
         for user_id, notification in notifications.items():
             self.items[user_id][notification.id] = notification
+
+    def aggregate(self, recipient_id: str, kind: str, tweet_id: int) -> Aggregate | None:
+        return self.aggregates.get((recipient_id, kind, tweet_id))
+
+    def _check(self, key: tuple[str, str, int], previous: Aggregate | None) -> None:
+        if self.race is not None:
+            race, self.race = self.race, None
+            race()
+        current = self.aggregates.get(key)
+        if (current.version if current else None) != (previous.version if previous else None):
+            raise StaleAggregate(f"{key} moved on")
+
+    def put_aggregate(self, new: Aggregate, previous: Aggregate | None) -> None:
+        key = (new.recipient_id, new.kind, new.tweet_id)
+        self._check(key, previous)
+        if previous is not None:
+            self.items[new.recipient_id].pop(previous.notification_id, None)
+        self.items[new.recipient_id][new.notification_id] = new.notification()
+        self.aggregates[key] = new
+        self.writes += 1
+
+    def drop_aggregate(self, previous: Aggregate) -> None:
+        key = (previous.recipient_id, previous.kind, previous.tweet_id)
+        self._check(key, previous)
+        self.items[previous.recipient_id].pop(previous.notification_id, None)
+        del self.aggregates[key]
+        self.writes += 1
 
     def of(self, user_id: str) -> list[Notification]:
         """Every notification of a recipient, newest first."""
@@ -498,6 +561,204 @@ class FakeTagLists:
         return self._evergreen
 
 
+class FakeEngagementStore:
+    """EngagementStore as DynamoDB holds it: an edge per (user, tweet), counter shards summed on read (shard 0 says
+    how many), reply/quote markers, and the outbox; each act is all-or-nothing like the transaction, refused
+    (False, nothing written) by its edge's condition. The retweet itself lands in the tweet store, as in the
+    transaction that spans both tables. `writes` counts the writes of each counter item."""
+
+    def __init__(self, tweets: FakeTweetStore):
+        self.tweets = tweets
+        self.edges_: dict[tuple[str, int], Edge] = {}
+        self.counters: dict[tuple[int, int], Counts] = {}
+        self.shards: dict[int, int] = {}
+        self.markers: dict[tuple[int, str], bool] = {}
+        self.outbox: dict[tuple[int, str, bool, str, int], EngagementEvent] = {}
+        self.writes: dict[tuple[int, int], int] = defaultdict(int)
+
+    @staticmethod
+    def _outbox_key(event: EngagementEvent) -> tuple[int, str, bool, str, int]:
+        return event.order, event.kind, event.active, event.user_id, event.tweet_id
+
+    def _count(self, tweet_id: int, shard: int, field: str, delta: int) -> None:
+        current = self.counters.get((tweet_id, shard), Counts())
+        self.counters[tweet_id, shard] = current.model_copy(update={field: getattr(current, field) + delta})
+        self.writes[tweet_id, shard] += 1
+
+    def _set(self, key: tuple[str, int], **changes) -> None:
+        self.edges_[key] = Edge(**{**(self.edges_[key].__dict__ if key in self.edges_ else {}), **changes})
+
+    def like(self, event: EngagementEvent, shard: int) -> bool:
+        edge = self.edges_.get(event.key)
+        if edge is not None and edge.liked:
+            return False
+        self._set(event.key, user_id=event.user_id, tweet_id=event.tweet_id, liked=True, like_order=event.order)
+        self._count(event.tweet_id, shard, "like_count", +1)
+        self.outbox[self._outbox_key(event)] = event
+        return True
+
+    def unlike(self, event: EngagementEvent, shard: int) -> bool:
+        edge = self.edges_.get(event.key)
+        if edge is None or not edge.liked:
+            return False
+        self._set(event.key, liked=False, like_order=None)
+        self._count(event.tweet_id, shard, "like_count", -1)
+        self.outbox[self._outbox_key(event)] = event
+        return True
+
+    def retweet(self, event: EngagementEvent, retweet: Tweet, shard: int) -> bool:
+        edge = self.edges_.get(event.key)
+        if edge is not None and edge.retweeted:
+            return False
+        if retweet.tweet_id in self.tweets.tweets:
+            raise Conflict(f"tweet {retweet.tweet_id} already exists")
+        self._set(event.key, user_id=event.user_id, tweet_id=event.tweet_id, retweet_id=retweet.tweet_id)
+        self._count(event.tweet_id, shard, "retweet_count", +1)
+        self.tweets.put(retweet)
+        self.outbox[self._outbox_key(event)] = event
+        return True
+
+    def unretweet(self, event: EngagementEvent, shard: int) -> bool:
+        edge = self.edges_.get(event.key)
+        if edge is None or edge.retweet_id != event.retweet_id:
+            return False
+        self._set(event.key, retweet_id=None)
+        self._count(event.tweet_id, shard, "retweet_count", -1)
+        self.tweets.tweets[event.retweet_id] = self.tweets.tweets[event.retweet_id].model_copy(update={"deleted": True})
+        self.outbox[self._outbox_key(event)] = event
+        return True
+
+    def edges(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Edge]:
+        return {key: self.edges_[key] for key in keys if key in self.edges_}
+
+    def counts(self, tweet_ids: Iterable[int]) -> dict[int, Counts]:
+        sums = {}
+        for tweet_id in tweet_ids:
+            found = [
+                self.counters[tweet_id, s]
+                for s in range(self.shards.get(tweet_id, 1))
+                if (tweet_id, s) in self.counters
+            ]
+            if found:
+                total = Counts()
+                for shard in found:
+                    total = total.plus(shard)
+                sums[tweet_id] = total
+        return sums
+
+    def raise_shards(self, tweet_id: int, shards: int) -> None:
+        self.shards[tweet_id] = max(self.shards.get(tweet_id, 1), shards)
+
+    def _engaged(self, kind: Kind, tweet_id: int) -> list[Edge]:
+        if kind is Kind.LIKE:
+            return sorted(
+                (e for e in self.edges_.values() if e.tweet_id == tweet_id and e.liked), key=lambda e: -e.like_order
+            )
+        return sorted(
+            (e for e in self.edges_.values() if e.tweet_id == tweet_id and e.retweeted), key=lambda e: -e.retweet_id
+        )
+
+    def engagers(self, kind: Kind, tweet_id: int, *, limit: int, cursor: str | None) -> tuple[list[str], str | None]:
+        order = (lambda e: e.like_order) if kind is Kind.LIKE else (lambda e: e.retweet_id)
+        page, next_cursor = _page(self._engaged(kind, tweet_id), order, limit, cursor, newest_first=True)
+        return [e.user_id for e in page], next_cursor
+
+    def liked_by(self, user_id: str, *, limit: int, cursor: str | None) -> tuple[list[int], str | None]:
+        liked = sorted(
+            (e for e in self.edges_.values() if e.user_id == user_id and e.liked), key=lambda e: -e.like_order
+        )
+        page, next_cursor = _page(liked, lambda e: e.like_order, limit, cursor, newest_first=True)
+        return [e.tweet_id for e in page], next_cursor
+
+    def engager_count(self, kind: Kind, tweet_id: int) -> int:
+        return len(self._engaged(kind, tweet_id))
+
+    def count_child(self, child_id: int, field: str, parent_id: int, shard: int, *, add: bool) -> bool:
+        key = (child_id, field)  # the marker stays once uncounted: a replayed creation must not count it again
+        if add:
+            if key in self.markers:
+                return False
+            self.markers[key] = True
+        else:
+            if self.markers.get(key) is not True:
+                return False
+            self.markers[key] = False
+        self._count(parent_id, shard, field, +1 if add else -1)
+        return True
+
+    def pending_events(self, *, before_order: int) -> Iterator[EngagementEvent]:
+        yield from [e for key, e in sorted(self.outbox.items()) if key[0] < before_order]
+
+    def clear_pending(self, event: EngagementEvent) -> None:
+        self.outbox.pop(self._outbox_key(event), None)
+
+
+class FakeCountCache:
+    """CountCache: summed counts, bumped only where cached; heat per tweet as the test sets it plus the acts
+    counted (one window); the shards known. `down` makes it miss and forget, as the adapter does when Redis cannot
+    be reached."""
+
+    def __init__(self):
+        self.counts: dict[int, Counts] = {}
+        self.heat_of: dict[int, int] = defaultdict(int)
+        self.shards: dict[int, int] = {}
+        self.down = False
+        self.gets: list[list[int]] = []  # each get: one round trip
+
+    def get(self, tweet_ids: list[int]) -> dict[int, Counts]:
+        self.gets.append(list(tweet_ids))
+        if self.down:
+            return {}
+        return {t: self.counts[t] for t in tweet_ids if t in self.counts}
+
+    def put(self, counts: dict[int, Counts]) -> None:
+        if not self.down:
+            self.counts.update(counts)
+
+    def bump(self, tweet_id: int, field: str, delta: int) -> None:
+        if not self.down and tweet_id in self.counts:
+            current = self.counts[tweet_id]
+            self.counts[tweet_id] = current.model_copy(update={field: getattr(current, field) + delta})
+
+    def heat(self, tweet_id: int, window_s: int) -> tuple[int, int]:
+        if self.down:
+            return 0, 1
+        self.heat_of[tweet_id] += 1
+        return self.heat_of[tweet_id], self.shards.get(tweet_id, 1)
+
+    def remember_shards(self, tweet_id: int, shards: int) -> None:
+        if not self.down:
+            self.shards[tweet_id] = shards
+
+
+class FakeEventPublisher:
+    """EventPublisher: records each event; `fail_next` makes the next publish fail (a crash after the write)."""
+
+    def __init__(self):
+        self.published: list[EngagementEvent] = []
+        self.fail_next = False
+
+    def publish(self, event: EngagementEvent) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("stream unreachable")
+        self.published.append(event)
+
+
+class FakeDelivery:
+    """What Engagements asks of the timelines, recorded (the World wires the real Timelines instead)."""
+
+    def __init__(self):
+        self.delivered: list[Tweet] = []
+        self.taken_back: list[Tweet] = []
+
+    def fan_out(self, tweet: Tweet) -> None:
+        self.delivered.append(tweet)
+
+    def on_delete(self, tweet: Tweet) -> None:
+        self.taken_back.append(tweet)
+
+
 class World:
     """The rules wired as the composition root wires them, on fakes, with a controlled clock."""
 
@@ -518,6 +779,21 @@ class World:
         self.media = FakeMediaLookup()
         self.tweets = TweetService(
             self.tweet_store, self.social_store, self.timelines, self.publisher, self.ids, self.clock, media=self.media
+        )
+        self.engagement_store = FakeEngagementStore(self.tweet_store)
+        self.count_cache = FakeCountCache()
+        self.events = FakeEventPublisher()
+        self.engagement = Engagements(
+            self.engagement_store,
+            self.count_cache,
+            self.events,
+            self.tweet_store,
+            self.social_store,
+            self.timelines,
+            self.notifications,
+            self.ids,
+            clock_ms=self.clock,
+            rng=random.Random(7),
         )
 
     # arranging

@@ -173,15 +173,17 @@ def test_given_api_pages_when_reading_their_tweet_ids_then_follows_without_a_twe
 
 
 def test_given_one_shard_and_one_mapping_per_probed_consumer_when_checked_then_the_run_may_settle(load_run):
-    load_run.check_stream(1, [f"Chirp-local-{name}" for name in ("fanout", "indexer", "notifier", "trends")])
+    consumers = ("fanout", "indexer", "notifier", "trends", "tweet_counter")
+    load_run.check_stream(1, [f"Chirp-local-{name}" for name in consumers])
+    load_run.check_stream(1, ["Chirp-local-engagements"], load_run.ENGAGEMENT_CONSUMERS, "engagements")
 
 
 @pytest.mark.parametrize(
     ("shards", "consumers", "named"),
     [
-        (2, ["fanout", "indexer", "notifier", "trends"], "2 open shards"),
-        (1, ["fanout", "indexer", "notifier", "trends", "archiver"], "archiver"),
-        (1, ["fanout", "indexer", "notifier"], "3 enabled consumers"),
+        (2, ["fanout", "indexer", "notifier", "trends", "tweet_counter"], "2 open shards"),
+        (1, ["fanout", "indexer", "notifier", "trends", "tweet_counter", "archiver"], "archiver"),
+        (1, ["fanout", "indexer", "notifier", "trends"], "4 enabled consumers"),
     ],
 )
 def test_given_a_stream_one_marker_cannot_settle_when_checked_then_the_run_refuses_it(

@@ -167,3 +167,191 @@ def test_given_notifications_when_paged_then_newest_first_with_a_cursor_while_pa
 def test_given_a_bad_limit_or_cursor_when_paged_then_it_is_refused(world, cursor, limit):
     with pytest.raises(InvalidInput):
         world.notifications.page("bob", cursor=cursor, limit=limit)
+
+
+# --- quotes ---------------------------------------------------------------------------------------------------
+
+
+def test_given_a_quote_when_notified_then_the_quoted_author_gets_a_quote(world):
+    world.tweet("bob", 1)
+    assert world.notifications.for_tweet(world.tweet("ann", 100, quote_tweet_id=1)) == 1
+    assert of(world, "bob") == [("quote", "ann", 100)]
+
+
+def test_given_a_quote_that_mentions_the_quoted_author_when_notified_then_it_is_one_quote(world):
+    world.tweet("bob", 1)
+    assert world.notifications.for_tweet(world.tweet("ann", 100, quote_tweet_id=1, mentions=["bob"])) == 1
+    assert of(world, "bob") == [("quote", "ann", 100)]
+
+
+def test_given_a_reply_that_quotes_when_both_are_by_one_author_then_the_reply_outranks_the_quote(world):
+    world.tweet("bob", 1)
+    world.tweet("bob", 2)
+    world.tweet("cat", 3)
+    assert world.notifications.for_tweet(world.tweet("ann", 100, reply_to_id=1, quote_tweet_id=2)) == 1
+    assert of(world, "bob") == [("reply", "ann", 100)]
+    assert world.notifications.for_tweet(world.tweet("ann", 101, reply_to_id=1, quote_tweet_id=3)) == 2
+    assert of(world, "cat") == [("quote", "ann", 101)]
+
+
+def test_given_a_quote_of_a_gone_or_own_tweet_when_notified_then_nobody_is(world):
+    world.tweet("ann", 1)
+    assert world.notifications.for_tweet(world.tweet("ann", 100, quote_tweet_id=1)) == 0
+    assert world.notifications.for_tweet(world.tweet("bob", 101, quote_tweet_id=999)) == 0
+    assert world.notification_store.items == {}
+
+
+# --- likes and retweets: aggregated ---------------------------------------------------------------------------
+
+
+BASE_MS = 1_750_000_000_000
+
+
+def aggregate(world: World, *engaged: tuple[str, int], undone=(), total=None, kind="like", recipient="ann"):
+    """Engagements at BASE_MS + the offsets given."""
+    return world.notifications.for_engagements(
+        recipient,
+        kind,
+        100,
+        engaged=[(actor, BASE_MS + at) for actor, at in engaged],
+        undone=list(undone),
+        total=len(engaged) if total is None else total,
+    )
+
+
+def test_given_a_first_like_when_notified_then_one_notification_names_the_liker_at_the_time_of_the_like(world):
+    stored = aggregate(world, ("bob", 5_000), total=1)
+
+    (notification,) = world.notification_store.of("ann")
+    assert notification == Notification(
+        id=stored.notification_id,
+        kind="like",
+        actor_id="bob",
+        tweet_id=100,
+        at_ms=BASE_MS + 5_000,
+        actor_ids=["bob"],
+        count=1,
+    )
+    assert snowflake_timestamp_ms(notification.id) == BASE_MS + 5_000
+    assert stored.version == 0
+
+
+def test_given_more_likes_when_notified_then_the_same_single_notification_updates_and_moves_to_the_top(world):
+    first = aggregate(world, ("bob", 5_000), total=1)
+    world.notification_store.add(
+        {"ann": Notification(id=first.notification_id + 1, kind="follow", actor_id="x", at_ms=1)}
+    )
+
+    second = aggregate(world, ("cat", 6_000), ("dan", 7_000), total=47_384)
+
+    notifications = world.notification_store.of("ann")
+    assert [n.kind for n in notifications] == ["like", "follow"]  # one like notification, on top again
+    assert notifications[0].id == second.notification_id > first.notification_id + 1
+    assert (notifications[0].actor_ids, notifications[0].actor_id, notifications[0].count) == (
+        ["dan", "cat", "bob"],
+        "dan",
+        47_384,
+    )
+    assert second.version == first.version + 1
+
+
+def test_given_many_new_likers_when_notified_then_only_the_newest_few_are_named(world):
+    aggregate(world, *((f"u{i}", 1_000 + i) for i in range(10)), total=10)
+    (notification,) = world.notification_store.of("ann")
+    assert notification.actor_ids == ["u9", "u8", "u7"]
+    assert notification.count == 10
+
+
+def test_given_a_replayed_like_when_notified_then_nothing_is_written(world):
+    aggregate(world, ("bob", 5_000), total=1)
+    writes = world.notification_store.writes
+    assert aggregate(world, ("bob", 5_000), total=1).version == 0
+    assert world.notification_store.writes == writes
+
+
+def test_given_a_like_seen_late_when_notified_then_it_is_named_but_does_not_move_the_notification(world):
+    newest = aggregate(world, ("bob", 9_000), total=1)
+    late = aggregate(world, ("cat", 4_000), total=2)
+    assert late.notification_id == newest.notification_id
+    assert (late.actor_ids, late.at_ms, late.count) == (["cat", "bob"], BASE_MS + 9_000, 2)
+
+
+def test_given_a_liker_who_likes_again_later_when_notified_then_the_notification_moves(world):
+    first = aggregate(world, ("bob", 5_000), total=1)
+    again = aggregate(world, ("bob", 8_000), total=1)
+    assert again.notification_id > first.notification_id
+    assert again.actor_ids == ["bob"]
+
+
+def test_given_an_unlike_when_notified_then_the_actor_leaves_and_the_count_drops_without_moving(world):
+    first = aggregate(world, ("bob", 5_000), ("cat", 6_000), total=2)
+
+    after = aggregate(world, undone=["cat"], total=1)
+
+    assert (after.actor_ids, after.count, after.notification_id) == (["bob"], 1, first.notification_id)
+    (notification,) = world.notification_store.of("ann")
+    assert (notification.actor_id, notification.count) == ("bob", 1)
+
+
+def test_given_every_named_actor_undone_when_notified_then_the_notification_is_deleted(world):
+    aggregate(world, ("bob", 5_000), total=1)
+    assert aggregate(world, undone=["bob"], total=0) is None
+    assert world.notification_store.of("ann") == []
+    assert world.notification_store.aggregates == {}
+    assert aggregate(world, undone=["bob"], total=0) is None  # replayed: still nothing
+
+
+def test_given_only_undone_acts_of_a_tweet_never_notified_when_notified_then_nothing_is_stored(world):
+    assert aggregate(world, undone=["bob"], total=0) is None
+    assert world.notification_store.writes == 0
+
+
+def test_given_the_recipient_and_silenced_actors_when_notified_then_they_are_never_named(world):
+    world.social_store.add_edge(Relation.BLOCKS, "ann", "cat", counted=False)
+    world.social_store.add_edge(Relation.MUTES, "ann", "dan", counted=False)
+
+    assert aggregate(world, ("ann", 1), ("cat", 2), ("dan", 3), total=2) is None
+
+    stored = aggregate(world, ("ann", 1), ("cat", 2), ("dan", 3), ("bob", 4), total=3)
+    assert (stored.actor_ids, stored.count) == (["bob"], 3)
+
+
+def test_given_a_count_below_the_names_when_notified_then_the_count_is_at_least_the_names(world):
+    assert aggregate(world, ("bob", 1), ("cat", 2), total=0).count == 2
+
+
+def test_given_likes_and_retweets_of_one_tweet_when_notified_then_one_notification_each(world):
+    aggregate(world, ("bob", 1_000), total=1, kind="like")
+    aggregate(world, ("cat", 2_000), total=1, kind="retweet")
+    assert sorted((n.kind, n.actor_id) for n in world.notification_store.of("ann")) == [
+        ("like", "bob"),
+        ("retweet", "cat"),
+    ]
+
+
+def test_given_another_consumer_racing_when_notified_then_the_update_is_redone_on_what_it_wrote(world):
+    aggregate(world, ("bob", 5_000), total=1)
+    world.notification_store.race = lambda: aggregate(world, ("cat", 6_000), total=2)
+
+    stored = aggregate(world, ("dan", 7_000), total=3)
+
+    assert (stored.actor_ids, stored.count, stored.version) == (["dan", "cat", "bob"], 3, 2)
+    assert len(world.notification_store.of("ann")) == 1
+
+
+def test_given_an_aggregate_that_keeps_changing_when_notified_then_it_gives_up_to_be_retried(world, monkeypatch):
+    from chirp.notifications import service
+    from chirp.notifications.ports import StaleAggregate
+
+    aggregate(world, ("bob", 5_000), total=1)
+    monkeypatch.setattr(service, "AGGREGATE_ATTEMPTS", 3)
+    attempts = []
+
+    def always_stale(new, previous):
+        attempts.append(new)
+        raise StaleAggregate("moved on")
+
+    monkeypatch.setattr(world.notification_store, "put_aggregate", always_stale)
+    with pytest.raises(StaleAggregate):
+        aggregate(world, ("cat", 6_000), total=2)
+    assert len(attempts) == 3

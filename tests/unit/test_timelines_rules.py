@@ -639,3 +639,204 @@ def test_given_authors_when_celebrity_marks_are_restored_then_only_missing_marks
     assert world.cache.celebrities == {"star", "marked"}
     assert world.cache.celebrity_tweets == {"star": {1}, "marked": set()}  # an existing mark is left alone
     assert world.timelines.restore_celebrity_marks([]) == set()
+
+
+# --- retweets ----------------------------------------------------------------------------------------------------
+
+
+def retweet(world: World, user_id: str, tweet_id: int, retweet_id: int):
+    """A stored retweet (as the engagement rules store it), fanned out (as their consumer does)."""
+    rt = world.tweet(user_id, retweet_id, text="", retweet_of_id=tweet_id)
+    world.timelines.fan_out(rt)
+    return rt
+
+
+def entries(world: World, user_id: str, **params) -> list[tuple[int, int, str | None]]:
+    """Every page of the home timeline: (entry id, id of the tweet shown, who retweeted it)."""
+    seen, cursor = [], None
+    while True:
+        page = world.timelines.home(user_id, cursor=cursor, limit=params.get("limit", 100))
+        seen += [(e.entry_id, e.tweet.tweet_id, e.retweeted_by.user_id if e.retweeted_by else None) for e in page.items]
+        cursor = page.next_cursor
+        if not cursor:
+            return seen
+
+
+def test_given_a_retweet_by_a_followee_when_read_then_it_shows_the_original_and_who_retweeted_it(world):
+    world.users("ann", "bob", "reader")
+    world.live("reader")
+    world.follow("reader", "bob")
+    world.tweet("ann", 10)
+
+    retweet(world, "bob", 10, 20)
+
+    assert world.cache.ids("reader") == [20]
+    assert world.cache.retweet_index["reader"] == {20: 10}
+    (entry,) = world.timelines.home("reader", cursor=None, limit=20).items
+    assert (entry.entry_id, entry.tweet.tweet_id, entry.author.user_id, entry.retweeted_by.user_id) == (
+        20,
+        10,
+        "ann",
+        "bob",
+    )
+
+
+def test_given_a_tweet_retweeted_by_several_followees_and_its_author_followed_when_read_then_it_shows_once(world):
+    world.users("ann", "bob", "cat", "reader")
+    world.live("reader")
+    for followee in ("ann", "bob", "cat"):
+        world.follow("reader", followee)
+    world.timelines.fan_out(world.tweet("ann", 10))
+    retweet(world, "bob", 10, 20)
+    retweet(world, "cat", 10, 30)
+
+    assert entries(world, "reader") == [(30, 10, "cat")]  # the newest entry that shows it
+
+
+def test_given_the_newest_retweet_undone_when_read_then_the_next_entry_shows_the_tweet(world):
+    world.users("ann", "bob", "cat", "reader")
+    world.live("reader")
+    for followee in ("ann", "bob", "cat"):
+        world.follow("reader", followee)
+    world.timelines.fan_out(world.tweet("ann", 10))
+    retweet(world, "bob", 10, 20)
+    newest = retweet(world, "cat", 10, 30)
+
+    world.tweet_store.mark_deleted(30, "cat")
+    world.timelines.on_delete(newest.model_copy(update={"deleted": True}))
+    assert entries(world, "reader") == [(20, 10, "bob")]
+
+    world.tweet_store.mark_deleted(20, "bob")
+    world.cache.tweets.pop(20)  # as the tweet cache would expire it
+    assert entries(world, "reader") == [(10, 10, None)]
+
+
+def test_given_a_retweet_above_the_original_when_paged_then_the_original_never_shows_on_a_later_page(world):
+    world.users("ann", "bob", "reader")
+    world.live("reader")
+    world.follow("reader", "ann")
+    world.follow("reader", "bob")
+    for tweet_id in (10, 11, 12, 13):
+        world.timelines.fan_out(world.tweet("ann", tweet_id))
+    retweet(world, "bob", 10, 20)
+
+    assert entries(world, "reader", limit=2) == [(20, 10, "bob"), (13, 13, None), (12, 12, None), (11, 11, None)]
+
+
+def test_given_the_retweet_above_undone_when_paged_then_the_original_shows_on_its_own_page(world):
+    world.users("ann", "bob", "reader")
+    world.live("reader")
+    world.follow("reader", "ann")
+    world.follow("reader", "bob")
+    for tweet_id in (10, 11, 12, 13):
+        world.timelines.fan_out(world.tweet("ann", tweet_id))
+    retweet(world, "bob", 10, 20)
+    world.tweet_store.mark_deleted(20, "bob")  # undone; other timelines drop it when they read it
+    world.cache.tweets.pop(20, None)
+
+    assert [e[0] for e in entries(world, "reader", limit=2)] == [13, 12, 11, 10]
+
+
+def test_given_a_retweet_by_someone_no_longer_followed_when_paged_then_the_original_shows_again(world):
+    world.users("ann", "bob", "reader")
+    world.live("reader")
+    world.follow("reader", "ann")
+    world.follow("reader", "bob")
+    for tweet_id in (10, 11, 12):
+        world.timelines.fan_out(world.tweet("ann", tweet_id))
+    retweet(world, "bob", 10, 20)
+    world.social.unfollow("reader", "bob")
+
+    assert [e[:2] for e in entries(world, "reader", limit=2)] == [(12, 12), (11, 11), (10, 10)]
+
+
+def test_given_a_retweet_of_a_deleted_tweet_when_read_then_it_vanishes_with_the_original(world):
+    world.users("ann", "bob", "reader")
+    world.live("reader")
+    world.follow("reader", "bob")
+    world.tweet("ann", 10)
+    retweet(world, "bob", 10, 20)
+
+    world.tweet_store.mark_deleted(10, "ann")
+
+    assert entries(world, "reader") == []
+
+
+@pytest.mark.parametrize("kind", [Relation.MUTES, Relation.BLOCKS])
+def test_given_a_retweet_of_a_hidden_authors_tweet_when_read_then_it_is_not_shown(world, kind):
+    world.users("ann", "bob", "reader")
+    world.live("reader")
+    world.follow("reader", "bob")
+    world.tweet("ann", 10)
+    retweet(world, "bob", 10, 20)
+    world.timelines.fan_out(world.tweet("bob", 21))
+
+    world.social_store.add_edge(kind, "reader", "ann", counted=False)
+    world.timelines.on_hide(kind, "reader", "ann", hidden=True)
+
+    assert entries(world, "reader") == [(21, 21, None)]
+
+
+def test_given_a_popular_retweeter_when_fanned_out_then_its_pages_carry_what_the_retweet_shows(world):
+    followers = with_followers(world, "bob", THRESHOLDS.popular)
+    world.users("ann")
+    world.tweet("ann", 10)
+
+    rt = world.tweet("bob", 20, text="", retweet_of_id=10)
+    assert world.timelines.fan_out(rt) is Tier.POPULAR
+
+    (send,) = world.pages.sends
+    assert send == [FollowerPage(tweet_id=20, author_id="bob", follower_ids=followers, retweet_of_id=10)]
+    for page in send:
+        world.timelines.push_page(page.tweet_id, page.follower_ids, page.retweet_of_id)
+    assert all(world.cache.retweet_index[f] == {20: 10} for f in followers)
+    world.cache.relate(Relation.FOLLOWS, followers[0], "bob", add=True)  # the follows were stored only
+    assert entries(world, followers[0]) == [(20, 10, "bob")]
+
+
+def test_given_a_celebrity_retweet_above_when_paged_then_the_tweet_shows_once(world):
+    with_followers(world, "star", THRESHOLDS.celebrity - 1)
+    world.users("ann", "reader")
+    world.live("reader")
+    world.follow("reader", "ann")
+    world.follow("reader", "star")  # a celebrity now
+    for tweet_id in (10, 11, 12):
+        world.timelines.fan_out(world.tweet("ann", tweet_id))
+
+    retweet(world, "star", 10, 20)
+
+    assert world.cache.celebrity_retweets["star"] == {20: 10}
+    assert world.cache.ids("reader") == [12, 11, 10]  # pulled, never pushed
+    assert entries(world, "reader", limit=2) == [(20, 10, "star"), (12, 12, None), (11, 11, None)]
+
+
+def test_given_a_lost_timeline_with_retweets_when_rebuilt_then_its_retweet_index_is_rebuilt_too(world):
+    world.users("ann", "bob", "reader")
+    world.follow("reader", "ann")
+    world.follow("reader", "bob")
+    for tweet_id in (10, 11, 12):
+        world.tweet("ann", tweet_id)
+    world.tweet("bob", 20, text="", retweet_of_id=10)
+
+    assert entries(world, "reader", limit=2) == [(20, 10, "bob"), (12, 12, None), (11, 11, None)]
+    assert world.cache.retweet_index["reader"] == {20: 10}
+
+
+def test_given_a_follow_of_a_retweeter_when_backfilled_then_its_retweets_are_indexed(world):
+    world.users("ann", "bob", "reader")
+    world.live("reader")
+    world.tweet("ann", 10)
+    world.tweet("bob", 20, text="", retweet_of_id=10)
+
+    world.follow("reader", "bob")
+
+    assert world.cache.ids("reader") == [20]
+    assert world.cache.retweet_index["reader"] == {20: 10}
+
+
+def test_given_retweets_when_searched_without_a_viewer_then_each_shows_its_original(world):
+    world.users("ann", "bob")
+    world.tweet("ann", 10)
+    world.tweet("bob", 20, text="", retweet_of_id=10)
+    shown = world.timelines.hydrate([20, 10])
+    assert [(e.entry_id, e.tweet.tweet_id) for e in shown] == [(20, 10)]

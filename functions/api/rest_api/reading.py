@@ -6,9 +6,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from chirp.composition import services
-from chirp.notifications.model import NotificationPage
+from chirp.engagement.model import EntryPage, NotificationViewPage
 from chirp.observability import tracer
-from chirp.timelines.model import TimelinePage
 from chirp.trends.rules import Trend
 from rest_api.caller import caller
 from rest_api.schemas import PageCursor, PageLimit
@@ -18,8 +17,10 @@ router = Router()
 
 @router.get("/timelines/home")
 @tracer.capture_method
-def home_timeline(cursor: PageCursor = None, limit: PageLimit = 20) -> TimelinePage:
-    return services().timelines.home(caller(router), cursor=cursor, limit=limit)
+def home_timeline(cursor: PageCursor = None, limit: PageLimit = 20) -> EntryPage:
+    """Tweets and retweets of the caller and whom they follow, newest first, each tweet once, with counts."""
+    viewer = caller(router)
+    return services().engagement.timeline(services().timelines.home(viewer, cursor=cursor, limit=limit), viewer)
 
 
 @router.get("/search")
@@ -29,8 +30,9 @@ def search(
     author: Annotated[str | None, Query(max_length=128)] = None,
     cursor: PageCursor = None,
     limit: PageLimit = 20,
-) -> TimelinePage:
-    return services().search.search(q, hashtag=hashtag, author_id=author, cursor=cursor, limit=limit)
+) -> EntryPage:
+    page = services().search.search(q, hashtag=hashtag, author_id=author, cursor=cursor, limit=limit)
+    return services().engagement.timeline(page, caller(router))
 
 
 @router.get("/trends")
@@ -39,5 +41,9 @@ def trends(limit: Annotated[int, Query(ge=1, le=50)] = 10) -> list[Trend]:
 
 
 @router.get("/notifications")
-def notifications(cursor: PageCursor = None, limit: PageLimit = 20) -> NotificationPage:
-    return services().notifications.page(caller(router), cursor=cursor, limit=limit)
+def notifications(cursor: PageCursor = None, limit: PageLimit = 20) -> NotificationViewPage:
+    """Mentions, replies, quotes, follows, and likes and retweets (one notification per tweet that updates), each
+    with the tweet it is about, counted."""
+    viewer = caller(router)
+    page = services().notifications.page(viewer, cursor=cursor, limit=limit)
+    return services().engagement.notifications_view(page, viewer)

@@ -7,8 +7,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
 
-from chirp.tweets.model import Tweet
-
 # The `next_cursor` of an earlier page; the ones this API returns are far shorter.
 PageCursor = Annotated[str | None, Query(max_length=512)]
 PageLimit = Annotated[int, Query(ge=1, le=100)]
@@ -35,11 +33,6 @@ class NewTweet(BaseModel):
     quote_tweet_id: int | None = Field(default=None, ge=1)
     # Processed uploads of the author's (POST /media, then GET /media/{id} until ready), at most 4.
     media_ids: list[str] = Field(default_factory=list, max_length=4)
-
-
-class TweetPage(BaseModel):
-    items: list[Tweet]
-    next_cursor: str | None = None
 
 
 class Relation(BaseModel):

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from pydantic import BaseModel
 
 from chirp.composition import services
+from chirp.engagement.model import PostView
 from chirp.observability import metrics, tracer
 from chirp.settings import get_settings
 from chirp.tweets.model import Tweet
@@ -61,12 +62,12 @@ def _post(author_id: str, body: NewTweet) -> Tweet:
     return tweet
 
 
-@router.post("/tweets", responses=created(Tweet))
+@router.post("/tweets", responses=created(PostView))
 @tracer.capture_method
 def post_tweet(
     body: NewTweet,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
-) -> Response[Tweet]:
+) -> Response[PostView]:
     if idempotency_key:
         request = PostRequest(author_id=caller(router), idempotency_key=idempotency_key, tweet=body)
         config, post_once = _post_once()
@@ -74,12 +75,14 @@ def post_tweet(
         tweet = post_once(request=request)
     else:
         tweet = _post(caller(router), body)
-    return Response(201, content_types.APPLICATION_JSON, tweet.model_dump())
+    view = services().engagement.post(tweet, caller(router))  # an Idempotency-Key retry: counts as they are now
+    return Response(201, content_types.APPLICATION_JSON, view.model_dump())
 
 
 @router.get("/tweets/<tweet_id>")
-def get_tweet(tweet_id: TweetId) -> Tweet:
-    return services().tweets.get(tweet_id)
+def get_tweet(tweet_id: TweetId) -> PostView:
+    """The tweet with its counts and what the caller did to it; a retweet with the tweet it shows."""
+    return services().engagement.post(services().tweets.get(tweet_id), caller(router))
 
 
 @router.delete("/tweets/<tweet_id>", responses={204: {"description": "Deleted"}})

@@ -4,10 +4,11 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from chirp.composition import services
+from chirp.engagement.model import PostPage
 from chirp.observability import tracer
 from chirp.social.model import Profile, UserPage
 from rest_api.caller import caller
-from rest_api.schemas import Hidden, NewProfile, PageCursor, PageLimit, Relation, TweetPage, UserId, created
+from rest_api.schemas import Hidden, NewProfile, PageCursor, PageLimit, Relation, UserId, created
 
 router = Router()
 
@@ -80,6 +81,7 @@ def following(user_id: UserId, cursor: PageCursor = None, limit: PageLimit = 20)
 
 
 @router.get("/users/<user_id>/tweets")
-def user_tweets(user_id: UserId, cursor: PageCursor = None, limit: PageLimit = 20) -> TweetPage:
+def user_tweets(user_id: UserId, cursor: PageCursor = None, limit: PageLimit = 20) -> PostPage:
+    """The user's tweets and retweets, newest first, with their counts (a retweet carries the tweet it shows)."""
     items, next_cursor = services().tweets.user_timeline(user_id, cursor=cursor, limit=limit)
-    return TweetPage(items=items, next_cursor=next_cursor)
+    return PostPage(items=services().engagement.posts(items, caller(router)), next_cursor=next_cursor)

@@ -25,17 +25,25 @@ class PoisonSink(Protocol):
     def put(self, consumer: str, sequence: str, reason: str, data: bytes) -> None: ...
 
 
-def parse_tweet(record: KinesisStreamRecord, consumer: str, poison: PoisonSink) -> Tweet | None:
-    """The record's tweet; None for a poison record, which goes to the failures queue with its reason."""
+def parse_with[T](
+    record: KinesisStreamRecord, consumer: str, poison: PoisonSink, parse: Callable[[bytes], T]
+) -> T | None:
+    """What the record carries, parsed by `parse`; None for a poison record (`parse` raised PoisonRecord), which
+    goes to the failures queue with its reason."""
     data = record.kinesis.data_as_bytes()
     try:
-        return parse_record(data)
+        return parse(data)
     except PoisonRecord as error:
         sequence = record.kinesis.sequence_number
         logger.error("poison record set aside", extra={"sequence": sequence, "reason": str(error)})
         metrics.add_metric(name="PoisonRecords", unit="Count", value=1)
         poison.put(consumer, sequence, str(error), data)
         return None
+
+
+def parse_tweet(record: KinesisStreamRecord, consumer: str, poison: PoisonSink) -> Tweet | None:
+    """The record's tweet; None for a poison record, which goes to the failures queue with its reason."""
+    return parse_with(record, consumer, poison, parse_record)
 
 
 def tweet_stream_handler(

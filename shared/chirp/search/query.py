@@ -71,9 +71,11 @@ def tweet_document(tweet: Tweet) -> dict:
 def bulk_actions(tweets: Iterable[Tweet], index: str) -> list[dict]:
     """One externally versioned write per tweet id, in order of first appearance: the document of a live
     tweet, the tombstone of a deleted one. A tweet seen twice in a batch keeps its latest state, except that
-    a deletion is final (the versions make it final across batches too)."""
+    a deletion is final (the versions make it final across batches too). Retweets are not indexed."""
     latest: dict[int, Tweet] = {}
     for tweet in tweets:
+        if tweet.retweet_of_id is not None:
+            continue  # a retweet has no text of its own: search finds the original
         seen = latest.get(tweet.tweet_id)
         if seen is None or not seen.deleted:
             latest[tweet.tweet_id] = tweet

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from chirp.social.model import Profile
 from chirp.tweets.model import Tweet
 
 
 class TimelineEntry(BaseModel):
+    """One entry: `entry_id` is the entry's own id (a tweet's, or a retweet's); `tweet` is what it shows (for a
+    retweet, the original) by `author`; `retweeted_by` is who retweeted it."""
+
+    entry_id: int
     tweet: Tweet
     author: Profile | None = None
+    retweeted_by: Profile | None = None
+
+    @computed_field
+    @property
+    def entry_id_str(self) -> str:
+        """The id as a string too: it exceeds 2**53 (JavaScript clients would round the number)."""
+        return str(self.entry_id)
 
 
 class TimelinePage(BaseModel):
@@ -26,14 +37,24 @@ class FollowerPage(BaseModel):
     tweet_id: int
     author_id: str
     follower_ids: list[str]
+    retweet_of_id: int | None = None  # the tweet is a retweet of this one
 
 
 @dataclass(frozen=True)
 class TimelineSlice:
-    """One read of a cached timeline: whether it is live, its next ids, the followed celebrities and the
-    authors the reader hides."""
+    """One read of a cached timeline: whether it is live, its next ids, the followed celebrities, the authors the
+    reader hides, and (below a cursor) the retweet entries above the cursor with the tweets they show."""
 
     live: bool
     ids: list[int]
     celebrities: list[str]
     hidden_authors: frozenset[str]
+    retweets_above: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PulledSlice:
+    """Followed celebrities' entries below the cursor, and (below a cursor) their retweets above it."""
+
+    ids: list[int]
+    retweets_above: dict[int, int] = field(default_factory=dict)

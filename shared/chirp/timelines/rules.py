@@ -3,6 +3,11 @@
 Hybrid fan-out by follower count: normal authors are pushed to every follower's timeline, popular authors'
 follower pages go to parallel workers, celebrities are not pushed at all: their recent tweets are kept for
 pulling and merged in at read time.
+
+Entries are tweets and retweets (a retweet is a tweet of its own that shows another, ordered by its own id); both
+go through the same tiers. A tweet shows once per home timeline: of the entries that show it (the tweet itself,
+retweets by several followees), the read shows only the newest one the reader may see, on whichever page it is
+(each timeline indexes its retweets, so a page knows the retweets above it).
 """
 
 from __future__ import annotations
@@ -47,6 +52,12 @@ class Thresholds:
         return Tier.NORMAL
 
 
+def entries_of(tweets: list[Tweet]) -> tuple[list[int], dict[int, int]]:
+    """Entry ids, and the retweets among them: {retweet id: id of the tweet it shows}."""
+    retweets = {t.tweet_id: t.retweet_of_id for t in tweets if t.retweet_of_id is not None}
+    return [t.tweet_id for t in tweets], retweets
+
+
 class Timelines:
     def __init__(
         self,
@@ -64,32 +75,37 @@ class Timelines:
         """Delivers a new tweet. Idempotent: re-adding an id with the same score changes nothing."""
         profile = self.graph.get_profile(tweet.author_id)
         tier = self.thresholds.tier(profile.followers_count if profile else 0)
-        self.cache.push(tweet.tweet_id, [tweet.author_id])  # authors see their own tweets
+        retweet_of = tweet.retweet_of_id
+        self.cache.push(tweet.tweet_id, [tweet.author_id], retweet_of)  # authors see their own tweets
         if tier is Tier.CELEBRITY:
             if not self.cache.is_celebrity(tweet.author_id):  # the mark was lost with Redis: readers must pull again
-                self.cache.set_celebrity(
-                    tweet.author_id, True, self.tweets.recent_ids(tweet.author_id, CELEBRITY_RECENT)
-                )
-            self.cache.push_celebrity(tweet.author_id, tweet.tweet_id, CELEBRITY_RECENT)
+                recent = self.tweets.recent_tweets(tweet.author_id, CELEBRITY_RECENT)
+                self.cache.set_celebrity(tweet.author_id, True, *entries_of(recent))
+            self.cache.push_celebrity(tweet.author_id, tweet.tweet_id, CELEBRITY_RECENT, retweet_of)
             return tier
         follower_pages = self.graph.all_sources_pages(Relation.FOLLOWS, tweet.author_id, FOLLOWER_PAGE)
         if tier is Tier.POPULAR:  # pages go to parallel workers, so this record is done quickly
             for chunk in batched(follower_pages, PAGES_PER_SEND):
                 self.pages.send(
-                    [FollowerPage(tweet_id=tweet.tweet_id, author_id=tweet.author_id, follower_ids=p) for p in chunk]
+                    [
+                        FollowerPage(
+                            tweet_id=tweet.tweet_id, author_id=tweet.author_id, follower_ids=p, retweet_of_id=retweet_of
+                        )
+                        for p in chunk
+                    ]
                 )
             return tier
         for page in follower_pages:
-            self.push_page(tweet.tweet_id, page)
+            self.push_page(tweet.tweet_id, page, retweet_of)
         return tier
 
-    def push_page(self, tweet_id: int, follower_ids: list[str]) -> int:
-        return self.cache.push(tweet_id, follower_ids)
+    def push_page(self, tweet_id: int, follower_ids: list[str], retweet_of: int | None = None) -> int:
+        return self.cache.push(tweet_id, follower_ids, retweet_of)
 
     def on_follow(self, follower_id: str, followee_id: str) -> None:
         self.cache.relate(Relation.FOLLOWS, follower_id, followee_id, add=True)
         if not self.refresh_tier(followee_id):
-            self.cache.add_to_each([follower_id], self.tweets.recent_ids(followee_id, FOLLOW_BACKFILL))
+            self.cache.add_to_each([follower_id], *entries_of(self.tweets.recent_tweets(followee_id, FOLLOW_BACKFILL)))
 
     def on_unfollow(self, follower_id: str, followee_id: str) -> None:
         self.cache.relate(Relation.FOLLOWS, follower_id, followee_id, add=False)
@@ -103,7 +119,7 @@ class Timelines:
         if hidden:
             self.cache.remove(user_id, self.tweets.recent_ids(author_id, MAX_ITEMS))
         elif self.graph.has_edge(Relation.FOLLOWS, user_id, author_id) and not self.cache.is_celebrity(author_id):
-            self.cache.add_to_each([user_id], self.tweets.recent_ids(author_id, FOLLOW_BACKFILL))
+            self.cache.add_to_each([user_id], *entries_of(self.tweets.recent_tweets(author_id, FOLLOW_BACKFILL)))
 
     def on_delete(self, tweet: Tweet) -> None:
         """Gone at once from the author's own timeline and the pull set; other timelines filter at read."""
@@ -122,11 +138,11 @@ class Timelines:
         is_celebrity = profile is not None and self.thresholds.tier(profile.followers_count) is Tier.CELEBRITY
         if is_celebrity == self.cache.is_celebrity(author_id):
             return is_celebrity
-        recent = self.tweets.recent_ids(author_id, CELEBRITY_RECENT)
-        self.cache.set_celebrity(author_id, is_celebrity, recent)
+        recent, retweets = entries_of(self.tweets.recent_tweets(author_id, CELEBRITY_RECENT))
+        self.cache.set_celebrity(author_id, is_celebrity, recent, retweets)
         if not is_celebrity:  # back to push: followers' timelines get what they only pulled before
             for page in self.graph.all_sources_pages(Relation.FOLLOWS, author_id, FOLLOWER_PAGE):
-                self.cache.add_to_each(page, recent)
+                self.cache.add_to_each(page, recent, retweets)
         return is_celebrity
 
     def restore_celebrity_marks(self, author_ids: list[str]) -> set[str]:
@@ -137,7 +153,8 @@ class Timelines:
         profiles = self.graph.get_profiles(author_ids)
         celebrities = {a for a, p in profiles.items() if self.thresholds.tier(p.followers_count) is Tier.CELEBRITY}
         for author_id in sorted(celebrities - self.cache.celebrities_among(sorted(celebrities))):
-            self.cache.set_celebrity(author_id, True, self.tweets.recent_ids(author_id, CELEBRITY_RECENT))
+            recent = self.tweets.recent_tweets(author_id, CELEBRITY_RECENT)
+            self.cache.set_celebrity(author_id, True, *entries_of(recent))
         return celebrities
 
     # --- reads --------------------------------------------------------------------------------
@@ -148,36 +165,85 @@ class Timelines:
         if not view.live:
             self.rebuild(user_id)
             view = self.cache.read(user_id, before_id=before, count=limit)
-        pulled = self.cache.celebrity_ids(view.celebrities, before_id=before, count=limit)
+        pulled = self.cache.pull_celebrities(view.celebrities, before_id=before, count=limit)
         # Each source gave its newest `limit` ids below the cursor, so the merge's top `limit` is exact.
-        candidates = sorted(set(view.ids) | set(pulled), reverse=True)[:limit]
+        candidates = sorted(set(view.ids) | set(pulled.ids), reverse=True)[:limit]
         next_cursor = str(candidates[-1]) if len(candidates) == limit else None
-        entries = [
-            e for e in self.hydrate(candidates, viewer_id=user_id) if e.tweet.author_id not in view.hidden_authors
-        ]
+        entries = self.hydrate(
+            candidates,
+            viewer_id=user_id,
+            hidden=view.hidden_authors,
+            retweets_above={**view.retweets_above, **pulled.retweets_above},
+        )
         return TimelinePage(items=entries, next_cursor=next_cursor)
 
-    def hydrate(self, tweet_ids: list[int], viewer_id: str | None = None) -> list[TimelineEntry]:
-        """Tweets from the cache, misses from DynamoDB in one batch (then cached); deleted dropped. With a
-        viewer, tweets of authors they no longer follow are dropped too: a push racing an unfollow can
-        leave one behind in the cached timeline."""
-        found = self.cache.get_tweets(tweet_ids)
+    def load_tweets(self, tweet_ids: list[int]) -> dict[int, Tweet]:
+        """Tweets from the cache, misses from DynamoDB in one batch (then cached)."""
+        found = self.cache.get_tweets(tweet_ids) if tweet_ids else {}
         missing = [t for t in tweet_ids if t not in found]
         if missing:
             loaded = self.tweets.batch_get(missing)
             self.cache.put_tweets(list(loaded.values()))
             found.update(loaded)
-        tweets = [found[t] for t in tweet_ids if t in found and not found[t].deleted]
-        authors = sorted({t.author_id for t in tweets})
+        return found
+
+    def hydrate(
+        self,
+        tweet_ids: list[int],
+        viewer_id: str | None = None,
+        *,
+        hidden: frozenset[str] = frozenset(),
+        retweets_above: dict[int, int] | None = None,
+    ) -> list[TimelineEntry]:
+        """Entries with the tweets they show and their authors, in order. Dropped: deleted entries, retweets whose
+        original is gone, entries by or of `hidden` authors, and (with a viewer) entries by authors the viewer no
+        longer follows (a push racing an unfollow can leave one behind in the cached timeline). Of the entries
+        that show one tweet, only the newest one left shows it: among those on the page and the retweets above it
+        (`retweets_above`, {retweet id: id of the tweet it shows}), so a tweet shows once in a whole timeline."""
+        found = self.load_tweets(tweet_ids)
+        entries = [found[t] for t in tweet_ids if t in found and not found[t].deleted]
+        shown = {e.retweet_of_id or e.tweet_id for e in entries}
+        rivals = [r for r, d in (retweets_above or {}).items() if d in shown and r not in found]
+        originals = {e.retweet_of_id for e in entries if e.retweet_of_id is not None}
+        second = sorted((originals | set(rivals)) - found.keys())
+        if second:
+            found.update(self.load_tweets(second))
+        competing = entries + [found[r] for r in rivals if r in found]
+
+        def shows(entry: Tweet) -> Tweet | None:
+            return found.get(entry.retweet_of_id) if entry.retweet_of_id is not None else entry
+
+        authors = sorted({t.author_id for t in competing} | {s.author_id for e in competing if (s := shows(e))})
         profiles, followed = self.cache.get_profiles(authors, followed_by=viewer_id)
-        if viewer_id:
-            tweets = [t for t in tweets if t.author_id == viewer_id or t.author_id in followed]
-        missing_authors = [a for a in authors if a not in profiles]
+
+        def visible(entry: Tweet) -> bool:
+            original = shows(entry)
+            if entry.deleted or original is None or original.deleted:
+                return False
+            if entry.author_id in hidden or original.author_id in hidden:
+                return False
+            return not viewer_id or entry.author_id == viewer_id or entry.author_id in followed
+
+        newest: dict[int, int] = {}
+        for entry in competing:
+            if visible(entry):
+                tweet_id = shows(entry).tweet_id
+                newest[tweet_id] = max(newest.get(tweet_id, 0), entry.tweet_id)
+        page = [e for e in entries if visible(e) and newest[shows(e).tweet_id] == e.tweet_id]
+        missing_authors = sorted({a for e in page for a in (e.author_id, shows(e).author_id)} - profiles.keys())
         if missing_authors:
             loaded_profiles = self.graph.get_profiles(missing_authors)
             self.cache.put_profiles(list(loaded_profiles.values()))
             profiles.update(loaded_profiles)
-        return [TimelineEntry(tweet=t, author=profiles.get(t.author_id)) for t in tweets]
+        return [
+            TimelineEntry(
+                entry_id=e.tweet_id,
+                tweet=shows(e),
+                author=profiles.get(shows(e).author_id),
+                retweeted_by=profiles.get(e.author_id) if e.retweet_of_id is not None else None,
+            )
+            for e in page
+        ]
 
     def rebuild(self, user_id: str) -> None:
         """Regenerates a timeline from DynamoDB (inactive user, or lost from Redis), one rebuild at a time
@@ -195,10 +261,10 @@ class Timelines:
             self.cache.set_relations(user_id, relations)
             followees = relations[Relation.FOLLOWS]
             celebrities = self.restore_celebrity_marks(followees)
-            ids = self.tweets.recent_ids(user_id, FOLLOW_BACKFILL)
+            tweets = self.tweets.recent_tweets(user_id, FOLLOW_BACKFILL)
             for followee in followees:
                 if followee not in celebrities:
-                    ids += self.tweets.recent_ids(followee, FOLLOW_BACKFILL)
-            self.cache.replace(user_id, ids)
+                    tweets += self.tweets.recent_tweets(followee, FOLLOW_BACKFILL)
+            self.cache.replace(user_id, *entries_of(tweets))
         finally:
             lock.release()

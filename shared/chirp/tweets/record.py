@@ -25,6 +25,7 @@ class TweetRecord(Tweet):
     created_at_ms: Annotated[int, Field(ge=0, le=MAX_ID)]
     reply_to_id: Id | None = None
     quote_tweet_id: Id | None = None
+    retweet_of_id: Id | None = None
     hashtags: Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=MAX_ENTITIES)] = []
     mentions: Annotated[list[Annotated[str, Field(max_length=15)]], Field(max_length=MAX_ENTITIES)] = []
     media_ids: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=MAX_MEDIA)] = []

@@ -44,11 +44,8 @@ class TweetService:
             raise Forbidden("create your profile (POST /users) before posting")
         clean = normalize_text(text)
         media_ids = self._check_media(author_id, media_ids or [])
-        for field, referenced in (("reply_to_id", reply_to_id), ("quote_tweet_id", quote_tweet_id)):
-            if referenced is not None:
-                target = self.store.get(referenced)
-                if target is None or target.deleted:
-                    raise Unprocessable(f"{field} {referenced} does not exist")
+        reply_to_id = self._referenced("reply_to_id", reply_to_id)
+        quote_tweet_id = self._referenced("quote_tweet_id", quote_tweet_id)
         tweet = Tweet(
             tweet_id=self.ids.next_id(),
             author_id=author_id,
@@ -79,6 +76,17 @@ class TweetService:
             if result.status != "ready":
                 raise Unprocessable(f"media {media_id} was rejected: {result.reason}")
         return media_ids
+
+    def _referenced(self, field: str, tweet_id: int | None) -> int | None:
+        """The tweet a reply or quote refers to: a retweet stands for the tweet it shows."""
+        if tweet_id is None:
+            return None
+        target = self.store.get(tweet_id)
+        if target is not None and target.retweet_of_id is not None:
+            target = self.store.get(target.retweet_of_id)
+        if target is None or target.deleted:
+            raise Unprocessable(f"{field} {tweet_id} does not exist")
+        return target.tweet_id
 
     def publish(self, tweet: Tweet) -> None:
         self.publisher.publish(tweet)
@@ -114,6 +122,9 @@ class TweetService:
             raise NotFound(f"tweet {tweet_id} not found")
         if tweet.author_id != user_id:
             raise Forbidden("only the author can delete a tweet")
+        if tweet.retweet_of_id is not None:
+            undo = f"DELETE /tweets/{tweet.retweet_of_id}/retweet"
+            raise InvalidInput(f"tweet {tweet_id} is a retweet: undo it with {undo}")
         if self.store.mark_deleted(tweet_id, user_id):
             self.social.add_tweets_count(user_id, -1)
         deleted = tweet.model_copy(update={"deleted": True})

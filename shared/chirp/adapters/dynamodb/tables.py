@@ -1,4 +1,4 @@
-"""pynamodb models of the two tables. Table names and endpoint come from Settings at bind time."""
+"""pynamodb models of the tables. Table names and endpoint come from Settings at bind time."""
 
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ class TweetItem(Model):
     mentions = ListAttribute(of=UnicodeAttribute, default=list)
     media_ids = ListAttribute(of=UnicodeAttribute, default=list)
     deleted = BooleanAttribute(default=False)
+    retweet_of_id = NumberAttribute(null=True)
     outbox_shard = NumberAttribute(null=True)
     user_tweets = UserTweetsIndex()
     outbox = OutboxIndex()
@@ -87,7 +88,11 @@ class SocialItem(Model):
 
 
 class NotificationItem(Model):
-    """One notification of one recipient, newest first by id; DynamoDB's TTL deletes it after the retention."""
+    """One notification of one recipient, newest first by id; DynamoDB's TTL deletes it after the retention.
+
+    An aggregated notification (likes or retweets of one tweet) also has a state item, under the recipient's
+    AGGREGATES# partition (never read as notifications) at a key derived from (tweet, kind): it says where the
+    notification shows now (`current_id`) and carries a version for optimistic updates."""
 
     class Meta:
         table_name = "chirp-notifications"
@@ -99,6 +104,73 @@ class NotificationItem(Model):
     tweet_id = NumberAttribute(null=True)
     at_ms = NumberAttribute()
     expires_at = NumberAttribute()  # epoch seconds: the table's TTL attribute
+    actor_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    count = NumberAttribute(null=True)
+    current_id = NumberAttribute(null=True)  # aggregate state: the notification's id now
+    version = NumberAttribute(null=True)  # aggregate state
+
+
+class LikesByTweetIndex(GlobalSecondaryIndex):
+    """Sparse: the like edges of a tweet, newest first (only edges that are likes carry like_order)."""
+
+    class Meta:
+        index_name = "likes_by_tweet"
+        projection = KeysOnlyProjection()
+
+    tweet_id = NumberAttribute(hash_key=True)
+    like_order = NumberAttribute(range_key=True)
+
+
+class RetweetsByTweetIndex(GlobalSecondaryIndex):
+    """Sparse: the retweet edges of a tweet, newest first (by the retweet's id)."""
+
+    class Meta:
+        index_name = "retweets_by_tweet"
+        projection = KeysOnlyProjection()
+
+    tweet_id = NumberAttribute(hash_key=True)
+    retweet_id = NumberAttribute(range_key=True)
+
+
+class LikesByUserIndex(GlobalSecondaryIndex):
+    """Sparse: what a user liked, most recently liked first."""
+
+    class Meta:
+        index_name = "likes_by_user"
+        projection = KeysOnlyProjection()
+
+    user_id = UnicodeAttribute(hash_key=True)
+    like_order = NumberAttribute(range_key=True)
+
+
+class EngagementItem(Model):
+    """Engagements, one table of four kinds of item:
+    - EDGE#{user}/TWEET#{tweet}: what one user did to one tweet (like_order when liked, retweet_id when retweeted);
+    - COUNT#{tweet}#{shard}/COUNT: one shard of a tweet's counter (shard 0 also says how many shards there are);
+    - CHILD#{tweet}/{reply_count|quote_count}: a reply or quote counted on its parent (counted while it lives);
+    - OUTBOX#{n}/{order}#...: an event not yet confirmed on the engagements stream."""
+
+    class Meta:
+        table_name = "chirp-engagements"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    user_id = UnicodeAttribute(null=True)
+    tweet_id = NumberAttribute(null=True)
+    like_order = NumberAttribute(null=True)
+    liked_at_ms = NumberAttribute(null=True)
+    retweet_id = NumberAttribute(null=True)
+    like_count = NumberAttribute(null=True)
+    retweet_count = NumberAttribute(null=True)
+    reply_count = NumberAttribute(null=True)
+    quote_count = NumberAttribute(null=True)
+    shards = NumberAttribute(null=True)
+    parent_id = NumberAttribute(null=True)
+    counted = BooleanAttribute(null=True)
+    event = UnicodeAttribute(null=True)
+    likes_by_tweet = LikesByTweetIndex()
+    retweets_by_tweet = RetweetsByTweetIndex()
+    likes_by_user = LikesByUserIndex()
 
 
 class ClientItem(Model):
@@ -132,6 +204,7 @@ def bind_tables(settings: Settings) -> None:
         (NotificationItem, settings.notifications_table),
         (LeaseItem, settings.leases_table),
         (ClientItem, settings.clients_table),
+        (EngagementItem, settings.engagements_table),
     ):
         model.Meta.table_name = table
         model.Meta.region = settings.region

@@ -85,5 +85,9 @@ class TweetStore:
         return [_to_tweet(item) for item in results], results.last_evaluated_key
 
     def recent_ids(self, author_id: str, count: int) -> list[int]:
+        return [tweet.tweet_id for tweet in self.recent_tweets(author_id, count)]
+
+    def recent_tweets(self, author_id: str, count: int) -> list[Tweet]:
+        """The live ones among the author's latest `count` tweets (retweets included), newest first."""
         tweets, _ = self.by_author(author_id, limit=count)
-        return [tweet.tweet_id for tweet in tweets]
+        return tweets

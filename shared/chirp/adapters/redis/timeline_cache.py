@@ -1,7 +1,10 @@
 """Home timelines and their companions in Redis. Every method is one round trip (pipelined or a script).
 
-A live home timeline is a sorted set `timeline:{user}` with score = member = tweet id, plus a sentinel member
-scored +inf so that an empty live timeline still exists. Timelines expire after the inactivity window
+A live home timeline is a sorted set `timeline:{user}` with score = member = entry id (a tweet's or a retweet's),
+plus a sentinel member scored +inf so that an empty live timeline still exists. Its retweets are indexed in
+`rts:{user}` (members "retweet id:shown tweet id", scored by the retweet id, trimmed and expiring with the
+timeline; `celebrts:{author}` for a celebrity's pull set), so that a read below a cursor learns, in the same round
+trip, which retweets above its page show the tweets on it. Timelines expire after the inactivity window
 and are refreshed on read: fan-out writes only to timelines that exist, so inactive users cost nothing
 and are rebuilt from DynamoDB on their next read, exactly as a timeline lost from Redis would be.
 The scripts touch several keys: valid on a single Redis (ElastiCache with cluster mode disabled).
@@ -9,7 +12,7 @@ The scripts touch several keys: valid on a single Redis (ElastiCache with cluste
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import redis
@@ -18,7 +21,7 @@ from redis.exceptions import LockNotOwnedError
 from chirp.adapters.redis.scores import page_bounds
 from chirp.observability import logger
 from chirp.social.model import HIDING, Profile, Relation
-from chirp.timelines.model import TimelineSlice
+from chirp.timelines.model import PulledSlice, TimelineSlice
 from chirp.tweets.model import Tweet
 
 SENTINEL = "live"
@@ -37,11 +40,41 @@ end
 return pushed
 """
 
-# KEYS[1] = one timeline; ARGV = max items, tweet ids. Adds to the timeline only if it is live.
+# KEYS = (timeline, its retweet index) pairs; ARGV = retweet id, max items, id of the tweet it shows. As _PUSH,
+# and the retweet indexed next to each live timeline (trimmed alike, expiring with it).
+_PUSH_RETWEET = """
+local pushed = 0
+local member = ARGV[1] .. ':' .. ARGV[3]
+for i = 1, #KEYS, 2 do
+  local key, index = KEYS[i], KEYS[i + 1]
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('ZADD', key, ARGV[1], ARGV[1])
+    redis.call('ZREMRANGEBYRANK', key, 0, -(tonumber(ARGV[2]) + 2))
+    redis.call('ZADD', index, ARGV[1], member)
+    redis.call('ZREMRANGEBYRANK', index, 0, -(tonumber(ARGV[2]) + 1))
+    local ttl = redis.call('PTTL', key)
+    if ttl > 0 then redis.call('PEXPIRE', index, ttl) end
+    pushed = pushed + 1
+  end
+end
+return pushed
+"""
+
+# KEYS[1] = one timeline, KEYS[2] = its retweet index; ARGV = max items, n, n entry ids, then retweet members
+# ("retweet id:shown id"). Adds to the timeline only if it is live.
 _ADD_MANY = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-for i = 2, #ARGV do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i]) end
+local n = tonumber(ARGV[2])
+for i = 3, 2 + n do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i]) end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[1]) + 2))
+if #ARGV > 2 + n then
+  for i = 3 + n, #ARGV do
+    redis.call('ZADD', KEYS[2], string.match(ARGV[i], '^(%d+):'), ARGV[i])
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[1]) + 1))
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+end
 return 1
 """
 
@@ -52,6 +85,27 @@ def timeline_key(user_id: str) -> str:
 
 def celebrity_key(author_id: str) -> str:
     return f"celeb:{author_id}"
+
+
+def retweets_key(user_id: str) -> str:
+    """The retweet index of a home timeline."""
+    return f"rts:{user_id}"
+
+
+def celebrity_retweets_key(author_id: str) -> str:
+    """The retweet index of a celebrity's pull set."""
+    return f"celebrts:{author_id}"
+
+
+def retweet_members(retweets: Mapping[int, int]) -> dict[str, int]:
+    """Index members ("retweet id:shown tweet id") scored by the retweet id."""
+    return {f"{r}:{d}": r for r, d in retweets.items()}
+
+
+def _above(members: list[str], before_id: int) -> dict[int, int]:
+    """Index members at or above the cursor (scores are doubles: the range read was inclusive, cut exactly here)."""
+    pairs = (member.split(":", 1) for member in members)
+    return {int(r): int(d) for r, d in pairs if int(r) >= before_id}
 
 
 def following_key(user_id: str) -> str:
@@ -81,6 +135,7 @@ class CachedTimeline:
     hidden: set[str]
     celebrities: set[str]
     pulled: list[int]
+    indexed_retweets: dict[int, int]  # the timeline's and the followed celebrities' retweet indexes
 
 
 class RebuildLock:
@@ -104,21 +159,28 @@ class RedisTimelineCache:
     def __init__(self, client: redis.Redis, *, max_items: int, ttl_s: int):
         self.redis, self.max_items, self.ttl_s = client, max_items, ttl_s
         self._push = client.register_script(_PUSH)
+        self._push_retweet = client.register_script(_PUSH_RETWEET)
         self._add_many = client.register_script(_ADD_MANY)
 
-    def push(self, tweet_id: int, user_ids: list[str]) -> int:
-        """Adds the tweet to each live timeline among user_ids; returns how many were live."""
+    def push(self, tweet_id: int, user_ids: list[str], retweet_of: int | None = None) -> int:
+        """Adds the entry to each live timeline among user_ids (a retweet also to their retweet indexes); returns
+        how many were live."""
         if not user_ids:
             return 0
-        return int(self._push(keys=[timeline_key(u) for u in user_ids], args=[tweet_id, self.max_items]))
+        if retweet_of is None:
+            return int(self._push(keys=[timeline_key(u) for u in user_ids], args=[tweet_id, self.max_items]))
+        keys = [key for u in user_ids for key in (timeline_key(u), retweets_key(u))]
+        return int(self._push_retweet(keys=keys, args=[tweet_id, self.max_items, retweet_of]))
 
-    def add_to_each(self, user_ids: list[str], tweet_ids: list[int]) -> None:
+    def add_to_each(self, user_ids: list[str], tweet_ids: list[int], retweets: Mapping[int, int] | None = None) -> None:
         """Backfill of many timelines in one round trip (each written only if live)."""
         if not tweet_ids or not user_ids:
             return
+        members = list(retweet_members({r: d for r, d in (retweets or {}).items() if r in set(tweet_ids)}))
+        args = [self.max_items, len(tweet_ids), *tweet_ids, *members]
         with self.redis.pipeline(transaction=False) as pipe:
             for user_id in user_ids:
-                self._add_many(keys=[timeline_key(user_id)], args=[self.max_items, *tweet_ids], client=pipe)
+                self._add_many(keys=[timeline_key(user_id), retweets_key(user_id)], args=args, client=pipe)
             pipe.execute()
 
     def is_live(self, user_id: str) -> bool:
@@ -131,19 +193,24 @@ class RedisTimelineCache:
         if tweet_ids:
             self.redis.zrem(timeline_key(user_id), *tweet_ids)
 
-    def replace(self, user_id: str, tweet_ids: list[int]) -> None:
-        """Writes a rebuilt timeline atomically, live (sentinel) and with a fresh expiry."""
-        key = timeline_key(user_id)
+    def replace(self, user_id: str, tweet_ids: list[int], retweets: Mapping[int, int] | None = None) -> None:
+        """Writes a rebuilt timeline and its retweet index atomically, live (sentinel) and with a fresh expiry."""
+        key, index = timeline_key(user_id), retweets_key(user_id)
         newest = sorted(set(tweet_ids), reverse=True)[: self.max_items]
+        kept = {r: d for r, d in (retweets or {}).items() if r in set(newest)}
         with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(key)
+            pipe.delete(key, index)
             pipe.zadd(key, {SENTINEL: float("inf"), **{str(t): t for t in newest}})
             pipe.expire(key, self.ttl_s)
+            if kept:
+                pipe.zadd(index, retweet_members(kept))
+                pipe.expire(index, self.ttl_s)
             pipe.execute()
 
     def read(self, user_id: str, *, before_id: int | None, count: int) -> TimelineSlice:
-        """One round trip: is the timeline live, its next ids, the followed celebrities, hidden authors."""
-        key = timeline_key(user_id)
+        """One round trip: is the timeline live, its next ids, the followed celebrities, hidden authors, and below
+        a cursor the indexed retweets above it."""
+        key, index = timeline_key(user_id), retweets_key(user_id)
         upper, extra = page_bounds(before_id)
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.exists(key)
@@ -151,41 +218,58 @@ class RedisTimelineCache:
             pipe.sinter(following_key(user_id), CELEBRITIES)
             pipe.sunion(*(hidden_key(kind, user_id) for kind in HIDING))
             pipe.expire(key, self.ttl_s)
-            live, ids, celebrities, hidden, _ = pipe.execute()
+            pipe.expire(index, self.ttl_s)
+            if before_id:
+                pipe.zrangebyscore(index, before_id, "+inf")
+            live, ids, celebrities, hidden, _, _, *above = pipe.execute()
         return TimelineSlice(
             live=bool(live),
             ids=_below(ids, before_id)[:count],
             celebrities=sorted(celebrities),
             hidden_authors=frozenset(hidden),
+            retweets_above=_above(above[0], before_id) if above else {},
         )
 
-    def celebrity_ids(self, author_ids: list[str], *, before_id: int | None, count: int) -> list[int]:
-        """The recent tweets of every followed celebrity in one round trip, whatever their number."""
+    def pull_celebrities(self, author_ids: list[str], *, before_id: int | None, count: int) -> PulledSlice:
+        """The recent entries of every followed celebrity in one round trip, whatever their number, and below a
+        cursor their retweets above it."""
         if not author_ids:
-            return []
+            return PulledSlice(ids=[])
         upper, extra = page_bounds(before_id)
         with self.redis.pipeline(transaction=False) as pipe:
             for author in author_ids:
                 pipe.zrevrangebyscore(celebrity_key(author), upper, "-inf", start=0, num=count + extra)
+                if before_id:
+                    pipe.zrangebyscore(celebrity_retweets_key(author), before_id, "+inf")
             results = pipe.execute()
-        return [i for ids in results for i in _below(ids, before_id)[:count]]
+        step = 2 if before_id else 1
+        ids = [i for found in results[::step] for i in _below(found, before_id)[:count]]
+        above = {r: d for found in results[1::step] for r, d in _above(found, before_id).items()} if before_id else {}
+        return PulledSlice(ids=ids, retweets_above=above)
 
-    def push_celebrity(self, author_id: str, tweet_id: int, keep: int) -> None:
-        key = celebrity_key(author_id)
+    def push_celebrity(self, author_id: str, tweet_id: int, keep: int, retweet_of: int | None = None) -> None:
+        key, index = celebrity_key(author_id), celebrity_retweets_key(author_id)
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.zadd(key, {str(tweet_id): tweet_id})
             pipe.zremrangebyrank(key, 0, -(keep + 1))
+            if retweet_of is not None:
+                pipe.zadd(index, retweet_members({tweet_id: retweet_of}))
+                pipe.zremrangebyrank(index, 0, -(keep + 1))
             pipe.execute()
 
-    def set_celebrity(self, author_id: str, is_celebrity: bool, recent_ids: list[int]) -> None:
+    def set_celebrity(
+        self, author_id: str, is_celebrity: bool, recent_ids: list[int], retweets: Mapping[int, int] | None = None
+    ) -> None:
         with self.redis.pipeline(transaction=True) as pipe:
             if is_celebrity:
                 pipe.sadd(CELEBRITIES, author_id)
                 if recent_ids:
                     pipe.zadd(celebrity_key(author_id), {str(t): t for t in recent_ids})
+                if retweets:
+                    pipe.zadd(celebrity_retweets_key(author_id), retweet_members(retweets))
             else:
                 pipe.srem(CELEBRITIES, author_id)
-                pipe.delete(celebrity_key(author_id))
+                pipe.delete(celebrity_key(author_id), celebrity_retweets_key(author_id))
             pipe.execute()
 
     def celebrities_among(self, user_ids: list[str]) -> set[str]:
@@ -226,7 +310,16 @@ class RedisTimelineCache:
         celebrities = self.celebrities_among(sorted(followees))
         pulled = [int(m) for c in sorted(celebrities) for m in self.redis.zrange(celebrity_key(c), 0, -1)]
         hidden = self.redis.sunion(*(hidden_key(kind, user_id) for kind in HIDING))
-        return CachedTimeline(ids=ids, following=following, hidden=hidden, celebrities=celebrities, pulled=pulled)
+        indexes = [retweets_key(user_id), *(celebrity_retweets_key(c) for c in sorted(celebrities))]
+        indexed = {r: d for index in indexes for r, d in _above(self.redis.zrange(index, 0, -1), 0).items()}
+        return CachedTimeline(
+            ids=ids,
+            following=following,
+            hidden=hidden,
+            celebrities=celebrities,
+            pulled=pulled,
+            indexed_retweets=indexed,
+        )
 
     # Hydration caches: tweets and profiles as JSON, fetched with one MGET each.
     def get_tweets(self, tweet_ids: list[int]) -> dict[int, Tweet]:

@@ -1,0 +1,150 @@
+"""The engagements stream's records and consumers: events are bounded like input (poison set aside with its reason),
+a batch is applied per tweet with partial failures reported, and the reply counter sees creations and deletions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chirp.engagement.model import EngagementEvent, Kind
+from chirp.engagement.record import MAX_EVENT_BYTES, parse_event
+from chirp.tweets.model import Tweet
+from chirp.tweets.record import PoisonRecord
+from tests.conftest import kinesis_event, load_handler
+from tests.unit.test_stream_records import RecordingPoisonSink
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+LIKE = EngagementEvent(kind=Kind.LIKE, user_id="bob", tweet_id=100, author_id="ann", active=True, at_ms=1, order=2**60)
+
+
+def _event(**changes) -> bytes:
+    return json.dumps(LIKE.model_dump(mode="json") | changes).encode()
+
+
+def test_given_an_event_as_the_api_publishes_it_when_parsed_then_it_is_the_same_event():
+    assert parse_event(LIKE.model_dump_json().encode()) == LIKE
+    retweet = LIKE.model_copy(update={"kind": Kind.RETWEET, "retweet_id": 2**60 + 1})
+    assert parse_event(retweet.model_dump_json().encode()) == retweet
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        (_event(user_id="x" * MAX_EVENT_BYTES), "bytes"),
+        (_event(user_id="x" * 129), "user_id"),
+        (_event(author_id=""), "author_id"),
+        (_event(tweet_id=0), "tweet_id"),
+        (_event(tweet_id=2**63), "tweet_id"),
+        (_event(order=-5), "order"),
+        (_event(retweet_id=0), "retweet_id"),
+        (_event(kind="poke"), "kind"),
+        (_event(active="sometimes"), "active"),
+        (b"\xffnot json", "not an engagement event"),
+    ],
+)
+def test_given_a_record_beyond_any_event_when_parsed_then_it_is_poison_naming_why(record, reason):
+    with pytest.raises(PoisonRecord, match=reason):
+        parse_event(record)
+
+
+class RecordingEngagements:
+    """What the consumer asks of chirp.engagement.rules.Engagements; `failing` tweets raise."""
+
+    def __init__(self, failing: set[int] = frozenset()):
+        self.applied: list[list[EngagementEvent]] = []
+        self.counted: list[Tweet] = []
+        self.failing = failing
+
+    def apply(self, events: list[EngagementEvent]) -> None:
+        if events[0].tweet_id in self.failing:
+            raise ConnectionError("Redis went away")
+        self.applied.append(events)
+
+    def count_posted(self, tweet: Tweet) -> list[int]:
+        self.counted.append(tweet)
+        return [tweet.reply_to_id] if tweet.reply_to_id else []
+
+
+class Services:
+    def __init__(self, engagement: RecordingEngagements):
+        self.engagement, self.poison = engagement, RecordingPoisonSink()
+
+
+@pytest.fixture
+def consumer(monkeypatch):
+    handler = load_handler("engagements")
+
+    def wired(engagement: RecordingEngagements) -> tuple:
+        services = Services(engagement)
+        monkeypatch.setattr(handler, "services", lambda: services)
+        return handler.lambda_handler, services
+
+    return wired
+
+
+def _batch(*events: EngagementEvent | bytes) -> dict:
+    return kinesis_event([e if isinstance(e, bytes) else e.model_dump_json().encode() for e in events])
+
+
+def test_given_a_batch_when_consumed_then_each_tweets_events_are_applied_together_in_order(consumer, lambda_context):
+    handler, services = consumer(RecordingEngagements())
+    other = LIKE.model_copy(update={"tweet_id": 200, "user_id": "cat"})
+    undone = LIKE.model_copy(update={"active": False, "order": 2**60 + 5})
+
+    response = handler(_batch(LIKE, other, undone), lambda_context)
+
+    assert response == {"batchItemFailures": []}
+    assert services.engagement.applied == [[LIKE, undone], [other]]
+
+
+def test_given_poison_in_a_batch_when_consumed_then_it_is_set_aside_and_the_rest_applies(consumer, lambda_context):
+    handler, services = consumer(RecordingEngagements())
+
+    response = handler(_batch(_event(tweet_id=0), LIKE), lambda_context)
+
+    assert response == {"batchItemFailures": []}  # poison is never retried: it would hold the shard
+    assert services.engagement.applied == [[LIKE]]
+    ((name, sequence, reason),) = services.poison.put_aside
+    assert (name, sequence) == ("engagements", "1000")
+    assert "tweet_id" in reason
+
+
+def test_given_a_tweet_whose_events_fail_when_consumed_then_exactly_its_records_are_reported(consumer, lambda_context):
+    handler, services = consumer(RecordingEngagements(failing={100}))
+    other = LIKE.model_copy(update={"tweet_id": 200})
+
+    response = handler(_batch(LIKE, other, LIKE.model_copy(update={"user_id": "dan"})), lambda_context)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "1000"}, {"itemIdentifier": "1002"}]}
+    assert services.engagement.applied == [[other]]
+
+
+def test_given_every_group_failing_when_consumed_then_the_invocation_fails_so_the_batch_comes_again(
+    consumer, lambda_context
+):
+    handler, _ = consumer(RecordingEngagements(failing={100}))
+    with pytest.raises(ConnectionError):
+        handler(_batch(LIKE), lambda_context)
+
+
+def test_given_only_poison_when_consumed_then_nothing_is_applied_or_failed(consumer, lambda_context):
+    handler, services = consumer(RecordingEngagements())
+    assert handler(_batch(b"{}"), lambda_context) == {"batchItemFailures": []}
+    assert services.engagement.applied == []
+
+
+def test_given_new_and_deleted_replies_when_counted_then_the_counter_sees_both(monkeypatch, lambda_context):
+    handler = load_handler("tweet_counter")
+    services = Services(RecordingEngagements())
+    monkeypatch.setattr(handler, "services", lambda: services)
+    reply = Tweet(tweet_id=101, author_id="bob", text="re", created_at_ms=1, reply_to_id=100)
+    gone = reply.model_copy(update={"deleted": True})
+
+    response = handler.lambda_handler(
+        kinesis_event([reply.model_dump_json().encode(), gone.model_dump_json().encode()]), lambda_context
+    )
+
+    assert response == {"batchItemFailures": []}
+    assert services.engagement.counted == [reply, gone]
