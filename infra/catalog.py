@@ -395,10 +395,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("notifications", (BATCH_WRITE, QUERY)),
             TableAccess("idempotency", (GET, PUT, UPDATE, DELETE)),
             TableAccess("leases", (PUT, UPDATE, DELETE)),
+            # Favourites and reblogs are likes and retweets: the same transactions, flags, counts and events.
+            TableAccess("engagements", (BATCH_GET, PUT, UPDATE, DELETE), indexes=ENGAGEMENT_INDEXES),
             StreamAccess("new_tweets", Access.WRITE),
+            StreamAccess("engagements", Access.WRITE),
             RedisAccess(),
             MediaAccess(put="uploads/", get="media/"),  # stores uploads where presigned ones land
-            SearchAccess(Access.READ),  # search, threads and reply counts
+            SearchAccess(Access.READ),  # search and threads
             # ...and what clients register and hold: apps and tokens (issued, revoked), media descriptions.
             TableAccess("clients", (GET, BATCH_GET, PUT, DELETE)),
             UserPoolAccess(),  # the password grant

@@ -153,6 +153,39 @@ def test_given_indexed_statuses_when_searched_then_words_hashtags_and_accounts_a
     assert isinstance(bob_m.trending_tags(), list)
 
 
+def test_given_favourites_and_reblogs_when_made_then_counts_flags_notifications_and_home_show_them(
+    alice_m, bob_m, alice, bob
+):
+    """Mastodon's favourites and reblogs are Chirp's likes and retweets (idempotent, counted, notified)."""
+    # alice favourites and reblogs bob's status; bob follows alice (an earlier test), so her reblog reaches him.
+    status = bob_m.status_post(f"worth sharing {word()}")
+    liked = alice_m.status_favourite(status.id)
+    assert (liked.id, liked.favourited, liked.favourites_count) == (status.id, True, 1)
+    assert alice_m.status_favourite(status.id).favourites_count == 1  # twice is one favourite
+    reblog = alice_m.status_reblog(status.id)
+    assert reblog.id != status.id
+    assert (reblog.account.id, reblog.reblog.id, reblog.reblog.reblogs_count) == (alice.user_id, status.id, 1)
+    assert reblog.reblogged is True
+    seen = bob_m.status(status.id)
+    assert (seen.favourites_count, seen.reblogs_count, seen.favourited) == (1, 1, False)
+    reblogged = eventually(lambda: [s for s in bob_m.timeline_home(limit=40) if s.reblog and s.reblog.id == status.id])
+    assert reblogged[0].account.id == alice.user_id
+    kinds = eventually(
+        lambda: (
+            (k := {n.type for n in bob_m.notifications() if n.status and n.status.id == status.id})
+            >= {
+                "favourite",
+                "reblog",
+            }
+            and k
+        )
+    )
+    assert {"favourite", "reblog"} <= kinds
+    assert alice_m.status_unreblog(status.id).reblogs_count == 0
+    unliked = alice_m.status_unfavourite(status.id)
+    assert (unliked.favourited, unliked.favourites_count) == (False, 0)
+
+
 def test_given_a_retried_post_when_it_has_an_idempotency_key_then_one_status(proxy, alice_m):
     """toot sends an Idempotency-Key with every status; a retry after a lost answer gets the first status."""
     headers = {"Authorization": f"Bearer {alice_m.access_token}", "Idempotency-Key": uuid.uuid4().hex}
@@ -251,6 +284,10 @@ def test_given_toot_when_it_logs_in_and_acts_then_it_prints_what_chirp_did(proxy
     alice_m.status_post(f"@{carol.handle} ping {unique}")
     mentions = toot_until(toot_home, f"ping {unique}", "notifications")
     assert alice.handle in mentions
+    assert "Status favourited" in toot(toot_home, "favourite", for_carol.id)
+    assert "Status reblogged" in toot(toot_home, "reblog", for_carol.id)
+    counted = alice_m.status(for_carol.id)
+    assert (counted.favourites_count, counted.reblogs_count) == (1, 1)
     assert alice.handle in toot(toot_home, "following", carol.handle)
 
 

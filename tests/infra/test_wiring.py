@@ -50,6 +50,7 @@ SETTINGS_BY_FUNCTION = {
         "MEDIA_BUCKET",
         "TREND_LISTS_PARAMETER",
     }
+    | ENGAGEMENT
     | REDIS
     | SEARCH
     | TIMELINES

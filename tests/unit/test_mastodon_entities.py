@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 
+from chirp.engagement.model import TweetView
 from chirp.media.model import Source, TranscodeResult, Variant
 from chirp.notifications.model import Notification
 from chirp.oauth.model import ClientApp, IssuedToken
@@ -51,18 +52,41 @@ def test_given_the_caller_when_mapped_then_it_is_a_credential_account_with_its_s
 
 
 def test_given_a_tweet_when_mapped_then_it_is_a_status_with_string_ids_and_counts():
-    tweet = _tweet(reply_to_id=BIG_ID - 1, hashtags=["chirp"])
-    status = entities.status(tweet, ALICE, BASE, replies_count=3, in_reply_to_account_id="u-bob")
+    tweet = TweetView(
+        **_tweet(reply_to_id=BIG_ID - 1, hashtags=["chirp"]).model_dump(),
+        like_count=5,
+        retweet_count=2,
+        reply_count=3,
+        liked=True,
+    )
+    status = entities.status(tweet, ALICE, BASE, in_reply_to_account_id="u-bob")
     assert entity_errors("Status", status) == []
     assert status["id"] == str(BIG_ID)
     assert status["in_reply_to_id"] == str(BIG_ID - 1)
     assert status["in_reply_to_account_id"] == "u-bob"
-    assert status["replies_count"] == 3
+    assert (status["replies_count"], status["favourites_count"], status["reblogs_count"]) == (3, 5, 2)
+    assert (status["favourited"], status["reblogged"]) == (True, False)
     assert status["created_at"] == "2023-11-14T22:15:23.456Z"
     assert status["tags"] == [{"name": "chirp", "url": f"{BASE}/tags/chirp"}]
     assert status["account"]["id"] == "u-alice"
     assert status["visibility"] == "public"
     assert "text" not in status  # only a deleted status answers its source
+
+
+def test_given_a_plain_tweet_when_mapped_then_its_counts_are_zero_and_flags_false():
+    status = entities.status(_tweet(), ALICE, BASE)
+    assert (status["favourites_count"], status["reblogs_count"], status["favourited"]) == (0, 0, False)
+
+
+def test_given_a_retweet_when_mapped_then_it_is_a_reblog_of_its_own_id_showing_the_original():
+    original = entities.status(TweetView(**_tweet(hashtags=["x"]).model_dump(), retweet_count=1), ALICE, BASE)
+    reblog = entities.reblog(BIG_ID + 7, 1_700_000_999_000, BOB, original, BASE)
+    assert entity_errors("Status", reblog) == []
+    assert (reblog["id"], reblog["account"]["id"], reblog["content"]) == (str(BIG_ID + 7), "u-bob", "")
+    assert reblog["reblog"]["id"] == str(BIG_ID)
+    assert reblog["reblog"]["account"]["id"] == "u-alice"
+    assert reblog["reblogs_count"] == 1
+    assert reblog["tags"] == []
 
 
 @pytest.mark.parametrize(

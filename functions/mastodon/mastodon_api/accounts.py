@@ -6,8 +6,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from chirp.composition import services
 from chirp.errors import Forbidden, NotFound
 from mastodon_api import entities, paging
-from mastodon_api.context import base_url, caller, domain, params
-from mastodon_api.views import Views
+from mastodon_api.context import base_url, caller, domain, params, views
 
 router = Router()
 MAX_RELATIONSHIPS = 40
@@ -23,7 +22,7 @@ def verify_credentials() -> dict:
     user_id = caller(router)
     if services().social_store.get_profile(user_id) is None:
         raise Forbidden("create your Chirp profile (POST /users on Chirp's API) before using a client")
-    return Views(base_url(router)).account(user_id, credential=True)
+    return views(router).account(user_id, credential=True)
 
 
 @router.get("/api/v1/accounts/lookup")
@@ -45,7 +44,7 @@ def relationships() -> list:
 
 @router.get("/api/v1/accounts/<account_id>")
 def get_account(account_id: str) -> dict:
-    return Views(base_url(router)).account(_user_id(account_id))
+    return views(router).account(_user_id(account_id))
 
 
 def _user_id(account_id: str) -> str:
@@ -57,31 +56,36 @@ def _user_id(account_id: str) -> str:
 @router.get("/api/v1/accounts/<account_id>/statuses")
 def account_statuses(account_id: str) -> Response:
     request, user_id = params(router), _user_id(account_id)
-    views, tweets = Views(base_url(router)), services().tweets
+    view, tweets = views(router), services().tweets
     if request.flag("pinned"):  # Chirp has no pinned statuses
         return _page([], None)
-    exclude_replies = request.flag("exclude_replies")
+    exclude_replies, exclude_reblogs = request.flag("exclude_replies"), request.flag("exclude_reblogs")
 
     def fetch(before_id, count):
         items, more = tweets.user_timeline(user_id, cursor=None, limit=count, before_id=before_id)
         next_before = items[-1].tweet_id if items and more else None
-        return [t for t in items if not (exclude_replies and t.reply_to_id)], next_before
+        kept = [
+            t
+            for t in items
+            if not (exclude_replies and t.reply_to_id) and not (exclude_reblogs and t.retweet_of_id is not None)
+        ]
+        return kept, next_before
 
     window = paging.window(request)
     found = paging.read_window(fetch, lambda t: t.tweet_id, window)
-    statuses = views.statuses(found)
+    statuses = view.posts(found)
     path = f"/api/v1/accounts/{account_id}/statuses"
-    return _page(statuses, paging.link_header(views.base, path, request.plain(), [s["id"] for s in statuses]))
+    return _page(statuses, paging.link_header(view.base, path, request.plain(), [s["id"] for s in statuses]))
 
 
 def _graph_page(account_id: str, read) -> Response:
     request = params(router)
     limit = paging.limit_param(request.get("limit"), default=40, maximum=80)
     page = read(_user_id(account_id), cursor=request.get("max_id"), limit=limit)
-    views = Views(base_url(router))
-    accounts = views.accounts(page.user_ids)
+    view = views(router)
+    accounts = view.accounts(page.user_ids)
     path = router.current_event.path.rstrip("/")
-    return _page(accounts, paging.cursor_link_header(views.base, path, request.plain(), page.next_cursor))
+    return _page(accounts, paging.cursor_link_header(view.base, path, request.plain(), page.next_cursor))
 
 
 @router.get("/api/v1/accounts/<account_id>/followers")

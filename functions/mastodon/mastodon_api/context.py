@@ -48,6 +48,13 @@ def base_url(router: Router) -> str:
     return f"{proto}://{host.split(',')[0].strip()}"
 
 
+def views(router: Router):
+    """The entity views for this request: its base URL, and its caller as the viewer (None on public routes)."""
+    from mastodon_api.views import Views
+
+    return Views(base_url(router), authorizer(router).get("principalId"))
+
+
 def domain(router: Router) -> str:
     return base_url(router).split("://", 1)[1]
 

@@ -30,7 +30,15 @@ _TOKENS = re.compile(
     r"|(?P<hashtag>(?<![\w#])#(?P<tag>\w{1,100}))"
     r"|(?P<link>https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]])"
 )
-NOTIFICATION_TYPES = {"mention": "mention", "reply": "mention", "follow": "follow"}  # Chirp kind -> Mastodon type
+# Chirp's notification kinds as Mastodon's types (a reply is a mention there).
+NOTIFICATION_TYPES = {
+    "mention": "mention",
+    "reply": "mention",
+    "quote": "quote",
+    "follow": "follow",
+    "like": "favourite",
+    "retweet": "reblog",
+}
 
 
 def iso(ms: int) -> str:
@@ -140,11 +148,14 @@ def status(
     *,
     mentioned: list[Profile] = (),
     media: list[dict] = (),
-    replies_count: int = 0,
     in_reply_to_account_id: str | None = None,
     with_source: bool = False,
 ) -> dict:
-    """A Status. `mentioned`: the profiles of the handles it mentions that exist; `media`: its attachments."""
+    """A Status. `tweet` with its counts and the viewer's flags (a TweetView) or without (zeros, false);
+    `mentioned`: the profiles of the handles it mentions that exist; `media`: its attachments."""
+    counts = {
+        field: getattr(tweet, field, 0) for field in ("like_count", "retweet_count", "reply_count", "quote_count")
+    }
     entity = {
         "id": str(tweet.tweet_id),
         "uri": f"{base}/users/{author.handle}/statuses/{tweet.tweet_id}",
@@ -160,10 +171,10 @@ def status(
         "mentions": [mention(p, base) for p in mentioned],
         "tags": [status_tag(tag, base) for tag in tweet.hashtags],
         "emojis": [],
-        "reblogs_count": 0,
-        "favourites_count": 0,
-        "replies_count": replies_count,
-        "quotes_count": 0,
+        "reblogs_count": counts["retweet_count"],
+        "favourites_count": counts["like_count"],
+        "replies_count": counts["reply_count"],
+        "quotes_count": counts["quote_count"],
         "in_reply_to_id": tweet.reply_to_id_str,
         "in_reply_to_account_id": in_reply_to_account_id if tweet.reply_to_id is not None else None,
         "reblog": None,
@@ -171,8 +182,8 @@ def status(
         "card": None,
         "language": None,
         "edited_at": None,
-        "favourited": False,
-        "reblogged": False,
+        "favourited": bool(getattr(tweet, "liked", False)),
+        "reblogged": bool(getattr(tweet, "retweeted", False)),
         "muted": False,
         "bookmarked": False,
         "pinned": False,
@@ -180,6 +191,28 @@ def status(
     }
     if with_source:  # what a deleted status answers, for "delete and redraft"
         entity["text"] = tweet.text
+    return entity
+
+
+def reblog(retweet_id: int, created_at_ms: int, reblogger: Profile, original: dict, base: str) -> dict:
+    """The Status a reblog (a Chirp retweet) is: its own id and time, by whoever reblogged, empty, with the
+    original in `reblog` (and the original's counts and the viewer's flags, as Mastodon shows them)."""
+    entity = {
+        **original,
+        "id": str(retweet_id),
+        "uri": f"{base}/users/{reblogger.handle}/statuses/{retweet_id}/activity",
+        "url": None,
+        "created_at": iso(created_at_ms),
+        "account": account(reblogger, base),
+        "content": "",
+        "media_attachments": [],
+        "mentions": [],
+        "tags": [],
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "reblog": original,
+    }
+    entity.pop("text", None)
     return entity
 
 

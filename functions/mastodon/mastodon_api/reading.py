@@ -7,11 +7,17 @@ from chirp.composition import services
 from chirp.notifications.model import Notification
 from chirp.tweets.text import hashtags as hashtags_in
 from mastodon_api import entities, paging
-from mastodon_api.context import base_url, caller, domain, params
-from mastodon_api.views import Views
+from mastodon_api.context import base_url, caller, domain, params, views
 
 router = Router()
-NOTIFICATION_KINDS = {"mention": ("mention", "reply"), "follow": ("follow",)}  # Mastodon type -> Chirp kinds
+# Mastodon's notification types -> Chirp's kinds.
+NOTIFICATION_KINDS = {
+    "mention": ("mention", "reply"),
+    "quote": ("quote",),
+    "follow": ("follow",),
+    "favourite": ("like",),
+    "reblog": ("retweet",),
+}
 
 
 def _page(items: list[dict], link: str | None) -> Response:
@@ -23,11 +29,11 @@ def _next_before(page) -> int | None:
 
 
 def _timeline(fetch) -> Response:
-    request, views = params(router), Views(base_url(router))
-    entries = paging.read_window(fetch, lambda e: e.tweet.tweet_id, paging.window(request))
-    statuses = views.entries(entries)
+    request, view = params(router), views(router)
+    entries = paging.read_window(fetch, lambda e: e.entry_id, paging.window(request))
+    statuses = view.entries(entries)
     path = router.current_event.path.rstrip("/")
-    return _page(statuses, paging.link_header(views.base, path, request.plain(), [s["id"] for s in statuses]))
+    return _page(statuses, paging.link_header(view.base, path, request.plain(), [s["id"] for s in statuses]))
 
 
 @router.get("/api/v1/timelines/home")
@@ -61,7 +67,7 @@ def _handle(q: str, ours: str) -> str | None:
 
 @router.get("/api/v2/search")
 def search() -> dict:
-    request, views = params(router), Views(base_url(router))
+    request, view = params(router), views(router)
     q = (request.get("q") or "").strip()
     kind = request.get("type")
     limit = paging.limit_param(request.get("limit"))
@@ -73,11 +79,11 @@ def search() -> dict:
     if kind in (None, "", "accounts") and first_page:
         handle = _handle(q, domain(router))
         profiles = services().social.by_handles([handle]) if handle else {}
-        result["accounts"] = [entities.account(p, views.base) for p in profiles.values()]
+        result["accounts"] = [entities.account(p, view.base) for p in profiles.values()]
     tags = hashtags_in(q if q.startswith("#") else f"#{q}")
     if kind in (None, "", "hashtags") and first_page and len(tags) == 1 and q.lstrip("#").lower() == tags[0]:
         used = services().search.search(None, hashtag=tags[0], author_id=None, cursor=None, limit=1)
-        result["hashtags"] = [entities.tag(tags[0], views.base)] if used.items else []
+        result["hashtags"] = [entities.tag(tags[0], view.base)] if used.items else []
     if kind in (None, "", "statuses"):
         hashtag = tags[0] if q.startswith("#") and len(tags) == 1 and q[1:].lower() == tags[0] else None
         text = None if hashtag else q
@@ -89,14 +95,14 @@ def search() -> dict:
             cursor=str(max_id) if max_id else None,
             limit=limit,
         )
-        result["statuses"] = views.entries(page.items)
+        result["statuses"] = view.entries(page.items)
     return result
 
 
 @router.get("/api/v1/notifications")
 def notifications() -> Response:
     request, user_id = params(router), caller(router)
-    views, notes = Views(base_url(router)), services().notifications
+    view, notes = views(router), services().notifications
     wanted = {kind for t in request.list("types") for kind in NOTIFICATION_KINDS.get(t, ())}
     excluded = {kind for t in request.list("exclude_types") for kind in NOTIFICATION_KINDS.get(t, ())}
 
@@ -108,13 +114,13 @@ def notifications() -> Response:
     found: list[Notification] = paging.read_window(fetch, lambda n: n.id, paging.window(request, maximum=80))
     actors = services().social.profiles([n.actor_id for n in found])
     tweet_ids = sorted({n.tweet_id for n in found if n.tweet_id is not None})
-    statuses = {int(s["id"]): s for s in views.entries(services().timelines.hydrate(tweet_ids))}
+    statuses = {int(s["id"]): s for s in view.entries(services().timelines.hydrate(tweet_ids))}
     items = [
-        entities.notification(n, actors[n.actor_id], views.base, statuses.get(n.tweet_id) if n.tweet_id else None)
+        entities.notification(n, actors[n.actor_id], view.base, statuses.get(n.tweet_id) if n.tweet_id else None)
         for n in found
         if n.actor_id in actors and (n.tweet_id is None or n.tweet_id in statuses)
     ]
-    link = paging.link_header(views.base, "/api/v1/notifications", request.plain(), [i["id"] for i in items])
+    link = paging.link_header(view.base, "/api/v1/notifications", request.plain(), [i["id"] for i in items])
     return _page(items, link)
 
 

@@ -18,8 +18,7 @@ from chirp.observability import metrics, tracer
 from chirp.settings import get_settings
 from chirp.tweets.model import Tweet
 from mastodon_api import paging
-from mastodon_api.context import base_url, caller, params
-from mastodon_api.views import Views
+from mastodon_api.context import caller, params, views
 
 router = Router()
 VISIBLE = ("public", "unlisted")  # every Chirp status is public; "unlisted" is honoured as public
@@ -101,7 +100,7 @@ def post_status() -> dict:
         tweet = post_once(request=PostRequest(author_id=author, idempotency_key=key, status=status))
     else:
         tweet = _post(author, status)
-    return Views(base_url(router)).statuses([tweet])[0]  # Mastodon answers 200, not 201
+    return views(router).posted(tweet)  # Mastodon answers 200, not 201
 
 
 def _status_id(status_id: str) -> int:
@@ -113,22 +112,23 @@ def _status_id(status_id: str) -> int:
 
 @router.get("/api/v1/statuses/<status_id>")
 def get_status(status_id: str) -> dict:
-    return Views(base_url(router)).status(_status_id(status_id))
+    return views(router).status(_status_id(status_id))
 
 
 @router.delete("/api/v1/statuses/<status_id>")
 def delete_status(status_id: str) -> dict:
-    tweet_id, tweets, views = _status_id(status_id), services().tweets, Views(base_url(router))
-    tweet = tweets.get(tweet_id)
-    rendered = views.statuses([tweet], with_source=True)  # before: a deleted tweet is no longer read
+    tweet_id, tweets, view = _status_id(status_id), services().tweets, views(router)
+    rendered = view.posted(tweets.get(tweet_id), with_source=True)  # before: a deleted tweet is no longer read
     tweets.delete(caller(router), tweet_id)
-    return rendered[0]
+    return rendered
 
 
 @router.get("/api/v1/statuses/<status_id>/context")
 def context(status_id: str) -> dict:
-    tweet_id, tweets, views = _status_id(status_id), services().tweets, Views(base_url(router))
+    tweet_id, tweets, view = _status_id(status_id), services().tweets, views(router)
     tweet = tweets.get(tweet_id)
+    if tweet.retweet_of_id is not None:  # a reblog's thread is its original's
+        tweet = tweets.get(tweet.retweet_of_id)
     ancestors = []
     parent_id = tweet.reply_to_id
     while parent_id is not None and len(ancestors) < MAX_ANCESTORS:
@@ -139,11 +139,47 @@ def context(status_id: str) -> dict:
         ancestors.append(parent)
         parent_id = parent.reply_to_id
     descendants: list[int] = []
-    level = [tweet_id]
+    level = [tweet.tweet_id]
     for _ in range(DESCENDANT_DEPTH):
         if not level or len(descendants) >= MAX_DESCENDANTS:
             break
         level = services().search.replies(level, limit=MAX_DESCENDANTS - len(descendants))
         descendants.extend(level)
     entries = services().timelines.hydrate(sorted(set(descendants)))
-    return {"ancestors": views.statuses(list(reversed(ancestors))), "descendants": views.entries(entries)}
+    return {"ancestors": view.posts(list(reversed(ancestors))), "descendants": view.entries(entries)}
+
+
+# --- favourites and reblogs: Chirp's likes and retweets (chirp.engagement), idempotent as Mastodon's -------------
+
+
+@router.post("/api/v1/statuses/<status_id>/favourite")
+def favourite(status_id: str) -> dict:
+    state = services().engagement.like(caller(router), _status_id(status_id))
+    metrics.add_metric(name="Likes", unit="Count", value=1)
+    return views(router).status(state.tweet_id)
+
+
+@router.post("/api/v1/statuses/<status_id>/unfavourite")
+def unfavourite(status_id: str) -> dict:
+    state = services().engagement.unlike(caller(router), _status_id(status_id))
+    return views(router).status(state.tweet_id)
+
+
+@router.post("/api/v1/statuses/<status_id>/reblog")
+def reblog(status_id: str) -> dict:
+    """The reblog itself (Mastodon's answer): a status of the caller's that shows the original."""
+    visibility = params(router).get("visibility") or "public"
+    if visibility not in VISIBLE:
+        raise Unprocessable(f"every Chirp status is public: visibility {visibility[:20]!r} is not supported")
+    state = services().engagement.retweet(caller(router), _status_id(status_id))
+    metrics.add_metric(name="Retweets", unit="Count", value=1)
+    if state.retweet_id is None:  # undone meanwhile by a racing request: answer the original
+        return views(router).status(state.tweet_id)
+    return views(router).status(state.retweet_id)
+
+
+@router.post("/api/v1/statuses/<status_id>/unreblog")
+def unreblog(status_id: str) -> dict:
+    """The original status, no longer reblogged by the caller."""
+    state = services().engagement.unretweet(caller(router), _status_id(status_id))
+    return views(router).status(state.tweet_id)

@@ -153,7 +153,7 @@ def search_request(
     return body
 
 
-MAX_PARENTS = 100  # tweets whose replies one request counts or lists
+MAX_PARENTS = 100  # tweets whose replies one request lists
 
 
 def _check_parents(parent_ids: list[int]) -> list[int]:
@@ -178,22 +178,6 @@ def replies_request(parent_ids: list[int], limit: int) -> dict:
             }
         },
     }
-
-
-def reply_counts_request(parent_ids: list[int]) -> dict:
-    """How many live replies each of these tweets has: one aggregation, no documents."""
-    parents = _check_parents(parent_ids)
-    return {
-        "size": 0,
-        "track_total_hits": False,
-        "query": {"bool": {"filter": [{"terms": {"reply_to_id": parents}}], "must_not": [{"term": {"deleted": True}}]}},
-        "aggs": {"replies": {"terms": {"field": "reply_to_id", "size": max(len(parents), 1)}}},
-    }
-
-
-def reply_counts(response: dict) -> dict[int, int]:
-    buckets = response.get("aggregations", {}).get("replies", {}).get("buckets", [])
-    return {int(bucket["key"]): int(bucket["doc_count"]) for bucket in buckets}
 
 
 def search_page(response: dict, limit: int) -> SearchPage:

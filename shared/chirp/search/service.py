@@ -21,7 +21,3 @@ class TweetSearch:
     def replies(self, parent_ids: list[int], limit: int) -> list[int]:
         """Ids of the replies to any of these tweets, oldest first, as indexed (about a second behind)."""
         return self.index.replies(parent_ids, limit)
-
-    def reply_counts(self, tweet_ids: list[int]) -> dict[int, int]:
-        """Live replies per tweet, as indexed; a tweet without replies is absent."""
-        return self.index.reply_counts(tweet_ids)

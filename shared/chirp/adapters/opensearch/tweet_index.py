@@ -13,8 +13,6 @@ from chirp.search.query import (
     bulk_actions,
     bulk_failures,
     replies_request,
-    reply_counts,
-    reply_counts_request,
     search_page,
     search_request,
 )
@@ -103,12 +101,6 @@ class TweetIndex:
         if not parent_ids:
             return []
         return [int(hit["_id"]) for hit in self._search(replies_request(parent_ids, limit))["hits"]["hits"]]
-
-    def reply_counts(self, parent_ids: list[int]) -> dict[int, int]:
-        """How many live replies each of these tweets has (those without any are left out)."""
-        if not parent_ids:
-            return {}
-        return reply_counts(self._search(reply_counts_request(parent_ids)))
 
     def _search(self, body: dict) -> dict:
         try:
