@@ -22,6 +22,7 @@ TABLES = {
     "notifications": "notifications_table",
     "leases": "leases_table",
     "idempotency": "idempotency_table",
+    "clients": "clients_table",  # third-party clients: OAuth apps, access tokens (hashed), media descriptions
     "engagements": "engagements_table",
 }
 BUCKETS = {"media": "media_bucket"}
@@ -101,9 +102,55 @@ QUEUES: tuple[Queue, ...] = (
 
 
 @dataclass(frozen=True)
+class HttpApi:
+    """A REST API of API Gateway, serving the routes of the functions that name it (ResolverRoutes).
+
+    Its bearer tokens are the user pool's ID tokens (a Cognito authorizer), or, when `authorizer` names a
+    function, tokens that function checks (a TOKEN authorizer: a function with an AuthorizerTrigger for this
+    API). `error_shape` is the body of the gateway's own answers (unknown route, no token, throttling), in the
+    API's error shape; $message is the gateway's message, JSON-quoted, $type its response type. With
+    `host_root`, the stage is also served at the root of the stage's custom domain (StageConfig.mastodon_domain):
+    for clients that build URLs from a host (Mastodon clients append the Link header's path to it).
+    `binary_media_types` arrive base64-encoded, bytes intact (uploads)."""
+
+    name: str
+    description: str
+    authorizer: str | None = None
+    host_root: bool = False
+    binary_media_types: tuple[str, ...] = ()
+
+
+HTTP_APIS: dict[str, HttpApi] = {
+    api.name: api
+    for api in (
+        HttpApi("chirp", "Chirp HTTP API"),
+        HttpApi(
+            "mastodon",
+            "Chirp's Mastodon client API",
+            authorizer="mastodon_auth",
+            host_root=True,
+            binary_media_types=("multipart/form-data",),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
 class ResolverRoutes:
-    """Serves the routes of the function's Powertools resolver (`app` in its handler.py) through the REST API:
-    methods and paths as the handler declares them; a route declared with `security=[]` needs no token."""
+    """Serves the routes of the function's Powertools resolver (`app` in its handler.py) through the REST API
+    `api` (HTTP_APIS): methods and paths as the handler declares them; a route declared with `security=[]`
+    needs no token."""
+
+    api: str = "chirp"
+
+
+@dataclass(frozen=True)
+class AuthorizerTrigger:
+    """Checks the bearer tokens of the REST API `api` for API Gateway (a TOKEN authorizer on the Authorization
+    header), which caches each token's answer for `cache_ttl_s`: a revoked token works until then."""
+
+    api: str
+    cache_ttl_s: int = 60
 
 
 @dataclass(frozen=True)
@@ -154,7 +201,7 @@ class DeployTrigger:
 
 
 # A new kind of trigger (a WebSocket route, say) is one class here and one case in Functions._connect.
-Trigger = ResolverRoutes | KinesisTrigger | SqsTrigger | S3Trigger | ScheduleTrigger | DeployTrigger
+Trigger = ResolverRoutes | AuthorizerTrigger | KinesisTrigger | SqsTrigger | S3Trigger | ScheduleTrigger | DeployTrigger
 
 # --- grants: what a function may touch; each brings the settings that locate it -----------------------------
 
@@ -235,7 +282,22 @@ class RedisAccess:
     """The cache: reached by network placement and, where the stage has one, its AUTH token."""
 
 
-Grant = TableAccess | StreamAccess | QueueAccess | ParameterAccess | SearchAccess | MediaAccess | RedisAccess
+@dataclass(frozen=True)
+class UserPoolAccess:
+    """Signs users in with their password through the user pool's app client (InitiateAuth, a public Cognito
+    call that IAM does not govern): brings the client's id, no permission."""
+
+
+Grant = (
+    TableAccess
+    | StreamAccess
+    | QueueAccess
+    | ParameterAccess
+    | SearchAccess
+    | MediaAccess
+    | RedisAccess
+    | UserPoolAccess
+)
 
 # Tuning settings a function may read (FunctionSpec.reads), valued from the stage's StageConfig.
 FANOUT_TIERS = ("popular_threshold", "celebrity_threshold")
@@ -319,6 +381,42 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ParameterAccess("trend_lists"),  # GET /trends ranks, leaving the operators' lists out
         ),
         reads=FANOUT_TIERS + TIMELINE_EXPIRY + TRENDS_TUNING,  # follows move tiers and rebuild timelines
+        snap_start=True,
+    ),
+    FunctionSpec(
+        name="mastodon",
+        description="The Mastodon client API: sign-in, statuses, accounts, timelines, search, notifications, media",
+        triggers=(ResolverRoutes(api="mastodon"),),
+        timeout_s=30,  # the synchronous v1 upload waits for its variants
+        grants=(
+            # What the REST API does (it posts, reads and follows through the same services)...
+            TableAccess("tweets", (GET, BATCH_GET, PUT, UPDATE), indexes=("user_tweets",)),
+            TableAccess("social", (GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE), indexes=("inverted",)),
+            TableAccess("notifications", (BATCH_WRITE, QUERY)),
+            TableAccess("idempotency", (GET, PUT, UPDATE, DELETE)),
+            TableAccess("leases", (PUT, UPDATE, DELETE)),
+            # Favourites and reblogs are likes and retweets: the same transactions, flags, counts and events.
+            TableAccess("engagements", (BATCH_GET, PUT, UPDATE, DELETE), indexes=ENGAGEMENT_INDEXES),
+            StreamAccess("new_tweets", Access.WRITE),
+            StreamAccess("engagements", Access.WRITE),
+            RedisAccess(),
+            MediaAccess(put="uploads/", get="media/"),  # stores uploads where presigned ones land
+            SearchAccess(Access.READ),  # search and threads
+            # ...and what clients register and hold: apps and tokens (issued, revoked), media descriptions.
+            TableAccess("clients", (GET, BATCH_GET, PUT, DELETE)),
+            UserPoolAccess(),  # the password grant
+            ParameterAccess("trend_lists"),  # GET /api/v1/trends/tags ranks like GET /trends
+        ),
+        reads=FANOUT_TIERS + TIMELINE_EXPIRY + TRENDS_TUNING,
+        snap_start=True,
+    ),
+    FunctionSpec(
+        name="mastodon_auth",
+        description="Checks the Mastodon API's bearer tokens (Chirp's own, hashed in the clients table)",
+        triggers=(AuthorizerTrigger(api="mastodon"),),
+        memory_mb=256,
+        timeout_s=5,
+        grants=(TableAccess("clients", (GET,)),),
         snap_start=True,
     ),
     FunctionSpec(

@@ -40,6 +40,12 @@ class StageConfig:
     trend_min_accounts: int = 10
     trend_ranked_ttl_s: int = 60
     trend_new_account_s: int = 86_400
+    # The custom domain whose root serves the Mastodon client API, and the ACM certificate for it (same
+    # region). Without a domain the API is reachable at its execute-api URL only, where clients that append
+    # paths to a host (toot's paging) break. Locally the domain is a name MiniStack routes by (the local
+    # cloud's host-root proxy sends it as Host) and the certificate a placeholder the emulator never checks.
+    mastodon_domain: str | None = None
+    mastodon_certificate_arn: str | None = None
 
 
 LOCAL = StageConfig(
@@ -61,11 +67,21 @@ LOCAL = StageConfig(
     trend_min_accounts=5,
     trend_ranked_ttl_s=2,
     trend_new_account_s=0,
+    mastodon_domain="mastodon.chirp.test",
+    mastodon_certificate_arn="arn:aws:acm:us-east-1:000000000000:certificate/local-placeholder",
 )
 
 
-def aws_stage(name: str) -> StageConfig:
+def aws_stage(
+    name: str, mastodon_domain: str | None = None, mastodon_certificate_arn: str | None = None
+) -> StageConfig:
+    if bool(mastodon_domain) != bool(mastodon_certificate_arn):
+        raise ValueError(
+            "a Mastodon domain needs its certificate: set both mastodon_domain and mastodon_certificate_arn"
+        )
     return StageConfig(
+        mastodon_domain=mastodon_domain or None,
+        mastodon_certificate_arn=mastodon_certificate_arn or None,
         name=name,
         redis_tls_and_auth=True,
         opensearch_https_sigv4=True,
@@ -84,5 +100,7 @@ def aws_stage(name: str) -> StageConfig:
     )
 
 
-def stage_config(name: str) -> StageConfig:
-    return LOCAL if name == "local" else aws_stage(name)
+def stage_config(name: str, **aws_options: str | None) -> StageConfig:
+    """The stage's configuration; an AWS stage takes its Mastodon domain and certificate from `aws_options`
+    (the app reads them from the CDK context: `-c mastodon_domain=... -c mastodon_certificate_arn=...`)."""
+    return LOCAL if name == "local" else aws_stage(name, **aws_options)

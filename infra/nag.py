@@ -10,8 +10,9 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
 from infra.capabilities.names import pascal_case
-from infra.catalog import consumer_failure_queues
+from infra.catalog import FUNCTIONS, HTTP_APIS, ResolverRoutes, consumer_failure_queues
 from infra.config import StageConfig
+from infra.routes import resolver_routes
 
 
 def _ack(scope: IConstruct, rule: str, reason: str) -> None:
@@ -80,17 +81,34 @@ def add_nag_checks(app: cdk.App, stack: cdk.Stack, config: StageConfig) -> None:
     _ack(users, "COG2", "TOTP MFA is offered to every user; a consumer social app cannot require it")
     _ack(users, "COG8", "the Plus feature plan's threat protection is a per-user cost decided at launch")
 
-    api = node.find_child("Api")
-    rest = api.node.find_child("Rest")
-    _ack(rest, "APIG3", "stage throttling limits abuse today; a WAF web ACL comes with the public launch")
-    _ack(rest, "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
-         "API Gateway's account-level logging role is AWS's own managed policy by design")  # fmt: skip
-    for method in rest.methods:
-        if method.http_method == "OPTIONS":
-            _ack(method, "APIG4", "CORS preflight: browsers send it without credentials; the gateway answers it")
-            _ack(method, "COG4", "CORS preflight: browsers send it without credentials; the gateway answers it")
-    health = rest.node.find_child("Default").node.find_child("health").node.find_child("GET")
-    _ack(health, "APIG4", "GET /health is public by design: load balancers and probes call it without a user")
-    _ack(health, "COG4", "GET /health is public by design: load balancers and probes call it without a user")
+    for name in HTTP_APIS:
+        api = node.find_child("Api" if name == "chirp" else f"{name.title()}Api")
+        rest = api.node.find_child("Rest")
+        _ack(rest, "APIG3", "stage throttling limits abuse today; a WAF web ACL comes with the public launch")
+        if name == "chirp":
+            push_logs = "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+            _ack(
+                rest,
+                f"IAM4[Policy::{push_logs}]",
+                "API Gateway's account-level logging role is AWS's own managed policy",
+            )
+        public = {
+            (route.method, route.path)
+            for spec in FUNCTIONS
+            for trigger in spec.triggered_by(ResolverRoutes)
+            if trigger.api == name
+            for route in resolver_routes(spec)
+            if route.public
+        }
+        for method in rest.methods:
+            if method.http_method == "OPTIONS":
+                _ack(method, "APIG4", "CORS preflight: browsers send it without credentials; the gateway answers it")
+                _ack(method, "COG4", "CORS preflight: browsers send it without credentials; the gateway answers it")
+            elif (method.http_method, method.resource.path) in public:
+                reason = f"{method.http_method} {method.resource.path} is public by design: declared so by its handler"
+                _ack(method, "APIG4", reason)
+                _ack(method, "COG4", reason)
+            elif name != "chirp":
+                _ack(method, "COG4", "authorized by the API's token authorizer (Chirp's own tokens), not Cognito")
     if not config.vpc_flow_logs:
         _ack(node.find_child("Network"), "VPC7", "local stage: the emulator rejects AWS::EC2::FlowLog")

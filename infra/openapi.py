@@ -49,7 +49,8 @@ def openapi_document() -> dict:
         security=[{SECURITY_SCHEME: []}],
         on_conflict="error",
     )
-    served = [spec for spec in FUNCTIONS if spec.triggered_by(ResolverRoutes)]
+    # Chirp's own API (the Mastodon API is described by Mastodon's own document: docs/mastodon-openapi/).
+    served = [spec for spec in FUNCTIONS if any(t.api == "chirp" for t in spec.triggered_by(ResolverRoutes))]
     for spec in served:
         merge.add_file(spec.code_dir / "handler.py")
     document = json.loads(merge.get_openapi_json_schema())  # JSON: response codes as strings

@@ -19,7 +19,7 @@ from infra.capabilities.names import pascal_case
 from infra.capabilities.network import Network
 from infra.capabilities.queues import Queues
 from infra.capabilities.search import Search
-from infra.catalog import PARAMETERS
+from infra.catalog import HTTP_APIS, PARAMETERS
 from infra.config import StageConfig
 
 # One JSON object {variable: value}: every Chirp setting some function gets, as it gets it. The local cloud
@@ -44,7 +44,14 @@ class ChirpStack(Stack):
             for name, parameter in PARAMETERS.items()
         }
         grants = Grants(
-            config=config, data=data, queues=queues, cache=cache, search=search, media=media, parameters=parameters
+            config=config,
+            data=data,
+            queues=queues,
+            cache=cache,
+            search=search,
+            media=media,
+            parameters=parameters,
+            auth=auth,
         )
         functions = Functions(
             self,
@@ -57,7 +64,25 @@ class ChirpStack(Stack):
             media=media,
             grants=grants,
         )
-        api = Api(self, "Api", config=config, auth=auth, functions=functions.targets)
+        # Chirp's own API keeps its construct id "Api" (its URL must not change); every other is "<Name>Api".
+        apis = {
+            name: Api(
+                self,
+                "Api" if name == "chirp" else f"{name.title()}Api",
+                http_api=http_api,
+                config=config,
+                auth=auth,
+                functions=functions.targets,
+            )
+            for name, http_api in HTTP_APIS.items()
+        }
+        api, mastodon = apis["chirp"], apis["mastodon"]
+        # A stage that logs needs API Gateway's account-level logging role, which Chirp's own API sets: every
+        # other API's stage waits for it (on AWS the first deploy would otherwise fail on a missing role ARN).
+        account = api.rest_api.node.find_child("Account")
+        for name, each in apis.items():
+            if name != "chirp":
+                each.rest_api.deployment_stage.node.add_dependency(account)
         Monitoring(
             self,
             "Monitoring",
@@ -65,12 +90,15 @@ class ChirpStack(Stack):
             functions=functions.functions,
             consumers=functions.consumers(),
             failure_queues=queues.failure_queues(),
-            rest_api=api.rest_api,
+            rest_apis={name: each.rest_api for name, each in apis.items()},
         )
         outputs = {
             "RestApiId": api.rest_api.rest_api_id,
             "RestApiStage": STAGE_NAME,
             "ApiUrl": api.rest_api.url,
+            "MastodonApiId": mastodon.rest_api.rest_api_id,
+            # Where Mastodon clients point: the custom domain's root (None: no domain configured).
+            "MastodonDomain": config.mastodon_domain or "",
             "UserPoolId": auth.user_pool.user_pool_id,
             "UserPoolClientId": auth.client.user_pool_client_id,
             "TweetsTable": data.tweets.table_name,

@@ -41,6 +41,9 @@ OPENSEARCH_ARTIFACT = f"org.opensearch.distribution.integ-test-zip:opensearch:{O
 OPENSEARCH_USER = "chirp-opensearch"
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 STACK_NAME = "Chirp-local"
+# The local stage's Mastodon domain (infra/config.py LOCAL.mastodon_domain; a test keeps the two equal): the
+# host-root proxy sends it as Host, and MiniStack routes it through the stack's base path mapping.
+MASTODON_DOMAIN = "mastodon.chirp.test"
 # The stack output holding every Chirp setting the functions get, by variable (infra/stack.py: SETTINGS_OUTPUT).
 SETTINGS_OUTPUT = "SettingsEnvironment"
 
@@ -56,6 +59,7 @@ class Ports:
     redis: int
     opensearch: int
     opensearch_transport: int
+    mastodon: int  # the host-root proxy serving the Mastodon API (default: the gateway's port + 1)
 
     @classmethod
     def from_env(cls) -> Ports:
@@ -65,11 +69,13 @@ class Ports:
                 raise CloudError(f"{name}={raw!r} is not a TCP port number")
             return int(raw)
 
+        gateway = port("CHIRP_GATEWAY_PORT", 4566)
         return cls(
-            gateway=port("CHIRP_GATEWAY_PORT", 4566),
+            gateway=gateway,
             redis=port("CHIRP_REDIS_PORT", 6380),
             opensearch=port("CHIRP_OPENSEARCH_PORT", 9201),
             opensearch_transport=port("CHIRP_OPENSEARCH_TRANSPORT_PORT", 9301),
+            mastodon=port("CHIRP_MASTODON_PORT", gateway + 1),
         )
 
 
@@ -342,12 +348,30 @@ class MiniStack(Server):
         return [str(MINISTACK_VENV / "bin" / "ministack")], env
 
 
+class HostRootProxy(Server):
+    """Serves the Mastodon API's custom domain at the root of a loopback port (localstack/host_root_proxy.py):
+    Mastodon clients need an API at a host root, and `*.test` names resolve nowhere."""
+
+    def __init__(self, ports: Ports):
+        super().__init__("mastodon-proxy", ports.mastodon)
+        self.upstream = ports.gateway
+
+    def healthy(self) -> bool:
+        return http_ok(f"http://127.0.0.1:{self.port}/_proxy/health")
+
+    def command(self) -> tuple[list[str], dict[str, str]]:
+        script = ROOT / "localstack" / "host_root_proxy.py"
+        argv = [sys.executable, str(script), "--port", str(self.port), "--upstream-port", str(self.upstream)]
+        return [*argv, "--domain", MASTODON_DOMAIN], {}
+
+
 def servers(ports: Ports) -> list[Server]:
     ministack = MiniStack(ports)
     return [
         Redis("redis", ports.redis),
         OpenSearch(ports.opensearch, ports.opensearch_transport, keep_data=ministack.running),
         ministack,
+        HostRootProxy(ports),
     ]
 
 
@@ -397,6 +421,8 @@ def write_env_file(ports: Ports) -> dict[str, str]:
     values = {
         **aws_env(ports),
         "CHIRP_API_URL": api_url,
+        # The Mastodon API at a host root (the proxy in front of the custom domain): where clients point.
+        "CHIRP_MASTODON_URL": f"http://127.0.0.1:{ports.mastodon}",
         "CHIRP_REDIS_URL": f"redis://127.0.0.1:{ports.redis}/0",
         "CHIRP_OPENSEARCH_URL": f"http://127.0.0.1:{ports.opensearch}",
         **{f"CHIRP_OUTPUT_{key}": str(value) for key, value in outputs.items()},
@@ -416,6 +442,7 @@ def cmd_up(ports: Ports) -> None:
     log(f"local cloud ready in {time.monotonic() - started:.1f}s")
     log(f"API URL: {values['CHIRP_API_URL']}/")
     log(f"try: curl {values['CHIRP_API_URL']}/health")
+    log(f"Mastodon API (point Mastodon.py or toot here): {values['CHIRP_MASTODON_URL']}")
     log(f"environment for tests and shells: source {ENV_FILE}")
 
 
@@ -451,7 +478,9 @@ def cmd_start(ports: Ports, name: str | None) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("action", choices=["up", "down", "status", "deploy", "stop", "start"])
-    parser.add_argument("server", nargs="?", help="stop/start: the one server (redis, opensearch, ministack)")
+    parser.add_argument(
+        "server", nargs="?", help="stop/start: the one server (redis, opensearch, ministack, mastodon-proxy)"
+    )
     args = parser.parse_args()
     try:
         ports = Ports.from_env()

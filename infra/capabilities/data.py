@@ -57,6 +57,8 @@ class Data(Construct):
         # Snowflake worker slots, leased by the functions that issue ids (a lease must outlive a Redis flush).
         self.leases = self._table("Leases", config, partition=("slot", N))
         self.idempotency = self._table("Idempotency", config, partition=("id", S), ttl="expiration")
+        # Third-party clients' apps, access tokens (by the token's hash) and media descriptions, by kind#id.
+        self.clients = self._table("Clients", config, partition=("pk", S))
         # Engagements: like and retweet edges (EDGE#user / TWEET#id), counter shards, reply and quote markers and
         # the event outbox; three sparse indexes list a tweet's likers and retweeters and a user's likes, newest
         # first (only edges that are likes, or retweets, carry their index's sort key).
@@ -80,6 +82,7 @@ class Data(Construct):
             "notifications": self.notifications,
             "leases": self.leases,
             "idempotency": self.idempotency,
+            "clients": self.clients,
             "engagements": self.engagements,
         }
 

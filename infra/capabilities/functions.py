@@ -26,6 +26,7 @@ from infra.capabilities.search import Search
 from infra.catalog import (
     FUNCTIONS,
     ROOT,
+    AuthorizerTrigger,
     DeployTrigger,
     FunctionSpec,
     KinesisTrigger,
@@ -222,8 +223,8 @@ class Functions(Construct):
                 )
             case DeployTrigger():
                 self._run_on_deploy(spec, trigger)
-            case ResolverRoutes():
-                pass  # the Api construct routes to it, once the REST API exists
+            case ResolverRoutes() | AuthorizerTrigger():
+                pass  # the Api construct routes to it (or asks it), once the REST API exists
             case _:
                 raise TypeError(f"{spec.name}: no wiring for trigger {trigger!r}")
 

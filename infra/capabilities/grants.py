@@ -7,6 +7,7 @@ from __future__ import annotations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_ssm as ssm
 
+from infra.capabilities.auth import Auth
 from infra.capabilities.cache import Cache
 from infra.capabilities.data import Data
 from infra.capabilities.media import Media
@@ -28,6 +29,7 @@ from infra.catalog import (
     StreamAccess,
     TableAccess,
     TableCall,
+    UserPoolAccess,
 )
 from infra.config import StageConfig
 
@@ -70,9 +72,10 @@ class Grants:
         search: Search,
         media: Media,
         parameters: dict[str, ssm.StringParameter],
+        auth: Auth,
     ):
         self.config, self.data, self.queues, self.parameters = config, data, queues, parameters
-        self.cache, self.search, self.media = cache, search, media
+        self.cache, self.search, self.media, self.auth = cache, search, media, auth
 
     def apply(self, grant: Grant, role: iam.IRole) -> dict[str, str]:
         """Allows `role` what `grant` names; returns the settings that locate it, by Settings field."""
@@ -96,6 +99,9 @@ class Grants:
                     iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[parameter.parameter_arn])
                 )
                 return {PARAMETERS[grant.parameter].setting: parameter.parameter_name}
+            case UserPoolAccess():
+                # InitiateAuth with USER_PASSWORD_AUTH is a public Cognito call (no IAM action governs it).
+                return {"user_pool_client_id": self.auth.client.user_pool_client_id}
         raise TypeError(f"no resolution for grant {grant!r}")
 
     def _table(self, grant: TableAccess, role: iam.IRole) -> dict[str, str]:

@@ -34,7 +34,7 @@ class Monitoring(Construct):
         functions: dict[str, aws_lambda.Function],
         consumers: dict[str, aws_lambda.Function],
         failure_queues: dict[str, sqs.Queue],
-        rest_api: apigw.RestApi,
+        rest_apis: dict[str, apigw.RestApi],
     ):
         super().__init__(scope, construct_id)
         key = kms.Key(self, "AlarmsKey", enable_key_rotation=True, removal_policy=config.removal_policy)
@@ -75,12 +75,13 @@ class Monitoring(Construct):
                 f"Failed work is waiting: {what}; it is in the {name} queue (inspect it, then redrive or drop it)",
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             )
-        alarm(
-            "Api5xx",
-            rest_api.metric_server_error(period=Duration.minutes(1)),
-            5,
-            "The API answers with server errors",
-        )
+        for name, rest_api in rest_apis.items():
+            alarm(
+                "Api5xx" if name == "chirp" else f"{pascal_case(name)}Api5xx",
+                rest_api.metric_server_error(period=Duration.minutes(1)),
+                5,
+                f"The {name} API answers with server errors",
+            )
         alarm(
             "UnhealthyDependencies",
             # Published by the health function every minute and at each GET /health (Powertools EMF:

@@ -67,7 +67,9 @@ class Services:
     @cached_property
     def tweets(self) -> TweetService:
         publisher = KinesisPublisher(aws_client("kinesis", self.settings), self.settings.new_tweets_stream)
-        return TweetService(self.tweet_store, self.social_store, self.timelines, publisher, self.ids)
+        return TweetService(
+            self.tweet_store, self.social_store, self.timelines, publisher, self.ids, media=_LazyMedia(self)
+        )
 
     @cached_property
     def engagement_store(self) -> DynamoEngagementStore:
@@ -164,6 +166,22 @@ class Services:
         return MediaService(self.media_objects)
 
     @cached_property
+    def client_store(self):
+        from chirp.adapters.dynamodb.client_store import DynamoClientStore
+
+        return DynamoClientStore()
+
+    @cached_property
+    def oauth(self):
+        from chirp.adapters.cognito.passwords import CognitoPasswords
+        from chirp.oauth.service import OAuth
+
+        passwords = CognitoPasswords(
+            lambda: aws_client("cognito-idp", self.settings), self.settings.user_pool_client_id
+        )
+        return OAuth(self.client_store, passwords)
+
+    @cached_property
     def transcoder(self):
         from chirp.media.transcoding import Transcoder  # Pillow: only the transcoder imports it
 
@@ -176,6 +194,16 @@ class Services:
             self.tweets.ids.after_restore()
         if "redis" in self.__dict__:
             self.redis.connection_pool.reset()
+
+
+class _LazyMedia:
+    """The media service, built only when a tweet attaches media (it needs an S3 client)."""
+
+    def __init__(self, services: Services):
+        self.services = services
+
+    def status(self, media_id: str):
+        return self.services.media.status(media_id)
 
 
 def build_services(settings: Settings) -> Services:

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     notifications_table: str = Field(default="chirp-notifications", alias="NOTIFICATIONS_TABLE")
     leases_table: str = Field(default="chirp-leases", alias="LEASES_TABLE")
     idempotency_table: str = Field(default="chirp-idempotency", alias="IDEMPOTENCY_TABLE")
+    clients_table: str = Field(default="chirp-clients", alias="CLIENTS_TABLE")
+    # The user pool's app client: third-party clients' password sign-in (OAuth password grant) goes through it.
+    user_pool_client_id: str = Field(default="", alias="USER_POOL_CLIENT_ID")
     engagements_table: str = Field(default="chirp-engagements", alias="ENGAGEMENTS_TABLE")
     new_tweets_stream: str = Field(default="new-tweets", alias="NEW_TWEETS_STREAM")
     engagements_stream: str = Field(default="engagements", alias="ENGAGEMENTS_STREAM")

@@ -119,3 +119,18 @@ def test_given_an_idempotency_key_when_a_post_is_retried_then_one_tweet_is_store
     other = new_user("idem").call("POST", "/tweets", json={"text": "exactly once"}, headers=headers)
     assert other.json()["tweet_id"] != first.json()["tweet_id"]  # keys are per author
     assert author.call("GET", "/users/me").json()["tweets_count"] == 1
+
+
+def test_given_64_bit_ids_when_answered_then_each_is_also_a_string_that_javascript_keeps_exactly(new_user):
+    """Snowflake ids exceed 2**53: a JavaScript client reading the number rounds it; the string it can keep."""
+    author, replier = new_user("author"), new_user("reader")
+    tweet = author.call("POST", "/tweets", json={"text": "the id as a string"}).json()
+    assert tweet["tweet_id"] > 2**53
+    assert tweet["tweet_id_str"] == str(tweet["tweet_id"])
+    reply = replier.call("POST", "/tweets", json={"text": "a reply", "reply_to_id": tweet["tweet_id"]}).json()
+    assert reply["reply_to_id_str"] == str(tweet["tweet_id"])
+    assert reply["quote_tweet_id_str"] is None
+    assert author.call("GET", f"/tweets/{tweet['tweet_id']}").json()["tweet_id_str"] == tweet["tweet_id_str"]
+    mentioned = eventually(lambda: author.call("GET", "/notifications").json()["items"])
+    assert mentioned[0]["id_str"] == str(mentioned[0]["id"])
+    assert mentioned[0]["tweet_id_str"] == str(reply["tweet_id"])

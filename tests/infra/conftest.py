@@ -11,10 +11,15 @@ from infra.catalog import ROOT
 # cdk.json's context (its feature flags shape the template) as `cdk synth` gets it, with bundling off (no
 # pip run per test session); cdk-nag stays on: synthesis fails on any finding.
 _CONTEXT = {**json.loads((ROOT / "cdk.json").read_text())["context"], "aws:cdk:bundling-stacks": []}
+# An AWS stage as deployed with the Mastodon API at the root of its own domain.
+MASTODON_DOMAIN = "social.example.com"
+MASTODON_CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+_AWS_CONTEXT = {"mastodon_domain": MASTODON_DOMAIN, "mastodon_certificate_arn": MASTODON_CERTIFICATE}
 
 
 def _synth(stage: str) -> Template:
-    app, stack = build_app(stage, context=_CONTEXT, builtin_cloud_formation_validation=False)
+    context = {**_CONTEXT, **(_AWS_CONTEXT if stage != "local" else {})}
+    app, stack = build_app(stage, context=context, builtin_cloud_formation_validation=False)
     app.synth()
     return Template.from_stack(stack)
 

@@ -7,16 +7,20 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
+import pytest
+
 from infra.capabilities.api import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS
-from infra.catalog import FUNCTIONS, ResolverRoutes
+from infra.catalog import FUNCTIONS, HTTP_APIS, AuthorizerTrigger, ResolverRoutes
+from infra.config import stage_config
 from infra.routes import resolver_routes
-from tests.infra.test_openapi import gateway_method_properties
+from tests.infra.conftest import MASTODON_CERTIFICATE, MASTODON_DOMAIN
+from tests.infra.test_openapi import gateway_method_properties, of_api, rest_api_logical_id
 
 
-def _gateway_responses(template) -> dict[str, dict]:
+def _gateway_responses(template, api: str = "chirp") -> dict[str, dict]:
     return {
         response["Properties"]["ResponseType"]: response["Properties"]
-        for response in template.find_resources("AWS::ApiGateway::GatewayResponse").values()
+        for response in of_api(template, "AWS::ApiGateway::GatewayResponse", api).values()
     }
 
 
@@ -61,7 +65,7 @@ def test_given_other_gateway_errors_when_synthesized_then_they_keep_their_status
 def test_given_routed_paths_when_synthesized_then_each_has_a_tokenless_preflight_allowing_its_methods(any_template):
     routed: dict[str, set[str]] = defaultdict(set)
     for spec in FUNCTIONS:
-        if spec.triggered_by(ResolverRoutes):
+        if any(trigger.api == "chirp" for trigger in spec.triggered_by(ResolverRoutes)):
             for route in resolver_routes(spec):
                 routed[route.path].add(route.method)
     preflights = {
@@ -85,3 +89,90 @@ def test_given_routed_paths_when_synthesized_then_each_has_a_tokenless_preflight
         assert headers["Access-Control-Expose-Headers"].split(",") == list(CORS_EXPOSE_HEADERS)
         assert {"Retry-After", "X-RateLimit-Remaining"} <= set(CORS_EXPOSE_HEADERS)
         assert {"Authorization", "Content-Type", "Idempotency-Key"} == set(CORS_ALLOW_HEADERS)
+
+
+def test_given_the_mastodon_api_when_synthesized_then_the_gateway_answers_in_mastodons_error_shape(any_template):
+    responses = _gateway_responses(any_template, "mastodon")
+    assert set(responses) == {"MISSING_AUTHENTICATION_TOKEN", "UNAUTHORIZED", "DEFAULT_4XX", "DEFAULT_5XX"}
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
+    assert json.loads(responses["UNAUTHORIZED"]["ResponseTemplates"]["application/json"]) == {
+        "error": "The access token is invalid"
+    }
+    throttled = _rendered(
+        responses["DEFAULT_4XX"]["ResponseTemplates"]["application/json"], messageString='"Too Many Requests"'
+    )
+    assert throttled == {"error": "Too Many Requests"}  # Mastodon's Error: {"error": "..."}
+
+
+def test_given_the_mastodon_api_when_synthesized_then_its_token_authorizer_is_the_catalogs_and_caches_per_token(
+    any_template,
+):
+    (authorizer,) = of_api(any_template, "AWS::ApiGateway::Authorizer", "mastodon").values()
+    properties = authorizer["Properties"]
+    assert properties["Type"] == "TOKEN"
+    assert properties["IdentitySource"] == "method.request.header.Authorization"
+    (trigger,) = [t for spec in FUNCTIONS if spec.name == "mastodon_auth" for t in spec.triggered_by(AuthorizerTrigger)]
+    assert properties["AuthorizerResultTtlInSeconds"] == trigger.cache_ttl_s
+    assert "mastodonauth" in json.dumps(properties["AuthorizerUri"])
+    methods = dict(((p["HttpMethod"], path), p) for path, p in gateway_method_properties(any_template, "mastodon"))
+    public = {("GET", "/api/v1/instance"), ("GET", "/api/v2/instance"), ("POST", "/api/v1/apps")}
+    public |= {("POST", "/oauth/token"), ("POST", "/oauth/revoke")}
+    for route, properties in methods.items():
+        if route[0] == "OPTIONS" or route in public:
+            assert properties["AuthorizationType"] == "NONE", route
+        else:
+            assert properties["AuthorizationType"] == "CUSTOM", route
+    assert public <= set(methods)
+    assert ("GET", "/api/v1/timelines/home") in methods
+    assert ("POST", "/api/v2/media") in methods
+
+
+def test_given_the_mastodon_api_when_synthesized_then_uploads_arrive_as_bytes(any_template):
+    (rest,) = [
+        r
+        for r in any_template.find_resources("AWS::ApiGateway::RestApi").values()
+        if r["Properties"]["Description"] == HTTP_APIS["mastodon"].description
+    ]
+    assert rest["Properties"]["BinaryMediaTypes"] == ["multipart/form-data"]
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_given_a_mastodon_domain_when_synthesized_then_the_api_is_served_at_its_root(
+    local_template, aws_template, stage
+):
+    template = local_template if stage == "local" else aws_template
+    expected = stage_config("local").mastodon_domain if stage == "local" else MASTODON_DOMAIN
+    (domain,) = template.find_resources("AWS::ApiGateway::DomainName").values()
+    assert domain["Properties"]["DomainName"] == expected
+    assert domain["Properties"]["SecurityPolicy"] == "TLS_1_2"
+    assert domain["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+    if stage == "prod":
+        assert domain["Properties"]["RegionalCertificateArn"] == MASTODON_CERTIFICATE
+    (mapping,) = template.find_resources("AWS::ApiGateway::BasePathMapping").values()
+    assert "BasePath" not in mapping["Properties"]  # the root: no path prefix for clients to get wrong
+    assert mapping["Properties"]["RestApiId"] == {"Ref": rest_api_logical_id(template, "mastodon")}
+
+
+def test_given_an_aws_stage_without_a_domain_when_configured_then_a_certificate_alone_is_refused():
+    with pytest.raises(ValueError, match="both"):
+        stage_config("prod", mastodon_domain=None, mastodon_certificate_arn=MASTODON_CERTIFICATE)
+    assert stage_config("prod").mastodon_domain is None
+
+
+def test_given_two_apis_when_synthesized_then_the_mastodon_stage_waits_for_the_account_logging_role(any_template):
+    (account,) = any_template.find_resources("AWS::ApiGateway::Account")
+    stages = of_api(any_template, "AWS::ApiGateway::Stage", "mastodon")
+    assert [stage.get("DependsOn") for stage in stages.values()] == [[account]]
+
+
+def test_given_every_route_when_synthesized_then_each_function_has_one_invoke_permission_per_api(aws_template):
+    """Two permissions per method (the stage's and the console's test) would take the stack past CloudFormation's
+    500 resources: each function the gateway invokes gets one, for its whole API."""
+    permissions = [
+        p["Properties"]
+        for p in aws_template.find_resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    ]
+    assert len(permissions) <= 2 * len([s for s in FUNCTIONS if s.triggered_by(ResolverRoutes)]) + 1
+    assert len(aws_template.to_json()["Resources"]) < 450  # headroom under CloudFormation's 500

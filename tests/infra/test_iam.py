@@ -20,6 +20,7 @@ SUBNETS = tuple(f"arn:aws:ec2:{{region}}:{{account}}:subnet/{{NetworkVpcprivateS
 LAMBDA_SG = "arn:aws:ec2:{region}:{account}:security-group/{NetworkLambdaSg.GroupId}"
 TWEETS, SOCIAL = "{DataTweets.Arn}", "{DataSocial.Arn}"
 NOTIFICATIONS, IDEMPOTENCY, LEASES = "{DataNotifications.Arn}", "{DataIdempotency.Arn}", "{DataLeases.Arn}"
+CLIENTS = "{DataClients.Arn}"
 STREAM, DOMAIN, BUCKET = "{DataNewTweets.Arn}", "{SearchDomain.Arn}", "{MediaBucket.Arn}"
 ENGAGEMENTS, ENGAGEMENT_STREAM = "{DataEngagementsTable.Arn}", "{DataEngagements.Arn}"
 REDIS_SECRET = {
@@ -93,6 +94,39 @@ CALLS: dict[str, Calls] = {
         ("ssm:GetParameter", "arn:aws:ssm:{region}:{account}:parameter/{TrendLists}"),
         *REDIS_SECRET,
     },
+    # The REST API's calls (it posts, reads and follows through the same services), and the clients table; the
+    # password grant's InitiateAuth is a public Cognito call, in no policy.
+    "mastodon": {
+        *_on(TWEETS, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+        ("dynamodb:Query", f"{TWEETS}/index/user_tweets"),
+        *_on(
+            SOCIAL,
+            "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ),
+        ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
+        *_on(NOTIFICATIONS, "dynamodb:BatchWriteItem", "dynamodb:Query"),
+        *_on(IDEMPOTENCY, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+        *_on(LEASES, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+        *_on(CLIENTS, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
+        *_on(ENGAGEMENTS, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+        *{
+            ("dynamodb:Query", f"{ENGAGEMENTS}/index/{index}")
+            for index in ("likes_by_tweet", "retweets_by_tweet", "likes_by_user")
+        },
+        ("kinesis:PutRecord", ENGAGEMENT_STREAM),
+        ("ssm:GetParameter", "arn:aws:ssm:{region}:{account}:parameter/{TrendLists}"),
+        ("kinesis:PutRecord", STREAM),
+        ("s3:PutObject", f"{BUCKET}/uploads/*"),
+        ("s3:GetObject", f"{BUCKET}/media/*"),
+        ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
+        *REDIS_SECRET,
+    },
+    "mastodon_auth": {("dynamodb:GetItem", CLIENTS)},  # a token's grant, by its hash: nothing else
     "fanout": {
         ("dynamodb:GetItem", SOCIAL),
         ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
@@ -298,13 +332,15 @@ def test_given_the_outbox_relay_when_synthesized_then_it_reads_the_outbox_and_cl
 def test_given_the_engagement_writers_when_synthesized_then_only_the_api_writes_edges_and_nobody_deletes_tweets(
     any_template,
 ):
-    """Likes and retweets are made by the API alone (edge and count in one transaction); the reply counter puts
+    """Likes and retweets are made by the APIs alone (Chirp's and Mastodon's favourites and reblogs: edge and count
+    in one transaction); the reply counter puts
     markers and moves counts; the engagements consumer only reads them; no function may delete a tweet item."""
     for spec in FUNCTIONS:
         calls = role_calls(any_template, spec.name)
         writes = {a for a, r in calls if r == ENGAGEMENTS and a.endswith(("PutItem", "UpdateItem", "DeleteItem"))}
         expected = {
             "api": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+            "mastodon": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
             "tweet_counter": {"dynamodb:PutItem", "dynamodb:UpdateItem"},
             "outbox_relay": {"dynamodb:DeleteItem"},
         }.get(spec.name, set())

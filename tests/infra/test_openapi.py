@@ -39,7 +39,7 @@ def test_given_public_and_private_routes_when_synthesized_then_only_routes_decla
     declared_public = {
         (route.method, route.path)
         for spec in FUNCTIONS
-        if spec.triggered_by(ResolverRoutes)
+        if any(trigger.api == "chirp" for trigger in spec.triggered_by(ResolverRoutes))
         for route in resolver_routes(spec)
         if route.public
     }
@@ -57,18 +57,35 @@ def test_given_public_and_private_routes_when_synthesized_then_only_routes_decla
     assert document["security"] == [{"CognitoIdToken": []}]
 
 
-def _gateway_methods(template: Template) -> dict[tuple[str, str], str]:
+def _gateway_methods(template: Template, api: str = "chirp") -> dict[tuple[str, str], str]:
     """(method, path) -> authorization type of every method of the synthesized REST API that reaches a handler
     (CORS preflights, answered by the gateway itself, are left out: see test_gateway.py)."""
     return {
         (properties["HttpMethod"], path): properties["AuthorizationType"]
-        for path, properties in gateway_method_properties(template)
+        for path, properties in gateway_method_properties(template, api)
         if properties["HttpMethod"] != "OPTIONS"
     }
 
 
-def gateway_method_properties(template: Template) -> list[tuple[str, dict]]:
-    """(path, properties) of every method of the synthesized REST API."""
+def rest_api_logical_id(template: Template, api: str = "chirp") -> str:
+    """The logical id of the catalog's REST API `api` (Chirp's own is the construct "Api", others "<Name>Api")."""
+    prefix = "ApiRest" if api == "chirp" else f"{api.title()}ApiRest"
+    (logical_id,) = [name for name in template.find_resources("AWS::ApiGateway::RestApi") if name[:-8] == prefix]
+    return logical_id
+
+
+def of_api(template: Template, resource_type: str, api: str = "chirp") -> dict[str, dict]:
+    """The resources of this type that belong to the REST API `api`."""
+    logical_id = rest_api_logical_id(template, api)
+    return {
+        name: resource
+        for name, resource in template.find_resources(resource_type).items()
+        if resource["Properties"].get("RestApiId") == {"Ref": logical_id}
+    }
+
+
+def gateway_method_properties(template: Template, api: str = "chirp") -> list[tuple[str, dict]]:
+    """(path, properties) of every method of the synthesized REST API `api`."""
     resources = template.find_resources("AWS::ApiGateway::Resource")
 
     def path_of(resource_id: dict) -> str:
@@ -79,7 +96,7 @@ def gateway_method_properties(template: Template) -> list[tuple[str, dict]]:
 
     return [
         (path_of(method["Properties"]["ResourceId"]) or "/", method["Properties"])
-        for method in template.find_resources("AWS::ApiGateway::Method").values()
+        for method in of_api(template, "AWS::ApiGateway::Method", api).values()
     ]
 
 

@@ -39,6 +39,23 @@ SETTINGS_BY_FUNCTION = {
     | SEARCH
     | TIMELINES
     | TRENDS,
+    "mastodon": {
+        *GRAPH,
+        "NOTIFICATIONS_TABLE",
+        "LEASES_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "CLIENTS_TABLE",
+        "USER_POOL_CLIENT_ID",
+        "NEW_TWEETS_STREAM",
+        "MEDIA_BUCKET",
+        "TREND_LISTS_PARAMETER",
+    }
+    | ENGAGEMENT
+    | REDIS
+    | SEARCH
+    | TIMELINES
+    | TRENDS,
+    "mastodon_auth": {"CLIENTS_TABLE"},
     "fanout": {*GRAPH, "FANOUT_QUEUE_URL", *REDIS, *TIMELINES, *POISON},
     "indexer": {*SEARCH, "TWEETS_INDEX_REPLICAS", *POISON},  # it re-creates an index deleted by hand
     "trends": {*REDIS, *POISON, "SOCIAL_TABLE", *TRENDS},

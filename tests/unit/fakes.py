@@ -17,6 +17,7 @@ from chirp.engagement.model import Counts, Edge, EngagementEvent, Kind
 from chirp.engagement.rules import Engagements
 from chirp.errors import Conflict, InvalidInput
 from chirp.ids.snowflake import snowflake_at
+from chirp.media.model import TranscodeResult
 from chirp.notifications.model import Aggregate, Notification
 from chirp.notifications.ports import StaleAggregate
 from chirp.notifications.service import Notifications
@@ -254,8 +255,17 @@ class FakeTweetStore:
         self.tweets[tweet_id] = tweet.model_copy(update={"deleted": True})
         return True
 
-    def by_author(self, author_id: str, *, limit: int, cursor: str | None = None) -> tuple[list[Tweet], str | None]:
-        authored = sorted((t for t in self.tweets.values() if t.author_id == author_id), key=lambda t: -t.tweet_id)
+    def by_author(
+        self, author_id: str, *, limit: int, cursor: str | None = None, before_id: int | None = None
+    ) -> tuple[list[Tweet], str | None]:
+        authored = sorted(
+            (
+                t
+                for t in self.tweets.values()
+                if t.author_id == author_id and (before_id is None or t.tweet_id < before_id)
+            ),
+            key=lambda t: -t.tweet_id,
+        )
         evaluated, next_cursor = _page(authored, lambda t: t.tweet_id, limit, cursor, newest_first=True)
         return [t for t in evaluated if not t.deleted], next_cursor
 
@@ -497,6 +507,16 @@ class FakeTagCounter:
             )
             for tag in tags
         ]
+
+
+class FakeMediaLookup:
+    """MediaLookup: processed uploads by media id (absent: not processed yet)."""
+
+    def __init__(self):
+        self.results: dict[str, TranscodeResult] = {}
+
+    def status(self, media_id: str) -> TranscodeResult | None:
+        return self.results.get(media_id)
 
 
 class FakeTrendState:
@@ -756,8 +776,9 @@ class World:
         )
         self.notifications = Notifications(self.notification_store, self.social_store, self.tweet_store)
         self.social = SocialService(self.social_store, self.timelines, self.notifications, self.clock)
+        self.media = FakeMediaLookup()
         self.tweets = TweetService(
-            self.tweet_store, self.social_store, self.timelines, self.publisher, self.ids, self.clock
+            self.tweet_store, self.social_store, self.timelines, self.publisher, self.ids, self.clock, media=self.media
         )
         self.engagement_store = FakeEngagementStore(self.tweet_store)
         self.count_cache = FakeCountCache()

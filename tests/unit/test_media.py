@@ -222,3 +222,13 @@ def test_given_bytes_that_are_not_an_allowed_image_when_rendered_then_they_are_u
 def test_given_a_decompression_bomb_when_rendered_then_it_is_refused_before_decoding(width, height):
     with pytest.raises(UnusableImage, match="more than 40000000 pixels"):
         render(_png_claiming(width, height))
+
+
+def test_given_bytes_without_a_declared_type_when_sniffed_then_the_image_type_they_start_like():
+    from chirp.media.service import sniffed_type
+
+    assert sniffed_type(b"\x89PNG\r\n\x1a\n....") == "image/png"
+    assert sniffed_type(b"\xff\xd8\xff\xe0") == "image/jpeg"
+    assert sniffed_type(b"GIF89a") == "image/gif"
+    assert sniffed_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    assert sniffed_type(b"%PDF-1.7") is None

@@ -268,3 +268,46 @@ def test_given_one_visible_character_when_normalized_then_it_is_kept():
 def test_given_tags_and_mentions_in_upper_case_when_extracted_then_lower_cased():
     assert hashtags("#ABC #Abc #def") == ["abc", "def"]
     assert mentions("@ABC @Abc @def") == ["abc", "def"]
+
+
+def test_given_a_tweet_when_serialized_then_its_ids_are_strings_too_and_never_stored_as_fields():
+    from chirp.tweets.model import STRING_IDS, Tweet
+
+    tweet = Tweet(tweet_id=2**62 + 1, author_id="a", text="t", created_at_ms=0, reply_to_id=2**62)
+    dumped = tweet.model_dump()
+    assert (dumped["tweet_id_str"], dumped["reply_to_id_str"], dumped["quote_tweet_id_str"]) == (
+        str(2**62 + 1),
+        str(2**62),
+        None,
+    )
+    assert Tweet.model_validate_json(tweet.model_dump_json()) == tweet  # read back, the strings are derived again
+    assert STRING_IDS.isdisjoint(Tweet.model_fields)
+
+
+def _processed(world, media_id: str, owner: str = "ann", status: str = "ready") -> str:
+    from chirp.media.model import TranscodeResult
+
+    world.media.results[media_id] = TranscodeResult(media_id=media_id, owner=owner, status=status, reason="bad")
+    return media_id
+
+
+def test_given_the_authors_processed_images_when_posting_then_the_tweet_carries_them(world):
+    ids = [_processed(world, f"{i}" * 32) for i in range(1, 5)]
+    tweet = world.tweets.post("ann", "four pictures", media_ids=[*ids, ids[0]])  # a repeat counts once
+    assert tweet.media_ids == ids
+    assert world.tweet_store.get(tweet.tweet_id).media_ids == ids
+
+
+@pytest.mark.parametrize(
+    ("arrange", "error"),
+    [
+        (lambda w: [_processed(w, f"{i}" * 32) for i in range(1, 6)], InvalidInput),  # five images
+        (lambda w: ["a" * 32], Unprocessable),  # not processed (yet)
+        (lambda w: [_processed(w, "b" * 32, owner="bob")], Unprocessable),  # another user's upload
+        (lambda w: [_processed(w, "c" * 32, status="rejected")], Unprocessable),  # not an image
+    ],
+)
+def test_given_media_that_cannot_be_attached_when_posting_then_refused_and_nothing_stored(world, arrange, error):
+    with pytest.raises(error):
+        world.tweets.post("ann", "pictures", media_ids=arrange(world))
+    assert world.publisher.published == []

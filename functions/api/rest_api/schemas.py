@@ -31,6 +31,8 @@ class NewTweet(BaseModel):
     text: str = Field(max_length=5000)  # the 280-character rule is the domain's (after NFC)
     reply_to_id: int | None = Field(default=None, ge=1)
     quote_tweet_id: int | None = Field(default=None, ge=1)
+    # Processed uploads of the author's (POST /media, then GET /media/{id} until ready), at most 4.
+    media_ids: list[str] = Field(default_factory=list, max_length=4)
 
 
 class Relation(BaseModel):

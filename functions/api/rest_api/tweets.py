@@ -57,7 +57,7 @@ def _post_once() -> tuple[IdempotencyConfig, Callable[..., Tweet]]:
 
 
 def _post(author_id: str, body: NewTweet) -> Tweet:
-    tweet = services().tweets.post(author_id, body.text, body.reply_to_id, body.quote_tweet_id)
+    tweet = services().tweets.post(author_id, body.text, body.reply_to_id, body.quote_tweet_id, body.media_ids)
     metrics.add_metric(name="TweetsPosted", unit="Count", value=1)
     return tweet
 

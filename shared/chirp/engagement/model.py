@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from chirp.notifications.model import Notification
 from chirp.social.model import Profile
@@ -107,6 +107,12 @@ class EntryView(BaseModel):
     tweet: TweetView
     author: Profile | None = None
     retweeted_by: Profile | None = None
+
+    @computed_field
+    @property
+    def entry_id_str(self) -> str:
+        """The id as a string too: it exceeds 2**53 (JavaScript clients would round the number)."""
+        return str(self.entry_id)
 
 
 class EntryPage(BaseModel):

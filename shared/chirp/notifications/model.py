@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 AGGREGATED = ("like", "retweet")  # kinds kept as one notification per (tweet, kind) that updates
 
@@ -17,6 +17,17 @@ class Notification(BaseModel):
     # engaged in all ("A, B and 47,382 others liked your tweet" is actor_ids [A, B] and count 47,384).
     actor_ids: list[str] = Field(default_factory=list)
     count: int | None = None
+
+    # The ids as strings too: they exceed 2**53 (JavaScript clients would round the numbers).
+    @computed_field
+    @property
+    def id_str(self) -> str:
+        return str(self.id)
+
+    @computed_field
+    @property
+    def tweet_id_str(self) -> str | None:
+        return None if self.tweet_id is None else str(self.tweet_id)
 
 
 class NotificationPage(BaseModel):

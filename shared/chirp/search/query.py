@@ -153,6 +153,33 @@ def search_request(
     return body
 
 
+MAX_PARENTS = 100  # tweets whose replies one request lists
+
+
+def _check_parents(parent_ids: list[int]) -> list[int]:
+    parents = sorted(set(parent_ids))
+    if len(parents) > MAX_PARENTS or any(not 1 <= p < 2**63 for p in parents):
+        raise InvalidInput(f"at most {MAX_PARENTS} positive 64-bit tweet ids")
+    return parents
+
+
+def replies_request(parent_ids: list[int], limit: int) -> dict:
+    """The live replies to any of these tweets, oldest first (a thread reads in order)."""
+    check_limit(limit, maximum=MAX_PARENTS)
+    return {
+        "size": limit,
+        "sort": [{"tweet_id": {"order": "asc"}}],
+        "track_total_hits": False,
+        "_source": False,
+        "query": {
+            "bool": {
+                "filter": [{"terms": {"reply_to_id": _check_parents(parent_ids)}}],
+                "must_not": [{"term": {"deleted": True}}],
+            }
+        },
+    }
+
+
 def search_page(response: dict, limit: int) -> SearchPage:
     hits = response["hits"]["hits"]
     ids = [int(hit["_id"]) for hit in hits[:limit]]

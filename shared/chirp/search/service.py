@@ -17,3 +17,7 @@ class TweetSearch:
     ) -> TimelinePage:
         page = self.index.search(query, hashtag=hashtag, author_id=author_id, limit=limit, cursor=cursor)
         return TimelinePage(items=self.timelines.hydrate(page.tweet_ids), next_cursor=page.next_cursor)
+
+    def replies(self, parent_ids: list[int], limit: int) -> list[int]:
+        """Ids of the replies to any of these tweets, oldest first, as indexed (about a second behind)."""
+        return self.index.replies(parent_ids, limit)

@@ -42,6 +42,39 @@ class SocialService:
             raise NotFound(f"user {user_id} not found")
         return profile
 
+    def by_handle(self, handle: str) -> Profile:
+        """The profile of a handle, in any letter case (handles are unique regardless of case)."""
+        user_id = self.social.user_id_for_handle(handle.lower()) if _HANDLE.fullmatch(handle) else None
+        if user_id is None:
+            raise NotFound(f"no user has the handle @{handle[:64]}")
+        return self.profile(user_id)
+
+    def by_handles(self, handles: list[str]) -> dict[str, Profile]:
+        """The profiles of the handles (lower-cased) that exist, by lower-cased handle."""
+        user_ids = {}
+        for handle in dict.fromkeys(h.lower() for h in handles if _HANDLE.fullmatch(h)):
+            user_id = self.social.user_id_for_handle(handle)
+            if user_id is not None:
+                user_ids[handle] = user_id
+        profiles = self.profiles(list(user_ids.values()))
+        return {handle: profiles[user_id] for handle, user_id in user_ids.items() if user_id in profiles}
+
+    def profiles(self, user_ids: list[str]) -> dict[str, Profile]:
+        """The profiles of these users that exist, by user id."""
+        return self.social.get_profiles(list(dict.fromkeys(user_ids))) if user_ids else {}
+
+    def relationship(self, user_id: str, other_id: str) -> dict[Relation | str, bool]:
+        """Every edge between the two, each way: FOLLOWS, BLOCKS, MUTES from `user_id`, and followed_by /
+        blocked_by from `other_id`."""
+        edge = self.social.has_edge
+        return {
+            Relation.FOLLOWS: edge(Relation.FOLLOWS, user_id, other_id),
+            Relation.BLOCKS: edge(Relation.BLOCKS, user_id, other_id),
+            Relation.MUTES: edge(Relation.MUTES, user_id, other_id),
+            "followed_by": edge(Relation.FOLLOWS, other_id, user_id),
+            "blocked_by": edge(Relation.BLOCKS, other_id, user_id),
+        }
+
     def follow(self, follower_id: str, followee_id: str) -> bool:
         self._check_pair(follower_id, followee_id)
         if self.social.has_edge(Relation.BLOCKS, follower_id, followee_id):

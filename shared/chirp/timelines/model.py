@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from chirp.social.model import Profile
 from chirp.tweets.model import Tweet
@@ -18,6 +18,12 @@ class TimelineEntry(BaseModel):
     tweet: Tweet
     author: Profile | None = None
     retweeted_by: Profile | None = None
+
+    @computed_field
+    @property
+    def entry_id_str(self) -> str:
+        """The id as a string too: it exceeds 2**53 (JavaScript clients would round the number)."""
+        return str(self.entry_id)
 
 
 class TimelinePage(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
+from chirp.media.model import TranscodeResult
 from chirp.tweets.model import Tweet
 
 
@@ -22,7 +23,12 @@ class TweetStore(Protocol):
         """Soft delete by its author; False when it was already deleted."""
         ...
 
-    def by_author(self, author_id: str, *, limit: int, cursor: str | None = None) -> tuple[list[Tweet], str | None]: ...
+    def by_author(
+        self, author_id: str, *, limit: int, cursor: str | None = None, before_id: int | None = None
+    ) -> tuple[list[Tweet], str | None]:
+        """One author's live tweets, newest first: after `cursor`, or with ids below `before_id`."""
+        ...
+
     def recent_ids(self, author_id: str, count: int) -> list[int]: ...
     def recent_tweets(self, author_id: str, count: int) -> list[Tweet]: ...
 
@@ -33,3 +39,9 @@ class Publisher(Protocol):
 
 class IdSource(Protocol):
     def next_id(self) -> int: ...
+
+
+class MediaLookup(Protocol):
+    def status(self, media_id: str) -> TranscodeResult | None:
+        """A processed upload's outcome (its owner, ready or rejected); None while it is not processed."""
+        ...

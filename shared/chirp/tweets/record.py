@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from chirp.tweets.model import Tweet
+from chirp.tweets.model import MAX_MEDIA, Tweet
 from chirp.tweets.text import MAX_CHARS
 
 MAX_ID = 2**63 - 1
@@ -28,6 +28,7 @@ class TweetRecord(Tweet):
     retweet_of_id: Id | None = None
     hashtags: Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=MAX_ENTITIES)] = []
     mentions: Annotated[list[Annotated[str, Field(max_length=15)]], Field(max_length=MAX_ENTITIES)] = []
+    media_ids: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=MAX_MEDIA)] = []
 
 
 class PoisonRecord(ValueError):

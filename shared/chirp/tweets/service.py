@@ -11,8 +11,8 @@ from chirp.ids.snowflake import snowflake_timestamp_ms
 from chirp.paging import check_limit
 from chirp.social.ports import SocialStore
 from chirp.timelines.rules import Timelines
-from chirp.tweets.model import Tweet
-from chirp.tweets.ports import IdSource, Publisher, TweetStore
+from chirp.tweets.model import MAX_MEDIA, Tweet
+from chirp.tweets.ports import IdSource, MediaLookup, Publisher, TweetStore
 from chirp.tweets.text import hashtags, mentions, normalize_text
 
 OUTBOX_GRACE_MS = 10_000
@@ -27,14 +27,23 @@ class TweetService:
         publisher: Publisher,
         ids: IdSource,
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        media: MediaLookup | None = None,
     ):
         self.store, self.social, self.timelines, self.publisher, self.ids = store, social, timelines, publisher, ids
-        self.clock_ms = clock_ms
+        self.clock_ms, self.media = clock_ms, media
 
-    def post(self, author_id: str, text: str, reply_to_id: int | None = None, quote_tweet_id: int | None = None):
+    def post(
+        self,
+        author_id: str,
+        text: str,
+        reply_to_id: int | None = None,
+        quote_tweet_id: int | None = None,
+        media_ids: list[str] | None = None,
+    ):
         if self.social.get_profile(author_id) is None:
             raise Forbidden("create your profile (POST /users) before posting")
         clean = normalize_text(text)
+        media_ids = self._check_media(author_id, media_ids or [])
         reply_to_id = self._referenced("reply_to_id", reply_to_id)
         quote_tweet_id = self._referenced("quote_tweet_id", quote_tweet_id)
         tweet = Tweet(
@@ -46,11 +55,27 @@ class TweetService:
             quote_tweet_id=quote_tweet_id,
             hashtags=hashtags(clean),
             mentions=mentions(clean),
+            media_ids=media_ids,
         )
         self.store.put_pending(tweet)
         self.social.add_tweets_count(author_id, +1)
         self.publish(tweet)
         return tweet
+
+    def _check_media(self, author_id: str, media_ids: list[str]) -> list[str]:
+        """Attached images: at most MAX_MEDIA, each an upload of the author's that transcoding accepted."""
+        media_ids = list(dict.fromkeys(media_ids))
+        if len(media_ids) > MAX_MEDIA:
+            raise InvalidInput(f"at most {MAX_MEDIA} images per tweet")
+        for media_id in media_ids:
+            result = self.media.status(media_id) if self.media is not None else None
+            if result is None:
+                raise Unprocessable(f"media {media_id} does not exist or is still processing; retry in a moment")
+            if result.owner != author_id:
+                raise Unprocessable(f"media {media_id} does not exist")
+            if result.status != "ready":
+                raise Unprocessable(f"media {media_id} was rejected: {result.reason}")
+        return media_ids
 
     def _referenced(self, field: str, tweet_id: int | None) -> int | None:
         """The tweet a reply or quote refers to: a retweet stands for the tweet it shows."""
@@ -106,8 +131,13 @@ class TweetService:
         self.publisher.publish(deleted)
         self.timelines.on_delete(deleted)
 
-    def user_timeline(self, user_id: str, *, cursor: str | None, limit: int) -> tuple[list[Tweet], str | None]:
+    def user_timeline(
+        self, user_id: str, *, cursor: str | None, limit: int, before_id: int | None = None
+    ) -> tuple[list[Tweet], str | None]:
+        """One author's live tweets, newest first: a page after `cursor` (this API's), or below `before_id`."""
         check_limit(limit)
         if self.social.get_profile(user_id) is None:
             raise NotFound(f"user {user_id} not found")
+        if before_id is not None:
+            return self.store.by_author(user_id, limit=limit, before_id=before_id)
         return self.store.by_author(user_id, limit=limit, cursor=cursor)

@@ -18,7 +18,7 @@ from pynamodb.transactions import TransactWrite
 from chirp.adapters.dynamodb.cursor import query_page
 from chirp.adapters.dynamodb.tables import EngagementItem, TweetItem
 from chirp.engagement.model import COUNT_FIELDS, Counts, Edge, EngagementEvent, Kind
-from chirp.tweets.model import Tweet
+from chirp.tweets.model import STRING_IDS, Tweet
 
 OUTBOX_SHARDS = 16  # a hot tweet's events spread over this many outbox partitions
 CONFLICT_RETRIES = 8
@@ -97,7 +97,7 @@ class DynamoEngagementStore:
                 condition=EngagementItem.retweet_id.does_not_exist(),
             )
             self._count(t, event.tweet_id, shard, "retweet_count", +1)
-            t.save(TweetItem(**retweet.model_dump()), condition=TweetItem.tweet_id.does_not_exist())
+            t.save(TweetItem(**retweet.model_dump(exclude=STRING_IDS)), condition=TweetItem.tweet_id.does_not_exist())
             t.save(_outbox_item(event))
 
         return self._transact(write)

@@ -50,6 +50,7 @@ class TweetItem(Model):
     quote_tweet_id = NumberAttribute(null=True)
     hashtags = ListAttribute(of=UnicodeAttribute, default=list)
     mentions = ListAttribute(of=UnicodeAttribute, default=list)
+    media_ids = ListAttribute(of=UnicodeAttribute, default=list)
     deleted = BooleanAttribute(default=False)
     retweet_of_id = NumberAttribute(null=True)
     outbox_shard = NumberAttribute(null=True)
@@ -172,6 +173,18 @@ class EngagementItem(Model):
     likes_by_user = LikesByUserIndex()
 
 
+class ClientItem(Model):
+    """What third-party clients register and hold, one item each: APP#<client_id> (an app, its secret hashed),
+    TOKEN#<sha256> (what an access token grants), MEDIA#<media_id> (an upload's description). `body` is the
+    item's JSON."""
+
+    class Meta:
+        table_name = "chirp-clients"
+
+    pk = UnicodeAttribute(hash_key=True)
+    body = UnicodeAttribute()
+
+
 class LeaseItem(Model):
     """A Snowflake worker slot's lease: who holds it (a random token) and until when (epoch ms)."""
 
@@ -190,6 +203,7 @@ def bind_tables(settings: Settings) -> None:
         (SocialItem, settings.social_table),
         (NotificationItem, settings.notifications_table),
         (LeaseItem, settings.leases_table),
+        (ClientItem, settings.clients_table),
         (EngagementItem, settings.engagements_table),
     ):
         model.Meta.table_name = table

@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from chirp.adapters.dynamodb.cursor import query_page
 from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS, TweetItem
 from chirp.errors import Conflict
-from chirp.tweets.model import Tweet
+from chirp.tweets.model import STRING_IDS, Tweet
 
 _FIELDS = tuple(Tweet.model_fields)
 
@@ -21,7 +21,7 @@ def _to_tweet(item: TweetItem) -> Tweet:
 class TweetStore:
     def put_pending(self, tweet: Tweet) -> None:
         """Stores the tweet marked as not yet published: the outbox entry is part of the same item."""
-        item = TweetItem(**tweet.model_dump(), outbox_shard=tweet.tweet_id % OUTBOX_SHARDS)
+        item = TweetItem(**tweet.model_dump(exclude=STRING_IDS), outbox_shard=tweet.tweet_id % OUTBOX_SHARDS)
         try:
             item.save(condition=TweetItem.tweet_id.does_not_exist())
         except PutError as error:
@@ -57,11 +57,15 @@ class TweetStore:
             raise
         return True
 
-    def by_author(self, author_id: str, *, limit: int, cursor: str | None = None) -> tuple[list[Tweet], str | None]:
-        """One author's live tweets, newest first, one page."""
+    def by_author(
+        self, author_id: str, *, limit: int, cursor: str | None = None, before_id: int | None = None
+    ) -> tuple[list[Tweet], str | None]:
+        """One author's live tweets, newest first, one page (after `cursor`, or with ids below `before_id`)."""
+        below = TweetItem.tweet_id < before_id if before_id is not None else None
         items, next_cursor = query_page(
             lambda start_key: TweetItem.user_tweets.query(
                 author_id,
+                below,
                 scan_index_forward=False,
                 limit=limit,
                 last_evaluated_key=start_key,

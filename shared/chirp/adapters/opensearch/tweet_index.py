@@ -7,7 +7,15 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import RequestError, TransportError
 
 from chirp.errors import Unavailable
-from chirp.search.query import IndexingFailed, SearchPage, bulk_actions, bulk_failures, search_page, search_request
+from chirp.search.query import (
+    IndexingFailed,
+    SearchPage,
+    bulk_actions,
+    bulk_failures,
+    replies_request,
+    search_page,
+    search_request,
+)
 from chirp.search.schema import DYNAMIC_SETTINGS, MAPPINGS, TWEETS_INDEX
 from chirp.tweets.model import Tweet
 
@@ -86,12 +94,20 @@ class TweetIndex:
         the first tweet is indexed (no index yet) the page is empty. Raises InvalidInput for bad parameters
         and Unavailable when OpenSearch does not answer or sheds load."""
         body = search_request(query, hashtag=hashtag, author_id=author_id, limit=limit, cursor=cursor)
+        return search_page(self._search(body), limit)
+
+    def replies(self, parent_ids: list[int], limit: int) -> list[int]:
+        """Ids of the live replies to any of these tweets, oldest first."""
+        if not parent_ids:
+            return []
+        return [int(hit["_id"]) for hit in self._search(replies_request(parent_ids, limit))["hits"]["hits"]]
+
+    def _search(self, body: dict) -> dict:
         try:
-            response = self.client.search(index=self.index, body=body, ignore_unavailable=True)
+            return self.client.search(index=self.index, body=body, ignore_unavailable=True)
         except OpenSearchConnectionError as error:  # includes timeouts
             raise Unavailable("search is unavailable; retry shortly") from error
         except TransportError as error:
             if error.status_code in (429, 503):
                 raise Unavailable("search is busy; retry shortly") from error
             raise
-        return search_page(response, limit)

@@ -1,0 +1,135 @@
+"""Accounts and the social graph: /api/v1/accounts/..."""
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from chirp.composition import services
+from chirp.errors import Forbidden, NotFound
+from mastodon_api import entities, paging
+from mastodon_api.context import base_url, caller, domain, params, views
+
+router = Router()
+MAX_RELATIONSHIPS = 40
+
+
+def _page(items: list[dict], link: str | None) -> Response:
+    headers = {"Link": link} if link else None
+    return Response(200, content_types.APPLICATION_JSON, items, headers=headers)
+
+
+@router.get("/api/v1/accounts/verify_credentials")
+def verify_credentials() -> dict:
+    user_id = caller(router)
+    if services().social_store.get_profile(user_id) is None:
+        raise Forbidden("create your Chirp profile (POST /users on Chirp's API) before using a client")
+    return views(router).account(user_id, credential=True)
+
+
+@router.get("/api/v1/accounts/lookup")
+def lookup() -> dict:
+    acct = (params(router).get("acct") or "").strip().removeprefix("@")
+    handle, _, host = acct.partition("@")
+    if host and host.lower() != domain(router).lower():
+        raise NotFound("Chirp knows only its own accounts")
+    return entities.account(services().social.by_handle(handle), base_url(router))
+
+
+@router.get("/api/v1/accounts/relationships")
+def relationships() -> list:
+    social, me = services().social, caller(router)
+    ids = list(dict.fromkeys(params(router).list("id")))[:MAX_RELATIONSHIPS]
+    known = social.profiles(ids)
+    return [entities.relationship(other, social.relationship(me, other)) for other in ids if other in known]
+
+
+@router.get("/api/v1/accounts/<account_id>")
+def get_account(account_id: str) -> dict:
+    return views(router).account(_user_id(account_id))
+
+
+def _user_id(account_id: str) -> str:
+    if not 1 <= len(account_id) <= 128:
+        raise NotFound("Record not found")
+    return account_id
+
+
+@router.get("/api/v1/accounts/<account_id>/statuses")
+def account_statuses(account_id: str) -> Response:
+    request, user_id = params(router), _user_id(account_id)
+    view, tweets = views(router), services().tweets
+    if request.flag("pinned"):  # Chirp has no pinned statuses
+        return _page([], None)
+    exclude_replies, exclude_reblogs = request.flag("exclude_replies"), request.flag("exclude_reblogs")
+
+    def fetch(before_id, count):
+        items, more = tweets.user_timeline(user_id, cursor=None, limit=count, before_id=before_id)
+        next_before = items[-1].tweet_id if items and more else None
+        kept = [
+            t
+            for t in items
+            if not (exclude_replies and t.reply_to_id) and not (exclude_reblogs and t.retweet_of_id is not None)
+        ]
+        return kept, next_before
+
+    window = paging.window(request)
+    found = paging.read_window(fetch, lambda t: t.tweet_id, window)
+    statuses = view.posts(found)
+    path = f"/api/v1/accounts/{account_id}/statuses"
+    return _page(statuses, paging.link_header(view.base, path, request.plain(), [s["id"] for s in statuses]))
+
+
+def _graph_page(account_id: str, read) -> Response:
+    request = params(router)
+    limit = paging.limit_param(request.get("limit"), default=40, maximum=80)
+    page = read(_user_id(account_id), cursor=request.get("max_id"), limit=limit)
+    view = views(router)
+    accounts = view.accounts(page.user_ids)
+    path = router.current_event.path.rstrip("/")
+    return _page(accounts, paging.cursor_link_header(view.base, path, request.plain(), page.next_cursor))
+
+
+@router.get("/api/v1/accounts/<account_id>/followers")
+def followers(account_id: str) -> Response:
+    return _graph_page(account_id, services().social.followers)
+
+
+@router.get("/api/v1/accounts/<account_id>/following")
+def following(account_id: str) -> Response:
+    return _graph_page(account_id, services().social.following)
+
+
+def _act(account_id: str, verb: str) -> dict:
+    me, other = caller(router), _user_id(account_id)
+    social = services().social
+    getattr(social, verb)(me, other)
+    return entities.relationship(other, social.relationship(me, other))
+
+
+@router.post("/api/v1/accounts/<account_id>/follow")
+def follow(account_id: str) -> dict:
+    return _act(account_id, "follow")
+
+
+@router.post("/api/v1/accounts/<account_id>/unfollow")
+def unfollow(account_id: str) -> dict:
+    return _act(account_id, "unfollow")
+
+
+@router.post("/api/v1/accounts/<account_id>/block")
+def block(account_id: str) -> dict:
+    return _act(account_id, "block")
+
+
+@router.post("/api/v1/accounts/<account_id>/unblock")
+def unblock(account_id: str) -> dict:
+    return _act(account_id, "unblock")
+
+
+@router.post("/api/v1/accounts/<account_id>/mute")
+def mute(account_id: str) -> dict:
+    return _act(account_id, "mute")
+
+
+@router.post("/api/v1/accounts/<account_id>/unmute")
+def unmute(account_id: str) -> dict:
+    return _act(account_id, "unmute")

@@ -1,0 +1,67 @@
+"""Every error answer of the Mastodon API in Mastodon's shape, `{"error": "..."}` (OAuth errors add
+`error_description`), with the statuses Mastodon gives: 422 for input it cannot accept, 404 for an unknown
+record, 401 for a missing or bad token, 503 with Retry-After for an outage."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from chirp.adapters.outages import is_outage
+from chirp.errors import ChirpError, InvalidInput
+from chirp.ids.snowflake import IdGenerationError
+from chirp.oauth.service import OAuthError
+from chirp.observability import logger
+
+RETRY_AFTER_S = 1
+
+
+def error_response(status: int, error: str, description: str | None = None) -> Response:
+    body = {"error": error} if description is None else {"error": error, "error_description": description}
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if status in (429, 503) else None
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(OAuthError)
+    def oauth_error(error: OAuthError) -> Response:
+        return error_response(error.status, error.code, error.description)
+
+    @app.exception_handler(ChirpError)
+    def domain_error(error: ChirpError) -> Response:
+        # Mastodon answers 422 for a parameter it cannot accept (a blank status, a bad limit); Chirp says 400.
+        status = 422 if isinstance(error, InvalidInput) else error.status
+        return error_response(status, str(error))
+
+    @app.not_found
+    def no_such_route(_: Exception) -> Response:
+        return error_response(404, "Record not found")
+
+    @app.exception_handler(IdGenerationError)
+    def ids_unavailable(error: IdGenerationError) -> Response:
+        logger.error("cannot issue tweet ids", extra={"reason": str(error)})
+        return error_response(503, "Statuses cannot be posted right now; retry shortly")
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def retry_in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
+        return error_response(503, "A request with this Idempotency-Key is in progress; retry to get its result")
+
+    @app.exception_handler(IdempotencyValidationError)
+    def key_reused(_: IdempotencyValidationError) -> Response:
+        return error_response(422, "This Idempotency-Key was used with different parameters")
+
+    @app.exception_handler(RecursionError)
+    def nested_too_deeply(_: RecursionError) -> Response:
+        return error_response(422, "The body nests too deeply")
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response:
+        request_id = app.current_event.request_context.request_id
+        if is_outage(error):
+            logger.warning("dependency unavailable", extra={"error": f"{type(error).__name__}: {error}"})
+            return error_response(503, "A service Chirp depends on is unavailable; retry shortly")
+        logger.exception("unexpected error")
+        return error_response(500, f"Something went wrong on our side (request {request_id})")

@@ -1,0 +1,137 @@
+"""What a user reads: home and hashtag timelines, search, notifications, trends."""
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from chirp.composition import services
+from chirp.notifications.model import Notification
+from chirp.tweets.text import hashtags as hashtags_in
+from mastodon_api import entities, paging
+from mastodon_api.context import base_url, caller, domain, params, views
+
+router = Router()
+# Mastodon's notification types -> Chirp's kinds.
+NOTIFICATION_KINDS = {
+    "mention": ("mention", "reply"),
+    "quote": ("quote",),
+    "follow": ("follow",),
+    "favourite": ("like",),
+    "reblog": ("retweet",),
+}
+
+
+def _page(items: list[dict], link: str | None) -> Response:
+    return Response(200, content_types.APPLICATION_JSON, items, headers={"Link": link} if link else None)
+
+
+def _next_before(page) -> int | None:
+    return int(page.next_cursor) if page.next_cursor else None
+
+
+def _timeline(fetch) -> Response:
+    request, view = params(router), views(router)
+    entries = paging.read_window(fetch, lambda e: e.entry_id, paging.window(request))
+    statuses = view.entries(entries)
+    path = router.current_event.path.rstrip("/")
+    return _page(statuses, paging.link_header(view.base, path, request.plain(), [s["id"] for s in statuses]))
+
+
+@router.get("/api/v1/timelines/home")
+def home() -> Response:
+    user_id, timelines = caller(router), services().timelines
+
+    def fetch(before_id, count):
+        page = timelines.home(user_id, cursor=str(before_id) if before_id else None, limit=min(count, 100))
+        return page.items, _next_before(page)
+
+    return _timeline(fetch)
+
+
+@router.get("/api/v1/timelines/tag/<hashtag>")
+def tag_timeline(hashtag: str) -> Response:
+    search = services().search
+
+    def fetch(before_id, count):
+        cursor = str(before_id) if before_id else None
+        page = search.search(None, hashtag=hashtag, author_id=None, cursor=cursor, limit=min(count, 100))
+        return page.items, _next_before(page)
+
+    return _timeline(fetch)
+
+
+def _handle(q: str, ours: str) -> str | None:
+    acct = q.strip().removeprefix("@")
+    handle, _, host = acct.partition("@")
+    return handle if handle and (not host or host.lower() == ours.lower()) else None
+
+
+@router.get("/api/v2/search")
+def search() -> dict:
+    request, view = params(router), views(router)
+    q = (request.get("q") or "").strip()
+    kind = request.get("type")
+    limit = paging.limit_param(request.get("limit"))
+    offset = request.get("offset") or "0"
+    first_page = offset in ("", "0") and not request.get("max_id")
+    result = {"accounts": [], "statuses": [], "hashtags": []}
+    if not q:
+        return result
+    if kind in (None, "", "accounts") and first_page:
+        handle = _handle(q, domain(router))
+        profiles = services().social.by_handles([handle]) if handle else {}
+        result["accounts"] = [entities.account(p, view.base) for p in profiles.values()]
+    tags = hashtags_in(q if q.startswith("#") else f"#{q}")
+    if kind in (None, "", "hashtags") and first_page and len(tags) == 1 and q.lstrip("#").lower() == tags[0]:
+        used = services().search.search(None, hashtag=tags[0], author_id=None, cursor=None, limit=1)
+        result["hashtags"] = [entities.tag(tags[0], view.base)] if used.items else []
+    if kind in (None, "", "statuses"):
+        hashtag = tags[0] if q.startswith("#") and len(tags) == 1 and q[1:].lower() == tags[0] else None
+        text = None if hashtag else q
+        max_id = paging.id_param(request.get("max_id"), "max_id")
+        page = services().search.search(
+            text,
+            hashtag=hashtag,
+            author_id=request.get("account_id"),
+            cursor=str(max_id) if max_id else None,
+            limit=limit,
+        )
+        result["statuses"] = view.entries(page.items)
+    return result
+
+
+@router.get("/api/v1/notifications")
+def notifications() -> Response:
+    request, user_id = params(router), caller(router)
+    view, notes = views(router), services().notifications
+    wanted = {kind for t in request.list("types") for kind in NOTIFICATION_KINDS.get(t, ())}
+    excluded = {kind for t in request.list("exclude_types") for kind in NOTIFICATION_KINDS.get(t, ())}
+
+    def fetch(before_id, count):
+        page = notes.page(user_id, cursor=str(before_id) if before_id else None, limit=min(count, 100))
+        kept = [n for n in page.items if (not wanted or n.kind in wanted) and n.kind not in excluded]
+        return kept, _next_before(page)
+
+    found: list[Notification] = paging.read_window(fetch, lambda n: n.id, paging.window(request, maximum=80))
+    actors = services().social.profiles([n.actor_id for n in found])
+    tweet_ids = sorted({n.tweet_id for n in found if n.tweet_id is not None})
+    statuses = {int(s["id"]): s for s in view.entries(services().timelines.hydrate(tweet_ids))}
+    items = [
+        entities.notification(n, actors[n.actor_id], view.base, statuses.get(n.tweet_id) if n.tweet_id else None)
+        for n in found
+        if n.actor_id in actors and (n.tweet_id is None or n.tweet_id in statuses)
+    ]
+    link = paging.link_header(view.base, "/api/v1/notifications", request.plain(), [i["id"] for i in items])
+    return _page(items, link)
+
+
+@router.get("/api/v1/trends/tags")
+def trending_tags() -> list:
+    limit = paging.limit_param(params(router).get("limit"), default=10, maximum=20)
+    trends = services().trends
+    return [entities.trend_tag(t, base_url(router), trends.clock_ms()) for t in trends.top(limit)]
+
+
+@router.get("/api/v1/trends")
+def trends_v1() -> list:
+    """The deprecated name of /api/v1/trends/tags, still asked by older clients."""
+    return trending_tags()

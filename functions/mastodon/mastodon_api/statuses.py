@@ -1,0 +1,185 @@
+"""Statuses: posting (JSON or form, Idempotency-Key, replies, media), reading, deleting, threads."""
+
+from collections.abc import Callable
+from functools import cache
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from pydantic import BaseModel
+
+from chirp.composition import services
+from chirp.errors import InvalidInput, NotFound, Unprocessable
+from chirp.observability import metrics, tracer
+from chirp.settings import get_settings
+from chirp.tweets.model import Tweet
+from mastodon_api import paging
+from mastodon_api.context import caller, params, views
+
+router = Router()
+VISIBLE = ("public", "unlisted")  # every Chirp status is public; "unlisted" is honoured as public
+MAX_ANCESTORS = 40
+MAX_DESCENDANTS = 60
+DESCENDANT_DEPTH = 4
+
+
+class NewStatus(BaseModel):
+    text: str
+    in_reply_to_id: int | None = None
+    media_ids: list[str] = []
+
+
+class PostRequest(BaseModel):
+    author_id: str
+    idempotency_key: str
+    status: NewStatus
+
+
+@cache
+def _post_once() -> tuple[IdempotencyConfig, Callable[..., Tweet]]:
+    """POST /api/v1/statuses made idempotent per (author, Idempotency-Key), as Mastodon does: a client retrying
+    after a lost answer gets the first status back."""
+    config = IdempotencyConfig(
+        event_key_jmespath="[author_id, idempotency_key]",
+        payload_validation_jmespath="status",
+        expires_after_seconds=24 * 3600,
+    )
+    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+
+    @idempotent_function(
+        data_keyword_argument="request",
+        config=config,
+        persistence_store=persistence,
+        output_serializer=PydanticSerializer(Tweet),
+    )
+    def post_once(request: PostRequest) -> Tweet:
+        return _post(request.author_id, request.status)
+
+    return config, post_once
+
+
+def _post(author_id: str, status: NewStatus) -> Tweet:
+    tweet = services().tweets.post(author_id, status.text, status.in_reply_to_id, None, status.media_ids)
+    metrics.add_metric(name="StatusesPosted", unit="Count", value=1)
+    return tweet
+
+
+def _new_status() -> NewStatus:
+    request = params(router)
+    if request.get("poll[options][]") or request.list("poll[options]") or request.get("poll"):
+        raise Unprocessable("Chirp has no polls")
+    if request.get("scheduled_at"):
+        raise Unprocessable("Chirp does not schedule statuses")
+    if (request.get("spoiler_text") or "").strip():
+        raise Unprocessable("Chirp has no content warnings (spoiler_text)")
+    visibility = request.get("visibility") or "public"
+    if visibility not in VISIBLE:
+        raise Unprocessable(f"every Chirp status is public: visibility {visibility[:20]!r} is not supported")
+    reply_to = request.get("in_reply_to_id")
+    in_reply_to_id = paging.id_param(reply_to, "in_reply_to_id") if reply_to else None
+    text = request.get("status") or ""
+    if not text.strip():
+        raise InvalidInput("Validation failed: Text can't be blank")
+    return NewStatus(text=text, in_reply_to_id=in_reply_to_id, media_ids=request.list("media_ids"))
+
+
+@router.post("/api/v1/statuses")
+@tracer.capture_method
+def post_status() -> dict:
+    status, author = _new_status(), caller(router)
+    key = router.current_event.headers.get("Idempotency-Key") or router.current_event.headers.get("idempotency-key")
+    if key:
+        if len(key) > 128:
+            raise InvalidInput("Idempotency-Key is at most 128 characters")
+        config, post_once = _post_once()
+        config.register_lambda_context(router.lambda_context)
+        tweet = post_once(request=PostRequest(author_id=author, idempotency_key=key, status=status))
+    else:
+        tweet = _post(author, status)
+    return views(router).posted(tweet)  # Mastodon answers 200, not 201
+
+
+def _status_id(status_id: str) -> int:
+    try:
+        return paging.id_param(status_id, "id")
+    except InvalidInput as error:
+        raise NotFound("Record not found") from error
+
+
+@router.get("/api/v1/statuses/<status_id>")
+def get_status(status_id: str) -> dict:
+    return views(router).status(_status_id(status_id))
+
+
+@router.delete("/api/v1/statuses/<status_id>")
+def delete_status(status_id: str) -> dict:
+    tweet_id, tweets, view = _status_id(status_id), services().tweets, views(router)
+    rendered = view.posted(tweets.get(tweet_id), with_source=True)  # before: a deleted tweet is no longer read
+    tweets.delete(caller(router), tweet_id)
+    return rendered
+
+
+@router.get("/api/v1/statuses/<status_id>/context")
+def context(status_id: str) -> dict:
+    tweet_id, tweets, view = _status_id(status_id), services().tweets, views(router)
+    tweet = tweets.get(tweet_id)
+    if tweet.retweet_of_id is not None:  # a reblog's thread is its original's
+        tweet = tweets.get(tweet.retweet_of_id)
+    ancestors = []
+    parent_id = tweet.reply_to_id
+    while parent_id is not None and len(ancestors) < MAX_ANCESTORS:
+        try:
+            parent = tweets.get(parent_id)
+        except NotFound:
+            break
+        ancestors.append(parent)
+        parent_id = parent.reply_to_id
+    descendants: list[int] = []
+    level = [tweet.tweet_id]
+    for _ in range(DESCENDANT_DEPTH):
+        if not level or len(descendants) >= MAX_DESCENDANTS:
+            break
+        level = services().search.replies(level, limit=MAX_DESCENDANTS - len(descendants))
+        descendants.extend(level)
+    entries = services().timelines.hydrate(sorted(set(descendants)))
+    return {"ancestors": view.posts(list(reversed(ancestors))), "descendants": view.entries(entries)}
+
+
+# --- favourites and reblogs: Chirp's likes and retweets (chirp.engagement), idempotent as Mastodon's -------------
+
+
+@router.post("/api/v1/statuses/<status_id>/favourite")
+def favourite(status_id: str) -> dict:
+    state = services().engagement.like(caller(router), _status_id(status_id))
+    metrics.add_metric(name="Likes", unit="Count", value=1)
+    return views(router).status(state.tweet_id)
+
+
+@router.post("/api/v1/statuses/<status_id>/unfavourite")
+def unfavourite(status_id: str) -> dict:
+    state = services().engagement.unlike(caller(router), _status_id(status_id))
+    return views(router).status(state.tweet_id)
+
+
+@router.post("/api/v1/statuses/<status_id>/reblog")
+def reblog(status_id: str) -> dict:
+    """The reblog itself (Mastodon's answer): a status of the caller's that shows the original."""
+    visibility = params(router).get("visibility") or "public"
+    if visibility not in VISIBLE:
+        raise Unprocessable(f"every Chirp status is public: visibility {visibility[:20]!r} is not supported")
+    state = services().engagement.retweet(caller(router), _status_id(status_id))
+    metrics.add_metric(name="Retweets", unit="Count", value=1)
+    if state.retweet_id is None:  # undone meanwhile by a racing request: answer the original
+        return views(router).status(state.tweet_id)
+    return views(router).status(state.retweet_id)
+
+
+@router.post("/api/v1/statuses/<status_id>/unreblog")
+def unreblog(status_id: str) -> dict:
+    """The original status, no longer reblogged by the caller."""
+    state = services().engagement.unretweet(caller(router), _status_id(status_id))
+    return views(router).status(state.tweet_id)

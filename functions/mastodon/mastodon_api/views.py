@@ -1,0 +1,122 @@
+"""What an answer needs besides the models themselves, gathered in as few calls as possible per page: the
+viewer's flags and every tweet's counts (one batch each, chirp.engagement), authors, mentioned accounts,
+parents' authors, media, and for a reblog the tweet it shows; then mapped by entities.py."""
+
+from __future__ import annotations
+
+from chirp.composition import services
+from chirp.engagement.model import PostView
+from chirp.errors import NotFound
+from chirp.media.model import VARIANTS
+from chirp.social.model import Profile
+from chirp.timelines.model import TimelineEntry
+from chirp.tweets.model import Tweet
+from mastodon_api import entities
+
+
+class Views:
+    def __init__(self, base: str, viewer_id: str | None):
+        self.base, self.viewer_id = base, viewer_id
+        self.services = services()
+
+    # --- accounts ------------------------------------------------------------------------------
+    def account(self, user_id: str, *, credential: bool = False) -> dict:
+        return entities.account(self.services.social.profile(user_id), self.base, credential=credential)
+
+    def accounts(self, user_ids: list[str]) -> list[dict]:
+        profiles = self.services.social.profiles(user_ids)
+        return [entities.account(profiles[u], self.base) for u in user_ids if u in profiles]
+
+    # --- statuses ------------------------------------------------------------------------------
+    def status(self, tweet_id: int) -> dict:
+        """A status read alone: a reblog shows the tweet it reblogged; gone with it."""
+        return self.posted(self.services.tweets.get(tweet_id))
+
+    def posted(self, tweet: Tweet, *, with_source: bool = False) -> dict:
+        rendered = self.posts([tweet], with_source=with_source)
+        if not rendered:
+            raise NotFound(f"status {tweet.tweet_id} not found")
+        return rendered[0]
+
+    def posts(self, tweets: list[Tweet], *, with_source: bool = False) -> list[dict]:
+        """Tweets as an account's statuses: a retweet is a reblog of its original (left out when that is gone)."""
+        views: list[PostView] = self.services.engagement.posts(tweets, self.viewer_id)
+        shown = [v.retweeted_tweet or v for v in views]
+        rendered = self._render(shown, with_source=with_source)
+        rebloggers = self.services.social.profiles([v.author_id for v in views if v.retweeted_tweet])
+        out = []
+        for view, original in zip(views, shown, strict=True):
+            status = rendered.get(original.tweet_id)
+            if status is None:
+                continue
+            if view.retweeted_tweet is None:
+                out.append(status)
+            elif view.author_id in rebloggers:
+                out.append(
+                    entities.reblog(view.tweet_id, view.created_at_ms, rebloggers[view.author_id], status, self.base)
+                )
+        return out
+
+    def entries(self, entries: list[TimelineEntry]) -> list[dict]:
+        """Timeline and search entries: a tweet with its author, or a retweet (the original, who retweeted it)."""
+        authors = {e.author.user_id: e.author for e in entries if e.author is not None}
+        decorated = self.services.engagement.decorate([e.tweet for e in entries], self.viewer_id)
+        rendered = self._render([decorated[e.tweet.tweet_id] for e in entries], authors)
+        out = []
+        for entry in entries:
+            status = rendered.get(entry.tweet.tweet_id)
+            if status is None:
+                continue
+            if entry.retweeted_by is None or entry.entry_id == entry.tweet.tweet_id:
+                out.append(status)
+            else:
+                retweet_ms = _snowflake_ms(entry.entry_id)
+                out.append(entities.reblog(entry.entry_id, retweet_ms, entry.retweeted_by, status, self.base))
+        return out
+
+    def _render(self, tweets: list[Tweet], authors: dict[str, Profile] | None = None, *, with_source=False) -> dict:
+        """Statuses of these (decorated) tweets by id; a tweet whose author has no profile is left out."""
+        if not tweets:
+            return {}
+        authors = dict(authors or {})
+        authors.update(self.services.social.profiles([t.author_id for t in tweets if t.author_id not in authors]))
+        mentioned = self.services.social.by_handles([h for t in tweets for h in t.mentions])
+        parents = self._parent_authors([t.reply_to_id for t in tweets if t.reply_to_id is not None])
+        media = self.media([m for t in tweets for m in t.media_ids])
+        return {
+            tweet.tweet_id: entities.status(
+                tweet,
+                authors[tweet.author_id],
+                self.base,
+                mentioned=[mentioned[h] for h in tweet.mentions if h in mentioned],
+                media=[media[m] for m in tweet.media_ids if m in media],
+                in_reply_to_account_id=parents.get(tweet.reply_to_id) if tweet.reply_to_id else None,
+                with_source=with_source,
+            )
+            for tweet in tweets
+            if tweet.author_id in authors
+        }
+
+    def _parent_authors(self, parent_ids: list[int]) -> dict[int, str]:
+        if not parent_ids:
+            return {}
+        return {e.tweet.tweet_id: e.tweet.author_id for e in self.services.timelines.hydrate(sorted(set(parent_ids)))}
+
+    # --- media ---------------------------------------------------------------------------------
+    def media(self, media_ids: list[str]) -> dict[str, dict]:
+        if not media_ids:
+            return {}
+        media = self.services.media
+        descriptions = self.services.client_store.media_descriptions(media_ids)
+        attachments = {}
+        for media_id in dict.fromkeys(media_ids):
+            result = media.status(media_id)
+            urls = {name: media.presign_download(media_id, name) for name in VARIANTS} if result else {}
+            attachments[media_id] = entities.media_attachment(media_id, result, urls, descriptions.get(media_id))
+        return attachments
+
+
+def _snowflake_ms(snowflake: int) -> int:
+    from chirp.ids.snowflake import snowflake_timestamp_ms
+
+    return snowflake_timestamp_ms(snowflake)

@@ -1,0 +1,338 @@
+"""Real Mastodon clients against the deployed Mastodon API (make dev): Mastodon.py in this process and the toot
+CLI in its own, both through a recording proxy in front of the local host root (CHIRP_MASTODON_URL). They sign
+in with a password, post (with an image), read home with paging, follow, search, read notifications and
+upload; the last test replays every answer they got through Mastodon's OpenAPI document."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from mastodon import Mastodon, MastodonUnauthorizedError
+from PIL import Image
+
+from localstack.api_client import PASSWORD
+from tests.e2e.conftest import eventually
+from tests.e2e.recording_proxy import RecordingProxy
+from tests.mastodon_openapi import response_errors
+
+SCOPES = ["read", "write", "follow", "push"]  # Mastodon.py's default: it checks the token has them all
+TOOT = Path(sys.executable).parent / "toot"
+
+
+@pytest.fixture(scope="module")
+def proxy(cloud_env):
+    with RecordingProxy(cloud_env["CHIRP_MASTODON_URL"]) as recording:
+        yield recording
+
+
+@pytest.fixture(scope="module")
+def app(proxy) -> tuple[str, str]:
+    return Mastodon.create_app("chirp-e2e", scopes=SCOPES, api_base_url=proxy.url, request_timeout=60)
+
+
+def signed_in(proxy, app, user) -> Mastodon:
+    client = Mastodon(client_id=app[0], client_secret=app[1], api_base_url=proxy.url, request_timeout=60)
+    client.log_in(user.handle, PASSWORD, scopes=SCOPES, allow_http=True)  # the local host root is plain HTTP
+    return client
+
+
+@pytest.fixture(scope="module")
+def alice(new_user):
+    return new_user("ma")
+
+
+@pytest.fixture(scope="module")
+def bob(new_user):
+    return new_user("mb")
+
+
+@pytest.fixture(scope="module")
+def alice_m(proxy, app, alice) -> Mastodon:
+    return signed_in(proxy, app, alice)
+
+
+@pytest.fixture(scope="module")
+def bob_m(proxy, app, bob) -> Mastodon:
+    return signed_in(proxy, app, bob)
+
+
+def png(color: str = "red", size: tuple[int, int] = (64, 48)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def word() -> str:
+    return f"w{uuid.uuid4().hex[:12]}"
+
+
+# --- Mastodon.py ------------------------------------------------------------------------------------------
+
+
+def test_given_mastodon_py_when_it_signs_in_with_a_password_then_it_sees_its_own_account(alice_m, alice, proxy):
+    me = alice_m.account_verify_credentials()
+    assert (me.id, me.username, me.acct) == (alice.user_id, alice.handle, alice.handle)
+    assert alice_m.account(alice.user_id).username == alice.handle
+    assert alice_m.account_lookup(alice.handle).id == alice.user_id
+    domain = alice_m.instance_v2().domain  # the host the API answered for (the local host root's)
+    assert alice_m.account_lookup(f"@{alice.handle}@{domain}").id == alice.user_id
+
+
+def test_given_mastodon_py_when_it_posts_an_image_then_the_status_carries_its_webp_variants(alice_m, alice):
+    media = alice_m.media_post(png(), mime_type="image/png", description="a red rectangle", synchronous=True)
+    assert media.url is not None
+    assert media.description == "a red rectangle"
+    status = alice_m.status_post(f"look at this #redsquare {word()}", media_ids=[media])  # a form body
+    attachment = status.media_attachments[0]
+    assert (attachment.id, attachment.type, attachment.description) == (media.id, "image", "a red rectangle")
+    assert attachment.meta.original.width == 64
+    image = requests.get(alice_m.status(status.id).media_attachments[0].url, timeout=30)
+    assert image.status_code == 200
+    assert image.content[:4] == b"RIFF"  # WebP, made by the transcoder
+    assert alice_m.media_update(media, description="a red square").description == "a red square"
+
+
+def test_given_a_follow_when_alice_posts_then_bob_reads_home_page_by_page(alice_m, bob_m, alice, bob):
+    relationship = bob_m.account_follow(alice.user_id)
+    assert relationship.following is True
+    (seen,) = alice_m.account_relationships([bob.user_id])
+    assert seen.followed_by is True
+    assert bob.user_id in [a.id for a in alice_m.account_followers(alice.user_id)]
+    assert alice.user_id in [a.id for a in bob_m.account_following(bob.user_id)]
+    posted = [alice_m.status_post(f"post {i} {word()}").id for i in range(5)]
+    home = eventually(
+        lambda: (ids := [s.id for s in bob_m.timeline_home(limit=40)]) and set(posted) <= set(ids) and ids
+    )
+    assert home, "alice's statuses never reached bob's home timeline"
+    assert home == sorted(home, key=int, reverse=True)  # newest first
+    first = bob_m.timeline_home(limit=2)
+    assert [s.id for s in first] == home[:2]
+    second = bob_m.fetch_next(first)  # follows the Link header's max_id
+    assert [s.id for s in second] == home[2:4]
+    assert [s.id for s in bob_m.timeline_home(min_id=home[4], limit=2)] == home[2:4]
+    assert [s.id for s in bob_m.timeline_home(since_id=home[2], limit=5)] == home[:2]
+    statuses = bob_m.account_statuses(alice.user_id, limit=3)
+    assert [s.id for s in statuses] == [i for i in home if i in {s.id for s in statuses}][:3]
+    assert [s.id for s in bob_m.fetch_next(statuses)][:1] != [s.id for s in statuses][:1]
+
+
+def test_given_a_reply_when_read_then_the_thread_counts_and_notifies(alice_m, bob_m, alice, bob):
+    parent = alice_m.status_post(f"a question {word()}")
+    reply = bob_m.status_reply(parent, f"an answer {word()}")  # mentions alice, as Mastodon.py writes replies
+    assert reply.in_reply_to_id == parent.id
+    assert reply.in_reply_to_account_id == alice.user_id
+    assert [m.id for m in reply.mentions] == [alice.user_id]
+    thread = eventually(lambda: alice_m.status_context(parent.id).descendants)
+    assert [s.id for s in thread] == [reply.id]
+    assert [s.id for s in bob_m.status_context(reply.id).ancestors] == [parent.id]
+    assert eventually(lambda: alice_m.status(parent.id).replies_count == 1)
+    notifications = eventually(lambda: [n for n in alice_m.notifications() if n.status and n.status.id == reply.id])
+    assert notifications[0].type == "mention"
+    assert notifications[0].account.id == bob.user_id
+    assert any(n.type == "follow" and n.account.id == bob.user_id for n in alice_m.notifications(types=["follow"]))
+
+
+def test_given_indexed_statuses_when_searched_then_words_hashtags_and_accounts_are_found(alice_m, bob_m, alice):
+    unique = word()
+    status = alice_m.status_post(f"searchable {unique} #findme{unique[1:6]}")
+    found = eventually(lambda: bob_m.search_v2(unique, result_type="statuses").statuses)
+    assert [s.id for s in found] == [status.id]
+    tag = f"findme{unique[1:6]}"
+    assert eventually(lambda: [s.id for s in bob_m.timeline_hashtag(tag)]) == [status.id]
+    assert [t.name for t in bob_m.search_v2(f"#{tag}", result_type="hashtags").hashtags] == [tag]
+    assert [a.id for a in bob_m.search_v2(f"@{alice.handle}", result_type="accounts").accounts] == [alice.user_id]
+    assert isinstance(bob_m.trending_tags(), list)
+
+
+def test_given_favourites_and_reblogs_when_made_then_counts_flags_notifications_and_home_show_them(
+    alice_m, bob_m, alice, bob
+):
+    """Mastodon's favourites and reblogs are Chirp's likes and retweets (idempotent, counted, notified)."""
+    # alice favourites and reblogs bob's status; bob follows alice (an earlier test), so her reblog reaches him.
+    status = bob_m.status_post(f"worth sharing {word()}")
+    liked = alice_m.status_favourite(status.id)
+    assert (liked.id, liked.favourited, liked.favourites_count) == (status.id, True, 1)
+    assert alice_m.status_favourite(status.id).favourites_count == 1  # twice is one favourite
+    reblog = alice_m.status_reblog(status.id)
+    assert reblog.id != status.id
+    assert (reblog.account.id, reblog.reblog.id, reblog.reblog.reblogs_count) == (alice.user_id, status.id, 1)
+    assert reblog.reblogged is True
+    seen = bob_m.status(status.id)
+    assert (seen.favourites_count, seen.reblogs_count, seen.favourited) == (1, 1, False)
+    reblogged = eventually(lambda: [s for s in bob_m.timeline_home(limit=40) if s.reblog and s.reblog.id == status.id])
+    assert reblogged[0].account.id == alice.user_id
+    kinds = eventually(
+        lambda: (
+            (k := {n.type for n in bob_m.notifications() if n.status and n.status.id == status.id})
+            >= {
+                "favourite",
+                "reblog",
+            }
+            and k
+        )
+    )
+    assert {"favourite", "reblog"} <= kinds
+    assert alice_m.status_unreblog(status.id).reblogs_count == 0
+    unliked = alice_m.status_unfavourite(status.id)
+    assert (unliked.favourited, unliked.favourites_count) == (False, 0)
+
+
+def test_given_a_retried_post_when_it_has_an_idempotency_key_then_one_status(proxy, alice_m):
+    """toot sends an Idempotency-Key with every status; a retry after a lost answer gets the first status."""
+    headers = {"Authorization": f"Bearer {alice_m.access_token}", "Idempotency-Key": uuid.uuid4().hex}
+    body = {"status": f"only once {word()}", "visibility": "public", "sensitive": False}
+    first, retry = (requests.post(f"{proxy.url}/api/v1/statuses", json=body, headers=headers, timeout=60) for _ in "ab")
+    assert (first.status_code, retry.status_code) == (200, 200)
+    assert first.json()["id"] == retry.json()["id"]
+    other = requests.post(
+        f"{proxy.url}/api/v1/statuses", json={**body, "status": "another"}, headers=headers, timeout=60
+    )
+    assert other.status_code == 422  # the key reused with other parameters
+    assert other.json()["error"]
+
+
+def test_given_a_status_when_its_author_deletes_it_then_the_source_comes_back_and_it_is_gone(alice_m, bob_m):
+    status = alice_m.status_post(f"short-lived {word()}")
+    deleted = alice_m.status_delete(status.id)
+    assert deleted.text.startswith("short-lived")
+    with pytest.raises(Exception, match=r"404|not found"):
+        bob_m.status(status.id)
+
+
+def test_given_a_revoked_token_when_used_then_it_is_refused(proxy, app, alice):
+    token = client_token_of(proxy, app, alice)
+    revoked = requests.post(
+        f"{proxy.url}/oauth/revoke", data={"client_id": app[0], "client_secret": app[1], "token": token}, timeout=60
+    )
+    assert (revoked.status_code, revoked.json()) == (200, {})
+    # Never used before its revocation, so the authorizer has no cached answer for it: refused at once.
+    with pytest.raises(MastodonUnauthorizedError):
+        Mastodon(access_token=token, api_base_url=proxy.url).account_verify_credentials()
+    live = client_token_of(proxy, app, alice)
+    assert Mastodon(access_token=live, api_base_url=proxy.url).account_verify_credentials().id == alice.user_id
+    signed_in(proxy, app, alice).revoke_access_token()  # Mastodon.py's own revocation
+
+
+def client_token_of(proxy, app, user) -> str:
+    answer = requests.post(
+        f"{proxy.url}/oauth/token",
+        data={"grant_type": "password", "client_id": app[0], "client_secret": app[1], "username": user.handle,
+              "password": PASSWORD, "scope": "read write"},
+        timeout=60,
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]
+
+
+def test_given_a_wrong_password_when_signing_in_then_mastodon_py_is_refused(proxy, app, alice):
+    client = Mastodon(client_id=app[0], client_secret=app[1], api_base_url=proxy.url)
+    with pytest.raises(Exception, match=r"invalid_grant|Invalid user name"):
+        client.log_in(alice.handle, "not-the-password", scopes=SCOPES, allow_http=True)
+
+
+# --- toot ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def toot_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("toot-config")
+
+
+def toot(home: Path, *args: str) -> str:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(home), "NO_COLOR": "1", "TERM": "dumb"}
+    result = subprocess.run(
+        [str(TOOT), *args], env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
+    assert result.returncode == 0, f"toot {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_given_toot_when_it_logs_in_and_acts_then_it_prints_what_chirp_did(proxy, toot_home, new_user, alice, alice_m):
+    carol = new_user("mc")
+    out = toot(toot_home, "login_cli", "--instance", proxy.url, "--email", carol.handle, "--password", PASSWORD)
+    assert "Successfully logged in" in out
+    config = json.loads((toot_home / "toot" / "config.json").read_text())
+    assert config["active_user"].startswith(f"{carol.handle}@")
+    assert carol.handle in toot(toot_home, "whoami")
+
+    out = toot(toot_home, "follow", alice.handle)
+    assert f"You are now following {alice.handle}" in out
+    unique = word()
+    for_carol = alice_m.status_post(f"for carol {unique}")
+    out = toot(toot_home, "post", f"hello from toot {unique} #tootchirp")
+    assert re.search(rf"Toot posted: http://\S+/@{carol.handle}/\d{{16,19}}$", out.strip()), out
+
+    image = toot_home / "square.png"
+    image.write_bytes(png("blue"))
+    out = toot(toot_home, "upload", str(image), "--description", "blue")
+    assert "Successfully uploaded media ID" in out
+    out = toot(toot_home, "post", "--media", str(image), "--description", "a blue square", f"with an image {unique}")
+    assert "Toot posted:" in out
+
+    timeline = toot_until(toot_home, f"for carol {unique}", "timeline", "--once", "--count", "10")
+    assert f"with an image {unique}" in timeline
+    assert for_carol.id in toot_until(toot_home, for_carol.id, "search", unique)  # statuses print as id and URL
+    alice_m.status_post(f"@{carol.handle} ping {unique}")
+    mentions = toot_until(toot_home, f"ping {unique}", "notifications")
+    assert alice.handle in mentions
+    assert "Status favourited" in toot(toot_home, "favourite", for_carol.id)
+    assert "Status reblogged" in toot(toot_home, "reblog", for_carol.id)
+    counted = alice_m.status(for_carol.id)
+    assert (counted.favourites_count, counted.reblogs_count) == (1, 1)
+    assert alice.handle in toot(toot_home, "following", carol.handle)
+
+
+def toot_until(home: Path, expected: str, *args: str) -> str:
+    """What `toot args` prints once it prints `expected` (fan-out, indexing and notifying are asynchronous)."""
+    printed = ""
+
+    def check() -> bool:
+        nonlocal printed
+        printed = toot(home, *args)
+        return expected in printed
+
+    assert eventually(check), f"`toot {' '.join(args)}` never printed {expected!r}; last:\n{printed}"
+    return printed
+
+
+# --- every answer, against Mastodon's OpenAPI document ------------------------------------------------------
+
+
+def test_given_every_answer_the_clients_got_when_replayed_then_each_is_as_mastodons_openapi_describes(proxy):
+    exchanges = list(proxy.exchanges)
+    clients = {exchange.client for exchange in exchanges}
+    assert {"mastodonpy", "toot"} <= {c.lower() for c in clients}, clients
+    assert len(exchanges) >= 60
+    problems = [
+        problem
+        for exchange in exchanges
+        for problem in response_errors(
+            exchange.method, exchange.path, exchange.status, exchange.body, exchange.content_type
+        )
+    ]
+    assert problems == [], "\n".join(problems[:40])
+
+
+def test_given_the_recording_when_summarised_then_clients_called_what_the_surface_serves(proxy):
+    """The clients' calls (printed with -s), so a change in what they call shows."""
+    from tests.mastodon_openapi import operation
+
+    seen = sorted(
+        {
+            (e.method, (operation(e.method, e.path) or e).template if operation(e.method, e.path) else e.path, e.status)
+            for e in proxy.exchanges
+        }
+    )
+    print(f"{len(proxy.exchanges)} answers, {len(seen)} distinct (method, operation, status):")
+    print("\n".join(f"{m} {p} {s}" for m, p, s in seen))
+    templates = {path for _, path, _ in seen}
+    assert {"/api/v1/timelines/home", "/api/v2/media", "/oauth/token", "/api/v2/search"} <= templates
