@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
@@ -30,10 +30,11 @@ class FollowerPage(BaseModel):
 
 @dataclass(frozen=True)
 class TimelineSlice:
-    """One read of a cached timeline: whether it is live, its next ids, the followed celebrities and the
-    authors the reader hides."""
+    """One read of a cached timeline: whether it is live, its next ids, the followed celebrities, the authors the
+    reader hides, and the followed authors with deferred tweets (fan-out on write off, or not caught up yet)."""
 
     live: bool
     ids: list[int]
     celebrities: list[str]
     hidden_authors: frozenset[str]
+    deferred: list[str] = field(default_factory=list)

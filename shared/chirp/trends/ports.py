@@ -30,3 +30,9 @@ class TagCounter(Protocol):
     def counts(self, today: str, yesterday: str) -> list[TagCounts]:
         """Distinct accounts today and yesterday, and the latest use, of every tag used today."""
         ...
+
+    def ranking(self) -> tuple[int, str] | None:
+        """The ranking kept last (as JSON) and when it was computed (ms since the epoch); None if none."""
+        ...
+
+    def keep_ranking(self, computed_at_ms: int, ranking: str) -> None: ...

@@ -19,6 +19,7 @@ def _tags_key(day: str) -> str:
 
 
 LAST_USED = "trend:last-used"
+RANKING = "trend:ranking"  # a hash: the ranking's JSON and when it was computed
 
 
 class RedisTagCounter:
@@ -56,3 +57,10 @@ class RedisTagCounter:
             )
             for i, tag in enumerate(tags)
         ]
+
+    def ranking(self) -> tuple[int, str] | None:
+        computed_at, ranking = self.redis.hmget(RANKING, ["computed_at_ms", "ranking"])
+        return (int(computed_at), ranking) if computed_at is not None and ranking is not None else None
+
+    def keep_ranking(self, computed_at_ms: int, ranking: str) -> None:
+        self.redis.hset(RANKING, mapping={"computed_at_ms": computed_at_ms, "ranking": ranking})

@@ -1,0 +1,1 @@
+"""SSM Parameter Store: runtime settings operators change without a deploy (degradation level, limit overrides)."""
