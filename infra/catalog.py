@@ -52,6 +52,34 @@ class Queue:
 
 STREAMS: tuple[Stream, ...] = (Stream("new_tweets", setting="new_tweets_stream"),)
 
+
+@dataclass(frozen=True)
+class Parameter:
+    """A runtime setting in SSM Parameter Store, named `/chirp/<stage>/<path>`: operators change it without a
+    deploy, functions re-read it at most once per their cache period. `initial` is the value the stack creates
+    it with (CloudFormation sets it again only when `initial` itself changes); without one, `path` is a folder of
+    parameters that operators create (per-user limit overrides)."""
+
+    path: str
+    setting: str  # the Settings field its full name reaches functions through
+    initial: str | None = None
+
+    @property
+    def is_folder(self) -> bool:
+        return self.initial is None
+
+
+PARAMETERS: dict[str, Parameter] = {
+    # An operator's degradation level (0-4), which wins over the controller's; `auto` hands the decision back.
+    "degradation_manual": Parameter("degradation/manual", setting="degradation_manual_parameter", initial="auto"),
+    # The controller's automatic level and hysteresis state (JSON), written by degradation_controller only.
+    "degradation_auto": Parameter(
+        "degradation/auto", setting="degradation_auto_parameter", initial='{"level": 0, "calm_runs": 0, "reason": ""}'
+    ),
+    # One parameter per user whose rate limits an operator raised: limits/users/<user id> = {"*": "100000/1h"}.
+    "limit_overrides": Parameter("limits/users", setting="limit_overrides_path"),
+}
+
 QUEUES: tuple[Queue, ...] = (
     # Records a stream consumer gave up on (retries exhausted, too old, or poison it set aside with its reason)
     # land here, never silently lost.
@@ -204,11 +232,43 @@ class RedisAccess:
     """The cache: reached by network placement and, where the stage has one, its AUTH token."""
 
 
-Grant = TableAccess | StreamAccess | QueueAccess | SearchAccess | MediaAccess | RedisAccess
+@dataclass(frozen=True)
+class ParameterAccess:
+    """A runtime parameter (PARAMETERS): READ it (a folder: every parameter under it, by path), or WRITE it. Brings
+    the parameter's name and the stage's cache period for runtime settings."""
+
+    parameter: str
+    access: Access = Access.READ
+
+
+@dataclass(frozen=True)
+class MetricsAccess:
+    """Reads the CloudWatch metrics the degradation controller watches: the REST API's latency, errors and requests,
+    and the fan-out consumer's iterator age. Brings where they are (the API's name and stage, the fan-out's
+    function name). GetMetricData has no resource-level permission: the one grant on `*` besides ENIs and X-Ray."""
+
+
+Grant = (
+    TableAccess
+    | StreamAccess
+    | QueueAccess
+    | SearchAccess
+    | MediaAccess
+    | RedisAccess
+    | ParameterAccess
+    | MetricsAccess
+)
 
 # Tuning settings a function may read (FunctionSpec.reads), valued from the stage's StageConfig.
 FANOUT_TIERS = ("popular_threshold", "celebrity_threshold")
 TIMELINE_EXPIRY = ("inactive_after_s",)
+RATE_LIMITS = ("rate_limits",)
+TRENDS_REFRESH = ("trends_refresh_s",)
+# What a function needs to act on the degradation level: both level parameters, read together.
+KNOWS_LEVEL = (ParameterAccess("degradation_manual"), ParameterAccess("degradation_auto"))
+# What an HTTP function needs for its guard (chirp.runtime.http_guard): the level, the cache holding the rate
+# limit counters, and the operators' per-user limits.
+GUARDED = (*KNOWS_LEVEL, RedisAccess(), ParameterAccess("limit_overrides"))
 
 
 @dataclass(frozen=True)
@@ -222,14 +282,26 @@ class FunctionSpec:
     reads: tuple[str, ...] = ()
     memory_mb: int = 512
     timeout_s: int = 15
+    # The StageConfig field holding the function's reserved concurrency: at most that many run at once (more are
+    # throttled, so it sheds load there and never takes other functions' capacity), and that many are kept for it.
+    # None: it draws on the account's unreserved pool.
+    reserved_concurrency: str | None = None
+    # Its code: functions/<code> (default: its name), entry point <entry>.lambda_handler. Functions of one folder
+    # ship the same code (the REST API's core and discovery functions share their routers and guard).
+    code: str | None = None
+    entry: str = "handler"
 
     @property
     def code_dir(self) -> Path:
-        return FUNCTIONS_DIR / self.name
+        return FUNCTIONS_DIR / (self.code or self.name)
 
     @property
     def handler(self) -> str:
-        return "handler.lambda_handler"
+        return f"{self.entry}.lambda_handler"
+
+    @property
+    def handler_file(self) -> Path:
+        return self.code_dir / f"{self.entry}.py"
 
     def triggered_by[T](self, kind: type[T]) -> tuple[T, ...]:
         return tuple(trigger for trigger in self.triggers if isinstance(trigger, kind))
@@ -252,11 +324,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             StreamAccess("new_tweets", Access.DESCRIBE),
             RedisAccess(),
             SearchAccess(Access.DESCRIBE),
+            *KNOWS_LEVEL,  # its guard: a public route is limited per client address (no user overrides)
         ),
+        reads=RATE_LIMITS,
+        reserved_concurrency="health_concurrency",
     ),
     FunctionSpec(
         name="api",
-        description="The REST API: profiles, follows, tweets, user and home timelines",
+        description="The REST API: profiles, follows, tweets, user and home timelines, notifications, media",
         triggers=(ResolverRoutes(),),
         grants=(
             # A tweet is put (conditionally), marked published or deleted (updates), read alone or in batches
@@ -269,23 +344,44 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("idempotency", (GET, PUT, UPDATE, DELETE)),  # Powertools' idempotency records
             TableAccess("leases", (PUT, UPDATE, DELETE)),  # its Snowflake worker slot: taken, renewed, released
             StreamAccess("new_tweets", Access.WRITE),
-            RedisAccess(),
             MediaAccess(put="uploads/", get="media/"),  # signs uploads, reads transcoding results
-            SearchAccess(Access.READ),
+            *GUARDED,
         ),
-        reads=FANOUT_TIERS + TIMELINE_EXPIRY,  # follows move authors between tiers and rebuild timelines
+        # Follows move authors between tiers and rebuild timelines.
+        reads=FANOUT_TIERS + TIMELINE_EXPIRY + RATE_LIMITS,
+        reserved_concurrency="api_concurrency",
+    ),
+    FunctionSpec(
+        name="discovery",
+        description="The REST API's search and trends, apart: a flood of them is shed here, not in the core API",
+        code="api",
+        entry="discovery",
+        triggers=(ResolverRoutes(),),
+        grants=(
+            # Hits are hydrated like timeline entries: tweets and their authors' profiles in batches.
+            TableAccess("tweets", (BATCH_GET,)),
+            TableAccess("social", (BATCH_GET,)),
+            SearchAccess(Access.READ),
+            *GUARDED,
+        ),
+        reads=RATE_LIMITS + TRENDS_REFRESH,
+        reserved_concurrency="discovery_concurrency",
     ),
     FunctionSpec(
         name="fanout",
         description="new-tweets consumer: delivers tweets into home timelines (hybrid push/pull)",
-        triggers=(NEW_TWEETS,),
+        # The schedule pushes tweets deferred while fan-out on write was off (degradation level 3), even when no
+        # new tweet arrives to trigger it.
+        triggers=(NEW_TWEETS, ScheduleTrigger(every_minutes=1)),
         timeout_s=60,
         grants=(
             TableAccess("social", (GET,), indexes=("inverted",)),  # the author's tier, then their followers' pages
-            TableAccess("tweets", indexes=("user_tweets",)),  # a celebrity's recent tweets, when Redis lost them
+            # A celebrity's recent tweets when Redis lost them; deferred tweets, read back in batches to push them.
+            TableAccess("tweets", (BATCH_GET,), indexes=("user_tweets",)),
             RedisAccess(),
             QueueAccess("fanout_pages"),
             SETS_POISON_ASIDE,
+            *KNOWS_LEVEL,
         ),
         reads=FANOUT_TIERS + TIMELINE_EXPIRY,
     ),
@@ -306,7 +402,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="trends",
         description="new-tweets consumer: counts distinct accounts per hashtag and day for trends",
         triggers=(NEW_TWEETS,),
-        grants=(RedisAccess(), SETS_POISON_ASIDE),
+        grants=(RedisAccess(), SETS_POISON_ASIDE, *KNOWS_LEVEL),  # counts nothing from level 1 on
     ),
     FunctionSpec(
         name="notifier",
@@ -359,13 +455,27 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
     ),
     FunctionSpec(
+        name="degradation_controller",
+        description="Sets the automatic degradation level from the API's latency and errors and the fan-out's lag",
+        triggers=(ScheduleTrigger(every_minutes=1),),
+        grants=(
+            ParameterAccess("degradation_manual"),  # reported: the operator's level wins
+            ParameterAccess("degradation_auto"),
+            ParameterAccess("degradation_auto", Access.WRITE),
+            MetricsAccess(),
+        ),
+        reads=("controller_tuning",),
+        # One run at a time: two would read the same state and write over each other.
+        reserved_concurrency="controller_concurrency",
+    ),
+    FunctionSpec(
         name="search_schema",
         description="On deploy: creates the tweets index or updates its mapping, before anything reads it",
         triggers=(
             DeployTrigger(
                 resource_type="Custom::SearchSchema",
                 inputs=("shared/chirp/search/schema.py",),
-                before=("indexer", "api"),
+                before=("indexer", "api", "discovery"),
             ),
         ),
         timeout_s=120,

@@ -16,6 +16,7 @@ from infra.capabilities.media import Media
 from infra.capabilities.monitoring import Monitoring
 from infra.capabilities.network import Network
 from infra.capabilities.queues import Queues
+from infra.capabilities.runtime_config import RuntimeConfig
 from infra.capabilities.search import Search
 from infra.config import StageConfig
 
@@ -34,6 +35,7 @@ class ChirpStack(Stack):
         search = Search(self, "Search", config=config, network=network)
         auth = Auth(self, "Auth", config=config)
         media = Media(self, "Media", config=config)
+        runtime = RuntimeConfig(self, "RuntimeConfig", config=config)
         grants = Grants(config=config, data=data, queues=queues, cache=cache, search=search, media=media)
         functions = Functions(
             self,
@@ -70,6 +72,8 @@ class ChirpStack(Stack):
             "MediaBucket": media.bucket.bucket_name,
             "ConsumerFailureQueueUrl": queues.queues["consumer_failures"].queue_url,
             "FanoutQueueUrl": queues.queues["fanout_pages"].queue_url,
+            "DegradationManualParameter": runtime.parameters["degradation_manual"].parameter_name,
+            "DegradationAutoParameter": runtime.parameters["degradation_auto"].parameter_name,
             SETTINGS_OUTPUT: self.to_json_string(dict(sorted(functions.settings_environment.items()))),
         }
         for name, value in outputs.items():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from aws_cdk.assertions import Match, Template
 
-from infra.catalog import FUNCTIONS, TABLES, DeployTrigger, KinesisTrigger
+from infra.catalog import FUNCTIONS, PARAMETERS, TABLES, DeployTrigger, KinesisTrigger
+from infra.config import stage_config
 
 
 def _resources(template: Template, resource_type: str) -> dict:
@@ -17,7 +19,7 @@ def test_given_the_catalog_when_synthesized_then_every_function_runs_python_312_
     functions = {
         name: resource
         for name, resource in _resources(any_template, "AWS::Lambda::Function").items()
-        if resource["Properties"].get("Handler") == "handler.lambda_handler"
+        if resource["Properties"].get("Handler") in {spec.handler for spec in FUNCTIONS}
     }
     assert len(functions) == len(FUNCTIONS)
     for resource in functions.values():
@@ -224,3 +226,43 @@ def test_given_the_search_schema_when_synthesized_then_its_digest_is_the_one_the
     ((_, deploy),) = _deployed()
     (resource,) = _resources(any_template, deploy.resource_type).values()
     assert resource["Properties"]["InputsDigest"] == schema_digest()
+
+
+def _function(template: Template, spec) -> dict:
+    (function,) = [
+        f["Properties"]
+        for f in _resources(template, "AWS::Lambda::Function").values()
+        if f["Properties"].get("Description") == spec.description
+    ]
+    return function
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_given_route_classes_when_synthesized_then_each_http_function_reserves_the_stages_concurrency(
+    local_template, aws_template, stage
+):
+    """Load shedding by priority: search and trends run in a function of their own with a small reservation, so
+    a flood of them is throttled there while posting and home timelines keep the API's; the controller runs alone."""
+    template, config = (local_template if stage == "local" else aws_template), stage_config(stage)
+    reserved = {spec.name: _function(template, spec).get("ReservedConcurrentExecutions") for spec in FUNCTIONS}
+    declared = {
+        spec.name: getattr(config, spec.reserved_concurrency) for spec in FUNCTIONS if spec.reserved_concurrency
+    }
+    assert {name: value for name, value in reserved.items() if value is not None} == declared
+    assert set(declared) == {"api", "discovery", "health", "degradation_controller"}
+    assert declared["discovery"] < declared["api"]
+    assert declared["degradation_controller"] == 1
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_given_runtime_parameters_when_synthesized_then_the_level_parameters_exist_with_their_defaults(
+    local_template, aws_template, stage
+):
+    template = local_template if stage == "local" else aws_template
+    parameters = {
+        p["Properties"]["Name"]: p["Properties"]["Value"] for p in _resources(template, "AWS::SSM::Parameter").values()
+    }
+    assert parameters == {
+        f"/chirp/{stage}/degradation/manual": "auto",
+        f"/chirp/{stage}/degradation/auto": PARAMETERS["degradation_auto"].initial,
+    }

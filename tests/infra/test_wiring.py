@@ -19,23 +19,28 @@ SEARCH = {"OPENSEARCH_ENDPOINT", "OPENSEARCH_SCHEME", "OPENSEARCH_SIGV4"}
 TIMELINES = {"POPULAR_THRESHOLD", "CELEBRITY_THRESHOLD", "INACTIVE_AFTER_S"}  # fan-out tiers, timeline expiry
 GRAPH = {"TWEETS_TABLE", "SOCIAL_TABLE"}
 POISON = {"CONSUMER_FAILURES_QUEUE_URL"}  # stream consumers set unreadable records aside there
+LEVEL = {"DEGRADATION_MANUAL", "DEGRADATION_AUTO", "RUNTIME_CONFIG_TTL_S"}  # the degradation level, re-read
+# An HTTP function's guard: the level, the stage's rate limits, Redis for the counters, the per-user overrides.
+GUARD = LEVEL | REDIS | {"RATE_LIMITS", "LIMIT_OVERRIDES_PATH"}
 
 # What each function reads, written out: a grant or read added to the catalog must be added here too.
 SETTINGS_BY_FUNCTION = {
-    "health": {*GRAPH, "NEW_TWEETS_STREAM", *REDIS, *SEARCH},
+    "health": {*GRAPH, "NEW_TWEETS_STREAM", *REDIS, *SEARCH, *LEVEL, "RATE_LIMITS"},  # per address: no overrides
     "api": {*GRAPH, "NOTIFICATIONS_TABLE", "LEASES_TABLE", "IDEMPOTENCY_TABLE", "NEW_TWEETS_STREAM", "MEDIA_BUCKET"}
-    | REDIS
-    | SEARCH
+    | GUARD
     | TIMELINES,
-    "fanout": {*GRAPH, "FANOUT_QUEUE_URL", *REDIS, *TIMELINES, *POISON},
+    "discovery": {*GRAPH, *SEARCH, *GUARD, "TRENDS_REFRESH_S"},
+    "fanout": {*GRAPH, "FANOUT_QUEUE_URL", *REDIS, *TIMELINES, *POISON, *LEVEL},
     "indexer": {*SEARCH, "TWEETS_INDEX_REPLICAS", *POISON},  # it re-creates an index deleted by hand
-    "trends": REDIS | POISON,
+    "trends": REDIS | POISON | LEVEL,
     "notifier": {*GRAPH, "NOTIFICATIONS_TABLE", *REDIS, *POISON},
     "fanout_worker": {*REDIS, "INACTIVE_AFTER_S"},  # a page names its followers: it reads no table
     "transcoder": {"MEDIA_BUCKET"},
     "outbox_relay": {"TWEETS_TABLE", "NEW_TWEETS_STREAM"},
     "search_repair": {"TWEETS_TABLE", "NEW_TWEETS_STREAM", *SEARCH, "TWEETS_INDEX_REPLICAS"},
     "search_schema": {*SEARCH, "TWEETS_INDEX_REPLICAS"},
+    # Its own level (written) and the operator's; what it watches; its thresholds.
+    "degradation_controller": LEVEL | {"API_NAME", "API_STAGE", "FANOUT_FUNCTION", "CONTROLLER_TUNING"},
 }
 
 
@@ -79,6 +84,21 @@ def test_given_tuning_reads_when_synthesized_then_their_values_are_the_stages(lo
     assert env["POPULAR_THRESHOLD"] == str(config.popular_threshold)
     assert env["CELEBRITY_THRESHOLD"] == str(config.celebrity_threshold)
     assert env["INACTIVE_AFTER_S"] == str(config.inactive_after_s)
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_given_structured_tuning_when_synthesized_then_functions_get_the_stages_values_as_json(
+    local_template, aws_template, stage
+):
+    """Limits are configuration: each stage's tiers reach the guard as JSON, the controller its thresholds."""
+    template, config = (local_template if stage == "local" else aws_template), stage_config(stage)
+    by_name = {spec.name: spec for spec in FUNCTIONS}
+    for name in ("api", "discovery", "health"):
+        assert json.loads(_environment(template, by_name[name])["RATE_LIMITS"]) == config.rate_limits
+    controller = _environment(template, by_name["degradation_controller"])
+    assert json.loads(controller["CONTROLLER_TUNING"]) == config.controller_tuning
+    assert controller["API_NAME"] == f"chirp-{stage}"
+    assert _environment(template, by_name["api"])["DEGRADATION_MANUAL"] == f"/chirp/{stage}/degradation/manual"
 
 
 def test_given_the_stack_when_synthesized_then_its_settings_output_is_every_functions_settings(any_template):
