@@ -120,7 +120,9 @@ class Services:
 
     @cached_property
     def trends(self) -> Trends:
-        return Trends(RedisTagCounter(self.redis), self.switches, refresh_ms=self.settings.trends_refresh_s * 1000)
+        return Trends(
+            RedisTagCounter(self.redis), switches=self.switches, refresh_ms=self.settings.trends_refresh_s * 1000
+        )
 
     @cached_property
     def poison(self) -> SqsPoisonQueue:
