@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import boto3
 import pytest
@@ -273,7 +274,7 @@ def test_given_fed_metrics_when_the_controller_runs_then_it_raises_the_level_the
     # Hysteresis: calm runs lower it one level at a time (the schedule's own runs may count among them).
     assert levels[0] >= 2, levels
     assert levels == sorted(levels, reverse=True), levels
-    assert all(a - b <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+    assert all(a - b <= 1 for a, b in pairwise(levels)), levels
     assert levels[-1] == 0, levels
     assert eventually(lambda: user.call("GET", "/users/me").headers["Chirp-Degradation-Level"] == "0", 10)
 
