@@ -15,7 +15,15 @@ import time
 import paths
 import report
 
-BENCHMARKS = ("fanout_throughput", "home_read", "delivery_latency", "cold_start", "snowflake")
+BENCHMARKS = (
+    "fanout_throughput",
+    "home_read",
+    "delivery_latency",
+    "cold_start",
+    "snowflake",
+    "rate_limiter",
+    "shedding",
+)
 
 
 def cell(text: str) -> str:
