@@ -136,6 +136,7 @@ def test_given_redis_down_when_searching_then_503_since_search_is_never_unmetere
 
     assert search["statusCode"] == 503
     assert "rate limits cannot be checked" in json.loads(search["body"])["message"]
+    assert _headers(search)["Retry-After"] == "5"  # when the limiter asks Redis again
     assert posting["statusCode"] == 400  # fails open: the route ran
     assert _headers(posting)["X-RateLimit-Limit"] == "300"
     assert "X-RateLimit-Remaining" not in _headers(posting)  # unknown, so not said

@@ -15,6 +15,7 @@ answer after (an error answer carries the limit state too). In order:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,7 +26,7 @@ from chirp.degradation.levels import Level, refusal
 from chirp.limits.classes import endpoint_class
 from chirp.limits.headers import REFUSED_STATUS, limit_headers, refusal_message
 from chirp.limits.model import EndpointClass, Subject, Verdict
-from chirp.limits.service import RateLimiter
+from chirp.limits.service import BREAKER_S, RateLimiter
 from chirp.observability import logger, metrics
 
 # The response headers a browser may read (CORS), here and in every resolver's CORSConfig and at the gateway.
@@ -97,7 +98,7 @@ class Guard:
     def _refusal(verdict: Verdict, headers: dict[str, str]) -> dict:
         if verdict.state is None:  # the counter is unreachable and this class fails closed
             message = "rate limits cannot be checked right now; retry shortly"
-            return _answer(503, "Unavailable", message, headers)
+            return _answer(503, "Unavailable", message, {**headers, "Retry-After": str(math.ceil(BREAKER_S))})
         metrics.add_metric(name="RateLimited", unit="Count", value=1)
         logger.info("rate limited", extra={"class": verdict.endpoint_class.value, "limit": str(verdict.limit)})
         return _answer(REFUSED_STATUS, "TooManyRequests", refusal_message(verdict), headers)

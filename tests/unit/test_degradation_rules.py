@@ -1,20 +1,17 @@
 """Degradation levels (chirp.degradation): what each level switches off, level by level through the rules on
-fakes; how a process reads the level; the automatic controller fed with signals, pure and through its handler."""
+fakes; how a process reads the level; the automatic controller fed with signals (its handler:
+test_degradation_controller.py)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from chirp.composition import services
 from chirp.degradation.controller import ControllerState, Signals, Tuning, called_for, decide
 from chirp.degradation.levels import OFF_FROM, CurrentLevel, Feature, Level, Switches, enabled, refusal
 from chirp.degradation.service import DegradationController
 from chirp.timelines.rules import Thresholds
 from chirp.trends.rules import Trends
 from chirp.tweets.model import Tweet
-from tests.conftest import load_handler
 from tests.unit.fakes import FakeClock, FakeLevelStore, FakeMetrics, FakeTagCounter, World
 
 TUNING = Tuning(min_requests=10, calm_runs=3, clear_ratio=0.7)
@@ -335,24 +332,6 @@ def test_given_a_manual_level_when_the_controller_runs_then_the_manual_level_win
 
     assert run.effective is Level.NORMAL
     assert store.auto.level is Level.CRITICAL  # ready for when the operator hands back
-
-
-def test_given_the_handler_with_a_fake_metrics_source_when_invoked_then_it_answers_and_stores_the_decision(
-    lambda_context, monkeypatch
-):
-    store = FakeLevelStore()
-    metrics = FakeMetrics(Signals(300, 30, 200, 0), QUIET, QUIET, QUIET)
-    controller = DegradationController(store, metrics, Tuning(window_s=60, calm_runs=2, min_requests=10))
-    monkeypatch.setattr(services(), "degradation_controller", controller, raising=False)
-    handler = load_handler("degradation_controller")
-
-    answers = [handler.lambda_handler({"source": "aws.events"}, lambda_context) for _ in range(4)]
-
-    assert [a["effective"] for a in answers] == [3, 3, 2, 2]  # 15% errors: level 3; then two calm runs per step
-    assert answers[0]["signals"]["api_error_rate"] == 0.15
-    assert "error rate" in answers[0]["auto"]["reason"]
-    assert metrics.windows == [60] * 4
-    assert json.loads(json.dumps(answers))  # what `aws lambda invoke` prints
 
 
 def test_given_the_tuning_of_a_stage_when_read_then_json_with_defaults_for_what_it_leaves_out():
