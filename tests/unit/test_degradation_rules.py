@@ -28,7 +28,7 @@ def test_given_a_level_written_by_an_operator_when_parsed_then_by_number_or_name
 
 @pytest.mark.parametrize("text", ["5", "-1", "high", "", "2.5"])
 def test_given_no_level_when_parsed_then_refused(text):
-    with pytest.raises(ValueError, match="degradation level"):
+    with pytest.raises(ValueError, match="normal, advisory, warning, critical, survival"):
         Level.parse(text)
 
 
@@ -62,32 +62,34 @@ def test_given_a_level_when_a_request_arrives_then_only_what_the_level_switched_
     assert (answer is not None) is refused
     if answer:
         assert answer.retry_after_s == 60
-        assert f"level {level.value}" in answer.message
+        assert f"(degradation level {level.value}, {level.name.lower()})" in answer.message
 
 
 def test_given_a_level_in_ssm_when_read_per_request_then_ssm_is_asked_once_per_cache_period():
-    store, now = FakeLevelStore(manual=Level.WARNING), [0.0]
+    store, now = FakeLevelStore(manual=Level.WARNING), [100.0]
     level = CurrentLevel(lambda: store.read().effective, ttl_s=2, clock=lambda: now[0])
 
     assert [level() for _ in range(50)] == [Level.WARNING] * 50
     assert store.reads == 1
     store.manual = Level.CRITICAL
-    now[0] = 1.9
+    now[0] = 101.9
     assert level() is Level.WARNING  # cached: operators' changes take up to the cache period
-    now[0] = 2.0
+    now[0] = 102.0
     assert level() is Level.CRITICAL
     assert store.reads == 2
 
 
 def test_given_ssm_unreachable_when_the_level_is_read_then_the_last_one_holds_and_normal_before_any():
-    store, now = FakeLevelStore(manual=Level.CRITICAL), [0.0]
+    store, now = FakeLevelStore(manual=Level.CRITICAL), [100.0]
     store.fail = True
     level = CurrentLevel(lambda: store.read().effective, ttl_s=2, clock=lambda: now[0])
 
     assert level() is Level.NORMAL
-    store.fail, now[0] = False, 2.0
+    store.fail, now[0] = False, 101.0
+    assert level() is Level.NORMAL  # a failed read waits the cache period too: no SSM call per request
+    now[0] = 102.0
     assert level() is Level.CRITICAL
-    store.fail, now[0] = True, 4.0
+    store.fail, now[0] = True, 104.0
     assert level() is Level.CRITICAL
 
 
@@ -226,6 +228,38 @@ def test_given_tweets_deferred_at_level_3_when_the_level_drops_then_catch_up_pus
     assert world.timelines.catch_up() == 0
 
 
+def test_given_two_deferring_authors_when_caught_up_within_a_bound_then_the_bound_counts_across_authors(world):
+    world.live("reader")
+    world.follow("reader", "author")
+    world.follow("reader", "star")
+    world.level = Level.CRITICAL
+    for tweet_id in (50, 51, 52):
+        world.timelines.fan_out(world.tweet("author", tweet_id))
+    for tweet_id in (60, 61, 62):
+        world.timelines.fan_out(world.tweet("star", tweet_id))
+    world.cache.defer("author", 49)  # deferred, then lost from DynamoDB (never stored): skipped, not fatal
+    world.level = Level.NORMAL
+
+    assert world.timelines.catch_up(max_tweets=4) == 4  # the author's 4 (49 included); the star waits
+    assert world.cache.ids("reader") == [52, 51, 50]
+    assert world.timelines.catch_up(max_tweets=4) == 3
+    assert world.cache.ids("reader") == [62, 61, 60, 52, 51, 50]
+
+
+def test_given_deferred_tweets_when_paging_a_home_timeline_then_the_pulled_ones_page_with_the_rest(world):
+    world.live("reader")
+    world.follow("reader", "author")
+    world.level = Level.CRITICAL
+    for tweet_id in range(70, 76):
+        world.timelines.fan_out(world.tweet("author", tweet_id))
+
+    first = world.timelines.home("reader", cursor=None, limit=3)
+    second = world.home_ids("reader", limit=3, cursor=first.next_cursor)
+
+    assert [e.tweet.tweet_id for e in first.items] == [75, 74, 73]
+    assert second == [72, 71, 70]
+
+
 def test_given_a_catch_up_bounded_per_call_when_many_were_deferred_then_each_call_pushes_the_oldest_next(world):
     world.live("reader")
     world.follow("reader", "author")
@@ -265,6 +299,7 @@ def test_given_a_popular_author_deferred_when_caught_up_then_its_followers_pages
         (Signals(api_p99_ms=6_000, api_errors=0, api_requests=100, iterator_age_ms=None), Level.CRITICAL),
         (Signals(api_p99_ms=None, api_errors=30, api_requests=100, iterator_age_ms=None), Level.SURVIVAL),
         (Signals(api_p99_ms=None, api_errors=5, api_requests=9, iterator_age_ms=None), Level.NORMAL),  # too few
+        (Signals(api_p99_ms=None, api_errors=5, api_requests=10, iterator_age_ms=None), Level.SURVIVAL),  # enough
         (Signals(api_p99_ms=200, api_errors=0, api_requests=0, iterator_age_ms=400_000), Level.WARNING),
         (Signals(api_p99_ms=None, api_errors=0, api_requests=0, iterator_age_ms=None), Level.NORMAL),  # no data
     ],
@@ -273,21 +308,32 @@ def test_given_signals_when_judged_then_the_worst_signal_calls_for_its_level(sig
     assert called_for(signals, TUNING)[0] is level
 
 
-def test_given_calm_when_a_signal_crosses_a_threshold_then_the_level_goes_up_at_once():
-    state = decide(ControllerState(), Signals(11_000, 0, 100, None), TUNING)
+def test_given_calm_when_a_signal_crosses_a_threshold_then_the_level_goes_up_at_once_saying_why():
+    state = decide(ControllerState(calm_runs=2), Signals(11_000, 0, 100, None), TUNING)
 
-    assert state.level is Level.SURVIVAL
-    assert "p99 latency" in state.reason
+    assert (state.level, state.calm_runs) == (Level.SURVIVAL, 0)
+    assert state.reason == "up: p99 latency 1.1e+04ms >= 1e+04ms"
+    two = decide(ControllerState(), Signals(3_000, 0, 100, 400_000), TUNING)  # both call for level 2
+    assert two.reason == "up: p99 latency 3000ms >= 2500ms"  # the first signal to call for it is named
+    quiet = decide(ControllerState(calm_runs=4), QUIET, TUNING)
+    assert (quiet.level, quiet.calm_runs, quiet.reason) == (
+        Level.NORMAL,
+        0,
+        "every signal is below level 1's thresholds",
+    )
 
 
 def test_given_a_raised_level_when_signals_calm_then_it_steps_down_one_level_after_calm_runs_only():
     state = ControllerState(level=Level.CRITICAL)
-    levels = []
+    levels, reasons = [], []
     for _ in range(7):
         state = decide(state, QUIET, TUNING)
         levels.append(state.level)
+        reasons.append(state.reason)
 
     assert levels == [3, 3, 2, 2, 2, 1, 1]
+    assert reasons[:3] == ["calm run 1 of 3", "calm run 2 of 3", "down after 3 calm runs"]
+    assert state.calm_runs == 1
 
 
 def test_given_a_signal_hovering_just_under_a_threshold_when_judged_then_the_level_holds_no_flapping():
@@ -299,6 +345,7 @@ def test_given_a_signal_hovering_just_under_a_threshold_when_judged_then_the_lev
         state = decide(state, hovering, TUNING)
         assert state.level is Level.WARNING
         assert state.calm_runs == 0  # and the calm runs count again from zero
+        assert state.reason == "holding: p99 latency 2000ms >= 1750ms (clear ratio)"
 
 
 def test_given_calm_runs_interrupted_when_a_spike_comes_then_they_count_again_from_zero():

@@ -135,6 +135,7 @@ def test_given_a_fresh_client_when_it_sends_a_burst_then_exactly_count_pass_and_
 
     verdicts = [limits.check(ALICE, EndpointClass.TWEETS) for _ in range(6)]
 
+    assert {(v.endpoint_class, v.limit) for v in verdicts} == {(EndpointClass.TWEETS, Limit(5, 60))}
     assert [v.allowed for v in verdicts] == [True] * 5 + [False]
     assert [v.state.remaining for v in verdicts] == [4, 3, 2, 1, 0, 0]
     assert verdicts[-1].state.retry_after_ms == 12_000  # one request back every 60 s / 5
@@ -205,6 +206,8 @@ def test_given_redis_down_when_checked_then_open_classes_pass_and_closed_ones_re
 
     assert (posting.allowed, posting.state) == (True, None)
     assert (searching.allowed, searching.state) == (False, None)
+    assert (posting.endpoint_class, posting.limit) == (EndpointClass.TWEETS, Limit(300, 10_800))  # the policy, still
+    assert (searching.endpoint_class, searching.limit) == (EndpointClass.SEARCH, Limit(180, 900))
 
 
 def test_given_redis_down_when_requests_follow_then_redis_is_not_asked_again_until_the_breaker_closes(store):
@@ -214,8 +217,9 @@ def test_given_redis_down_when_requests_follow_then_redis_is_not_asked_again_unt
     limits.check(ALICE, EndpointClass.TWEETS)
 
     for _ in range(20):
-        limits.check(ALICE, EndpointClass.TWEETS)
+        skipped = limits.check(ALICE, EndpointClass.HOME)
     assert store.hits == 1  # one request paid for the outage
+    assert (skipped.endpoint_class, skipped.limit, skipped.state) == (EndpointClass.HOME, Limit(150, 900), None)
 
     store.down = False
     monotonic.now += BREAKER_S
@@ -249,12 +253,17 @@ def test_given_a_refused_request_when_answered_then_retry_after_is_whole_seconds
     verdict = _verdict(False, state)
 
     assert limit_headers(verdict)["Retry-After"] == "36"
-    assert retry_after_s(_verdict(False, LimitState(False, 0, 1, 1, 0))) == 1  # never 0: "now" would be refused
+    assert retry_after_s(LimitState(False, 0, 1, 1, 0)) == 1  # never 0: "now" would be refused
+    assert limit_headers(_verdict(False, LimitState(False, 0, 100_001, 5, 0)))["RateLimit"].endswith("t=101")
     assert "300 tweets requests per 10800 s" in refusal_message(verdict)
 
 
 def test_given_an_unknown_state_when_answered_then_only_the_policy_is_said():
-    assert limit_headers(_verdict(True, None)) == {
-        "X-RateLimit-Limit": "300",
-        "RateLimit-Policy": '"tweets";q=300;w=10800',
-    }
+    assert (
+        limit_headers(_verdict(False, None))
+        == limit_headers(_verdict(True, None))
+        == {
+            "X-RateLimit-Limit": "300",
+            "RateLimit-Policy": '"tweets";q=300;w=10800',
+        }
+    )

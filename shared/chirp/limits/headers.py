@@ -8,7 +8,7 @@
 - `Retry-After` (seconds) on a refusal.
 
 When the counter could not be asked, only the policy is known: the Limit and Policy fields are sent, without
-remaining or reset.
+remaining or reset (a class that fails closed then answers 503 with its own Retry-After: chirp.runtime.http_guard).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-from chirp.limits.model import Verdict
+from chirp.limits.model import LimitState, Verdict
 
 REFUSED_STATUS = 429
 
@@ -25,10 +25,9 @@ def iso_time(epoch_ms: int) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def retry_after_s(verdict: Verdict) -> int:
+def retry_after_s(state: LimitState) -> int:
     """Whole seconds, rounded up, at least 1: a client that waits this long is accepted."""
-    waited_ms = verdict.state.retry_after_ms if verdict.state else 1000
-    return max(1, math.ceil(waited_ms / 1000))
+    return max(1, math.ceil(state.retry_after_ms / 1000))
 
 
 def limit_headers(verdict: Verdict) -> dict[str, str]:
@@ -45,8 +44,8 @@ def limit_headers(verdict: Verdict) -> dict[str, str]:
             "X-RateLimit-Reset": iso_time(state.now_ms + state.reset_after_ms),
             "RateLimit": f'"{policy}";r={state.remaining};t={reset_s}',
         }
-    if not verdict.allowed:
-        headers["Retry-After"] = str(retry_after_s(verdict))
+        if not verdict.allowed:
+            headers["Retry-After"] = str(retry_after_s(state))
     return headers
 
 
@@ -54,5 +53,5 @@ def refusal_message(verdict: Verdict) -> str:
     what = verdict.endpoint_class.value
     return (
         f"rate limit reached: {verdict.limit.count} {what} requests per {verdict.limit.window_s} s; "
-        f"retry in {retry_after_s(verdict)} s"
+        f"retry in {retry_after_s(verdict.state)} s"
     )
