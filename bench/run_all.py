@@ -2,7 +2,9 @@
 their headline figures, each with the baseline it was compared with in the same run and the command that
 produced it (the README includes it). A benchmark that fails is reported and the others still run.
 
-Usage: .venv/bin/python bench/run_all.py   (needs `make dev`; a few minutes on two cores)
+Usage: .venv/bin/python bench/run_all.py [NAME ...]   (needs `make dev`; about ten minutes on two cores)
+
+With names, only those run again; the summary keeps the other benchmarks' latest results (their JSON files).
 """
 
 from __future__ import annotations
@@ -69,8 +71,20 @@ def update_readme(table: str) -> None:
 
 
 def main() -> None:
+    chosen = sys.argv[1:] or list(BENCHMARKS)
+    unknown = set(chosen) - set(BENCHMARKS)
+    if unknown:
+        raise SystemExit(f"no such benchmark: {', '.join(sorted(unknown))} (known: {', '.join(BENCHMARKS)})")
     outcomes: dict[str, dict] = {}
     for name in BENCHMARKS:
+        if name not in chosen:
+            kept = paths.RESULTS / f"{name}.json"
+            outcomes[name] = {
+                "returncode": 0 if kept.exists() else 1,
+                "seconds": 0.0,
+                "result": json.loads(kept.read_text()) if kept.exists() else None,
+            }
+            continue
         path = paths.RESULTS / f"{name}.json"
         before = path.stat().st_mtime if path.exists() else None
         print(f"\n=== {report.command_for(name)}", flush=True)
