@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CLOUD := $(BIN)/python localstack/ministack_cloud.py
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: help system-deps node-deps cloud-deps install dev down status deploy audit reindex bench load test chaos test-unit test-infra test-integration test-e2e lint format synth synth-aws openapi clean mutate
+.PHONY: help system-deps node-deps cloud-deps install dev down status deploy audit reindex degrade limits bench load test chaos test-unit test-infra test-integration test-e2e lint format synth synth-aws openapi clean mutate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -99,6 +99,12 @@ audit: install ## compare every live home timeline in the local cloud with Dynam
 
 reindex: install ## index every tweet of DynamoDB again into the local cloud's OpenSearch
 	set -a && . $(or $(CHIRP_LOCAL_DIR),.local)/cloud.env && PYTHONPATH=shared $(BIN)/python -m chirp.cli reindex
+
+degrade: install ## set the degradation level: make degrade LEVEL=3 (0-4; LEVEL=auto hands back to the controller; no LEVEL: show it)
+	set -a && . $(or $(CHIRP_LOCAL_DIR),.local)/cloud.env && PYTHONPATH=shared $(BIN)/python -m chirp.cli degrade $(LEVEL)
+
+limits: install ## raise one user's rate limits: make limits ID=<user sub> SPEC="'*=100000/1h'" (CLEAR=1: back to the tiers)
+	set -a && . $(or $(CHIRP_LOCAL_DIR),.local)/cloud.env && PYTHONPATH=shared $(BIN)/python -m chirp.cli limits $(ID) $(SPEC) $(if $(CLEAR),--clear)
 
 bench: install ## every benchmark against the local cloud; results in bench/results/, table in the README
 	$(BIN)/python bench/run_all.py

@@ -1,7 +1,7 @@
 """Cold starts of the Lambda handlers.
 
-1. Import time of each functions/<name>/handler.py, each time in a fresh interpreter (the project venv,
-   with the environment tests/integration/conftest.py builds for the local cloud): time.perf_counter()
+1. Import time of each function's entry point (as the catalog names it), each time in a fresh interpreter (the
+   project venv, with the environment tests/integration/conftest.py builds for the local cloud): time.perf_counter()
    around loading the module, and the whole process's wall time, against `python -c pass` (interpreter
    start-up) in the same run; plus the handler's heaviest imports (`python -X importtime`, once).
 2. First invoke in the local cloud: for each deployed function (infra/catalog.py's functions, matched by
@@ -93,19 +93,18 @@ def heaviest_imports(handler, env, cwd, top: int = 5) -> list[dict]:
 def import_times(runs: int) -> tuple[float, list[dict]]:
     env = subprocess_env()
     baseline = []
-    handlers = sorted(paths.ROOT.glob("functions/*/handler.py"))
-    samples = {h.parent.name: {"import": [], "process": []} for h in handlers}
+    handlers = {spec.name: spec.handler_file for spec in sorted(FUNCTIONS, key=lambda spec: spec.name)}
+    samples = {name: {"import": [], "process": []} for name in handlers}
     # First, unmeasured but for its breakdown: -X importtime (bytecode caches written, disk cache warm).
-    heaviest = {h.parent.name: heaviest_imports(h, env, h.parent) for h in handlers}
+    heaviest = {name: heaviest_imports(h, env, h.parent) for name, h in handlers.items()}
     for _ in range(runs):
         baseline.append(wall_ms([sys.executable, "-c", "pass"], env, paths.ROOT)[0])
-        for handler in handlers:
+        for name, handler in handlers.items():
             elapsed, out = wall_ms([sys.executable, "-c", LOAD_HANDLER, str(handler)], env, handler.parent)
-            samples[handler.parent.name]["import"].append(float(out.strip().splitlines()[-1]) * 1000)
-            samples[handler.parent.name]["process"].append(elapsed)
+            samples[name]["import"].append(float(out.strip().splitlines()[-1]) * 1000)
+            samples[name]["process"].append(elapsed)
     results = []
-    for handler in handlers:
-        name = handler.parent.name
+    for name in handlers:
         results.append({
             "function": name,
             "import_ms": round(median(samples[name]["import"]), 1),

@@ -9,7 +9,8 @@ of a poll: one GET /timelines/home, whose own latency is printed; finer, a threa
 timeline in Redis (read-only ZSCORE every millisecond) for when the asynchronous fan-out wrote it.
 The first --warmup posts are reported apart: a fan-out consumer that starts cold (after a deployment, or
 after cold_start.py) takes seconds. Baseline in the same run: GET /health.
-Deletes the users, their tweets and their Redis keys at the end.
+Both users' rate limits are raised for the run (SSM overrides). Deletes the users, their tweets and their Redis
+keys at the end.
 
 Usage: .venv/bin/python bench/delivery_latency.py [--posts 200] [--warmup 3]
 """
@@ -130,6 +131,7 @@ def main() -> None:
         health = health_ms(session, api)
         author, follower = accounts.create("dla"), accounts.create("dlf")
         users += [(author.handle, author.user_id), (follower.handle, follower.user_id)]
+        accounts.raise_limits([author, follower])  # 200 posts and a poll every 10 ms: far past the local tiers
         ok, _ = home_ids(follower)  # the follower is active: a live timeline, which fan-out writes to
         followed = follower.call("POST", f"/users/{author.user_id}/follow")
         if not ok or followed.status_code != 200:
@@ -188,6 +190,7 @@ def main() -> None:
         health += health_ms(session, api)
     finally:
         cleanup(env, cognito, settings, users, tweet_ids)
+        accounts.restore_limits([User(user_id=sub, handle=h, token="", api=api) for h, sub in users if sub])
 
     if not latencies_ms:
         raise SystemExit(f"no tweet was delivered; failures: {failures[:3]}")

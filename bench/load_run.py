@@ -6,6 +6,10 @@ new-tweets and engagements streams has processed everything the API accepted) an
 home timeline against DynamoDB, and the like and retweet counts of their tweets against their edges.
 Exits non-zero on any error or any audit difference.
 
+The participants' rate limits are raised for the run (SSM overrides, as an operator raises them: the run measures
+the system, not the limits), and a client told to wait (429 or 503 with Retry-After, or a function throttled by
+its reserved concurrency) waits as told and retries, up to MAX_RETRIES times: only then is the answer an error.
+
     .venv/bin/python bench/load_run.py [--users 8] [--seconds 30] [--max-requests R] [--spawn-rate 2] [--seed 7]
 
 --max-requests defaults to REQUESTS_PER_USER_S (20) per user and second of the run, four times what the local
@@ -71,6 +75,8 @@ MIX = {
 }
 SEEN_KEPT = 50  # the tweets a simulated user remembers having read, to like and retweet
 REQUESTS_PER_USER_S = 20  # the default --max-requests per user and second
+MAX_RETRIES = 3  # answers that say "retry later" are retried this many times before counting as errors
+RETRY_STATUSES = (429, 503)
 WARM_UP_TIMEOUT_S = 180
 SETTLE_TIMEOUT_S = 120  # straight after a deploy, every consumer cold-starts and works through the whole run
 # The consumers of the new-tweets stream, each with the effect of a tweet that settle() waits for.
@@ -85,6 +91,7 @@ class Recorder:
         self.latencies: dict[str, list[float]] = {action: [] for action in MIX}
         self.errors: list[str] = []
         self.requests = 0
+        self.retried: dict[str, int] = {}  # answers that said "retry later", by status, waited out and retried
 
     def record(self, action: str, seconds: float, response, expected: tuple[int, ...]) -> None:
         with self.lock:
@@ -92,6 +99,10 @@ class Recorder:
             self.latencies[action].append(seconds)
             if response.status_code not in expected:
                 self.errors.append(f"{action}: {response.status_code} {response.text[:200]}")
+
+    def record_retry(self, status: int) -> None:
+        with self.lock:
+            self.retried[str(status)] = self.retried.get(str(status), 0) + 1
 
     def record_failure(self, action: str, error: Exception) -> None:
         """A request that got no answer (timeout, refused connection) is an error like any other."""
@@ -158,14 +169,32 @@ class SimulatedUser:
         self.seen = (tweet_ids + self.seen)[:SEEN_KEPT]
 
     def _call(self, action: str, method: str, path: str, expected=(200,), **kwargs) -> requests.Response | None:
-        started = time.perf_counter()
-        try:
-            response = self.me.call(method, path, **kwargs)
-        except requests.RequestException as error:
-            self.recorder.record_failure(action, error)
-            return None
+        for attempt in range(MAX_RETRIES + 1):
+            started = time.perf_counter()
+            try:
+                response = self.me.call(method, path, **kwargs)
+            except requests.RequestException as error:
+                self.recorder.record_failure(action, error)
+                return None
+            wait = retry_after_s(response)
+            if wait is None or attempt == MAX_RETRIES:
+                break
+            self.recorder.record_retry(response.status_code)
+            time.sleep(wait)
         self.recorder.record(action, time.perf_counter() - started, response, expected)
         return response
+
+
+def retry_after_s(response: requests.Response) -> float | None:
+    """How long an answer says to wait before retrying, or None if it does not say so. A 429 or 503 names it in
+    Retry-After; a function throttled at its reserved concurrency is a bare 429 from the local cloud (AWS: a 503
+    from the gateway, with Retry-After), taken as one second."""
+    if response.status_code not in RETRY_STATUSES:
+        return None
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return 1.0 if response.status_code == 429 else None
+    return float(value) if value.replace(".", "", 1).isdigit() else 1.0
 
 
 def default_max_requests(users: int, seconds: float) -> int:
@@ -427,6 +456,16 @@ def run(env: dict[str, str], users: int, seconds: float, max_requests: int, spaw
     accounts = Accounts(env)
     people = [accounts.create("load") for _ in range(users)]
     probe = SettleProbe(env, accounts)
+    raised = [*people, probe.author, probe.reader]
+    accounts.raise_limits(raised)
+    try:
+        return _drive(env, people, probe, seconds, max_requests, spawn_rate, seed)
+    finally:
+        accounts.restore_limits(raised)
+
+
+def _drive(env, people: list[User], probe: SettleProbe, seconds, max_requests, spawn_rate, seed) -> dict:
+    users = len(people)
     warm_up(people)
     recorder = Recorder()
     deadline = time.monotonic() + seconds
@@ -465,6 +504,7 @@ def run(env: dict[str, str], users: int, seconds: float, max_requests: int, spaw
         "requests_per_s": round(recorder.requests / elapsed, 1),
         "errors": len(recorder.errors),
         "error_samples": recorder.errors[:5],
+        "retried_after_waiting": recorder.retried,
         "p50_ms": round(percentile(every, 50) * 1000, 1) if every else None,
         "p99_ms": round(percentile(every, 99) * 1000, 1) if every else None,
         "max_ms": round(max(every, default=0.0) * 1000, 1),

@@ -27,6 +27,8 @@ BENCHMARKS = (
     "snowflake",
     "trends_replay",
     "search_freshness",
+    "rate_limiter",
+    "shedding",
 )
 
 

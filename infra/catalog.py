@@ -29,25 +29,6 @@ BUCKETS = {"media": "media_bucket"}
 
 
 @dataclass(frozen=True)
-class Parameter:
-    """A setting operators change without a deploy (SSM Parameter Store); the deploy creates it with `default`
-    and never resets it while the default is unchanged."""
-
-    setting: str  # the Settings field its name reaches functions through
-    default: str
-    description: str
-
-
-PARAMETERS = {
-    "trend_lists": Parameter(
-        setting="trend_lists_parameter",
-        default='{"blocked": [], "evergreen": []}',
-        description="Hashtags that never trend: blocked ones, and evergreen ones always in use (JSON lists)",
-    ),
-}
-
-
-@dataclass(frozen=True)
 class Stream:
     name: str
     setting: str  # the Settings field its name reaches functions through
@@ -76,6 +57,38 @@ STREAMS: tuple[Stream, ...] = (
     # Likes, retweets and their undoing (partition key: the user who acted).
     Stream("engagements", setting="engagements_stream"),
 )
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A runtime setting in SSM Parameter Store, named `/chirp/<stage>/<path>`: operators change it without a
+    deploy, functions re-read it at most once per their cache period. `initial` is the value the stack creates
+    it with (CloudFormation sets it again only when `initial` itself changes); without one, `path` is a folder of
+    parameters that operators create (per-user limit overrides)."""
+
+    path: str
+    setting: str  # the Settings field its full name reaches functions through
+    initial: str | None = None
+
+    @property
+    def is_folder(self) -> bool:
+        return self.initial is None
+
+
+PARAMETERS: dict[str, Parameter] = {
+    # An operator's degradation level (0-4), which wins over the controller's; `auto` hands the decision back.
+    "degradation_manual": Parameter("degradation/manual", setting="degradation_manual_parameter", initial="auto"),
+    # The controller's automatic level and hysteresis state (JSON), written by degradation_controller only.
+    "degradation_auto": Parameter(
+        "degradation/auto", setting="degradation_auto_parameter", initial='{"level": 0, "calm_runs": 0, "reason": ""}'
+    ),
+    # One parameter per user whose rate limits an operator raised: limits/users/<user id> = {"*": "100000/1h"}.
+    "limit_overrides": Parameter("limits/users", setting="limit_overrides_path"),
+    # Hashtags that never trend: blocked ones, and evergreen ones always in use (JSON lists).
+    "trend_lists": Parameter(
+        "trends/lists", setting="trend_lists_parameter", initial='{"blocked": [], "evergreen": []}'
+    ),
+}
 
 QUEUES: tuple[Queue, ...] = (
     # Records a stream consumer gave up on (retries exhausted, too old, or poison it set aside with its reason)
@@ -258,13 +271,6 @@ class QueueAccess:
 
 
 @dataclass(frozen=True)
-class ParameterAccess:
-    """Reads the parameter (PARAMETERS)."""
-
-    parameter: str
-
-
-@dataclass(frozen=True)
 class SearchAccess:
     access: Access
 
@@ -288,14 +294,31 @@ class UserPoolAccess:
     call that IAM does not govern): brings the client's id, no permission."""
 
 
+@dataclass(frozen=True)
+class ParameterAccess:
+    """A runtime parameter (PARAMETERS): READ it (a folder: every parameter under it, by path), or WRITE it. Brings
+    the parameter's name and the stage's cache period for runtime settings."""
+
+    parameter: str
+    access: Access = Access.READ
+
+
+@dataclass(frozen=True)
+class MetricsAccess:
+    """Reads the CloudWatch metrics the degradation controller watches: the REST API's latency, errors and requests,
+    and the fan-out consumer's iterator age. Brings where they are (the API's name and stage, the fan-out's
+    function name). GetMetricData has no resource-level permission: the one grant on `*` besides ENIs and X-Ray."""
+
+
 Grant = (
     TableAccess
     | StreamAccess
     | QueueAccess
-    | ParameterAccess
     | SearchAccess
     | MediaAccess
     | RedisAccess
+    | ParameterAccess
+    | MetricsAccess
     | UserPoolAccess
 )
 
@@ -303,6 +326,12 @@ Grant = (
 FANOUT_TIERS = ("popular_threshold", "celebrity_threshold")
 TIMELINE_EXPIRY = ("inactive_after_s",)
 TRENDS_TUNING = ("trend_min_accounts", "trend_ranked_ttl_s", "trend_new_account_s")
+RATE_LIMITS = ("rate_limits",)
+# What a function needs to act on the degradation level: both level parameters, read together.
+KNOWS_LEVEL = (ParameterAccess("degradation_manual"), ParameterAccess("degradation_auto"))
+# What an HTTP function needs for its guard (chirp.runtime.http_guard): the level, the cache holding the rate
+# limit counters, and the operators' per-user limits.
+GUARDED = (*KNOWS_LEVEL, RedisAccess(), ParameterAccess("limit_overrides"))
 
 
 @dataclass(frozen=True)
@@ -321,14 +350,26 @@ class FunctionSpec:
     # Restored from a snapshot on stages with SnapStart (the latency-sensitive ones: the API, the stream
     # consumers). Its code must register what to redo after a restore (chirp.runtime.snapstart).
     snap_start: bool = False
+    # The StageConfig field holding the function's reserved concurrency: at most that many run at once (more are
+    # throttled, so it sheds load there and never takes other functions' capacity), and that many are kept for it.
+    # None: it draws on the account's unreserved pool.
+    reserved_concurrency: str | None = None
+    # Its code: functions/<code> (default: its name), entry point <entry>.lambda_handler. Functions of one folder
+    # ship the same code (the REST API's core and discovery functions share their routers and guard).
+    code: str | None = None
+    entry: str = "handler"
 
     @property
     def code_dir(self) -> Path:
-        return FUNCTIONS_DIR / self.name
+        return FUNCTIONS_DIR / (self.code or self.name)
 
     @property
     def handler(self) -> str:
-        return "handler.lambda_handler"
+        return f"{self.entry}.lambda_handler"
+
+    @property
+    def handler_file(self) -> Path:
+        return self.code_dir / f"{self.entry}.py"
 
     def triggered_by[T](self, kind: type[T]) -> tuple[T, ...]:
         return tuple(trigger for trigger in self.triggers if isinstance(trigger, kind))
@@ -352,11 +393,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             StreamAccess("new_tweets", Access.DESCRIBE),
             RedisAccess(),
             SearchAccess(Access.DESCRIBE),
+            *KNOWS_LEVEL,  # its guard: a public route is limited per client address (no user overrides)
         ),
+        reads=RATE_LIMITS,
+        reserved_concurrency="health_concurrency",
     ),
     FunctionSpec(
         name="api",
-        description="The REST API: profiles, follows, tweets, user and home timelines",
+        description="The REST API: profiles, follows, tweets, user and home timelines, notifications, media",
         triggers=(ResolverRoutes(),),
         grants=(
             # A tweet is put (conditionally), marked published or deleted (updates), read alone or in batches
@@ -375,12 +419,32 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("engagements", (BATCH_GET, PUT, UPDATE, DELETE), indexes=ENGAGEMENT_INDEXES),
             StreamAccess("new_tweets", Access.WRITE),
             StreamAccess("engagements", Access.WRITE),
-            RedisAccess(),
             MediaAccess(put="uploads/", get="media/"),  # signs uploads, reads transcoding results
+            *GUARDED,
+        ),
+        # Follows move authors between tiers and rebuild timelines.
+        reads=FANOUT_TIERS + TIMELINE_EXPIRY + RATE_LIMITS,
+        reserved_concurrency="api_concurrency",
+        snap_start=True,
+    ),
+    FunctionSpec(
+        name="discovery",
+        description="The REST API's search and trends, apart: a flood of them is shed here, not in the core API",
+        code="api",
+        entry="discovery",
+        triggers=(ResolverRoutes(),),
+        grants=(
+            # Hits are hydrated like timeline entries: tweets, their authors' profiles, counts and the caller's
+            # flags, in batches.
+            TableAccess("tweets", (BATCH_GET,)),
+            TableAccess("social", (BATCH_GET,)),
+            TableAccess("engagements", (BATCH_GET,)),
             SearchAccess(Access.READ),
             ParameterAccess("trend_lists"),  # GET /trends ranks, leaving the operators' lists out
+            *GUARDED,
         ),
-        reads=FANOUT_TIERS + TIMELINE_EXPIRY + TRENDS_TUNING,  # follows move tiers and rebuild timelines
+        reads=RATE_LIMITS + TRENDS_TUNING,
+        reserved_concurrency="discovery_concurrency",
         snap_start=True,
     ),
     FunctionSpec(
@@ -457,14 +521,18 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="fanout",
         description="new-tweets consumer: delivers tweets into home timelines (hybrid push/pull)",
-        triggers=(NEW_TWEETS,),
+        # The schedule pushes tweets deferred while fan-out on write was off (degradation level 3), even when no
+        # new tweet arrives to trigger it.
+        triggers=(NEW_TWEETS, ScheduleTrigger(every_minutes=1)),
         timeout_s=60,
         grants=(
             TableAccess("social", (GET,), indexes=("inverted",)),  # the author's tier, then their followers' pages
-            TableAccess("tweets", indexes=("user_tweets",)),  # a celebrity's recent tweets, when Redis lost them
+            # A celebrity's recent tweets when Redis lost them; deferred tweets, read back in batches to push them.
+            TableAccess("tweets", (BATCH_GET,), indexes=("user_tweets",)),
             RedisAccess(),
             QueueAccess("fanout_pages"),
             SETS_POISON_ASIDE,
+            *KNOWS_LEVEL,
         ),
         reads=FANOUT_TIERS + TIMELINE_EXPIRY,
         snap_start=True,
@@ -491,7 +559,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="trends",
         description="new-tweets consumer: counts distinct accounts per hashtag in rolling buckets for trends",
         triggers=(NEW_TWEETS,),
-        grants=(TableAccess("social", (BATCH_GET,)), RedisAccess(), SETS_POISON_ASIDE),  # authors' account ages
+        grants=(TableAccess("social", (BATCH_GET,)), RedisAccess(), SETS_POISON_ASIDE, *KNOWS_LEVEL),  # ages
         reads=TRENDS_TUNING,
         snap_start=True,
     ),
@@ -551,13 +619,27 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
     ),
     FunctionSpec(
+        name="degradation_controller",
+        description="Sets the automatic degradation level from the API's latency and errors and the fan-out's lag",
+        triggers=(ScheduleTrigger(every_minutes=1),),
+        grants=(
+            ParameterAccess("degradation_manual"),  # reported: the operator's level wins
+            ParameterAccess("degradation_auto"),
+            ParameterAccess("degradation_auto", Access.WRITE),
+            MetricsAccess(),
+        ),
+        reads=("controller_tuning",),
+        # One run at a time: two would read the same state and write over each other.
+        reserved_concurrency="controller_concurrency",
+    ),
+    FunctionSpec(
         name="search_schema",
         description="On deploy: creates the tweets index or updates its mapping, before anything reads it",
         triggers=(
             DeployTrigger(
                 resource_type="Custom::SearchSchema",
                 inputs=("shared/chirp/search/schema.py",),
-                before=("indexer", "api"),
+                before=("indexer", "api", "discovery"),
             ),
         ),
         timeout_s=120,

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 
 from aws_cdk import RemovalPolicy
+
+from infra.catalog import ROOT
+
+if str(ROOT / "shared") not in sys.path:
+    sys.path.append(str(ROOT / "shared"))
+
+from chirp.settings import DEFAULT_RATE_LIMITS
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,21 @@ class StageConfig:
     # Fan-out tiers by follower count: small locally so tests cross them.
     popular_threshold: int
     celebrity_threshold: int
+    # Rate limits per endpoint class (chirp.limits), `count/window`: the tiers every user gets unless an operator
+    # set others for them (SSM limits/users/<user id>).
+    rate_limits: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    # Reserved concurrency (FunctionSpec.reserved_concurrency): posting and home timelines keep their capacity
+    # whatever search, trends or /health are sent; the controller runs alone.
+    api_concurrency: int = 500
+    discovery_concurrency: int = 100
+    health_concurrency: int = 10
+    controller_concurrency: int = 1
+    # How long a function keeps the runtime parameters (degradation level, limit overrides) before reading again.
+    runtime_config_ttl_s: float = 30
+    # GET /trends recomputes the ranking when the one kept is older than this (trends refresh, degradation level 0).
+    # The degradation controller's thresholds and hysteresis (chirp.degradation.controller.Tuning; {}: its
+    # defaults).
+    controller_tuning: dict = field(default_factory=dict)
     # Home timelines of users unseen for this long expire: no pushes to them, rebuilt on return.
     inactive_after_s: int = 7 * 86_400
     # Trends: distinct trusted accounts in an hour a tag needs; how long a ranking is served; how young an
@@ -69,6 +92,25 @@ LOCAL = StageConfig(
     trend_new_account_s=0,
     mastodon_domain="mastodon.chirp.test",
     mastodon_certificate_arn="arn:aws:acm:us-east-1:000000000000:certificate/local-placeholder",
+    # Small and short so that tests cross them in seconds and recover in seconds (GCRA: one request back every
+    # window/count); the benchmarks and the load run raise their users' limits (SSM overrides) instead.
+    rate_limits={
+        "tweets": "30/1m",
+        "likes": "60/1m",
+        "follows": "30/1m",
+        "home": "120/1m",
+        "search": "60/1m",
+        "default": "300/1m",
+        "anonymous": "120/1m",
+    },
+    # Every local function shares two cores: the API may run 40 at once (the load run's 30 users and their probes),
+    # discovery 3 (a search flood is throttled there), /health 3.
+    api_concurrency=40,
+    discovery_concurrency=3,
+    health_concurrency=3,
+    runtime_config_ttl_s=2,
+    # A minute of signals (the e2e test feeds them and waits them out), and two calm runs to step down.
+    controller_tuning={"window_s": 60, "calm_runs": 2, "min_requests": 10},
 )
 
 

@@ -28,7 +28,8 @@ def add_nag_checks(app: cdk.App, stack: cdk.Stack, config: StageConfig) -> None:
             _ack(function, "L1", "Python 3.12 is pinned: the local cloud, the test venv and the layer build match it")
     for role in node.find_child("Functions").node.children:
         if isinstance(role, cdk.aws_iam.Role):
-            _ack(role, "IAM5[Resource::*]", "ec2:DescribeNetworkInterfaces and X-Ray's calls take no resource ARN")
+            _ack(role, "IAM5[Resource::*]", "ec2:DescribeNetworkInterfaces, X-Ray's calls and cloudwatch:GetMetricData "
+                 "(the degradation controller's) take no resource ARN")  # fmt: skip
             _ack(role, "IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]",
                  "Lambda creates the VPC ENIs under ids unknown in advance; creation is scoped to Chirp's subnets "
                  "and the functions' security group")  # fmt: skip

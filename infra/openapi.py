@@ -28,8 +28,37 @@ CLIENT_ERRORS = {
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }
 UNAUTHORIZED = {"description": "Missing or invalid token (answered by the API gateway)"}
+
+
+def _header(description: str, schema_type: str = "string") -> dict:
+    return {"description": description, "schema": {"type": schema_type}}
+
+
+# Every answer carries the caller's limit state and the degradation level (chirp.runtime.http_guard).
+HEADERS = {
+    "X-RateLimit-Limit": _header("Requests allowed per window for this route's class", "integer"),
+    "X-RateLimit-Remaining": _header("Requests that would be accepted right now", "integer"),
+    "X-RateLimit-Reset": _header("When the whole limit is available again (ISO 8601, UTC)"),
+    "RateLimit-Policy": _header('IETF draft field: "<class>";q=<quota>;w=<window seconds>'),
+    "RateLimit": _header('IETF draft field: "<class>";r=<remaining>;t=<seconds until the quota is whole>'),
+    "Chirp-Degradation-Level": _header("The degradation level in force, 0 (normal) to 4 (read-only)", "integer"),
+}
+RETRY_AFTER = {"Retry-After": _header("Seconds to wait before retrying", "integer")}
+
+
+def _refs(*names: str) -> dict:
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
 UNAVAILABLE = {
-    "description": "A dependency is busy or down: retry shortly",
+    "description": "A dependency is busy or down, the load is being shed, or the degradation level switched this "
+    "off (search from level 3, every write at level 4): retry after Retry-After",
+    "headers": _refs("Retry-After", "Chirp-Degradation-Level"),
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+TOO_MANY_REQUESTS = {
+    "description": "The caller's rate limit for this route's class is spent: retry after Retry-After",
+    "headers": _refs("Retry-After", *HEADERS),
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }
 
@@ -52,7 +81,7 @@ def openapi_document() -> dict:
     # Chirp's own API (the Mastodon API is described by Mastodon's own document: docs/mastodon-openapi/).
     served = [spec for spec in FUNCTIONS if any(t.api == "chirp" for t in spec.triggered_by(ResolverRoutes))]
     for spec in served:
-        merge.add_file(spec.code_dir / "handler.py")
+        merge.add_file(spec.handler_file)
     document = json.loads(merge.get_openapi_json_schema())  # JSON: response codes as strings
     document.pop("servers")  # a default "/" would hide the stage; clients know their API URL
     # Powertools drops an empty `security` from the operations it documents: put it back on public routes.
@@ -63,6 +92,10 @@ def openapi_document() -> dict:
             responses.pop("422", None)
             responses["4XX"] = CLIENT_ERRORS
             responses.setdefault("503", UNAVAILABLE)
+            responses["429"] = TOO_MANY_REQUESTS
+            for status, response in responses.items():
+                if status.startswith("2"):
+                    response["headers"] = _refs(*HEADERS)
             if (method, path) in public:
                 operation["security"] = []  # no token needed
             else:
@@ -71,6 +104,7 @@ def openapi_document() -> dict:
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):  # the 422 that is not
         schemas.pop(unused, None)
     schemas["Error"] = ERROR_SCHEMA
+    document["components"]["headers"] = HEADERS | RETRY_AFTER
     return document
 
 

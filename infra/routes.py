@@ -1,4 +1,5 @@
-"""The HTTP routes of a function, read from its Powertools resolver (`app` in functions/<name>/handler.py):
+"""The HTTP routes of a function, read from its Powertools resolver (`app` in its entry point, e.g.
+functions/<name>/handler.py):
 the handler that serves a route is the one place the route is declared.
 
 A route needs the Cognito token unless its OpenAPI security requirement is empty: `security=[]` on the route,
@@ -41,8 +42,8 @@ def _load_handler(spec: FunctionSpec) -> ModuleType:
     """Imports the handler as Lambda would: the domain package and the function's own folder importable."""
     if str(ROOT / "shared") not in sys.path:
         sys.path.append(str(ROOT / "shared"))
-    name = f"chirp_routes_{spec.name}"  # every handler module is called `handler`: give each its own name
-    module_spec = importlib.util.spec_from_file_location(name, spec.code_dir / "handler.py")
+    name = f"chirp_routes_{spec.name}"  # most handler modules are called `handler`: give each its own name
+    module_spec = importlib.util.spec_from_file_location(name, spec.handler_file)
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module  # pydantic resolves the handler's annotations through it
     sys.path.insert(0, str(spec.code_dir))  # the function's own modules, first as in Lambda's task root

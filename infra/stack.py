@@ -4,7 +4,6 @@ and its Lambda must live together, or the stacks would depend on each other in a
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.capabilities.api import STAGE_NAME, Api
@@ -15,11 +14,11 @@ from infra.capabilities.functions import Functions
 from infra.capabilities.grants import Grants
 from infra.capabilities.media import Media
 from infra.capabilities.monitoring import Monitoring
-from infra.capabilities.names import pascal_case
 from infra.capabilities.network import Network
 from infra.capabilities.queues import Queues
+from infra.capabilities.runtime_config import RuntimeConfig
 from infra.capabilities.search import Search
-from infra.catalog import HTTP_APIS, PARAMETERS
+from infra.catalog import HTTP_APIS
 from infra.config import StageConfig
 
 # One JSON object {variable: value}: every Chirp setting some function gets, as it gets it. The local cloud
@@ -37,22 +36,8 @@ class ChirpStack(Stack):
         search = Search(self, "Search", config=config, network=network)
         auth = Auth(self, "Auth", config=config)
         media = Media(self, "Media", config=config)
-        parameters = {
-            name: ssm.StringParameter(
-                self, pascal_case(name), string_value=parameter.default, description=parameter.description
-            )
-            for name, parameter in PARAMETERS.items()
-        }
-        grants = Grants(
-            config=config,
-            data=data,
-            queues=queues,
-            cache=cache,
-            search=search,
-            media=media,
-            parameters=parameters,
-            auth=auth,
-        )
+        runtime = RuntimeConfig(self, "RuntimeConfig", config=config)
+        grants = Grants(config=config, data=data, queues=queues, cache=cache, search=search, media=media, auth=auth)
         functions = Functions(
             self,
             "Functions",
@@ -111,6 +96,8 @@ class ChirpStack(Stack):
             "MediaBucket": media.bucket.bucket_name,
             "ConsumerFailureQueueUrl": queues.queues["consumer_failures"].queue_url,
             "FanoutQueueUrl": queues.queues["fanout_pages"].queue_url,
+            "DegradationManualParameter": runtime.parameters["degradation_manual"].parameter_name,
+            "DegradationAutoParameter": runtime.parameters["degradation_auto"].parameter_name,
             SETTINGS_OUTPUT: self.to_json_string(dict(sorted(functions.settings_environment.items()))),
         }
         for name, value in outputs.items():

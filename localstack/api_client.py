@@ -8,6 +8,8 @@ sys.path (`localstack` is a namespace package: it has no __init__.py)."""
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -15,6 +17,8 @@ import boto3
 import requests
 
 PASSWORD = "Chirp-e2e-Passw0rd!"
+# What load-generating users get instead of the stage's tiers: benchmarks measure the system, not its limits.
+RAISED_LIMITS = {"*": "1000000/1m"}
 
 
 @dataclass
@@ -37,13 +41,32 @@ class Accounts:
         self.pool = cloud_env["CHIRP_OUTPUT_UserPoolId"]
         self.client_id = cloud_env["CHIRP_OUTPUT_UserPoolClientId"]
         self.api = cloud_env["CHIRP_API_URL"]
-        self.cognito = boto3.client(
-            "cognito-idp",
-            endpoint_url=cloud_env["AWS_ENDPOINT_URL"],
-            region_name=cloud_env["AWS_DEFAULT_REGION"],
-            aws_access_key_id=cloud_env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=cloud_env["AWS_SECRET_ACCESS_KEY"],
+        self.cloud_env = cloud_env
+        self.cognito = self._client("cognito-idp")
+
+    def _client(self, service: str):
+        return boto3.client(
+            service,
+            endpoint_url=self.cloud_env["AWS_ENDPOINT_URL"],
+            region_name=self.cloud_env["AWS_DEFAULT_REGION"],
+            aws_access_key_id=self.cloud_env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.cloud_env["AWS_SECRET_ACCESS_KEY"],
         )
+
+    def raise_limits(self, users: list[User], limits: dict[str, str] | None = None) -> None:
+        """Sets these users' rate limits where the API reads them (SSM, LIMIT_OVERRIDES_PATH/<user id>), as an
+        operator would (`make limits`), and waits until every API worker has read them again."""
+        ssm, path = self._client("ssm"), self.cloud_env["LIMIT_OVERRIDES_PATH"]
+        value = json.dumps(limits or RAISED_LIMITS)
+        for user in users:
+            ssm.put_parameter(Name=f"{path}/{user.user_id}", Value=value, Type="String", Overwrite=True)
+        time.sleep(float(self.cloud_env["RUNTIME_CONFIG_TTL_S"]) + 0.5)
+
+    def restore_limits(self, users: list[User]) -> None:
+        """Back to the stage's tiers (the overrides are deleted)."""
+        ssm, path = self._client("ssm"), self.cloud_env["LIMIT_OVERRIDES_PATH"]
+        for start in range(0, len(users), 10):
+            ssm.delete_parameters(Names=[f"{path}/{user.user_id}" for user in users[start : start + 10]])
 
     def create(self, prefix: str = "u") -> User:
         handle = f"{prefix[:4]}{uuid.uuid4().hex[:10]}"  # handles are at most 15 characters

@@ -408,7 +408,45 @@ def deploy(ports: Ports) -> None:
         cwd=ROOT, env=env, check=True,
     )  # fmt: skip
     log(f"deployed {STACK_NAME} in {time.monotonic() - started:.1f}s")
+    apply_reserved_concurrency(ports)
     write_env_file(ports)
+
+
+def apply_reserved_concurrency(ports: Ports) -> None:
+    """MiniStack's CloudFormation ignores a function's ReservedConcurrentExecutions, though its Lambda enforces the
+    setting made through the API: set it (or remove it) as the deployed template declares, so that load is shed
+    locally where it is on AWS. Uses the project venv's boto3 (deploying needs `make install` anyway)."""
+    import boto3
+
+    env = aws_env(ports)
+    clients = {
+        service: boto3.client(
+            service,
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            region_name=REGION,
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
+        for service in ("cloudformation", "lambda")
+    }
+    template = json.loads((ROOT / "cdk.out" / f"{STACK_NAME}.template.json").read_text())
+    declared = {
+        logical_id: resource.get("Properties", {}).get("ReservedConcurrentExecutions")
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Function"
+    }
+    reserved = {}
+    for resource in clients["cloudformation"].describe_stack_resources(StackName=STACK_NAME)["StackResources"]:
+        if resource["LogicalResourceId"] not in declared:
+            continue
+        name, value = resource["PhysicalResourceId"], declared[resource["LogicalResourceId"]]
+        if value is None:
+            with contextlib.suppress(clients["lambda"].exceptions.ResourceNotFoundException):
+                clients["lambda"].delete_function_concurrency(FunctionName=name)
+        else:
+            clients["lambda"].put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=int(value))
+            reserved[resource["LogicalResourceId"]] = int(value)
+    log(f"reserved concurrency (which MiniStack's CloudFormation skips): {reserved}")
 
 
 def write_env_file(ports: Ports) -> dict[str, str]:

@@ -29,12 +29,13 @@ def cloud_env() -> dict[str, str]:
         pytest.fail(str(error), pytrace=False)
 
 
-def load_handler(function_name: str) -> ModuleType:
-    """Imports functions/<name>/handler.py under a unique module name (every handler is 'handler')."""
-    path = ROOT / "functions" / function_name / "handler.py"
+def load_handler(function_name: str, module: str = "handler") -> ModuleType:
+    """Imports functions/<name>/<module>.py (default handler.py) under a unique module name (most entry points are
+    'handler')."""
+    path = ROOT / "functions" / function_name / f"{module}.py"
     if str(path.parent) not in sys.path:  # as in Lambda, the function's folder is importable (its own modules)
         sys.path.append(str(path.parent))
-    module_name = f"chirp_function_{function_name}"
+    module_name = f"chirp_function_{function_name}_{module}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module

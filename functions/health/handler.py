@@ -1,7 +1,8 @@
 """GET /health: every backing service, checked from inside the Lambda with the endpoints it was given.
 
 The same check also runs every minute on a schedule, so the UnhealthyDependencies metric (and its alarm)
-does not wait for somebody to call the endpoint.
+does not wait for somebody to call the endpoint. GET /health needs no token: it is rate limited per client
+address (chirp.runtime.http_guard), failing open so that it can report a Redis outage.
 """
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -9,8 +10,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chirp.adapters.probes import dependency_probes
+from chirp.composition import services
 from chirp.health import HealthReport, check_dependencies
 from chirp.observability import logger, metrics, tracer
+from chirp.runtime.http_guard import protected
 from chirp.settings import get_settings
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -47,6 +50,7 @@ def health() -> Response[HealthReport]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@protected(guard=lambda: services().guard)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     if event.get("source") == "aws.events":  # the schedule: nobody waits for an HTTP answer
         return checked().model_dump()

@@ -1,12 +1,15 @@
-"""Kinesis consumer: counts each tweet's hashtags for trends (idempotent: accounts are HyperLogLog members)."""
+"""Kinesis consumer: counts each tweet's hashtags for trends (idempotent: accounts are HyperLogLog members).
+From degradation level 1 on it counts nothing (trends are non-essential work)."""
 
 from chirp.composition import services
+from chirp.observability import metrics
 from chirp.runtime.stream import tweet_stream_handler
 from chirp.tweets.model import Tweet
 
 
 def count(tweet: Tweet) -> None:
-    services().trends.record([tweet])
+    if not services().trends.record([tweet]):
+        metrics.add_metric(name="TrendsNotRecorded", unit="Count", value=1)
 
 
 lambda_handler = tweet_stream_handler("trends", count, poison=lambda: services().poison)

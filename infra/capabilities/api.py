@@ -20,11 +20,25 @@ from infra.routes import resolver_routes
 
 STAGE_NAME = "v1"
 
+
+def rest_api_name(config: StageConfig) -> str:
+    """The REST API's name: its CloudWatch metrics' ApiName dimension (the degradation controller watches them)."""
+    return f"chirp-{config.name}"
+
+
 # CORS: any origin (the API authenticates by bearer token, never by cookie), the request headers clients send,
 # and the response headers browsers may show them. The gateway answers preflights (OPTIONS); the Lambda's own
 # responses carry the same policy (its resolver's CORSConfig).
 CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
-CORS_EXPOSE_HEADERS = ("Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+CORS_EXPOSE_HEADERS = (
+    "Retry-After",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "RateLimit-Policy",
+    "RateLimit",
+    "Chirp-Degradation-Level",
+)
 CORS_MAX_AGE = Duration.hours(1)
 
 # What API Gateway itself answers (no route, no valid token, throttling, an integration failure), in the
@@ -47,6 +61,9 @@ GATEWAY_RESPONSES: dict[str, dict[str, tuple[str | None, dict[str, str]]]] = {
         # authentication token (403); the API calls them 404, as its handlers do for an unknown id.
         "MISSING_AUTHENTICATION_TOKEN": ("404", _error_body("NotFound", f'"{NOT_FOUND_MESSAGE}"')),
         "UNAUTHORIZED": ("401", _error_body("Unauthorized")),  # no token, or one the Cognito authorizer refuses
+        # A function that could not be invoked: on AWS a throttled function (its reserved concurrency is full: load
+        # shed there) surfaces as an integration failure. Clients see what any shed load answers: 503, retry.
+        "INTEGRATION_FAILURE": ("503", _error_body("Unavailable", '"Chirp is shedding load; retry shortly"')),
         # Every other gateway answer keeps its status; the error names the gateway's response type (THROTTLED,
         # BAD_REQUEST_BODY, INTEGRATION_TIMEOUT...).
         "DEFAULT_4XX": (None, _error_body("$context.error.responseType")),
@@ -81,6 +98,7 @@ class Api(Construct):
         self.rest_api = apigw.RestApi(
             self,
             "Rest",
+            rest_api_name=rest_api_name(config) if http_api.name == "chirp" else None,
             description=http_api.description,
             # API Gateway's logging role is one per account and region: Chirp's own API brings it.
             cloud_watch_role=http_api.name == "chirp",
@@ -145,8 +163,12 @@ class Api(Construct):
                 type=apigw.ResponseType.of(response_type),
                 status_code=status,
                 templates=templates,
-                # Browsers show a cross-origin error answer to the page only with this header.
-                response_headers={"Access-Control-Allow-Origin": "'*'"},
+                # Browsers show a cross-origin error answer to the page only with this header; a 503 says when to
+                # retry, as the API's own 503s do.
+                response_headers={
+                    "Access-Control-Allow-Origin": "'*'",
+                    **({"Retry-After": "'1'"} if status == "503" else {}),
+                },
             )
         self.domain: apigw.DomainName | None = None
         if http_api.host_root and config.mastodon_domain:

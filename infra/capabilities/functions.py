@@ -4,6 +4,7 @@ settings its grants and reads call for, and the triggers it names."""
 from __future__ import annotations
 
 import hashlib
+import json
 
 from aws_cdk import Aws, CustomResource, Duration
 from aws_cdk import aws_events as events
@@ -91,6 +92,7 @@ class Functions(Construct):
         self.targets: dict[str, aws_lambda.IFunction] = {
             spec.name: self._target(spec, self.functions[spec.name]) for spec in FUNCTIONS
         }
+        grants.functions.update(self.functions)
         for spec in FUNCTIONS:
             for trigger in spec.triggers:
                 self._connect(spec, trigger)
@@ -117,7 +119,7 @@ class Functions(Construct):
         spec_settings: dict[str, str] = {}
         for grant in spec.grants:
             spec_settings.update(self.grants.apply(grant, role))
-        spec_settings.update({field: str(getattr(self.config, field)) for field in spec.reads})
+        spec_settings.update({field: _setting_value(getattr(self.config, field)) for field in spec.reads})
         environment = settings.variables(spec_settings)
         self.settings_environment.update(environment)
         return aws_lambda.Function(
@@ -139,6 +141,9 @@ class Functions(Construct):
             security_groups=[self.network.lambda_sg],
             tracing=aws_lambda.Tracing.ACTIVE if self.config.tracing else aws_lambda.Tracing.DISABLED,
             snap_start=aws_lambda.SnapStartConf.ON_PUBLISHED_VERSIONS if self._snap_starts(spec) else None,
+            reserved_concurrent_executions=(
+                getattr(self.config, spec.reserved_concurrency) if spec.reserved_concurrency else None
+            ),
         )
 
     def _snap_starts(self, spec: FunctionSpec) -> bool:
@@ -251,6 +256,11 @@ class Functions(Construct):
     def consumers(self) -> dict[str, aws_lambda.Function]:
         """The stream consumers, whose lag is watched."""
         return {spec.name: self.functions[spec.name] for spec in FUNCTIONS if spec.triggered_by(KinesisTrigger)}
+
+
+def _setting_value(value) -> str:
+    """A stage's tuning value as its variable holds it: structured values as JSON (Settings parses them)."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict | list | tuple) else str(value)
 
 
 def _ec2_arn(resource: str, name: str) -> str:

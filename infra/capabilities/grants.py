@@ -4,9 +4,11 @@ from these, so it locates exactly what it may touch."""
 
 from __future__ import annotations
 
+import jsii
+from aws_cdk import Aws, IStableStringProducer, Lazy
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_ssm as ssm
 
+from infra.capabilities.api import STAGE_NAME, rest_api_name
 from infra.capabilities.auth import Auth
 from infra.capabilities.cache import Cache
 from infra.capabilities.data import Data
@@ -22,6 +24,7 @@ from infra.catalog import (
     Access,
     Grant,
     MediaAccess,
+    MetricsAccess,
     ParameterAccess,
     QueueAccess,
     RedisAccess,
@@ -56,6 +59,27 @@ SEARCH_CALLS = {
 SEARCH_CREATES_INDEX = {Access.WRITE, Access.SCHEMA}
 
 
+def parameter_name(config: StageConfig, parameter: str) -> str:
+    """The SSM name of a runtime parameter (catalog.PARAMETERS) on a stage: /chirp/<stage>/<path>."""
+    return f"/chirp/{config.name}/{PARAMETERS[parameter].path}"
+
+
+def parameter_arn(config: StageConfig, parameter: str) -> str:
+    """Its ARN (of the folder itself, for a folder: what GetParametersByPath is authorized on)."""
+    return f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter{parameter_name(config, parameter)}"
+
+
+@jsii.implements(IStableStringProducer)
+class _FunctionName:
+    """A function's name, produced at synthesis: grants are resolved while the functions are being created."""
+
+    def __init__(self, grants: Grants, function: str):
+        self.grants, self.function = grants, function
+
+    def produce(self) -> str:
+        return self.grants.functions[self.function].function_name
+
+
 class UnsupportedAccess(ValueError):
     def __init__(self, grant: Grant):
         super().__init__(f"{type(grant).__name__} does not support {grant}")
@@ -71,11 +95,11 @@ class Grants:
         cache: Cache,
         search: Search,
         media: Media,
-        parameters: dict[str, ssm.StringParameter],
         auth: Auth,
     ):
-        self.config, self.data, self.queues, self.parameters = config, data, queues, parameters
+        self.config, self.data, self.queues = config, data, queues
         self.cache, self.search, self.media, self.auth = cache, search, media, auth
+        self.functions: dict = {}  # filled by the Functions construct, read at synthesis (_FunctionName)
 
     def apply(self, grant: Grant, role: iam.IRole) -> dict[str, str]:
         """Allows `role` what `grant` names; returns the settings that locate it, by Settings field."""
@@ -93,12 +117,9 @@ class Grants:
             case RedisAccess():
                 return self._redis(role)
             case ParameterAccess():
-                parameter = self.parameters[grant.parameter]
-                # The one call the reader makes (grant_read would add GetParameters, its history, and describing).
-                role.add_to_principal_policy(
-                    iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[parameter.parameter_arn])
-                )
-                return {PARAMETERS[grant.parameter].setting: parameter.parameter_name}
+                return self._parameter(grant, role)
+            case MetricsAccess():
+                return self._metrics(role)
             case UserPoolAccess():
                 # InitiateAuth with USER_PASSWORD_AUTH is a public Cognito call (no IAM action governs it).
                 return {"user_pool_client_id": self.auth.client.user_pool_client_id}
@@ -183,6 +204,35 @@ class Grants:
             self.cache.auth_secret.grant_read(role)
             settings["redis_auth_secret_arn"] = self.cache.auth_secret.secret_arn
         return settings
+
+    def _parameter(self, grant: ParameterAccess, role: iam.IRole) -> dict[str, str]:
+        """One call per access: GetParameters on a parameter (readers fetch both level parameters in one call),
+        GetParametersByPath on a folder, PutParameter to write. Nothing may delete."""
+        declared = PARAMETERS[grant.parameter]
+        match grant.access, declared.is_folder:
+            case Access.READ, False:
+                action = "ssm:GetParameters"
+            case Access.READ, True:
+                action = "ssm:GetParametersByPath"
+            case Access.WRITE, False:
+                action = "ssm:PutParameter"
+            case _:
+                raise UnsupportedAccess(grant)
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=[action], resources=[parameter_arn(self.config, grant.parameter)])
+        )
+        return {
+            declared.setting: parameter_name(self.config, grant.parameter),
+            "runtime_config_ttl_s": str(self.config.runtime_config_ttl_s),
+        }
+
+    def _metrics(self, role: iam.IRole) -> dict[str, str]:
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"]))
+        return {
+            "api_name": rest_api_name(self.config),
+            "api_stage": STAGE_NAME,
+            "fanout_function": Lazy.string(_FunctionName(self, "fanout")),
+        }
 
 
 def _flag(value: bool) -> str:

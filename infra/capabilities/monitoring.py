@@ -1,5 +1,5 @@
 """Alarms to one encrypted SNS topic: consumer lag, failed work waiting in a failure or dead-letter queue,
-Lambda errors, API 5xx, dependencies that GET /health found down."""
+Lambda errors, API 5xx, dependencies that GET /health found down, a critical degradation level."""
 
 from __future__ import annotations
 
@@ -95,6 +95,22 @@ class Monitoring(Construct):
             ),
             1,
             "The health check found a dependency (DynamoDB, Kinesis, Redis, OpenSearch) down, or did not run",
+            missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+        alarm(
+            "DegradationCritical",
+            # Published by the degradation controller every minute: the level in force (manual or automatic).
+            # Five minutes without a value means the controller itself is not running.
+            cloudwatch.Metric(
+                namespace="Chirp",
+                metric_name="DegradationLevel",
+                dimensions_map={"service": "chirp"},
+                statistic="Maximum",
+                period=Duration.minutes(5),
+            ),
+            3,
+            "Chirp is at degradation level 3 or 4 (search off, fan-out deferred, or read-only), or the degradation "
+            "controller stopped running; see README, Degradation levels",
             missing_data=cloudwatch.TreatMissingData.BREACHING,
         )
         for name, function in functions.items():

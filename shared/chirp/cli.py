@@ -1,5 +1,5 @@
-"""`python -m chirp.cli audit|reindex`: operator commands, configured from the environment like the Lambdas
-(`source .local/cloud.env` for the local cloud)."""
+"""`python -m chirp.cli audit|reindex|degrade|limits`: operator commands, configured from the environment like the
+Lambdas (`source .local/cloud.env` for the local cloud)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import sys
 
 from chirp.composition import services
+from chirp.degradation.levels import Level
 
 
 def audit(args: argparse.Namespace) -> int:
@@ -40,6 +41,33 @@ def reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def degrade(args: argparse.Namespace) -> int:
+    """Sets the operator's degradation level (it wins over the controller's), or `auto` to hand back; without a
+    level, shows both."""
+    store = services().level_store
+    if args.level is not None:
+        store.write_manual(None if args.level.lower() == "auto" else Level.parse(args.level))
+    setting = store.read()
+    manual = "auto (the controller decides)" if setting.manual is None else f"{setting.manual.value}"
+    print(f"degradation level {setting.effective.value} ({setting.effective.name.lower()}): manual {manual}, "
+          f"automatic {setting.auto.level.value} ({setting.auto.reason or 'no run yet'})")  # fmt: skip
+    print(f"functions act on it within {services().settings.runtime_config_ttl_s:g} s")
+    return 0
+
+
+def limits(args: argparse.Namespace) -> int:
+    """Raises (or lowers) one user's rate limits: `limits USER '*=100000/1h' tweets=3000/3h`, or `--clear`."""
+    overrides = services().limiter.overrides
+    if args.clear:
+        overrides.clear(args.user)
+        print(f"{args.user}: the stage's tiers")
+        return 0
+    specs = dict(spec.split("=", 1) for spec in args.spec)
+    overrides.set(args.user, specs)
+    print(f"{args.user}: {json.dumps(specs)} (in {overrides.name_for(args.user)})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chirp")
     commands = parser.add_subparsers(required=True)
@@ -49,6 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     reindex_parser = commands.add_parser("reindex", help="index every tweet of DynamoDB again")
     reindex_parser.add_argument("--segments", type=int, default=1, help="parallel scan segments, one after another")
     reindex_parser.set_defaults(run=reindex)
+    degrade_parser = commands.add_parser("degrade", help="set the degradation level (0-4, or auto), or show it")
+    degrade_parser.add_argument("level", nargs="?", help="0 normal ... 4 read-only; auto: the controller decides")
+    degrade_parser.set_defaults(run=degrade)
+    limits_parser = commands.add_parser("limits", help="set one user's rate limits (class=count/window, * = all)")
+    limits_parser.add_argument("user")
+    limits_parser.add_argument("spec", nargs="*", help="e.g. '*=100000/1h' tweets=3000/3h")
+    limits_parser.add_argument("--clear", action="store_true", help="back to the stage's tiers")
+    limits_parser.set_defaults(run=limits)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -17,14 +17,22 @@ from chirp.adapters.dynamodb.worker_lease import DynamoWorkerLease
 from chirp.adapters.kinesis.publisher import KinesisEventPublisher, KinesisPublisher
 from chirp.adapters.redis.client import redis_client
 from chirp.adapters.redis.count_cache import RedisCountCache
+from chirp.adapters.redis.rate_limits import RedisLimitStore
 from chirp.adapters.redis.tag_counter import RedisTagCounter, RedisTrendState
 from chirp.adapters.redis.timeline_cache import RedisTimelineCache
 from chirp.adapters.sqs.page_queue import SqsPageQueue
 from chirp.adapters.sqs.poison_queue import SqsPoisonQueue
+from chirp.adapters.ssm.runtime_config import SsmLevelStore, SsmLimitOverrides
 from chirp.adapters.ssm.tag_lists import SsmTagLists
+from chirp.degradation.controller import Tuning
+from chirp.degradation.levels import CurrentLevel, Switches
+from chirp.degradation.service import DegradationController
 from chirp.engagement.rules import Engagements
 from chirp.ids.snowflake import LeasedSnowflake
+from chirp.limits.model import parse_limits
+from chirp.limits.service import RateLimiter
 from chirp.notifications.service import Notifications
+from chirp.runtime.http_guard import Guard
 from chirp.settings import Settings, get_settings
 from chirp.social.service import SocialService
 from chirp.timelines.rules import MAX_ITEMS, Thresholds, Timelines
@@ -57,7 +65,48 @@ class Services:
     def timelines(self) -> Timelines:
         thresholds = Thresholds(self.settings.popular_threshold, self.settings.celebrity_threshold)
         pages = SqsPageQueue(aws_client("sqs", self.settings), self.settings.fanout_queue_url)
-        return Timelines(self.timeline_cache, self.tweet_store, self.social_store, thresholds, pages)
+        return Timelines(self.timeline_cache, self.tweet_store, self.social_store, thresholds, pages, self.switches)
+
+    # --- protection: degradation levels and rate limits ---------------------------------------------------
+    @cached_property
+    def level_store(self) -> SsmLevelStore:
+        ssm = aws_client("ssm", self.settings)
+        return SsmLevelStore(ssm, self.settings.degradation_manual_parameter, self.settings.degradation_auto_parameter)
+
+    @cached_property
+    def level(self) -> CurrentLevel:
+        """The effective degradation level, re-read from SSM at most once per cache period."""
+        return CurrentLevel(lambda: self.level_store.read().effective, self.settings.runtime_config_ttl_s)
+
+    @cached_property
+    def switches(self) -> Switches:
+        return Switches(self.level)
+
+    @cached_property
+    def limiter(self) -> RateLimiter:
+        overrides = SsmLimitOverrides(
+            aws_client("ssm", self.settings), self.settings.limit_overrides_path, self.settings.runtime_config_ttl_s
+        )
+        tiers = parse_limits(self.settings.rate_limit_tiers)
+        return RateLimiter(RedisLimitStore(self.redis), tiers, overrides)
+
+    @cached_property
+    def guard(self) -> Guard:
+        """What every HTTP function applies to every request (chirp.runtime.http_guard)."""
+        return Guard(limiter=lambda: self.limiter, level=lambda: self.level())
+
+    @cached_property
+    def degradation_controller(self) -> DegradationController:
+        from chirp.adapters.cloudwatch.signals import CloudWatchSignals
+
+        metrics = CloudWatchSignals(
+            aws_client("cloudwatch", self.settings),
+            api_name=self.settings.api_name,
+            api_stage=self.settings.api_stage,
+            fanout_function=self.settings.fanout_function,
+        )
+        tuning = Tuning.model_validate_json(self.settings.controller_tuning)
+        return DegradationController(self.level_store, metrics, tuning)
 
     @cached_property
     def ids(self) -> LeasedSnowflake:
@@ -112,6 +161,7 @@ class Services:
             min_accounts=self.settings.trend_min_accounts,
             ranked_ttl_s=self.settings.trend_ranked_ttl_s,
             new_account_ms=self.settings.trend_new_account_s * 1000,
+            switches=self.switches,
         )
 
     @cached_property

@@ -6,10 +6,22 @@ are the fields' aliases; the CDK app gives each function the variables of what i
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The AWS stage's tiers (infra/config.py holds each stage's; the local stage's are small so that tests cross them).
+DEFAULT_RATE_LIMITS = {
+    "tweets": "300/3h",
+    "likes": "1000/24h",
+    "follows": "400/24h",
+    "home": "150/15m",
+    "search": "180/15m",
+    "default": "900/15m",
+    "anonymous": "300/5m",
+}
 
 
 class Settings(BaseSettings):
@@ -50,8 +62,26 @@ class Settings(BaseSettings):
     trend_new_account_s: int = Field(default=86_400, ge=0, alias="TREND_NEW_ACCOUNT_S")
     # Timelines of users not seen for this long expire: not pushed to, rebuilt on their next read.
     inactive_after_s: int = Field(default=7 * 86_400, ge=60, alias="INACTIVE_AFTER_S")
+    # Rate limits (chirp.limits): each endpoint class's tier, `count/window` (e.g. "300/3h"), from the stage.
+    # As JSON, like every structured setting: Settings is hashed (clients are cached per Settings).
+    rate_limits: str = Field(default=json.dumps(DEFAULT_RATE_LIMITS), alias="RATE_LIMITS")
+    # Runtime settings in SSM Parameter Store (chirp.adapters.ssm), re-read at most once per cache period.
+    degradation_manual_parameter: str = Field(default="/chirp/local/degradation/manual", alias="DEGRADATION_MANUAL")
+    degradation_auto_parameter: str = Field(default="/chirp/local/degradation/auto", alias="DEGRADATION_AUTO")
+    limit_overrides_path: str = Field(default="/chirp/local/limits/users", alias="LIMIT_OVERRIDES_PATH")
+    runtime_config_ttl_s: float = Field(default=30.0, ge=0, alias="RUNTIME_CONFIG_TTL_S")
+    # The degradation controller: its thresholds and hysteresis (chirp.degradation.controller.Tuning, as JSON),
+    # and what it watches (the REST API's CloudWatch dimensions, the fan-out consumer).
+    controller_tuning: str = Field(default="{}", alias="CONTROLLER_TUNING")
+    api_name: str = Field(default="", alias="API_NAME")
+    api_stage: str = Field(default="v1", alias="API_STAGE")
+    fanout_function: str = Field(default="", alias="FANOUT_FUNCTION")
     # Set only outside AWS (local cloud, tests); boto3 and pynamodb use it as their endpoint.
     aws_endpoint_url: str | None = Field(default=None, alias="AWS_ENDPOINT_URL")
+
+    @property
+    def rate_limit_tiers(self) -> dict[str, str]:
+        return json.loads(self.rate_limits)
 
     @property
     def opensearch_url(self) -> str:

@@ -9,6 +9,7 @@ from collections import defaultdict
 
 import pytest
 
+from chirp.runtime.http_guard import EXPOSED_HEADERS
 from infra.capabilities.api import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS
 from infra.catalog import FUNCTIONS, HTTP_APIS, AuthorizerTrigger, ResolverRoutes
 from infra.config import stage_config
@@ -49,7 +50,13 @@ def test_given_no_valid_token_when_synthesized_then_the_gateway_answers_401_in_t
 
 def test_given_other_gateway_errors_when_synthesized_then_they_keep_their_status_in_the_error_shape(any_template):
     responses = _gateway_responses(any_template)
-    assert set(responses) == {"MISSING_AUTHENTICATION_TOKEN", "UNAUTHORIZED", "DEFAULT_4XX", "DEFAULT_5XX"}
+    assert set(responses) == {
+        "MISSING_AUTHENTICATION_TOKEN",
+        "UNAUTHORIZED",
+        "INTEGRATION_FAILURE",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    }
     for family in ("DEFAULT_4XX", "DEFAULT_5XX"):
         assert "StatusCode" not in responses[family]  # each type keeps its own (429, 413, 504...)
         body = _rendered(
@@ -58,8 +65,16 @@ def test_given_other_gateway_errors_when_synthesized_then_they_keep_their_status
             messageString='"Too Many Requests"',
         )
         assert body == {"error": "THROTTLED", "message": "Too Many Requests"}
-    for response in responses.values():  # a browser may read every error answer
-        assert response["ResponseParameters"] == {"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"}
+    for name, response in responses.items():  # a browser may read every error answer
+        assert response["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'", name
+
+
+def test_given_a_throttled_function_when_synthesized_then_the_gateway_answers_503_with_retry_after(any_template):
+    """On AWS a function at its reserved concurrency surfaces as an integration failure: shed load, retry soon."""
+    failure = _gateway_responses(any_template)["INTEGRATION_FAILURE"]
+    assert failure["StatusCode"] == "503"
+    assert failure["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+    assert json.loads(failure["ResponseTemplates"]["application/json"])["error"] == "Unavailable"
 
 
 def test_given_routed_paths_when_synthesized_then_each_has_a_tokenless_preflight_allowing_its_methods(any_template):
@@ -87,7 +102,7 @@ def test_given_routed_paths_when_synthesized_then_each_has_a_tokenless_preflight
         assert set(headers["Access-Control-Allow-Methods"].split(",")) == routed[path], path
         assert headers["Access-Control-Allow-Headers"].split(",") == list(CORS_ALLOW_HEADERS)
         assert headers["Access-Control-Expose-Headers"].split(",") == list(CORS_EXPOSE_HEADERS)
-        assert {"Retry-After", "X-RateLimit-Remaining"} <= set(CORS_EXPOSE_HEADERS)
+        assert set(EXPOSED_HEADERS) == set(CORS_EXPOSE_HEADERS)  # what the functions' answers carry
         assert {"Authorization", "Content-Type", "Idempotency-Key"} == set(CORS_ALLOW_HEADERS)
 
 

@@ -29,6 +29,19 @@ REDIS_SECRET = {
 }
 
 
+def _parameter(path: str) -> str:
+    """A runtime parameter's ARN; {stage} is the stage's name (parameters are named /chirp/<stage>/...)."""
+    return f"arn:aws:ssm:{{region}}:{{account}}:parameter/chirp/{{stage}}/{path}"
+
+
+# Both degradation level parameters, read together; the folder of per-user limit overrides, read by path.
+KNOWS_LEVEL = {
+    ("ssm:GetParameters", _parameter("degradation/manual")),
+    ("ssm:GetParameters", _parameter("degradation/auto")),
+}
+READS_OVERRIDES = {("ssm:GetParametersByPath", _parameter("limits/users"))}
+
+
 def _on(resource: str, *actions: str) -> Calls:
     return {(action, resource) for action in actions}
 
@@ -64,6 +77,7 @@ CALLS: dict[str, Calls] = {
         ("kinesis:DescribeStreamSummary", STREAM),
         ("es:ESHttpGet", f"{DOMAIN}/_cluster/health"),
         *REDIS_SECRET,
+        *KNOWS_LEVEL,
     },
     "api": {
         *_on(TWEETS, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
@@ -90,9 +104,9 @@ CALLS: dict[str, Calls] = {
         ("kinesis:PutRecord", ENGAGEMENT_STREAM),
         ("s3:PutObject", f"{BUCKET}/uploads/*"),
         ("s3:GetObject", f"{BUCKET}/media/*"),
-        ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
-        ("ssm:GetParameter", "arn:aws:ssm:{region}:{account}:parameter/{TrendLists}"),
         *REDIS_SECRET,
+        *KNOWS_LEVEL,
+        *READS_OVERRIDES,
     },
     # The REST API's calls (it posts, reads and follows through the same services), and the clients table; the
     # password grant's InitiateAuth is a public Cognito call, in no policy.
@@ -119,22 +133,34 @@ CALLS: dict[str, Calls] = {
             for index in ("likes_by_tweet", "retweets_by_tweet", "likes_by_user")
         },
         ("kinesis:PutRecord", ENGAGEMENT_STREAM),
-        ("ssm:GetParameter", "arn:aws:ssm:{region}:{account}:parameter/{TrendLists}"),
+        ("ssm:GetParameters", _parameter("trends/lists")),
         ("kinesis:PutRecord", STREAM),
         ("s3:PutObject", f"{BUCKET}/uploads/*"),
         ("s3:GetObject", f"{BUCKET}/media/*"),
         ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
         *REDIS_SECRET,
     },
+    "discovery": {
+        ("dynamodb:BatchGetItem", TWEETS),
+        ("dynamodb:BatchGetItem", SOCIAL),
+        ("dynamodb:BatchGetItem", ENGAGEMENTS),
+        ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
+        ("ssm:GetParameters", _parameter("trends/lists")),
+        *REDIS_SECRET,
+        *KNOWS_LEVEL,
+        *READS_OVERRIDES,
+    },
     "mastodon_auth": {("dynamodb:GetItem", CLIENTS)},  # a token's grant, by its hash: nothing else
     "fanout": {
         ("dynamodb:GetItem", SOCIAL),
         ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
         ("dynamodb:Query", f"{TWEETS}/index/user_tweets"),
+        ("dynamodb:BatchGetItem", TWEETS),  # deferred tweets, read back to push them
         *_sends_to("FanoutPages"),
         *POISON,
         *CONSUMES_STREAM,
         *REDIS_SECRET,
+        *KNOWS_LEVEL,
     },
     "indexer": {
         ("es:ESHttpPost", f"{DOMAIN}/_bulk"),
@@ -144,7 +170,7 @@ CALLS: dict[str, Calls] = {
         *_sends_to("IndexFailures"),  # Lambda's on-failure pointers, sent with the function's role
         *CONSUMES_STREAM,
     },
-    "trends": {("dynamodb:BatchGetItem", SOCIAL), *POISON, *CONSUMES_STREAM, *REDIS_SECRET},
+    "trends": {("dynamodb:BatchGetItem", SOCIAL), *POISON, *CONSUMES_STREAM, *REDIS_SECRET, *KNOWS_LEVEL},
     "notifier": {
         ("dynamodb:GetItem", TWEETS),
         ("dynamodb:GetItem", SOCIAL),
@@ -203,6 +229,11 @@ CALLS: dict[str, Calls] = {
             "sqs:GetQueueAttributes",
             "sqs:GetQueueUrl",
         ),
+    },
+    "degradation_controller": {
+        *KNOWS_LEVEL,
+        ("ssm:PutParameter", _parameter("degradation/auto")),  # only the automatic level; nothing deletes
+        ("cloudwatch:GetMetricData", "*"),  # no resource-level permission exists for it
     },
     "search_schema": {
         ("es:ESHttpPut", f"{DOMAIN}/tweets"),
@@ -272,6 +303,7 @@ def test_given_a_function_when_synthesized_then_its_role_allows_exactly_its_pinn
 ):
     template, config = (local_template if stage == "local" else aws_template), stage_config(stage)
     expected = CALLS[spec.name] if config.redis_tls_and_auth else CALLS[spec.name] - REDIS_SECRET
+    expected = {(action, resource.replace("{stage}", stage)) for action, resource in expected}
     assert role_calls(template, spec.name) == expected | _basics(spec.name, config.tracing)
 
 
@@ -353,6 +385,22 @@ def test_given_the_api_when_synthesized_then_it_writes_tables_item_by_item_and_q
     assert ("dynamodb:Scan", TWEETS) not in calls
     assert not {r for a, r in calls if a == "dynamodb:Query" and r.endswith("/index/*")}
     assert not {(a, r) for a, r in calls if a == "dynamodb:DeleteItem" and r in (TWEETS, NOTIFICATIONS)}
+
+
+def test_given_runtime_parameters_when_synthesized_then_only_the_controller_writes_and_only_its_own_level(
+    any_template,
+):
+    """Operators set the manual level and the overrides with their own credentials; no function deletes a
+    parameter; the controller writes the automatic level and nothing else."""
+    for spec in FUNCTIONS:
+        ssm = {(a, r) for a, r in role_calls(any_template, spec.name) if a.startswith("ssm:")}
+        assert {a for a, _ in ssm} <= {"ssm:GetParameters", "ssm:GetParametersByPath", "ssm:PutParameter"}, spec.name
+        writes = {r for a, r in ssm if a == "ssm:PutParameter"}
+        if spec.name == "degradation_controller":
+            assert len(writes) == 1
+            assert next(iter(writes)).endswith("/degradation/auto")
+        else:
+            assert not writes, spec.name
 
 
 def test_given_vpc_placement_when_synthesized_then_only_describing_enis_is_unscoped(any_template):

@@ -65,3 +65,14 @@ def test_given_failure_and_dead_letter_queues_when_synthesized_then_any_message_
     }
     assert dead_letter_targets
     assert dead_letter_targets <= watched
+
+
+def test_given_the_degradation_controller_when_synthesized_then_a_critical_level_or_a_silent_controller_alarms(
+    any_template,
+):
+    (alarm,) = _alarms(any_template, "DegradationLevel")
+    assert alarm["Namespace"] == "Chirp"
+    assert alarm["Threshold"] == 3
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "breaching"  # the controller runs every minute: silence is a fault
+    assert alarm["AlarmActions"]

@@ -21,24 +21,18 @@ TRENDS = {"TREND_MIN_ACCOUNTS", "TREND_RANKED_TTL_S", "TREND_NEW_ACCOUNT_S"}  # 
 GRAPH = {"TWEETS_TABLE", "SOCIAL_TABLE"}
 POISON = {"CONSUMER_FAILURES_QUEUE_URL"}  # stream consumers set unreadable records aside there
 ENGAGEMENT = {"ENGAGEMENTS_TABLE", "ENGAGEMENTS_STREAM"}  # edges and counters; the stream their events go to
+LEVEL = {"DEGRADATION_MANUAL", "DEGRADATION_AUTO", "RUNTIME_CONFIG_TTL_S"}  # the degradation level, re-read
+# An HTTP function's guard: the level, the stage's rate limits, Redis for the counters, the per-user overrides.
+GUARD = LEVEL | REDIS | {"RATE_LIMITS", "LIMIT_OVERRIDES_PATH"}
 
 # What each function reads, written out: a grant or read added to the catalog must be added here too.
 SETTINGS_BY_FUNCTION = {
-    "health": {*GRAPH, "NEW_TWEETS_STREAM", *REDIS, *SEARCH},
-    "api": {
-        *GRAPH,
-        "NOTIFICATIONS_TABLE",
-        "LEASES_TABLE",
-        "IDEMPOTENCY_TABLE",
-        "NEW_TWEETS_STREAM",
-        "MEDIA_BUCKET",
-        "TREND_LISTS_PARAMETER",
-    }
+    "health": {*GRAPH, "NEW_TWEETS_STREAM", *REDIS, *SEARCH, *LEVEL, "RATE_LIMITS"},  # per address: no overrides
+    "api": {*GRAPH, "NOTIFICATIONS_TABLE", "LEASES_TABLE", "IDEMPOTENCY_TABLE", "NEW_TWEETS_STREAM", "MEDIA_BUCKET"}
     | ENGAGEMENT
-    | REDIS
-    | SEARCH
-    | TIMELINES
-    | TRENDS,
+    | GUARD
+    | TIMELINES,
+    "discovery": {*GRAPH, "ENGAGEMENTS_TABLE", *SEARCH, *GUARD, "TREND_LISTS_PARAMETER", *TRENDS},
     "mastodon": {
         *GRAPH,
         "NOTIFICATIONS_TABLE",
@@ -49,6 +43,7 @@ SETTINGS_BY_FUNCTION = {
         "NEW_TWEETS_STREAM",
         "MEDIA_BUCKET",
         "TREND_LISTS_PARAMETER",
+        "RUNTIME_CONFIG_TTL_S",
     }
     | ENGAGEMENT
     | REDIS
@@ -56,9 +51,9 @@ SETTINGS_BY_FUNCTION = {
     | TIMELINES
     | TRENDS,
     "mastodon_auth": {"CLIENTS_TABLE"},
-    "fanout": {*GRAPH, "FANOUT_QUEUE_URL", *REDIS, *TIMELINES, *POISON},
+    "fanout": {*GRAPH, "FANOUT_QUEUE_URL", *REDIS, *TIMELINES, *POISON, *LEVEL},
     "indexer": {*SEARCH, "TWEETS_INDEX_REPLICAS", *POISON},  # it re-creates an index deleted by hand
-    "trends": {*REDIS, *POISON, "SOCIAL_TABLE", *TRENDS},
+    "trends": {*REDIS, *POISON, "SOCIAL_TABLE", *TRENDS, *LEVEL},
     "notifier": {*GRAPH, "NOTIFICATIONS_TABLE", *REDIS, *POISON},
     # Retweets go through the fan-out (tiers, followers, Redis, the page queue); notifications are aggregated.
     "engagements": {
@@ -76,6 +71,8 @@ SETTINGS_BY_FUNCTION = {
     "outbox_relay": {"TWEETS_TABLE", "NEW_TWEETS_STREAM", *ENGAGEMENT},
     "search_repair": {"TWEETS_TABLE", "NEW_TWEETS_STREAM", *SEARCH, "TWEETS_INDEX_REPLICAS"},
     "search_schema": {*SEARCH, "TWEETS_INDEX_REPLICAS"},
+    # Its own level (written) and the operator's; what it watches; its thresholds.
+    "degradation_controller": LEVEL | {"API_NAME", "API_STAGE", "FANOUT_FUNCTION", "CONTROLLER_TUNING"},
 }
 
 
@@ -119,6 +116,21 @@ def test_given_tuning_reads_when_synthesized_then_their_values_are_the_stages(lo
     assert env["POPULAR_THRESHOLD"] == str(config.popular_threshold)
     assert env["CELEBRITY_THRESHOLD"] == str(config.celebrity_threshold)
     assert env["INACTIVE_AFTER_S"] == str(config.inactive_after_s)
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_given_structured_tuning_when_synthesized_then_functions_get_the_stages_values_as_json(
+    local_template, aws_template, stage
+):
+    """Limits are configuration: each stage's tiers reach the guard as JSON, the controller its thresholds."""
+    template, config = (local_template if stage == "local" else aws_template), stage_config(stage)
+    by_name = {spec.name: spec for spec in FUNCTIONS}
+    for name in ("api", "discovery", "health"):
+        assert json.loads(_environment(template, by_name[name])["RATE_LIMITS"]) == config.rate_limits
+    controller = _environment(template, by_name["degradation_controller"])
+    assert json.loads(controller["CONTROLLER_TUNING"]) == config.controller_tuning
+    assert controller["API_NAME"] == f"chirp-{stage}"
+    assert _environment(template, by_name["api"])["DEGRADATION_MANUAL"] == f"/chirp/{stage}/degradation/manual"
 
 
 def test_given_the_stack_when_synthesized_then_its_settings_output_is_every_functions_settings(any_template):

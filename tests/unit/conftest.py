@@ -2,7 +2,28 @@ from __future__ import annotations
 
 import pytest
 
+from chirp.composition import services
+from chirp.degradation.levels import Level
+from chirp.limits.model import parse_limits
+from chirp.limits.service import RateLimiter
+from chirp.settings import DEFAULT_RATE_LIMITS
 from tests.conftest import FakeLambdaContext
+from tests.unit.fakes import FakeClock, FakeLimitStore, FakeOverrides
+
+
+@pytest.fixture(autouse=True)
+def guard_on_fakes(monkeypatch):
+    """Handlers loaded in unit tests go through their guard (chirp.runtime.http_guard) with an in-memory limiter
+    and level, never a Redis or an SSM this machine may have. Tests change `guard_on_fakes.level` or the store."""
+
+    class Protection:
+        level = Level.NORMAL
+        store = FakeLimitStore(FakeClock())
+        limiter = RateLimiter(store, parse_limits(DEFAULT_RATE_LIMITS), FakeOverrides(), clock=lambda: 0.0)
+
+    monkeypatch.setattr(services(), "limiter", Protection.limiter, raising=False)
+    monkeypatch.setattr(services(), "level", lambda: Protection.level, raising=False)
+    return Protection
 
 
 @pytest.fixture

@@ -13,10 +13,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import count
 
 from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS
+from chirp.degradation.controller import ControllerState, Signals
+from chirp.degradation.levels import Level, Switches
+from chirp.degradation.ports import LevelSetting
 from chirp.engagement.model import Counts, Edge, EngagementEvent, Kind
 from chirp.engagement.rules import Engagements
 from chirp.errors import Conflict, InvalidInput
 from chirp.ids.snowflake import snowflake_at
+from chirp.limits.model import EndpointClass, Limit, LimitState
+from chirp.limits.ports import LimitStoreUnavailable
 from chirp.media.model import TranscodeResult
 from chirp.notifications.model import Aggregate, Notification
 from chirp.notifications.ports import StaleAggregate
@@ -85,6 +90,7 @@ class FakeTimelineCache:
         # The retweet indexes: of each timeline, of each celebrity's pull set ({retweet id: shown tweet id}).
         self.retweet_index: dict[str, dict[int, int]] = defaultdict(dict)
         self.celebrity_retweets: dict[str, dict[int, int]] = defaultdict(dict)
+        self.deferred: dict[str, set[int]] = {}  # by author: tweets deferred while fan-out on write was off
         self.relations: dict[tuple[Relation, str], set[str]] = defaultdict(set)
         self.tweets: dict[int, Tweet] = {}
         self.profiles: dict[str, Profile] = {}
@@ -149,6 +155,7 @@ class FakeTimelineCache:
             celebrities=sorted(self.relations[Relation.FOLLOWS, user_id] & self.celebrities),
             hidden_authors=frozenset().union(*(self.relations[kind, user_id] for kind in HIDING)),
             retweets_above={r: d for r, d in index.items() if r >= before_id} if before_id else {},
+            deferred=sorted(self.relations[Relation.FOLLOWS, user_id] & set(self.deferred)),
         )
 
     def is_celebrity(self, user_id: str) -> bool:
@@ -185,6 +192,29 @@ class FakeTimelineCache:
             if before_id:
                 above.update({r: d for r, d in self.celebrity_retweets.get(author, {}).items() if r >= before_id})
         return PulledSlice(ids=pulled, retweets_above=above)
+
+    def defer(self, author_id: str, tweet_id: int) -> None:
+        self.deferred.setdefault(author_id, set()).add(tweet_id)
+
+    def deferred_ids(self, author_ids: list[str], *, before_id: int | None, count: int) -> list[int]:
+        pulled = []
+        for author in author_ids:
+            ids = sorted(self.deferred.get(author, ()), reverse=True)
+            pulled += [i for i in ids if before_id is None or i < before_id][: _redis_count(count)]
+        return pulled
+
+    def deferred_authors(self) -> list[str]:
+        return sorted(self.deferred)
+
+    def deferred_of(self, author_id: str, count: int) -> list[int]:
+        return sorted(self.deferred.get(author_id, ()))[: max(_redis_count(count), 1)]
+
+    def undefer(self, author_id: str, tweet_ids: list[int]) -> None:
+        """As the script does: the ids go, and the author too once none is left."""
+        if author_id in self.deferred:
+            self.deferred[author_id] -= set(tweet_ids)
+            if not self.deferred[author_id]:
+                del self.deferred[author_id]
 
     def relate(self, kind: Relation, user_id: str, target_id: str, add: bool) -> None:
         (self.relations[kind, user_id].add if add else self.relations[kind, user_id].discard)(target_id)
@@ -523,7 +553,8 @@ class FakeTrendState:
     def __init__(self, clock: FakeClock):
         self.clock = clock
         self._peaks: dict[str, Peak] = {}
-        self._ranked: tuple[list[dict], int] | None = None  # the ranking and when it stops being fresh
+        self.kept: tuple[int, str] | None = None  # when the ranking was computed, and it (JSON)
+        self.rankings_kept = 0
 
     def peaks(self) -> dict[str, Peak]:
         return dict(self._peaks)
@@ -533,13 +564,12 @@ class FakeTrendState:
         for tag in forget:
             self._peaks.pop(tag, None)
 
-    def ranked(self) -> list[dict] | None:
-        if self._ranked is None or self.clock() >= self._ranked[1]:
-            return None
-        return self._ranked[0]
+    def ranking(self) -> tuple[int, str] | None:
+        return self.kept
 
-    def save_ranked(self, ranked: list[dict], ttl_s: int) -> None:
-        self._ranked = (ranked, self.clock() + ttl_s * 1000)
+    def keep_ranking(self, computed_at_ms: int, ranking: str) -> None:
+        self.kept = (computed_at_ms, ranking)
+        self.rankings_kept += 1
 
 
 class FakeAccountAges:
@@ -759,6 +789,76 @@ class FakeDelivery:
         self.taken_back.append(tweet)
 
 
+class FakeLimitStore:
+    """LimitStore: the GCRA script in memory, on its own clock (the FakeClock, in ms; the script counts in
+    microseconds, as here). `down` makes it unreachable, as a stopped Redis is."""
+
+    def __init__(self, clock: FakeClock):
+        self.clock = clock
+        self.tats: dict[str, int] = {}
+        self.down = False
+        self.hits = 0  # round trips asked for
+
+    def hit(self, key: str, limit: Limit) -> LimitState:
+        self.hits += 1
+        if self.down:
+            raise LimitStoreUnavailable("ConnectionError: Connection refused")
+        now = self.clock() * 1000
+        window = limit.window_s * 1_000_000
+        interval = max(1, window // limit.count)
+        tat = max(self.tats.get(key, now), now)
+        next_tat = tat + interval
+        if next_tat - now > window:
+            return LimitState(False, 0, -(-(tat - now) // 1000), -(-(next_tat - window - now) // 1000), now // 1000)
+        self.tats[key] = next_tat
+        remaining = (window - (next_tat - now)) // interval
+        return LimitState(True, remaining, -(-(next_tat - now) // 1000), 0, now // 1000)
+
+
+class FakeOverrides:
+    """OverrideSource: what an operator set, by user."""
+
+    def __init__(self, by_user: dict[str, dict[EndpointClass | None, Limit]] | None = None):
+        self.by_user = by_user or {}
+
+    def overrides(self, user_id: str) -> dict[EndpointClass | None, Limit]:
+        return self.by_user.get(user_id, {})
+
+
+class FakeLevelStore:
+    """LevelStore: both parameters; `reads`/`writes` count the calls; `fail` makes reading fail (SSM down)."""
+
+    def __init__(self, manual: Level | None = None, auto: ControllerState | None = None):
+        self.manual, self.auto = manual, auto or ControllerState()
+        self.reads = self.writes = 0
+        self.fail = False
+
+    def read(self) -> LevelSetting:
+        self.reads += 1
+        if self.fail:
+            raise ConnectionError("SSM unreachable")
+        return LevelSetting(manual=self.manual, auto=self.auto)
+
+    def write_auto(self, state: ControllerState) -> None:
+        self.writes += 1
+        self.auto = state
+
+    def write_manual(self, level: Level | None) -> None:
+        self.manual = level
+
+
+class FakeMetrics:
+    """MetricsSource: the signals a test feeds, one per run (the last one repeats)."""
+
+    def __init__(self, *signals: Signals):
+        self.fed = list(signals)
+        self.windows: list[int] = []
+
+    def signals(self, window_s: int) -> Signals:
+        self.windows.append(window_s)
+        return self.fed.pop(0) if len(self.fed) > 1 else self.fed[0]
+
+
 class World:
     """The rules wired as the composition root wires them, on fakes, with a controlled clock."""
 
@@ -771,8 +871,14 @@ class World:
         self.publisher = FakePublisher()
         self.notification_store = FakeNotificationStore()
         self.ids = FakeIds(self.clock)
+        self.level = Level.NORMAL  # the degradation level the rules see; tests move it
         self.timelines = Timelines(
-            self.cache, self.tweet_store, self.social_store, thresholds or Thresholds(3, 5), self.pages
+            self.cache,
+            self.tweet_store,
+            self.social_store,
+            thresholds or Thresholds(3, 5),
+            self.pages,
+            Switches(lambda: self.level),
         )
         self.notifications = Notifications(self.notification_store, self.social_store, self.tweet_store)
         self.social = SocialService(self.social_store, self.timelines, self.notifications, self.clock)

@@ -36,14 +36,16 @@ def test_given_a_json_body_or_no_declared_type_when_checked_then_it_goes_on_to_t
     event = api_event("POST", "/tweets", body='{"text": "hi"}')
     event["headers"] = headers
 
-    assert load_handler("api").unsupported_media_type(event) is None
+    load_handler("api")
+    assert sys.modules["rest_api.errors"].unsupported_media_type(event) is None
 
 
 def test_given_no_body_when_a_type_is_declared_then_it_goes_on_to_the_routes(api_event):
     event = api_event("GET", "/trends")
     event["headers"] = {"Content-Type": "text/plain"}
 
-    assert load_handler("api").unsupported_media_type(event) is None
+    load_handler("api")
+    assert sys.modules["rest_api.errors"].unsupported_media_type(event) is None
 
 
 def test_given_a_path_no_route_takes_when_called_then_404_in_the_api_error_shape(api_event, lambda_context):

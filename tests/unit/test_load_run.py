@@ -222,3 +222,43 @@ def test_given_samples_when_taking_percentiles_then_they_interpolate_between_clo
 def test_given_a_percentile_outside_0_to_100_when_asked_then_it_is_refused():
     with pytest.raises(ValueError, match=r"within 0\.\.100"):
         load_bench("stats").percentile([1, 2], 101)
+
+
+class _Answer:
+    def __init__(self, status: int, headers: dict[str, str] | None = None):
+        self.status_code, self.headers = status, headers or {}
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "wait"),
+    [
+        (429, {"Retry-After": "7"}, 7.0),  # a rate limit: as long as it says
+        (503, {"Retry-After": "60"}, 60.0),  # a degradation level or a dependency
+        (429, {}, 1.0),  # the local cloud's throttle of a function at its reserved concurrency: no header
+        (503, {}, None),  # says nothing about retrying: an error
+        (200, {"Retry-After": "3"}, None),
+        (409, {"Retry-After": "1"}, None),  # a racing Idempotency-Key is the test's to judge, not retried
+    ],
+)
+def test_given_an_answer_when_judged_then_the_load_run_waits_as_it_says_before_retrying(
+    load_run, status, headers, wait
+):
+    assert load_run.retry_after_s(_Answer(status, headers)) == wait
+
+
+def test_given_answers_saying_retry_later_when_called_then_it_waits_retries_and_counts_the_retries(
+    load_run, monkeypatch
+):
+    answers = [_Answer(429, {"Retry-After": "2"}), _Answer(429, {"Retry-After": "2"}), _Answer(201)]
+    slept: list[float] = []
+    monkeypatch.setattr(load_run.time, "sleep", slept.append)
+    me = type("Me", (), {"call": lambda self, *a, **k: answers.pop(0)})()
+    recorder = load_run.Recorder()
+    simulated = load_run.SimulatedUser(me, [], random.Random(1), recorder)
+
+    response = simulated._call("post", "POST", "/tweets", expected=(201,))
+
+    assert response.status_code == 201
+    assert slept == [2.0, 2.0]
+    assert recorder.retried == {"429": 2}
+    assert (recorder.requests, recorder.errors) == (1, [])

@@ -1,14 +1,10 @@
-"""What a user reads: the home timeline, search, trends and notifications."""
-
-from typing import Annotated
+"""What a user reads: the home timeline and notifications (search and trends: discovery.py)."""
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from chirp.composition import services
 from chirp.engagement.model import EntryPage, NotificationViewPage
 from chirp.observability import tracer
-from chirp.trends.rules import Trend
 from rest_api.caller import caller
 from rest_api.schemas import PageCursor, PageLimit
 
@@ -21,23 +17,6 @@ def home_timeline(cursor: PageCursor = None, limit: PageLimit = 20) -> EntryPage
     """Tweets and retweets of the caller and whom they follow, newest first, each tweet once, with counts."""
     viewer = caller(router)
     return services().engagement.timeline(services().timelines.home(viewer, cursor=cursor, limit=limit), viewer)
-
-
-@router.get("/search")
-def search(
-    q: Annotated[str | None, Query(max_length=500)] = None,
-    hashtag: Annotated[str | None, Query(max_length=100)] = None,
-    author: Annotated[str | None, Query(max_length=128)] = None,
-    cursor: PageCursor = None,
-    limit: PageLimit = 20,
-) -> EntryPage:
-    page = services().search.search(q, hashtag=hashtag, author_id=author, cursor=cursor, limit=limit)
-    return services().engagement.timeline(page, caller(router))
-
-
-@router.get("/trends")
-def trends(limit: Annotated[int, Query(ge=1, le=50)] = 10) -> list[Trend]:
-    return services().trends.top(limit)
 
 
 @router.get("/notifications")

@@ -51,10 +51,12 @@ def tweet_stream_handler(
     apply: Callable[[Tweet], object],
     poison: Callable[[], PoisonSink],
     on_deleted: Callable[[Tweet], object] | None = None,
+    after_batch: Callable[[], object] | None = None,
 ) -> Callable[[dict, LambdaContext], dict]:
     """The Lambda entry point of a per-tweet stream consumer: `apply` runs on each new (parsable, not deleted)
-    tweet, `on_deleted` (if given) on each deletion; partial batch responses; the one Logger/Tracer/Metrics set
-    of the service."""
+    tweet, `on_deleted` (if given) on each deletion, `after_batch` (if given) once the batch is processed (its
+    failure fails nothing of the batch: it is logged); partial batch responses; the one Logger/Tracer/Metrics
+    set of the service."""
     processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
     traced_apply = tracer.capture_method(apply)
 
@@ -71,6 +73,12 @@ def tweet_stream_handler(
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def lambda_handler(event: dict, context: LambdaContext) -> dict:
-        return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
+        response = process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
+        if after_batch is not None:
+            try:
+                after_batch()
+            except Exception:  # noqa: BLE001 - the batch's records are done; this work is retried on the next call
+                logger.exception("after-batch work failed", extra={"consumer": consumer})
+        return response
 
     return lambda_handler

@@ -43,13 +43,15 @@ class FollowerPage(BaseModel):
 @dataclass(frozen=True)
 class TimelineSlice:
     """One read of a cached timeline: whether it is live, its next ids, the followed celebrities, the authors the
-    reader hides, and (below a cursor) the retweet entries above the cursor with the tweets they show."""
+    reader hides, the retweet entries above the cursor (below a cursor) with the tweets they show, and the
+    followed authors with deferred tweets (fan-out on write off, or not caught up yet)."""
 
     live: bool
     ids: list[int]
     celebrities: list[str]
     hidden_authors: frozenset[str]
     retweets_above: dict[int, int] = field(default_factory=dict)
+    deferred: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@ Entries are tweets and retweets (a retweet is a tweet of its own that shows anot
 go through the same tiers. A tweet shows once per home timeline: of the entries that show it (the tweet itself,
 retweets by several followees), the read shows only the newest one the reader may see, on whichever page it is
 (each timeline indexes its retweets, so a page knows the retweets above it).
+Under load the degradation level switches parts off (chirp.degradation.levels): from level 2 a home read serves
+what Redis holds (no rebuild from DynamoDB, no celebrity merge); from level 3 fan-out on write stops: a new
+tweet is deferred (kept in its author's deferred set, pulled by readers like a celebrity's) and pushed by
+`catch_up` once fan-out is back, so no tweet is lost across the change.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import batched
 
+from chirp.degradation.levels import Feature, Switches
 from chirp.errors import Unavailable
 from chirp.paging import check_limit, parse_id_cursor
 from chirp.social.model import HIDING, Relation
@@ -31,6 +36,7 @@ FOLLOWER_PAGE = 500  # followers pushed per Redis round trip
 PAGES_PER_SEND = 10
 REBUILD_LOCK_S = 30
 REBUILD_WAIT_S = 5.0
+CATCH_UP_BATCH = 2_000  # deferred tweets pushed per catch-up call (a stream batch or the schedule's minute)
 
 
 class Tier(StrEnum):
@@ -66,13 +72,42 @@ class Timelines:
         graph: GraphReader,
         thresholds: Thresholds,
         pages: FollowerPageSink,
+        switches: Switches | None = None,
     ):
         self.cache, self.tweets, self.graph, self.thresholds = cache, tweets, graph, thresholds
-        self.pages = pages
+        self.pages, self.switches = pages, switches or Switches()
 
     # --- writes -------------------------------------------------------------------------------
-    def fan_out(self, tweet: Tweet) -> Tier:
-        """Delivers a new tweet. Idempotent: re-adding an id with the same score changes nothing."""
+    def fan_out(self, tweet: Tweet) -> Tier | None:
+        """Delivers a new tweet; returns the author's tier, or None when fan-out on write is off and the tweet was
+        deferred (its author sees it at once, readers pull it until `catch_up` pushes it). Idempotent: re-adding
+        an id with the same score changes nothing."""
+        if not self.switches.on(Feature.FANOUT_ON_WRITE):
+            self.cache.push(tweet.tweet_id, [tweet.author_id])
+            self.cache.defer(tweet.author_id, tweet.tweet_id)
+            return None
+        return self._deliver(tweet)
+
+    def catch_up(self, max_tweets: int = CATCH_UP_BATCH) -> int:
+        """Pushes tweets deferred while fan-out on write was off, oldest first, as their fan-out would have (a
+        tweet deleted meanwhile is dropped); returns how many. Nothing while fan-out is still off."""
+        if not self.switches.on(Feature.FANOUT_ON_WRITE):
+            return 0
+        done = 0
+        for author_id in self.cache.deferred_authors():
+            tweet_ids = self.cache.deferred_of(author_id, max_tweets - done)
+            stored = self.tweets.batch_get(tweet_ids)
+            for tweet_id in sorted(tweet_ids):
+                tweet = stored.get(tweet_id)
+                if tweet is not None and not tweet.deleted:
+                    self._deliver(tweet)
+            self.cache.undefer(author_id, tweet_ids)  # after the pushes: a crash in between pushes them again
+            done += len(tweet_ids)
+            if done >= max_tweets:
+                break
+        return done
+
+    def _deliver(self, tweet: Tweet) -> Tier:
         profile = self.graph.get_profile(tweet.author_id)
         tier = self.thresholds.tier(profile.followers_count if profile else 0)
         retweet_of = tweet.retweet_of_id
@@ -125,6 +160,7 @@ class Timelines:
         """Gone at once from the author's own timeline and the pull set; other timelines filter at read."""
         self.cache.remove(tweet.author_id, [tweet.tweet_id])
         self.cache.remove_from_celebrity(tweet.author_id, tweet.tweet_id)
+        self.cache.undefer(tweet.author_id, [tweet.tweet_id])
         self.cache.put_tweets([tweet.model_copy(update={"deleted": True})])
 
     def on_profiles_changed(self, *user_ids: str) -> None:
@@ -162,12 +198,15 @@ class Timelines:
         check_limit(limit)
         before = parse_id_cursor(cursor)
         view = self.cache.read(user_id, before_id=before, count=limit)
-        if not view.live:
+        if not view.live and self.switches.on(Feature.TIMELINE_REBUILD):  # else: served as Redis holds it
             self.rebuild(user_id)
             view = self.cache.read(user_id, before_id=before, count=limit)
-        pulled = self.cache.pull_celebrities(view.celebrities, before_id=before, count=limit)
+        celebrities = view.celebrities if self.switches.on(Feature.CELEBRITY_MERGE) else []
+        pulled = self.cache.pull_celebrities(celebrities, before_id=before, count=limit)
+        # Followees' deferred tweets, whatever the level: read while fan-out is off and until it caught up.
+        deferred = self.cache.deferred_ids(view.deferred, before_id=before, count=limit)
         # Each source gave its newest `limit` ids below the cursor, so the merge's top `limit` is exact.
-        candidates = sorted(set(view.ids) | set(pulled.ids), reverse=True)[:limit]
+        candidates = sorted(set(view.ids) | set(pulled.ids) | set(deferred), reverse=True)[:limit]
         next_cursor = str(candidates[-1]) if len(candidates) == limit else None
         entries = self.hydrate(
             candidates,

@@ -14,6 +14,10 @@ baseline (its hourly average over the previous day) predicts.
 
 Counting is idempotent (accounts are HyperLogLog members): a replayed tweet adds nothing. Trends are global:
 profiles carry no region, so there is nothing to split them by yet.
+
+The ranking is computed at most once per `ranked_ttl_s` and kept; from degradation level 1 on, trends are
+non-essential work: hashtags are no longer counted and the ranking is no longer recomputed (GET /trends serves
+the one computed last, however old).
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ import time
 import unicodedata
 from collections.abc import Callable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
+from chirp.degradation.levels import Feature, Switches
 from chirp.trends.ports import AccountAges, Peak, TagActivity, TagCounter, TagLists, TagUse, TrendState
 from chirp.tweets.model import Tweet
 
@@ -75,6 +80,9 @@ def text_key(text: str) -> str:
     return hashlib.sha256(normal.encode()).hexdigest()[:16]
 
 
+_RANKING = TypeAdapter(list[Trend])
+
+
 class Trends:
     def __init__(
         self,
@@ -87,15 +95,19 @@ class Trends:
         ranked_ttl_s: int,
         new_account_ms: int = NEW_ACCOUNT_MS,
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        switches: Switches | None = None,
     ):
         self.counter, self.state, self.ages, self.lists = counter, state, ages, lists
         self.min_accounts, self.ranked_ttl_s, self.clock_ms = min_accounts, ranked_ttl_s, clock_ms
-        self.new_account_ms = new_account_ms
+        self.new_account_ms, self.switches = new_account_ms, switches or Switches()
 
-    def record(self, tweets: list[Tweet]) -> None:
+    def record(self, tweets: list[Tweet]) -> bool:
+        """Counts the tweets' hashtags; False when trends recording is switched off (nothing counted)."""
+        if not self.switches.on(Feature.TRENDS_RECORDING):
+            return False
         tagged = [t for t in tweets if t.hashtags]
         if not tagged:
-            return
+            return True
         created = self.ages.created_at_ms(sorted({t.author_id for t in tagged}))
         uses = []
         for tweet in tagged:
@@ -104,6 +116,7 @@ class Trends:
             trusted = not young and copied < SAME_TEXT_ACCOUNTS
             uses += [TagUse(tag, tweet.author_id, tweet.created_at_ms, trusted) for tag in tweet.hashtags]
         self.counter.record(uses)
+        return True
 
     def refresh(self) -> list[Trend]:
         """Scores every tag used within the hour, updates the peaks, and stores the ranking (peaks keep a tag
@@ -138,10 +151,16 @@ class Trends:
             )
         ranked.sort(key=lambda t: (-t.score, t.hashtag))
         ranked = ranked[:MAX_TRENDS]
-        self.state.save_ranked([t.model_dump() for t in ranked], self.ranked_ttl_s)
+        self.state.keep_ranking(now, _RANKING.dump_json(ranked).decode())
         return ranked
 
     def top(self, limit: int = 10) -> list[Trend]:
-        cached = self.state.ranked()
-        ranked = [Trend.model_validate(t) for t in cached] if cached is not None else self.refresh()
-        return ranked[: min(limit, MAX_TRENDS)]
+        """The ranking computed last while it is fresh, or when refreshing is switched off; else a new one."""
+        now = self.clock_ms()
+        kept = self.state.ranking()
+        refresh = self.switches.on(Feature.TRENDS_REFRESH)
+        if kept is not None and (not refresh or 0 <= now - kept[0] < self.ranked_ttl_s * 1000):
+            return _RANKING.validate_json(kept[1])[: min(limit, MAX_TRENDS)]
+        if not refresh:
+            return []  # never computed, and no capacity to compute it now
+        return self.refresh()[: min(limit, MAX_TRENDS)]

@@ -17,7 +17,7 @@ BUCKETS_PER_HOUR = HOUR_MS // BUCKET_MS
 BUCKET_TTL_S = 2 * 3600
 HOUR_TTL_S = 26 * 3600  # the baseline's day, and the hour being counted
 PEAKS = "trend:peaks"
-RANKED = "trend:ranked"
+RANKING = "trend:ranking"  # a hash: the ranking's JSON and when it was computed
 
 
 def _bucket_key(tag: str, kind: str, bucket: int) -> str:
@@ -100,9 +100,9 @@ class RedisTrendState:
                 pipe.hdel(PEAKS, *forget)
             pipe.execute()
 
-    def ranked(self) -> list[dict] | None:
-        value = self.redis.get(RANKED)
-        return json.loads(value) if value is not None else None
+    def ranking(self) -> tuple[int, str] | None:
+        computed_at, ranking = self.redis.hmget(RANKING, ["computed_at_ms", "ranking"])
+        return (int(computed_at), ranking) if computed_at is not None and ranking is not None else None
 
-    def save_ranked(self, ranked: list[dict], ttl_s: int) -> None:
-        self.redis.set(RANKED, json.dumps(ranked), ex=ttl_s)
+    def keep_ranking(self, computed_at_ms: int, ranking: str) -> None:
+        self.redis.hset(RANKING, mapping={"computed_at_ms": computed_at_ms, "ranking": ranking})

@@ -26,6 +26,7 @@ from chirp.tweets.model import Tweet
 
 SENTINEL = "live"
 CELEBRITIES = "celebrities"
+DEFERRED_AUTHORS = "deferred-authors"  # authors with tweets deferred while fan-out on write was off
 
 # KEYS = timelines; ARGV = tweet id, max items. Adds to live timelines only, trims each.
 _PUSH = """
@@ -108,6 +109,19 @@ def _above(members: list[str], before_id: int) -> dict[int, int]:
     return {int(r): int(d) for r, d in pairs if int(r) >= before_id}
 
 
+# KEYS[1] = an author's deferred set, KEYS[2] = the deferred authors; ARGV[1] = the author, then tweet ids.
+# Removes the ids and, if none is left, the author: atomic, so a tweet deferred meanwhile keeps its author listed.
+_UNDEFER = """
+for i = 2, #ARGV do redis.call('ZREM', KEYS[1], ARGV[i]) end
+if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[1]) end
+return 1
+"""
+
+
+def deferred_key(author_id: str) -> str:
+    return f"deferred:{author_id}"
+
+
 def following_key(user_id: str) -> str:
     return f"following:{user_id}"
 
@@ -161,6 +175,7 @@ class RedisTimelineCache:
         self._push = client.register_script(_PUSH)
         self._push_retweet = client.register_script(_PUSH_RETWEET)
         self._add_many = client.register_script(_ADD_MANY)
+        self._undefer = client.register_script(_UNDEFER)
 
     def push(self, tweet_id: int, user_ids: list[str], retweet_of: int | None = None) -> int:
         """Adds the entry to each live timeline among user_ids (a retweet also to their retweet indexes); returns
@@ -217,18 +232,31 @@ class RedisTimelineCache:
             pipe.zrevrangebyscore(key, upper, "-inf", start=0, num=count + 1 + extra)  # +1: the sentinel
             pipe.sinter(following_key(user_id), CELEBRITIES)
             pipe.sunion(*(hidden_key(kind, user_id) for kind in HIDING))
+            pipe.sinter(following_key(user_id), DEFERRED_AUTHORS)
             pipe.expire(key, self.ttl_s)
             pipe.expire(index, self.ttl_s)
             if before_id:
                 pipe.zrangebyscore(index, before_id, "+inf")
-            live, ids, celebrities, hidden, _, _, *above = pipe.execute()
+            live, ids, celebrities, hidden, deferred, _, _, *above = pipe.execute()
         return TimelineSlice(
             live=bool(live),
             ids=_below(ids, before_id)[:count],
             celebrities=sorted(celebrities),
             hidden_authors=frozenset(hidden),
             retweets_above=_above(above[0], before_id) if above else {},
+            deferred=sorted(deferred),
         )
+
+    def deferred_ids(self, author_ids: list[str], *, before_id: int | None, count: int) -> list[int]:
+        """The deferred tweets of these authors, pulled like celebrities' in one round trip."""
+        if not author_ids:
+            return []
+        upper, extra = page_bounds(before_id)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for author in author_ids:
+                pipe.zrevrangebyscore(deferred_key(author), upper, "-inf", start=0, num=count + extra)
+            results = pipe.execute()
+        return [i for found in results for i in _below(found, before_id)[:count]]
 
     def pull_celebrities(self, author_ids: list[str], *, before_id: int | None, count: int) -> PulledSlice:
         """The recent entries of every followed celebrity in one round trip, whatever their number, and below a
@@ -246,6 +274,22 @@ class RedisTimelineCache:
         ids = [i for found in results[::step] for i in _below(found, before_id)[:count]]
         above = {r: d for found in results[1::step] for r, d in _above(found, before_id).items()} if before_id else {}
         return PulledSlice(ids=ids, retweets_above=above)
+
+    def defer(self, author_id: str, tweet_id: int) -> None:
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(deferred_key(author_id), {str(tweet_id): tweet_id})
+            pipe.sadd(DEFERRED_AUTHORS, author_id)
+            pipe.execute()
+
+    def deferred_authors(self) -> list[str]:
+        return sorted(self.redis.smembers(DEFERRED_AUTHORS))
+
+    def deferred_of(self, author_id: str, count: int) -> list[int]:
+        return [int(m) for m in self.redis.zrange(deferred_key(author_id), 0, max(count, 1) - 1)]
+
+    def undefer(self, author_id: str, tweet_ids: list[int]) -> None:
+        if tweet_ids:
+            self._undefer(keys=[deferred_key(author_id), DEFERRED_AUTHORS], args=[author_id, *tweet_ids])
 
     def push_celebrity(self, author_id: str, tweet_id: int, keep: int, retweet_of: int | None = None) -> None:
         key, index = celebrity_key(author_id), celebrity_retweets_key(author_id)
@@ -304,11 +348,16 @@ class RedisTimelineCache:
         return sorted(key.removeprefix(prefix) for key in self.redis.scan_iter(match=f"{prefix}*", count=1000))
 
     def inspect(self, user_id: str, followees: set[str]) -> CachedTimeline:
-        """The reader's cached timeline and relations, and what the read path would pull for `followees`."""
+        """The reader's cached timeline and relations, and what the read path would pull for `followees`: their
+        celebrities' recent tweets and their deferred tweets (at level 0: from level 2 on, reads skip the
+        celebrity merge)."""
         ids = [int(m) for m in self.redis.zrange(timeline_key(user_id), 0, -1) if m != SENTINEL]
         following = self.redis.smembers(following_key(user_id))
         celebrities = self.celebrities_among(sorted(followees))
         pulled = [int(m) for c in sorted(celebrities) for m in self.redis.zrange(celebrity_key(c), 0, -1)]
+        deferring = self.redis.smismember(DEFERRED_AUTHORS, sorted(followees)) if followees else []
+        deferred = [a for a, yes in zip(sorted(followees), deferring, strict=True) if yes]
+        pulled += [int(m) for a in deferred for m in self.redis.zrange(deferred_key(a), 0, -1)]
         hidden = self.redis.sunion(*(hidden_key(kind, user_id) for kind in HIDING))
         indexes = [retweets_key(user_id), *(celebrity_retweets_key(c) for c in sorted(celebrities))]
         indexed = {r: d for index in indexes for r, d in _above(self.redis.zrange(index, 0, -1), 0).items()}

@@ -1,1 +1,1 @@
-"""SSM Parameter Store adapters: settings operators change without a deploy."""
+"""SSM Parameter Store: runtime settings operators change without a deploy (degradation level, limit overrides)."""

@@ -33,10 +33,13 @@ class SsmTagLists:
 
     def _read(self) -> dict[str, frozenset[str]]:
         try:
-            value = self.client.get_parameter(Name=self.parameter)["Parameter"]["Value"]
-            lists = json.loads(value)
+            # GetParameters (plural) is the call readers of runtime parameters are granted (infra/capabilities/grants).
+            found = self.client.get_parameters(Names=[self.parameter])["Parameters"]
+            if not found:
+                raise LookupError(f"no parameter {self.parameter}")
+            lists = json.loads(found[0]["Value"])
             return {name: frozenset(tag.lower().lstrip("#") for tag in lists.get(name, [])) for name in lists}
-        except (self.client.exceptions.ParameterNotFound, ValueError, AttributeError) as error:
+        except (LookupError, ValueError, AttributeError) as error:
             # A missing or malformed list hides nothing; the operator sees why in the log.
             logger.warning("trend lists unreadable; none applied", extra={"error": str(error)})
             return {}

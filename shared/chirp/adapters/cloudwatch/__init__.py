@@ -1,0 +1,1 @@
+"""CloudWatch: the signals the degradation controller reads."""
