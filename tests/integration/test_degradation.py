@@ -118,17 +118,27 @@ def test_given_a_stream_batch_at_level_0_when_consumed_then_earlier_deferred_twe
 
 
 def test_given_trends_when_ranked_then_redis_keeps_the_ranking_for_the_refresh_period(services):
-    from chirp.adapters.redis.tag_counter import RedisTagCounter
+    from chirp.adapters.redis.tag_counter import RedisTagCounter, RedisTrendState
     from chirp.trends.rules import Trends
+    from tests.unit.fakes import FakeAccountAges, FakeTagLists
 
     clock = [1_800_000_000_000]
-    trends = Trends(RedisTagCounter(services.redis), lambda: clock[0], refresh_ms=60_000)
+    state = RedisTrendState(services.redis)
+    trends = Trends(
+        RedisTagCounter(services.redis),
+        state,
+        FakeAccountAges(),
+        FakeTagLists(),
+        min_accounts=5,
+        ranked_ttl_s=60,
+        clock_ms=lambda: clock[0],
+    )
     services.redis.delete("trend:ranking")
 
     first = trends.top(50)
-    kept_at, _ = RedisTagCounter(services.redis).ranking()
+    kept_at, _ = state.ranking()
 
     assert kept_at == clock[0]
     clock[0] += 30_000
     assert trends.top(50) == first
-    assert RedisTagCounter(services.redis).ranking()[0] == kept_at  # not recomputed within the period
+    assert state.ranking()[0] == kept_at  # not recomputed within the period
