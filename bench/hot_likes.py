@@ -243,13 +243,21 @@ def main() -> None:
                     + " / ".join(str(s["shards"]) for s, _ in pairs)
                     + " shards by heat; hottest item "
                     + " / ".join(f"{s['hottest_item_share']:.0%}" for s, _ in pairs)
-                    + " of writes; counter error 0 right after the run (sum of shards = like edges), cached count "
+                    + " of writes; counter error (sum of shards - like edges) "
+                    + " / ".join(str(s["error_after_run"]) for s, _ in pairs)
+                    + " right after the run; the cached count readers see "
+                    + " / ".join(f"{s['cached_error_after_run']:+d}" for s, _ in pairs)
+                    + " off right after the run (bumps racing the consumer's refresh), "
                     + " / ".join(str(s["error_settled"]) for s, _ in pairs)
-                    + f" off once settled ({settled_s:.0f} s)",
+                    + f" once settled ({settled_s:.1f} s after the last run)",
                     "unsharded, same run: "
                     + " / ".join(f"{u['likes_per_s']:.0f}" for _, u in pairs)
                     + " likes/s, hottest item "
                     + " / ".join(f"{u['hottest_item_share']:.0%}" for _, u in pairs)
+                    + ", counter error "
+                    + " / ".join(str(u["error_after_run"]) for _, u in pairs)
+                    + ", settled "
+                    + " / ".join(str(u["error_settled"]) for _, u in pairs)
                     + "; the emulator serializes DynamoDB, so only the item share differs: "
                     + f"{sum(s['conflicts_retried'] + u['conflicts_retried'] for s, u in pairs)} conflicts",
                 ),

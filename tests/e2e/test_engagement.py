@@ -203,10 +203,12 @@ def test_given_retweeters_in_each_fan_out_tier_when_they_retweet_then_followers_
         return [e for e in _shown(reader) if e[1] == everyone]
 
     assert eventually(lambda: once() == [(retweets["celebrity of all"], everyone, celebrity.handle)]), once()
+    # (the pushed retweets of it are there too, hidden: the page workers deliver the popular one asynchronously)
+    for pushed in ("normal of all", "popular of all"):
+        assert eventually(lambda p=pushed: cache.zscore(f"timeline:{reader.user_id}", retweets[p]) is not None)
     # Undone, a retweet leaves timelines as lazily as a delete, and the next newest entry shows the tweet.
     _ok(celebrity.call("DELETE", f"/tweets/{everyone}/retweet"))
-    # The popular retweet reaches the reader through the page workers: under load, after the celebrity's showed.
-    assert eventually(lambda: once() == [(retweets["popular of all"], everyone, popular.handle)]), once()
+    assert once() == [(retweets["popular of all"], everyone, popular.handle)]
     _ok(celebrity.call("DELETE", f"/tweets/{by_tier['celebrity']}/retweet"))
     shown = by_tier["celebrity"]
     assert [e for e in _shown(reader) if e[1] == shown] == [(shown, shown, None)]  # the author is followed too
