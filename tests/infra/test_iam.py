@@ -94,7 +94,6 @@ CALLS: dict[str, Calls] = {
         ("s3:GetObject", f"{BUCKET}/media/*"),
         *REDIS_SECRET,
         *KNOWS_LEVEL,
-        *READS_OVERRIDES,
     },
     "discovery": {
         ("dynamodb:BatchGetItem", TWEETS),
@@ -102,7 +101,6 @@ CALLS: dict[str, Calls] = {
         ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
         *REDIS_SECRET,
         *KNOWS_LEVEL,
-        *READS_OVERRIDES,
     },
     "fanout": {
         ("dynamodb:GetItem", SOCIAL),
@@ -164,6 +162,7 @@ CALLS: dict[str, Calls] = {
             "sqs:GetQueueUrl",
         ),
     },
+    "limit_overrides": {*READS_OVERRIDES, *REDIS_SECRET},  # read from SSM, mirrored into Redis
     "degradation_controller": {
         *KNOWS_LEVEL,
         ("ssm:PutParameter", _parameter("degradation/auto")),  # only the automatic level; nothing deletes
