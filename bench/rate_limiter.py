@@ -33,11 +33,6 @@ from localstack.api_client import Accounts
 NAME = "rate_limiter"
 
 
-class NoOverrides:
-    def overrides(self, user_id: str) -> dict:
-        return {}
-
-
 def per_call_us(fn, calls: int) -> list[float]:
     samples = []
     for _ in range(calls):
@@ -65,7 +60,7 @@ def main() -> None:
     # Accepted checks find their key (a client that keeps sending): ten clients that each may send 10,000 an hour;
     # refused checks, a client that sent its one request of the hour.
     tiers = parse_limits({**DEFAULT_RATE_LIMITS, "home": "10000/1h", "tweets": "1/1h"})
-    limiter = RateLimiter(RedisLimitStore(client), tiers, NoOverrides())
+    limiter = RateLimiter(RedisLimitStore(client), tiers)
     guard = Guard(limiter=lambda: limiter, level=lambda: Level.NORMAL)
     subjects = [Subject("user", f"bench-{tag}-{i}") for i in range(10)]
     event = {

@@ -82,7 +82,8 @@ PARAMETERS: dict[str, Parameter] = {
     "degradation_auto": Parameter(
         "degradation/auto", setting="degradation_auto_parameter", initial='{"level": 0, "calm_runs": 0, "reason": ""}'
     ),
-    # One parameter per user whose rate limits an operator raised: limits/users/<user id> = {"*": "100000/1h"}.
+    # One parameter per user whose rate limits an operator raised: limits/users/<user id> = {"*": "100000/1h"};
+    # limit_overrides mirrors them into Redis every minute.
     "limit_overrides": Parameter("limits/users", setting="limit_overrides_path"),
     # Hashtags that never trend: blocked ones, and evergreen ones always in use (JSON lists).
     "trend_lists": Parameter(
@@ -329,9 +330,9 @@ TRENDS_TUNING = ("trend_min_accounts", "trend_ranked_ttl_s", "trend_new_account_
 RATE_LIMITS = ("rate_limits",)
 # What a function needs to act on the degradation level: both level parameters, read together.
 KNOWS_LEVEL = (ParameterAccess("degradation_manual"), ParameterAccess("degradation_auto"))
-# What an HTTP function needs for its guard (chirp.runtime.http_guard): the level, the cache holding the rate
-# limit counters, and the operators' per-user limits.
-GUARDED = (*KNOWS_LEVEL, RedisAccess(), ParameterAccess("limit_overrides"))
+# What an HTTP function needs for its guard (chirp.runtime.http_guard): the level, and the cache holding the rate
+# limit counters with the operators' per-user limits mirrored next to them (never SSM per request).
+GUARDED = (*KNOWS_LEVEL, RedisAccess())
 
 
 @dataclass(frozen=True)
@@ -631,6 +632,12 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         reads=("controller_tuning",),
         # One run at a time: two would read the same state and write over each other.
         reserved_concurrency="controller_concurrency",
+    ),
+    FunctionSpec(
+        name="limit_overrides",
+        description="Mirrors the per-user rate limit overrides operators set in SSM into Redis, every minute",
+        triggers=(ScheduleTrigger(every_minutes=1),),
+        grants=(ParameterAccess("limit_overrides"), RedisAccess()),
     ),
     FunctionSpec(
         name="search_schema",

@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 
+from chirp.adapters.outages import is_outage
 from chirp.composition import services
 from chirp.degradation.levels import Level
 
@@ -56,15 +57,23 @@ def degrade(args: argparse.Namespace) -> int:
 
 
 def limits(args: argparse.Namespace) -> int:
-    """Raises (or lowers) one user's rate limits: `limits USER '*=100000/1h' tweets=3000/3h`, or `--clear`."""
-    overrides = services().limiter.overrides
+    """Raises (or lowers) one user's rate limits: `limits USER '*=100000/1h' tweets=3000/3h`, or `--clear`. The
+    limit_overrides function mirrors them into Redis within a minute; where this shell reaches Redis (the local
+    cloud), they are mirrored at once."""
+    overrides = services().limit_overrides
     if args.clear:
         overrides.clear(args.user)
         print(f"{args.user}: the stage's tiers")
-        return 0
-    specs = dict(spec.split("=", 1) for spec in args.spec)
-    overrides.set(args.user, specs)
-    print(f"{args.user}: {json.dumps(specs)} (in {overrides.name_for(args.user)})")
+    else:
+        specs = dict(spec.split("=", 1) for spec in args.spec)
+        overrides.set(args.user, specs)
+        print(f"{args.user}: {json.dumps(specs)} (in {overrides.name_for(args.user)})")
+    try:
+        print(f"mirrored into Redis: {services().override_mirror.run()} users with overrides")
+    except Exception as error:
+        if not is_outage(error):
+            raise
+        print("Redis is out of reach from here: the limit_overrides function mirrors it within a minute")
     return 0
 
 

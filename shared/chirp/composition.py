@@ -30,7 +30,7 @@ from chirp.degradation.service import DegradationController
 from chirp.engagement.rules import Engagements
 from chirp.ids.snowflake import LeasedSnowflake
 from chirp.limits.model import parse_limits
-from chirp.limits.service import RateLimiter
+from chirp.limits.service import OverrideMirror, RateLimiter
 from chirp.notifications.service import Notifications
 from chirp.runtime.http_guard import Guard
 from chirp.settings import Settings, get_settings
@@ -83,12 +83,21 @@ class Services:
         return Switches(self.level)
 
     @cached_property
+    def limit_store(self) -> RedisLimitStore:
+        return RedisLimitStore(self.redis)
+
+    @cached_property
     def limiter(self) -> RateLimiter:
-        overrides = SsmLimitOverrides(
-            aws_client("ssm", self.settings), self.settings.limit_overrides_path, self.settings.runtime_config_ttl_s
-        )
-        tiers = parse_limits(self.settings.rate_limit_tiers)
-        return RateLimiter(RedisLimitStore(self.redis), tiers, overrides)
+        return RateLimiter(self.limit_store, parse_limits(self.settings.rate_limit_tiers))
+
+    @cached_property
+    def limit_overrides(self) -> SsmLimitOverrides:
+        """Where operators set users' limits (SSM); the mirror copies them into Redis."""
+        return SsmLimitOverrides(aws_client("ssm", self.settings), self.settings.limit_overrides_path)
+
+    @cached_property
+    def override_mirror(self) -> OverrideMirror:
+        return OverrideMirror(self.limit_overrides, self.limit_store)
 
     @cached_property
     def guard(self) -> Guard:

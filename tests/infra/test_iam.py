@@ -106,7 +106,6 @@ CALLS: dict[str, Calls] = {
         ("s3:GetObject", f"{BUCKET}/media/*"),
         *REDIS_SECRET,
         *KNOWS_LEVEL,
-        *READS_OVERRIDES,
     },
     # The REST API's calls (it posts, reads and follows through the same services), and the clients table; the
     # password grant's InitiateAuth is a public Cognito call, in no policy.
@@ -148,7 +147,6 @@ CALLS: dict[str, Calls] = {
         ("ssm:GetParameters", _parameter("trends/lists")),
         *REDIS_SECRET,
         *KNOWS_LEVEL,
-        *READS_OVERRIDES,
     },
     "mastodon_auth": {("dynamodb:GetItem", CLIENTS)},  # a token's grant, by its hash: nothing else
     "fanout": {
@@ -230,6 +228,7 @@ CALLS: dict[str, Calls] = {
             "sqs:GetQueueUrl",
         ),
     },
+    "limit_overrides": {*READS_OVERRIDES, *REDIS_SECRET},  # read from SSM, mirrored into Redis
     "degradation_controller": {
         *KNOWS_LEVEL,
         ("ssm:PutParameter", _parameter("degradation/auto")),  # only the automatic level; nothing deletes

@@ -22,12 +22,12 @@ GRAPH = {"TWEETS_TABLE", "SOCIAL_TABLE"}
 POISON = {"CONSUMER_FAILURES_QUEUE_URL"}  # stream consumers set unreadable records aside there
 ENGAGEMENT = {"ENGAGEMENTS_TABLE", "ENGAGEMENTS_STREAM"}  # edges and counters; the stream their events go to
 LEVEL = {"DEGRADATION_MANUAL", "DEGRADATION_AUTO", "RUNTIME_CONFIG_TTL_S"}  # the degradation level, re-read
-# An HTTP function's guard: the level, the stage's rate limits, Redis for the counters, the per-user overrides.
-GUARD = LEVEL | REDIS | {"RATE_LIMITS", "LIMIT_OVERRIDES_PATH"}
+# An HTTP function's guard: the level, the stage's rate limits, Redis for the counters and mirrored overrides.
+GUARD = LEVEL | REDIS | {"RATE_LIMITS"}
 
 # What each function reads, written out: a grant or read added to the catalog must be added here too.
 SETTINGS_BY_FUNCTION = {
-    "health": {*GRAPH, "NEW_TWEETS_STREAM", *REDIS, *SEARCH, *LEVEL, "RATE_LIMITS"},  # per address: no overrides
+    "health": {*GRAPH, "NEW_TWEETS_STREAM", *REDIS, *SEARCH, *LEVEL, "RATE_LIMITS"},
     "api": {*GRAPH, "NOTIFICATIONS_TABLE", "LEASES_TABLE", "IDEMPOTENCY_TABLE", "NEW_TWEETS_STREAM", "MEDIA_BUCKET"}
     | ENGAGEMENT
     | GUARD
@@ -71,6 +71,7 @@ SETTINGS_BY_FUNCTION = {
     "outbox_relay": {"TWEETS_TABLE", "NEW_TWEETS_STREAM", *ENGAGEMENT},
     "search_repair": {"TWEETS_TABLE", "NEW_TWEETS_STREAM", *SEARCH, "TWEETS_INDEX_REPLICAS"},
     "search_schema": {*SEARCH, "TWEETS_INDEX_REPLICAS"},
+    "limit_overrides": {"LIMIT_OVERRIDES_PATH", "RUNTIME_CONFIG_TTL_S", *REDIS},
     # Its own level (written) and the operator's; what it watches; its thresholds.
     "degradation_controller": LEVEL | {"API_NAME", "API_STAGE", "FANOUT_FUNCTION", "CONTROLLER_TUNING"},
 }

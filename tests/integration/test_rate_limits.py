@@ -1,6 +1,6 @@
-"""The GCRA script on the real Redis: the same scenarios as the unit tests' fake (tests/unit/test_limits.py), on
-Redis's own clock, one round trip per check, keys that expire once the limit is whole, and an unreachable Redis
-reported as such."""
+"""The GCRA script on the real Redis: the same scenarios as the unit tests' fake (tests/unit/test_limits_rules.py),
+on Redis's own clock, one round trip per check reading the caller's mirrored overrides too, keys that expire once
+the limit is whole, overrides mirrored and removed, and an unreachable Redis reported as such."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from chirp.limits.model import EndpointClass, Limit, Subject, parse_limits
 from chirp.limits.ports import LimitStoreUnavailable
 from chirp.limits.service import RateLimiter, limit_key
 from chirp.settings import DEFAULT_RATE_LIMITS
-from tests.unit.fakes import FakeOverrides
 
 
 @pytest.fixture
@@ -24,16 +23,35 @@ def store(services) -> RedisLimitStore:
 
 
 @pytest.fixture
-def key() -> str:
-    return limit_key(Subject("user", f"it-{uuid.uuid4().hex[:12]}"), EndpointClass.TWEETS)
+def subject() -> Subject:
+    return Subject("user", f"it-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def key(subject) -> str:
+    return limit_key(subject, EndpointClass.TWEETS)
+
+
+def _hit(store, subject, limit: Limit, endpoint=EndpointClass.TWEETS):
+    state, _ = store.hit(subject, endpoint, limit)
+    return state
+
+
+@pytest.fixture
+def own_database(cloud_settings) -> redis.Redis:
+    """Mirroring replaces every mirrored override: on a database of the test's own, not the deployed app's."""
+    client = redis.Redis(host=cloud_settings.redis_host, port=cloud_settings.redis_port, db=13, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.flushdb()
 
 
 def _evalshas(client: redis.Redis) -> int:
     return client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
 
 
-def test_given_a_fresh_key_when_a_burst_arrives_then_exactly_count_pass_with_remaining_and_retry_after(store, key):
-    states = [store.hit(key, Limit(5, 60)) for _ in range(7)]
+def test_given_a_fresh_key_when_a_burst_arrives_then_exactly_count_pass_with_remaining_and_retry_after(store, subject):
+    states = [_hit(store, subject, Limit(5, 60)) for _ in range(7)]
 
     assert [s.allowed for s in states] == [True] * 5 + [False, False]
     assert [s.remaining for s in states[:5]] == [4, 3, 2, 1, 0]
@@ -42,20 +60,22 @@ def test_given_a_fresh_key_when_a_burst_arrives_then_exactly_count_pass_with_rem
     assert 59_000 <= states[5].reset_after_ms <= 60_000
 
 
-def test_given_a_refused_key_when_retry_after_has_passed_on_redis_clock_then_one_more_passes(store, key):
+def test_given_a_refused_key_when_retry_after_has_passed_on_redis_clock_then_one_more_passes(store, subject):
     for _ in range(4):
-        store.hit(key, Limit(4, 1))  # one back every 250 ms
-    refused = store.hit(key, Limit(4, 1))
+        _hit(store, subject, Limit(4, 1))  # one back every 250 ms
+    refused = _hit(store, subject, Limit(4, 1))
     assert not refused.allowed
 
     time.sleep(refused.retry_after_ms / 1000 + 0.02)
 
-    assert store.hit(key, Limit(4, 1)).allowed
-    assert not store.hit(key, Limit(4, 1)).allowed
+    assert _hit(store, subject, Limit(4, 1)).allowed
+    assert not _hit(store, subject, Limit(4, 1)).allowed
 
 
-def test_given_a_limit_when_checked_then_its_time_is_redis_time_and_the_key_expires_once_whole(store, key, services):
-    state = store.hit(key, Limit(2, 10))
+def test_given_a_limit_when_checked_then_its_time_is_redis_time_and_the_key_expires_once_whole(
+    store, subject, key, services
+):
+    state = _hit(store, subject, Limit(2, 10))
     redis_now_s, redis_now_us = services.redis.time()
 
     assert abs(state.now_ms - (redis_now_s * 1000 + redis_now_us // 1000)) < 1_000
@@ -63,20 +83,37 @@ def test_given_a_limit_when_checked_then_its_time_is_redis_time_and_the_key_expi
     assert int(services.redis.get(key)) > redis_now_s * 1_000_000  # the next theoretical arrival, in microseconds
 
 
-def test_given_many_checks_when_counted_then_each_is_one_round_trip_of_one_script(store, key, services):
-    store.hit(key, Limit(100, 60))  # the script is loaded once per client (SCRIPT LOAD on the first miss)
+def test_given_many_checks_when_counted_then_each_is_one_round_trip_of_one_script(store, subject, services):
+    _hit(store, subject, Limit(100, 60))  # the script is loaded once per client (SCRIPT LOAD on the first miss)
     before = _evalshas(services.redis)
 
     for _ in range(20):
-        store.hit(key, Limit(100, 60))
+        _hit(store, subject, Limit(100, 60))
 
     assert _evalshas(services.redis) - before == 20
 
 
+def test_given_mirrored_overrides_when_checked_then_the_script_applies_them_and_removal_restores_the_tier(
+    own_database, subject
+):
+    store = RedisLimitStore(own_database)
+    other = Subject("user", f"it-{uuid.uuid4().hex[:12]}")
+    raised = {subject.id: {EndpointClass.TWEETS: Limit(2, 3600), None: Limit(1000, 60)}, other.id: {}}
+    assert store.mirror_overrides({**raised, **{f"it-keep-{uuid.uuid4().hex[:6]}": {None: Limit(5, 5)}}}) == 3
+
+    states = [store.hit(subject, EndpointClass.TWEETS, Limit(300, 10_800)) for _ in range(3)]
+    assert [s.allowed for s, _ in states] == [True, True, False]  # the override, not the tier's 300
+    assert {limit for _, limit in states} == {Limit(2, 3600)}
+    assert store.hit(subject, EndpointClass.HOME, Limit(150, 900))[1] == Limit(1000, 60)  # "*"
+    assert store.hit(other, EndpointClass.HOME, Limit(150, 900))[1] == Limit(150, 900)  # listed, nothing set
+
+    store.mirror_overrides({})  # the operators removed every override
+    assert store.hit(subject, EndpointClass.HOME, Limit(150, 900))[1] == Limit(150, 900)
+    assert subject.id not in store.redis.smembers("limit-overrides")
+
+
 def test_given_the_limiter_on_redis_when_two_users_spend_then_their_counters_are_apart(services):
-    limiter = RateLimiter(
-        RedisLimitStore(services.redis), parse_limits({**DEFAULT_RATE_LIMITS, "home": "2/1h"}), FakeOverrides()
-    )
+    limiter = RateLimiter(RedisLimitStore(services.redis), parse_limits({**DEFAULT_RATE_LIMITS, "home": "2/1h"}))
     alice, bob = (Subject("user", f"it-{uuid.uuid4().hex[:12]}") for _ in range(2))
 
     assert [limiter.check(alice, EndpointClass.HOME).allowed for _ in range(3)] == [True, True, False]
@@ -84,8 +121,8 @@ def test_given_the_limiter_on_redis_when_two_users_spend_then_their_counters_are
     assert limiter.check(alice, EndpointClass.SEARCH).allowed
 
 
-def test_given_an_unreachable_redis_when_checked_then_the_store_says_unavailable(key):
+def test_given_an_unreachable_redis_when_checked_then_the_store_says_unavailable(subject):
     nowhere = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
 
     with pytest.raises(LimitStoreUnavailable):
-        RedisLimitStore(nowhere).hit(key, Limit(1, 1))
+        RedisLimitStore(nowhere).hit(subject, EndpointClass.TWEETS, Limit(1, 1))

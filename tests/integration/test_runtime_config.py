@@ -14,7 +14,8 @@ from chirp.adapters.cloudwatch.signals import CloudWatchSignals
 from chirp.adapters.ssm.runtime_config import SsmLevelStore, SsmLimitOverrides
 from chirp.degradation.controller import ControllerState
 from chirp.degradation.levels import Level
-from chirp.limits.model import EndpointClass, Limit
+from chirp.limits.model import EndpointClass, Limit, Subject
+from chirp.limits.service import OverrideMirror
 
 
 @pytest.fixture
@@ -69,28 +70,42 @@ def test_given_an_operator_writing_a_bare_or_bad_level_when_read_then_bare_works
     assert (setting.manual, setting.effective) == (None, Level.CRITICAL)
 
 
-def test_given_overrides_for_many_users_when_read_then_every_page_is_loaded_once_per_cache_period(ssm, folder):
-    now = [0.0]
-    overrides = SsmLimitOverrides(ssm, f"{folder}/users", ttl_s=2, clock=lambda: now[0])
+def test_given_overrides_for_many_users_when_read_then_every_page_is_loaded_and_bad_ones_are_ignored(ssm, folder):
+    overrides = SsmLimitOverrides(ssm, f"{folder}/users")
     for i in range(23):  # three pages of ten
         overrides.set(f"user{i:02}", {"*": "1000/1m", "search": "5/1s"})
     ssm.put_parameter(Name=f"{folder}/users/broken", Value="{not json", Type="String")
 
-    assert overrides.overrides("user22") == {None: Limit(1000, 60), EndpointClass.SEARCH: Limit(5, 1)}
-    assert overrides.overrides("broken") == {}  # ignored, logged
+    loaded = overrides.all_overrides()
+
+    assert len(loaded) == 23
+    assert loaded["user22"] == {None: Limit(1000, 60), EndpointClass.SEARCH: Limit(5, 1)}
+    assert "broken" not in loaded  # ignored, logged
     overrides.clear("user22")
-    assert overrides.overrides("user22") != {}  # cached until the period ends
-    now[0] = 2.0
-    assert overrides.overrides("user22") == {}
     overrides.clear("user22")  # twice: nothing to clear is fine
+    assert "user22" not in overrides.all_overrides()
+
+
+def test_given_overrides_in_ssm_when_the_mirror_runs_then_redis_holds_them_for_the_limiter(ssm, folder, services):
+    overrides = SsmLimitOverrides(ssm, f"{folder}/users")
+    user = f"it-{uuid.uuid4().hex[:10]}"
+    overrides.set(user, {"tweets": "2/1h"})
+    mirror = OverrideMirror(overrides, services.limit_store)
+
+    assert mirror.run() == 1  # only this folder's: the test's own path
+    assert services.limit_store.hit(Subject("user", user), EndpointClass.TWEETS, Limit(300, 10_800))[1] == Limit(
+        2, 3600
+    )
+    overrides.clear(user)
+    assert mirror.run() == 0
 
 
 def test_given_an_override_naming_no_class_when_set_then_it_is_refused_before_reaching_ssm(ssm, folder):
-    overrides = SsmLimitOverrides(ssm, f"{folder}/users", ttl_s=0)
+    overrides = SsmLimitOverrides(ssm, f"{folder}/users")
 
     with pytest.raises(ValueError, match="tweet"):
         overrides.set("someone", {"tweet": "10/1m"})
-    assert overrides.overrides("someone") == {}
+    assert overrides.all_overrides() == {}
 
 
 def test_given_api_metrics_in_cloudwatch_when_the_controller_reads_its_signals_then_p99_errors_requests_and_age(

@@ -8,7 +8,7 @@ from chirp.limits.model import parse_limits
 from chirp.limits.service import RateLimiter
 from chirp.settings import DEFAULT_RATE_LIMITS
 from tests.conftest import FakeLambdaContext
-from tests.unit.fakes import FakeClock, FakeLimitStore, FakeOverrides
+from tests.unit.fakes import FakeClock, FakeLimitStore
 
 
 @pytest.fixture(autouse=True)
@@ -19,7 +19,7 @@ def guard_on_fakes(monkeypatch):
     class Protection:
         level = Level.NORMAL
         store = FakeLimitStore(FakeClock())
-        limiter = RateLimiter(store, parse_limits(DEFAULT_RATE_LIMITS), FakeOverrides(), clock=lambda: 0.0)
+        limiter = RateLimiter(store, parse_limits(DEFAULT_RATE_LIMITS), clock=lambda: 0.0)
 
     monkeypatch.setattr(services(), "limiter", Protection.limiter, raising=False)
     monkeypatch.setattr(services(), "level", lambda: Protection.level, raising=False)

@@ -20,8 +20,9 @@ from chirp.engagement.model import Counts, Edge, EngagementEvent, Kind
 from chirp.engagement.rules import Engagements
 from chirp.errors import Conflict, InvalidInput
 from chirp.ids.snowflake import snowflake_at
-from chirp.limits.model import EndpointClass, Limit, LimitState
-from chirp.limits.ports import LimitStoreUnavailable
+from chirp.limits.model import EndpointClass, Limit, LimitState, Subject
+from chirp.limits.ports import LimitStoreUnavailable, Overrides
+from chirp.limits.service import limit_key
 from chirp.media.model import TranscodeResult
 from chirp.notifications.model import Aggregate, Notification
 from chirp.notifications.ports import StaleAggregate
@@ -791,38 +792,48 @@ class FakeDelivery:
 
 class FakeLimitStore:
     """LimitStore: the GCRA script in memory, on its own clock (the FakeClock, in ms; the script counts in
-    microseconds, as here). `down` makes it unreachable, as a stopped Redis is."""
+    microseconds, as here), reading the caller's mirrored overrides first as the script does. `down` makes it
+    unreachable, as a stopped Redis is."""
 
     def __init__(self, clock: FakeClock):
         self.clock = clock
         self.tats: dict[str, int] = {}
+        self.mirrored: dict[str, Overrides] = {}
         self.down = False
         self.hits = 0  # round trips asked for
 
-    def hit(self, key: str, limit: Limit) -> LimitState:
+    def hit(self, subject: Subject, endpoint: EndpointClass, tier: Limit) -> tuple[LimitState, Limit]:
         self.hits += 1
         if self.down:
             raise LimitStoreUnavailable("ConnectionError: Connection refused")
+        raised = self.mirrored.get(subject.id, {}) if subject.kind == "user" else {}
+        limit = raised.get(endpoint) or raised.get(None) or tier
+        key = limit_key(subject, endpoint)
         now = self.clock() * 1000
         window = limit.window_s * 1_000_000
         interval = max(1, window // limit.count)
         tat = max(self.tats.get(key, now), now)
         next_tat = tat + interval
         if next_tat - now > window:
-            return LimitState(False, 0, -(-(tat - now) // 1000), -(-(next_tat - window - now) // 1000), now // 1000)
+            state = LimitState(False, 0, -(-(tat - now) // 1000), -(-(next_tat - window - now) // 1000), now // 1000)
+            return state, limit
         self.tats[key] = next_tat
         remaining = (window - (next_tat - now)) // interval
-        return LimitState(True, remaining, -(-(next_tat - now) // 1000), 0, now // 1000)
+        return LimitState(True, remaining, -(-(next_tat - now) // 1000), 0, now // 1000), limit
+
+    def mirror_overrides(self, overrides: dict[str, Overrides]) -> int:
+        self.mirrored = dict(overrides)
+        return len(overrides)
 
 
 class FakeOverrides:
-    """OverrideSource: what an operator set, by user."""
+    """OverrideSource: what operators set, by user."""
 
-    def __init__(self, by_user: dict[str, dict[EndpointClass | None, Limit]] | None = None):
+    def __init__(self, by_user: dict[str, Overrides] | None = None):
         self.by_user = by_user or {}
 
-    def overrides(self, user_id: str) -> dict[EndpointClass | None, Limit]:
-        return self.by_user.get(user_id, {})
+    def all_overrides(self) -> dict[str, Overrides]:
+        return dict(self.by_user)
 
 
 class FakeLevelStore:

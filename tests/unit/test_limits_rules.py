@@ -8,7 +8,7 @@ import pytest
 from chirp.limits.classes import FAILURE_MODES, endpoint_class
 from chirp.limits.headers import limit_headers, refusal_message, retry_after_s
 from chirp.limits.model import EndpointClass, Limit, LimitState, Subject, Verdict, parse_limits
-from chirp.limits.service import BREAKER_S, RateLimiter, limit_key
+from chirp.limits.service import BREAKER_S, OverrideMirror, RateLimiter, limit_key
 from chirp.settings import DEFAULT_RATE_LIMITS
 from tests.unit.fakes import FakeClock, FakeLimitStore, FakeOverrides
 
@@ -33,9 +33,9 @@ def store(clock) -> FakeLimitStore:
     return FakeLimitStore(clock)
 
 
-def limiter(store, overrides=None, clock=None, **tiers: str) -> RateLimiter:
+def limiter(store, clock=None, **tiers: str) -> RateLimiter:
     table = parse_limits({**DEFAULT_RATE_LIMITS, **tiers})
-    return RateLimiter(store, table, overrides or FakeOverrides(), clock=clock or Monotonic())
+    return RateLimiter(store, table, clock=clock or Monotonic())
 
 
 # --- limits as configuration ---------------------------------------------------------------------------------
@@ -78,7 +78,7 @@ def test_given_the_aws_defaults_when_read_then_they_are_the_issues_tiers():
 
 def test_given_tiers_missing_a_class_when_a_limiter_is_built_then_it_refuses(store):
     with pytest.raises(ValueError, match="no limit configured"):
-        RateLimiter(store, {EndpointClass.TWEETS: Limit(1, 1)}, FakeOverrides())
+        RateLimiter(store, {EndpointClass.TWEETS: Limit(1, 1)})
 
 
 # --- endpoint classes -----------------------------------------------------------------------------------------
@@ -185,14 +185,28 @@ def test_given_two_users_and_two_classes_when_one_is_spent_then_the_others_are_u
     assert limits.check(ALICE, EndpointClass.HOME).allowed
 
 
-def test_given_an_operator_override_when_checked_then_it_replaces_the_tier_for_that_user_only(store):
+def test_given_an_operator_override_when_mirrored_and_checked_then_it_replaces_the_tier_for_that_user_only(store):
     overrides = FakeOverrides({"alice": {EndpointClass.TWEETS: Limit(100, 60), None: Limit(50, 60)}})
-    limits = limiter(store, overrides, tweets="1/1h", home="1/1h")
+    limits = limiter(store, tweets="1/1h", home="1/1h")
+
+    assert OverrideMirror(overrides, store).run() == 1
 
     assert limits.check(ALICE, EndpointClass.TWEETS).limit == Limit(100, 60)
     assert limits.check(ALICE, EndpointClass.HOME).limit == Limit(50, 60)  # "*": every other class
     assert limits.check(BOB, EndpointClass.TWEETS).limit == Limit(1, 3600)
-    assert limits.limit_for(Subject("ip", "alice"), EndpointClass.ANONYMOUS) == Limit.parse("300/5m")
+    assert limits.check(Subject("ip", "alice"), EndpointClass.ANONYMOUS).limit == Limit.parse("300/5m")
+    assert store.hits == 4  # the override is read with the counter: no other call
+
+
+def test_given_an_override_removed_by_the_operator_when_mirrored_again_then_the_tier_applies_again(store):
+    overrides = FakeOverrides({"alice": {None: Limit(50, 60)}})
+    limits = limiter(store)
+    OverrideMirror(overrides, store).run()
+
+    overrides.by_user.clear()
+    assert OverrideMirror(overrides, store).run() == 0
+
+    assert limits.check(ALICE, EndpointClass.HOME).limit == Limit(150, 900)
 
 
 # --- Redis down: the class's failure mode, and a breaker ---------------------------------------------------------

@@ -1,11 +1,14 @@
-"""What the limiter needs from the outside world: an atomic counter on a clock of its own (Redis), and the
-per-user overrides operators set (SSM Parameter Store)."""
+"""What the limiter needs from the outside world: an atomic counter on a clock of its own that also holds each
+caller's overrides (Redis), and where operators set those overrides (SSM Parameter Store), mirrored into the
+counter's store every minute."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from chirp.limits.model import EndpointClass, Limit, LimitState
+from chirp.limits.model import EndpointClass, Limit, LimitState, Subject
+
+Overrides = dict[EndpointClass | None, Limit]  # by class; None: every class without its own
 
 
 class LimitStoreUnavailable(Exception):
@@ -13,14 +16,20 @@ class LimitStoreUnavailable(Exception):
 
 
 class LimitStore(Protocol):
-    def hit(self, key: str, limit: Limit) -> LimitState:
-        """Counts one request against `limit` under `key`, atomically and on the store's own clock, in one round
-        trip; a refused request is not counted. Raises LimitStoreUnavailable when the store does not answer."""
+    def hit(self, subject: Subject, endpoint: EndpointClass, tier: Limit) -> tuple[LimitState, Limit]:
+        """Counts one request of `subject` in `endpoint` against its limit: the override mirrored for the subject
+        (for this class, else for every class), else `tier`. Atomic, on the store's own clock, one round trip; a
+        refused request is not counted. Returns the state and the limit applied. Raises LimitStoreUnavailable when
+        the store does not answer."""
+        ...
+
+    def mirror_overrides(self, overrides: dict[str, Overrides]) -> int:
+        """Makes the mirrored overrides exactly these (by user id): sets each, removes those no longer listed.
+        Returns how many users have overrides now."""
         ...
 
 
 class OverrideSource(Protocol):
-    def overrides(self, user_id: str) -> dict[EndpointClass | None, Limit]:
-        """The limits an operator raised (or lowered) for this user, by class; the key None applies to every
-        class the user has no class-specific override for. Empty for almost everybody."""
+    def all_overrides(self) -> dict[str, Overrides]:
+        """Every user's overrides as operators set them (a few accounts: partners, load-test users)."""
         ...

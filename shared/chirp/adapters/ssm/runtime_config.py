@@ -5,21 +5,21 @@
 - `/chirp/<stage>/limits/users/<user id>`: a user's raised (or lowered) limits as JSON, by endpoint class or
   `*` for every class: `{"*": "100000/1h"}`, `{"tweets": "3000/3h"}`.
 
-Each function reads them at most once per its cache period (one GetParameters call for the level, one
-GetParametersByPath page per ten overrides); a refused or failed read keeps what was read last.
+Functions read the level at most once per their cache period (one GetParameters call for both parameters; a
+failed read keeps what was read last). The overrides are read by the limit_overrides function only, every
+minute, which mirrors them into Redis next to each user's counters.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import time
-from collections.abc import Callable
 
 from chirp.degradation.controller import ControllerState
 from chirp.degradation.levels import Level
 from chirp.degradation.ports import LevelSetting
 from chirp.limits.model import EndpointClass, Limit
+from chirp.limits.ports import Overrides
 from chirp.observability import logger
 
 MANUAL_AUTO = "auto"
@@ -65,7 +65,7 @@ class SsmLevelStore:
         self.client.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
 
 
-def parse_override(value: str) -> dict[EndpointClass | None, Limit]:
+def parse_override(value: str) -> Overrides:
     """`{"*": "100000/1h", "search": "1000/15m"}` -> limits by class (None for every class)."""
     specs = json.loads(value)
     if not isinstance(specs, dict):
@@ -74,25 +74,14 @@ def parse_override(value: str) -> dict[EndpointClass | None, Limit]:
 
 
 class SsmLimitOverrides:
-    """Every user override under the path, loaded whole at most once per `ttl_s` (they are few: accounts an
-    operator raised, such as partners or load-test users)."""
+    """Every user override under the path, read whole by the override mirror (once a minute, one
+    GetParametersByPath page per ten users: they are few, accounts an operator raised such as partners or
+    load-test users). Requests never read them here: they read the mirror next to their counters in Redis."""
 
-    def __init__(self, client, path: str, ttl_s: float, clock: Callable[[], float] = time.monotonic):
-        self.client, self.path, self.ttl_s, self.clock = client, path.rstrip("/") + "/", ttl_s, clock
-        self._by_user: dict[str, dict[EndpointClass | None, Limit]] = {}
-        self._read_at: float | None = None
+    def __init__(self, client, path: str):
+        self.client, self.path = client, path.rstrip("/") + "/"
 
-    def overrides(self, user_id: str) -> dict[EndpointClass | None, Limit]:
-        now = self.clock()
-        if self._read_at is None or now - self._read_at >= self.ttl_s:
-            try:
-                self._by_user = self._load()
-            except Exception as error:  # noqa: BLE001 - an SSM failure keeps the overrides read last, logged
-                logger.warning("limit overrides unreadable", extra={"error": f"{type(error).__name__}: {error}"})
-            self._read_at = now
-        return self._by_user.get(user_id, {})
-
-    def _load(self) -> dict[str, dict[EndpointClass | None, Limit]]:
+    def all_overrides(self) -> dict[str, Overrides]:
         loaded = {}
         for page in self.client.get_paginator("get_parameters_by_path").paginate(Path=self.path, Recursive=False):
             for parameter in page["Parameters"]:
