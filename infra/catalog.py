@@ -528,8 +528,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=60,
         grants=(
             TableAccess("social", (GET,), indexes=("inverted",)),  # the author's tier, then their followers' pages
-            # A celebrity's recent tweets when Redis lost them; deferred tweets, read back in batches to push them.
-            TableAccess("tweets", (BATCH_GET,), indexes=("user_tweets",)),
+            # A celebrity's recent tweets when Redis lost them; deferred tweets, read back in batches to push them;
+            # each tweet received is confirmed published (its outbox mark removed: an update).
+            TableAccess("tweets", (BATCH_GET, UPDATE), indexes=("user_tweets",)),
             RedisAccess(),
             QueueAccess("fanout_pages"),
             SETS_POISON_ASIDE,

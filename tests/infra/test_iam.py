@@ -154,6 +154,7 @@ CALLS: dict[str, Calls] = {
         ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
         ("dynamodb:Query", f"{TWEETS}/index/user_tweets"),
         ("dynamodb:BatchGetItem", TWEETS),  # deferred tweets, read back to push them
+        ("dynamodb:UpdateItem", TWEETS),  # a tweet received is confirmed published (out of the outbox)
         *_sends_to("FanoutPages"),
         *POISON,
         *CONSUMES_STREAM,

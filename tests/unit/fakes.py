@@ -34,6 +34,7 @@ from chirp.timelines.rules import Thresholds, Timelines
 from chirp.trends.ports import Peak, TagActivity, TagUse
 from chirp.trends.rules import HOUR_MS
 from chirp.tweets.model import Tweet
+from chirp.tweets.ports import AuthorUnknown
 from chirp.tweets.service import TweetService
 
 
@@ -251,15 +252,21 @@ class FakeTweetStore:
     tweets evaluated before deleted ones are filtered out, so `recent_ids(a, n)` is the live ones among the
     author's latest n."""
 
-    def __init__(self):
+    def __init__(self, social: FakeSocialStore):
+        self.social = social  # a new tweet is counted on its author's profile, in the same call
         self.tweets: dict[int, Tweet] = {}
         self.pending: set[int] = set()
+        self.creates = 0  # calls of create (each one DynamoDB transaction)
 
-    def put_pending(self, tweet: Tweet) -> None:
+    def create(self, tweet: Tweet) -> None:
+        self.creates += 1
         if tweet.tweet_id in self.tweets:
             raise Conflict(f"tweet {tweet.tweet_id} already exists")
+        if self.social.get_profile(tweet.author_id) is None:
+            raise AuthorUnknown(tweet.author_id)
         self.tweets[tweet.tweet_id] = tweet
         self.pending.add(tweet.tweet_id)
+        self.social.add_tweets_count(tweet.author_id, +1)
 
     def put(self, tweet: Tweet) -> Tweet:
         """A published tweet, for arranging tests."""
@@ -876,8 +883,8 @@ class World:
     def __init__(self, thresholds: Thresholds | None = None, *, max_items: int = 800):
         self.clock = FakeClock()
         self.cache = FakeTimelineCache(max_items)
-        self.tweet_store = FakeTweetStore()
         self.social_store = FakeSocialStore()
+        self.tweet_store = FakeTweetStore(self.social_store)
         self.pages = FakePageSink()
         self.publisher = FakePublisher()
         self.notification_store = FakeNotificationStore()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chirp.adapters.dynamodb.cursor import query_page
-from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS, TweetItem
+from chirp.adapters.dynamodb.social_store import PROFILE, _condition_failed_at, _connection, user_key
+from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS, SocialItem, TweetItem
 from chirp.errors import Conflict
 from chirp.tweets.model import STRING_IDS, Tweet
+from chirp.tweets.ports import AuthorUnknown
 
 _FIELDS = tuple(Tweet.model_fields)
 
@@ -19,16 +22,33 @@ def _to_tweet(item: TweetItem) -> Tweet:
 
 
 class TweetStore:
-    def put_pending(self, tweet: Tweet) -> None:
-        """Stores the tweet marked as not yet published: the outbox entry is part of the same item."""
+    def create(self, tweet: Tweet) -> None:
+        """One call (a transaction): the tweet is stored marked as not yet published (the outbox entry is part of
+        the item) and counted on its author's profile, which must exist (the count's update checks it: one
+        transaction may not both check and update an item)."""
         item = TweetItem(**tweet.model_dump(exclude=STRING_IDS), outbox_shard=tweet.tweet_id % OUTBOX_SHARDS)
+        profile = SocialItem(pk=user_key(tweet.author_id), sk=PROFILE)
         try:
-            item.save(condition=TweetItem.tweet_id.does_not_exist())
-        except PutError as error:
-            raise Conflict(f"tweet {tweet.tweet_id} already exists") from error
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.save(item, condition=TweetItem.tweet_id.does_not_exist())
+                transaction.update(profile, actions=[SocialItem.tweets_count.add(1)], condition=SocialItem.pk.exists())
+        except TransactWriteError as error:
+            if _condition_failed_at(error, 0):
+                raise Conflict(f"tweet {tweet.tweet_id} already exists") from error
+            if _condition_failed_at(error, 1):
+                raise AuthorUnknown(tweet.author_id) from error
+            raise
 
     def mark_published(self, tweet_id: int) -> None:
-        TweetItem(tweet_id=tweet_id).update(actions=[TweetItem.outbox_shard.remove()])
+        """Confirms the publish: the tweet leaves the outbox. Conditional, so a confirmation repeated (records
+        come at least once) writes nothing, and one for an item that is not there never creates a stub."""
+        try:
+            TweetItem(tweet_id=tweet_id).update(
+                actions=[TweetItem.outbox_shard.remove()], condition=TweetItem.outbox_shard.exists()
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
 
     def pending_ids(self) -> Iterator[int]:
         for shard in range(OUTBOX_SHARDS):
