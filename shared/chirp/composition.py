@@ -217,7 +217,7 @@ class Services:
     def social(self) -> SocialService:
         from chirp.social.service import SocialService
 
-        return SocialService(self.social_store, self.timelines, self.notifications)
+        return SocialService(self.social_store, self.timelines)
 
     @cached_property
     def trends(self) -> Trends:

@@ -263,3 +263,44 @@ def test_given_a_posted_tweet_when_the_fanout_consumer_receives_it_then_it_leave
 
     assert tweet.tweet_id not in set(services.tweet_store.pending_ids())
     assert services.tweet_store.get(tweet.tweet_id) == tweet
+
+
+def test_given_two_profiles_when_following_then_three_dynamodb_calls_count_notify_and_backfill(
+    services, make_user, monkeypatch
+):
+    author, follower = make_user(), make_user()
+    first, second = _post(services, author, "one"), _post(services, author, "two")
+    _timeline(services, follower)  # a live timeline, which the follow backfills
+    calls = _aws_calls(monkeypatch)
+
+    assert services.social.follow(follower, author) is True
+
+    # One read (profiles, blocks, the mute), one write (edge, counts, notification), the backfill's id-only query.
+    assert calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "dynamodb.Query"]
+    assert services.social_store.get_profile(author).followers_count == 1
+    assert services.social_store.get_profile(follower).following_count == 1
+    (notification,) = services.notifications.store.newest(author, before_id=None, limit=10)
+    assert (notification.kind, notification.actor_id) == ("follow", follower)
+    assert _timeline(services, follower)[:2] == [second.tweet_id, first.tweet_id]
+
+
+def test_given_a_lost_timeline_of_many_followees_when_rebuilt_then_each_followees_tweets_come_back(
+    services, make_user, monkeypatch
+):
+    reader = make_user()
+    followees = [make_user() for _ in range(12)]
+    posted = []
+    for followee in followees:
+        services.social.follow(reader, followee)
+        posted.append(_post(services, followee, f"by {followee}").tweet_id)
+    deleted = _post(services, followees[0], "deleted before the rebuild")
+    services.tweets.delete(followees[0], deleted.tweet_id)
+    services.redis.delete(f"timeline:{reader}", f"following:{reader}")
+    calls = _aws_calls(monkeypatch)
+
+    timeline = _timeline(services, reader)
+
+    assert sorted(timeline) == sorted(posted)
+    # The relations (follows, blocks, mutes), the followees' tiers, then one id-only query per author (the reader's
+    # own too), run in parallel; then the page's hydration.
+    assert calls.count("dynamodb.Query") == 3 + 1 + len(followees)

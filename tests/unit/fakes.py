@@ -28,6 +28,7 @@ from chirp.notifications.model import Aggregate, Notification
 from chirp.notifications.ports import StaleAggregate
 from chirp.notifications.service import Notifications
 from chirp.social.model import HIDING, Profile, Relation
+from chirp.social.ports import FollowCheck
 from chirp.social.service import SocialService
 from chirp.timelines.model import FollowerPage, PulledSlice, TimelineSlice
 from chirp.timelines.rules import Thresholds, Timelines
@@ -314,6 +315,10 @@ class FakeTweetStore:
         tweets, _ = self.by_author(author_id, limit=count)
         return tweets
 
+    def recent_entries(self, author_ids: list[str], count: int) -> tuple[list[int], dict[int, int]]:
+        tweets = [t for author_id in author_ids for t in self.recent_tweets(author_id, count)]
+        return [t.tweet_id for t in tweets], {t.tweet_id: t.retweet_of_id for t in tweets if t.retweet_of_id}
+
 
 class FakeSocialStore:
     """SocialStore (also the GraphReader and RecipientDirectory ports): unique handles (case-insensitive),
@@ -324,6 +329,8 @@ class FakeSocialStore:
         self.profiles: dict[str, Profile] = {}
         self.handles: dict[str, str] = {}
         self.edges: set[tuple[Relation, str, str]] = set()
+        self.notification_store: FakeNotificationStore | None = None  # where a follow's notification is written
+        self.follow_checks = self.follow_writes = 0  # calls, each one DynamoDB call
 
     def create_profile(self, profile: Profile) -> None:
         if profile.user_id in self.profiles:
@@ -354,6 +361,25 @@ class FakeSocialStore:
         if counted:
             self._count(source, "following_count", +1)
             self._count(target, "followers_count", +1)
+        return True
+
+    def follow_check(self, follower_id: str, followee_id: str) -> FollowCheck:
+        self.follow_checks += 1
+        return FollowCheck(
+            follower=self.profiles.get(follower_id),
+            followee=self.profiles.get(followee_id),
+            follower_blocks=(Relation.BLOCKS, follower_id, followee_id) in self.edges,
+            followee_blocks=(Relation.BLOCKS, followee_id, follower_id) in self.edges,
+            followee_mutes=(Relation.MUTES, followee_id, follower_id) in self.edges,
+        )
+
+    def add_follow(self, follower_id: str, followee_id: str, notification: Notification | None) -> bool:
+        """The edge, the counts and the notification (into `notification_store`) at once, as the transaction."""
+        self.follow_writes += 1
+        if not self.add_edge(Relation.FOLLOWS, follower_id, followee_id, counted=True):
+            return False
+        if notification is not None:
+            self.notification_store.add({followee_id: notification})
         return True
 
     def remove_edge(self, kind: Relation, source: str, target: str, *, counted: bool) -> bool:
@@ -888,6 +914,7 @@ class World:
         self.pages = FakePageSink()
         self.publisher = FakePublisher()
         self.notification_store = FakeNotificationStore()
+        self.social_store.notification_store = self.notification_store
         self.ids = FakeIds(self.clock)
         self.level = Level.NORMAL  # the degradation level the rules see; tests move it
         self.timelines = Timelines(
@@ -899,7 +926,7 @@ class World:
             Switches(lambda: self.level),
         )
         self.notifications = Notifications(self.notification_store, self.social_store, self.tweet_store)
-        self.social = SocialService(self.social_store, self.timelines, self.notifications, self.clock)
+        self.social = SocialService(self.social_store, self.timelines, self.clock)
         self.media = FakeMediaLookup()
         self.tweets = TweetService(
             self.tweet_store, self.social_store, self.timelines, self.publisher, self.ids, self.clock, media=self.media
