@@ -9,10 +9,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
 from chirp.adapters.outages import is_outage
 from chirp.errors import ChirpError
@@ -21,6 +17,10 @@ from chirp.observability import logger
 
 UNSUPPORTED_MEDIA_TYPE = 415, "UnsupportedMediaType", "send the body as application/json"
 RETRY_AFTER_S = 1  # dependency outages and requests still in progress: try again soon
+
+
+class RequestInProgress(Exception):
+    """A retry racing the first request with the same Idempotency-Key: the first is still running (409, retry)."""
 
 
 def error_response(status: int, error: str, message: str, retry_after_s: int | None = None) -> Response:
@@ -60,16 +60,9 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         logger.error("cannot issue tweet ids", extra={"reason": str(error)})
         return error_response(503, "Unavailable", "tweet ids cannot be issued right now; retry shortly")
 
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def retry_in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
-        """A retry racing the first request with the same Idempotency-Key: the first is still running."""
-        message = "a request with this Idempotency-Key is in progress; retry to get its result"
-        return error_response(409, "Conflict", message, retry_after_s=RETRY_AFTER_S)
-
-    @app.exception_handler(IdempotencyValidationError)
-    def key_reused(_: IdempotencyValidationError) -> Response:
-        message = "this Idempotency-Key was used with a different body; use a new key for a new tweet"
-        return error_response(422, "Unprocessable", message)
+    @app.exception_handler(RequestInProgress)
+    def retry_in_progress(error: RequestInProgress) -> Response:
+        return error_response(409, "Conflict", str(error), retry_after_s=RETRY_AFTER_S)
 
     @app.exception_handler(RecursionError)
     def nested_too_deeply(_: RecursionError) -> Response:
