@@ -24,6 +24,7 @@ BENCHMARKS = (
     "hot_likes",
     "delivery_latency",
     "cold_start",
+    "write_costs",
     "snowflake",
     "trends_replay",
     "search_freshness",

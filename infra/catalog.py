@@ -411,7 +411,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # Profiles and edges: transactions of puts, deletes and count updates; whom a user follows is a query
             # of the table, who follows them one of the inverted index.
             TableAccess("social", (GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE), indexes=("inverted",)),
-            TableAccess("notifications", (BATCH_WRITE, QUERY)),  # follows notify; GET /notifications reads them
+            # A follow's notification is put in the follow's transaction; GET /notifications reads them.
+            TableAccess("notifications", (PUT, QUERY)),
             TableAccess("idempotency", (GET, PUT, UPDATE, DELETE)),  # Powertools' idempotency records
             TableAccess("leases", (PUT, UPDATE, DELETE)),  # its Snowflake worker slot: taken, renewed, released
             # Edges, counter shards and outbox entries: transactions of updates and puts; flags and sums are batch
@@ -457,7 +458,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # What the REST API does (it posts, reads and follows through the same services)...
             TableAccess("tweets", (GET, BATCH_GET, PUT, UPDATE), indexes=("user_tweets",)),
             TableAccess("social", (GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE), indexes=("inverted",)),
-            TableAccess("notifications", (BATCH_WRITE, QUERY)),
+            TableAccess("notifications", (PUT, QUERY)),
             TableAccess("idempotency", (GET, PUT, UPDATE, DELETE)),
             TableAccess("leases", (PUT, UPDATE, DELETE)),
             # Favourites and reblogs are likes and retweets: the same transactions, flags, counts and events.
@@ -528,8 +529,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=60,
         grants=(
             TableAccess("social", (GET,), indexes=("inverted",)),  # the author's tier, then their followers' pages
-            # A celebrity's recent tweets when Redis lost them; deferred tweets, read back in batches to push them.
-            TableAccess("tweets", (BATCH_GET,), indexes=("user_tweets",)),
+            # A celebrity's recent tweets when Redis lost them; deferred tweets, read back in batches to push them;
+            # each tweet received is confirmed published (its outbox mark removed: an update).
+            TableAccess("tweets", (BATCH_GET, UPDATE), indexes=("user_tweets",)),
             RedisAccess(),
             QueueAccess("fanout_pages"),
             SETS_POISON_ASIDE,

@@ -92,7 +92,7 @@ CALLS: dict[str, Calls] = {
             "dynamodb:DeleteItem",
         ),
         ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
-        *_on(NOTIFICATIONS, "dynamodb:BatchWriteItem", "dynamodb:Query"),
+        *_on(NOTIFICATIONS, "dynamodb:PutItem", "dynamodb:Query"),  # a follow's notification: in its transaction
         *_on(IDEMPOTENCY, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         *_on(LEASES, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         *_on(ENGAGEMENTS, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
@@ -122,7 +122,7 @@ CALLS: dict[str, Calls] = {
             "dynamodb:DeleteItem",
         ),
         ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
-        *_on(NOTIFICATIONS, "dynamodb:BatchWriteItem", "dynamodb:Query"),
+        *_on(NOTIFICATIONS, "dynamodb:PutItem", "dynamodb:Query"),  # a follow's notification: in its transaction
         *_on(IDEMPOTENCY, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         *_on(LEASES, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         *_on(CLIENTS, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
@@ -154,6 +154,7 @@ CALLS: dict[str, Calls] = {
         ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
         ("dynamodb:Query", f"{TWEETS}/index/user_tweets"),
         ("dynamodb:BatchGetItem", TWEETS),  # deferred tweets, read back to push them
+        ("dynamodb:UpdateItem", TWEETS),  # a tweet received is confirmed published (out of the outbox)
         *_sends_to("FanoutPages"),
         *POISON,
         *CONSUMES_STREAM,

@@ -28,12 +28,14 @@ from chirp.notifications.model import Aggregate, Notification
 from chirp.notifications.ports import StaleAggregate
 from chirp.notifications.service import Notifications
 from chirp.social.model import HIDING, Profile, Relation
+from chirp.social.ports import FollowCheck
 from chirp.social.service import SocialService
 from chirp.timelines.model import FollowerPage, PulledSlice, TimelineSlice
 from chirp.timelines.rules import Thresholds, Timelines
 from chirp.trends.ports import Peak, TagActivity, TagUse
 from chirp.trends.rules import HOUR_MS
 from chirp.tweets.model import Tweet
+from chirp.tweets.ports import AuthorUnknown
 from chirp.tweets.service import TweetService
 
 
@@ -251,15 +253,21 @@ class FakeTweetStore:
     tweets evaluated before deleted ones are filtered out, so `recent_ids(a, n)` is the live ones among the
     author's latest n."""
 
-    def __init__(self):
+    def __init__(self, social: FakeSocialStore):
+        self.social = social  # a new tweet is counted on its author's profile, in the same call
         self.tweets: dict[int, Tweet] = {}
         self.pending: set[int] = set()
+        self.creates = 0  # calls of create (each one DynamoDB transaction)
 
-    def put_pending(self, tweet: Tweet) -> None:
+    def create(self, tweet: Tweet) -> None:
+        self.creates += 1
         if tweet.tweet_id in self.tweets:
             raise Conflict(f"tweet {tweet.tweet_id} already exists")
+        if self.social.get_profile(tweet.author_id) is None:
+            raise AuthorUnknown(tweet.author_id)
         self.tweets[tweet.tweet_id] = tweet
         self.pending.add(tweet.tweet_id)
+        self.social.add_tweets_count(tweet.author_id, +1)
 
     def put(self, tweet: Tweet) -> Tweet:
         """A published tweet, for arranging tests."""
@@ -307,6 +315,10 @@ class FakeTweetStore:
         tweets, _ = self.by_author(author_id, limit=count)
         return tweets
 
+    def recent_entries(self, author_ids: list[str], count: int) -> tuple[list[int], dict[int, int]]:
+        tweets = [t for author_id in author_ids for t in self.recent_tweets(author_id, count)]
+        return [t.tweet_id for t in tweets], {t.tweet_id: t.retweet_of_id for t in tweets if t.retweet_of_id}
+
 
 class FakeSocialStore:
     """SocialStore (also the GraphReader and RecipientDirectory ports): unique handles (case-insensitive),
@@ -317,6 +329,8 @@ class FakeSocialStore:
         self.profiles: dict[str, Profile] = {}
         self.handles: dict[str, str] = {}
         self.edges: set[tuple[Relation, str, str]] = set()
+        self.notification_store: FakeNotificationStore | None = None  # where a follow's notification is written
+        self.follow_checks = self.follow_writes = 0  # calls, each one DynamoDB call
 
     def create_profile(self, profile: Profile) -> None:
         if profile.user_id in self.profiles:
@@ -347,6 +361,25 @@ class FakeSocialStore:
         if counted:
             self._count(source, "following_count", +1)
             self._count(target, "followers_count", +1)
+        return True
+
+    def follow_check(self, follower_id: str, followee_id: str) -> FollowCheck:
+        self.follow_checks += 1
+        return FollowCheck(
+            follower=self.profiles.get(follower_id),
+            followee=self.profiles.get(followee_id),
+            follower_blocks=(Relation.BLOCKS, follower_id, followee_id) in self.edges,
+            followee_blocks=(Relation.BLOCKS, followee_id, follower_id) in self.edges,
+            followee_mutes=(Relation.MUTES, followee_id, follower_id) in self.edges,
+        )
+
+    def add_follow(self, follower_id: str, followee_id: str, notification: Notification | None) -> bool:
+        """The edge, the counts and the notification (into `notification_store`) at once, as the transaction."""
+        self.follow_writes += 1
+        if not self.add_edge(Relation.FOLLOWS, follower_id, followee_id, counted=True):
+            return False
+        if notification is not None:
+            self.notification_store.add({followee_id: notification})
         return True
 
     def remove_edge(self, kind: Relation, source: str, target: str, *, counted: bool) -> bool:
@@ -876,11 +909,12 @@ class World:
     def __init__(self, thresholds: Thresholds | None = None, *, max_items: int = 800):
         self.clock = FakeClock()
         self.cache = FakeTimelineCache(max_items)
-        self.tweet_store = FakeTweetStore()
         self.social_store = FakeSocialStore()
+        self.tweet_store = FakeTweetStore(self.social_store)
         self.pages = FakePageSink()
         self.publisher = FakePublisher()
         self.notification_store = FakeNotificationStore()
+        self.social_store.notification_store = self.notification_store
         self.ids = FakeIds(self.clock)
         self.level = Level.NORMAL  # the degradation level the rules see; tests move it
         self.timelines = Timelines(
@@ -892,7 +926,7 @@ class World:
             Switches(lambda: self.level),
         )
         self.notifications = Notifications(self.notification_store, self.social_store, self.tweet_store)
-        self.social = SocialService(self.social_store, self.timelines, self.notifications, self.clock)
+        self.social = SocialService(self.social_store, self.timelines, self.clock)
         self.media = FakeMediaLookup()
         self.tweets = TweetService(
             self.tweet_store, self.social_store, self.timelines, self.publisher, self.ids, self.clock, media=self.media

@@ -21,6 +21,13 @@ MAX_ACTORS = 3  # actors named by an aggregated notification, newest first
 AGGREGATE_ATTEMPTS = 8  # optimistic updates racing another consumer of the same aggregate
 
 
+def follow_notification(follower_id: str, at_ms: int) -> Notification:
+    """The followee's notification of a new follower, stored with the follow itself (chirp.social.service)."""
+    # Time-ordered like tweet ids; the follower's hash tells apart follows of one millisecond.
+    sort_id = snowflake_at(at_ms, zlib.crc32(follower_id.encode()))
+    return Notification(id=sort_id, kind="follow", actor_id=follower_id, at_ms=at_ms)
+
+
 class Notifications:
     def __init__(self, store: NotificationStore, directory: RecipientDirectory, tweets: TweetLookup):
         self.store, self.directory, self.tweets = store, directory, tweets
@@ -53,13 +60,6 @@ class Notifications:
         if notifications:
             self.store.add(notifications)
         return len(notifications)
-
-    def for_follow(self, follower_id: str, followee_id: str, at_ms: int) -> None:
-        if self._silenced(followee_id, follower_id):
-            return
-        # Time-ordered like tweet ids; the follower's hash tells apart follows of one millisecond.
-        sort_id = snowflake_at(at_ms, zlib.crc32(follower_id.encode()))
-        self.store.add({followee_id: Notification(id=sort_id, kind="follow", actor_id=follower_id, at_ms=at_ms)})
 
     def for_engagements(
         self,

@@ -137,10 +137,11 @@ class Timelines:
     def push_page(self, tweet_id: int, follower_ids: list[str], retweet_of: int | None = None) -> int:
         return self.cache.push(tweet_id, follower_ids, retweet_of)
 
-    def on_follow(self, follower_id: str, followee_id: str) -> None:
+    def on_follow(self, follower_id: str, followee_id: str, followers_count: int | None = None) -> None:
+        """`followers_count`: the followee's count with this follow, when the caller just read it (a follow does)."""
         self.cache.relate(Relation.FOLLOWS, follower_id, followee_id, add=True)
-        if not self.refresh_tier(followee_id):
-            self.cache.add_to_each([follower_id], *entries_of(self.tweets.recent_tweets(followee_id, FOLLOW_BACKFILL)))
+        if not self.refresh_tier(followee_id, followers_count):
+            self.cache.add_to_each([follower_id], *self.tweets.recent_entries([followee_id], FOLLOW_BACKFILL))
 
     def on_unfollow(self, follower_id: str, followee_id: str) -> None:
         self.cache.relate(Relation.FOLLOWS, follower_id, followee_id, add=False)
@@ -167,11 +168,13 @@ class Timelines:
         """Cached profiles hold counts that just changed."""
         self.cache.forget_profiles(user_ids)
 
-    def refresh_tier(self, author_id: str) -> bool:
-        """Tier migration when the follower count crosses the celebrity threshold, either way.
-        Returns whether the author is now a celebrity."""
-        profile = self.graph.get_profile(author_id)
-        is_celebrity = profile is not None and self.thresholds.tier(profile.followers_count) is Tier.CELEBRITY
+    def refresh_tier(self, author_id: str, followers_count: int | None = None) -> bool:
+        """Tier migration when the follower count crosses the celebrity threshold, either way (the count read
+        here unless the caller has it). Returns whether the author is now a celebrity."""
+        if followers_count is None:
+            profile = self.graph.get_profile(author_id)
+            followers_count = profile.followers_count if profile is not None else None
+        is_celebrity = followers_count is not None and self.thresholds.tier(followers_count) is Tier.CELEBRITY
         if is_celebrity == self.cache.is_celebrity(author_id):
             return is_celebrity
         recent, retweets = entries_of(self.tweets.recent_tweets(author_id, CELEBRITY_RECENT))
@@ -300,10 +303,8 @@ class Timelines:
             self.cache.set_relations(user_id, relations)
             followees = relations[Relation.FOLLOWS]
             celebrities = self.restore_celebrity_marks(followees)
-            tweets = self.tweets.recent_tweets(user_id, FOLLOW_BACKFILL)
-            for followee in followees:
-                if followee not in celebrities:
-                    tweets += self.tweets.recent_tweets(followee, FOLLOW_BACKFILL)
-            self.cache.replace(user_id, *entries_of(tweets))
+            # The user's own and every pushed followee's latest entries: id-only queries, run in parallel.
+            authors = [user_id, *(followee for followee in followees if followee not in celebrities)]
+            self.cache.replace(user_id, *self.tweets.recent_entries(authors, FOLLOW_BACKFILL))
         finally:
             lock.release()

@@ -217,4 +217,4 @@ def share_session(connection: Connection) -> None:
     """Gives a pynamodb connection the process's one botocore session: pynamodb makes a session per connection,
     and each costs tens of milliseconds of a cold start (loading service models and credentials again). Set
     for the thread that binds (Lambda's); another thread still makes its own, as pynamodb's are per thread."""
-    connection._local.session = session()._session
+    connection._local.session = session()
