@@ -24,6 +24,7 @@ TABLES = {
     "idempotency": "idempotency_table",
     "clients": "clients_table",  # third-party clients: OAuth apps, access tokens (hashed), media descriptions
     "engagements": "engagements_table",
+    "media": "media_table",  # issued media ids: owner, transcoding outcome, alt text, the tweet attached to
 }
 BUCKETS = {"media": "media_bucket"}
 
@@ -278,10 +279,10 @@ class SearchAccess:
 
 @dataclass(frozen=True)
 class MediaAccess:
-    """Objects of the media bucket: reads those under `get`, writes those under `put`."""
+    """Objects of the media bucket: reads those under `get`, writes those under `put` (None: writes nothing)."""
 
     get: str
-    put: str
+    put: str | None
 
 
 @dataclass(frozen=True)
@@ -420,7 +421,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("engagements", (BATCH_GET, PUT, UPDATE, DELETE), indexes=ENGAGEMENT_INDEXES),
             StreamAccess("new_tweets", Access.WRITE),
             StreamAccess("engagements", Access.WRITE),
-            MediaAccess(put="uploads/", get="media/"),  # signs uploads, reads transcoding results
+            MediaAccess(put="uploads/", get="media/"),  # signs uploads and the variants' URLs
+            # Tickets are put; read in batches (status, attaching, tweets' media); alt text set and media claimed by
+            # conditional updates (a claim is one transaction of them).
+            TableAccess("media", (BATCH_GET, PUT, UPDATE)),
             *GUARDED,
         ),
         # Follows move authors between tiers and rebuild timelines.
@@ -442,6 +446,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("engagements", (BATCH_GET,)),
             SearchAccess(Access.READ),
             ParameterAccess("trend_lists"),  # GET /trends ranks, leaving the operators' lists out
+            TableAccess("media", (BATCH_GET,)),  # hits carry their media...
+            MediaAccess(get="media/", put=None),  # ...with the variants' signed URLs
             *GUARDED,
         ),
         reads=RATE_LIMITS + TRENDS_TUNING,
@@ -466,6 +472,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             StreamAccess("engagements", Access.WRITE),
             RedisAccess(),
             MediaAccess(put="uploads/", get="media/"),  # stores uploads where presigned ones land
+            TableAccess("media", (BATCH_GET, PUT, UPDATE)),  # the REST API's media calls
             SearchAccess(Access.READ),  # search and threads
             # ...and what clients register and hold: apps and tokens (issued, revoked), media descriptions.
             TableAccess("clients", (GET, BATCH_GET, PUT, DELETE)),
@@ -591,7 +598,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         triggers=(S3Trigger(bucket="media", prefix="uploads/"),),
         memory_mb=1536,  # a 40-megapixel image decodes to several hundred MB
         timeout_s=60,
-        grants=(MediaAccess(get="uploads/", put="media/"),),
+        grants=(
+            MediaAccess(get="uploads/", put="media/"),
+            TableAccess("media", (UPDATE,)),  # records the outcome on the upload's ticket (if it exists)
+        ),
         extra_layers=("media",),
     ),
     FunctionSpec(

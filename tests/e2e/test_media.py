@@ -36,6 +36,93 @@ def test_given_a_presigned_upload_when_the_image_lands_then_it_is_transcoded_int
     assert max(thumb.size) == 320
 
 
+def _uploaded(user, data: bytes, content_type: str = "image/png") -> str:
+    ticket = user.call("POST", "/media", json={"content_type": content_type, "size_bytes": len(data)})
+    assert ticket.status_code == 201, ticket.text
+    ticket = ticket.json()
+    assert requests.put(ticket["upload_url"], data=data, headers=ticket["headers"], timeout=30).status_code == 200
+    return ticket["media_id"]
+
+
+def _ready(user, media_id: str) -> dict:
+    status = eventually(lambda: user.call("GET", f"/media/{media_id}").json().get("status") != "processing", 30)
+    assert status, f"media {media_id} still processing"
+    return user.call("GET", f"/media/{media_id}").json()
+
+
+def _refusal(response, status: int, *words: str) -> None:
+    assert response.status_code == status, response.text
+    message = response.json()["message"]
+    assert all(word in message for word in words), message
+
+
+def test_given_an_image_with_alt_text_when_attached_then_a_followers_home_timeline_shows_it_decodable(new_user):
+    author, follower = new_user("medauth"), new_user("medfoll")
+    follower.call("GET", "/timelines/home")  # a live timeline, as an active user has
+    assert follower.call("POST", f"/users/{author.user_id}/follow").status_code == 200
+    media_id = _uploaded(author, _png(1200, 900))
+    assert _ready(author, media_id)["status"] == "ready"
+    described = author.call("PATCH", f"/media/{media_id}", json={"alt_text": "a red rectangle"})
+    assert described.status_code == 200, described.text
+    assert described.json()["alt_text"] == "a red rectangle"
+
+    posted = author.call("POST", "/tweets", json={"text": "look", "media_ids": [media_id]})
+
+    assert posted.status_code == 201, posted.text
+    assert [m["media_id"] for m in posted.json()["media"]] == [media_id]
+    tweet_id = posted.json()["tweet_id"]
+
+    def shown():
+        items = follower.call("GET", "/timelines/home").json()["items"]
+        return next((e["tweet"] for e in items if e["tweet"]["tweet_id"] == tweet_id), None)
+
+    tweet = eventually(shown)
+    assert tweet is not None, "the tweet never reached the follower's home timeline"
+    [medium] = tweet["media"]
+    assert (medium["type"], medium["alt_text"], medium["width"], medium["height"]) == (
+        "image",
+        "a red rectangle",
+        1200,
+        900,
+    )
+    for variant in medium["variants"].values():
+        assert "/uploads/" not in variant["url"]  # variants only: never the raw upload
+        image = Image.open(io.BytesIO(requests.get(variant["url"], timeout=30).content))
+        image.load()
+        assert (image.format, image.size) == ("WEBP", (variant["width"], variant["height"]))
+    single = follower.call("GET", f"/tweets/{tweet_id}").json()
+    assert [m["media_id"] for m in single["media"]] == [media_id]
+    assert follower.call("GET", f"/media/{media_id}").json()["tweet_id"] == tweet_id  # attached: anyone sees it
+
+
+def test_given_media_ids_never_issued_or_others_when_asked_or_attached_then_refused_as_stated(new_user):
+    owner, other = new_user("medown"), new_user("medoth")
+    never_issued = "0" * 32
+    _refusal(owner.call("GET", f"/media/{never_issued}"), 404, never_issued)
+    _refusal(owner.call("POST", "/tweets", json={"text": "x", "media_ids": [never_issued]}), 422, never_issued)
+
+    media_id = _uploaded(owner, _png(64, 64))
+    _refusal(other.call("GET", f"/media/{media_id}"), 404, media_id)  # only the owner sees it unattached
+    _ready(owner, media_id)
+    _refusal(other.call("POST", "/tweets", json={"text": "x", "media_ids": [media_id]}), 403, media_id, "another user")
+    _refusal(other.call("PATCH", f"/media/{media_id}", json={"alt_text": "x"}), 404, media_id)
+    _refusal(owner.call("PATCH", f"/media/{media_id}", json={"alt_text": "x" * 1501}), 400, "1500")
+
+    assert owner.call("POST", "/tweets", json={"text": "mine", "media_ids": [media_id]}).status_code == 201
+    _refusal(owner.call("POST", "/tweets", json={"text": "again", "media_ids": [media_id]}), 409, media_id, "attached")
+    _refusal(owner.call("PATCH", f"/media/{media_id}", json={"alt_text": "late"}), 409, media_id)
+
+
+def test_given_an_upload_not_processed_or_rejected_when_attached_then_422_naming_it(new_user):
+    owner = new_user("medpend")
+    pending = owner.call("POST", "/media", json={"content_type": "image/png", "size_bytes": 10}).json()["media_id"]
+    _refusal(owner.call("POST", "/tweets", json={"text": "x", "media_ids": [pending]}), 422, pending, "processing")
+
+    junk = _uploaded(owner, b"not a picture at all")
+    assert _ready(owner, junk)["status"] == "rejected"
+    _refusal(owner.call("POST", "/tweets", json={"text": "x", "media_ids": [junk]}), 422, junk, "rejected")
+
+
 def test_given_a_bad_upload_request_when_asking_for_a_url_then_4xx(new_user):
     user = new_user("med")
     assert user.call("POST", "/media", json={"content_type": "application/x-sh", "size_bytes": 10}).status_code == 400

@@ -12,9 +12,10 @@ import requests
 from botocore.config import Config
 from PIL import ExifTags, Image
 
+from chirp.adapters.dynamodb.media_store import DynamoMediaStore
 from chirp.adapters.s3.media_objects import S3MediaObjects
 from chirp.composition import services
-from chirp.media.model import MAX_UPLOAD_BYTES
+from chirp.media.model import MAX_UPLOAD_BYTES, MediaRecord
 from chirp.media.service import MediaService
 from chirp.media.transcoding import Transcoder
 from chirp.settings import get_settings
@@ -48,13 +49,18 @@ def bucket(s3):
 
 
 @pytest.fixture
-def media(s3, bucket) -> MediaService:
-    return MediaService(S3MediaObjects(s3, bucket))
+def store(services) -> DynamoMediaStore:
+    return services.media_store  # the deployed media table, bound by the composition root
 
 
 @pytest.fixture
-def pipeline(s3, bucket) -> Transcoder:
-    return Transcoder(S3MediaObjects(s3, bucket))
+def media(s3, bucket, store) -> MediaService:
+    return MediaService(S3MediaObjects(s3, bucket), store)
+
+
+@pytest.fixture
+def pipeline(s3, bucket, store) -> Transcoder:
+    return Transcoder(S3MediaObjects(s3, bucket), store)
 
 
 def _photo(size: tuple[int, int] = (3000, 1500)) -> bytes:
@@ -90,7 +96,7 @@ def test_given_a_presigned_put_when_used_as_issued_then_the_upload_is_stored(s3,
 
 
 def test_given_a_presigned_put_when_tampered_with_then_it_is_refused(s3, bucket, media):
-    ticket = media.presign_upload("it-user", "image/png", 10)
+    ticket = media.presign_upload("it-user", "image/png", 1)
     other_key = ticket.upload_url.replace(ticket.key, f"uploads/someone-else/{ticket.media_id}")
     longer = ticket.upload_url.replace("X-Amz-Expires=900", "X-Amz-Expires=9000")
     assert longer != ticket.upload_url
@@ -100,6 +106,14 @@ def test_given_a_presigned_put_when_tampered_with_then_it_is_refused(s3, bucket,
         requests.put(longer, data=b"x", headers=ticket.headers, timeout=10),
     ]
     assert [response.status_code for response in refused] == [403, 403, 403]
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
+def test_given_a_presigned_put_when_the_body_is_larger_or_smaller_than_declared_then_s3_refuses_it(s3, bucket, media):
+    ticket = media.presign_upload("it-user", "image/png", 10)
+    content_type = {"Content-Type": "image/png"}  # requests sends the body's real Content-Length
+    refused = [requests.put(ticket.upload_url, data=b"x" * n, headers=content_type, timeout=10) for n in (11, 9)]
+    assert [response.status_code for response in refused] == [403, 403]
     assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
 
 
@@ -145,12 +159,12 @@ def test_given_text_uploaded_as_png_when_transcoded_then_it_is_rejected_with_a_r
     meta = media.status(media_id).model_dump(mode="json")
     assert meta["status"] == "rejected"
     assert "not a valid JPEG, PNG, WebP or GIF image" in meta["reason"]
-    assert set(_media_objects(s3, bucket, media_id)) == {f"media/{media_id}/meta.json"}
+    assert _media_objects(s3, bucket, media_id) == {}  # no variant
 
 
 def test_given_an_upload_over_5_mib_when_transcoded_then_it_is_rejected_unread(s3, bucket, media, pipeline):
-    media_id = uuid.uuid4().hex
-    key = f"uploads/it-user/{media_id}"
+    ticket = media.presign_upload("it-user", "image/png", MAX_UPLOAD_BYTES)
+    media_id, key = ticket.media_id, ticket.key
     s3.put_object(Bucket=bucket, Key=key, Body=b"\0" * (MAX_UPLOAD_BYTES + 1))  # the PUT cannot bound the size
 
     result = pipeline.transcode(key)
@@ -159,7 +173,7 @@ def test_given_an_upload_over_5_mib_when_transcoded_then_it_is_rejected_unread(s
     assert media.status(media_id).reason == f"larger than {MAX_UPLOAD_BYTES} bytes ({MAX_UPLOAD_BYTES + 1})"
 
 
-@pytest.mark.parametrize(("data", "objects"), [(_photo((640, 480)), 3), (b"junk", 1)], ids=["image", "junk"])
+@pytest.mark.parametrize(("data", "objects"), [(_photo((640, 480)), 2), (b"junk", 0)], ids=["image", "junk"])
 def test_given_an_upload_when_transcoded_twice_then_the_objects_are_the_same(
     s3, bucket, media, pipeline, data, objects
 ):
@@ -171,6 +185,48 @@ def test_given_an_upload_when_transcoded_twice_then_the_objects_are_the_same(
     assert pipeline.transcode(key) == first_result
     assert _media_objects(s3, bucket, media_id) == first
     assert len(first) == objects
+    assert media.status(media_id) == first_result
+
+
+def test_given_an_upload_without_a_ticket_when_transcoded_then_nothing_is_recorded(s3, bucket, media, pipeline):
+    media_id = uuid.uuid4().hex  # never issued (or its ticket expired): nobody can attach it
+    s3.put_object(Bucket=bucket, Key=f"uploads/it-user/{media_id}", Body=_photo((64, 64)))
+
+    pipeline.transcode(f"uploads/it-user/{media_id}")
+
+    assert media.status(media_id) is None
+
+
+def _ready_record(store: DynamoMediaStore, owner: str) -> str:
+    media_id = uuid.uuid4().hex
+    store.create(
+        MediaRecord(media_id=media_id, owner=owner, content_type="image/png", size_bytes=1, created_at_ms=1),
+        expires_at_s=2_000_000_000,
+    )
+    return media_id
+
+
+def test_given_media_when_claimed_in_dynamodb_then_each_is_attached_once_and_only_by_its_owner(store):
+    first, second, third = (_ready_record(store, "it-owner") for _ in range(3))
+
+    assert store.claim([first, second], "it-owner", tweet_id=101)
+    assert not store.claim([second, third], "it-owner", tweet_id=102)  # second is taken: third is not claimed
+    assert not store.claim([third], "it-thief", tweet_id=103)
+    assert not store.claim([uuid.uuid4().hex], "it-owner", tweet_id=104)  # never issued
+
+    records = store.get_many([first, second, third])
+    assert [records[m].tweet_id for m in (first, second, third)] == [101, 101, None]
+
+
+def test_given_a_record_when_alt_text_is_set_then_only_the_owner_before_attaching_may(store):
+    media_id = _ready_record(store, "it-owner")
+
+    assert not store.set_alt_text(media_id, "it-other", "not theirs")
+    assert store.set_alt_text(media_id, "it-owner", "a blue square")
+    store.claim([media_id], "it-owner", tweet_id=105)
+    assert not store.set_alt_text(media_id, "it-owner", "too late")
+
+    assert store.get_many([media_id])[media_id].alt_text == "a blue square"
 
 
 @pytest.fixture

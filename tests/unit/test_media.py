@@ -17,6 +17,7 @@ from chirp.errors import InvalidInput
 from chirp.media.images import UnusableImage, fit_within, render
 from chirp.media.model import MAX_UPLOAD_BYTES
 from chirp.media.service import MediaService, is_upload_key
+from tests.unit.fakes import FakeMediaStore
 
 MEDIA_ID = "0123456789abcdef0123456789abcdef"
 
@@ -35,7 +36,7 @@ def _s3(signature_version: str | None = "s3v4"):
 
 @pytest.fixture
 def media() -> MediaService:
-    return MediaService(S3MediaObjects(_s3(), "bucket"), url_ttl_s=600)
+    return MediaService(S3MediaObjects(_s3(), "bucket"), FakeMediaStore(), url_ttl_s=600)
 
 
 def _encode(image: Image.Image, fmt: str, **params) -> bytes:
@@ -73,19 +74,20 @@ def test_given_a_size_when_fitted_then_the_longest_side_is_bounded_and_the_aspec
     assert fit_within(*size, longest) == expected
 
 
-def test_given_an_allowed_image_when_presigned_then_the_ticket_binds_key_type_and_expiry(media):
+def test_given_an_allowed_image_when_presigned_then_the_ticket_binds_key_type_size_and_expiry(media):
     ticket = media.presign_upload("user-1", "image/PNG", 1234)
     assert ticket.key == f"uploads/user-1/{ticket.media_id}"
     assert len(ticket.media_id) == 32
     assert ticket.method == "PUT"
-    assert ticket.headers == {"Content-Type": "image/png"}
+    assert ticket.headers == {"Content-Type": "image/png", "Content-Length": "1234"}
     assert ticket.expires_in_s == 600
     url = urlsplit(ticket.upload_url)
     query = parse_qs(url.query)
     assert url.path == f"/bucket/{ticket.key}"
     assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
     assert query["X-Amz-Expires"] == ["600"]
-    assert "content-type" in query["X-Amz-SignedHeaders"][0].split(";")
+    # Signed headers are what S3 checks before storing a byte: another type or length fails the signature.
+    assert {"content-type", "content-length"} <= set(query["X-Amz-SignedHeaders"][0].split(";"))
 
 
 def test_given_two_uploads_when_presigned_then_their_media_ids_differ(media):
@@ -105,7 +107,10 @@ def test_given_a_size_out_of_bounds_when_presigned_then_it_is_invalid_input(medi
 
 
 def test_given_the_largest_allowed_size_when_presigned_then_it_is_accepted(media):
-    assert media.presign_upload("user-1", "image/gif", MAX_UPLOAD_BYTES).headers == {"Content-Type": "image/gif"}
+    assert media.presign_upload("user-1", "image/gif", MAX_UPLOAD_BYTES).headers == {
+        "Content-Type": "image/gif",
+        "Content-Length": str(MAX_UPLOAD_BYTES),
+    }
 
 
 @pytest.mark.parametrize("user_id", ["", "a/b"])
@@ -116,7 +121,9 @@ def test_given_a_user_id_that_would_break_the_key_when_presigned_then_it_is_inva
 
 def test_given_a_client_without_sigv4_when_presigning_then_it_refuses_to_hand_out_sigv2_urls():
     with pytest.raises(RuntimeError, match="signature_version='s3v4'"):
-        MediaService(S3MediaObjects(_s3(signature_version=None), "bucket")).presign_upload("u", "image/png", 1)
+        MediaService(S3MediaObjects(_s3(signature_version=None), "bucket"), FakeMediaStore()).presign_upload(
+            "u", "image/png", 1
+        )
 
 
 def test_given_a_variant_when_a_download_is_presigned_then_it_names_that_webp(media):

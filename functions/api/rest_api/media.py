@@ -4,9 +4,9 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from chirp.composition import services
-from chirp.media.model import UploadTicket
+from chirp.media.model import MediaRecord, UploadTicket
 from rest_api.caller import caller
-from rest_api.schemas import MediaId, MediaStatus, NewUpload, created
+from rest_api.schemas import MediaId, MediaStatus, MediaUpdate, NewUpload, created
 
 router = Router()
 
@@ -20,9 +20,22 @@ def create_upload(body: NewUpload) -> Response[UploadTicket]:
 
 @router.get("/media/<media_id>")
 def media_status(media_id: MediaId) -> MediaStatus:
-    media = services().media
-    result = media.status(media_id)
-    if result is None:
-        return MediaStatus(media_id=media_id, status="processing")
-    urls = {name: media.presign_download(media_id, name) for name in result.variants}
-    return MediaStatus(media_id=media_id, status=result.status, reason=result.reason, urls=urls)
+    """Its status: 404 for an id never issued (or expired), and for anyone but its owner until it is attached."""
+    return _status(services().media.get(caller(router), media_id))
+
+
+@router.patch("/media/<media_id>")
+def update_media(media_id: MediaId, body: MediaUpdate) -> MediaStatus:
+    """Sets its alt text (at most 1,500 characters): the owner's, before it is attached."""
+    return _status(services().media.set_alt_text(caller(router), media_id, body.alt_text))
+
+
+def _status(record: MediaRecord) -> MediaStatus:
+    return MediaStatus(
+        media_id=record.media_id,
+        status=record.status,
+        reason=record.result.reason if record.result is not None else None,
+        urls=services().media.variant_urls(record),
+        alt_text=record.alt_text,
+        tweet_id=record.tweet_id,
+    )

@@ -24,9 +24,10 @@ V1_WAIT_S = 8.0  # the synchronous v1 upload waits this long for the transcoder 
 def _attachment(media_id: str) -> tuple[dict, bool]:
     """The attachment as it is now, and whether it is processed."""
     media = services().media
-    result = media.status(media_id)
-    if result is not None and result.owner != caller(router):
-        raise NotFound("Record not found")
+    try:
+        result = media.get(caller(router), media_id).result  # an id never issued, or another's: 404
+    except (NotFound, InvalidInput) as error:
+        raise NotFound("Record not found") from error
     if result is not None and result.status == "rejected":
         raise Unprocessable(f"the file could not be processed: {result.reason}")
     urls = {name: media.presign_download(media_id, name) for name in VARIANTS} if result else {}

@@ -8,11 +8,15 @@ from pydantic import BaseModel, Field
 
 ALLOWED_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/gif": "GIF"}  # -> Pillow
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_ALT_TEXT = 1_500  # characters, as Twitter allows
+# A ticket, and an upload never attached to a tweet, is forgotten after a day (DynamoDB's TTL deletes the record).
+UNATTACHED_TTL_S = 24 * 3600
 VARIANTS = {"large": 2048, "thumb": 320}  # name -> longest side, largest first (each is cut from the previous)
 
 
 class UploadTicket(BaseModel):
-    """What a client needs to PUT its file: the URL is valid only with exactly these headers."""
+    """What a client needs to PUT its file: the URL is valid only with exactly these headers (the declared type
+    and size are signed, so S3 refuses another body before storing it)."""
 
     media_id: str
     key: str
@@ -37,7 +41,7 @@ class Source(BaseModel):
 
 
 class TranscodeResult(BaseModel):
-    """The outcome of one upload; also the content of media/{media_id}/meta.json."""
+    """The outcome of one upload, recorded on its ticket (MediaRecord.result)."""
 
     media_id: str
     owner: str
@@ -45,3 +49,38 @@ class TranscodeResult(BaseModel):
     reason: str | None = None
     source: Source | None = None
     variants: dict[str, Variant] = Field(default_factory=dict)
+
+
+class MediaRecord(BaseModel):
+    """One issued media id: who may upload to it, what they declared, its transcoding outcome once processed,
+    its alt text, and the tweet it is attached to (at most one, for ever)."""
+
+    media_id: str
+    owner: str
+    content_type: str
+    size_bytes: int
+    created_at_ms: int
+    alt_text: str | None = None
+    tweet_id: int | None = None
+    result: TranscodeResult | None = None
+
+    @property
+    def status(self) -> Literal["processing", "ready", "rejected"]:
+        return self.result.status if self.result is not None else "processing"
+
+
+class VariantView(BaseModel):
+    url: str
+    width: int
+    height: int
+
+
+class MediaView(BaseModel):
+    """An attachment as every tweet shape carries it: URLs through the media delivery path, never the upload."""
+
+    media_id: str
+    type: Literal["image"] = "image"
+    alt_text: str | None = None
+    width: int
+    height: int
+    variants: dict[str, VariantView]

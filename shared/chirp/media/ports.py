@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from chirp.media.model import MediaRecord, TranscodeResult
+
 
 @dataclass(frozen=True)
 class StoredObject:
@@ -13,8 +15,9 @@ class StoredObject:
 
 
 class MediaObjects(Protocol):
-    def upload_url(self, key: str, content_type: str, ttl_s: int) -> str:
-        """A presigned PUT, valid only with this Content-Type."""
+    def upload_url(self, key: str, content_type: str, size_bytes: int, ttl_s: int) -> str:
+        """A presigned PUT, valid only with this Content-Type and exactly this Content-Length: S3 itself refuses
+        any other body before storing it."""
         ...
 
     def download_url(self, key: str, ttl_s: int) -> str: ...
@@ -23,3 +26,28 @@ class MediaObjects(Protocol):
         ...
 
     def write(self, key: str, data: bytes, content_type: str) -> None: ...
+
+
+class MediaStore(Protocol):
+    """Issued media ids and what became of them (DynamoDB in production)."""
+
+    def create(self, record: MediaRecord, expires_at_s: int) -> None:
+        """A new ticket, forgotten at expires_at_s unless attached before."""
+        ...
+
+    def get_many(self, media_ids: list[str]) -> dict[str, MediaRecord]:
+        """The records that exist, by id, in one batch."""
+        ...
+
+    def record_result(self, result: TranscodeResult) -> bool:
+        """Stores a transcoding outcome on its ticket; False when no ticket exists (never issued, or expired)."""
+        ...
+
+    def set_alt_text(self, media_id: str, owner: str, alt_text: str) -> bool:
+        """Sets the alt text of an unattached medium of `owner`'s; False when it is not one."""
+        ...
+
+    def claim(self, media_ids: list[str], owner: str, tweet_id: int) -> bool:
+        """Attaches every medium to the tweet at once, each only if it is `owner`'s and not attached yet; False
+        (and nothing attached) when any is not."""
+        ...

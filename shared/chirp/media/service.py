@@ -9,11 +9,26 @@ rewrites the very same objects.
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from collections.abc import Callable
 
-from chirp.errors import InvalidInput
-from chirp.media.model import ALLOWED_TYPES, MAX_UPLOAD_BYTES, VARIANTS, TranscodeResult, UploadTicket
-from chirp.media.ports import MediaObjects
+from chirp.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
+from chirp.media.model import (
+    ALLOWED_TYPES,
+    MAX_ALT_TEXT,
+    MAX_UPLOAD_BYTES,
+    UNATTACHED_TTL_S,
+    VARIANTS,
+    MediaRecord,
+    MediaView,
+    TranscodeResult,
+    UploadTicket,
+    VariantView,
+)
+from chirp.media.ports import MediaObjects, MediaStore
+
+MAX_IMAGES = 4  # per tweet; a video or an animated GIF goes alone
 
 _MEDIA_ID = re.compile(r"[0-9a-f]{32}")
 UPLOAD_KEY = re.compile(r"uploads/(?P<owner>[^/]+)/(?P<media_id>[0-9a-f]{32})")
@@ -47,19 +62,25 @@ def _check_media_id(media_id: str) -> None:
 class MediaService:
     """Uploads and their status, for the API (no image library: that is the transcoder's)."""
 
-    def __init__(self, objects: MediaObjects, url_ttl_s: int = 900):
-        self.objects, self.url_ttl_s = objects, url_ttl_s
+    def __init__(
+        self,
+        objects: MediaObjects,
+        store: MediaStore,
+        url_ttl_s: int = 900,
+        clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ):
+        self.objects, self.store, self.url_ttl_s, self.clock_ms = objects, store, url_ttl_s, clock_ms
 
     def presign_upload(self, user_id: str, content_type: str, size_bytes: int) -> UploadTicket:
         content_type = content_type.lower()  # media types are case-insensitive; the signed one is returned
         self.check_upload(user_id, content_type, size_bytes)
-        media_id = uuid.uuid4().hex
+        media_id = self._issue(user_id, content_type, size_bytes)
         key = f"uploads/{user_id}/{media_id}"
         return UploadTicket(
             media_id=media_id,
             key=key,
-            upload_url=self.objects.upload_url(key, content_type, self.url_ttl_s),
-            headers={"Content-Type": content_type},
+            upload_url=self.objects.upload_url(key, content_type, size_bytes, self.url_ttl_s),
+            headers={"Content-Type": content_type, "Content-Length": str(size_bytes)},
             expires_in_s=self.url_ttl_s,
         )
 
@@ -71,9 +92,22 @@ class MediaService:
         if (content_type or "").lower() not in ALLOWED_TYPES:
             content_type = sniffed_type(data) or content_type or "application/octet-stream"
         self.check_upload(user_id, content_type, len(data))
-        media_id = uuid.uuid4().hex
+        media_id = self._issue(user_id, content_type.lower(), len(data))
         self.objects.write(f"uploads/{user_id}/{media_id}", data, content_type.lower())
         return media_id
+
+    def _issue(self, user_id: str, content_type: str, size_bytes: int) -> str:
+        """A new media id, recorded before any byte can land under it (so an id never issued is unknown)."""
+        now_ms = self.clock_ms()
+        record = MediaRecord(
+            media_id=uuid.uuid4().hex,
+            owner=user_id,
+            content_type=content_type,
+            size_bytes=size_bytes,
+            created_at_ms=now_ms,
+        )
+        self.store.create(record, expires_at_s=now_ms // 1000 + UNATTACHED_TTL_S)
+        return record.media_id
 
     def check_upload(self, user_id: str, content_type: str, size_bytes: int) -> None:
         if content_type.lower() not in ALLOWED_TYPES:
@@ -90,7 +124,90 @@ class MediaService:
         return self.objects.download_url(f"media/{media_id}/{variant}.webp", self.url_ttl_s)
 
     def status(self, media_id: str) -> TranscodeResult | None:
-        """The outcome of a processed upload, None while it is not processed yet."""
+        """The outcome of a processed upload, None while it is not processed yet (or was never issued)."""
         _check_media_id(media_id)
-        stored = self.objects.read(f"media/{media_id}/meta.json", max_bytes=MAX_UPLOAD_BYTES)
-        return TranscodeResult.model_validate_json(stored.data) if stored is not None and stored.data else None
+        record = self.store.get_many([media_id]).get(media_id)
+        return record.result if record is not None else None
+
+    def get(self, viewer_id: str, media_id: str) -> MediaRecord:
+        """A medium as `viewer_id` may see it: only its owner sees it until it is attached to a tweet."""
+        _check_media_id(media_id)
+        record = self.store.get_many([media_id]).get(media_id)
+        if record is None or (record.tweet_id is None and record.owner != viewer_id):
+            raise NotFound(f"media {media_id} not found")
+        return record
+
+    def set_alt_text(self, user_id: str, media_id: str, alt_text: str) -> MediaRecord:
+        """The owner describes a medium for screen readers, before attaching it (the tweet shows it as it was)."""
+        if len(alt_text) > MAX_ALT_TEXT:
+            raise InvalidInput(f"alt_text is at most {MAX_ALT_TEXT} characters; got {len(alt_text)}")
+        record = self.get(user_id, media_id)
+        if record.owner != user_id:
+            raise Forbidden(f"media {media_id} belongs to another user")
+        if record.tweet_id is not None or not self.store.set_alt_text(media_id, user_id, alt_text):
+            raise Conflict(f"media {media_id} is attached to a tweet already: its alt text is set before attaching")
+        return record.model_copy(update={"alt_text": alt_text})
+
+    def attachable(self, owner: str, media_ids: list[str]) -> list[str]:
+        """The media a new tweet of `owner`'s may carry, in order and once each, or the refusal naming the first
+        that may not: up to 4 images, or one video or GIF; each issued, the owner's, processed, not attached."""
+        media_ids = list(dict.fromkeys(media_ids))
+        if len(media_ids) > MAX_IMAGES:
+            raise InvalidInput(f"at most {MAX_IMAGES} images per tweet; got {len(media_ids)}")
+        for media_id in media_ids:
+            _check_media_id(media_id)
+        records = self.store.get_many(media_ids) if media_ids else {}
+        for media_id in media_ids:
+            record = records.get(media_id)
+            if record is None:
+                raise Unprocessable(f"media {media_id} does not exist")
+            if record.owner != owner:
+                raise Forbidden(f"media {media_id} belongs to another user")
+            if record.tweet_id is not None:
+                raise Conflict(f"media {media_id} is attached to tweet {record.tweet_id} already")
+            if record.result is None:
+                raise Unprocessable(f"media {media_id} is still processing; retry in a moment")
+            if record.result.status != "ready":
+                raise Unprocessable(f"media {media_id} was rejected: {record.result.reason}")
+            if len(media_ids) > 1 and _goes_alone(record):
+                raise InvalidInput(f"media {media_id} is a video or GIF: it is attached alone")
+        return media_ids
+
+    def claim(self, owner: str, media_ids: list[str], tweet_id: int) -> None:
+        """Attaches the (attachable) media to the tweet, all or none: a medium is attached once, whoever races."""
+        if media_ids and not self.store.claim(media_ids, owner, tweet_id):
+            raise Conflict(f"media {', '.join(media_ids)}: one was attached to another tweet meanwhile")
+
+    def records(self, media_ids: list[str]) -> dict[str, MediaRecord]:
+        """The issued ones among these ids, in one batch read."""
+        return self.store.get_many(media_ids) if media_ids else {}
+
+    def variant_urls(self, record: MediaRecord) -> dict[str, str]:
+        """Each variant's URL through the media delivery path (a presigned GET), once it is ready."""
+        result = record.result
+        if result is None or result.status != "ready":
+            return {}
+        return {name: self.objects.download_url(v.key, self.url_ttl_s) for name, v in result.variants.items()}
+
+    def views(self, media_ids: list[str]) -> dict[str, MediaView]:
+        """Attached media as tweets carry them, in one batch read; URLs are short-lived presigned GETs."""
+        views = {}
+        for media_id, record in self.records(media_ids).items():
+            result, urls = record.result, self.variant_urls(record)
+            if not urls or result.source is None:
+                continue
+            views[media_id] = MediaView(
+                media_id=media_id,
+                alt_text=record.alt_text,
+                width=result.source.width,
+                height=result.source.height,
+                variants={
+                    name: VariantView(url=urls[name], width=variant.width, height=variant.height)
+                    for name, variant in result.variants.items()
+                },
+            )
+        return views
+
+
+def _goes_alone(record: MediaRecord) -> bool:
+    return record.content_type.startswith("video/") or record.content_type == "image/gif"

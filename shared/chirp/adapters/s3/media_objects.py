@@ -11,8 +11,10 @@ class S3MediaObjects:
     def __init__(self, s3_client: Any, bucket: str):
         self.s3, self.bucket = s3_client, bucket
 
-    def upload_url(self, key: str, content_type: str, ttl_s: int) -> str:
-        return self._presign("put_object", {"Bucket": self.bucket, "Key": key, "ContentType": content_type}, ttl_s)
+    def upload_url(self, key: str, content_type: str, size_bytes: int, ttl_s: int) -> str:
+        # Both headers are signed (X-Amz-SignedHeaders): a body of another length or type fails the signature.
+        params = {"Bucket": self.bucket, "Key": key, "ContentType": content_type, "ContentLength": size_bytes}
+        return self._presign("put_object", params, ttl_s)
 
     def download_url(self, key: str, ttl_s: int) -> str:
         return self._presign("get_object", {"Bucket": self.bucket, "Key": key}, ttl_s)
@@ -31,7 +33,7 @@ class S3MediaObjects:
     def write(self, key: str, data: bytes, content_type: str) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
-    def _presign(self, operation: str, params: dict[str, str], ttl_s: int) -> str:
+    def _presign(self, operation: str, params: dict[str, str | int], ttl_s: int) -> str:
         url = self.s3.generate_presigned_url(operation, Params=params, ExpiresIn=ttl_s)
         # Unless its client asks for SigV4, botocore presigns us-east-1 URLs with the deprecated SigV2 (which the
         # local cloud does not even check): refuse to hand such URLs out.
