@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import blurhash
 import requests
 from PIL import Image
 
@@ -32,8 +33,9 @@ def test_given_a_presigned_upload_when_the_image_lands_then_it_is_transcoded_int
     status = eventually(ready, timeout_s=30)
     assert status["status"] == "ready", status
     thumb = Image.open(io.BytesIO(requests.get(status["urls"]["thumb"], timeout=30).content))
-    assert thumb.format == "WEBP"
-    assert max(thumb.size) == 320
+    assert (thumb.format, thumb.size) == ("WEBP", (150, 150))
+    medium = Image.open(io.BytesIO(requests.get(status["urls"]["medium"], timeout=30).content))
+    assert (medium.format, medium.size) == ("WEBP", (680, 227))
 
 
 def _uploaded(user, data: bytes, content_type: str = "image/png") -> str:
@@ -85,6 +87,8 @@ def test_given_an_image_with_alt_text_when_attached_then_a_followers_home_timeli
         1200,
         900,
     )
+    [[(red, _, blue)]] = blurhash.decode(medium["blurhash"], 1, 1)  # the placeholder is the image's red
+    assert red > 150 > blue
     for variant in medium["variants"].values():
         assert "/uploads/" not in variant["url"]  # variants only: never the raw upload
         image = Image.open(io.BytesIO(requests.get(variant["url"], timeout=30).content))
@@ -127,3 +131,16 @@ def test_given_a_bad_upload_request_when_asking_for_a_url_then_4xx(new_user):
     user = new_user("med")
     assert user.call("POST", "/media", json={"content_type": "application/x-sh", "size_bytes": 10}).status_code == 400
     assert user.call("POST", "/media", json={"content_type": "image/png", "size_bytes": 50 << 20}).status_code == 400
+
+
+def test_given_a_ticket_when_a_larger_or_other_typed_body_is_put_then_s3_refuses_it_before_storing(new_user):
+    user = new_user("medsize")
+    declared = _png(32, 32)
+    ticket = user.call("POST", "/media", json={"content_type": "image/png", "size_bytes": len(declared)}).json()
+    larger = declared + b"\0" * 1024
+    refused = [
+        requests.put(ticket["upload_url"], data=larger, headers={"Content-Type": "image/png"}, timeout=30),
+        requests.put(ticket["upload_url"], data=declared, headers={"Content-Type": "image/gif"}, timeout=30),
+    ]
+    assert [response.status_code for response in refused] == [403, 403]
+    assert user.call("GET", f"/media/{ticket['media_id']}").json()["status"] == "processing"  # nothing landed

@@ -148,6 +148,24 @@ def test_given_the_media_bucket_when_synthesized_then_uploads_trigger_the_transc
     assert config["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "uploads/"}]
 
 
+def test_given_the_media_bucket_when_synthesized_then_uploads_and_abandoned_parts_go_after_a_day(any_template):
+    rules = [
+        rule
+        for bucket in _resources(any_template, "AWS::S3::Bucket").values()
+        for rule in bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
+        if rule.get("Prefix") == "uploads/"
+    ]
+    assert rules == [
+        {
+            "Id": "ForgetUploads",
+            "Prefix": "uploads/",
+            "ExpirationInDays": 1,
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            "Status": "Enabled",
+        }
+    ]
+
+
 def test_given_the_search_schema_when_synthesized_then_the_deploy_applies_it_after_the_domain_and_grants(
     any_template,
 ):

@@ -117,7 +117,7 @@ def test_given_a_presigned_put_when_the_body_is_larger_or_smaller_than_declared_
     assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
 
 
-def test_given_a_real_png_when_transcoded_then_both_webp_variants_are_bounded_and_clean(s3, bucket, media, pipeline):
+def test_given_a_real_png_when_transcoded_then_its_webp_variants_are_bounded_and_clean(s3, bucket, media, pipeline):
     data = _photo()
     key = _upload(media, data)
     media_id = key.rsplit("/", 1)[1]
@@ -126,13 +126,11 @@ def test_given_a_real_png_when_transcoded_then_both_webp_variants_are_bounded_an
     result = pipeline.transcode(key)
 
     assert result.status == "ready"
-    for name, longest in (("large", 2048), ("thumb", 320)):
+    for name, size in (("orig", (3000, 1500)), ("medium", (680, 340)), ("thumb", (150, 150))):
         stored = s3.get_object(Bucket=bucket, Key=f"media/{media_id}/{name}.webp")
         assert stored["ContentType"] == "image/webp"
         image = Image.open(io.BytesIO(stored["Body"].read()))
-        assert image.format == "WEBP"
-        assert max(image.size) == longest
-        assert image.size == (longest, longest // 2)
+        assert (image.format, image.size) == ("WEBP", size)
         assert not image.getexif()
         assert "exif" not in image.info
     meta = media.status(media_id)
@@ -140,11 +138,9 @@ def test_given_a_real_png_when_transcoded_then_both_webp_variants_are_bounded_an
     meta = meta.model_dump(mode="json")
     assert meta["owner"] == "it-user"
     assert meta["source"] == {"format": "image/png", "width": 3000, "height": 1500, "size_bytes": len(data)}
-    assert {name: (v["width"], v["height"]) for name, v in meta["variants"].items()} == {
-        "large": (2048, 1024),
-        "thumb": (320, 160),
-    }
-    assert requests.get(media.presign_download(media_id, "thumb"), timeout=10).content == _read(
+    assert meta["blurhash"]
+    record = media.records([media_id])[media_id]
+    assert requests.get(media.variant_urls(record)["thumb"], timeout=10).content == _read(
         s3, bucket, f"media/{media_id}/thumb.webp"
     )
 
@@ -173,7 +169,7 @@ def test_given_an_upload_over_5_mib_when_transcoded_then_it_is_rejected_unread(s
     assert media.status(media_id).reason == f"larger than {MAX_UPLOAD_BYTES} bytes ({MAX_UPLOAD_BYTES + 1})"
 
 
-@pytest.mark.parametrize(("data", "objects"), [(_photo((640, 480)), 2), (b"junk", 0)], ids=["image", "junk"])
+@pytest.mark.parametrize(("data", "objects"), [(_photo((640, 480)), 3), (b"junk", 0)], ids=["image", "junk"])
 def test_given_an_upload_when_transcoded_twice_then_the_objects_are_the_same(
     s3, bucket, media, pipeline, data, objects
 ):
@@ -266,7 +262,7 @@ def test_given_an_s3_event_when_handled_then_uploads_are_transcoded_and_other_ke
     bad = _upload(media, b"not an image", user_id="it-user")
     assert "+" in _s3_event(bucket, [good])["Records"][0]["s3"]["object"]["key"]
 
-    outcome = transcoder.lambda_handler(_s3_event(bucket, [good, bad, "media/whatever/large.webp"]), CONTEXT)
+    outcome = transcoder.lambda_handler(_s3_event(bucket, [good, bad, "media/whatever/orig.webp"]), CONTEXT)
 
     assert outcome == {"transcoded": 1, "rejected": 1, "ignored": 1}
     good_meta = media.status(good.rsplit("/", 1)[1]).model_dump(mode="json")

@@ -126,24 +126,12 @@ def test_given_a_client_without_sigv4_when_presigning_then_it_refuses_to_hand_ou
         )
 
 
-def test_given_a_variant_when_a_download_is_presigned_then_it_names_that_webp(media):
-    url = urlsplit(media.presign_download(MEDIA_ID, "thumb"))
-    assert url.path == f"/bucket/media/{MEDIA_ID}/thumb.webp"
-    assert parse_qs(url.query)["X-Amz-Expires"] == ["600"]
-
-
-@pytest.mark.parametrize(("media_id", "variant"), [(MEDIA_ID, "original"), ("../secret", "large"), ("", "thumb")])
-def test_given_an_unknown_variant_or_id_when_a_download_is_presigned_then_it_is_invalid_input(media, media_id, variant):
-    with pytest.raises(InvalidInput):
-        media.presign_download(media_id, variant)
-
-
 @pytest.mark.parametrize(
     ("key", "expected"),
     [
         (f"uploads/user-1/{MEDIA_ID}", True),
         (f"uploads/user 1/{MEDIA_ID}", True),
-        (f"media/{MEDIA_ID}/large.webp", False),
+        (f"media/{MEDIA_ID}/orig.webp", False),
         (f"uploads/user-1/{MEDIA_ID}/extra", False),
         ("uploads/user-1/not-an-id", False),
         (f"uploads//{MEDIA_ID}", False),
@@ -153,19 +141,36 @@ def test_given_a_key_when_checked_then_only_uploads_are_recognised(key, expected
     assert is_upload_key(key) is expected
 
 
-def test_given_a_large_image_when_rendered_then_both_variants_are_webp_within_their_bounds():
-    rendition = render(_encode(Image.new("RGB", (3000, 1500), (10, 120, 200)), "PNG"))
-    assert (rendition.source_format, rendition.width, rendition.height) == ("image/png", 3000, 1500)
-    large, thumb = _decoded(rendition.variants["large"].data), _decoded(rendition.variants["thumb"].data)
-    assert (large.format, large.size) == ("WEBP", (2048, 1024))
-    assert (thumb.format, thumb.size) == ("WEBP", (320, 160))
-    assert (rendition.variants["thumb"].width, rendition.variants["thumb"].height) == (320, 160)
+def test_given_a_large_image_when_rendered_then_orig_medium_and_a_square_thumb_are_webp_within_their_bounds():
+    rendition = render(_encode(Image.new("RGB", (5000, 2500), (10, 120, 200)), "PNG"))
+    assert (rendition.source_format, rendition.width, rendition.height) == ("image/png", 5000, 2500)
+    sizes = {}
+    for name, variant in rendition.variants.items():
+        decoded = _decoded(variant.data)
+        assert decoded.format == "WEBP"
+        assert decoded.size == (variant.width, variant.height)
+        sizes[name] = decoded.size
+    assert sizes == {"orig": (4096, 2048), "medium": (680, 340), "thumb": (150, 150)}
 
 
 def test_given_a_small_image_when_rendered_then_it_is_not_enlarged():
     rendition = render(_encode(Image.new("RGB", (100, 50)), "JPEG"))
-    assert _decoded(rendition.variants["large"].data).size == (100, 50)
-    assert _decoded(rendition.variants["thumb"].data).size == (100, 50)
+    assert _decoded(rendition.variants["orig"].data).size == (100, 50)
+    assert _decoded(rendition.variants["medium"].data).size == (100, 50)
+    assert _decoded(rendition.variants["thumb"].data).size == (50, 50)  # the centre square, as large as it gets
+
+
+def test_given_an_image_when_rendered_then_its_blurhash_decodes_to_its_colours():
+    import blurhash
+
+    left_red_right_blue = Image.new("RGB", (400, 200), (230, 20, 20))
+    left_red_right_blue.paste((20, 20, 230), (200, 0, 400, 200))
+    rendition = render(_encode(left_red_right_blue, "PNG"))
+    assert len(rendition.blurhash) == 4 + 2 * 4 * 3  # header and DC, then two characters per AC component
+    pixels = blurhash.decode(rendition.blurhash, 8, 4)
+    left, right = pixels[2][0], pixels[2][7]
+    assert left[0] > 150 > left[2]
+    assert right[2] > 150 > right[0]
 
 
 def test_given_a_photo_with_orientation_and_gps_when_rendered_then_it_is_upright_and_without_metadata():
@@ -176,7 +181,7 @@ def test_given_a_photo_with_orientation_and_gps_when_rendered_then_it_is_upright
     exif[ExifTags.Base.Make] = "Phone"
     exif.get_ifd(ExifTags.IFD.GPSInfo)[ExifTags.GPS.GPSLatitude] = (48.0, 51.0, 24.0)
     rendition = render(_encode(stored, "JPEG", exif=exif, quality=95))
-    large = _decoded(rendition.variants["large"].data)
+    large = _decoded(rendition.variants["orig"].data)
     assert large.size == (20, 40)
     top, bottom = large.getpixel((10, 5)), large.getpixel((10, 35))
     assert top[0] > 200 > top[2]  # the stored left (red) is now on top
@@ -191,7 +196,7 @@ def test_given_a_transparent_gif_when_rendered_then_transparency_survives():
     image = Image.new("P", (10, 10), 0)
     image.putpalette([255, 255, 255, 0, 0, 0])
     rendition = render(_encode(image, "GIF", transparency=0))
-    large = _decoded(rendition.variants["large"].data)
+    large = _decoded(rendition.variants["orig"].data)
     assert rendition.source_format == "image/gif"
     assert large.mode == "RGBA"
     assert large.getpixel((0, 0))[3] == 0
@@ -200,7 +205,7 @@ def test_given_a_transparent_gif_when_rendered_then_transparency_survives():
 def test_given_an_image_with_a_colour_profile_when_rendered_then_the_profile_is_not_kept():
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     rendition = render(_encode(Image.new("RGB", (8, 8), (0, 200, 0)), "PNG", icc_profile=srgb))
-    large = _decoded(rendition.variants["large"].data)
+    large = _decoded(rendition.variants["orig"].data)
     assert "icc_profile" not in large.info
     assert large.getpixel((4, 4))[1] > 190
 

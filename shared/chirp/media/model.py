@@ -11,7 +11,10 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ALT_TEXT = 1_500  # characters, as Twitter allows
 # A ticket, and an upload never attached to a tweet, is forgotten after a day (DynamoDB's TTL deletes the record).
 UNATTACHED_TTL_S = 24 * 3600
-VARIANTS = {"large": 2048, "thumb": 320}  # name -> longest side, largest first (each is cut from the previous)
+# name -> longest side, largest first (each is cut from the previous): the original size up to 4096 px (Twitter's
+# `orig`, and within WebP's 16,383), a 680 px medium, and a 150 x 150 square thumbnail (cropped to the centre).
+VARIANTS = {"orig": 4096, "medium": 680, "thumb": 150}
+SQUARE_VARIANTS = {"thumb"}
 
 
 class UploadTicket(BaseModel):
@@ -49,6 +52,7 @@ class TranscodeResult(BaseModel):
     reason: str | None = None
     source: Source | None = None
     variants: dict[str, Variant] = Field(default_factory=dict)
+    blurhash: str | None = None  # a placeholder a client paints while the image loads
 
 
 class MediaRecord(BaseModel):
@@ -83,4 +87,5 @@ class MediaView(BaseModel):
     alt_text: str | None = None
     width: int
     height: int
+    blurhash: str | None = None
     variants: dict[str, VariantView]

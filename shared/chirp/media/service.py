@@ -19,7 +19,6 @@ from chirp.media.model import (
     MAX_ALT_TEXT,
     MAX_UPLOAD_BYTES,
     UNATTACHED_TTL_S,
-    VARIANTS,
     MediaRecord,
     MediaView,
     TranscodeResult,
@@ -117,12 +116,6 @@ class MediaService:
         if not user_id or "/" in user_id:
             raise InvalidInput(f"not a user id: {user_id!r}")
 
-    def presign_download(self, media_id: str, variant: str) -> str:
-        _check_media_id(media_id)
-        if variant not in VARIANTS:
-            raise InvalidInput(f"variant must be one of {', '.join(VARIANTS)}; got {variant!r}")
-        return self.objects.download_url(f"media/{media_id}/{variant}.webp", self.url_ttl_s)
-
     def status(self, media_id: str) -> TranscodeResult | None:
         """The outcome of a processed upload, None while it is not processed yet (or was never issued)."""
         _check_media_id(media_id)
@@ -201,6 +194,7 @@ class MediaService:
                 alt_text=record.alt_text,
                 width=result.source.width,
                 height=result.source.height,
+                blurhash=result.blurhash,
                 variants={
                     name: VariantView(url=urls[name], width=variant.width, height=variant.height)
                     for name, variant in result.variants.items()

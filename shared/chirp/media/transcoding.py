@@ -49,6 +49,7 @@ class Transcoder:
                 variants={
                     name: self._put_variant(media_id, name, encoded) for name, encoded in rendition.variants.items()
                 },
+                blurhash=rendition.blurhash,
             )
         # Recorded last: once the ticket says ready, every variant it names can be read.
         self.store.record_result(result)
