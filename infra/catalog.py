@@ -279,9 +279,9 @@ class SearchAccess:
 
 @dataclass(frozen=True)
 class MediaAccess:
-    """Objects of the media bucket: reads those under `get`, writes those under `put` (None: writes nothing)."""
+    """Objects of the media bucket: reads those under `get`, writes those under `put` (None: none)."""
 
-    get: str
+    get: str | None
     put: str | None
 
 
@@ -347,6 +347,7 @@ class FunctionSpec:
     reads: tuple[str, ...] = ()
     memory_mb: int = 512
     timeout_s: int = 15
+    ephemeral_storage_mb: int | None = None  # /tmp beyond Lambda's default 512 MB (None: the default)
     # Layers under layers/<name>/ this function needs besides the shared dependencies (e.g. image libraries).
     extra_layers: tuple[str, ...] = ()
     # Restored from a snapshot on stages with SnapStart (the latency-sensitive ones: the API, the stream
@@ -422,6 +423,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             StreamAccess("new_tweets", Access.WRITE),
             StreamAccess("engagements", Access.WRITE),
             MediaAccess(put="uploads/", get="media/"),  # signs uploads and the variants' URLs
+            MediaAccess(put="videos/", get=None),  # ...and uploads of videos and GIFs
             # Tickets are put; read in batches (status, attaching, tweets' media); alt text set and media claimed by
             # conditional updates (a claim is one transaction of them).
             TableAccess("media", (BATCH_GET, PUT, UPDATE)),
@@ -472,6 +474,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             StreamAccess("engagements", Access.WRITE),
             RedisAccess(),
             MediaAccess(put="uploads/", get="media/"),  # stores uploads where presigned ones land
+            MediaAccess(put="videos/", get=None),
             TableAccess("media", (BATCH_GET, PUT, UPDATE)),  # the REST API's media calls
             SearchAccess(Access.READ),  # search and threads
             # ...and what clients register and hold: apps and tokens (issued, revoked), media descriptions.
@@ -603,6 +606,22 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("media", (UPDATE,)),  # records the outcome on the upload's ticket (if it exists)
         ),
         extra_layers=("media",),
+    ),
+    FunctionSpec(
+        name="video_transcoder",
+        description="S3 videos/ -> H.264/AAC mp4 at 360p, 720p, 1080p (those the source has) and a poster",
+        triggers=(S3Trigger(bucket="media", prefix="videos/"),),
+        # The longest allowed video (140 s; 512 MiB) at 1080p: decoding plus three x264 encoders measured under
+        # 400 MB peak (bench/media_video.py); 3,008 MB buys Lambda's second vCPU, which x264 uses. The source and
+        # every rendition sit in /tmp at once: 512 MiB + about 200 MB of outputs, so 2 GB.
+        memory_mb=3008,
+        timeout_s=900,
+        ephemeral_storage_mb=2048,
+        grants=(
+            MediaAccess(get="videos/", put="media/"),
+            TableAccess("media", (UPDATE,)),  # records the outcome on the upload's ticket (if it exists)
+        ),
+        extra_layers=("media", "video"),
     ),
     FunctionSpec(
         name="outbox_relay",

@@ -42,11 +42,12 @@ class Media(Construct):
             # table's TTL), so its upload can never be attached: both go after a day, as do abandoned multipart parts.
             lifecycle_rules=[
                 s3.LifecycleRule(
-                    id="ForgetUploads",
-                    prefix="uploads/",
+                    id=f"Forget{prefix.title().rstrip('/')}",
+                    prefix=prefix,
                     expiration=Duration.days(1),
                     abort_incomplete_multipart_upload_after=Duration.days(1),
                 )
+                for prefix in ("uploads/", "videos/")
             ],
             removal_policy=config.removal_policy,
         )

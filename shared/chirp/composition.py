@@ -253,6 +253,12 @@ class Services:
 
         return Transcoder(self.media_objects, self.media_store)
 
+    @cached_property
+    def video_transcoder(self):
+        from chirp.media.video_transcoding import VideoTranscoder  # PyAV: only the video transcoder imports it
+
+        return VideoTranscoder(self.media_objects, self.media_store)
+
     def after_restore(self) -> None:
         """A restored snapshot's environment: a Snowflake slot of its own, and no Redis connection of the
         snapshot's (the server closed them long ago)."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 
 import blurhash
+import pytest
 import requests
 from PIL import Image
 
+from tests import media_samples
 from tests.e2e.conftest import eventually
 
 
@@ -47,7 +49,7 @@ def _uploaded(user, data: bytes, content_type: str = "image/png") -> str:
 
 
 def _ready(user, media_id: str) -> dict:
-    status = eventually(lambda: user.call("GET", f"/media/{media_id}").json().get("status") != "processing", 30)
+    status = eventually(lambda: user.call("GET", f"/media/{media_id}").json().get("status") != "processing", 60)
     assert status, f"media {media_id} still processing"
     return user.call("GET", f"/media/{media_id}").json()
 
@@ -144,3 +146,61 @@ def test_given_a_ticket_when_a_larger_or_other_typed_body_is_put_then_s3_refuses
     ]
     assert [response.status_code for response in refused] == [403, 403]
     assert user.call("GET", f"/media/{ticket['media_id']}").json()["status"] == "processing"  # nothing landed
+
+
+def test_given_a_short_video_when_attached_then_a_followers_home_timeline_shows_playable_renditions(new_user, tmp_path):
+    author, follower = new_user("vidauth"), new_user("vidfoll")
+    follower.call("GET", "/timelines/home")
+    assert follower.call("POST", f"/users/{author.user_id}/follow").status_code == 200
+    data = media_samples.video(tmp_path / "clip.mp4", 1280, 720, 2.0).read_bytes()
+    media_id = _uploaded(author, data, "video/mp4")
+    status = _ready(author, media_id)
+    assert status["status"] == "ready", status
+    assert set(status["urls"]) == {"360p", "720p", "poster"}
+
+    posted = author.call("POST", "/tweets", json={"text": "a clip", "media_ids": [media_id]})
+    assert posted.status_code == 201, posted.text
+    tweet_id = posted.json()["tweet_id"]
+
+    def shown():
+        items = follower.call("GET", "/timelines/home").json()["items"]
+        return next((e["tweet"] for e in items if e["tweet"]["tweet_id"] == tweet_id), None)
+
+    tweet = eventually(shown)
+    assert tweet is not None, "the tweet never reached the follower's home timeline"
+    [clip] = tweet["media"]
+    assert (clip["type"], clip["width"], clip["height"]) == ("video", 1280, 720)
+    assert clip["duration_s"] == pytest.approx(2.0, abs=0.1)
+    assert clip["blurhash"]
+    for name, variant in clip["variants"].items():
+        local = tmp_path / f"{name}.mp4"
+        local.write_bytes(requests.get(variant["url"], timeout=30).content)
+        assert media_samples.decoded_frames(str(local)) == (60, ["h264", "aac"]), name
+    poster = Image.open(io.BytesIO(requests.get(clip["poster"]["url"], timeout=30).content))
+    assert (poster.format, poster.size) == ("WEBP", (1280, 720))
+
+
+def test_given_an_animated_gif_when_uploaded_then_it_becomes_a_silent_mp4_attached_alone(new_user, tmp_path):
+    author = new_user("gifauth")
+    gif = _uploaded(author, media_samples.animated_gif(200, 100), "image/gif")
+    image = _uploaded(author, _png(64, 64))
+    assert _ready(author, gif)["status"] == "ready"
+    _ready(author, image)
+    _refusal(author.call("POST", "/tweets", json={"text": "x", "media_ids": [gif, image]}), 400, "alone")
+
+    posted = author.call("POST", "/tweets", json={"text": "a gif", "media_ids": [gif]})
+
+    assert posted.status_code == 201, posted.text
+    [shown] = posted.json()["media"]
+    assert shown["type"] == "animated_gif"
+    local = tmp_path / "gif.mp4"
+    local.write_bytes(requests.get(shown["variants"]["360p"]["url"], timeout=30).content)
+    assert media_samples.decoded_frames(str(local)) == (10, ["h264"])  # silent: no audio stream
+
+
+def test_given_a_file_that_is_no_video_when_uploaded_as_one_then_rejected_with_a_reason(new_user):
+    author = new_user("vidbad")
+    media_id = _uploaded(author, b"\0\0\0\x18ftypmp42" + b"garbage" * 100, "video/mp4")
+    status = _ready(author, media_id)
+    assert status["status"] == "rejected"
+    assert "not a readable" in status["reason"]

@@ -104,6 +104,7 @@ CALLS: dict[str, Calls] = {
         ("kinesis:PutRecord", STREAM),
         ("kinesis:PutRecord", ENGAGEMENT_STREAM),
         ("s3:PutObject", f"{BUCKET}/uploads/*"),
+        ("s3:PutObject", f"{BUCKET}/videos/*"),
         ("s3:GetObject", f"{BUCKET}/media/*"),
         *_on(MEDIA, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         *REDIS_SECRET,
@@ -137,6 +138,7 @@ CALLS: dict[str, Calls] = {
         ("ssm:GetParameters", _parameter("trends/lists")),
         ("kinesis:PutRecord", STREAM),
         ("s3:PutObject", f"{BUCKET}/uploads/*"),
+        ("s3:PutObject", f"{BUCKET}/videos/*"),
         ("s3:GetObject", f"{BUCKET}/media/*"),
         *_on(MEDIA, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
@@ -214,6 +216,11 @@ CALLS: dict[str, Calls] = {
         ("s3:GetObject", f"{BUCKET}/uploads/*"),
         ("s3:PutObject", f"{BUCKET}/media/*"),
         ("dynamodb:UpdateItem", MEDIA),  # the outcome, recorded on the upload's ticket
+    },
+    "video_transcoder": {
+        ("s3:GetObject", f"{BUCKET}/videos/*"),
+        ("s3:PutObject", f"{BUCKET}/media/*"),  # renditions in parts too: multipart upload needs only PutObject
+        ("dynamodb:UpdateItem", MEDIA),
     },
     "outbox_relay": {
         ("dynamodb:Query", f"{TWEETS}/index/outbox"),

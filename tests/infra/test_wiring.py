@@ -71,6 +71,7 @@ SETTINGS_BY_FUNCTION = {
     "tweet_counter": {"ENGAGEMENTS_TABLE", *REDIS, *POISON},
     "fanout_worker": {*REDIS, "INACTIVE_AFTER_S"},  # a page names its followers: it reads no table
     "transcoder": MEDIA,
+    "video_transcoder": MEDIA,
     "outbox_relay": {"TWEETS_TABLE", "NEW_TWEETS_STREAM", *ENGAGEMENT},
     "search_repair": {"TWEETS_TABLE", "NEW_TWEETS_STREAM", *SEARCH, "TWEETS_INDEX_REPLICAS"},
     "search_schema": {*SEARCH, "TWEETS_INDEX_REPLICAS"},

@@ -11,6 +11,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import count
+from pathlib import Path
 
 from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS
 from chirp.degradation.controller import ControllerState, Signals
@@ -562,6 +563,15 @@ class FakeMediaObjects:
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
         self.objects[key] = data
+
+    def download(self, key: str, path: Path, *, max_bytes: int) -> int | None:
+        data = self.objects.get(key)
+        if data is not None and len(data) <= max_bytes:
+            path.write_bytes(data)
+        return None if data is None else len(data)
+
+    def upload(self, path: Path, key: str, content_type: str) -> None:
+        self.objects[key] = path.read_bytes()
 
 
 class FakeMediaStore:

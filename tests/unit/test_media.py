@@ -100,10 +100,25 @@ def test_given_a_type_not_allowed_when_presigned_then_it_is_invalid_input(media,
         media.presign_upload("user-1", content_type, 100)
 
 
-@pytest.mark.parametrize("size_bytes", [0, -1, MAX_UPLOAD_BYTES + 1])
-def test_given_a_size_out_of_bounds_when_presigned_then_it_is_invalid_input(media, size_bytes):
-    with pytest.raises(InvalidInput, match="size_bytes must be between 1 and 5242880"):
-        media.presign_upload("user-1", "image/png", size_bytes)
+@pytest.mark.parametrize(
+    ("content_type", "size_bytes", "limit"),
+    [
+        ("image/png", 0, "5242880"),
+        ("image/png", -1, "5242880"),
+        ("image/png", MAX_UPLOAD_BYTES + 1, "5242880"),
+        ("image/gif", 15 * 2**20 + 1, "15728640"),  # an animated GIF: Twitter's 15 MiB
+        ("video/mp4", 512 * 2**20 + 1, "536870912"),  # a video: 512 MiB
+    ],
+)
+def test_given_a_size_out_of_bounds_when_presigned_then_it_is_invalid_input(media, content_type, size_bytes, limit):
+    with pytest.raises(InvalidInput, match=f"size_bytes of {content_type} must be between 1 and {limit}"):
+        media.presign_upload("user-1", content_type, size_bytes)
+
+
+@pytest.mark.parametrize("content_type", ["video/mp4", "video/quicktime", "video/webm", "image/gif"])
+def test_given_a_video_or_gif_when_presigned_then_it_lands_under_videos_for_the_video_transcoder(media, content_type):
+    ticket = media.presign_upload("user-1", content_type, 512 * 2**20 if content_type != "image/gif" else 100)
+    assert ticket.key == f"videos/user-1/{ticket.media_id}"
 
 
 def test_given_the_largest_allowed_size_when_presigned_then_it_is_accepted(media):

@@ -216,7 +216,8 @@ def reblog(retweet_id: int, created_at_ms: int, reblogger: Profile, original: di
     return entity
 
 
-MASTODON_SIZES = {"orig": "original", "medium": "small"}  # Chirp's variant -> the attachment's meta entry
+# Chirp's variant -> the attachment's meta entry (a video's: its largest rendition up to 720p, and the poster)
+MASTODON_SIZES = {"orig": "original", "medium": "small", "720p": "original", "poster": "small"}
 
 
 def media_attachment(
@@ -231,11 +232,12 @@ def media_attachment(
                 size = {"width": variant.width, "height": variant.height}
                 size.update(size=f"{variant.width}x{variant.height}", aspect=round(variant.width / variant.height, 4))
                 meta[MASTODON_SIZES[name]] = size
+    video = ready and result.kind == "video"
     return {
         "id": media_id,
-        "type": "image",
-        "url": urls.get("orig") if ready else None,
-        "preview_url": urls.get("medium") if ready else None,
+        "type": ("gifv" if result.source.format == "image/gif" else "video") if video else "image",
+        "url": (urls.get("720p") or urls.get("360p") if video else urls.get("orig")) if ready else None,
+        "preview_url": urls.get("poster" if video else "medium") if ready else None,
         "remote_url": None,
         "meta": meta,
         "description": description,

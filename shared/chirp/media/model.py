@@ -8,6 +8,16 @@ from pydantic import BaseModel, Field
 
 ALLOWED_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/gif": "GIF"}  # -> Pillow
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# Video (and animated GIF, which becomes a silent mp4) as Twitter takes it: up to 512 MiB and 140 seconds.
+VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
+MAX_VIDEO_BYTES = 512 * 1024 * 1024
+MAX_GIF_BYTES = 15 * 1024 * 1024  # Twitter's limit for an animated GIF
+MAX_VIDEO_SECONDS = 140
+RENDITIONS = {
+    "360p": 360,
+    "720p": 720,
+    "1080p": 1080,
+}  # name -> short side; 360p always, the others if the source has it
 MAX_ALT_TEXT = 1_500  # characters, as Twitter allows
 # A ticket, and an upload never attached to a tweet, is forgotten after a day (DynamoDB's TTL deletes the record).
 UNATTACHED_TTL_S = 24 * 3600
@@ -50,9 +60,12 @@ class TranscodeResult(BaseModel):
     owner: str
     status: Literal["ready", "rejected"]
     reason: str | None = None
+    kind: Literal["image", "video"] = "image"
     source: Source | None = None
+    # Images: orig, medium, thumb (WebP). Videos: 360p, 720p, 1080p (those the source has; mp4) and poster (WebP).
     variants: dict[str, Variant] = Field(default_factory=dict)
-    blurhash: str | None = None  # a placeholder a client paints while the image loads
+    blurhash: str | None = None  # a placeholder a client paints while the image (or the poster) loads
+    duration_s: float | None = None  # videos
 
 
 class MediaRecord(BaseModel):
@@ -83,9 +96,11 @@ class MediaView(BaseModel):
     """An attachment as every tweet shape carries it: URLs through the media delivery path, never the upload."""
 
     media_id: str
-    type: Literal["image"] = "image"
+    type: Literal["image", "video", "animated_gif"] = "image"  # an animated GIF is shown as a silent looping mp4
     alt_text: str | None = None
     width: int
     height: int
     blurhash: str | None = None
     variants: dict[str, VariantView]
+    duration_s: float | None = None
+    poster: VariantView | None = None  # videos: the first frame

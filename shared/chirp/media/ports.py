@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from chirp.media.model import MediaRecord, TranscodeResult
@@ -26,6 +27,14 @@ class MediaObjects(Protocol):
         ...
 
     def write(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def download(self, key: str, path: Path, *, max_bytes: int) -> int | None:
+        """Writes the object to `path` when at most max_bytes; returns its size (None when missing)."""
+        ...
+
+    def upload(self, path: Path, key: str, content_type: str) -> None:
+        """Stores the file (in parts when large)."""
+        ...
 
 
 class MediaStore(Protocol):

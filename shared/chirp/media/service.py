@@ -17,8 +17,11 @@ from chirp.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessa
 from chirp.media.model import (
     ALLOWED_TYPES,
     MAX_ALT_TEXT,
+    MAX_GIF_BYTES,
     MAX_UPLOAD_BYTES,
+    MAX_VIDEO_BYTES,
     UNATTACHED_TTL_S,
+    VIDEO_TYPES,
     MediaRecord,
     MediaView,
     TranscodeResult,
@@ -31,6 +34,8 @@ MAX_IMAGES = 4  # per tweet; a video or an animated GIF goes alone
 
 _MEDIA_ID = re.compile(r"[0-9a-f]{32}")
 UPLOAD_KEY = re.compile(r"uploads/(?P<owner>[^/]+)/(?P<media_id>[0-9a-f]{32})")
+# Videos and animated GIFs land under a prefix of their own, which triggers the video transcoder instead.
+VIDEO_KEY = re.compile(r"videos/(?P<owner>[^/]+)/(?P<media_id>[0-9a-f]{32})")
 
 
 # The first bytes of each allowed type (WebP: a RIFF container whose form type is WEBP).
@@ -51,6 +56,25 @@ def sniffed_type(data: bytes) -> str | None:
 
 def is_upload_key(key: str) -> bool:
     return UPLOAD_KEY.fullmatch(key) is not None
+
+
+def is_video_key(key: str) -> bool:
+    return VIDEO_KEY.fullmatch(key) is not None
+
+
+def is_video_type(content_type: str) -> bool:
+    """Transcoded as video: the video types, and GIFs (Twitter's animated GIFs are silent looping mp4s)."""
+    return content_type in VIDEO_TYPES or content_type == "image/gif"
+
+
+def upload_key(user_id: str, media_id: str, content_type: str) -> str:
+    return f"{'videos' if is_video_type(content_type) else 'uploads'}/{user_id}/{media_id}"
+
+
+def max_upload_bytes(content_type: str) -> int:
+    if content_type == "image/gif":
+        return MAX_GIF_BYTES
+    return MAX_VIDEO_BYTES if content_type in VIDEO_TYPES else MAX_UPLOAD_BYTES
 
 
 def _check_media_id(media_id: str) -> None:
@@ -74,7 +98,7 @@ class MediaService:
         content_type = content_type.lower()  # media types are case-insensitive; the signed one is returned
         self.check_upload(user_id, content_type, size_bytes)
         media_id = self._issue(user_id, content_type, size_bytes)
-        key = f"uploads/{user_id}/{media_id}"
+        key = upload_key(user_id, media_id, content_type)
         return UploadTicket(
             media_id=media_id,
             key=key,
@@ -91,8 +115,9 @@ class MediaService:
         if (content_type or "").lower() not in ALLOWED_TYPES:
             content_type = sniffed_type(data) or content_type or "application/octet-stream"
         self.check_upload(user_id, content_type, len(data))
-        media_id = self._issue(user_id, content_type.lower(), len(data))
-        self.objects.write(f"uploads/{user_id}/{media_id}", data, content_type.lower())
+        content_type = content_type.lower()
+        media_id = self._issue(user_id, content_type, len(data))
+        self.objects.write(upload_key(user_id, media_id, content_type), data, content_type)
         return media_id
 
     def _issue(self, user_id: str, content_type: str, size_bytes: int) -> str:
@@ -109,10 +134,15 @@ class MediaService:
         return record.media_id
 
     def check_upload(self, user_id: str, content_type: str, size_bytes: int) -> None:
-        if content_type.lower() not in ALLOWED_TYPES:
-            raise InvalidInput(f"content_type must be one of {', '.join(ALLOWED_TYPES)}; got {content_type!r}")
-        if not 0 < size_bytes <= MAX_UPLOAD_BYTES:
-            raise InvalidInput(f"size_bytes must be between 1 and {MAX_UPLOAD_BYTES} (5 MiB); got {size_bytes}")
+        content_type = content_type.lower()
+        if content_type not in ALLOWED_TYPES and content_type not in VIDEO_TYPES:
+            allowed = ", ".join([*ALLOWED_TYPES, *VIDEO_TYPES])
+            raise InvalidInput(f"content_type must be one of {allowed}; got {content_type!r}")
+        limit = max_upload_bytes(content_type)
+        if not 0 < size_bytes <= limit:
+            raise InvalidInput(
+                f"size_bytes of {content_type} must be between 1 and {limit} ({limit // 2**20} MiB); got {size_bytes}"
+            )
         if not user_id or "/" in user_id:
             raise InvalidInput(f"not a user id: {user_id!r}")
 
@@ -189,19 +219,29 @@ class MediaService:
             result, urls = record.result, self.variant_urls(record)
             if not urls or result.source is None:
                 continue
+            shown = {
+                name: VariantView(url=urls[name], width=variant.width, height=variant.height)
+                for name, variant in result.variants.items()
+            }
             views[media_id] = MediaView(
                 media_id=media_id,
+                type=_view_type(result),
                 alt_text=record.alt_text,
                 width=result.source.width,
                 height=result.source.height,
                 blurhash=result.blurhash,
-                variants={
-                    name: VariantView(url=urls[name], width=variant.width, height=variant.height)
-                    for name, variant in result.variants.items()
-                },
+                duration_s=result.duration_s,
+                poster=shown.pop("poster", None),
+                variants=shown,
             )
         return views
 
 
 def _goes_alone(record: MediaRecord) -> bool:
-    return record.content_type.startswith("video/") or record.content_type == "image/gif"
+    return is_video_type(record.content_type)
+
+
+def _view_type(result: TranscodeResult) -> str:
+    if result.kind == "image":
+        return "image"
+    return "animated_gif" if result.source.format == "image/gif" else "video"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from chirp.media.ports import StoredObject
@@ -32,6 +33,20 @@ class S3MediaObjects:
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def download(self, key: str, path: Path, *, max_bytes: int) -> int | None:
+        try:
+            size = self.s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+        except self.s3.exceptions.ClientError as error:
+            if error.response["Error"]["Code"] in ("404", "NoSuchKey"):
+                return None
+            raise
+        if size <= max_bytes:
+            self.s3.download_file(self.bucket, key, str(path))
+        return size
+
+    def upload(self, path: Path, key: str, content_type: str) -> None:
+        self.s3.upload_file(str(path), self.bucket, key, ExtraArgs={"ContentType": content_type})
 
     def _presign(self, operation: str, params: dict[str, str | int], ttl_s: int) -> str:
         url = self.s3.generate_presigned_url(operation, Params=params, ExpiresIn=ttl_s)
