@@ -611,9 +611,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="video_transcoder",
         description="S3 videos/ -> H.264/AAC mp4 at 360p, 720p, 1080p (those the source has) and a poster",
         triggers=(S3Trigger(bucket="media", prefix="videos/"),),
-        # The longest allowed video (140 s; 512 MiB) at 1080p: decoding plus three x264 encoders measured under
-        # 400 MB peak (bench/media_video.py); 3,008 MB buys Lambda's second vCPU, which x264 uses. The source and
-        # every rendition sit in /tmp at once: 512 MiB + about 200 MB of outputs, so 2 GB.
+        # The longest allowed video (140 s, 512 MiB) at 1080p, into all three renditions in one pass: measured 331 MB
+        # peak, the same at half the length (streamed), and 0.96 s of work per s of input on two cores, so about
+        # 134 s (bench/media_video.py). Memory is sized for CPU: 3,008 MB buys Lambda's second vCPU, which x264
+        # uses; 900 s leaves 6x for slower cores. The source and every rendition sit in /tmp at once (512 MiB plus
+        # a few hundred MB at the renditions' bitrates): 2 GB.
         memory_mb=3008,
         timeout_s=900,
         ephemeral_storage_mb=2048,
