@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 
 import blurhash
 import pytest
@@ -70,7 +71,9 @@ def test_given_an_image_with_alt_text_when_attached_then_a_followers_home_timeli
     assert described.status_code == 200, described.text
     assert described.json()["alt_text"] == "a red rectangle"
 
-    posted = author.call("POST", "/tweets", json={"text": "look", "media_ids": [media_id]})
+    tag = f"pic{uuid.uuid4().hex[:10]}"
+    text = f"look @{follower.handle} #{tag}"  # a mention and a hashtag: notifications and search show it too
+    posted = author.call("POST", "/tweets", json={"text": text, "media_ids": [media_id]})
 
     assert posted.status_code == 201, posted.text
     assert [m["media_id"] for m in posted.json()["media"]] == [media_id]
@@ -96,9 +99,27 @@ def test_given_an_image_with_alt_text_when_attached_then_a_followers_home_timeli
         image = Image.open(io.BytesIO(requests.get(variant["url"], timeout=30).content))
         image.load()
         assert (image.format, image.size) == ("WEBP", (variant["width"], variant["height"]))
-    single = follower.call("GET", f"/tweets/{tweet_id}").json()
-    assert [m["media_id"] for m in single["media"]] == [media_id]
     assert follower.call("GET", f"/media/{media_id}").json()["tweet_id"] == tweet_id  # attached: anyone sees it
+
+    def every_shape() -> dict[str, dict | None]:
+        found = follower.call("GET", "/search", params={"hashtag": tag}).json()["items"]
+        notes = follower.call("GET", "/notifications").json()["items"]
+        own = follower.call("GET", f"/users/{author.user_id}/tweets").json()["items"]
+        return {
+            "single": follower.call("GET", f"/tweets/{tweet_id}").json(),
+            "user timeline": next((t for t in own if t["tweet_id"] == tweet_id), None),
+            "search": next((e["tweet"] for e in found if e["tweet"]["tweet_id"] == tweet_id), None),
+            "notifications": next((n["tweet"] for n in notes if n.get("tweet_id") == tweet_id), None),
+        }
+
+    shapes = eventually(lambda: (shown := every_shape()) and all(shown.values()) and shown)
+    assert shapes, every_shape()
+    for name, shape in shapes.items():  # URLs are signed per answer: the rest is the same everywhere
+        [shown] = shape["media"]
+        assert {k: v for k, v in shown.items() if k != "variants"} == {
+            k: v for k, v in medium.items() if k != "variants"
+        }, name
+        assert set(shown["variants"]) == {"orig", "medium", "thumb"}, name
 
 
 def test_given_media_ids_never_issued_or_others_when_asked_or_attached_then_refused_as_stated(new_user):
