@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import uuid
 
 import blurhash
@@ -225,3 +226,31 @@ def test_given_a_file_that_is_no_video_when_uploaded_as_one_then_rejected_with_a
     status = _ready(author, media_id)
     assert status["status"] == "rejected"
     assert "not a readable" in status["reason"]
+
+
+def test_given_a_video_larger_than_a_part_when_uploaded_in_parts_then_completed_and_transcoded(new_user, tmp_path):
+    author = new_user("vidpart")
+    clip = media_samples.video(tmp_path / "clip.mp4", 640, 360, 1.0).read_bytes()
+    padding = 9 * 2**20  # a top-level `free` box: players skip it, so the file stays valid at over one part
+    data = clip + struct.pack(">I", padding) + b"free" + bytes(padding - 8)
+    ticket = author.call("POST", "/media", json={"content_type": "video/mp4", "size_bytes": len(data)}).json()
+    assert ticket["method"] == "MULTIPART"
+    assert sum(part["size_bytes"] for part in ticket["parts"]) == len(data)
+    first = ticket["parts"][0]
+    assert requests.put(first["url"], data=data[: first["size_bytes"] + 1], timeout=60).status_code == 403
+
+    etags, offset = [], 0
+    for part in ticket["parts"]:
+        put = requests.put(part["url"], data=data[offset : offset + part["size_bytes"]], timeout=60)
+        assert put.status_code == 200, put.text
+        etags.append({"part_number": part["part_number"], "etag": put.headers["ETag"]})
+        offset += part["size_bytes"]
+    _refusal(author.call("POST", f"/media/{ticket['media_id']}/complete", json={"parts": etags[:1]}), 400, "parts")
+    completed = author.call("POST", f"/media/{ticket['media_id']}/complete", json={"parts": etags})
+    assert completed.status_code == 200, completed.text
+
+    status = _ready(author, ticket["media_id"])
+    assert status["status"] == "ready", status
+    local = tmp_path / "360p.mp4"
+    local.write_bytes(requests.get(status["urls"]["360p"], timeout=30).content)
+    assert media_samples.decoded_frames(str(local)) == (30, ["h264", "aac"])

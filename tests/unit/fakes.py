@@ -25,7 +25,7 @@ from chirp.limits.model import EndpointClass, Limit, LimitState, Subject
 from chirp.limits.ports import LimitStoreUnavailable, Overrides
 from chirp.limits.service import limit_key
 from chirp.media.model import MediaRecord, TranscodeResult
-from chirp.media.ports import StoredObject
+from chirp.media.ports import PartsRefused, StoredObject
 from chirp.media.service import MediaService
 from chirp.notifications.model import Aggregate, Notification
 from chirp.notifications.ports import StaleAggregate
@@ -548,12 +548,29 @@ class FakeMediaObjects:
 
     def __init__(self):
         self.objects: dict[str, bytes] = {}
+        self.started: dict[str, str] = {}  # multipart uploads: upload id -> key
+        self.completed: dict[str, str] = {}
 
     def upload_url(self, key: str, content_type: str, size_bytes: int, ttl_s: int) -> str:
         return f"https://media.test/{key}?put&type={content_type}&size={size_bytes}&ttl={ttl_s}"
 
     def download_url(self, key: str, ttl_s: int) -> str:
         return f"https://media.test/{key}?ttl={ttl_s}"
+
+    def start_parts(self, key: str, content_type: str) -> str:
+        upload_id = f"upload-{len(self.completed) + len(self.started) + 1}"
+        self.started[upload_id] = key
+        return upload_id
+
+    def part_url(self, key: str, upload_id: str, part_number: int, size_bytes: int, ttl_s: int) -> str:
+        return f"https://media.test/{key}?uploadId={upload_id}&partNumber={part_number}&size={size_bytes}&ttl={ttl_s}"
+
+    def complete_parts(self, key: str, upload_id: str, etags: dict[int, str]) -> None:
+        """As S3: the upload must exist for this key, and every ETag be the one its part got ("etag-<n>" here)."""
+        if self.started.get(upload_id) != key or any(etag != f"etag-{n}" for n, etag in etags.items()):
+            raise PartsRefused("InvalidPart: one or more of the specified parts could not be found")
+        del self.started[upload_id]
+        self.completed[upload_id] = key
 
     def read(self, key: str, *, max_bytes: int) -> StoredObject | None:
         data = self.objects.get(key)

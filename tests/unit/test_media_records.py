@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chirp.errors import Conflict, Forbidden, InvalidInput, NotFound
-from chirp.media.model import MAX_ALT_TEXT, UNATTACHED_TTL_S, Source, TranscodeResult, Variant
+from chirp.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
+from chirp.media.model import MAX_ALT_TEXT, PART_BYTES, UNATTACHED_TTL_S, Source, TranscodeResult, Variant
 from chirp.timelines.model import TimelineEntry, TimelinePage
 from tests.unit.fakes import World
 
@@ -112,3 +112,41 @@ def test_given_a_tweet_with_media_when_read_alone_or_as_a_retweet_then_the_media
     assert len(world.engagement.post(tweet, "bob").media) == 1
     [shown] = world.engagement.posts([retweet], "bob")
     assert [m.media_id for m in shown.retweeted_tweet.media] == tweet.media_ids
+
+
+def test_given_a_video_larger_than_a_part_when_presigned_then_parts_with_signed_sizes_that_add_up(world):
+    size = 2 * PART_BYTES + 1000
+    ticket = world.media.presign_upload("ann", "video/mp4", size)
+    assert (ticket.method, ticket.upload_url) == ("MULTIPART", None)
+    assert [(p.part_number, p.size_bytes) for p in ticket.parts] == [(1, PART_BYTES), (2, PART_BYTES), (3, 1000)]
+    assert all(f"size={p.size_bytes}" in p.url for p in ticket.parts)
+    assert world.media_store.records[ticket.media_id].upload_id in world.media_objects.started
+
+
+def test_given_every_part_uploaded_when_completed_then_s3_joins_them_once(world):
+    ticket = world.media.presign_upload("ann", "video/mp4", PART_BYTES + 1)
+    upload_id = world.media_store.records[ticket.media_id].upload_id
+    world.media.complete_upload("ann", ticket.media_id, {1: "etag-1", 2: "etag-2"})
+    assert world.media_objects.completed == {upload_id: ticket.key}
+
+
+@pytest.mark.parametrize(
+    ("who", "etags", "error"),
+    [
+        ("bob", {1: "etag-1", 2: "etag-2"}, NotFound),  # not theirs: not even seen
+        ("ann", {1: "etag-1"}, InvalidInput),  # a part missing
+        ("ann", {1: "etag-1", 2: "etag-2", 3: "etag-3"}, InvalidInput),  # a part too many
+        ("ann", {1: "etag-1", 2: "changed"}, Unprocessable),  # S3 refuses: not the part it holds
+    ],
+)
+def test_given_parts_that_do_not_match_when_completed_then_refused_and_nothing_joined(world, who, etags, error):
+    ticket = world.media.presign_upload("ann", "video/mp4", PART_BYTES + 1)
+    with pytest.raises(error):
+        world.media.complete_upload(who, ticket.media_id, etags)
+    assert world.media_objects.completed == {}
+
+
+def test_given_a_single_put_ticket_when_completed_then_conflict(world):
+    ticket = world.media.presign_upload("ann", "video/mp4", 1000)
+    with pytest.raises(Conflict):
+        world.media.complete_upload("ann", ticket.media_id, {1: "etag-1"})

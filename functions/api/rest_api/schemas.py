@@ -62,5 +62,14 @@ class MediaStatus(BaseModel):
     tweet_id: int | None = None  # the tweet it is attached to
 
 
+class PartDone(BaseModel):
+    part_number: int = Field(ge=1, le=10_000)
+    etag: str = Field(min_length=1, max_length=128)  # the ETag header S3 answered the part's PUT with
+
+
+class CompleteUpload(BaseModel):
+    parts: list[PartDone] = Field(min_length=1, max_length=10_000)
+
+
 class MediaUpdate(BaseModel):
     alt_text: str = Field(max_length=10_000)  # the 1,500-character rule is the domain's

@@ -27,15 +27,30 @@ VARIANTS = {"orig": 4096, "medium": 680, "thumb": 150}
 SQUARE_VARIANTS = {"thumb"}
 
 
+# A file larger than one part goes up in parts (S3's multipart upload): each part is its own presigned PUT, so a
+# 512 MiB video survives a dropped connection part by part. 8 MiB is above S3's 5 MiB minimum part.
+PART_BYTES = 8 * 1024 * 1024
+
+
+class UploadPart(BaseModel):
+    """One part of a multipart upload: PUT exactly size_bytes to url, keep the ETag header S3 answers."""
+
+    part_number: int
+    url: str
+    size_bytes: int
+
+
 class UploadTicket(BaseModel):
-    """What a client needs to PUT its file: the URL is valid only with exactly these headers (the declared type
-    and size are signed, so S3 refuses another body before storing it)."""
+    """What a client needs to upload its file. PUT: the whole file to upload_url with exactly these headers (the
+    declared type and size are signed, so S3 refuses another body before storing it). MULTIPART: each part to its
+    URL (each part's length signed the same way), then POST /media/{media_id}/complete with the ETags."""
 
     media_id: str
     key: str
-    upload_url: str
-    method: Literal["PUT"] = "PUT"
+    method: Literal["PUT", "MULTIPART"] = "PUT"
+    upload_url: str | None = None
     headers: dict[str, str]
+    parts: list[UploadPart] = Field(default_factory=list)
     expires_in_s: int
 
 
@@ -80,6 +95,7 @@ class MediaRecord(BaseModel):
     alt_text: str | None = None
     tweet_id: int | None = None
     result: TranscodeResult | None = None
+    upload_id: str | None = None  # S3's id of its multipart upload, until completed
 
     @property
     def status(self) -> Literal["processing", "ready", "rejected"]:

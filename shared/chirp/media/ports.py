@@ -15,10 +15,26 @@ class StoredObject:
     data: bytes | None  # None when the object is larger than the reader allowed: it was not downloaded
 
 
+class PartsRefused(ValueError):
+    """S3 refused to join the parts (a missing or changed part, an unknown upload): the message says which."""
+
+
 class MediaObjects(Protocol):
     def upload_url(self, key: str, content_type: str, size_bytes: int, ttl_s: int) -> str:
         """A presigned PUT, valid only with this Content-Type and exactly this Content-Length: S3 itself refuses
         any other body before storing it."""
+        ...
+
+    def start_parts(self, key: str, content_type: str) -> str:
+        """Starts a multipart upload; returns its upload id."""
+        ...
+
+    def part_url(self, key: str, upload_id: str, part_number: int, size_bytes: int, ttl_s: int) -> str:
+        """A presigned PUT of one part, valid only with exactly this Content-Length."""
+        ...
+
+    def complete_parts(self, key: str, upload_id: str, etags: dict[int, str]) -> None:
+        """Joins the parts into the object (which notifies as created); PartsRefused when they do not match."""
         ...
 
     def download_url(self, key: str, ttl_s: int) -> str: ...

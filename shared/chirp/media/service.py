@@ -20,15 +20,17 @@ from chirp.media.model import (
     MAX_GIF_BYTES,
     MAX_UPLOAD_BYTES,
     MAX_VIDEO_BYTES,
+    PART_BYTES,
     UNATTACHED_TTL_S,
     VIDEO_TYPES,
     MediaRecord,
     MediaView,
     TranscodeResult,
+    UploadPart,
     UploadTicket,
     VariantView,
 )
-from chirp.media.ports import MediaObjects, MediaStore
+from chirp.media.ports import MediaObjects, MediaStore, PartsRefused
 
 MAX_IMAGES = 4  # per tweet; a video or an animated GIF goes alone
 
@@ -71,6 +73,12 @@ def upload_key(user_id: str, media_id: str, content_type: str) -> str:
     return f"{'videos' if is_video_type(content_type) else 'uploads'}/{user_id}/{media_id}"
 
 
+def part_sizes(size_bytes: int) -> list[int]:
+    """The sizes of a multipart upload's parts: PART_BYTES each, the last one what remains."""
+    full, rest = divmod(size_bytes, PART_BYTES)
+    return [PART_BYTES] * full + ([rest] if rest else [])
+
+
 def max_upload_bytes(content_type: str) -> int:
     if content_type == "image/gif":
         return MAX_GIF_BYTES
@@ -97,15 +105,49 @@ class MediaService:
     def presign_upload(self, user_id: str, content_type: str, size_bytes: int) -> UploadTicket:
         content_type = content_type.lower()  # media types are case-insensitive; the signed one is returned
         self.check_upload(user_id, content_type, size_bytes)
-        media_id = self._issue(user_id, content_type, size_bytes)
+        media_id = uuid.uuid4().hex
         key = upload_key(user_id, media_id, content_type)
+        if size_bytes <= PART_BYTES:
+            self._issue(media_id, user_id, content_type, size_bytes)
+            return UploadTicket(
+                media_id=media_id,
+                key=key,
+                upload_url=self.objects.upload_url(key, content_type, size_bytes, self.url_ttl_s),
+                headers={"Content-Type": content_type, "Content-Length": str(size_bytes)},
+                expires_in_s=self.url_ttl_s,
+            )
+        upload_id = self.objects.start_parts(key, content_type)
+        self._issue(media_id, user_id, content_type, size_bytes, upload_id=upload_id)
+        ttl_s = self.url_ttl_s * 4  # a large file takes a while
         return UploadTicket(
             media_id=media_id,
             key=key,
-            upload_url=self.objects.upload_url(key, content_type, size_bytes, self.url_ttl_s),
-            headers={"Content-Type": content_type, "Content-Length": str(size_bytes)},
-            expires_in_s=self.url_ttl_s,
+            method="MULTIPART",
+            headers={"Content-Type": content_type},  # set once, by the upload's start: parts carry no type
+            parts=[
+                UploadPart(
+                    part_number=number, url=self.objects.part_url(key, upload_id, number, size, ttl_s), size_bytes=size
+                )
+                for number, size in enumerate(part_sizes(size_bytes), start=1)
+            ],
+            expires_in_s=ttl_s,
         )
+
+    def complete_upload(self, user_id: str, media_id: str, etags: dict[int, str]) -> MediaRecord:
+        """Joins the parts of the owner's multipart upload: every part, numbered from 1, with the ETag S3 gave it."""
+        record = self.get(user_id, media_id)
+        if record.owner != user_id:
+            raise Forbidden(f"media {media_id} belongs to another user")
+        if record.upload_id is None or record.result is not None:
+            raise Conflict(f"media {media_id} is not an upload in parts waiting to be completed")
+        expected = len(part_sizes(record.size_bytes))
+        if sorted(etags) != list(range(1, expected + 1)):
+            raise InvalidInput(f"media {media_id} has parts 1 to {expected}; got {sorted(etags)}")
+        try:
+            self.objects.complete_parts(upload_key(user_id, media_id, record.content_type), record.upload_id, etags)
+        except PartsRefused as error:
+            raise Unprocessable(f"media {media_id}: S3 refused the parts ({error})") from error
+        return record
 
     def store_upload(self, user_id: str, data: bytes, content_type: str | None) -> str:
         """Stores bytes a client sent through the API (not a presigned PUT) where a presigned upload lands, so
@@ -116,22 +158,25 @@ class MediaService:
             content_type = sniffed_type(data) or content_type or "application/octet-stream"
         self.check_upload(user_id, content_type, len(data))
         content_type = content_type.lower()
-        media_id = self._issue(user_id, content_type, len(data))
+        media_id = uuid.uuid4().hex
+        self._issue(media_id, user_id, content_type, len(data))
         self.objects.write(upload_key(user_id, media_id, content_type), data, content_type)
         return media_id
 
-    def _issue(self, user_id: str, content_type: str, size_bytes: int) -> str:
-        """A new media id, recorded before any byte can land under it (so an id never issued is unknown)."""
+    def _issue(
+        self, media_id: str, user_id: str, content_type: str, size_bytes: int, upload_id: str | None = None
+    ) -> None:
+        """Records a new media id before any byte can land under it (so an id never issued is unknown)."""
         now_ms = self.clock_ms()
         record = MediaRecord(
-            media_id=uuid.uuid4().hex,
+            media_id=media_id,
             owner=user_id,
             content_type=content_type,
             size_bytes=size_bytes,
             created_at_ms=now_ms,
+            upload_id=upload_id,
         )
         self.store.create(record, expires_at_s=now_ms // 1000 + UNATTACHED_TTL_S)
-        return record.media_id
 
     def check_upload(self, user_id: str, content_type: str, size_bytes: int) -> None:
         content_type = content_type.lower()

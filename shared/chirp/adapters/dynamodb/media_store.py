@@ -80,5 +80,6 @@ def _record(item: MediaItem) -> MediaRecord:
         created_at_ms=item.created_at_ms,
         alt_text=item.alt_text,
         tweet_id=item.tweet_id,
+        upload_id=item.upload_id,
         result=TranscodeResult.model_validate_json(item.result) if item.result else None,
     )

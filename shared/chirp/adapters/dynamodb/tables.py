@@ -201,6 +201,7 @@ class MediaItem(Model):
     alt_text = UnicodeAttribute(null=True)
     tweet_id = NumberAttribute(null=True)
     result = UnicodeAttribute(null=True)
+    upload_id = UnicodeAttribute(null=True)  # a multipart upload's, until completed
 
 
 class LeaseItem(Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from chirp.media.ports import StoredObject
+from chirp.media.ports import PartsRefused, StoredObject
 
 
 class S3MediaObjects:
@@ -16,6 +16,31 @@ class S3MediaObjects:
         # Both headers are signed (X-Amz-SignedHeaders): a body of another length or type fails the signature.
         params = {"Bucket": self.bucket, "Key": key, "ContentType": content_type, "ContentLength": size_bytes}
         return self._presign("put_object", params, ttl_s)
+
+    def start_parts(self, key: str, content_type: str) -> str:
+        return self.s3.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)["UploadId"]
+
+    def part_url(self, key: str, upload_id: str, part_number: int, size_bytes: int, ttl_s: int) -> str:
+        params = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "UploadId": upload_id,
+            "PartNumber": part_number,
+            "ContentLength": size_bytes,
+        }
+        return self._presign("upload_part", params, ttl_s)
+
+    def complete_parts(self, key: str, upload_id: str, etags: dict[int, str]) -> None:
+        parts = [{"PartNumber": number, "ETag": etag} for number, etag in sorted(etags.items())]
+        try:
+            self.s3.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except self.s3.exceptions.ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code in ("InvalidPart", "InvalidPartOrder", "NoSuchUpload", "EntityTooSmall"):
+                raise PartsRefused(f"{code}: {error.response['Error'].get('Message', '')}") from error
+            raise
 
     def download_url(self, key: str, ttl_s: int) -> str:
         return self._presign("get_object", {"Bucket": self.bucket, "Key": key}, ttl_s)
