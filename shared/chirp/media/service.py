@@ -191,12 +191,6 @@ class MediaService:
         if not user_id or "/" in user_id:
             raise InvalidInput(f"not a user id: {user_id!r}")
 
-    def status(self, media_id: str) -> TranscodeResult | None:
-        """The outcome of a processed upload, None while it is not processed yet (or was never issued)."""
-        _check_media_id(media_id)
-        record = self.store.get_many([media_id]).get(media_id)
-        return record.result if record is not None else None
-
     def get(self, viewer_id: str, media_id: str) -> MediaRecord:
         """A medium as `viewer_id` may see it: only its owner sees it until it is attached to a tweet."""
         _check_media_id(media_id)
