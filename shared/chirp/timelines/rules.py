@@ -83,7 +83,7 @@ class Timelines:
         deferred (its author sees it at once, readers pull it until `catch_up` pushes it). Idempotent: re-adding
         an id with the same score changes nothing."""
         if not self.switches.on(Feature.FANOUT_ON_WRITE):
-            self.cache.push(tweet.tweet_id, [tweet.author_id])
+            self.cache.push(tweet.tweet_id, [tweet.author_id], tweet.retweet_of_id)
             self.cache.defer(tweet.author_id, tweet.tweet_id)
             return None
         return self._deliver(tweet)
