@@ -203,6 +203,7 @@ class Services:
             self.timelines,
             self.notifications,
             self.ids,
+            media=_LazyMedia(self),
         )
 
     @cached_property
@@ -288,7 +289,13 @@ class Services:
     def media(self):
         from chirp.media.service import MediaService
 
-        return MediaService(self.media_objects)
+        return MediaService(self.media_objects, self.media_store)
+
+    @cached_property
+    def media_store(self):
+        from chirp.adapters.dynamodb.media_store import DynamoMediaStore
+
+        return DynamoMediaStore()
 
     @cached_property
     def client_store(self):
@@ -311,7 +318,13 @@ class Services:
     def transcoder(self):
         from chirp.media.transcoding import Transcoder  # Pillow: only the transcoder imports it
 
-        return Transcoder(self.media_objects)
+        return Transcoder(self.media_objects, self.media_store)
+
+    @cached_property
+    def video_transcoder(self):
+        from chirp.media.video_transcoding import VideoTranscoder  # PyAV: only the video transcoder imports it
+
+        return VideoTranscoder(self.media_objects, self.media_store)
 
     def after_restore(self) -> None:
         """A restored snapshot's environment: a Snowflake slot of its own, and no Redis connection of the
@@ -323,13 +336,19 @@ class Services:
 
 
 class _LazyMedia:
-    """The media service, built only when a tweet attaches media (it needs an S3 client)."""
+    """The media service, built only when a tweet attaches or shows media (it needs an S3 client)."""
 
     def __init__(self, services: Services):
         self.services = services
 
-    def status(self, media_id: str):
-        return self.services.media.status(media_id)
+    def attachable(self, owner: str, media_ids: list[str]) -> list[str]:
+        return self.services.media.attachable(owner, media_ids)
+
+    def claim(self, owner: str, media_ids: list[str], tweet_id: int) -> None:
+        self.services.media.claim(owner, media_ids, tweet_id)
+
+    def views(self, media_ids: list[str]):
+        return self.services.media.views(media_ids) if media_ids else {}
 
 
 def build_services(settings: Settings) -> Services:
