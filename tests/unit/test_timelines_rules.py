@@ -99,8 +99,19 @@ def test_given_a_fanned_out_tweet_when_fanned_out_again_then_nothing_changes(wor
     assert world.cache.ids("f1") == [10]
 
 
+def test_given_ten_thousand_followers_when_a_normal_author_fans_out_then_two_push_calls_of_five_thousand():
+    world = World(Thresholds(popular=20_000, celebrity=50_000))
+    followers = with_followers(world, "author", 10_000)
+
+    assert world.timelines.fan_out(world.tweet("author", 10)) is Tier.NORMAL
+
+    assert [len(users) for _, users in world.cache.pushes] == [1, 5_000, 5_000]  # the author, then each page
+    assert world.cache.ids(followers[-1]) == [10]
+
+
 def test_given_a_popular_author_when_fanned_out_then_follower_pages_go_to_the_workers_in_batches(world, monkeypatch):
-    monkeypatch.setattr(rules, "FOLLOWER_PAGE", 2)
+    monkeypatch.setattr(rules, "FOLLOWER_PAGE", 4)  # DynamoDB pages of four, split into worker pages of two
+    monkeypatch.setattr(rules, "WORKER_PAGE", 2)
     monkeypatch.setattr(rules, "PAGES_PER_SEND", 2)
     world = World(Thresholds(popular=3, celebrity=100))
     with_followers(world, "author", 5)

@@ -32,7 +32,8 @@ from chirp.tweets.model import Tweet
 MAX_ITEMS = 800  # ids kept per home timeline
 FOLLOW_BACKFILL = 200  # the followee's latest tweets merged in on follow
 CELEBRITY_RECENT = 200  # a celebrity's tweets kept for pulling
-FOLLOWER_PAGE = 500  # followers pushed per Redis round trip
+FOLLOWER_PAGE = 5_000  # followers read per DynamoDB query and pushed per Redis script call
+WORKER_PAGE = 500  # followers per message to the fan-out workers (ten messages fit SQS's 256 KB batch)
 PAGES_PER_SEND = 10
 REBUILD_LOCK_S = 30
 REBUILD_WAIT_S = 5.0
@@ -120,11 +121,15 @@ class Timelines:
             return tier
         follower_pages = self.graph.all_sources_pages(Relation.FOLLOWS, tweet.author_id, FOLLOWER_PAGE)
         if tier is Tier.POPULAR:  # pages go to parallel workers, so this record is done quickly
-            for chunk in batched(follower_pages, PAGES_PER_SEND):
+            worker_pages = (p for page in follower_pages for p in batched(page, WORKER_PAGE))
+            for chunk in batched(worker_pages, PAGES_PER_SEND):
                 self.pages.send(
                     [
                         FollowerPage(
-                            tweet_id=tweet.tweet_id, author_id=tweet.author_id, follower_ids=p, retweet_of_id=retweet_of
+                            tweet_id=tweet.tweet_id,
+                            author_id=tweet.author_id,
+                            follower_ids=list(p),
+                            retweet_of_id=retweet_of,
                         )
                         for p in chunk
                     ]

@@ -27,32 +27,41 @@ from chirp.tweets.model import Tweet
 SENTINEL = "live"
 CELEBRITIES = "celebrities"
 DEFERRED_AUTHORS = "deferred-authors"  # authors with tweets deferred while fan-out on write was off
+TRIM_SLACK = 64  # ids a timeline may hold past max_items before a push trims it back
 
-# KEYS = timelines; ARGV = tweet id, max items. Adds to live timelines only, trims each.
+# KEYS = timelines; ARGV = entry id, max items, trim above. Two commands per live timeline at Redis's CPU limit:
+# ZCARD is the liveness check (0 for a missing key, at least 1 for a live one: the sentinel), then ZADD; a timeline
+# is trimmed back to max items only once it holds more than `trim above` ids, so one push in (trim above - max
+# items) pays for a trim instead of every push.
 _PUSH = """
+local id, keep, above = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local pushed = 0
 for _, key in ipairs(KEYS) do
-  if redis.call('EXISTS', key) == 1 then
-    redis.call('ZADD', key, ARGV[1], ARGV[1])
-    redis.call('ZREMRANGEBYRANK', key, 0, -(tonumber(ARGV[2]) + 2))
+  local held = redis.call('ZCARD', key)
+  if held > 0 then
+    redis.call('ZADD', key, id, id)
+    if held > above then redis.call('ZREMRANGEBYRANK', key, 0, -(keep + 2)) end
     pushed = pushed + 1
   end
 end
 return pushed
 """
 
-# KEYS = (timeline, its retweet index) pairs; ARGV = retweet id, max items, id of the tweet it shows. As _PUSH,
-# and the retweet indexed next to each live timeline (trimmed alike, expiring with it).
+# KEYS = (timeline, its retweet index) pairs; ARGV = retweet id, max items, trim above, id of the tweet it shows.
+# As _PUSH, and the retweet indexed next to each live timeline (trimmed alike, expiring with it).
 _PUSH_RETWEET = """
+local id, keep, above = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local pushed = 0
-local member = ARGV[1] .. ':' .. ARGV[3]
+local member = id .. ':' .. ARGV[4]
 for i = 1, #KEYS, 2 do
   local key, index = KEYS[i], KEYS[i + 1]
-  if redis.call('EXISTS', key) == 1 then
-    redis.call('ZADD', key, ARGV[1], ARGV[1])
-    redis.call('ZREMRANGEBYRANK', key, 0, -(tonumber(ARGV[2]) + 2))
-    redis.call('ZADD', index, ARGV[1], member)
-    redis.call('ZREMRANGEBYRANK', index, 0, -(tonumber(ARGV[2]) + 1))
+  local held = redis.call('ZCARD', key)
+  if held > 0 then
+    redis.call('ZADD', key, id, id)
+    if held > above then redis.call('ZREMRANGEBYRANK', key, 0, -(keep + 2)) end
+    if redis.call('ZADD', index, id, member) == 1 and redis.call('ZCARD', index) > above then
+      redis.call('ZREMRANGEBYRANK', index, 0, -(keep + 1))
+    end
     local ttl = redis.call('PTTL', key)
     if ttl > 0 then redis.call('PEXPIRE', index, ttl) end
     pushed = pushed + 1
@@ -172,20 +181,23 @@ class RebuildLock:
 class RedisTimelineCache:
     def __init__(self, client: redis.Redis, *, max_items: int, ttl_s: int):
         self.redis, self.max_items, self.ttl_s = client, max_items, ttl_s
+        self.trim_above = max_items + TRIM_SLACK
         self._push = client.register_script(_PUSH)
         self._push_retweet = client.register_script(_PUSH_RETWEET)
         self._add_many = client.register_script(_ADD_MANY)
         self._undefer = client.register_script(_UNDEFER)
 
     def push(self, tweet_id: int, user_ids: list[str], retweet_of: int | None = None) -> int:
-        """Adds the entry to each live timeline among user_ids (a retweet also to their retweet indexes); returns
-        how many were live."""
+        """Adds the entry to each live timeline among user_ids (a retweet also to their retweet indexes), one script
+        call for all of them; returns how many were live. A timeline keeps at least max_items ids and at most
+        max_items + TRIM_SLACK."""
         if not user_ids:
             return 0
+        args = [tweet_id, self.max_items, self.trim_above]
         if retweet_of is None:
-            return int(self._push(keys=[timeline_key(u) for u in user_ids], args=[tweet_id, self.max_items]))
+            return int(self._push(keys=[timeline_key(u) for u in user_ids], args=args))
         keys = [key for u in user_ids for key in (timeline_key(u), retweets_key(u))]
-        return int(self._push_retweet(keys=keys, args=[tweet_id, self.max_items, retweet_of]))
+        return int(self._push_retweet(keys=keys, args=[*args, retweet_of]))
 
     def add_to_each(self, user_ids: list[str], tweet_ids: list[int], retweets: Mapping[int, int] | None = None) -> None:
         """Backfill of many timelines in one round trip (each written only if live)."""
