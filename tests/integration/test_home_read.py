@@ -91,3 +91,16 @@ def test_given_a_reader_redis_does_not_hold_when_read_home_then_not_live_and_not
     snapshot = services.timeline_cache.read_home(make_user(), before_id=None, count=20, merge_celebrities=True)
     assert (snapshot.timeline.live, snapshot.timeline.ids, snapshot.pulled.ids) == (False, [], [])
     assert snapshot.hydration.tweets_looked_up == frozenset()
+
+
+def test_given_more_rival_retweets_than_lua_unpacks_when_read_home_then_all_are_looked_up(home):
+    cache, reader, t, _ = home
+    # Given 9,000 retweets above the cursor (Lua unpacks fewer than 8,000 values), all showing the friend's tweet
+    # t1 on the page below it
+    rivals = {t[7] + 8 * i: t[1] for i in range(1, 9_001)}
+    cache.redis.zadd(f"rts:{reader}", {f"{r}:{d}": r for r, d in rivals.items()})
+
+    snapshot = cache.read_home(reader, before_id=t[2], count=5, merge_celebrities=True)
+
+    assert snapshot.timeline.ids == [t[1]]
+    assert snapshot.hydration.tweets_looked_up == {t[1], *rivals}  # MGETs in chunks of 1,000

@@ -146,16 +146,23 @@ take(ids)
 for _, source in ipairs(pulled) do take(source) end
 table.sort(merged, newer)
 
+-- A command over many arguments, in chunks: Lua's unpack takes a few thousand values at most.
+local function each_chunk(command, first, prefix, items, out)
+  for start = 1, #items, 1000 do
+    local args = {}
+    for i = start, math.min(start + 999, #items) do args[#args + 1] = prefix .. items[i] end
+    local values = first and redis.call(command, first, unpack(args)) or redis.call(command, unpack(args))
+    for _, value in ipairs(values) do out[#out + 1] = value end
+  end
+  return out
+end
+
 local asked, tweets, was_asked = {}, {}, {}
 local function fetch(wanted)
-  if #wanted == 0 then return end
-  local keys = {}
-  for i, id in ipairs(wanted) do keys[i] = tweet_p .. id end
-  local values = redis.call('MGET', unpack(keys))
-  for i, id in ipairs(wanted) do
+  each_chunk('MGET', nil, tweet_p, wanted, tweets)
+  for _, id in ipairs(wanted) do
     asked[#asked + 1] = id
     was_asked[id] = true
-    tweets[#tweets + 1] = values[i]
   end
 end
 local page = {}
@@ -194,12 +201,8 @@ for _, value in ipairs(tweets) do
     end
   end
 end
-if #authors > 0 then
-  local keys = {}
-  for i, author in ipairs(authors) do keys[i] = profile_p .. author end
-  profiles = redis.call('MGET', unpack(keys))
-  followed = redis.call('SMISMEMBER', following, unpack(authors))
-end
+each_chunk('MGET', nil, profile_p, authors, profiles)
+each_chunk('SMISMEMBER', following, '', authors, followed)
 return {live, ids, celebrities, hidden, deferred, above, pulled, pulled_above, asked, tweets, authors, profiles,
   followed}
 """
