@@ -33,7 +33,14 @@ from chirp.notifications.service import Notifications
 from chirp.social.model import HIDING, Profile, Relation
 from chirp.social.ports import FollowCheck
 from chirp.social.service import SocialService
-from chirp.timelines.model import FollowerPage, PulledSlice, TimelineSlice
+from chirp.timelines.model import (
+    CachedHydration,
+    FollowerPage,
+    HomeSnapshot,
+    PulledSlice,
+    TimelineSlice,
+    page_candidates,
+)
 from chirp.timelines.rules import Thresholds, Timelines
 from chirp.trends.ports import Peak, TagActivity, TagUse
 from chirp.trends.rules import HOUR_MS
@@ -103,6 +110,7 @@ class FakeTimelineCache:
         self.locks: dict[str, object] = {}
         self.pushes: list[tuple[int, list[str]]] = []  # each push call: one Redis script run
         self.backfills: list[tuple[list[str], list[int]]] = []  # each add_to_each call: one pipeline
+        self.home_reads = 0  # read_home calls: one Redis round trip each
 
     # helpers for tests
     def expire(self, user_id: str) -> None:
@@ -208,6 +216,34 @@ class FakeTimelineCache:
             ids = sorted(self.deferred.get(author, ()), reverse=True)
             pulled += [i for i in ids if before_id is None or i < before_id][: _redis_count(count)]
         return pulled
+
+    def read_home(self, user_id: str, *, before_id: int | None, count: int, merge_celebrities: bool) -> HomeSnapshot:
+        """As the script: the slice, the pulls, and the hydration caches for the page they make."""
+        self.home_reads += 1
+        view = self.read(user_id, before_id=before_id, count=count)
+        celebrities = self.pull_celebrities(
+            view.celebrities if merge_celebrities else [], before_id=before_id, count=count
+        )
+        deferred = self.deferred_ids(view.deferred, before_id=before_id, count=count)
+        pulled = PulledSlice(ids=celebrities.ids + deferred, retweets_above=celebrities.retweets_above)
+        page = page_candidates([view.ids, pulled.ids], count)
+        tweets = self.get_tweets(page)
+        shown = {t.retweet_of_id or t.tweet_id for t in tweets.values()}
+        above = {**view.retweets_above, **pulled.retweets_above}
+        shows = {t.retweet_of_id for t in tweets.values() if t.retweet_of_id is not None}
+        second = sorted((shows | {r for r, d in above.items() if d in shown}) - set(page))
+        if second:
+            tweets.update(self.get_tweets(second))
+        authors = sorted({t.author_id for t in tweets.values()})
+        profiles, followed = self.get_profiles(authors, followed_by=user_id)
+        hydration = CachedHydration(
+            tweets=tweets,
+            tweets_looked_up=frozenset(page + second),
+            profiles=profiles,
+            profiles_looked_up=frozenset(authors),
+            followed=frozenset(followed),
+        )
+        return HomeSnapshot(timeline=view, pulled=pulled, hydration=hydration)
 
     def deferred_authors(self) -> list[str]:
         return sorted(self.deferred)
