@@ -76,6 +76,8 @@ class Data(Construct):
                 sort_key=dynamodb.Attribute(name=sort[0], type=sort[1]),
                 projection_type=dynamodb.ProjectionType.KEYS_ONLY,
             )
+        # Clients' WebSocket connections by id; DynamoDB's TTL deletes one API Gateway must have closed.
+        self.connections = self._table("Connections", config, partition=("connection_id", S), ttl="expires_at")
         self.tables = {
             "tweets": self.tweets,
             "social": self.social,
@@ -84,6 +86,7 @@ class Data(Construct):
             "idempotency": self.idempotency,
             "clients": self.clients,
             "engagements": self.engagements,
+            "connections": self.connections,
         }
 
         self.streams = {
