@@ -210,7 +210,7 @@ class Services:
         from chirp.adapters.opensearch.client import tweet_index  # opensearch-py only where searched
         from chirp.search.service import TweetSearch
 
-        return TweetSearch(tweet_index(self.settings), self.timelines)
+        return TweetSearch(tweet_index(self.settings), self.timelines, self.social_store)
 
     @cached_property
     def tweet_index(self):
