@@ -475,7 +475,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # Hits are hydrated like timeline entries: tweets, their authors' profiles, counts and the caller's
             # flags, in batches.
             TableAccess("tweets", (BATCH_GET,)),
-            TableAccess("social", (BATCH_GET,)),
+            # Authors' profiles in batches; a from:/@handle looked up; whom the caller blocks or mutes (a query of
+            # the caller's edges) and who blocks the caller (the inverted index), kept out of the results.
+            TableAccess("social", (GET, BATCH_GET, QUERY), indexes=("inverted",)),
             TableAccess("engagements", (BATCH_GET,)),
             SearchAccess(Access.READ),
             ParameterAccess("trend_lists"),  # GET /trends ranks, leaving the operators' lists out

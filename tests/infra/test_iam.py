@@ -146,7 +146,9 @@ CALLS: dict[str, Calls] = {
     },
     "discovery": {
         ("dynamodb:BatchGetItem", TWEETS),
-        ("dynamodb:BatchGetItem", SOCIAL),
+        # Profiles; a handle; the caller's blocks and mutes, and who blocks the caller (kept out of search).
+        *_on(SOCIAL, "dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"),
+        ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
         ("dynamodb:BatchGetItem", ENGAGEMENTS),
         ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
         ("ssm:GetParameters", _parameter("trends/lists")),
