@@ -27,6 +27,7 @@ BENCHMARKS = (
     "snowflake",
     "trends_replay",
     "search_freshness",
+    "push_latency",
     "rate_limiter",
     "shedding",
 )
