@@ -17,7 +17,7 @@ class ConnectionStore(Protocol):
 
 
 class ConnectedIndex(Protocol):
-    """Who is connected, by user (Redis): a cache rebuildable from the store, read on every push."""
+    """Who is connected, by user (Redis), read on every push; the store keeps the truth."""
 
     def add(self, connection: Connection, ttl_s: int) -> None: ...
     def remove(self, connection: Connection) -> None: ...

@@ -1,7 +1,7 @@
 """Who is connected, in Redis: a hash per user of their connections (`rt:conns:<user>`, connection id ->
 the connection's JSON, expiring with the connection's TTL), a sorted set of connected users scored by when
 their newest connection expires (`rt:users`: counted and paged without stale members), and the
-connections on the public stream (`rt:public`). A cache: DynamoDB's connections table is the truth."""
+connections on the public stream (`rt:public`). DynamoDB's connections table is the truth."""
 
 from __future__ import annotations
 
