@@ -30,6 +30,8 @@ BENCHMARKS = (
     "search_freshness",
     "rate_limiter",
     "shedding",
+    "media_image",
+    "media_video",
 )
 
 

@@ -24,6 +24,7 @@ TABLES = {
     "idempotency": "idempotency_table",
     "clients": "clients_table",  # third-party clients: OAuth apps, access tokens (hashed), media descriptions
     "engagements": "engagements_table",
+    "media": "media_table",  # issued media ids: owner, transcoding outcome, alt text, the tweet attached to
 }
 BUCKETS = {"media": "media_bucket"}
 
@@ -278,10 +279,10 @@ class SearchAccess:
 
 @dataclass(frozen=True)
 class MediaAccess:
-    """Objects of the media bucket: reads those under `get`, writes those under `put`."""
+    """Objects of the media bucket: reads those under `get`, writes those under `put` (None: none)."""
 
-    get: str
-    put: str
+    get: str | None
+    put: str | None
 
 
 @dataclass(frozen=True)
@@ -346,6 +347,7 @@ class FunctionSpec:
     reads: tuple[str, ...] = ()
     memory_mb: int = 512
     timeout_s: int = 15
+    ephemeral_storage_mb: int | None = None  # /tmp beyond Lambda's default 512 MB (None: the default)
     # Layers under layers/<name>/ this function needs besides the shared dependencies (e.g. image libraries).
     extra_layers: tuple[str, ...] = ()
     # Restored from a snapshot on stages with SnapStart (the latency-sensitive ones: the API, the stream
@@ -421,7 +423,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("engagements", (BATCH_GET, PUT, UPDATE, DELETE), indexes=ENGAGEMENT_INDEXES),
             StreamAccess("new_tweets", Access.WRITE),
             StreamAccess("engagements", Access.WRITE),
-            MediaAccess(put="uploads/", get="media/"),  # signs uploads, reads transcoding results
+            MediaAccess(put="uploads/", get="media/"),  # signs uploads and the variants' URLs
+            MediaAccess(put="videos/", get=None),  # ...and uploads of videos and GIFs
+            # Tickets are put; read in batches (status, attaching, tweets' media); alt text set and media claimed by
+            # conditional updates (a claim is one transaction of them).
+            TableAccess("media", (BATCH_GET, PUT, UPDATE)),
             *GUARDED,
         ),
         # Follows move authors between tiers and rebuild timelines.
@@ -443,6 +449,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("engagements", (BATCH_GET,)),
             SearchAccess(Access.READ),
             ParameterAccess("trend_lists"),  # GET /trends ranks, leaving the operators' lists out
+            TableAccess("media", (BATCH_GET,)),  # hits carry their media...
+            MediaAccess(get="media/", put=None),  # ...with the variants' signed URLs
             *GUARDED,
         ),
         reads=RATE_LIMITS + TRENDS_TUNING,
@@ -467,6 +475,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             StreamAccess("engagements", Access.WRITE),
             RedisAccess(),
             MediaAccess(put="uploads/", get="media/"),  # stores uploads where presigned ones land
+            MediaAccess(put="videos/", get=None),
+            TableAccess("media", (BATCH_GET, PUT, UPDATE)),  # the REST API's media calls
             SearchAccess(Access.READ),  # search and threads
             # ...and what clients register and hold: apps and tokens (issued, revoked), media descriptions.
             TableAccess("clients", (GET, BATCH_GET, PUT, DELETE)),
@@ -593,8 +603,29 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         triggers=(S3Trigger(bucket="media", prefix="uploads/"),),
         memory_mb=1536,  # a 40-megapixel image decodes to several hundred MB
         timeout_s=60,
-        grants=(MediaAccess(get="uploads/", put="media/"),),
+        grants=(
+            MediaAccess(get="uploads/", put="media/"),
+            TableAccess("media", (UPDATE,)),  # records the outcome on the upload's ticket (if it exists)
+        ),
         extra_layers=("media",),
+    ),
+    FunctionSpec(
+        name="video_transcoder",
+        description="S3 videos/ -> H.264/AAC mp4 at 360p, 720p, 1080p (those the source has) and a poster",
+        triggers=(S3Trigger(bucket="media", prefix="videos/"),),
+        # The longest allowed video (140 s, 512 MiB) at 1080p, into all three renditions in one pass: measured 331 MB
+        # peak, the same at half the length (streamed), and 0.96 s of work per s of input on two cores, so about
+        # 134 s (bench/media_video.py). Memory is sized for CPU: 3,008 MB buys Lambda's second vCPU, which x264
+        # uses; 900 s leaves 6x for slower cores. The source and every rendition sit in /tmp at once (512 MiB plus
+        # a few hundred MB at the renditions' bitrates): 2 GB.
+        memory_mb=3008,
+        timeout_s=900,
+        ephemeral_storage_mb=2048,
+        grants=(
+            MediaAccess(get="videos/", put="media/"),
+            TableAccess("media", (UPDATE,)),  # records the outcome on the upload's ticket (if it exists)
+        ),
+        extra_layers=("media", "video"),
     ),
     FunctionSpec(
         name="outbox_relay",

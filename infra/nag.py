@@ -33,7 +33,7 @@ def add_nag_checks(app: cdk.App, stack: cdk.Stack, config: StageConfig) -> None:
             _ack(role, "IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]",
                  "Lambda creates the VPC ENIs under ids unknown in advance; creation is scoped to Chirp's subnets "
                  "and the functions' security group")  # fmt: skip
-            for prefix in ("uploads", "media"):
+            for prefix in ("uploads", "videos", "media"):
                 _ack(role, f"IAM5[Resource::<MediaBucket4022EBBF.Arn>/{prefix}/*]",
                      f"objects under {prefix}/ of Chirp's own media bucket")  # fmt: skip
 

@@ -1,4 +1,4 @@
-"""S3 ObjectCreated on the media bucket: transcodes each upload into its WebP variants and meta.json.
+"""S3 ObjectCreated on the media bucket: transcodes each upload into its WebP variants, recorded on its ticket.
 
 S3 invokes asynchronously and retries a failed invocation; transcoding is idempotent, so a retry or a
 redelivered event rewrites the same objects. Bad content is recorded as rejected, never raised, so only

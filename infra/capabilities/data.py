@@ -76,6 +76,8 @@ class Data(Construct):
                 sort_key=dynamodb.Attribute(name=sort[0], type=sort[1]),
                 projection_type=dynamodb.ProjectionType.KEYS_ONLY,
             )
+        # Issued media ids; DynamoDB's TTL forgets a ticket never uploaded, or an upload never attached, after a day.
+        self.media = self._table("MediaTable", config, partition=("media_id", S), ttl="expires_at")
         self.tables = {
             "tweets": self.tweets,
             "social": self.social,
@@ -84,6 +86,7 @@ class Data(Construct):
             "idempotency": self.idempotency,
             "clients": self.clients,
             "engagements": self.engagements,
+            "media": self.media,
         }
 
         self.streams = {

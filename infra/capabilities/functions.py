@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from aws_cdk import Aws, CustomResource, Duration
+from aws_cdk import Aws, CustomResource, Duration, Size
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -133,6 +133,7 @@ class Functions(Construct):
             layers=[*self.layers, *(self.extra_layers[name] for name in spec.extra_layers)],
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
+            ephemeral_storage_size=Size.mebibytes(spec.ephemeral_storage_mb) if spec.ephemeral_storage_mb else None,
             environment={**self._powertools_environment(), **environment},
             role=role,
             log_group=log_group,

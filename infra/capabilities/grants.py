@@ -188,6 +188,8 @@ class Grants:
         """Prefix-scoped, exact actions: GetObject under one prefix, PutObject under the other."""
         bucket = self.media.buckets["media"]
         for action, prefix in (("s3:PutObject", grant.put), ("s3:GetObject", grant.get)):
+            if prefix is None:
+                continue
             role.add_to_principal_policy(
                 iam.PolicyStatement(actions=[action], resources=[bucket.arn_for_objects(f"{prefix}*")])
             )

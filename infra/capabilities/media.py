@@ -38,7 +38,17 @@ class Media(Construct):
                     max_age=3000,
                 )
             ],
-            lifecycle_rules=[s3.LifecycleRule(prefix="uploads/", expiration=Duration.days(7))],
+            # Raw uploads are read once, by the transcoder; a ticket unattached after a day is forgotten (the media
+            # table's TTL), so its upload can never be attached: both go after a day, as do abandoned multipart parts.
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id=f"Forget{prefix.title().rstrip('/')}",
+                    prefix=prefix,
+                    expiration=Duration.days(1),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+                for prefix in ("uploads/", "videos/")
+            ],
             removal_policy=config.removal_policy,
         )
         self.buckets = {"media": self.bucket}

@@ -176,8 +176,9 @@ class Services:
         publisher = _OnFirstUse(
             lambda: KinesisPublisher(aws_client("kinesis", self.settings), self.settings.new_tweets_stream)
         )
-        media = _OnFirstUse(lambda: self.media)  # only a tweet with media needs it (and its S3 client)
-        return TweetService(self.tweet_store, self.social_store, self.timelines, publisher, self.ids, media=media)
+        return TweetService(
+            self.tweet_store, self.social_store, self.timelines, publisher, self.ids, media=_LazyMedia(self)
+        )
 
     @cached_property
     def engagement_store(self) -> DynamoEngagementStore:
@@ -207,6 +208,7 @@ class Services:
             self.timelines,
             self.notifications,
             self.ids,
+            media=_LazyMedia(self),
         )
 
     @cached_property
@@ -292,7 +294,13 @@ class Services:
     def media(self):
         from chirp.media.service import MediaService
 
-        return MediaService(self.media_objects)
+        return MediaService(self.media_objects, self.media_store)
+
+    @cached_property
+    def media_store(self):
+        from chirp.adapters.dynamodb.media_store import DynamoMediaStore
+
+        return DynamoMediaStore()
 
     @cached_property
     def client_store(self):
@@ -315,7 +323,13 @@ class Services:
     def transcoder(self):
         from chirp.media.transcoding import Transcoder  # Pillow: only the transcoder imports it
 
-        return Transcoder(self.media_objects)
+        return Transcoder(self.media_objects, self.media_store)
+
+    @cached_property
+    def video_transcoder(self):
+        from chirp.media.video_transcoding import VideoTranscoder  # PyAV: only the video transcoder imports it
+
+        return VideoTranscoder(self.media_objects, self.media_store)
 
     def after_restore(self) -> None:
         """A restored snapshot's environment: a Snowflake slot of its own, and no Redis connection of the
@@ -327,14 +341,30 @@ class Services:
 
 
 class _OnFirstUse:
-    """Stands for an adapter (or service) built on the first use of any of its attributes, with its AWS client:
-    a client costs tens of milliseconds to build, which a process that never calls it should not pay."""
+    """Stands for an adapter built on the first use of any of its attributes, with its AWS client: a client costs
+    tens of milliseconds to build, which a process that never calls it should not pay."""
 
     def __init__(self, build: Callable[[], object]):
         self._build = cache(build)
 
     def __getattr__(self, name: str):
         return getattr(self._build(), name)
+
+
+class _LazyMedia:
+    """The media service, built only when a tweet attaches or shows media (it needs an S3 client)."""
+
+    def __init__(self, services: Services):
+        self.services = services
+
+    def attachable(self, owner: str, media_ids: list[str]) -> list[str]:
+        return self.services.media.attachable(owner, media_ids)
+
+    def claim(self, owner: str, media_ids: list[str], tweet_id: int) -> None:
+        self.services.media.claim(owner, media_ids, tweet_id)
+
+    def views(self, media_ids: list[str]):
+        return self.services.media.views(media_ids) if media_ids else {}
 
 
 def build_services(settings: Settings) -> Services:

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     fanout_queue_url: str = Field(default="", alias="FANOUT_QUEUE_URL")
     consumer_failures_queue_url: str = Field(default="", alias="CONSUMER_FAILURES_QUEUE_URL")
     media_bucket: str = Field(default="chirp-media", alias="MEDIA_BUCKET")
+    media_table: str = Field(default="chirp-media", alias="MEDIA_TABLE")
     redis_host: str = Field(default="127.0.0.1", alias="REDIS_HOST")
     redis_port: int = Field(default=6379, alias="REDIS_PORT")
     redis_tls: bool = Field(default=False, alias="REDIS_TLS")

@@ -23,6 +23,7 @@ NOTIFICATIONS, IDEMPOTENCY, LEASES = "{DataNotifications.Arn}", "{DataIdempotenc
 CLIENTS = "{DataClients.Arn}"
 STREAM, DOMAIN, BUCKET = "{DataNewTweets.Arn}", "{SearchDomain.Arn}", "{MediaBucket.Arn}"
 ENGAGEMENTS, ENGAGEMENT_STREAM = "{DataEngagementsTable.Arn}", "{DataEngagements.Arn}"
+MEDIA = "{DataMediaTable.Arn}"
 REDIS_SECRET = {
     ("secretsmanager:DescribeSecret", "{CacheAuthToken}"),
     ("secretsmanager:GetSecretValue", "{CacheAuthToken}"),
@@ -103,7 +104,9 @@ CALLS: dict[str, Calls] = {
         ("kinesis:PutRecord", STREAM),
         ("kinesis:PutRecord", ENGAGEMENT_STREAM),
         ("s3:PutObject", f"{BUCKET}/uploads/*"),
+        ("s3:PutObject", f"{BUCKET}/videos/*"),
         ("s3:GetObject", f"{BUCKET}/media/*"),
+        *_on(MEDIA, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         *REDIS_SECRET,
         *KNOWS_LEVEL,
     },
@@ -135,7 +138,9 @@ CALLS: dict[str, Calls] = {
         ("ssm:GetParameters", _parameter("trends/lists")),
         ("kinesis:PutRecord", STREAM),
         ("s3:PutObject", f"{BUCKET}/uploads/*"),
+        ("s3:PutObject", f"{BUCKET}/videos/*"),
         ("s3:GetObject", f"{BUCKET}/media/*"),
+        *_on(MEDIA, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
         *REDIS_SECRET,
     },
@@ -143,6 +148,8 @@ CALLS: dict[str, Calls] = {
         ("dynamodb:BatchGetItem", TWEETS),
         ("dynamodb:BatchGetItem", SOCIAL),
         ("dynamodb:BatchGetItem", ENGAGEMENTS),
+        ("dynamodb:BatchGetItem", MEDIA),  # hits' media...
+        ("s3:GetObject", f"{BUCKET}/media/*"),  # ...and their variants' signed URLs (nothing written)
         ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
         ("ssm:GetParameters", _parameter("trends/lists")),
         *REDIS_SECRET,
@@ -206,7 +213,16 @@ CALLS: dict[str, Calls] = {
         ),
         *REDIS_SECRET,
     },
-    "transcoder": {("s3:GetObject", f"{BUCKET}/uploads/*"), ("s3:PutObject", f"{BUCKET}/media/*")},
+    "transcoder": {
+        ("s3:GetObject", f"{BUCKET}/uploads/*"),
+        ("s3:PutObject", f"{BUCKET}/media/*"),
+        ("dynamodb:UpdateItem", MEDIA),  # the outcome, recorded on the upload's ticket
+    },
+    "video_transcoder": {
+        ("s3:GetObject", f"{BUCKET}/videos/*"),
+        ("s3:PutObject", f"{BUCKET}/media/*"),  # renditions in parts too: multipart upload needs only PutObject
+        ("dynamodb:UpdateItem", MEDIA),
+    },
     "outbox_relay": {
         ("dynamodb:Query", f"{TWEETS}/index/outbox"),
         *_on(TWEETS, "dynamodb:GetItem", "dynamodb:UpdateItem"),

@@ -140,12 +140,43 @@ def test_given_the_popular_tier_when_synthesized_then_pages_flow_through_a_queue
     )
 
 
-def test_given_the_media_bucket_when_synthesized_then_uploads_trigger_the_transcoder(any_template):
+def test_given_the_media_bucket_when_synthesized_then_images_and_videos_trigger_their_own_transcoder(any_template):
     notifications = _resources(any_template, "Custom::S3BucketNotifications")
     (notification,) = notifications.values()
-    (config,) = notification["Properties"]["NotificationConfiguration"]["LambdaFunctionConfigurations"]
-    assert config["Events"] == ["s3:ObjectCreated:*"]
-    assert config["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "uploads/"}]
+    configs = notification["Properties"]["NotificationConfiguration"]["LambdaFunctionConfigurations"]
+    assert [config["Events"] for config in configs] == [["s3:ObjectCreated:*"]] * 2
+    prefixes = sorted(rule["Value"] for config in configs for rule in config["Filter"]["Key"]["FilterRules"])
+    assert prefixes == ["uploads/", "videos/"]  # no overlap: S3 refuses two notifications for one key
+
+
+def test_given_the_media_bucket_when_synthesized_then_uploads_and_abandoned_parts_go_after_a_day(any_template):
+    rules = [
+        rule
+        for bucket in _resources(any_template, "AWS::S3::Bucket").values()
+        for rule in bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
+        if rule.get("Prefix") in ("uploads/", "videos/")
+    ]
+    assert rules == [
+        {
+            "Id": rule_id,
+            "Prefix": prefix,
+            "ExpirationInDays": 1,
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            "Status": "Enabled",
+        }
+        for rule_id, prefix in (("ForgetUploads", "uploads/"), ("ForgetVideos", "videos/"))
+    ]
+
+
+def test_given_the_video_transcoder_when_synthesized_then_it_has_the_layers_memory_time_and_storage_it_needs(
+    any_template,
+):
+    functions = _resources(any_template, "AWS::Lambda::Function").values()
+    (video,) = [f["Properties"] for f in functions if f["Properties"].get("Description", "").startswith("S3 videos/")]
+    assert (video["MemorySize"], video["Timeout"], video["EphemeralStorage"]) == (3008, 900, {"Size": 2048})
+    assert len(video["Layers"]) == 4  # dependencies, domain, media (Pillow, for the poster) and video (PyAV)
+    others = [f["Properties"] for f in functions if f["Properties"] is not video]
+    assert all("EphemeralStorage" not in f for f in others)
 
 
 def test_given_the_search_schema_when_synthesized_then_the_deploy_applies_it_after_the_domain_and_grants(
@@ -232,15 +263,18 @@ def test_given_the_search_schema_when_synthesized_then_its_digest_is_the_one_the
     assert resource["Properties"]["InputsDigest"] == schema_digest()
 
 
-def test_given_the_image_libraries_when_synthesized_then_only_the_transcoder_carries_their_layer(local_template):
+@pytest.mark.parametrize(("layer", "carriers"), [("media", 2), ("video", 1)])
+def test_given_the_media_libraries_when_synthesized_then_only_the_transcoders_carry_their_layers(
+    local_template, layer, carriers
+):
     functions = local_template.find_resources("AWS::Lambda::Function")
-    with_media = {
+    with_layer = {
         properties["Properties"]["Description"]
         for properties in functions.values()
-        if any("MediaLayer" in str(layer) for layer in properties["Properties"].get("Layers", []))
+        if any(f"{layer.title()}Layer" in str(ref) for ref in properties["Properties"].get("Layers", []))
     }
-    assert with_media == {spec.description for spec in FUNCTIONS if "media" in spec.extra_layers}
-    assert len(with_media) == 1
+    assert with_layer == {spec.description for spec in FUNCTIONS if layer in spec.extra_layers}
+    assert len(with_layer) == carriers  # Pillow: both transcoders (the video poster); PyAV: the video one only
 
 
 def test_given_an_aws_stage_when_synthesized_then_marked_functions_snap_start_and_are_invoked_through_their_alias(

@@ -25,14 +25,17 @@ LEVEL = {"DEGRADATION_MANUAL", "DEGRADATION_AUTO", "RUNTIME_CONFIG_TTL_S"}  # th
 # An HTTP function's guard: the level, the stage's rate limits, Redis for the counters and mirrored overrides.
 GUARD = LEVEL | REDIS | {"RATE_LIMITS"}
 
+MEDIA = {"MEDIA_BUCKET", "MEDIA_TABLE"}  # the objects, and the records of issued media ids
+
 # What each function reads, written out: a grant or read added to the catalog must be added here too.
 SETTINGS_BY_FUNCTION = {
     "health": {*GRAPH, "NEW_TWEETS_STREAM", *REDIS, *SEARCH, *LEVEL, "RATE_LIMITS"},
-    "api": {*GRAPH, "NOTIFICATIONS_TABLE", "LEASES_TABLE", "IDEMPOTENCY_TABLE", "NEW_TWEETS_STREAM", "MEDIA_BUCKET"}
+    "api": {*GRAPH, "NOTIFICATIONS_TABLE", "LEASES_TABLE", "IDEMPOTENCY_TABLE", "NEW_TWEETS_STREAM"}
+    | MEDIA
     | ENGAGEMENT
     | GUARD
     | TIMELINES,
-    "discovery": {*GRAPH, "ENGAGEMENTS_TABLE", *SEARCH, *GUARD, "TREND_LISTS_PARAMETER", *TRENDS},
+    "discovery": {*GRAPH, "ENGAGEMENTS_TABLE", *SEARCH, *GUARD, "TREND_LISTS_PARAMETER", *TRENDS, *MEDIA},
     "mastodon": {
         *GRAPH,
         "NOTIFICATIONS_TABLE",
@@ -41,7 +44,7 @@ SETTINGS_BY_FUNCTION = {
         "CLIENTS_TABLE",
         "USER_POOL_CLIENT_ID",
         "NEW_TWEETS_STREAM",
-        "MEDIA_BUCKET",
+        *MEDIA,
         "TREND_LISTS_PARAMETER",
         "RUNTIME_CONFIG_TTL_S",
     }
@@ -67,7 +70,8 @@ SETTINGS_BY_FUNCTION = {
     },
     "tweet_counter": {"ENGAGEMENTS_TABLE", *REDIS, *POISON},
     "fanout_worker": {*REDIS, "INACTIVE_AFTER_S"},  # a page names its followers: it reads no table
-    "transcoder": {"MEDIA_BUCKET"},
+    "transcoder": MEDIA,
+    "video_transcoder": MEDIA,
     "outbox_relay": {"TWEETS_TABLE", "NEW_TWEETS_STREAM", *ENGAGEMENT},
     "search_repair": {"TWEETS_TABLE", "NEW_TWEETS_STREAM", *SEARCH, "TWEETS_INDEX_REPLICAS"},
     "search_schema": {*SEARCH, "TWEETS_INDEX_REPLICAS"},

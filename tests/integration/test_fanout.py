@@ -4,9 +4,11 @@ the local cloud's Kinesis ignores batchItemFailures, so partial failures are tes
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 
+from chirp.adapters.redis.timeline_cache import TRIM_SLACK, RedisTimelineCache
 from chirp.errors import Forbidden, Unavailable
 from chirp.timelines.rules import Tier
 from chirp.tweets.model import Tweet
@@ -304,3 +306,37 @@ def test_given_a_lost_timeline_of_many_followees_when_rebuilt_then_each_followee
     # The relations (follows, blocks, mutes), the followees' tiers, then one id-only query per author (the reader's
     # own too), run in parallel; then the page's hydration.
     assert calls.count("dynamodb.Query") == 3 + 1 + len(followees)
+
+
+def test_given_full_live_timelines_when_pushed_past_the_high_water_mark_then_trimmed_back_to_max_items(services):
+    cache = RedisTimelineCache(services.redis, max_items=3, ttl_s=60)  # trims above 3 + TRIM_SLACK ids
+    live, idle = f"it-{uuid.uuid4().hex[:12]}", f"it-{uuid.uuid4().hex[:12]}"
+    cache.replace(live, [1, 2, 3])
+    try:
+        # When pushed up to the high-water mark, then nothing is trimmed, and the idle timeline is never created
+        pushed = [cache.push(tweet_id, [live, idle]) for tweet_id in range(4, 4 + TRIM_SLACK)]
+        assert pushed == [1] * TRIM_SLACK
+        assert services.timeline_cache.redis.exists(f"timeline:{idle}") == 0
+        assert len(cache.read(live, before_id=None, count=100).ids) == 3 + TRIM_SLACK
+        # When one more arrives, then the newest 3 are kept (and the sentinel: the timeline stays live)
+        newest = 4 + TRIM_SLACK
+        assert cache.push(newest, [live]) == 1
+        view = cache.read(live, before_id=None, count=100)
+        assert (view.live, view.ids) == (True, [newest, newest - 1, newest - 2])
+    finally:
+        services.redis.delete(f"timeline:{live}", f"rts:{live}")
+
+
+def test_given_a_retweet_pushed_past_the_high_water_mark_then_its_index_is_trimmed_alike(services):
+    cache = RedisTimelineCache(services.redis, max_items=2, ttl_s=60)
+    user = f"it-{uuid.uuid4().hex[:12]}"
+    cache.replace(user, [1])
+    try:
+        for retweet_id in range(10, 10 + TRIM_SLACK + 3):
+            assert cache.push(retweet_id, [user], retweet_of=1) == 1
+        index = services.redis.zrange(f"rts:{user}", 0, -1)
+        assert len(index) <= 2 + TRIM_SLACK
+        assert index[-1] == f"{9 + TRIM_SLACK + 3}:1"
+        assert services.redis.pttl(f"rts:{user}") > 0  # expires with its timeline
+    finally:
+        services.redis.delete(f"timeline:{user}", f"rts:{user}")

@@ -12,9 +12,10 @@ import requests
 from botocore.config import Config
 from PIL import ExifTags, Image
 
+from chirp.adapters.dynamodb.media_store import DynamoMediaStore
 from chirp.adapters.s3.media_objects import S3MediaObjects
 from chirp.composition import services
-from chirp.media.model import MAX_UPLOAD_BYTES
+from chirp.media.model import MAX_UPLOAD_BYTES, MediaRecord, TranscodeResult
 from chirp.media.service import MediaService
 from chirp.media.transcoding import Transcoder
 from chirp.settings import get_settings
@@ -48,13 +49,18 @@ def bucket(s3):
 
 
 @pytest.fixture
-def media(s3, bucket) -> MediaService:
-    return MediaService(S3MediaObjects(s3, bucket))
+def store(services) -> DynamoMediaStore:
+    return services.media_store  # the deployed media table, bound by the composition root
 
 
 @pytest.fixture
-def pipeline(s3, bucket) -> Transcoder:
-    return Transcoder(S3MediaObjects(s3, bucket))
+def media(s3, bucket, store) -> MediaService:
+    return MediaService(S3MediaObjects(s3, bucket), store)
+
+
+@pytest.fixture
+def pipeline(s3, bucket, store) -> Transcoder:
+    return Transcoder(S3MediaObjects(s3, bucket), store)
 
 
 def _photo(size: tuple[int, int] = (3000, 1500)) -> bytes:
@@ -74,6 +80,12 @@ def _upload(media: MediaService, data: bytes, content_type: str = "image/png", u
     return ticket.key
 
 
+def _outcome(media: MediaService, media_id: str) -> TranscodeResult | None:
+    """The transcoding outcome recorded on the ticket (None: not processed, or no ticket)."""
+    record = media.records([media_id]).get(media_id)
+    return record.result if record is not None else None
+
+
 def _read(s3, bucket: str, key: str) -> bytes:
     return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
@@ -90,7 +102,7 @@ def test_given_a_presigned_put_when_used_as_issued_then_the_upload_is_stored(s3,
 
 
 def test_given_a_presigned_put_when_tampered_with_then_it_is_refused(s3, bucket, media):
-    ticket = media.presign_upload("it-user", "image/png", 10)
+    ticket = media.presign_upload("it-user", "image/png", 1)
     other_key = ticket.upload_url.replace(ticket.key, f"uploads/someone-else/{ticket.media_id}")
     longer = ticket.upload_url.replace("X-Amz-Expires=900", "X-Amz-Expires=9000")
     assert longer != ticket.upload_url
@@ -103,34 +115,38 @@ def test_given_a_presigned_put_when_tampered_with_then_it_is_refused(s3, bucket,
     assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
 
 
-def test_given_a_real_png_when_transcoded_then_both_webp_variants_are_bounded_and_clean(s3, bucket, media, pipeline):
+def test_given_a_presigned_put_when_the_body_is_larger_or_smaller_than_declared_then_s3_refuses_it(s3, bucket, media):
+    ticket = media.presign_upload("it-user", "image/png", 10)
+    content_type = {"Content-Type": "image/png"}  # requests sends the body's real Content-Length
+    refused = [requests.put(ticket.upload_url, data=b"x" * n, headers=content_type, timeout=10) for n in (11, 9)]
+    assert [response.status_code for response in refused] == [403, 403]
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
+def test_given_a_real_png_when_transcoded_then_its_webp_variants_are_bounded_and_clean(s3, bucket, media, pipeline):
     data = _photo()
     key = _upload(media, data)
     media_id = key.rsplit("/", 1)[1]
-    assert media.status(media_id) is None  # not processed yet
+    assert _outcome(media, media_id) is None  # not processed yet
 
     result = pipeline.transcode(key)
 
     assert result.status == "ready"
-    for name, longest in (("large", 2048), ("thumb", 320)):
+    for name, size in (("orig", (3000, 1500)), ("medium", (680, 340)), ("thumb", (150, 150))):
         stored = s3.get_object(Bucket=bucket, Key=f"media/{media_id}/{name}.webp")
         assert stored["ContentType"] == "image/webp"
         image = Image.open(io.BytesIO(stored["Body"].read()))
-        assert image.format == "WEBP"
-        assert max(image.size) == longest
-        assert image.size == (longest, longest // 2)
+        assert (image.format, image.size) == ("WEBP", size)
         assert not image.getexif()
         assert "exif" not in image.info
-    meta = media.status(media_id)
+    meta = _outcome(media, media_id)
     assert meta == result
     meta = meta.model_dump(mode="json")
     assert meta["owner"] == "it-user"
     assert meta["source"] == {"format": "image/png", "width": 3000, "height": 1500, "size_bytes": len(data)}
-    assert {name: (v["width"], v["height"]) for name, v in meta["variants"].items()} == {
-        "large": (2048, 1024),
-        "thumb": (320, 160),
-    }
-    assert requests.get(media.presign_download(media_id, "thumb"), timeout=10).content == _read(
+    assert meta["blurhash"]
+    record = media.records([media_id])[media_id]
+    assert requests.get(media.variant_urls(record)["thumb"], timeout=10).content == _read(
         s3, bucket, f"media/{media_id}/thumb.webp"
     )
 
@@ -142,24 +158,24 @@ def test_given_text_uploaded_as_png_when_transcoded_then_it_is_rejected_with_a_r
     result = pipeline.transcode(key)
 
     assert result.status == "rejected"
-    meta = media.status(media_id).model_dump(mode="json")
+    meta = _outcome(media, media_id).model_dump(mode="json")
     assert meta["status"] == "rejected"
     assert "not a valid JPEG, PNG, WebP or GIF image" in meta["reason"]
-    assert set(_media_objects(s3, bucket, media_id)) == {f"media/{media_id}/meta.json"}
+    assert _media_objects(s3, bucket, media_id) == {}  # no variant
 
 
 def test_given_an_upload_over_5_mib_when_transcoded_then_it_is_rejected_unread(s3, bucket, media, pipeline):
-    media_id = uuid.uuid4().hex
-    key = f"uploads/it-user/{media_id}"
+    ticket = media.presign_upload("it-user", "image/png", MAX_UPLOAD_BYTES)
+    media_id, key = ticket.media_id, ticket.key
     s3.put_object(Bucket=bucket, Key=key, Body=b"\0" * (MAX_UPLOAD_BYTES + 1))  # the PUT cannot bound the size
 
     result = pipeline.transcode(key)
 
     assert result.status == "rejected"
-    assert media.status(media_id).reason == f"larger than {MAX_UPLOAD_BYTES} bytes ({MAX_UPLOAD_BYTES + 1})"
+    assert _outcome(media, media_id).reason == f"larger than {MAX_UPLOAD_BYTES} bytes ({MAX_UPLOAD_BYTES + 1})"
 
 
-@pytest.mark.parametrize(("data", "objects"), [(_photo((640, 480)), 3), (b"junk", 1)], ids=["image", "junk"])
+@pytest.mark.parametrize(("data", "objects"), [(_photo((640, 480)), 3), (b"junk", 0)], ids=["image", "junk"])
 def test_given_an_upload_when_transcoded_twice_then_the_objects_are_the_same(
     s3, bucket, media, pipeline, data, objects
 ):
@@ -171,6 +187,48 @@ def test_given_an_upload_when_transcoded_twice_then_the_objects_are_the_same(
     assert pipeline.transcode(key) == first_result
     assert _media_objects(s3, bucket, media_id) == first
     assert len(first) == objects
+    assert _outcome(media, media_id) == first_result
+
+
+def test_given_an_upload_without_a_ticket_when_transcoded_then_nothing_is_recorded(s3, bucket, media, pipeline):
+    media_id = uuid.uuid4().hex  # never issued (or its ticket expired): nobody can attach it
+    s3.put_object(Bucket=bucket, Key=f"uploads/it-user/{media_id}", Body=_photo((64, 64)))
+
+    pipeline.transcode(f"uploads/it-user/{media_id}")
+
+    assert _outcome(media, media_id) is None
+
+
+def _ready_record(store: DynamoMediaStore, owner: str) -> str:
+    media_id = uuid.uuid4().hex
+    store.create(
+        MediaRecord(media_id=media_id, owner=owner, content_type="image/png", size_bytes=1, created_at_ms=1),
+        expires_at_s=2_000_000_000,
+    )
+    return media_id
+
+
+def test_given_media_when_claimed_in_dynamodb_then_each_is_attached_once_and_only_by_its_owner(store):
+    first, second, third = (_ready_record(store, "it-owner") for _ in range(3))
+
+    assert store.claim([first, second], "it-owner", tweet_id=101)
+    assert not store.claim([second, third], "it-owner", tweet_id=102)  # second is taken: third is not claimed
+    assert not store.claim([third], "it-thief", tweet_id=103)
+    assert not store.claim([uuid.uuid4().hex], "it-owner", tweet_id=104)  # never issued
+
+    records = store.get_many([first, second, third])
+    assert [records[m].tweet_id for m in (first, second, third)] == [101, 101, None]
+
+
+def test_given_a_record_when_alt_text_is_set_then_only_the_owner_before_attaching_may(store):
+    media_id = _ready_record(store, "it-owner")
+
+    assert not store.set_alt_text(media_id, "it-other", "not theirs")
+    assert store.set_alt_text(media_id, "it-owner", "a blue square")
+    store.claim([media_id], "it-owner", tweet_id=105)
+    assert not store.set_alt_text(media_id, "it-owner", "too late")
+
+    assert store.get_many([media_id])[media_id].alt_text == "a blue square"
 
 
 @pytest.fixture
@@ -210,9 +268,9 @@ def test_given_an_s3_event_when_handled_then_uploads_are_transcoded_and_other_ke
     bad = _upload(media, b"not an image", user_id="it-user")
     assert "+" in _s3_event(bucket, [good])["Records"][0]["s3"]["object"]["key"]
 
-    outcome = transcoder.lambda_handler(_s3_event(bucket, [good, bad, "media/whatever/large.webp"]), CONTEXT)
+    outcome = transcoder.lambda_handler(_s3_event(bucket, [good, bad, "media/whatever/orig.webp"]), CONTEXT)
 
     assert outcome == {"transcoded": 1, "rejected": 1, "ignored": 1}
-    good_meta = media.status(good.rsplit("/", 1)[1]).model_dump(mode="json")
+    good_meta = _outcome(media, good.rsplit("/", 1)[1]).model_dump(mode="json")
     assert (good_meta["status"], good_meta["owner"]) == ("ready", "user with spaces+plus")
-    assert media.status(bad.rsplit("/", 1)[1]).status == "rejected"
+    assert _outcome(media, bad.rsplit("/", 1)[1]).status == "rejected"

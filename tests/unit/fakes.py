@@ -11,6 +11,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import count
+from pathlib import Path
 
 from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS
 from chirp.degradation.controller import ControllerState, Signals
@@ -23,14 +24,23 @@ from chirp.ids.snowflake import snowflake_at
 from chirp.limits.model import EndpointClass, Limit, LimitState, Subject
 from chirp.limits.ports import LimitStoreUnavailable, Overrides
 from chirp.limits.service import limit_key
-from chirp.media.model import TranscodeResult
+from chirp.media.model import MediaRecord, TranscodeResult
+from chirp.media.ports import PartsRefused, StoredObject
+from chirp.media.service import MediaService
 from chirp.notifications.model import Aggregate, Notification
 from chirp.notifications.ports import StaleAggregate
 from chirp.notifications.service import Notifications
 from chirp.social.model import HIDING, Profile, Relation
 from chirp.social.ports import FollowCheck
 from chirp.social.service import SocialService
-from chirp.timelines.model import FollowerPage, PulledSlice, TimelineSlice
+from chirp.timelines.model import (
+    CachedHydration,
+    FollowerPage,
+    HomeSnapshot,
+    PulledSlice,
+    TimelineSlice,
+    page_candidates,
+)
 from chirp.timelines.rules import Thresholds, Timelines
 from chirp.trends.ports import Peak, TagActivity, TagUse
 from chirp.trends.rules import HOUR_MS
@@ -101,6 +111,7 @@ class FakeTimelineCache:
         self.locks: dict[str, object] = {}
         self.pushes: list[tuple[int, list[str]]] = []  # each push call: one Redis script run
         self.backfills: list[tuple[list[str], list[int]]] = []  # each add_to_each call: one pipeline
+        self.home_reads = 0  # read_home calls: one Redis round trip each
 
     # helpers for tests
     def expire(self, user_id: str) -> None:
@@ -206,6 +217,34 @@ class FakeTimelineCache:
             ids = sorted(self.deferred.get(author, ()), reverse=True)
             pulled += [i for i in ids if before_id is None or i < before_id][: _redis_count(count)]
         return pulled
+
+    def read_home(self, user_id: str, *, before_id: int | None, count: int, merge_celebrities: bool) -> HomeSnapshot:
+        """As the script: the slice, the pulls, and the hydration caches for the page they make."""
+        self.home_reads += 1
+        view = self.read(user_id, before_id=before_id, count=count)
+        celebrities = self.pull_celebrities(
+            view.celebrities if merge_celebrities else [], before_id=before_id, count=count
+        )
+        deferred = self.deferred_ids(view.deferred, before_id=before_id, count=count)
+        pulled = PulledSlice(ids=celebrities.ids + deferred, retweets_above=celebrities.retweets_above)
+        page = page_candidates([view.ids, pulled.ids], count)
+        tweets = self.get_tweets(page)
+        shown = {t.retweet_of_id or t.tweet_id for t in tweets.values()}
+        above = {**view.retweets_above, **pulled.retweets_above}
+        shows = {t.retweet_of_id for t in tweets.values() if t.retweet_of_id is not None}
+        second = sorted((shows | {r for r, d in above.items() if d in shown}) - set(page))
+        if second:
+            tweets.update(self.get_tweets(second))
+        authors = sorted({t.author_id for t in tweets.values()})
+        profiles, followed = self.get_profiles(authors, followed_by=user_id)
+        hydration = CachedHydration(
+            tweets=tweets,
+            tweets_looked_up=frozenset(page + second),
+            profiles=profiles,
+            profiles_looked_up=frozenset(authors),
+            followed=frozenset(followed),
+        )
+        return HomeSnapshot(timeline=view, pulled=pulled, hydration=hydration)
 
     def deferred_authors(self) -> list[str]:
         return sorted(self.deferred)
@@ -580,14 +619,91 @@ class FakeTagCounter:
         ]
 
 
-class FakeMediaLookup:
-    """MediaLookup: processed uploads by media id (absent: not processed yet)."""
+class FakeMediaObjects:
+    """MediaObjects: a dict of keys; URLs name the key and the operation (nothing is signed)."""
 
     def __init__(self):
-        self.results: dict[str, TranscodeResult] = {}
+        self.objects: dict[str, bytes] = {}
+        self.started: dict[str, str] = {}  # multipart uploads: upload id -> key
+        self.completed: dict[str, str] = {}
 
-    def status(self, media_id: str) -> TranscodeResult | None:
-        return self.results.get(media_id)
+    def upload_url(self, key: str, content_type: str, size_bytes: int, ttl_s: int) -> str:
+        return f"https://media.test/{key}?put&type={content_type}&size={size_bytes}&ttl={ttl_s}"
+
+    def download_url(self, key: str, ttl_s: int) -> str:
+        return f"https://media.test/{key}?ttl={ttl_s}"
+
+    def start_parts(self, key: str, content_type: str) -> str:
+        upload_id = f"upload-{len(self.completed) + len(self.started) + 1}"
+        self.started[upload_id] = key
+        return upload_id
+
+    def part_url(self, key: str, upload_id: str, part_number: int, size_bytes: int, ttl_s: int) -> str:
+        return f"https://media.test/{key}?uploadId={upload_id}&partNumber={part_number}&size={size_bytes}&ttl={ttl_s}"
+
+    def complete_parts(self, key: str, upload_id: str, etags: dict[int, str]) -> None:
+        """As S3: the upload must exist for this key, and every ETag be the one its part got ("etag-<n>" here)."""
+        if self.started.get(upload_id) != key or any(etag != f"etag-{n}" for n, etag in etags.items()):
+            raise PartsRefused("InvalidPart: one or more of the specified parts could not be found")
+        del self.started[upload_id]
+        self.completed[upload_id] = key
+
+    def read(self, key: str, *, max_bytes: int) -> StoredObject | None:
+        data = self.objects.get(key)
+        if data is None:
+            return None
+        return StoredObject(size=len(data), data=data if len(data) <= max_bytes else None)
+
+    def write(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[key] = data
+
+    def download(self, key: str, path: Path, *, max_bytes: int) -> int | None:
+        data = self.objects.get(key)
+        if data is not None and len(data) <= max_bytes:
+            path.write_bytes(data)
+        return None if data is None else len(data)
+
+    def upload(self, path: Path, key: str, content_type: str) -> None:
+        self.objects[key] = path.read_bytes()
+
+
+class FakeMediaStore:
+    """MediaStore: records by id with their expiry; conditions as the DynamoDB adapter states them."""
+
+    def __init__(self):
+        self.records: dict[str, MediaRecord] = {}
+        self.expires_at: dict[str, int | None] = {}
+        self.batch_reads = 0
+
+    def create(self, record: MediaRecord, expires_at_s: int) -> None:
+        assert record.media_id not in self.records
+        self.records[record.media_id], self.expires_at[record.media_id] = record, expires_at_s
+
+    def get_many(self, media_ids: list[str]) -> dict[str, MediaRecord]:
+        self.batch_reads += 1
+        return {m: self.records[m] for m in dict.fromkeys(media_ids) if m in self.records}
+
+    def record_result(self, result: TranscodeResult) -> bool:
+        return self._update(result.media_id, lambda r: True, result=result)
+
+    def set_alt_text(self, media_id: str, owner: str, alt_text: str) -> bool:
+        return self._update(media_id, lambda r: r.owner == owner and r.tweet_id is None, alt_text=alt_text)
+
+    def claim(self, media_ids: list[str], owner: str, tweet_id: int) -> bool:
+        records = [self.records.get(m) for m in media_ids]
+        if any(r is None or r.owner != owner or r.tweet_id is not None for r in records):
+            return False
+        for media_id in media_ids:
+            self._update(media_id, lambda r: True, tweet_id=tweet_id)
+            self.expires_at[media_id] = None
+        return True
+
+    def _update(self, media_id: str, condition: Callable[[MediaRecord], bool], **changes) -> bool:
+        record = self.records.get(media_id)
+        if record is None or not condition(record):
+            return False
+        self.records[media_id] = record.model_copy(update=changes)
+        return True
 
 
 class FakeTrendState:
@@ -934,7 +1050,8 @@ class World:
         )
         self.notifications = Notifications(self.notification_store, self.social_store, self.tweet_store)
         self.social = SocialService(self.social_store, self.timelines, self.clock)
-        self.media = FakeMediaLookup()
+        self.media_objects, self.media_store = FakeMediaObjects(), FakeMediaStore()
+        self.media = MediaService(self.media_objects, self.media_store, clock_ms=self.clock)
         self.tweets = TweetService(
             self.tweet_store, self.social_store, self.timelines, self.publisher, self.ids, self.clock, media=self.media
         )
@@ -952,6 +1069,7 @@ class World:
             self.ids,
             clock_ms=self.clock,
             rng=random.Random(7),
+            media=self.media,
         )
 
     # arranging

@@ -405,3 +405,15 @@ def test_given_the_tuning_of_a_stage_when_read_then_json_with_defaults_for_what_
     tuning = Tuning.model_validate_json('{"window_s": 60, "calm_runs": 2, "min_requests": 10}')
 
     assert (tuning.window_s, tuning.calm_runs, tuning.p99_ms) == (60, 2, (1_000, 2_500, 5_000, 10_000))
+
+
+def test_given_level_3_when_a_retweet_is_deferred_then_its_author_timeline_indexes_what_it_shows(world):
+    # Given fan-out on write off, when a user retweets, then their own timeline's entry is indexed as a retweet
+    # of the original, as a pushed retweet's would be (the auditor reported it as unindexed until caught up).
+    world.live("retweeter")
+    world.tweet("author", 40)
+    world.level = Level.CRITICAL
+
+    world.timelines.fan_out(world.tweet("retweeter", 41, text="", retweet_of_id=40))
+
+    assert world.cache.retweet_index["retweeter"] == {41: 40}

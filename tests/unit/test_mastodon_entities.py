@@ -121,20 +121,24 @@ def _ready(media_id: str) -> TranscodeResult:
         status="ready",
         source=Source(format="image/png", width=4000, height=3000, size_bytes=1000),
         variants={
-            "large": Variant(key="k", width=2048, height=1536, size_bytes=10),
-            "thumb": Variant(key="k", width=320, height=240, size_bytes=10),
+            "orig": Variant(key="k", width=4000, height=3000, size_bytes=10),
+            "medium": Variant(key="k", width=680, height=510, size_bytes=10),
+            "thumb": Variant(key="k", width=150, height=150, size_bytes=10),
         },
+        blurhash="LEHV6nWB2yk8pyo0adR*.7kCMdnj",
     )
 
 
 def test_given_a_processed_upload_when_mapped_then_it_is_an_image_attachment_with_urls_and_sizes():
     media_id = "a" * 32
-    urls = {"large": "https://s3.example/large.webp", "thumb": "https://s3.example/thumb.webp"}
+    urls = {name: f"https://s3.example/{name}.webp" for name in ("orig", "medium", "thumb")}
     attachment = entities.media_attachment(media_id, _ready(media_id), urls, "a cat")
     assert entity_errors("MediaAttachment", attachment) == []
-    assert attachment["url"] == urls["large"]
-    assert attachment["preview_url"] == urls["thumb"]
-    assert attachment["meta"]["original"]["width"] == 2048
+    assert attachment["url"] == urls["orig"]
+    assert attachment["preview_url"] == urls["medium"]
+    assert attachment["meta"]["original"]["width"] == 4000
+    assert attachment["meta"]["small"]["width"] == 680
+    assert attachment["blurhash"] == "LEHV6nWB2yk8pyo0adR*.7kCMdnj"
     assert attachment["description"] == "a cat"
     status = entities.status(_tweet(media_ids=[media_id]), ALICE, BASE, media=[attachment])
     assert entity_errors("Status", status) == []

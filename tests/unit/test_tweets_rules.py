@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chirp.errors import Forbidden, InvalidInput, NotFound, Unprocessable
+from chirp.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from chirp.ids.snowflake import snowflake_at, snowflake_timestamp_ms
 from chirp.tweets.model import Tweet
 from chirp.tweets.service import OUTBOX_GRACE_MS
@@ -306,30 +306,76 @@ def test_given_a_tweet_when_serialized_then_its_ids_are_strings_too_and_never_st
     assert STRING_IDS.isdisjoint(Tweet.model_fields)
 
 
-def _processed(world, media_id: str, owner: str = "ann", status: str = "ready") -> str:
-    from chirp.media.model import TranscodeResult
+def _processed(world, owner: str = "ann", status: str = "ready", content_type: str = "image/png") -> str:
+    """An upload issued to `owner` and transcoded with this outcome."""
+    from chirp.media.model import Source, TranscodeResult, Variant
 
-    world.media.results[media_id] = TranscodeResult(media_id=media_id, owner=owner, status=status, reason="bad")
+    media_id = world.media.presign_upload(owner, content_type, 100).media_id
+    ready = status == "ready"
+    world.media_store.record_result(
+        TranscodeResult(
+            media_id=media_id,
+            owner=owner,
+            status=status,
+            reason=None if ready else "not a valid image",
+            source=Source(format=content_type, width=800, height=600, size_bytes=100) if ready else None,
+            variants={"thumb": Variant(key=f"media/{media_id}/thumb.webp", width=320, height=240, size_bytes=9)}
+            if ready
+            else {},
+        )
+    )
     return media_id
 
 
-def test_given_the_authors_processed_images_when_posting_then_the_tweet_carries_them(world):
-    ids = [_processed(world, f"{i}" * 32) for i in range(1, 5)]
+def test_given_the_authors_processed_images_when_posting_then_the_tweet_carries_and_claims_them(world):
+    ids = [_processed(world) for _ in range(4)]
     tweet = world.tweets.post("ann", "four pictures", media_ids=[*ids, ids[0]])  # a repeat counts once
     assert tweet.media_ids == ids
     assert world.tweet_store.get(tweet.tweet_id).media_ids == ids
+    assert {world.media_store.records[m].tweet_id for m in ids} == {tweet.tweet_id}
+    assert {world.media_store.expires_at[m] for m in ids} == {None}  # attached: no longer forgotten after a day
+
+
+def _issued_not_uploaded(world) -> str:
+    return world.media.presign_upload("ann", "image/png", 100).media_id
+
+
+def _attached(world) -> str:
+    media_id = _processed(world)
+    world.tweets.post("ann", "first", media_ids=[media_id])
+    return media_id
 
 
 @pytest.mark.parametrize(
-    ("arrange", "error"),
+    ("arrange", "error", "says"),
     [
-        (lambda w: [_processed(w, f"{i}" * 32) for i in range(1, 6)], InvalidInput),  # five images
-        (lambda w: ["a" * 32], Unprocessable),  # not processed (yet)
-        (lambda w: [_processed(w, "b" * 32, owner="bob")], Unprocessable),  # another user's upload
-        (lambda w: [_processed(w, "c" * 32, status="rejected")], Unprocessable),  # not an image
+        (lambda w: [_processed(w) for _ in range(5)], InvalidInput, "at most 4"),
+        (lambda w: ["a" * 32], Unprocessable, "does not exist"),  # never issued
+        (lambda w: ["not-an-id"], InvalidInput, "not a media id"),
+        (_issued_not_uploaded, Unprocessable, "still processing"),
+        (lambda w: [_processed(w, owner="bob")], Forbidden, "belongs to another user"),
+        (lambda w: [_processed(w, status="rejected")], Unprocessable, "rejected: not a valid image"),
+        (_attached, Conflict, "attached to tweet"),
+        (lambda w: [_processed(w, content_type="image/gif"), _processed(w)], InvalidInput, "attached alone"),
     ],
 )
-def test_given_media_that_cannot_be_attached_when_posting_then_refused_and_nothing_stored(world, arrange, error):
-    with pytest.raises(error):
-        world.tweets.post("ann", "pictures", media_ids=arrange(world))
-    assert world.publisher.published == []
+def test_given_media_that_cannot_be_attached_when_posting_then_refused_naming_the_id_and_nothing_stored(
+    world, arrange, error, says
+):
+    given = arrange(world)
+    media_ids = given if isinstance(given, list) else [given]
+    published_before = list(world.publisher.published)
+    with pytest.raises(error, match=says) as refused:
+        world.tweets.post("ann", "pictures", media_ids=media_ids)
+    if len(media_ids) <= 4:  # a refusal of one medium names it
+        assert any(m in str(refused.value) for m in media_ids)
+    assert world.publisher.published == published_before
+
+
+def test_given_two_posts_racing_for_one_medium_when_the_second_claims_then_it_is_refused_and_not_stored(world):
+    media_id = _processed(world)
+    assert world.media.attachable("ann", [media_id]) == [media_id]  # both posts checked before either claimed
+    world.tweets.post("ann", "first", media_ids=[media_id])
+    with pytest.raises(Conflict):
+        world.media.claim("ann", [media_id], tweet_id=12345)
+    assert world.media_store.records[media_id].tweet_id != 12345

@@ -14,13 +14,10 @@ from chirp.adapters.outages import is_outage
 from chirp.errors import ChirpError
 from chirp.ids.snowflake import IdGenerationError
 from chirp.observability import logger
+from chirp.runtime.idempotent_post import PostInProgress
 
 UNSUPPORTED_MEDIA_TYPE = 415, "UnsupportedMediaType", "send the body as application/json"
 RETRY_AFTER_S = 1  # dependency outages and requests still in progress: try again soon
-
-
-class RequestInProgress(Exception):
-    """A retry racing the first request with the same Idempotency-Key: the first is still running (409, retry)."""
 
 
 def error_response(status: int, error: str, message: str, retry_after_s: int | None = None) -> Response:
@@ -60,8 +57,8 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         logger.error("cannot issue tweet ids", extra={"reason": str(error)})
         return error_response(503, "Unavailable", "tweet ids cannot be issued right now; retry shortly")
 
-    @app.exception_handler(RequestInProgress)
-    def retry_in_progress(error: RequestInProgress) -> Response:
+    @app.exception_handler(PostInProgress)
+    def retry_in_progress(error: PostInProgress) -> Response:
         return error_response(409, "Conflict", str(error), retry_after_s=RETRY_AFTER_S)
 
     @app.exception_handler(RecursionError)

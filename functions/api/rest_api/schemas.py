@@ -55,6 +55,21 @@ class NewUpload(BaseModel):
 
 class MediaStatus(BaseModel):
     media_id: str
-    status: str
-    reason: str | None = None
-    urls: dict[str, str] = Field(default_factory=dict)
+    status: str  # processing, ready or rejected
+    reason: str | None = None  # why it was rejected
+    urls: dict[str, str] = Field(default_factory=dict)  # variant name -> presigned GET, once ready
+    alt_text: str | None = None
+    tweet_id: int | None = None  # the tweet it is attached to
+
+
+class PartDone(BaseModel):
+    part_number: int = Field(ge=1, le=10_000)
+    etag: str = Field(min_length=1, max_length=128)  # the ETag header S3 answered the part's PUT with
+
+
+class CompleteUpload(BaseModel):
+    parts: list[PartDone] = Field(min_length=1, max_length=10_000)
+
+
+class MediaUpdate(BaseModel):
+    alt_text: str = Field(max_length=10_000)  # the 1,500-character rule is the domain's

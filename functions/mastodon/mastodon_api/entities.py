@@ -216,26 +216,32 @@ def reblog(retweet_id: int, created_at_ms: int, reblogger: Profile, original: di
     return entity
 
 
+# Chirp's variant -> the attachment's meta entry (a video's: its largest rendition up to 720p, and the poster)
+MASTODON_SIZES = {"orig": "original", "medium": "small", "720p": "original", "poster": "small"}
+
+
 def media_attachment(
     media_id: str, result: TranscodeResult | None, urls: dict[str, str], description: str | None
 ) -> dict:
     """A MediaAttachment: `url` is null while the upload is processing (the client polls GET /api/v1/media/:id)."""
     meta: dict = {}
-    if result is not None and result.status == "ready":
-        for name, variant in result.variants.items():
-            size = {"width": variant.width, "height": variant.height}
-            size.update(size=f"{variant.width}x{variant.height}", aspect=round(variant.width / variant.height, 4))
-            meta["original" if name == "large" else "small"] = size
     ready = result is not None and result.status == "ready"
+    if ready:
+        for name, variant in result.variants.items():
+            if name in MASTODON_SIZES:
+                size = {"width": variant.width, "height": variant.height}
+                size.update(size=f"{variant.width}x{variant.height}", aspect=round(variant.width / variant.height, 4))
+                meta[MASTODON_SIZES[name]] = size
+    video = ready and result.kind == "video"
     return {
         "id": media_id,
-        "type": "image",
-        "url": urls.get("large") if ready else None,
-        "preview_url": urls.get("thumb") if ready else None,
+        "type": ("gifv" if result.source.format == "image/gif" else "video") if video else "image",
+        "url": (urls.get("720p") or urls.get("360p") if video else urls.get("orig")) if ready else None,
+        "preview_url": urls.get("poster" if video else "medium") if ready else None,
         "remote_url": None,
         "meta": meta,
         "description": description,
-        "blurhash": None,
+        "blurhash": result.blurhash if ready else None,
     }
 
 

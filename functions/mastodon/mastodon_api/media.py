@@ -12,7 +12,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from chirp.composition import services
 from chirp.errors import InvalidInput, NotFound, Unprocessable
-from chirp.media.model import VARIANTS
 from mastodon_api import entities
 from mastodon_api.context import caller, params
 
@@ -24,12 +23,14 @@ V1_WAIT_S = 8.0  # the synchronous v1 upload waits this long for the transcoder 
 def _attachment(media_id: str) -> tuple[dict, bool]:
     """The attachment as it is now, and whether it is processed."""
     media = services().media
-    result = media.status(media_id)
-    if result is not None and result.owner != caller(router):
-        raise NotFound("Record not found")
+    try:
+        record = media.get(caller(router), media_id)  # an id never issued, or another's: 404
+    except (NotFound, InvalidInput) as error:
+        raise NotFound("Record not found") from error
+    result = record.result
     if result is not None and result.status == "rejected":
         raise Unprocessable(f"the file could not be processed: {result.reason}")
-    urls = {name: media.presign_download(media_id, name) for name in VARIANTS} if result else {}
+    urls = media.variant_urls(record)
     description = services().client_store.media_descriptions([media_id]).get(media_id)
     return entities.media_attachment(media_id, result, urls, description), result is not None
 

@@ -1,22 +1,11 @@
 """Statuses: posting (JSON or form, Idempotency-Key, replies, media), reading, deleting, threads."""
 
-from collections.abc import Callable
-from functools import cache
-
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
-from pydantic import BaseModel
 
 from chirp.composition import services
 from chirp.errors import InvalidInput, NotFound, Unprocessable
 from chirp.observability import metrics, tracer
-from chirp.settings import get_settings
-from chirp.tweets.model import Tweet
+from chirp.runtime import idempotent_post
 from mastodon_api import paging
 from mastodon_api.context import caller, params, views
 
@@ -27,48 +16,7 @@ MAX_DESCENDANTS = 60
 DESCENDANT_DEPTH = 4
 
 
-class NewStatus(BaseModel):
-    text: str
-    in_reply_to_id: int | None = None
-    media_ids: list[str] = []
-
-
-class PostRequest(BaseModel):
-    author_id: str
-    idempotency_key: str
-    status: NewStatus
-
-
-@cache
-def _post_once() -> tuple[IdempotencyConfig, Callable[..., Tweet]]:
-    """POST /api/v1/statuses made idempotent per (author, Idempotency-Key), as Mastodon does: a client retrying
-    after a lost answer gets the first status back."""
-    config = IdempotencyConfig(
-        event_key_jmespath="[author_id, idempotency_key]",
-        payload_validation_jmespath="status",
-        expires_after_seconds=24 * 3600,
-    )
-    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
-
-    @idempotent_function(
-        data_keyword_argument="request",
-        config=config,
-        persistence_store=persistence,
-        output_serializer=PydanticSerializer(Tweet),
-    )
-    def post_once(request: PostRequest) -> Tweet:
-        return _post(request.author_id, request.status)
-
-    return config, post_once
-
-
-def _post(author_id: str, status: NewStatus) -> Tweet:
-    tweet = services().tweets.post(author_id, status.text, status.in_reply_to_id, None, status.media_ids)
-    metrics.add_metric(name="StatusesPosted", unit="Count", value=1)
-    return tweet
-
-
-def _new_status() -> NewStatus:
+def _new_status() -> idempotent_post.Draft:
     request = params(router)
     if request.get("poll[options][]") or request.list("poll[options]") or request.get("poll"):
         raise Unprocessable("Chirp has no polls")
@@ -84,7 +32,7 @@ def _new_status() -> NewStatus:
     text = request.get("status") or ""
     if not text.strip():
         raise InvalidInput("Validation failed: Text can't be blank")
-    return NewStatus(text=text, in_reply_to_id=in_reply_to_id, media_ids=request.list("media_ids"))
+    return idempotent_post.Draft(text=text, reply_to_id=in_reply_to_id, media_ids=request.list("media_ids"))
 
 
 @router.post("/api/v1/statuses")
@@ -92,14 +40,9 @@ def _new_status() -> NewStatus:
 def post_status() -> dict:
     status, author = _new_status(), caller(router)
     key = router.current_event.headers.get("Idempotency-Key") or router.current_event.headers.get("idempotency-key")
-    if key:
-        if len(key) > 128:
-            raise InvalidInput("Idempotency-Key is at most 128 characters")
-        config, post_once = _post_once()
-        config.register_lambda_context(router.lambda_context)
-        tweet = post_once(request=PostRequest(author_id=author, idempotency_key=key, status=status))
-    else:
-        tweet = _post(author, status)
+    if key and len(key) > idempotent_post.KEY_MAX_LENGTH:
+        raise InvalidInput(f"Idempotency-Key is at most {idempotent_post.KEY_MAX_LENGTH} characters")
+    tweet = idempotent_post.post(author, status, key, router.lambda_context)
     return views(router).posted(tweet)  # Mastodon answers 200, not 201
 
 

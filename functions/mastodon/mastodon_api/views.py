@@ -7,7 +7,6 @@ from __future__ import annotations
 from chirp.composition import services
 from chirp.engagement.model import PostView
 from chirp.errors import NotFound
-from chirp.media.model import VARIANTS
 from chirp.social.model import Profile
 from chirp.timelines.model import TimelineEntry
 from chirp.tweets.model import Tweet
@@ -108,10 +107,11 @@ class Views:
             return {}
         media = self.services.media
         descriptions = self.services.client_store.media_descriptions(media_ids)
+        records = media.records(media_ids)  # one batch read for the page
         attachments = {}
         for media_id in dict.fromkeys(media_ids):
-            result = media.status(media_id)
-            urls = {name: media.presign_download(media_id, name) for name in VARIANTS} if result else {}
+            record = records.get(media_id)
+            result, urls = (record.result, media.variant_urls(record)) if record else (None, {})
             attachments[media_id] = entities.media_attachment(media_id, result, urls, descriptions.get(media_id))
         return attachments
 

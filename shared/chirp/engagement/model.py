@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, computed_field
 
+from chirp.media.model import MediaView
 from chirp.notifications.model import Notification
 from chirp.social.model import Profile
 from chirp.tweets.model import Tweet
@@ -86,6 +87,7 @@ class TweetView(Tweet):
     quote_count: int = 0
     liked: bool = False
     retweeted: bool = False
+    media: list[MediaView] = []  # its media_ids hydrated: type, variant URLs and sizes, alt text
 
 
 class PostView(TweetView):

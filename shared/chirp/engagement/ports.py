@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from chirp.engagement.model import Counts, Edge, EngagementEvent, Kind
+from chirp.media.model import MediaView
 from chirp.social.model import Profile, Relation
 from chirp.tweets.model import Tweet
 
@@ -104,3 +105,9 @@ class Graph(Protocol):
 
 class IdSource(Protocol):
     def next_id(self) -> int: ...
+
+
+class MediaViews(Protocol):
+    def views(self, media_ids: list[str]) -> dict[str, MediaView]:
+        """Attached media as tweets show them, by id, in one batch (media not ready are left out)."""
+        ...

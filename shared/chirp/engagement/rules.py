@@ -35,7 +35,15 @@ from chirp.engagement.model import (
     PostView,
     TweetView,
 )
-from chirp.engagement.ports import CountCache, EngagementStore, EventPublisher, Graph, IdSource, TweetSource
+from chirp.engagement.ports import (
+    CountCache,
+    EngagementStore,
+    EventPublisher,
+    Graph,
+    IdSource,
+    MediaViews,
+    TweetSource,
+)
 from chirp.errors import Forbidden, NotFound
 from chirp.ids.snowflake import snowflake_at
 from chirp.notifications.model import NotificationPage
@@ -89,8 +97,9 @@ class Engagements:
         max_shards: int = MAX_SHARDS,
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         rng: random.Random | None = None,
+        media: MediaViews | None = None,
     ):
-        self.store, self.cache, self.publisher = store, cache, publisher
+        self.store, self.cache, self.publisher, self.media = store, cache, publisher, media
         self.tweets, self.graph, self.timelines, self.ids = tweets, graph, timelines, ids
         self.notifications = notifications
         self.max_shards, self.clock_ms, self.rng = max_shards, clock_ms, rng or random.Random()
@@ -247,12 +256,14 @@ class Engagements:
         return counts
 
     def decorate(self, tweets: list[Tweet], viewer_id: str | None) -> dict[int, TweetView]:
-        """Counts and the viewer's flags for every tweet, in one batch each, whatever their number."""
+        """Counts, the viewer's flags and attached media for every tweet, in one batch each, whatever their number."""
         ids = list(dict.fromkeys(t.tweet_id for t in tweets))
         if not ids:
             return {}
         counts = self.counts(ids)
         edges = self.store.edges([(viewer_id, t) for t in ids]) if viewer_id else {}
+        media_ids = [m for t in tweets for m in t.media_ids]
+        media = self.media.views(media_ids) if self.media is not None and media_ids else {}
         views = {}
         for tweet in tweets:
             edge = edges.get((viewer_id, tweet.tweet_id)) if viewer_id else None
@@ -261,6 +272,7 @@ class Engagements:
                 **counts.get(tweet.tweet_id, Counts()).model_dump(),
                 liked=bool(edge and edge.liked),
                 retweeted=bool(edge and edge.retweeted),
+                media=[media[m] for m in tweet.media_ids if m in media],
             )
         return views
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
+
+from chirp.media.model import MediaRecord, TranscodeResult
 
 
 @dataclass(frozen=True)
@@ -12,9 +15,26 @@ class StoredObject:
     data: bytes | None  # None when the object is larger than the reader allowed: it was not downloaded
 
 
+class PartsRefused(ValueError):
+    """S3 refused to join the parts (a missing or changed part, an unknown upload): the message says which."""
+
+
 class MediaObjects(Protocol):
-    def upload_url(self, key: str, content_type: str, ttl_s: int) -> str:
-        """A presigned PUT, valid only with this Content-Type."""
+    def upload_url(self, key: str, content_type: str, size_bytes: int, ttl_s: int) -> str:
+        """A presigned PUT, valid only with this Content-Type and exactly this Content-Length: S3 itself refuses
+        any other body before storing it."""
+        ...
+
+    def start_parts(self, key: str, content_type: str) -> str:
+        """Starts a multipart upload; returns its upload id."""
+        ...
+
+    def part_url(self, key: str, upload_id: str, part_number: int, size_bytes: int, ttl_s: int) -> str:
+        """A presigned PUT of one part, valid only with exactly this Content-Length."""
+        ...
+
+    def complete_parts(self, key: str, upload_id: str, etags: dict[int, str]) -> None:
+        """Joins the parts into the object (which notifies as created); PartsRefused when they do not match."""
         ...
 
     def download_url(self, key: str, ttl_s: int) -> str: ...
@@ -23,3 +43,36 @@ class MediaObjects(Protocol):
         ...
 
     def write(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def download(self, key: str, path: Path, *, max_bytes: int) -> int | None:
+        """Writes the object to `path` when at most max_bytes; returns its size (None when missing)."""
+        ...
+
+    def upload(self, path: Path, key: str, content_type: str) -> None:
+        """Stores the file (in parts when large)."""
+        ...
+
+
+class MediaStore(Protocol):
+    """Issued media ids and what became of them (DynamoDB in production)."""
+
+    def create(self, record: MediaRecord, expires_at_s: int) -> None:
+        """A new ticket, forgotten at expires_at_s unless attached before."""
+        ...
+
+    def get_many(self, media_ids: list[str]) -> dict[str, MediaRecord]:
+        """The records that exist, by id, in one batch."""
+        ...
+
+    def record_result(self, result: TranscodeResult) -> bool:
+        """Stores a transcoding outcome on its ticket; False when no ticket exists (never issued, or expired)."""
+        ...
+
+    def set_alt_text(self, media_id: str, owner: str, alt_text: str) -> bool:
+        """Sets the alt text of an unattached medium of `owner`'s; False when it is not one."""
+        ...
+
+    def claim(self, media_ids: list[str], owner: str, tweet_id: int) -> bool:
+        """Attaches every medium to the tweet at once, each only if it is `owner`'s and not attached yet; False
+        (and nothing attached) when any is not."""
+        ...

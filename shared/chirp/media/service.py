@@ -9,14 +9,35 @@ rewrites the very same objects.
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from collections.abc import Callable
 
-from chirp.errors import InvalidInput
-from chirp.media.model import ALLOWED_TYPES, MAX_UPLOAD_BYTES, VARIANTS, TranscodeResult, UploadTicket
-from chirp.media.ports import MediaObjects
+from chirp.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
+from chirp.media.model import (
+    ALLOWED_TYPES,
+    MAX_ALT_TEXT,
+    MAX_GIF_BYTES,
+    MAX_UPLOAD_BYTES,
+    MAX_VIDEO_BYTES,
+    PART_BYTES,
+    UNATTACHED_TTL_S,
+    VIDEO_TYPES,
+    MediaRecord,
+    MediaView,
+    TranscodeResult,
+    UploadPart,
+    UploadTicket,
+    VariantView,
+)
+from chirp.media.ports import MediaObjects, MediaStore, PartsRefused
+
+MAX_IMAGES = 4  # per tweet; a video or an animated GIF goes alone
 
 _MEDIA_ID = re.compile(r"[0-9a-f]{32}")
 UPLOAD_KEY = re.compile(r"uploads/(?P<owner>[^/]+)/(?P<media_id>[0-9a-f]{32})")
+# Videos and animated GIFs land under a prefix of their own, which triggers the video transcoder instead.
+VIDEO_KEY = re.compile(r"videos/(?P<owner>[^/]+)/(?P<media_id>[0-9a-f]{32})")
 
 
 # The first bytes of each allowed type (WebP: a RIFF container whose form type is WEBP).
@@ -39,6 +60,31 @@ def is_upload_key(key: str) -> bool:
     return UPLOAD_KEY.fullmatch(key) is not None
 
 
+def is_video_key(key: str) -> bool:
+    return VIDEO_KEY.fullmatch(key) is not None
+
+
+def is_video_type(content_type: str) -> bool:
+    """Transcoded as video: the video types, and GIFs (Twitter's animated GIFs are silent looping mp4s)."""
+    return content_type in VIDEO_TYPES or content_type == "image/gif"
+
+
+def upload_key(user_id: str, media_id: str, content_type: str) -> str:
+    return f"{'videos' if is_video_type(content_type) else 'uploads'}/{user_id}/{media_id}"
+
+
+def part_sizes(size_bytes: int) -> list[int]:
+    """The sizes of a multipart upload's parts: PART_BYTES each, the last one what remains."""
+    full, rest = divmod(size_bytes, PART_BYTES)
+    return [PART_BYTES] * full + ([rest] if rest else [])
+
+
+def max_upload_bytes(content_type: str) -> int:
+    if content_type == "image/gif":
+        return MAX_GIF_BYTES
+    return MAX_VIDEO_BYTES if content_type in VIDEO_TYPES else MAX_UPLOAD_BYTES
+
+
 def _check_media_id(media_id: str) -> None:
     if _MEDIA_ID.fullmatch(media_id) is None:
         raise InvalidInput(f"not a media id: {media_id!r}")
@@ -47,21 +93,61 @@ def _check_media_id(media_id: str) -> None:
 class MediaService:
     """Uploads and their status, for the API (no image library: that is the transcoder's)."""
 
-    def __init__(self, objects: MediaObjects, url_ttl_s: int = 900):
-        self.objects, self.url_ttl_s = objects, url_ttl_s
+    def __init__(
+        self,
+        objects: MediaObjects,
+        store: MediaStore,
+        url_ttl_s: int = 900,
+        clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ):
+        self.objects, self.store, self.url_ttl_s, self.clock_ms = objects, store, url_ttl_s, clock_ms
 
     def presign_upload(self, user_id: str, content_type: str, size_bytes: int) -> UploadTicket:
         content_type = content_type.lower()  # media types are case-insensitive; the signed one is returned
         self.check_upload(user_id, content_type, size_bytes)
         media_id = uuid.uuid4().hex
-        key = f"uploads/{user_id}/{media_id}"
+        key = upload_key(user_id, media_id, content_type)
+        if size_bytes <= PART_BYTES:
+            self._issue(media_id, user_id, content_type, size_bytes)
+            return UploadTicket(
+                media_id=media_id,
+                key=key,
+                upload_url=self.objects.upload_url(key, content_type, size_bytes, self.url_ttl_s),
+                headers={"Content-Type": content_type, "Content-Length": str(size_bytes)},
+                expires_in_s=self.url_ttl_s,
+            )
+        upload_id = self.objects.start_parts(key, content_type)
+        self._issue(media_id, user_id, content_type, size_bytes, upload_id=upload_id)
+        ttl_s = self.url_ttl_s * 4  # a large file takes a while
         return UploadTicket(
             media_id=media_id,
             key=key,
-            upload_url=self.objects.upload_url(key, content_type, self.url_ttl_s),
-            headers={"Content-Type": content_type},
-            expires_in_s=self.url_ttl_s,
+            method="MULTIPART",
+            headers={"Content-Type": content_type},  # set once, by the upload's start: parts carry no type
+            parts=[
+                UploadPart(
+                    part_number=number, url=self.objects.part_url(key, upload_id, number, size, ttl_s), size_bytes=size
+                )
+                for number, size in enumerate(part_sizes(size_bytes), start=1)
+            ],
+            expires_in_s=ttl_s,
         )
+
+    def complete_upload(self, user_id: str, media_id: str, etags: dict[int, str]) -> MediaRecord:
+        """Joins the parts of the owner's multipart upload: every part, numbered from 1, with the ETag S3 gave it."""
+        record = self.get(user_id, media_id)
+        if record.owner != user_id:
+            raise Forbidden(f"media {media_id} belongs to another user")
+        if record.upload_id is None or record.result is not None:
+            raise Conflict(f"media {media_id} is not an upload in parts waiting to be completed")
+        expected = len(part_sizes(record.size_bytes))
+        if sorted(etags) != list(range(1, expected + 1)):
+            raise InvalidInput(f"media {media_id} has parts 1 to {expected}; got {sorted(etags)}")
+        try:
+            self.objects.complete_parts(upload_key(user_id, media_id, record.content_type), record.upload_id, etags)
+        except PartsRefused as error:
+            raise Unprocessable(f"media {media_id}: S3 refused the parts ({error})") from error
+        return record
 
     def store_upload(self, user_id: str, data: bytes, content_type: str | None) -> str:
         """Stores bytes a client sent through the API (not a presigned PUT) where a presigned upload lands, so
@@ -71,26 +157,130 @@ class MediaService:
         if (content_type or "").lower() not in ALLOWED_TYPES:
             content_type = sniffed_type(data) or content_type or "application/octet-stream"
         self.check_upload(user_id, content_type, len(data))
+        content_type = content_type.lower()
         media_id = uuid.uuid4().hex
-        self.objects.write(f"uploads/{user_id}/{media_id}", data, content_type.lower())
+        self._issue(media_id, user_id, content_type, len(data))
+        self.objects.write(upload_key(user_id, media_id, content_type), data, content_type)
         return media_id
 
+    def _issue(
+        self, media_id: str, user_id: str, content_type: str, size_bytes: int, upload_id: str | None = None
+    ) -> None:
+        """Records a new media id before any byte can land under it (so an id never issued is unknown)."""
+        now_ms = self.clock_ms()
+        record = MediaRecord(
+            media_id=media_id,
+            owner=user_id,
+            content_type=content_type,
+            size_bytes=size_bytes,
+            created_at_ms=now_ms,
+            upload_id=upload_id,
+        )
+        self.store.create(record, expires_at_s=now_ms // 1000 + UNATTACHED_TTL_S)
+
     def check_upload(self, user_id: str, content_type: str, size_bytes: int) -> None:
-        if content_type.lower() not in ALLOWED_TYPES:
-            raise InvalidInput(f"content_type must be one of {', '.join(ALLOWED_TYPES)}; got {content_type!r}")
-        if not 0 < size_bytes <= MAX_UPLOAD_BYTES:
-            raise InvalidInput(f"size_bytes must be between 1 and {MAX_UPLOAD_BYTES} (5 MiB); got {size_bytes}")
+        content_type = content_type.lower()
+        if content_type not in ALLOWED_TYPES and content_type not in VIDEO_TYPES:
+            allowed = ", ".join([*ALLOWED_TYPES, *VIDEO_TYPES])
+            raise InvalidInput(f"content_type must be one of {allowed}; got {content_type!r}")
+        limit = max_upload_bytes(content_type)
+        if not 0 < size_bytes <= limit:
+            raise InvalidInput(
+                f"size_bytes of {content_type} must be between 1 and {limit} ({limit // 2**20} MiB); got {size_bytes}"
+            )
         if not user_id or "/" in user_id:
             raise InvalidInput(f"not a user id: {user_id!r}")
 
-    def presign_download(self, media_id: str, variant: str) -> str:
+    def get(self, viewer_id: str, media_id: str) -> MediaRecord:
+        """A medium as `viewer_id` may see it: only its owner sees it until it is attached to a tweet."""
         _check_media_id(media_id)
-        if variant not in VARIANTS:
-            raise InvalidInput(f"variant must be one of {', '.join(VARIANTS)}; got {variant!r}")
-        return self.objects.download_url(f"media/{media_id}/{variant}.webp", self.url_ttl_s)
+        record = self.store.get_many([media_id]).get(media_id)
+        if record is None or (record.tweet_id is None and record.owner != viewer_id):
+            raise NotFound(f"media {media_id} not found")
+        return record
 
-    def status(self, media_id: str) -> TranscodeResult | None:
-        """The outcome of a processed upload, None while it is not processed yet."""
-        _check_media_id(media_id)
-        stored = self.objects.read(f"media/{media_id}/meta.json", max_bytes=MAX_UPLOAD_BYTES)
-        return TranscodeResult.model_validate_json(stored.data) if stored is not None and stored.data else None
+    def set_alt_text(self, user_id: str, media_id: str, alt_text: str) -> MediaRecord:
+        """The owner describes a medium for screen readers, before attaching it (the tweet shows it as it was)."""
+        if len(alt_text) > MAX_ALT_TEXT:
+            raise InvalidInput(f"alt_text is at most {MAX_ALT_TEXT} characters; got {len(alt_text)}")
+        record = self.get(user_id, media_id)
+        if record.owner != user_id:
+            raise Forbidden(f"media {media_id} belongs to another user")
+        if record.tweet_id is not None or not self.store.set_alt_text(media_id, user_id, alt_text):
+            raise Conflict(f"media {media_id} is attached to a tweet already: its alt text is set before attaching")
+        return record.model_copy(update={"alt_text": alt_text})
+
+    def attachable(self, owner: str, media_ids: list[str]) -> list[str]:
+        """The media a new tweet of `owner`'s may carry, in order and once each, or the refusal naming the first
+        that may not: up to 4 images, or one video or GIF; each issued, the owner's, processed, not attached."""
+        media_ids = list(dict.fromkeys(media_ids))
+        if len(media_ids) > MAX_IMAGES:
+            raise InvalidInput(f"at most {MAX_IMAGES} images per tweet; got {len(media_ids)}")
+        for media_id in media_ids:
+            _check_media_id(media_id)
+        records = self.store.get_many(media_ids) if media_ids else {}
+        for media_id in media_ids:
+            record = records.get(media_id)
+            if record is None:
+                raise Unprocessable(f"media {media_id} does not exist")
+            if record.owner != owner:
+                raise Forbidden(f"media {media_id} belongs to another user")
+            if record.tweet_id is not None:
+                raise Conflict(f"media {media_id} is attached to tweet {record.tweet_id} already")
+            if record.result is None:
+                raise Unprocessable(f"media {media_id} is still processing; retry in a moment")
+            if record.result.status != "ready":
+                raise Unprocessable(f"media {media_id} was rejected: {record.result.reason}")
+            if len(media_ids) > 1 and _goes_alone(record):
+                raise InvalidInput(f"media {media_id} is a video or GIF: it is attached alone")
+        return media_ids
+
+    def claim(self, owner: str, media_ids: list[str], tweet_id: int) -> None:
+        """Attaches the (attachable) media to the tweet, all or none: a medium is attached once, whoever races."""
+        if media_ids and not self.store.claim(media_ids, owner, tweet_id):
+            raise Conflict(f"media {', '.join(media_ids)}: one was attached to another tweet meanwhile")
+
+    def records(self, media_ids: list[str]) -> dict[str, MediaRecord]:
+        """The issued ones among these ids, in one batch read."""
+        return self.store.get_many(media_ids) if media_ids else {}
+
+    def variant_urls(self, record: MediaRecord) -> dict[str, str]:
+        """Each variant's URL through the media delivery path (a presigned GET), once it is ready."""
+        result = record.result
+        if result is None or result.status != "ready":
+            return {}
+        return {name: self.objects.download_url(v.key, self.url_ttl_s) for name, v in result.variants.items()}
+
+    def views(self, media_ids: list[str]) -> dict[str, MediaView]:
+        """Attached media as tweets carry them, in one batch read; URLs are short-lived presigned GETs."""
+        views = {}
+        for media_id, record in self.records(media_ids).items():
+            result, urls = record.result, self.variant_urls(record)
+            if not urls or result.source is None:
+                continue
+            shown = {
+                name: VariantView(url=urls[name], width=variant.width, height=variant.height)
+                for name, variant in result.variants.items()
+            }
+            views[media_id] = MediaView(
+                media_id=media_id,
+                type=_view_type(result),
+                alt_text=record.alt_text,
+                width=result.source.width,
+                height=result.source.height,
+                blurhash=result.blurhash,
+                duration_s=result.duration_s,
+                poster=shown.pop("poster", None),
+                variants=shown,
+            )
+        return views
+
+
+def _goes_alone(record: MediaRecord) -> bool:
+    return is_video_type(record.content_type)
+
+
+def _view_type(result: TranscodeResult) -> str:
+    if result.kind == "image":
+        return "image"
+    return "animated_gif" if result.source.format == "image/gif" else "video"

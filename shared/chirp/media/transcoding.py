@@ -1,4 +1,5 @@
-"""Transcoding an upload into its variants and meta.json (the transcoder function; Pillow is imported here only).
+"""Transcoding an upload into its variants, recorded on its ticket (the transcoder function; Pillow is imported here
+only).
 
 Uploaded bytes are untrusted: bad content is recorded as rejected rather than raised, so it is never retried;
 the output is deterministic, so a redelivered event rewrites the very same objects.
@@ -9,16 +10,17 @@ from __future__ import annotations
 from chirp.errors import InvalidInput
 from chirp.media.images import Encoded, UnusableImage, render
 from chirp.media.model import MAX_UPLOAD_BYTES, Source, TranscodeResult, Variant
-from chirp.media.ports import MediaObjects
+from chirp.media.ports import MediaObjects, MediaStore
 from chirp.media.service import UPLOAD_KEY
 
 
 class Transcoder:
-    def __init__(self, objects: MediaObjects):
-        self.objects = objects
+    def __init__(self, objects: MediaObjects, store: MediaStore):
+        self.objects, self.store = objects, store
 
     def transcode(self, key: str) -> TranscodeResult:
-        """Turns the upload at `key` into its variants and meta.json. Raises only when storage fails."""
+        """Turns the upload at `key` into its variants and records the outcome on its ticket (none for a ticket
+        never issued or expired: nothing can attach it). Raises only when storage fails."""
         match = UPLOAD_KEY.fullmatch(key)
         if match is None:
             raise InvalidInput(f"not an upload key: {key!r}")
@@ -47,9 +49,10 @@ class Transcoder:
                 variants={
                     name: self._put_variant(media_id, name, encoded) for name, encoded in rendition.variants.items()
                 },
+                blurhash=rendition.blurhash,
             )
-        # Written last: once meta.json says ready, every variant it names can be read.
-        self.objects.write(f"media/{media_id}/meta.json", result.model_dump_json().encode(), "application/json")
+        # Recorded last: once the ticket says ready, every variant it names can be read.
+        self.store.record_result(result)
         return result
 
     def _put_variant(self, media_id: str, name: str, encoded: Encoded) -> Variant:

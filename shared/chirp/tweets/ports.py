@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
-from chirp.media.model import TranscodeResult
 from chirp.tweets.model import Tweet
 
 
@@ -49,7 +48,11 @@ class IdSource(Protocol):
     def next_id(self) -> int: ...
 
 
-class MediaLookup(Protocol):
-    def status(self, media_id: str) -> TranscodeResult | None:
-        """A processed upload's outcome (its owner, ready or rejected); None while it is not processed."""
+class MediaAttachments(Protocol):
+    def attachable(self, owner: str, media_ids: list[str]) -> list[str]:
+        """The media a new tweet of `owner`'s may carry, once each, or raises the refusal naming the id and why."""
+        ...
+
+    def claim(self, owner: str, media_ids: list[str], tweet_id: int) -> None:
+        """Attaches them to the tweet, all or none, each once for ever (Conflict when one was taken meanwhile)."""
         ...

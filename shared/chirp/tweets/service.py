@@ -14,7 +14,7 @@ from chirp.paging import check_limit
 from chirp.social.ports import SocialStore
 from chirp.timelines.rules import Timelines
 from chirp.tweets.model import MAX_MEDIA, Tweet
-from chirp.tweets.ports import AuthorUnknown, IdSource, MediaLookup, Publisher, TweetStore
+from chirp.tweets.ports import AuthorUnknown, IdSource, MediaAttachments, Publisher, TweetStore
 from chirp.tweets.text import hashtags, mentions, normalize_text
 
 # How long a tweet may wait for the fan-out consumer's confirmation before the relay publishes it again: well
@@ -33,7 +33,7 @@ class TweetService:
         publisher: Publisher,
         ids: IdSource,
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
-        media: MediaLookup | None = None,
+        media: MediaAttachments | None = None,
     ):
         self.store, self.social, self.timelines, self.publisher, self.ids = store, social, timelines, publisher, ids
         self.clock_ms, self.media = clock_ms, media
@@ -50,8 +50,11 @@ class TweetService:
         media_ids = self._check_media(author_id, media_ids or [])
         reply_to_id = self._referenced("reply_to_id", reply_to_id)
         quote_tweet_id = self._referenced("quote_tweet_id", quote_tweet_id)
+        tweet_id = self.ids.next_id()
+        if media_ids:
+            self.media.claim(author_id, media_ids, tweet_id)
         tweet = Tweet(
-            tweet_id=self.ids.next_id(),
+            tweet_id=tweet_id,
             author_id=author_id,
             text=clean,
             created_at_ms=self.clock_ms(),
@@ -69,19 +72,13 @@ class TweetService:
         return tweet
 
     def _check_media(self, author_id: str, media_ids: list[str]) -> list[str]:
-        """Attached images: at most MAX_MEDIA, each an upload of the author's that transcoding accepted."""
+        """Attached media (chirp.media decides): each issued, the author's, processed and not attached yet."""
         media_ids = list(dict.fromkeys(media_ids))
         if len(media_ids) > MAX_MEDIA:
             raise InvalidInput(f"at most {MAX_MEDIA} images per tweet")
-        for media_id in media_ids:
-            result = self.media.status(media_id) if self.media is not None else None
-            if result is None:
-                raise Unprocessable(f"media {media_id} does not exist or is still processing; retry in a moment")
-            if result.owner != author_id:
-                raise Unprocessable(f"media {media_id} does not exist")
-            if result.status != "ready":
-                raise Unprocessable(f"media {media_id} was rejected: {result.reason}")
-        return media_ids
+        if media_ids and self.media is None:
+            raise Unprocessable(f"media {media_ids[0]} does not exist")
+        return self.media.attachable(author_id, media_ids) if media_ids else []
 
     def _referenced(self, field: str, tweet_id: int | None) -> int | None:
         """The tweet a reply or quote refers to: a retweet stands for the tweet it shows."""

@@ -185,6 +185,25 @@ class ClientItem(Model):
     body = UnicodeAttribute()
 
 
+class MediaItem(Model):
+    """An issued media id (chirp.media.MediaRecord): the ticket, its transcoding outcome (`result`, JSON) and the
+    tweet it is attached to. DynamoDB's TTL forgets it at `expires_at` unless attaching removed that."""
+
+    class Meta:
+        table_name = "chirp-media"
+
+    media_id = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size_bytes = NumberAttribute()
+    created_at_ms = NumberAttribute()
+    expires_at = NumberAttribute(null=True)  # epoch seconds: the table's TTL attribute
+    alt_text = UnicodeAttribute(null=True)
+    tweet_id = NumberAttribute(null=True)
+    result = UnicodeAttribute(null=True)
+    upload_id = UnicodeAttribute(null=True)  # a multipart upload's, until completed
+
+
 class LeaseItem(Model):
     """A Snowflake worker slot's lease: who holds it (a random token) and until when (epoch ms)."""
 
@@ -205,6 +224,7 @@ def bind_tables(settings: Settings) -> None:
         (LeaseItem, settings.leases_table),
         (ClientItem, settings.clients_table),
         (EngagementItem, settings.engagements_table),
+        (MediaItem, settings.media_table),
     ):
         model.Meta.table_name = table
         model.Meta.region = settings.region

@@ -1,0 +1,85 @@
+"""Issued media ids in DynamoDB, one item each (MediaItem). Attaching is one transaction of conditional updates, so
+a medium is attached to one tweet only, whoever races, and the claim can join the tweet's own write."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chirp.adapters.dynamodb.tables import MediaItem
+from chirp.media.model import MediaRecord, TranscodeResult
+
+
+@cache
+def _connection_for(region: str | None, host: str | None) -> Connection:
+    return Connection(region=region, host=host)
+
+
+def _conditional_failure(error: Exception) -> bool:
+    return error.cause_response_code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+class DynamoMediaStore:
+    def create(self, record: MediaRecord, expires_at_s: int) -> None:
+        MediaItem(**record.model_dump(exclude={"result"}), expires_at=expires_at_s).save(
+            condition=MediaItem.media_id.does_not_exist()
+        )
+
+    def get_many(self, media_ids: list[str]) -> dict[str, MediaRecord]:
+        return {item.media_id: _record(item) for item in MediaItem.batch_get(list(dict.fromkeys(media_ids)))}
+
+    def record_result(self, result: TranscodeResult) -> bool:
+        return self._update(
+            result.media_id,
+            [MediaItem.result.set(result.model_dump_json())],
+            MediaItem.media_id.exists(),
+        )
+
+    def set_alt_text(self, media_id: str, owner: str, alt_text: str) -> bool:
+        return self._update(
+            media_id,
+            [MediaItem.alt_text.set(alt_text)],
+            (MediaItem.owner == owner) & MediaItem.tweet_id.does_not_exist(),
+        )
+
+    def claim(self, media_ids: list[str], owner: str, tweet_id: int) -> bool:
+        try:
+            with TransactWrite(connection=_connection_for(MediaItem.Meta.region, MediaItem.Meta.host)) as t:
+                for media_id in media_ids:
+                    t.update(
+                        MediaItem(media_id),
+                        # Attached media are kept with their tweet: the ticket's expiry no longer applies.
+                        actions=[MediaItem.tweet_id.set(tweet_id), MediaItem.expires_at.remove()],
+                        condition=(MediaItem.owner == owner) & MediaItem.tweet_id.does_not_exist(),
+                    )
+        except TransactWriteError as error:
+            if _conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def _update(self, media_id: str, actions: list, condition) -> bool:
+        try:
+            MediaItem(media_id).update(actions=actions, condition=condition)
+        except UpdateError as error:
+            if _conditional_failure(error):
+                return False
+            raise
+        return True
+
+
+def _record(item: MediaItem) -> MediaRecord:
+    return MediaRecord(
+        media_id=item.media_id,
+        owner=item.owner,
+        content_type=item.content_type,
+        size_bytes=item.size_bytes,
+        created_at_ms=item.created_at_ms,
+        alt_text=item.alt_text,
+        tweet_id=item.tweet_id,
+        upload_id=item.upload_id,
+        result=TranscodeResult.model_validate_json(item.result) if item.result else None,
+    )

@@ -1,0 +1,152 @@
+"""Media records against fakes: who sees a ticket, alt text, expiry, and media hydrated on every tweet shape."""
+
+from __future__ import annotations
+
+import pytest
+
+from chirp.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
+from chirp.media.model import MAX_ALT_TEXT, PART_BYTES, UNATTACHED_TTL_S, Source, TranscodeResult, Variant
+from chirp.timelines.model import TimelineEntry, TimelinePage
+from tests.unit.fakes import World
+
+
+@pytest.fixture
+def world() -> World:
+    world = World()
+    world.users("ann", "bob")
+    return world
+
+
+def _ready(world, owner: str = "ann") -> str:
+    media_id = world.media.presign_upload(owner, "image/jpeg", 1000).media_id
+    world.media_store.record_result(
+        TranscodeResult(
+            media_id=media_id,
+            owner=owner,
+            status="ready",
+            source=Source(format="image/jpeg", width=4000, height=3000, size_bytes=1000),
+            variants={
+                "large": Variant(key=f"media/{media_id}/large.webp", width=2048, height=1536, size_bytes=500),
+                "thumb": Variant(key=f"media/{media_id}/thumb.webp", width=320, height=240, size_bytes=50),
+            },
+        )
+    )
+    return media_id
+
+
+def test_given_an_id_never_issued_when_its_status_is_asked_then_not_found(world):
+    with pytest.raises(NotFound):
+        world.media.get("ann", "f" * 32)
+
+
+def test_given_a_ticket_when_its_owner_asks_then_processing_and_others_get_not_found(world):
+    media_id = world.media.presign_upload("ann", "image/png", 10).media_id
+    assert world.media.get("ann", media_id).status == "processing"
+    with pytest.raises(NotFound):
+        world.media.get("bob", media_id)
+
+
+def test_given_a_ticket_when_issued_then_it_expires_a_day_later_unless_attached(world):
+    media_id = world.media.presign_upload("ann", "image/png", 10).media_id
+    assert world.media_store.expires_at[media_id] == world.clock() // 1000 + UNATTACHED_TTL_S
+
+
+def test_given_attached_media_when_anyone_asks_then_they_see_it(world):
+    media_id = _ready(world)
+    tweet = world.tweets.post("ann", "a picture", media_ids=[media_id])
+    assert world.media.get("bob", media_id).tweet_id == tweet.tweet_id
+
+
+def test_given_alt_text_when_the_owner_sets_it_before_attaching_then_the_tweet_shows_it(world):
+    media_id = _ready(world)
+    world.media.set_alt_text("ann", media_id, "a red square")
+    tweet = world.tweets.post("ann", "a picture", media_ids=[media_id])
+    [shown] = world.engagement.post(tweet, "bob").media
+    assert shown.alt_text == "a red square"
+
+
+@pytest.mark.parametrize(
+    ("who", "alt_text", "attach_first", "error"),
+    [
+        ("ann", "x" * (MAX_ALT_TEXT + 1), False, InvalidInput),
+        ("bob", "mine now", False, NotFound),  # not attached: others do not even see it
+        ("bob", "mine now", True, Forbidden),  # attached: seen, but not theirs
+        ("ann", "too late", True, Conflict),
+    ],
+)
+def test_given_alt_text_that_may_not_be_set_when_setting_then_refused(world, who, alt_text, attach_first, error):
+    media_id = _ready(world)
+    if attach_first:
+        world.tweets.post("ann", "a picture", media_ids=[media_id])
+    with pytest.raises(error):
+        world.media.set_alt_text(who, media_id, alt_text)
+    assert world.media_store.records[media_id].alt_text is None
+
+
+def test_given_the_longest_alt_text_when_set_then_accepted(world):
+    media_id = _ready(world)
+    assert world.media.set_alt_text("ann", media_id, "x" * MAX_ALT_TEXT).alt_text == "x" * MAX_ALT_TEXT
+
+
+def test_given_tweets_with_media_when_a_timeline_page_is_shown_then_each_carries_its_media_from_one_batch_read(
+    world,
+):
+    tweets = [world.tweets.post("ann", f"picture {i}", media_ids=[_ready(world), _ready(world)]) for i in range(3)]
+    reads_before = world.media_store.batch_reads
+    page = world.engagement.timeline(
+        TimelinePage(items=[TimelineEntry(entry_id=t.tweet_id, tweet=t) for t in tweets]), "bob"
+    )
+    assert world.media_store.batch_reads == reads_before + 1
+    for entry, tweet in zip(page.items, tweets, strict=True):
+        assert [m.media_id for m in entry.tweet.media] == tweet.media_ids
+        shown = entry.tweet.media[0]
+        assert (shown.type, shown.width, shown.height) == ("image", 4000, 3000)
+        assert shown.variants["thumb"].width == 320
+        assert shown.variants["thumb"].url.startswith(f"https://media.test/media/{shown.media_id}/thumb.webp")
+        assert "uploads/" not in shown.variants["large"].url  # variants only, never the raw upload
+
+
+def test_given_a_tweet_with_media_when_read_alone_or_as_a_retweet_then_the_media_is_shown_both_times(world):
+    tweet = world.tweets.post("ann", "a picture", media_ids=[_ready(world)])
+    retweet = world.tweet_store.get(world.engagement.retweet("bob", tweet.tweet_id).retweet_id)
+    assert len(world.engagement.post(tweet, "bob").media) == 1
+    [shown] = world.engagement.posts([retweet], "bob")
+    assert [m.media_id for m in shown.retweeted_tweet.media] == tweet.media_ids
+
+
+def test_given_a_video_larger_than_a_part_when_presigned_then_parts_with_signed_sizes_that_add_up(world):
+    size = 2 * PART_BYTES + 1000
+    ticket = world.media.presign_upload("ann", "video/mp4", size)
+    assert (ticket.method, ticket.upload_url) == ("MULTIPART", None)
+    assert [(p.part_number, p.size_bytes) for p in ticket.parts] == [(1, PART_BYTES), (2, PART_BYTES), (3, 1000)]
+    assert all(f"size={p.size_bytes}" in p.url for p in ticket.parts)
+    assert world.media_store.records[ticket.media_id].upload_id in world.media_objects.started
+
+
+def test_given_every_part_uploaded_when_completed_then_s3_joins_them_once(world):
+    ticket = world.media.presign_upload("ann", "video/mp4", PART_BYTES + 1)
+    upload_id = world.media_store.records[ticket.media_id].upload_id
+    world.media.complete_upload("ann", ticket.media_id, {1: "etag-1", 2: "etag-2"})
+    assert world.media_objects.completed == {upload_id: ticket.key}
+
+
+@pytest.mark.parametrize(
+    ("who", "etags", "error"),
+    [
+        ("bob", {1: "etag-1", 2: "etag-2"}, NotFound),  # not theirs: not even seen
+        ("ann", {1: "etag-1"}, InvalidInput),  # a part missing
+        ("ann", {1: "etag-1", 2: "etag-2", 3: "etag-3"}, InvalidInput),  # a part too many
+        ("ann", {1: "etag-1", 2: "changed"}, Unprocessable),  # S3 refuses: not the part it holds
+    ],
+)
+def test_given_parts_that_do_not_match_when_completed_then_refused_and_nothing_joined(world, who, etags, error):
+    ticket = world.media.presign_upload("ann", "video/mp4", PART_BYTES + 1)
+    with pytest.raises(error):
+        world.media.complete_upload(who, ticket.media_id, etags)
+    assert world.media_objects.completed == {}
+
+
+def test_given_a_single_put_ticket_when_completed_then_conflict(world):
+    ticket = world.media.presign_upload("ann", "video/mp4", 1000)
+    with pytest.raises(Conflict):
+        world.media.complete_upload("ann", ticket.media_id, {1: "etag-1"})
