@@ -28,6 +28,7 @@ BENCHMARKS = (
     "snowflake",
     "trends_replay",
     "search_freshness",
+    "push_latency",
     "rate_limiter",
     "shedding",
     "media_image",

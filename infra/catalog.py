@@ -25,6 +25,7 @@ TABLES = {
     "clients": "clients_table",  # third-party clients: OAuth apps, access tokens (hashed), media descriptions
     "engagements": "engagements_table",
     "media": "media_table",  # issued media ids: owner, transcoding outcome, alt text, the tweet attached to
+    "connections": "connections_table",  # clients' WebSocket connections (chirp.realtime), expiring by TTL
 }
 BUCKETS = {"media": "media_bucket"}
 
@@ -215,8 +216,26 @@ class DeployTrigger:
     before: tuple[str, ...] = ()
 
 
-# A new kind of trigger (a WebSocket route, say) is one class here and one case in Functions._connect.
-Trigger = ResolverRoutes | AuthorizerTrigger | KinesisTrigger | SqsTrigger | S3Trigger | ScheduleTrigger | DeployTrigger
+@dataclass(frozen=True)
+class WebSocketRoutes:
+    """Serves the routes of the WebSocket API (one per stack): $connect, $disconnect and each action its clients
+    send (`{"action": <route>, ...}`). An action answers by posting to the connection (ConnectionsAccess): the
+    emulator has no route responses."""
+
+    actions: tuple[str, ...] = ()
+
+
+# A new kind of trigger is one class here and one case in Functions._connect.
+Trigger = (
+    ResolverRoutes
+    | AuthorizerTrigger
+    | KinesisTrigger
+    | SqsTrigger
+    | S3Trigger
+    | ScheduleTrigger
+    | DeployTrigger
+    | WebSocketRoutes
+)
 
 # --- grants: what a function may touch; each brings the settings that locate it -----------------------------
 
@@ -312,6 +331,19 @@ class MetricsAccess:
     function name). GetMetricData has no resource-level permission: the one grant on `*` besides ENIs and X-Ray."""
 
 
+@dataclass(frozen=True)
+class ConnectionsAccess:
+    """Posts to the WebSocket API's connections (the @connections API: execute-api:ManageConnections, POST on its
+    stage). Brings the API's id and stage."""
+
+
+@dataclass(frozen=True)
+class IdTokenAccess:
+    """Checks the user pool's ID tokens itself (signature against the pool's public keys, issuer, audience), where
+    API Gateway has no Cognito authorizer (a WebSocket API). Brings the pool's and its app client's ids; no
+    permission (the keys are public)."""
+
+
 Grant = (
     TableAccess
     | StreamAccess
@@ -322,6 +354,8 @@ Grant = (
     | ParameterAccess
     | MetricsAccess
     | UserPoolAccess
+    | ConnectionsAccess
+    | IdTokenAccess
 )
 
 # Tuning settings a function may read (FunctionSpec.reads), valued from the stage's StageConfig.
@@ -383,6 +417,9 @@ SETS_POISON_ASIDE = QueueAccess("consumer_failures")  # every stream consumer se
 GET, BATCH_GET, QUERY = TableCall.GET, TableCall.BATCH_GET, TableCall.QUERY
 ENGAGEMENT_INDEXES = ("likes_by_tweet", "retweets_by_tweet", "likes_by_user")
 PUT, UPDATE, DELETE, BATCH_WRITE = TableCall.PUT, TableCall.UPDATE, TableCall.DELETE, TableCall.BATCH_WRITE
+# What pushing to connected clients needs (chirp.realtime): the connected index, the @connections API, and the
+# connections table, to drop a connection found gone.
+PUSHES = (RedisAccess(), ConnectionsAccess(), TableAccess("connections", (DELETE,)))
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
@@ -445,7 +482,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # Hits are hydrated like timeline entries: tweets, their authors' profiles, counts and the caller's
             # flags, in batches.
             TableAccess("tweets", (BATCH_GET,)),
-            TableAccess("social", (BATCH_GET,)),
+            # Authors' profiles in batches; a from:/@handle looked up; whom the caller blocks or mutes (a query of
+            # the caller's edges) and who blocks the caller (the inverted index), kept out of the results.
+            TableAccess("social", (GET, BATCH_GET, QUERY), indexes=("inverted",)),
             TableAccess("engagements", (BATCH_GET,)),
             SearchAccess(Access.READ),
             ParameterAccess("trend_lists"),  # GET /trends ranks, leaving the operators' lists out
@@ -578,16 +617,39 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         name="notifier",
-        description="new-tweets consumer: raises mention and reply notifications",
-        triggers=(NEW_TWEETS,),
+        description="new-tweets consumer: raises mention and reply notifications; pushes tweets, deletions and "
+        "notifications to connected clients (WebSocket)",
+        # No batching window: a push is worth as much as it is quick. A record older than ten minutes is given up
+        # (its notifications were raised by then; clients read their timeline when they reconnect).
+        triggers=(
+            KinesisTrigger(
+                stream="new_tweets", on_failure="consumer_failures", max_batching_window_s=0, max_record_age_s=600
+            ),
+        ),
+        timeout_s=60,
         grants=(
             TableAccess("tweets", (GET,)),  # the parent of a reply
-            TableAccess("social", (GET,)),  # mentioned handles, blocks and mutes
+            # Mentioned handles, blocks and mutes; for a push the author's follower count and pages, and batch
+            # checks of connected users' follows and mutes.
+            TableAccess("social", (GET, BATCH_GET), indexes=("inverted",)),
             TableAccess("notifications", (BATCH_WRITE,)),
-            RedisAccess(),
+            *PUSHES,
             SETS_POISON_ASIDE,
         ),
         snap_start=True,
+    ),
+    FunctionSpec(
+        name="realtime",
+        description="The WebSocket API: $connect (the REST API's ID tokens), subscribe, $disconnect",
+        triggers=(WebSocketRoutes(actions=("subscribe",)),),
+        memory_mb=256,
+        timeout_s=10,
+        grants=(
+            TableAccess("connections", (GET, PUT, DELETE)),  # the truth about connections
+            RedisAccess(),  # the connected index
+            IdTokenAccess(),
+            ConnectionsAccess(),  # answers to a client's frames
+        ),
     ),
     FunctionSpec(
         name="fanout_worker",

@@ -243,6 +243,34 @@ class Services:
             switches=self.switches,
         )
 
+    # --- real time: WebSocket connections and pushes -------------------------------------------------------
+    @cached_property
+    def realtime(self):
+        from chirp.adapters.apigateway.connections import ApiGatewayConnections, management_client
+        from chirp.adapters.dynamodb.connection_store import DynamoConnectionStore
+        from chirp.adapters.dynamodb.follow_graph import DynamoFollowGraph
+        from chirp.adapters.redis.connected_index import RedisConnectedIndex
+        from chirp.realtime.model import Wire
+        from chirp.realtime.service import Realtime
+        from chirp.realtime.wire import ChirpFrames
+
+        max_in_flight = 16
+        return Realtime(
+            DynamoConnectionStore(),
+            RedisConnectedIndex(self.redis),
+            ApiGatewayConnections(management_client(self.settings, max_in_flight)),
+            DynamoFollowGraph(self.social_store),
+            {Wire.CHIRP: ChirpFrames()},
+            max_in_flight=max_in_flight,
+        )
+
+    @cached_property
+    def id_tokens(self):
+        from chirp.adapters.cognito.id_tokens import IdTokens
+
+        settings = self.settings
+        return IdTokens(settings.user_pool_keys_url, settings.user_pool_issuer, settings.user_pool_client_id)
+
     @cached_property
     def poison(self) -> SqsPoisonQueue:
         from chirp.adapters.sqs.poison_queue import SqsPoisonQueue
@@ -254,7 +282,7 @@ class Services:
         from chirp.adapters.opensearch.client import tweet_index  # opensearch-py only where searched
         from chirp.search.service import TweetSearch
 
-        return TweetSearch(tweet_index(self.settings), self.timelines)
+        return TweetSearch(tweet_index(self.settings), self.timelines, self.social_store)
 
     @cached_property
     def tweet_index(self):

@@ -7,7 +7,9 @@ counted twice...), the fake does the same, so that the rules tested against it b
 
 from __future__ import annotations
 
+import json
 import random
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import count
@@ -30,6 +32,8 @@ from chirp.media.service import MediaService
 from chirp.notifications.model import Aggregate, Notification
 from chirp.notifications.ports import StaleAggregate
 from chirp.notifications.service import Notifications
+from chirp.realtime.model import Connection, Stream
+from chirp.realtime.ports import Gone
 from chirp.social.model import HIDING, Profile, Relation
 from chirp.social.ports import FollowCheck
 from chirp.social.service import SocialService
@@ -471,6 +475,10 @@ class FakeSocialStore:
 
     def add_tweets_count(self, user_id: str, delta: int) -> None:
         self._count(user_id, "tweets_count", delta)
+
+    def sources_among(self, kinds: tuple[Relation, ...], sources: list[str], target: str) -> set[str]:
+        self.batch_checks = getattr(self, "batch_checks", 0) + 1
+        return {source for source in sources for kind in kinds if (kind, source, target) in self.edges}
 
 
 class FakePageSink:
@@ -1099,3 +1107,85 @@ class World:
 
     def home_ids(self, user_id: str, *, limit: int = 100, cursor: str | None = None) -> list[int]:
         return [e.tweet.tweet_id for e in self.timelines.home(user_id, cursor=cursor, limit=limit).items]
+
+
+class FakeConnectionStore:
+    """ConnectionStore: connections by id, with their expiry (DynamoDB's TTL deletes them later)."""
+
+    def __init__(self):
+        self.items: dict[str, tuple[Connection, int]] = {}
+
+    def put(self, connection: Connection, expires_at_s: int) -> None:
+        self.items[connection.connection_id] = (connection, expires_at_s)
+
+    def get(self, connection_id: str) -> Connection | None:
+        item = self.items.get(connection_id)
+        return item[0] if item else None
+
+    def delete(self, connection_id: str) -> None:
+        self.items.pop(connection_id, None)
+
+
+class FakeConnectedIndex:
+    """ConnectedIndex: each user's connections, and the public stream's; counts round trips as Redis would make
+    them (one per call, one per page)."""
+
+    def __init__(self):
+        self.by_user: dict[str, dict[str, Connection]] = defaultdict(dict)
+        self.public: dict[str, Connection] = {}
+        self.round_trips = 0
+
+    def add(self, connection: Connection, ttl_s: int) -> None:
+        self.by_user[connection.user_id][connection.connection_id] = connection
+        if Stream.PUBLIC_LOCAL in connection.streams:
+            self.public[connection.connection_id] = connection
+
+    def remove(self, connection: Connection) -> None:
+        self.by_user[connection.user_id].pop(connection.connection_id, None)
+        if not self.by_user[connection.user_id]:
+            del self.by_user[connection.user_id]
+        self.public.pop(connection.connection_id, None)
+
+    def connections_of(self, user_ids: list[str]) -> dict[str, list[Connection]]:
+        self.round_trips += 1
+        return {u: list(self.by_user[u].values()) for u in user_ids if self.by_user.get(u)}
+
+    def connected_users(self) -> int:
+        self.round_trips += 1
+        return len(self.by_user)
+
+    def connected_user_pages(self, page_size: int) -> Iterator[list[str]]:
+        users = sorted(self.by_user)
+        for start in range(0, len(users), page_size):
+            self.round_trips += 1
+            yield users[start : start + page_size]
+
+    def public_connections(self) -> list[Connection]:
+        self.round_trips += 1
+        return list(self.public.values())
+
+
+class FakeGateway:
+    """Gateway: records what each connection received; connections in `gone` answer 410, those in `broken` fail
+    otherwise, and a post to one in `stuck` waits until `release` is set (a slow client)."""
+
+    def __init__(self):
+        self.received: dict[str, list[dict]] = defaultdict(list)
+        self.gone: set[str] = set()
+        self.broken: set[str] = set()
+        self.stuck: set[str] = set()
+        self.release = threading.Event()
+        self.posts = 0
+        self._lock = threading.Lock()
+
+    def post(self, connection_id: str, data: bytes) -> None:
+        with self._lock:
+            self.posts += 1
+        if connection_id in self.stuck:
+            self.release.wait(timeout=10)
+        if connection_id in self.gone:
+            raise Gone(connection_id)
+        if connection_id in self.broken:
+            raise RuntimeError("connection reset")
+        with self._lock:
+            self.received[connection_id].append(json.loads(data))

@@ -33,8 +33,12 @@ class Notifications:
         self.store, self.directory, self.tweets = store, directory, tweets
 
     def for_tweet(self, tweet: Tweet) -> int:
-        """Raises the notifications a new tweet causes; returns how many were raised. One per recipient: a reply
-        outranks a quote, which outranks a mention."""
+        """Raises the notifications a new tweet causes; returns how many were raised."""
+        return len(self.raise_for_tweet(tweet))
+
+    def raise_for_tweet(self, tweet: Tweet) -> dict[str, Notification]:
+        """Raises the notifications a new tweet causes; returns them by recipient (pushed to those connected). One
+        per recipient: a reply outranks a quote, which outranks a mention."""
         recipients: dict[str, str] = {}
         for handle in tweet.mentions:
             user_id = self.directory.user_id_for_handle(handle)
@@ -59,7 +63,7 @@ class Notifications:
         }
         if notifications:
             self.store.add(notifications)
-        return len(notifications)
+        return notifications
 
     def for_engagements(
         self,

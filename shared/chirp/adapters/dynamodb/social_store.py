@@ -160,6 +160,11 @@ class SocialStore:
             return False
         return True
 
+    def sources_among(self, kinds: tuple[Relation, ...], sources: list[str], target: str) -> set[str]:
+        """Those of `sources` with an edge of one of `kinds` to `target`: batch reads, 100 keys a call."""
+        keys = [(user_key(source), _edge(kind, target)) for source in set(sources) for kind in kinds]
+        return {item.pk.split("#", 1)[1] for item in SocialItem.batch_get(keys, attributes_to_get=["pk"])}
+
     def targets(
         self, kind: Relation, source: str, *, limit: int, cursor: str | None = None
     ) -> tuple[list[str], str | None]:
