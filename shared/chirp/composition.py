@@ -5,6 +5,7 @@ connects to DynamoDB, the API never imports Pillow)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
@@ -84,7 +85,8 @@ class Services:
         from chirp.timelines.rules import Thresholds, Timelines
 
         thresholds = Thresholds(self.settings.popular_threshold, self.settings.celebrity_threshold)
-        pages = SqsPageQueue(aws_client("sqs", self.settings), self.settings.fanout_queue_url)
+        # Only a popular author's post sends pages: the API's reads and the other consumers never need SQS.
+        pages = _OnFirstUse(lambda: SqsPageQueue(aws_client("sqs", self.settings), self.settings.fanout_queue_url))
         return Timelines(self.timeline_cache, self.tweet_store, self.social_store, thresholds, pages, self.switches)
 
     # --- protection: degradation levels and rate limits ---------------------------------------------------
@@ -170,7 +172,10 @@ class Services:
         from chirp.adapters.kinesis.publisher import KinesisPublisher
         from chirp.tweets.service import TweetService
 
-        publisher = KinesisPublisher(aws_client("kinesis", self.settings), self.settings.new_tweets_stream)
+        # Reading a tweet builds this service too: the stream's client waits for the first publish.
+        publisher = _OnFirstUse(
+            lambda: KinesisPublisher(aws_client("kinesis", self.settings), self.settings.new_tweets_stream)
+        )
         return TweetService(
             self.tweet_store, self.social_store, self.timelines, publisher, self.ids, media=_LazyMedia(self)
         )
@@ -362,6 +367,17 @@ class Services:
             self.tweets.ids.after_restore()
         if "redis" in self.__dict__:
             self.redis.connection_pool.reset()
+
+
+class _OnFirstUse:
+    """Stands for an adapter built on the first use of any of its attributes, with its AWS client: a client costs
+    tens of milliseconds to build, which a process that never calls it should not pay."""
+
+    def __init__(self, build: Callable[[], object]):
+        self._build = cache(build)
+
+    def __getattr__(self, name: str):
+        return getattr(self._build(), name)
 
 
 class _LazyMedia:

@@ -103,6 +103,7 @@ class FakeTimelineCache:
         self.max_items = max_items
         self.timelines: dict[str, set[int]] = {}
         self.celebrities: set[str] = set()
+        self.follow_calls = 0  # follows written (each one round trip)
         self.celebrity_tweets: dict[str, set[int]] = {}
         # The retweet indexes: of each timeline, of each celebrity's pull set ({retweet id: shown tweet id}).
         self.retweet_index: dict[str, dict[int, int]] = defaultdict(dict)
@@ -264,6 +265,12 @@ class FakeTimelineCache:
 
     def relate(self, kind: Relation, user_id: str, target_id: str, add: bool) -> None:
         (self.relations[kind, user_id].add if add else self.relations[kind, user_id].discard)(target_id)
+
+    def follow(self, follower_id: str, followee_id: str, stale_profiles: Iterable[str]) -> bool:
+        self.follow_calls += 1
+        self.relate(Relation.FOLLOWS, follower_id, followee_id, add=True)
+        self.forget_profiles(stale_profiles)
+        return self.is_celebrity(followee_id)
 
     def set_relations(self, user_id: str, relations: dict[Relation, list[str]]) -> None:
         for kind, targets in relations.items():

@@ -89,6 +89,7 @@ def test_given_two_profiles_when_following_then_counts_move_the_timeline_is_back
     assert (notification.kind, notification.actor_id, notification.at_ms) == ("follow", "ann", world.clock())
     # One read (profiles, blocks, the mute) and one write (edge, counts, notification) in the social store.
     assert (world.social_store.follow_checks, world.social_store.follow_writes) == (1, 1)
+    assert world.cache.follow_calls == 1  # the relation, the stale profiles and the celebrity mark: one round trip
 
 
 def test_given_a_followee_at_the_celebrity_threshold_when_followed_then_the_tier_moves_with_the_count_just_read(

@@ -93,7 +93,6 @@ class SocialService:
         # The tier from the count just read, with this follow: a follow racing it may be counted at the next one.
         followers = check.followee.followers_count + (1 if created else 0)
         self.timelines.on_follow(follower_id, followee_id, followers)  # also on a repeat: heals Redis after a crash
-        self.timelines.on_profiles_changed(follower_id, followee_id)
         return created
 
     def unfollow(self, follower_id: str, followee_id: str) -> bool:

@@ -144,9 +144,10 @@ class Timelines:
         return self.cache.push(tweet_id, follower_ids, retweet_of)
 
     def on_follow(self, follower_id: str, followee_id: str, followers_count: int | None = None) -> None:
-        """`followers_count`: the followee's count with this follow, when the caller just read it (a follow does)."""
-        self.cache.relate(Relation.FOLLOWS, follower_id, followee_id, add=True)
-        if not self.refresh_tier(followee_id, followers_count):
+        """`followers_count`: the followee's count with this follow, when the caller just read it (a follow does).
+        Both cached profiles are forgotten (their counts moved) in the same round trip as the follow."""
+        marked = self.cache.follow(follower_id, followee_id, (follower_id, followee_id))
+        if not self.refresh_tier(followee_id, followers_count, marked_celebrity=marked):
             self.cache.add_to_each([follower_id], *self.tweets.recent_entries([followee_id], FOLLOW_BACKFILL))
 
     def on_unfollow(self, follower_id: str, followee_id: str) -> None:
@@ -174,14 +175,18 @@ class Timelines:
         """Cached profiles hold counts that just changed."""
         self.cache.forget_profiles(user_ids)
 
-    def refresh_tier(self, author_id: str, followers_count: int | None = None) -> bool:
-        """Tier migration when the follower count crosses the celebrity threshold, either way (the count read
-        here unless the caller has it). Returns whether the author is now a celebrity."""
+    def refresh_tier(
+        self, author_id: str, followers_count: int | None = None, *, marked_celebrity: bool | None = None
+    ) -> bool:
+        """Tier migration when the follower count crosses the celebrity threshold, either way (the count and
+        Redis's mark read here unless the caller has them). Returns whether the author is now a celebrity."""
         if followers_count is None:
             profile = self.graph.get_profile(author_id)
             followers_count = profile.followers_count if profile is not None else None
         is_celebrity = followers_count is not None and self.thresholds.tier(followers_count) is Tier.CELEBRITY
-        if is_celebrity == self.cache.is_celebrity(author_id):
+        if marked_celebrity is None:
+            marked_celebrity = self.cache.is_celebrity(author_id)
+        if is_celebrity == marked_celebrity:
             return is_celebrity
         recent, retweets = entries_of(self.tweets.recent_tweets(author_id, CELEBRITY_RECENT))
         self.cache.set_celebrity(author_id, is_celebrity, recent, retweets)

@@ -527,6 +527,14 @@ class RedisTimelineCache:
                     pipe.sadd(key, *targets)
             pipe.execute()
 
+    def follow(self, follower_id: str, followee_id: str, stale_profiles: Iterable[str]) -> bool:
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.sadd(relation_key(Relation.FOLLOWS, follower_id), followee_id)
+            pipe.delete(*[f"profile:{u}" for u in stale_profiles])
+            pipe.sismember(CELEBRITIES, followee_id)
+            *_, celebrity = pipe.execute()
+        return bool(celebrity)
+
     def relate(self, kind: Relation, user_id: str, target_id: str, add: bool) -> None:
         key = relation_key(kind, user_id)
         (self.redis.sadd if add else self.redis.srem)(key, target_id)
