@@ -274,3 +274,18 @@ def test_given_an_s3_event_when_handled_then_uploads_are_transcoded_and_other_ke
     good_meta = _outcome(media, good.rsplit("/", 1)[1]).model_dump(mode="json")
     assert (good_meta["status"], good_meta["owner"]) == ("ready", "user with spaces+plus")
     assert _outcome(media, bad.rsplit("/", 1)[1]).status == "rejected"
+
+
+def test_given_transcoded_variants_when_kept_then_s3_drops_their_unattached_tag(s3, bucket, media, pipeline):
+    key = _upload(media, _photo((300, 200)))
+    result = pipeline.transcode(key)
+    keys = [variant.key for variant in result.variants.values()]
+    assert {_tags(s3, bucket, k) for k in keys} == {(("chirp-attached", "no"),)}
+
+    media.objects.keep(keys)
+
+    assert {_tags(s3, bucket, k) for k in keys} == {()}
+
+
+def _tags(s3, bucket: str, key: str) -> tuple:
+    return tuple((t["Key"], t["Value"]) for t in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"])
