@@ -19,6 +19,7 @@ from chirp.media.model import MAX_UPLOAD_BYTES, MediaRecord, TranscodeResult
 from chirp.media.service import MediaService
 from chirp.media.transcoding import Transcoder
 from chirp.settings import get_settings
+from tests import media_samples
 from tests.conftest import FakeLambdaContext, load_handler, read_cloud_env
 
 CONTEXT = FakeLambdaContext(function_name="transcoder")
@@ -232,13 +233,19 @@ def test_given_a_record_when_alt_text_is_set_then_only_the_owner_before_attachin
 
 
 @pytest.fixture
-def transcoder(cloud_settings, bucket, monkeypatch):
+def handlers(cloud_settings, bucket, monkeypatch):
+    """Loads a transcoder function's handler as deployed, pointed at the test's bucket."""
     monkeypatch.setenv("MEDIA_BUCKET", bucket)
     get_settings.cache_clear()
     services.cache_clear()
-    yield load_handler("transcoder")
+    yield load_handler
     get_settings.cache_clear()
     services.cache_clear()
+
+
+@pytest.fixture
+def transcoder(handlers):
+    return handlers("transcoder")
 
 
 def _s3_event(bucket: str, keys: list[str]) -> dict:
@@ -289,3 +296,16 @@ def test_given_transcoded_variants_when_kept_then_s3_drops_their_unattached_tag(
 
 def _tags(s3, bucket: str, key: str) -> tuple:
     return tuple((t["Key"], t["Value"]) for t in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"])
+
+
+def test_given_an_s3_event_with_a_poison_video_when_handled_then_the_others_are_still_transcoded(
+    s3, bucket, media, handlers, tmp_path
+):
+    clip = media_samples.video(tmp_path / "clip.mp4", 320, 240, 0.5).read_bytes()
+    good, bad = _upload(media, clip, content_type="video/mp4"), _upload(media, b"\0" * 4000, content_type="video/mp4")
+
+    outcome = handlers("video_transcoder").lambda_handler(_s3_event(bucket, [bad, good, "uploads/x/y"]), CONTEXT)
+
+    assert outcome == {"transcoded": 1, "rejected": 1, "ignored": 1}
+    assert _outcome(media, good.rsplit("/", 1)[1]).variants.keys() == {"360p", "poster"}
+    assert "not a readable" in _outcome(media, bad.rsplit("/", 1)[1]).reason
