@@ -4,10 +4,12 @@ against the local cloud's real redis-server, compared in the same run with `redi
 the same server. Also: the celebrity tier (one RedisTimelineCache.push_celebrity per tweet, whatever N), and the
 Redis round trips and commands of a delivery (machine-independent).
 
-Followers' timelines are live (sentinel "live" scored +inf) and full (800 ids), so every push also trims
-one id, as in production. A full timeline takes ~100 KB of Redis memory, so at most --pool distinct
+Followers' timelines are live (sentinel "live" scored +inf) and full: each holds between 800 ids and the
+high-water mark (800 + TRIM_SLACK), spread evenly over that range, so pushes trim as often as in production
+(a timeline is trimmed back to 800 once a push takes it past the mark). A full timeline takes ~100 KB of Redis
+memory, so at most --pool distinct
 timelines are created (default 10,000 = ~1 GB); a larger N goes round that pool again with a newer tweet
-id per round, so every write still adds a new newest id and trims one, as for distinct followers.
+id per round, so every write still adds a new newest id, as for distinct followers.
 
 Synthetic data lives in Redis database 14 and is deleted at the end.
 Usage: .venv/bin/python bench/fanout_throughput.py [--runs 5] [--pool 10000]
@@ -29,13 +31,13 @@ import stats
 from report import fmt_int, table
 from stats import median
 
-from chirp.adapters.redis.timeline_cache import SENTINEL, RedisTimelineCache, celebrity_key, timeline_key
+from chirp.adapters.redis.timeline_cache import SENTINEL, TRIM_SLACK, RedisTimelineCache, celebrity_key, timeline_key
 from chirp.ids.snowflake import SnowflakeGenerator
 from chirp.timelines.rules import CELEBRITY_RECENT, FOLLOWER_PAGE, MAX_ITEMS
 
 NAME = "fanout_throughput"
 SIZES = (100, 1_000, 10_000, 100_000)
-PAGE_SIZES = (1, 100, 500)  # one page of followers (the counts bench/round_trips.py used to give)
+PAGE_SIZES = (1, 500, FOLLOWER_PAGE)  # one page of followers
 CELEBRITY_TWEETS = 200  # push_celebrity calls timed per N and run, in rounds over the N (noise spreads evenly)
 CELEBRITY_ROUNDS = 10
 BENCHMARK_REQUESTS = 200_000
@@ -75,7 +77,9 @@ def redis_benchmark_zadd(host: str, port: int, key: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=stats.RUNS)
-    parser.add_argument("--pool", type=int, default=10_000, help="distinct follower timelines (multiple of 500)")
+    parser.add_argument(
+        "--pool", type=int, default=10_000, help=f"distinct follower timelines (multiple of {FOLLOWER_PAGE})"
+    )
     args = parser.parse_args()
     if args.pool % FOLLOWER_PAGE:
         raise SystemExit(f"--pool must be a multiple of FOLLOWER_PAGE ({FOLLOWER_PAGE})")
@@ -89,7 +93,7 @@ def main() -> None:
     prefix = f"bench-{tag}"
     followers = [f"{prefix}-f{i}" for i in range(args.pool)]
     celebrity = f"{prefix}-celebrity"
-    template = timeline_key(f"{prefix}-template")
+    templates = [timeline_key(f"{prefix}-template{extra}") for extra in range(TRIM_SLACK + 1)]
     zadd_key = f"{prefix}:redis-benchmark-zadd"
     ids = SnowflakeGenerator(datacenter_id=31, worker_id=31)  # its own slot: these ids never leave DB 14
     print(
@@ -98,24 +102,27 @@ def main() -> None:
     )
 
     try:
-        # Full, live timelines: 800 ids older than any tweet pushed below, plus the sentinel; copied server-side.
+        # Full, live timelines: 800 to 800 + TRIM_SLACK ids older than any tweet pushed below (follower i holds
+        # 800 + i mod (TRIM_SLACK + 1)), plus the sentinel; copied server-side.
         started = time.perf_counter()
         memory_before = client.info("memory")["used_memory"]
         oldest = ids.next_id()
-        client.zadd(template, {SENTINEL: math.inf, **{str(oldest - i): oldest - i for i in range(1, MAX_ITEMS + 1)}})
+        for extra, template in enumerate(templates):
+            held = range(1, MAX_ITEMS + extra + 1)
+            client.zadd(template, {SENTINEL: math.inf, **{str(oldest - i): oldest - i for i in held}})
         for start in range(0, args.pool, 1000):
             with client.pipeline(transaction=False) as pipe:
-                for follower in followers[start : start + 1000]:
-                    pipe.copy(template, timeline_key(follower))
+                for i, follower in enumerate(followers[start : start + 1000], start):
+                    pipe.copy(templates[i % len(templates)], timeline_key(follower))
                 pipe.execute()
         client.zadd(celebrity_key(celebrity), {str(oldest - i): oldest - i for i in range(1, CELEBRITY_RECENT + 1)})
         memory = client.info("memory")["used_memory"] - memory_before
         print(
-            f"prepared {fmt_int(args.pool)} live timelines of {MAX_ITEMS} ids (+ sentinel) in "
+            f"prepared {fmt_int(args.pool)} live timelines of {MAX_ITEMS}-{MAX_ITEMS + TRIM_SLACK} ids (+ sentinel) in "
             f"{time.perf_counter() - started:.1f} s, {memory / 2**20:,.0f} MiB"
         )
 
-        # Machine-independent counts (not timed): one delivery per N, and one page of 1 / 100 / 500 followers.
+        # Machine-independent counts (not timed): one delivery per N, and one page of PAGE_SIZES followers.
         def counted(n: int) -> dict[str, int]:
             pages = deliveries(n, followers, [ids.next_id() for _ in range(math.ceil(n / args.pool))])
             deliver(cache, pages[:1])  # warm: connection checked, script loaded
@@ -161,7 +168,7 @@ def main() -> None:
         with counting.redis_round_trips(client) as celebrity_counts:
             cache.push_celebrity(celebrity, ids.next_id(), CELEBRITY_RECENT)
     finally:
-        keys = [template, celebrity_key(celebrity), zadd_key, *(timeline_key(f) for f in followers)]
+        keys = [*templates, celebrity_key(celebrity), zadd_key, *(timeline_key(f) for f in followers)]
         deleted = cloud.unlink(client, keys) + cloud.delete_matching(client, f"*{prefix}*")
         print(f"cleaned up: {fmt_int(deleted)} keys deleted from database {cloud.BENCH_DB}")
 
@@ -214,7 +221,7 @@ def main() -> None:
     per_follower = (largest["redis_commands"] - largest["round_trips"]) / largest["followers"]
     print(
         f"commands per delivery = one script call (EVALSHA) per page of {FOLLOWER_PAGE} + {per_follower:.2f} per "
-        "follower inside it; one page of 1 / 100 / 500 followers: "
+        f"follower inside it; one page of {' / '.join(fmt_int(n) for n in PAGE_SIZES)} followers: "
         + " / ".join(f"{c['round_trips']} rt, {c['commands']} cmds" for c in page_counts)
     )
 
@@ -231,6 +238,7 @@ def main() -> None:
             },
             "follower_page": FOLLOWER_PAGE,
             "timeline_max_items": MAX_ITEMS,
+            "timeline_trimmed_above": MAX_ITEMS + TRIM_SLACK,
             "pool_of_distinct_timelines": args.pool,
             "runs": args.runs,
             "deliveries": results,

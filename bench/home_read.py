@@ -12,7 +12,9 @@ Per read: Redis round trips and commands, DynamoDB calls, and latency for
 - empty: a live, empty timeline and followed celebrities without tweets (the case bench/round_trips.py
   used to count).
 Warm latency is compared in the same run with raw redis-py sending the same requests (recorded from the
-warm read, then replayed: same pipelines, same MGETs, same keys) without the domain code; cold latency with
+warm read, then replayed: the same script call, same keys) without the domain code, and with the same read in
+separate round trips (the read path before the one-trip script: the timeline slice, the celebrity and
+deferred pulls, the cached tweets, the cached profiles, each its own pipeline or MGET); cold latency with
 the warm read. Everything created is deleted at the end.
 
 Usage: .venv/bin/python bench/home_read.py [--runs 5] [--reads 100]
@@ -36,8 +38,9 @@ from chirp.adapters.dynamodb.tables import SocialItem, TweetItem
 from chirp.adapters.redis.timeline_cache import CELEBRITIES, following_key, timeline_key
 from chirp.ids.snowflake import SnowflakeGenerator, snowflake_timestamp_ms
 from chirp.social.model import Profile, Relation
+from chirp.timelines.model import page_candidates
 from chirp.timelines.rules import CELEBRITY_RECENT, Tier
-from chirp.tweets.model import Tweet
+from chirp.tweets.model import STRING_IDS, Tweet
 
 NAME = "home_read"
 CELEBRITY_COUNTS = (0, 5, 50)
@@ -85,7 +88,7 @@ class Fixture:
                     text=f"benchmark tweet {tweet_id} by {author}",
                     created_at_ms=snowflake_timestamp_ms(tweet_id),
                 )
-                batch.save(TweetItem(**tweet.model_dump()))
+                batch.save(TweetItem(**tweet.model_dump(exclude=STRING_IDS)))
                 self.tweet_ids.append(tweet_id)
         for k, reader in self.readers.items():
             for followee in [*self.authors, *self.celebrities[:k]]:
@@ -189,17 +192,29 @@ def main() -> None:
             def raw(requests=requests):
                 counting.replay(client, requests)
 
+            def separate_trips(reader=reader):
+                cache = timelines.cache
+                view = cache.read(reader, before_id=None, count=LIMIT)
+                pulled = cache.pull_celebrities(view.celebrities, before_id=None, count=LIMIT)
+                deferred = cache.deferred_ids(view.deferred, before_id=None, count=LIMIT)
+                page = page_candidates([view.ids, pulled.ids, deferred], LIMIT)
+                return timelines.hydrate(page, viewer_id=reader, hidden=view.hidden_authors)
+
+            if [entry.tweet.tweet_id for entry in separate_trips()] != ids:
+                raise SystemExit(f"{k} celebrities: the read in separate round trips differs from the warm read")
+
             def cold_timeline(reader=reader):
                 fixture.drop_timeline(reader)
 
-            warm = {**counted(client, home), "raw": counted(client, raw)}
+            warm = {**counted(client, home), "raw": counted(client, raw), "separate": counted(client, separate_trips)}
             hydration = counted(client, home, fixture.drop_hydration_caches)
             timeline = counted(client, home, cold_timeline)
-            warm_s, raw_s, hydration_s, timeline_s = [], [], [], []
+            warm_s, raw_s, separate_s, hydration_s, timeline_s = [], [], [], [], []
             for _ in range(args.runs):
                 home()
                 warm_s.append(stats.median_per_call(home, args.reads))
                 raw_s.append(stats.median_per_call(raw, args.reads))
+                separate_s.append(stats.median_per_call(separate_trips, args.reads))
                 samples_h, samples_t = [], []
                 for _ in range(args.cold_reads):
                     fixture.drop_hydration_caches()
@@ -211,13 +226,15 @@ def main() -> None:
                         raise SystemExit(f"{k} celebrities: the cold read differs from the warm read")
                 hydration_s.append(median(samples_h))
                 timeline_s.append(median(samples_t))
-            warm_ms, raw_ms = median(warm_s) * 1000, median(raw_s) * 1000
+            warm_ms, raw_ms, separate_ms = (median(s) * 1000 for s in (warm_s, raw_s, separate_s))
             results["warm"][k] = {
                 **warm,
                 "requests": counting.describe_requests(requests),
                 "median_ms": round(warm_ms, 3),
                 "raw_redis_py_median_ms": round(raw_ms, 3),
                 "ratio_to_raw": round(warm_ms / raw_ms, 2),
+                "separate_round_trips_median_ms": round(separate_ms, 3),
+                "ratio_to_separate_round_trips": round(warm_ms / separate_ms, 2),
             }
             for name, counts, samples in (
                 ("cold_hydration", hydration, hydration_s),
@@ -229,7 +246,8 @@ def main() -> None:
             empty_reader = fixture.empty_readers[k]
             results["empty"][k] = counted(client, lambda r=empty_reader: timelines.home(r, cursor=None, limit=LIMIT))
             print(
-                f"{k} celebrities: warm {warm_ms:.2f} ms (raw {raw_ms:.2f} ms), cold hydration "
+                f"{k} celebrities: warm {warm_ms:.2f} ms (raw {raw_ms:.2f} ms, separate round trips "
+                f"{separate_ms:.2f} ms), cold hydration "
                 f"{results['cold_hydration'][k]['median_ms']:.1f} ms, cold timeline "
                 f"{results['cold_timeline'][k]['median_ms']:.1f} ms"
             )
@@ -242,7 +260,11 @@ def main() -> None:
             ops = Counter({key[3:]: v for key, v in r.items() if key.startswith("op:dynamodb.")})
             compared = ""
             if name == "warm":
-                compared = f"{r['ratio_to_raw']:.2f}x raw ({r['raw_redis_py_median_ms']:.2f} ms)"
+                compared = (
+                    f"{r['ratio_to_raw']:.2f}x raw ({r['raw_redis_py_median_ms']:.2f} ms), "
+                    f"{r['ratio_to_separate_round_trips']:.2f}x separate trips "
+                    f"({r['separate']['round_trips']} rt, {r['separate_round_trips_median_ms']:.2f} ms)"
+                )
             elif "ratio_to_warm" in r:
                 compared = f"{r['ratio_to_warm']:.0f}x warm"
             rows.append([
@@ -251,7 +273,10 @@ def main() -> None:
                 f"{r['median_ms']:.2f}" if "median_ms" in r else "-", compared or "-",
             ])  # fmt: skip
     print(f"\nTimelines.home, limit {LIMIT}; reader follows {NORMAL_AUTHORS} normal authors + k celebrities")
-    print(f"baseline (same run): raw redis-py sending the warm read's requests; medians of {args.runs} runs\n")
+    print(
+        "baselines (same run): raw redis-py sending the warm read's requests; the same read in separate round "
+        f"trips; medians of {args.runs} runs\n"
+    )
     print(
         table(
             ["case", "k", "round trips", "Redis cmds", "DynamoDB", "DynamoDB calls", "median ms", "compared with"],
@@ -266,8 +291,9 @@ def main() -> None:
     report.write_result(
         NAME,
         {
-            "baseline": "raw redis-py replaying the warm read's recorded Redis requests (same pipelines and MGETs, "
-            "same keys, same run)",
+            "baseline": "raw redis-py replaying the warm read's recorded Redis requests (the same script call, same "
+            "keys, same run); and the same read in separate round trips (slice, pulls, tweets, profiles: the read "
+            "path before the one-trip script), same run",
             "limit": LIMIT,
             "normal_authors_followed": NORMAL_AUTHORS,
             "tweets": {"per_normal_author": TWEETS_PER_AUTHOR, "per_celebrity": TWEETS_PER_CELEBRITY},
@@ -284,9 +310,15 @@ def main() -> None:
                     + " / ".join(str(warm[k]["round_trips"]) for k in CELEBRITY_COUNTS)
                     + " Redis round trips, "
                     + " / ".join(str(warm[k]["dynamodb_calls"]) for k in CELEBRITY_COUNTS)
-                    + " DynamoDB calls",
+                    + " DynamoDB calls; "
+                    + " / ".join(f"{warm[k]['ratio_to_separate_round_trips']:.2f}" for k in CELEBRITY_COUNTS)
+                    + "x the same read in separate round trips",
                     "raw redis-py, same requests: "
                     + " / ".join(f"{warm[k]['raw_redis_py_median_ms']:.2f}" for k in CELEBRITY_COUNTS)
+                    + " ms; separate round trips: "
+                    + " / ".join(str(warm[k]["separate"]["round_trips"]) for k in CELEBRITY_COUNTS)
+                    + " round trips, "
+                    + " / ".join(f"{warm[k]['separate_round_trips_median_ms']:.2f}" for k in CELEBRITY_COUNTS)
                     + " ms",
                 ),
                 report.headline(

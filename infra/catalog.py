@@ -25,6 +25,7 @@ TABLES = {
     "clients": "clients_table",  # third-party clients: OAuth apps, access tokens (hashed), media descriptions
     "engagements": "engagements_table",
     "media": "media_table",  # issued media ids: owner, transcoding outcome, alt text, the tweet attached to
+    "connections": "connections_table",  # clients' WebSocket connections (chirp.realtime), expiring by TTL
 }
 BUCKETS = {"media": "media_bucket"}
 
@@ -215,8 +216,26 @@ class DeployTrigger:
     before: tuple[str, ...] = ()
 
 
-# A new kind of trigger (a WebSocket route, say) is one class here and one case in Functions._connect.
-Trigger = ResolverRoutes | AuthorizerTrigger | KinesisTrigger | SqsTrigger | S3Trigger | ScheduleTrigger | DeployTrigger
+@dataclass(frozen=True)
+class WebSocketRoutes:
+    """Serves the routes of the WebSocket API (one per stack): $connect, $disconnect and each action its clients
+    send (`{"action": <route>, ...}`). An action answers by posting to the connection (ConnectionsAccess): the
+    emulator has no route responses."""
+
+    actions: tuple[str, ...] = ()
+
+
+# A new kind of trigger is one class here and one case in Functions._connect.
+Trigger = (
+    ResolverRoutes
+    | AuthorizerTrigger
+    | KinesisTrigger
+    | SqsTrigger
+    | S3Trigger
+    | ScheduleTrigger
+    | DeployTrigger
+    | WebSocketRoutes
+)
 
 # --- grants: what a function may touch; each brings the settings that locate it -----------------------------
 
@@ -315,6 +334,19 @@ class MetricsAccess:
     function name). GetMetricData has no resource-level permission: the one grant on `*` besides ENIs and X-Ray."""
 
 
+@dataclass(frozen=True)
+class ConnectionsAccess:
+    """Posts to the WebSocket API's connections (the @connections API: execute-api:ManageConnections, POST on its
+    stage). Brings the API's id and stage."""
+
+
+@dataclass(frozen=True)
+class IdTokenAccess:
+    """Checks the user pool's ID tokens itself (signature against the pool's public keys, issuer, audience), where
+    API Gateway has no Cognito authorizer (a WebSocket API). Brings the pool's and its app client's ids; no
+    permission (the keys are public)."""
+
+
 Grant = (
     TableAccess
     | StreamAccess
@@ -325,6 +357,8 @@ Grant = (
     | ParameterAccess
     | MetricsAccess
     | UserPoolAccess
+    | ConnectionsAccess
+    | IdTokenAccess
 )
 
 # Tuning settings a function may read (FunctionSpec.reads), valued from the stage's StageConfig.
@@ -386,6 +420,9 @@ SETS_POISON_ASIDE = QueueAccess("consumer_failures")  # every stream consumer se
 GET, BATCH_GET, QUERY = TableCall.GET, TableCall.BATCH_GET, TableCall.QUERY
 ENGAGEMENT_INDEXES = ("likes_by_tweet", "retweets_by_tweet", "likes_by_user")
 PUT, UPDATE, DELETE, BATCH_WRITE = TableCall.PUT, TableCall.UPDATE, TableCall.DELETE, TableCall.BATCH_WRITE
+# What pushing to connected clients needs (chirp.realtime): the connected index, the @connections API, and the
+# connections table, to drop a connection found gone.
+PUSHES = (RedisAccess(), ConnectionsAccess(), TableAccess("connections", (DELETE,)))
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
@@ -416,7 +453,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # Profiles and edges: transactions of puts, deletes and count updates; whom a user follows is a query
             # of the table, who follows them one of the inverted index.
             TableAccess("social", (GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE), indexes=("inverted",)),
-            TableAccess("notifications", (BATCH_WRITE, QUERY)),  # follows notify; GET /notifications reads them
+            # A follow's notification is put in the follow's transaction; GET /notifications reads them.
+            TableAccess("notifications", (PUT, QUERY)),
             TableAccess("idempotency", (GET, PUT, UPDATE, DELETE)),  # Powertools' idempotency records
             TableAccess("leases", (PUT, UPDATE, DELETE)),  # its Snowflake worker slot: taken, renewed, released
             # Edges, counter shards and outbox entries: transactions of updates and puts; flags and sums are batch
@@ -448,7 +486,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # Hits are hydrated like timeline entries: tweets, their authors' profiles, counts and the caller's
             # flags, in batches.
             TableAccess("tweets", (BATCH_GET,)),
-            TableAccess("social", (BATCH_GET,)),
+            # Authors' profiles in batches; a from:/@handle looked up; whom the caller blocks or mutes (a query of
+            # the caller's edges) and who blocks the caller (the inverted index), kept out of the results.
+            TableAccess("social", (GET, BATCH_GET, QUERY), indexes=("inverted",)),
             TableAccess("engagements", (BATCH_GET,)),
             SearchAccess(Access.READ),
             ParameterAccess("trend_lists"),  # GET /trends ranks, leaving the operators' lists out
@@ -469,7 +509,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # What the REST API does (it posts, reads and follows through the same services)...
             TableAccess("tweets", (GET, BATCH_GET, PUT, UPDATE), indexes=("user_tweets",)),
             TableAccess("social", (GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE), indexes=("inverted",)),
-            TableAccess("notifications", (BATCH_WRITE, QUERY)),
+            TableAccess("notifications", (PUT, QUERY)),
             TableAccess("idempotency", (GET, PUT, UPDATE, DELETE)),
             TableAccess("leases", (PUT, UPDATE, DELETE)),
             # Favourites and reblogs are likes and retweets: the same transactions, flags, counts and events.
@@ -542,8 +582,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=60,
         grants=(
             TableAccess("social", (GET,), indexes=("inverted",)),  # the author's tier, then their followers' pages
-            # A celebrity's recent tweets when Redis lost them; deferred tweets, read back in batches to push them.
-            TableAccess("tweets", (BATCH_GET,), indexes=("user_tweets",)),
+            # A celebrity's recent tweets when Redis lost them; deferred tweets, read back in batches to push them;
+            # each tweet received is confirmed published (its outbox mark removed: an update).
+            TableAccess("tweets", (BATCH_GET, UPDATE), indexes=("user_tweets",)),
             RedisAccess(),
             QueueAccess("fanout_pages"),
             SETS_POISON_ASIDE,
@@ -580,16 +621,39 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         name="notifier",
-        description="new-tweets consumer: raises mention and reply notifications",
-        triggers=(NEW_TWEETS,),
+        description="new-tweets consumer: raises mention and reply notifications; pushes tweets, deletions and "
+        "notifications to connected clients (WebSocket)",
+        # No batching window: a push is worth as much as it is quick. A record older than ten minutes is given up
+        # (its notifications were raised by then; clients read their timeline when they reconnect).
+        triggers=(
+            KinesisTrigger(
+                stream="new_tweets", on_failure="consumer_failures", max_batching_window_s=0, max_record_age_s=600
+            ),
+        ),
+        timeout_s=60,
         grants=(
             TableAccess("tweets", (GET,)),  # the parent of a reply
-            TableAccess("social", (GET,)),  # mentioned handles, blocks and mutes
+            # Mentioned handles, blocks and mutes; for a push the author's follower count and pages, and batch
+            # checks of connected users' follows and mutes.
+            TableAccess("social", (GET, BATCH_GET), indexes=("inverted",)),
             TableAccess("notifications", (BATCH_WRITE,)),
-            RedisAccess(),
+            *PUSHES,
             SETS_POISON_ASIDE,
         ),
         snap_start=True,
+    ),
+    FunctionSpec(
+        name="realtime",
+        description="The WebSocket API: $connect (the REST API's ID tokens), subscribe, $disconnect",
+        triggers=(WebSocketRoutes(actions=("subscribe",)),),
+        memory_mb=256,
+        timeout_s=10,
+        grants=(
+            TableAccess("connections", (GET, PUT, DELETE)),  # the truth about connections
+            RedisAccess(),  # the connected index
+            IdTokenAccess(),
+            ConnectionsAccess(),  # answers to a client's frames
+        ),
     ),
     FunctionSpec(
         name="fanout_worker",

@@ -111,5 +111,15 @@ def add_nag_checks(app: cdk.App, stack: cdk.Stack, config: StageConfig) -> None:
                 _ack(method, "COG4", reason)
             elif name != "chirp":
                 _ack(method, "COG4", "authorized by the API's token authorizer (Chirp's own tokens), not Cognito")
+    websocket = node.find_child("WebSocket")
+    for route in websocket.node.children:
+        if isinstance(route, cdk.aws_apigatewayv2.CfnRoute):
+            _ack(route, "APIG4", "$connect checks the REST API's ID tokens in its function (WebSocket APIs have no "
+                 "Cognito authorizer); later frames arrive on the connection it authenticated")  # fmt: skip
+    for role in node.find_child("Functions").node.children:
+        if isinstance(role, cdk.aws_iam.Role):
+            api_ref = stack.resolve(stack.get_logical_id(websocket.node.find_child("Api").node.default_child))
+            _ack(role, f"IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_ref}>"
+                 "/v1/POST/@connections/*]", "connection ids are made per client as it connects")  # fmt: skip
     if not config.vpc_flow_logs:
         _ack(node.find_child("Network"), "VPC7", "local stage: the emulator rejects AWS::EC2::FlowLog")

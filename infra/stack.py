@@ -18,6 +18,7 @@ from infra.capabilities.network import Network
 from infra.capabilities.queues import Queues
 from infra.capabilities.runtime_config import RuntimeConfig
 from infra.capabilities.search import Search
+from infra.capabilities.websocket import WebSocket
 from infra.catalog import HTTP_APIS
 from infra.config import StageConfig
 
@@ -37,7 +38,17 @@ class ChirpStack(Stack):
         auth = Auth(self, "Auth", config=config)
         media = Media(self, "Media", config=config)
         runtime = RuntimeConfig(self, "RuntimeConfig", config=config)
-        grants = Grants(config=config, data=data, queues=queues, cache=cache, search=search, media=media, auth=auth)
+        websocket = WebSocket(self, "WebSocket", config=config)
+        grants = Grants(
+            config=config,
+            data=data,
+            queues=queues,
+            cache=cache,
+            search=search,
+            media=media,
+            auth=auth,
+            websocket=websocket,
+        )
         functions = Functions(
             self,
             "Functions",
@@ -48,6 +59,7 @@ class ChirpStack(Stack):
             search=search,
             media=media,
             grants=grants,
+            websocket=websocket,
         )
         # Chirp's own API keeps its construct id "Api" (its URL must not change); every other is "<Name>Api".
         apis = {
@@ -68,6 +80,8 @@ class ChirpStack(Stack):
         for name, each in apis.items():
             if name != "chirp":
                 each.rest_api.deployment_stage.node.add_dependency(account)
+        websocket.stage.node.add_dependency(account)
+        websocket.log_to(api.access_logs)
         Monitoring(
             self,
             "Monitoring",
@@ -91,6 +105,9 @@ class ChirpStack(Stack):
             "NotificationsTable": data.notifications.table_name,
             "IdempotencyTable": data.idempotency.table_name,
             "EngagementsTable": data.engagements.table_name,
+            "ConnectionsTable": data.connections.table_name,
+            "WebSocketApiId": websocket.api.api_id,
+            "WebSocketUrl": websocket.stage.url,
             "NewTweetsStream": data.streams["new_tweets"].stream_name,
             "EngagementsStream": data.streams["engagements"].stream_name,
             "MediaBucket": media.bucket.bucket_name,

@@ -19,6 +19,8 @@ from chirp.tweets.model import Tweet
 def deliver(tweet: Tweet) -> None:
     tier = services().timelines.fan_out(tweet)
     metrics.add_metric(name=f"FanOut{tier.value.title() if tier else 'Deferred'}", unit="Count", value=1)
+    # The stream delivered it: the tweet leaves the outbox here, off POST /tweets' path (chirp.tweets.service).
+    services().tweet_store.mark_published(tweet.tweet_id)
 
 
 def undeliver(tweet: Tweet) -> None:

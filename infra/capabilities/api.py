@@ -92,7 +92,7 @@ class Api(Construct):
     ):
         super().__init__(scope, construct_id)
         self.http_api, self.functions = http_api, functions
-        access_logs = logs.LogGroup(
+        self.access_logs = access_logs = logs.LogGroup(
             self, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=config.removal_policy
         )
         self.rest_api = apigw.RestApi(

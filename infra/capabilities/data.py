@@ -78,6 +78,8 @@ class Data(Construct):
             )
         # Issued media ids; DynamoDB's TTL forgets a ticket never uploaded, or an upload never attached, after a day.
         self.media = self._table("MediaTable", config, partition=("media_id", S), ttl="expires_at")
+        # Clients' WebSocket connections by id; DynamoDB's TTL deletes one API Gateway must have closed.
+        self.connections = self._table("Connections", config, partition=("connection_id", S), ttl="expires_at")
         self.tables = {
             "tweets": self.tweets,
             "social": self.social,
@@ -87,6 +89,7 @@ class Data(Construct):
             "clients": self.clients,
             "engagements": self.engagements,
             "media": self.media,
+            "connections": self.connections,
         }
 
         self.streams = {

@@ -24,6 +24,7 @@ from infra.capabilities.media import Media
 from infra.capabilities.network import Network
 from infra.capabilities.queues import Queues
 from infra.capabilities.search import Search
+from infra.capabilities.websocket import WebSocket
 from infra.catalog import (
     FUNCTIONS,
     ROOT,
@@ -36,6 +37,7 @@ from infra.catalog import (
     ScheduleTrigger,
     SqsTrigger,
     Trigger,
+    WebSocketRoutes,
 )
 from infra.config import StageConfig
 
@@ -53,9 +55,11 @@ class Functions(Construct):
         search: Search,
         media: Media,
         grants: Grants,
+        websocket: WebSocket,
     ):
         super().__init__(scope, construct_id)
         self.config, self.network, self.data, self.queues = config, network, data, queues
+        self.websocket = websocket
         self.search, self.media, self.grants = search, media, grants
         self.layers = [
             aws_lambda.LayerVersion(
@@ -229,6 +233,8 @@ class Functions(Construct):
                 )
             case DeployTrigger():
                 self._run_on_deploy(spec, trigger)
+            case WebSocketRoutes():
+                self.websocket.route(spec.name, trigger, function)
             case ResolverRoutes() | AuthorizerTrigger():
                 pass  # the Api construct routes to it (or asks it), once the REST API exists
             case _:

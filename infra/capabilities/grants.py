@@ -15,6 +15,7 @@ from infra.capabilities.data import Data
 from infra.capabilities.media import Media
 from infra.capabilities.queues import Queues
 from infra.capabilities.search import Search
+from infra.capabilities.websocket import WebSocket
 from infra.catalog import (
     BUCKETS,
     PARAMETERS,
@@ -22,7 +23,9 @@ from infra.catalog import (
     STREAMS,
     TABLES,
     Access,
+    ConnectionsAccess,
     Grant,
+    IdTokenAccess,
     MediaAccess,
     MetricsAccess,
     ParameterAccess,
@@ -96,9 +99,11 @@ class Grants:
         search: Search,
         media: Media,
         auth: Auth,
+        websocket: WebSocket,
     ):
         self.config, self.data, self.queues = config, data, queues
         self.cache, self.search, self.media, self.auth = cache, search, media, auth
+        self.websocket = websocket
         self.functions: dict = {}  # filled by the Functions construct, read at synthesis (_FunctionName)
 
     def apply(self, grant: Grant, role: iam.IRole) -> dict[str, str]:
@@ -123,6 +128,13 @@ class Grants:
             case UserPoolAccess():
                 # InitiateAuth with USER_PASSWORD_AUTH is a public Cognito call (no IAM action governs it).
                 return {"user_pool_client_id": self.auth.client.user_pool_client_id}
+            case IdTokenAccess():
+                return {
+                    "user_pool_id": self.auth.user_pool.user_pool_id,
+                    "user_pool_client_id": self.auth.client.user_pool_client_id,
+                }
+            case ConnectionsAccess():
+                return self._connections(role)
         raise TypeError(f"no resolution for grant {grant!r}")
 
     def _table(self, grant: TableAccess, role: iam.IRole) -> dict[str, str]:
@@ -233,6 +245,13 @@ class Grants:
             declared.setting: parameter_name(self.config, grant.parameter),
             "runtime_config_ttl_s": str(self.config.runtime_config_ttl_s),
         }
+
+    def _connections(self, role: iam.IRole) -> dict[str, str]:
+        """PostToConnection on the API's stage, nothing else (no GetConnection, no DeleteConnection)."""
+        api_id, stage = self.websocket.api.api_id, self.websocket.stage.stage_name
+        arn = f"arn:{Aws.PARTITION}:execute-api:{Aws.REGION}:{Aws.ACCOUNT_ID}:{api_id}/{stage}/POST/@connections/*"
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=[arn]))
+        return {"websocket_api_id": api_id, "websocket_stage": stage}
 
     def _metrics(self, role: iam.IRole) -> dict[str, str]:
         role.add_to_principal_policy(iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"]))

@@ -6,63 +6,83 @@ connects to DynamoDB, the API never imports Pillow)."""
 from __future__ import annotations
 
 from functools import cache, cached_property
+from typing import TYPE_CHECKING
 
-from chirp.adapters.aws import aws_client
-from chirp.adapters.dynamodb.engagement_store import DynamoEngagementStore
-from chirp.adapters.dynamodb.notification_store import DynamoNotificationStore
-from chirp.adapters.dynamodb.social_store import SocialStore
-from chirp.adapters.dynamodb.tables import bind_tables
-from chirp.adapters.dynamodb.tweet_store import TweetStore
-from chirp.adapters.dynamodb.worker_lease import DynamoWorkerLease
-from chirp.adapters.kinesis.publisher import KinesisEventPublisher, KinesisPublisher
-from chirp.adapters.redis.client import redis_client
-from chirp.adapters.redis.count_cache import RedisCountCache
-from chirp.adapters.redis.rate_limits import RedisLimitStore
-from chirp.adapters.redis.tag_counter import RedisTagCounter, RedisTrendState
-from chirp.adapters.redis.timeline_cache import RedisTimelineCache
-from chirp.adapters.sqs.page_queue import SqsPageQueue
-from chirp.adapters.sqs.poison_queue import SqsPoisonQueue
-from chirp.adapters.ssm.runtime_config import SsmLevelStore, SsmLimitOverrides
-from chirp.adapters.ssm.tag_lists import SsmTagLists
-from chirp.degradation.controller import Tuning
-from chirp.degradation.levels import CurrentLevel, Switches
-from chirp.degradation.service import DegradationController
-from chirp.engagement.rules import Engagements
-from chirp.ids.snowflake import LeasedSnowflake
-from chirp.limits.model import parse_limits
-from chirp.limits.service import OverrideMirror, RateLimiter
-from chirp.notifications.service import Notifications
-from chirp.runtime.http_guard import Guard
 from chirp.settings import Settings, get_settings
-from chirp.social.service import SocialService
-from chirp.timelines.rules import MAX_ITEMS, Thresholds, Timelines
-from chirp.trends.rules import Trends
-from chirp.tweets.service import TweetService
+
+if TYPE_CHECKING:  # each adapter is imported where it is built: a function imports only what it uses
+    from chirp.adapters.dynamodb.engagement_store import DynamoEngagementStore
+    from chirp.adapters.dynamodb.social_store import SocialStore
+    from chirp.adapters.dynamodb.tweet_store import TweetStore
+    from chirp.adapters.redis.count_cache import RedisCountCache
+    from chirp.adapters.redis.rate_limits import RedisLimitStore
+    from chirp.adapters.redis.timeline_cache import RedisTimelineCache
+    from chirp.adapters.sqs.poison_queue import SqsPoisonQueue
+    from chirp.adapters.ssm.runtime_config import SsmLevelStore, SsmLimitOverrides
+    from chirp.degradation.levels import CurrentLevel, Switches
+    from chirp.degradation.service import DegradationController
+    from chirp.engagement.rules import Engagements
+    from chirp.ids.snowflake import LeasedSnowflake
+    from chirp.limits.service import OverrideMirror, RateLimiter
+    from chirp.notifications.service import Notifications
+    from chirp.runtime.http_guard import Guard
+    from chirp.social.service import SocialService
+    from chirp.timelines.rules import Timelines
+    from chirp.trends.rules import Trends
+    from chirp.tweets.service import TweetService
+
+
+def aws_client(service: str, settings: Settings):
+    from chirp.adapters.aws import aws_client as client
+
+    return client(service, settings)
 
 
 class Services:
     def __init__(self, settings: Settings):
         self.settings = settings
-        bind_tables(settings)  # no I/O: points the table models at this environment's tables
+        self._tables_bound = False
+
+    def _bind_tables(self) -> None:
+        """Points the table models at this environment's tables (no I/O): every DynamoDB store's first step."""
+        if not self._tables_bound:
+            from chirp.adapters.dynamodb.tables import bind_tables
+
+            bind_tables(self.settings)
+            self._tables_bound = True
 
     @cached_property
     def redis(self):
+        from chirp.adapters.redis.client import redis_client
+
         return redis_client(self.settings)
 
     @cached_property
     def tweet_store(self) -> TweetStore:
+        from chirp.adapters.dynamodb.tweet_store import TweetStore
+
+        self._bind_tables()
         return TweetStore()
 
     @cached_property
     def social_store(self) -> SocialStore:
+        from chirp.adapters.dynamodb.social_store import SocialStore
+
+        self._bind_tables()
         return SocialStore()
 
     @cached_property
     def timeline_cache(self) -> RedisTimelineCache:
+        from chirp.adapters.redis.timeline_cache import RedisTimelineCache
+        from chirp.timelines.rules import MAX_ITEMS
+
         return RedisTimelineCache(self.redis, max_items=MAX_ITEMS, ttl_s=self.settings.inactive_after_s)
 
     @cached_property
     def timelines(self) -> Timelines:
+        from chirp.adapters.sqs.page_queue import SqsPageQueue
+        from chirp.timelines.rules import Thresholds, Timelines
+
         thresholds = Thresholds(self.settings.popular_threshold, self.settings.celebrity_threshold)
         pages = SqsPageQueue(aws_client("sqs", self.settings), self.settings.fanout_queue_url)
         return Timelines(self.timeline_cache, self.tweet_store, self.social_store, thresholds, pages, self.switches)
@@ -70,43 +90,62 @@ class Services:
     # --- protection: degradation levels and rate limits ---------------------------------------------------
     @cached_property
     def level_store(self) -> SsmLevelStore:
+        from chirp.adapters.ssm.runtime_config import SsmLevelStore
+
         ssm = aws_client("ssm", self.settings)
         return SsmLevelStore(ssm, self.settings.degradation_manual_parameter, self.settings.degradation_auto_parameter)
 
     @cached_property
     def level(self) -> CurrentLevel:
         """The effective degradation level, re-read from SSM at most once per cache period."""
+        from chirp.degradation.levels import CurrentLevel
+
         return CurrentLevel(lambda: self.level_store.read().effective, self.settings.runtime_config_ttl_s)
 
     @cached_property
     def switches(self) -> Switches:
+        from chirp.degradation.levels import Switches
+
         return Switches(self.level)
 
     @cached_property
     def limit_store(self) -> RedisLimitStore:
+        from chirp.adapters.redis.rate_limits import RedisLimitStore
+
         return RedisLimitStore(self.redis)
 
     @cached_property
     def limiter(self) -> RateLimiter:
+        from chirp.limits.model import parse_limits
+        from chirp.limits.service import RateLimiter
+
         return RateLimiter(self.limit_store, parse_limits(self.settings.rate_limit_tiers))
 
     @cached_property
     def limit_overrides(self) -> SsmLimitOverrides:
         """Where operators set users' limits (SSM); the mirror copies them into Redis."""
+        from chirp.adapters.ssm.runtime_config import SsmLimitOverrides
+
         return SsmLimitOverrides(aws_client("ssm", self.settings), self.settings.limit_overrides_path)
 
     @cached_property
     def override_mirror(self) -> OverrideMirror:
+        from chirp.limits.service import OverrideMirror
+
         return OverrideMirror(self.limit_overrides, self.limit_store)
 
     @cached_property
     def guard(self) -> Guard:
         """What every HTTP function applies to every request (chirp.runtime.http_guard)."""
+        from chirp.runtime.http_guard import Guard
+
         return Guard(limiter=lambda: self.limiter, level=lambda: self.level())
 
     @cached_property
     def degradation_controller(self) -> DegradationController:
         from chirp.adapters.cloudwatch.signals import CloudWatchSignals
+        from chirp.degradation.controller import Tuning
+        from chirp.degradation.service import DegradationController
 
         metrics = CloudWatchSignals(
             aws_client("cloudwatch", self.settings),
@@ -120,10 +159,17 @@ class Services:
     @cached_property
     def ids(self) -> LeasedSnowflake:
         """Tweet ids (tweets and retweets) from one leased worker slot per process."""
+        from chirp.adapters.dynamodb.worker_lease import DynamoWorkerLease
+        from chirp.ids.snowflake import LeasedSnowflake
+
+        self._bind_tables()
         return LeasedSnowflake(DynamoWorkerLease())
 
     @cached_property
     def tweets(self) -> TweetService:
+        from chirp.adapters.kinesis.publisher import KinesisPublisher
+        from chirp.tweets.service import TweetService
+
         publisher = KinesisPublisher(aws_client("kinesis", self.settings), self.settings.new_tweets_stream)
         return TweetService(
             self.tweet_store, self.social_store, self.timelines, publisher, self.ids, media=_LazyMedia(self)
@@ -131,14 +177,22 @@ class Services:
 
     @cached_property
     def engagement_store(self) -> DynamoEngagementStore:
+        from chirp.adapters.dynamodb.engagement_store import DynamoEngagementStore
+
+        self._bind_tables()
         return DynamoEngagementStore()
 
     @cached_property
     def count_cache(self) -> RedisCountCache:
+        from chirp.adapters.redis.count_cache import RedisCountCache
+
         return RedisCountCache(self.redis)
 
     @cached_property
     def engagement(self) -> Engagements:
+        from chirp.adapters.kinesis.publisher import KinesisEventPublisher
+        from chirp.engagement.rules import Engagements
+
         publisher = KinesisEventPublisher(aws_client("kinesis", self.settings), self.settings.engagements_stream)
         return Engagements(
             self.engagement_store,
@@ -154,14 +208,24 @@ class Services:
 
     @cached_property
     def notifications(self) -> Notifications:
+        from chirp.adapters.dynamodb.notification_store import DynamoNotificationStore
+        from chirp.notifications.service import Notifications
+
+        self._bind_tables()
         return Notifications(DynamoNotificationStore(), self.social_store, self.tweet_store)
 
     @cached_property
     def social(self) -> SocialService:
-        return SocialService(self.social_store, self.timelines, self.notifications)
+        from chirp.social.service import SocialService
+
+        return SocialService(self.social_store, self.timelines)
 
     @cached_property
     def trends(self) -> Trends:
+        from chirp.adapters.redis.tag_counter import RedisTagCounter, RedisTrendState
+        from chirp.adapters.ssm.tag_lists import SsmTagLists
+        from chirp.trends.rules import Trends
+
         lists = SsmTagLists(aws_client("ssm", self.settings), self.settings.trend_lists_parameter)
         return Trends(
             RedisTagCounter(self.redis),
@@ -174,8 +238,38 @@ class Services:
             switches=self.switches,
         )
 
+    # --- real time: WebSocket connections and pushes -------------------------------------------------------
+    @cached_property
+    def realtime(self):
+        from chirp.adapters.apigateway.connections import ApiGatewayConnections, management_client
+        from chirp.adapters.dynamodb.connection_store import DynamoConnectionStore
+        from chirp.adapters.dynamodb.follow_graph import DynamoFollowGraph
+        from chirp.adapters.redis.connected_index import RedisConnectedIndex
+        from chirp.realtime.model import Wire
+        from chirp.realtime.service import Realtime
+        from chirp.realtime.wire import ChirpFrames
+
+        max_in_flight = 16
+        return Realtime(
+            DynamoConnectionStore(),
+            RedisConnectedIndex(self.redis),
+            ApiGatewayConnections(management_client(self.settings, max_in_flight)),
+            DynamoFollowGraph(self.social_store),
+            {Wire.CHIRP: ChirpFrames()},
+            max_in_flight=max_in_flight,
+        )
+
+    @cached_property
+    def id_tokens(self):
+        from chirp.adapters.cognito.id_tokens import IdTokens
+
+        settings = self.settings
+        return IdTokens(settings.user_pool_keys_url, settings.user_pool_issuer, settings.user_pool_client_id)
+
     @cached_property
     def poison(self) -> SqsPoisonQueue:
+        from chirp.adapters.sqs.poison_queue import SqsPoisonQueue
+
         return SqsPoisonQueue(aws_client("sqs", self.settings), self.settings.consumer_failures_queue_url)
 
     @cached_property
@@ -183,7 +277,7 @@ class Services:
         from chirp.adapters.opensearch.client import tweet_index  # opensearch-py only where searched
         from chirp.search.service import TweetSearch
 
-        return TweetSearch(tweet_index(self.settings), self.timelines)
+        return TweetSearch(tweet_index(self.settings), self.timelines, self.social_store)
 
     @cached_property
     def tweet_index(self):
@@ -235,6 +329,7 @@ class Services:
     def client_store(self):
         from chirp.adapters.dynamodb.client_store import DynamoClientStore
 
+        self._bind_tables()
         return DynamoClientStore()
 
     @cached_property

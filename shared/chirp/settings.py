@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     # The user pool's app client: third-party clients' password sign-in (OAuth password grant) goes through it.
     user_pool_client_id: str = Field(default="", alias="USER_POOL_CLIENT_ID")
     engagements_table: str = Field(default="chirp-engagements", alias="ENGAGEMENTS_TABLE")
+    # Real time (chirp.realtime): WebSocket connections, the API whose @connections API pushes to them, and the
+    # user pool whose ID tokens open them.
+    connections_table: str = Field(default="chirp-connections", alias="CONNECTIONS_TABLE")
+    websocket_api_id: str = Field(default="", alias="WEBSOCKET_API_ID")
+    websocket_stage: str = Field(default="v1", alias="WEBSOCKET_STAGE")
+    user_pool_id: str = Field(default="", alias="USER_POOL_ID")
     new_tweets_stream: str = Field(default="new-tweets", alias="NEW_TWEETS_STREAM")
     engagements_stream: str = Field(default="engagements", alias="ENGAGEMENTS_STREAM")
     fanout_queue_url: str = Field(default="", alias="FANOUT_QUEUE_URL")
@@ -83,6 +89,24 @@ class Settings(BaseSettings):
     @property
     def rate_limit_tiers(self) -> dict[str, str]:
         return json.loads(self.rate_limits)
+
+    @property
+    def websocket_management_url(self) -> str:
+        """Where the WebSocket API's @connections API answers (the emulator serves it under its gateway)."""
+        if self.aws_endpoint_url:
+            return f"{self.aws_endpoint_url}/_aws/execute-api/{self.websocket_api_id}/{self.websocket_stage}"
+        return f"https://{self.websocket_api_id}.execute-api.{self.region}.amazonaws.com/{self.websocket_stage}"
+
+    @property
+    def user_pool_issuer(self) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def user_pool_keys_url(self) -> str:
+        """The user pool's public signing keys (JWKS): the emulator serves them under its own endpoint."""
+        if self.aws_endpoint_url:
+            return f"{self.aws_endpoint_url}/{self.user_pool_id}/.well-known/jwks.json"
+        return f"{self.user_pool_issuer}/.well-known/jwks.json"
 
     @property
     def opensearch_url(self) -> str:

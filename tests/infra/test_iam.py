@@ -20,7 +20,7 @@ SUBNETS = tuple(f"arn:aws:ec2:{{region}}:{{account}}:subnet/{{NetworkVpcprivateS
 LAMBDA_SG = "arn:aws:ec2:{region}:{account}:security-group/{NetworkLambdaSg.GroupId}"
 TWEETS, SOCIAL = "{DataTweets.Arn}", "{DataSocial.Arn}"
 NOTIFICATIONS, IDEMPOTENCY, LEASES = "{DataNotifications.Arn}", "{DataIdempotency.Arn}", "{DataLeases.Arn}"
-CLIENTS = "{DataClients.Arn}"
+CLIENTS, CONNECTIONS = "{DataClients.Arn}", "{DataConnections.Arn}"
 STREAM, DOMAIN, BUCKET = "{DataNewTweets.Arn}", "{SearchDomain.Arn}", "{MediaBucket.Arn}"
 ENGAGEMENTS, ENGAGEMENT_STREAM = "{DataEngagementsTable.Arn}", "{DataEngagements.Arn}"
 MEDIA = "{DataMediaTable.Arn}"
@@ -67,6 +67,11 @@ def _consumes(stream: str) -> Calls:
 
 
 CONSUMES_STREAM = _consumes(STREAM)
+# Pushing to connected clients: PostToConnection on the WebSocket API's stage only; a gone connection is deleted.
+PUSHES = {
+    ("execute-api:ManageConnections", "arn:aws:execute-api:{region}:{account}:{WebSocketApi}/v1/POST/@connections/*"),
+    ("dynamodb:DeleteItem", CONNECTIONS),
+}
 POISON = _sends_to("ConsumerFailures")
 
 # Every function's calls but its logs and VPC placement (pinned for all in the next test), on an AWS stage; the
@@ -93,7 +98,7 @@ CALLS: dict[str, Calls] = {
             "dynamodb:DeleteItem",
         ),
         ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
-        *_on(NOTIFICATIONS, "dynamodb:BatchWriteItem", "dynamodb:Query"),
+        *_on(NOTIFICATIONS, "dynamodb:PutItem", "dynamodb:Query"),  # a follow's notification: in its transaction
         *_on(IDEMPOTENCY, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         *_on(LEASES, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         *_on(ENGAGEMENTS, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
@@ -126,7 +131,7 @@ CALLS: dict[str, Calls] = {
             "dynamodb:DeleteItem",
         ),
         ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
-        *_on(NOTIFICATIONS, "dynamodb:BatchWriteItem", "dynamodb:Query"),
+        *_on(NOTIFICATIONS, "dynamodb:PutItem", "dynamodb:Query"),  # a follow's notification: in its transaction
         *_on(IDEMPOTENCY, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         *_on(LEASES, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         *_on(CLIENTS, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
@@ -148,7 +153,9 @@ CALLS: dict[str, Calls] = {
     },
     "discovery": {
         ("dynamodb:BatchGetItem", TWEETS),
-        ("dynamodb:BatchGetItem", SOCIAL),
+        # Profiles; a handle; the caller's blocks and mutes, and who blocks the caller (kept out of search).
+        *_on(SOCIAL, "dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"),
+        ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
         ("dynamodb:BatchGetItem", ENGAGEMENTS),
         ("dynamodb:BatchGetItem", MEDIA),  # hits' media...
         ("s3:GetObject", f"{BUCKET}/media/*"),  # ...and their variants' signed URLs (nothing written)
@@ -163,6 +170,7 @@ CALLS: dict[str, Calls] = {
         ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
         ("dynamodb:Query", f"{TWEETS}/index/user_tweets"),
         ("dynamodb:BatchGetItem", TWEETS),  # deferred tweets, read back to push them
+        ("dynamodb:UpdateItem", TWEETS),  # a tweet received is confirmed published (out of the outbox)
         *_sends_to("FanoutPages"),
         *POISON,
         *CONSUMES_STREAM,
@@ -180,10 +188,19 @@ CALLS: dict[str, Calls] = {
     "trends": {("dynamodb:BatchGetItem", SOCIAL), *POISON, *CONSUMES_STREAM, *REDIS_SECRET, *KNOWS_LEVEL},
     "notifier": {
         ("dynamodb:GetItem", TWEETS),
-        ("dynamodb:GetItem", SOCIAL),
+        # Handles, blocks and mutes; a push reads the author's follower count and pages and checks connected
+        # users' follows and mutes in batches.
+        *_on(SOCIAL, "dynamodb:GetItem", "dynamodb:BatchGetItem"),
+        ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
         ("dynamodb:BatchWriteItem", NOTIFICATIONS),
+        *PUSHES,
         *POISON,
         *CONSUMES_STREAM,
+        *REDIS_SECRET,
+    },
+    "realtime": {
+        *_on(CONNECTIONS, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
+        *PUSHES,  # answers frames on the connection
         *REDIS_SECRET,
     },
     "engagements": {

@@ -19,6 +19,7 @@ SEARCH = {"OPENSEARCH_ENDPOINT", "OPENSEARCH_SCHEME", "OPENSEARCH_SIGV4"}
 TIMELINES = {"POPULAR_THRESHOLD", "CELEBRITY_THRESHOLD", "INACTIVE_AFTER_S"}  # fan-out tiers, timeline expiry
 TRENDS = {"TREND_MIN_ACCOUNTS", "TREND_RANKED_TTL_S", "TREND_NEW_ACCOUNT_S"}  # trend tuning, per stage
 GRAPH = {"TWEETS_TABLE", "SOCIAL_TABLE"}
+PUSHES = {"CONNECTIONS_TABLE", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE"}  # chirp.realtime's pushes
 POISON = {"CONSUMER_FAILURES_QUEUE_URL"}  # stream consumers set unreadable records aside there
 ENGAGEMENT = {"ENGAGEMENTS_TABLE", "ENGAGEMENTS_STREAM"}  # edges and counters; the stream their events go to
 LEVEL = {"DEGRADATION_MANUAL", "DEGRADATION_AUTO", "RUNTIME_CONFIG_TTL_S"}  # the degradation level, re-read
@@ -57,7 +58,11 @@ SETTINGS_BY_FUNCTION = {
     "fanout": {*GRAPH, "FANOUT_QUEUE_URL", *REDIS, *TIMELINES, *POISON, *LEVEL},
     "indexer": {*SEARCH, "TWEETS_INDEX_REPLICAS", *POISON},  # it re-creates an index deleted by hand
     "trends": {*REDIS, *POISON, "SOCIAL_TABLE", *TRENDS, *LEVEL},
-    "notifier": {*GRAPH, "NOTIFICATIONS_TABLE", *REDIS, *POISON},
+    # Notifications, and pushes to connected clients: the connected index, the @connections API, and the
+    # connections table (a connection found gone is dropped).
+    "notifier": {*GRAPH, "NOTIFICATIONS_TABLE", *REDIS, *POISON, *PUSHES},
+    # The WebSocket API's routes: connections stored and indexed, ID tokens checked against the user pool.
+    "realtime": {*PUSHES, *REDIS, "USER_POOL_ID", "USER_POOL_CLIENT_ID"},
     # Retweets go through the fan-out (tiers, followers, Redis, the page queue); notifications are aggregated.
     "engagements": {
         "ENGAGEMENTS_TABLE",

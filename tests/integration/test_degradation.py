@@ -35,7 +35,7 @@ def _stored(services, author: str, text: str) -> Tweet:
     tweet = Tweet(
         tweet_id=services.tweets.ids.next_id(), author_id=author, text=text, created_at_ms=int(time.time() * 1000)
     )
-    services.tweet_store.put_pending(tweet)
+    services.tweet_store.create(tweet)
     services.tweet_store.mark_published(tweet.tweet_id)
     return tweet
 

@@ -4,10 +4,12 @@ the local cloud's Kinesis ignores batchItemFailures, so partial failures are tes
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 
-from chirp.errors import Unavailable
+from chirp.adapters.redis.timeline_cache import TRIM_SLACK, RedisTimelineCache
+from chirp.errors import Forbidden, Unavailable
 from chirp.timelines.rules import Tier
 from chirp.tweets.model import Tweet
 from tests.conftest import FakeLambdaContext, kinesis_event, load_handler
@@ -208,3 +210,133 @@ def test_given_redis_lost_a_celebrity_mark_when_a_reader_rebuilds_then_the_mark_
     _timeline(services, followers[0])
 
     assert services.timeline_cache.is_celebrity(celebrity)
+
+
+def _aws_calls(monkeypatch) -> list[str]:
+    from botocore.client import BaseClient
+
+    calls: list[str] = []
+    original = BaseClient._make_api_call
+
+    def counted(self, operation_name, api_params):
+        calls.append(f"{self.meta.service_model.service_name}.{operation_name}")
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    return calls
+
+
+def test_given_a_profile_when_posting_then_one_transaction_and_one_publish_store_count_and_announce_it(
+    services, make_user, monkeypatch
+):
+    author = make_user()
+    services.tweets.post(author, "warm-up: the id lease and the connections")
+    calls = _aws_calls(monkeypatch)
+
+    tweet = services.tweets.post(author, "two calls")
+
+    assert calls == ["dynamodb.TransactWriteItems", "kinesis.PutRecord"]
+    assert services.tweet_store.get(tweet.tweet_id) == tweet
+    assert services.social_store.get_profile(author).tweets_count == 2
+
+
+def test_given_no_profile_when_posting_then_forbidden_and_nothing_is_stored(services, monkeypatch):
+    ghost = f"it-ghost-{time.time_ns()}"
+    services.tweets.ids.next_id()  # the id lease is taken: not what is counted
+    calls = _aws_calls(monkeypatch)
+    with pytest.raises(Forbidden, match="create your profile"):
+        services.tweets.post(ghost, "nobody")
+    assert calls == ["dynamodb.TransactWriteItems"]  # refused by the count's condition: nothing published
+    assert services.tweet_store.by_author(ghost, limit=5)[0] == []
+    assert services.social_store.get_profile(ghost) is None  # the refused count made no stub profile
+
+
+def test_given_a_posted_tweet_when_the_fanout_consumer_receives_it_then_it_leaves_the_outbox(
+    services, make_user, fanout, monkeypatch
+):
+    author = make_user()
+    monkeypatch.setattr(services.tweets.publisher, "publish", lambda tweet: None)  # only this test delivers it
+    tweet = services.tweets.post(author, "confirmed by the consumer")
+    assert tweet.tweet_id in set(services.tweet_store.pending_ids())
+
+    event = kinesis_event([tweet.model_dump_json().encode()])
+    fanout.lambda_handler(event, CONTEXT)
+    fanout.lambda_handler(event, CONTEXT)  # a replay confirms nothing twice, and fails nothing
+
+    assert tweet.tweet_id not in set(services.tweet_store.pending_ids())
+    assert services.tweet_store.get(tweet.tweet_id) == tweet
+
+
+def test_given_two_profiles_when_following_then_three_dynamodb_calls_count_notify_and_backfill(
+    services, make_user, monkeypatch
+):
+    author, follower = make_user(), make_user()
+    first, second = _post(services, author, "one"), _post(services, author, "two")
+    _timeline(services, follower)  # a live timeline, which the follow backfills
+    calls = _aws_calls(monkeypatch)
+
+    assert services.social.follow(follower, author) is True
+
+    # One read (profiles, blocks, the mute), one write (edge, counts, notification), the backfill's id-only query.
+    assert calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "dynamodb.Query"]
+    assert services.social_store.get_profile(author).followers_count == 1
+    assert services.social_store.get_profile(follower).following_count == 1
+    (notification,) = services.notifications.store.newest(author, before_id=None, limit=10)
+    assert (notification.kind, notification.actor_id) == ("follow", follower)
+    assert _timeline(services, follower)[:2] == [second.tweet_id, first.tweet_id]
+
+
+def test_given_a_lost_timeline_of_many_followees_when_rebuilt_then_each_followees_tweets_come_back(
+    services, make_user, monkeypatch
+):
+    reader = make_user()
+    followees = [make_user() for _ in range(12)]
+    posted = []
+    for followee in followees:
+        services.social.follow(reader, followee)
+        posted.append(_post(services, followee, f"by {followee}").tweet_id)
+    deleted = _post(services, followees[0], "deleted before the rebuild")
+    services.tweets.delete(followees[0], deleted.tweet_id)
+    services.redis.delete(f"timeline:{reader}", f"following:{reader}")
+    calls = _aws_calls(monkeypatch)
+
+    timeline = _timeline(services, reader)
+
+    assert sorted(timeline) == sorted(posted)
+    # The relations (follows, blocks, mutes), the followees' tiers, then one id-only query per author (the reader's
+    # own too), run in parallel; then the page's hydration.
+    assert calls.count("dynamodb.Query") == 3 + 1 + len(followees)
+
+
+def test_given_full_live_timelines_when_pushed_past_the_high_water_mark_then_trimmed_back_to_max_items(services):
+    cache = RedisTimelineCache(services.redis, max_items=3, ttl_s=60)  # trims above 3 + TRIM_SLACK ids
+    live, idle = f"it-{uuid.uuid4().hex[:12]}", f"it-{uuid.uuid4().hex[:12]}"
+    cache.replace(live, [1, 2, 3])
+    try:
+        # When pushed up to the high-water mark, then nothing is trimmed, and the idle timeline is never created
+        pushed = [cache.push(tweet_id, [live, idle]) for tweet_id in range(4, 4 + TRIM_SLACK)]
+        assert pushed == [1] * TRIM_SLACK
+        assert services.timeline_cache.redis.exists(f"timeline:{idle}") == 0
+        assert len(cache.read(live, before_id=None, count=100).ids) == 3 + TRIM_SLACK
+        # When one more arrives, then the newest 3 are kept (and the sentinel: the timeline stays live)
+        newest = 4 + TRIM_SLACK
+        assert cache.push(newest, [live]) == 1
+        view = cache.read(live, before_id=None, count=100)
+        assert (view.live, view.ids) == (True, [newest, newest - 1, newest - 2])
+    finally:
+        services.redis.delete(f"timeline:{live}", f"rts:{live}")
+
+
+def test_given_a_retweet_pushed_past_the_high_water_mark_then_its_index_is_trimmed_alike(services):
+    cache = RedisTimelineCache(services.redis, max_items=2, ttl_s=60)
+    user = f"it-{uuid.uuid4().hex[:12]}"
+    cache.replace(user, [1])
+    try:
+        for retweet_id in range(10, 10 + TRIM_SLACK + 3):
+            assert cache.push(retweet_id, [user], retweet_of=1) == 1
+        index = services.redis.zrange(f"rts:{user}", 0, -1)
+        assert len(index) <= 2 + TRIM_SLACK
+        assert index[-1] == f"{9 + TRIM_SLACK + 3}:1"
+        assert services.redis.pttl(f"rts:{user}") > 0  # expires with its timeline
+    finally:
+        services.redis.delete(f"timeline:{user}", f"rts:{user}")

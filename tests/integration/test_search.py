@@ -10,7 +10,7 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from chirp.adapters.opensearch.client import opensearch_client
 from chirp.adapters.opensearch.tweet_index import TweetIndex
 from chirp.errors import Unavailable
-from chirp.search.query import IndexingFailed
+from chirp.search.query import IndexingFailed, Sort
 from chirp.settings import Settings
 from chirp.tweets.model import Tweet
 from tests.conftest import FakeLambdaContext, kinesis_event, load_handler, read_cloud_env
@@ -192,3 +192,34 @@ def test_given_an_unreachable_opensearch_when_searched_then_unavailable():
     dead = TweetIndex(opensearch_client(Settings(OPENSEARCH_ENDPOINT="127.0.0.1:9")), "x")
     with pytest.raises(Unavailable):
         dead.search("anything")
+
+
+def test_given_phrases_tags_and_excluded_authors_when_searched_then_each_narrows_the_hits(index):
+    index.index_tweets(
+        [
+            _tweet(11, "the quick brown fox #animals", "alice"),
+            _tweet(12, "brown quick the fox", "bob"),
+            _tweet(13, "a quick brown fox jumps #animals", "carol"),
+        ]
+    )
+    index.client.indices.refresh(index=index.index)
+    assert index.search('"quick brown fox"').tweet_ids == [13, 11]  # the words in that order
+    assert index.search("quick #animals").tweet_ids == [13, 11]  # a #tag in the query filters by hashtag
+    assert index.search('"quick brown" #animals', excluded_authors=["carol"]).tweet_ids == [11]
+    assert index.search("fox", excluded_authors=["alice", "bob"]).tweet_ids == [13]
+
+
+def test_given_sort_top_when_searched_then_the_most_relevant_come_first_and_pages_hold_together(index):
+    index.index_tweets(
+        [
+            _tweet(21, "chirp chirp chirp birds", "alice"),  # oldest, most about chirp
+            _tweet(22, "one chirp among many other words in a long tweet about nothing much", "bob"),
+            _tweet(23, "chirp and birds", "alice"),
+        ]
+    )
+    index.client.indices.refresh(index=index.index)
+    assert index.search("chirp", sort=Sort.LATEST).tweet_ids == [23, 22, 21]
+    top = index.search("chirp", sort=Sort.TOP).tweet_ids
+    assert top[0] == 21
+    assert top[-1] == 22
+    assert _all_pages(index, "chirp", 1, sort=Sort.TOP) == [[21], [23], [22]]  # (score, id) cursors

@@ -7,7 +7,9 @@ counted twice...), the fake does the same, so that the rules tested against it b
 
 from __future__ import annotations
 
+import json
 import random
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import count
@@ -30,13 +32,24 @@ from chirp.media.service import MediaService
 from chirp.notifications.model import Aggregate, Notification
 from chirp.notifications.ports import StaleAggregate
 from chirp.notifications.service import Notifications
+from chirp.realtime.model import Connection, Stream
+from chirp.realtime.ports import Gone
 from chirp.social.model import HIDING, Profile, Relation
+from chirp.social.ports import FollowCheck
 from chirp.social.service import SocialService
-from chirp.timelines.model import FollowerPage, PulledSlice, TimelineSlice
+from chirp.timelines.model import (
+    CachedHydration,
+    FollowerPage,
+    HomeSnapshot,
+    PulledSlice,
+    TimelineSlice,
+    page_candidates,
+)
 from chirp.timelines.rules import Thresholds, Timelines
 from chirp.trends.ports import Peak, TagActivity, TagUse
 from chirp.trends.rules import HOUR_MS
 from chirp.tweets.model import Tweet
+from chirp.tweets.ports import AuthorUnknown
 from chirp.tweets.service import TweetService
 
 
@@ -101,6 +114,7 @@ class FakeTimelineCache:
         self.locks: dict[str, object] = {}
         self.pushes: list[tuple[int, list[str]]] = []  # each push call: one Redis script run
         self.backfills: list[tuple[list[str], list[int]]] = []  # each add_to_each call: one pipeline
+        self.home_reads = 0  # read_home calls: one Redis round trip each
 
     # helpers for tests
     def expire(self, user_id: str) -> None:
@@ -207,6 +221,34 @@ class FakeTimelineCache:
             pulled += [i for i in ids if before_id is None or i < before_id][: _redis_count(count)]
         return pulled
 
+    def read_home(self, user_id: str, *, before_id: int | None, count: int, merge_celebrities: bool) -> HomeSnapshot:
+        """As the script: the slice, the pulls, and the hydration caches for the page they make."""
+        self.home_reads += 1
+        view = self.read(user_id, before_id=before_id, count=count)
+        celebrities = self.pull_celebrities(
+            view.celebrities if merge_celebrities else [], before_id=before_id, count=count
+        )
+        deferred = self.deferred_ids(view.deferred, before_id=before_id, count=count)
+        pulled = PulledSlice(ids=celebrities.ids + deferred, retweets_above=celebrities.retweets_above)
+        page = page_candidates([view.ids, pulled.ids], count)
+        tweets = self.get_tweets(page)
+        shown = {t.retweet_of_id or t.tweet_id for t in tweets.values()}
+        above = {**view.retweets_above, **pulled.retweets_above}
+        shows = {t.retweet_of_id for t in tweets.values() if t.retweet_of_id is not None}
+        second = sorted((shows | {r for r, d in above.items() if d in shown}) - set(page))
+        if second:
+            tweets.update(self.get_tweets(second))
+        authors = sorted({t.author_id for t in tweets.values()})
+        profiles, followed = self.get_profiles(authors, followed_by=user_id)
+        hydration = CachedHydration(
+            tweets=tweets,
+            tweets_looked_up=frozenset(page + second),
+            profiles=profiles,
+            profiles_looked_up=frozenset(authors),
+            followed=frozenset(followed),
+        )
+        return HomeSnapshot(timeline=view, pulled=pulled, hydration=hydration)
+
     def deferred_authors(self) -> list[str]:
         return sorted(self.deferred)
 
@@ -254,15 +296,21 @@ class FakeTweetStore:
     tweets evaluated before deleted ones are filtered out, so `recent_ids(a, n)` is the live ones among the
     author's latest n."""
 
-    def __init__(self):
+    def __init__(self, social: FakeSocialStore):
+        self.social = social  # a new tweet is counted on its author's profile, in the same call
         self.tweets: dict[int, Tweet] = {}
         self.pending: set[int] = set()
+        self.creates = 0  # calls of create (each one DynamoDB transaction)
 
-    def put_pending(self, tweet: Tweet) -> None:
+    def create(self, tweet: Tweet) -> None:
+        self.creates += 1
         if tweet.tweet_id in self.tweets:
             raise Conflict(f"tweet {tweet.tweet_id} already exists")
+        if self.social.get_profile(tweet.author_id) is None:
+            raise AuthorUnknown(tweet.author_id)
         self.tweets[tweet.tweet_id] = tweet
         self.pending.add(tweet.tweet_id)
+        self.social.add_tweets_count(tweet.author_id, +1)
 
     def put(self, tweet: Tweet) -> Tweet:
         """A published tweet, for arranging tests."""
@@ -310,6 +358,10 @@ class FakeTweetStore:
         tweets, _ = self.by_author(author_id, limit=count)
         return tweets
 
+    def recent_entries(self, author_ids: list[str], count: int) -> tuple[list[int], dict[int, int]]:
+        tweets = [t for author_id in author_ids for t in self.recent_tweets(author_id, count)]
+        return [t.tweet_id for t in tweets], {t.tweet_id: t.retweet_of_id for t in tweets if t.retweet_of_id}
+
 
 class FakeSocialStore:
     """SocialStore (also the GraphReader and RecipientDirectory ports): unique handles (case-insensitive),
@@ -320,6 +372,8 @@ class FakeSocialStore:
         self.profiles: dict[str, Profile] = {}
         self.handles: dict[str, str] = {}
         self.edges: set[tuple[Relation, str, str]] = set()
+        self.notification_store: FakeNotificationStore | None = None  # where a follow's notification is written
+        self.follow_checks = self.follow_writes = 0  # calls, each one DynamoDB call
 
     def create_profile(self, profile: Profile) -> None:
         if profile.user_id in self.profiles:
@@ -350,6 +404,25 @@ class FakeSocialStore:
         if counted:
             self._count(source, "following_count", +1)
             self._count(target, "followers_count", +1)
+        return True
+
+    def follow_check(self, follower_id: str, followee_id: str) -> FollowCheck:
+        self.follow_checks += 1
+        return FollowCheck(
+            follower=self.profiles.get(follower_id),
+            followee=self.profiles.get(followee_id),
+            follower_blocks=(Relation.BLOCKS, follower_id, followee_id) in self.edges,
+            followee_blocks=(Relation.BLOCKS, followee_id, follower_id) in self.edges,
+            followee_mutes=(Relation.MUTES, followee_id, follower_id) in self.edges,
+        )
+
+    def add_follow(self, follower_id: str, followee_id: str, notification: Notification | None) -> bool:
+        """The edge, the counts and the notification (into `notification_store`) at once, as the transaction."""
+        self.follow_writes += 1
+        if not self.add_edge(Relation.FOLLOWS, follower_id, followee_id, counted=True):
+            return False
+        if notification is not None:
+            self.notification_store.add({followee_id: notification})
         return True
 
     def remove_edge(self, kind: Relation, source: str, target: str, *, counted: bool) -> bool:
@@ -395,6 +468,10 @@ class FakeSocialStore:
 
     def add_tweets_count(self, user_id: str, delta: int) -> None:
         self._count(user_id, "tweets_count", delta)
+
+    def sources_among(self, kinds: tuple[Relation, ...], sources: list[str], target: str) -> set[str]:
+        self.batch_checks = getattr(self, "batch_checks", 0) + 1
+        return {source for source in sources for kind in kinds if (kind, source, target) in self.edges}
 
 
 class FakePageSink:
@@ -965,11 +1042,12 @@ class World:
     def __init__(self, thresholds: Thresholds | None = None, *, max_items: int = 800):
         self.clock = FakeClock()
         self.cache = FakeTimelineCache(max_items)
-        self.tweet_store = FakeTweetStore()
         self.social_store = FakeSocialStore()
+        self.tweet_store = FakeTweetStore(self.social_store)
         self.pages = FakePageSink()
         self.publisher = FakePublisher()
         self.notification_store = FakeNotificationStore()
+        self.social_store.notification_store = self.notification_store
         self.ids = FakeIds(self.clock)
         self.level = Level.NORMAL  # the degradation level the rules see; tests move it
         self.timelines = Timelines(
@@ -981,7 +1059,7 @@ class World:
             Switches(lambda: self.level),
         )
         self.notifications = Notifications(self.notification_store, self.social_store, self.tweet_store)
-        self.social = SocialService(self.social_store, self.timelines, self.notifications, self.clock)
+        self.social = SocialService(self.social_store, self.timelines, self.clock)
         self.media_objects, self.media_store = FakeMediaObjects(), FakeMediaStore()
         self.media = MediaService(self.media_objects, self.media_store, clock_ms=self.clock)
         self.tweets = TweetService(
@@ -1031,3 +1109,85 @@ class World:
 
     def home_ids(self, user_id: str, *, limit: int = 100, cursor: str | None = None) -> list[int]:
         return [e.tweet.tweet_id for e in self.timelines.home(user_id, cursor=cursor, limit=limit).items]
+
+
+class FakeConnectionStore:
+    """ConnectionStore: connections by id, with their expiry (DynamoDB's TTL deletes them later)."""
+
+    def __init__(self):
+        self.items: dict[str, tuple[Connection, int]] = {}
+
+    def put(self, connection: Connection, expires_at_s: int) -> None:
+        self.items[connection.connection_id] = (connection, expires_at_s)
+
+    def get(self, connection_id: str) -> Connection | None:
+        item = self.items.get(connection_id)
+        return item[0] if item else None
+
+    def delete(self, connection_id: str) -> None:
+        self.items.pop(connection_id, None)
+
+
+class FakeConnectedIndex:
+    """ConnectedIndex: each user's connections, and the public stream's; counts round trips as Redis would make
+    them (one per call, one per page)."""
+
+    def __init__(self):
+        self.by_user: dict[str, dict[str, Connection]] = defaultdict(dict)
+        self.public: dict[str, Connection] = {}
+        self.round_trips = 0
+
+    def add(self, connection: Connection, ttl_s: int) -> None:
+        self.by_user[connection.user_id][connection.connection_id] = connection
+        if Stream.PUBLIC_LOCAL in connection.streams:
+            self.public[connection.connection_id] = connection
+
+    def remove(self, connection: Connection) -> None:
+        self.by_user[connection.user_id].pop(connection.connection_id, None)
+        if not self.by_user[connection.user_id]:
+            del self.by_user[connection.user_id]
+        self.public.pop(connection.connection_id, None)
+
+    def connections_of(self, user_ids: list[str]) -> dict[str, list[Connection]]:
+        self.round_trips += 1
+        return {u: list(self.by_user[u].values()) for u in user_ids if self.by_user.get(u)}
+
+    def connected_users(self) -> int:
+        self.round_trips += 1
+        return len(self.by_user)
+
+    def connected_user_pages(self, page_size: int) -> Iterator[list[str]]:
+        users = sorted(self.by_user)
+        for start in range(0, len(users), page_size):
+            self.round_trips += 1
+            yield users[start : start + page_size]
+
+    def public_connections(self) -> list[Connection]:
+        self.round_trips += 1
+        return list(self.public.values())
+
+
+class FakeGateway:
+    """Gateway: records what each connection received; connections in `gone` answer 410, those in `broken` fail
+    otherwise, and a post to one in `stuck` waits until `release` is set (a slow client)."""
+
+    def __init__(self):
+        self.received: dict[str, list[dict]] = defaultdict(list)
+        self.gone: set[str] = set()
+        self.broken: set[str] = set()
+        self.stuck: set[str] = set()
+        self.release = threading.Event()
+        self.posts = 0
+        self._lock = threading.Lock()
+
+    def post(self, connection_id: str, data: bytes) -> None:
+        with self._lock:
+            self.posts += 1
+        if connection_id in self.stuck:
+            self.release.wait(timeout=10)
+        if connection_id in self.gone:
+            raise Gone(connection_id)
+        if connection_id in self.broken:
+            raise RuntimeError("connection reset")
+        with self._lock:
+            self.received[connection_id].append(json.loads(data))

@@ -7,6 +7,7 @@ import pytest
 from chirp.errors import InvalidInput
 from chirp.ids.snowflake import snowflake_timestamp_ms
 from chirp.notifications.model import Notification
+from chirp.notifications.service import follow_notification
 from chirp.social.model import Relation
 from tests.unit.fakes import World
 
@@ -105,9 +106,9 @@ def test_given_a_tweet_without_recipients_when_notified_then_the_store_is_not_ca
 # --- follows ----------------------------------------------------------------------------------------------
 
 
-def test_given_a_follow_when_notified_then_the_followee_gets_one_ordered_by_time(world):
+def test_given_a_follow_when_made_then_the_followee_gets_one_ordered_by_time(world):
     at_ms = world.clock()
-    world.notifications.for_follow("ann", "bob", at_ms)
+    world.social.follow("ann", "bob")
 
     (notification,) = world.notification_store.of("bob")
     assert (notification.kind, notification.actor_id, notification.tweet_id, notification.at_ms) == (
@@ -119,30 +120,27 @@ def test_given_a_follow_when_notified_then_the_followee_gets_one_ordered_by_time
     assert snowflake_timestamp_ms(notification.id) == at_ms
 
 
-def test_given_follows_at_different_times_when_notified_then_their_ids_follow_time_order(world):
-    world.notifications.for_follow("cat", "bob", 2_000_000_000_000)
-    world.notifications.for_follow("ann", "bob", 1_900_000_000_000)
-    world.notifications.for_follow("ann", "bob", 1_900_000_000_001)
-    assert [n.at_ms for n in world.notification_store.of("bob")] == [
-        2_000_000_000_000,
-        1_900_000_000_001,
-        1_900_000_000_000,
-    ]
+def test_given_follows_at_different_times_when_notified_then_their_ids_follow_time_order():
+    ids = [follow_notification(actor, at_ms).id for actor, at_ms in (("cat", 2_000_000_000_000),
+                                                                     ("ann", 1_900_000_000_000),
+                                                                     ("ann", 1_900_000_000_001))]  # fmt: skip
+    assert ids[0] > ids[2] > ids[1]
 
 
 def test_given_follows_in_one_millisecond_when_notified_then_each_follower_has_its_own_id(world):
     at_ms = world.clock()
-    world.notifications.for_follow("ann", "bob", at_ms)
-    world.notifications.for_follow("cat", "bob", at_ms)
-    world.notifications.for_follow("ann", "bob", at_ms)  # a repeat: the same notification
+    world.social.follow("ann", "bob")
+    world.social.follow("cat", "bob")
+    world.social.follow("ann", "bob")  # a repeat: no second notification
     ids = [n.id for n in world.notification_store.of("bob")]
     assert len(ids) == len(set(ids)) == 2
+    assert {snowflake_timestamp_ms(i) for i in ids} == {at_ms}
+    assert follow_notification("ann", at_ms) == follow_notification("ann", at_ms)  # a retry writes the same one
 
 
-@pytest.mark.parametrize("kind", [Relation.BLOCKS, Relation.MUTES])
-def test_given_a_followee_who_hides_the_follower_when_notified_then_nothing_is_stored(world, kind):
-    world.social_store.add_edge(kind, "bob", "ann", counted=False)
-    world.notifications.for_follow("ann", "bob", world.clock())
+def test_given_a_followee_who_mutes_the_follower_when_followed_then_no_notification_is_stored(world):
+    world.social_store.add_edge(Relation.MUTES, "bob", "ann", counted=False)
+    assert world.social.follow("ann", "bob")
     assert world.notification_store.items == {}
 
 

@@ -87,6 +87,21 @@ def test_given_two_profiles_when_following_then_counts_move_the_timeline_is_back
     assert world.cache.profiles == {}  # their cached counts are stale
     (notification,) = world.notification_store.of("bob")
     assert (notification.kind, notification.actor_id, notification.at_ms) == ("follow", "ann", world.clock())
+    # One read (profiles, blocks, the mute) and one write (edge, counts, notification) in the social store.
+    assert (world.social_store.follow_checks, world.social_store.follow_writes) == (1, 1)
+
+
+def test_given_a_followee_at_the_celebrity_threshold_when_followed_then_the_tier_moves_with_the_count_just_read(
+    world,
+):
+    for i in range(world.timelines.thresholds.celebrity - 1):
+        world.users(f"fan{i}")
+        world.social.follow(f"fan{i}", "bob")
+    assert not world.cache.is_celebrity("bob")
+
+    world.social.follow("ann", "bob")
+
+    assert world.cache.is_celebrity("bob")
 
 
 def test_given_an_existing_follow_when_following_again_then_nothing_is_counted_nor_notified_but_redis_healed(world):

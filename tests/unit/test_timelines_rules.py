@@ -99,8 +99,19 @@ def test_given_a_fanned_out_tweet_when_fanned_out_again_then_nothing_changes(wor
     assert world.cache.ids("f1") == [10]
 
 
+def test_given_ten_thousand_followers_when_a_normal_author_fans_out_then_two_push_calls_of_five_thousand():
+    world = World(Thresholds(popular=20_000, celebrity=50_000))
+    followers = with_followers(world, "author", 10_000)
+
+    assert world.timelines.fan_out(world.tweet("author", 10)) is Tier.NORMAL
+
+    assert [len(users) for _, users in world.cache.pushes] == [1, 5_000, 5_000]  # the author, then each page
+    assert world.cache.ids(followers[-1]) == [10]
+
+
 def test_given_a_popular_author_when_fanned_out_then_follower_pages_go_to_the_workers_in_batches(world, monkeypatch):
-    monkeypatch.setattr(rules, "FOLLOWER_PAGE", 2)
+    monkeypatch.setattr(rules, "FOLLOWER_PAGE", 4)  # DynamoDB pages of four, split into worker pages of two
+    monkeypatch.setattr(rules, "WORKER_PAGE", 2)
     monkeypatch.setattr(rules, "PAGES_PER_SEND", 2)
     world = World(Thresholds(popular=3, celebrity=100))
     with_followers(world, "author", 5)
@@ -480,6 +491,69 @@ def test_given_cached_and_uncached_tweets_when_hydrated_then_misses_are_loaded_o
     assert set(world.cache.tweets) == {1, 2, 3}  # the misses found are cached, deleted ones too
     assert entries[0].author.user_id == "author"
     assert set(world.cache.profiles) == {"author"}  # the profile loaded is cached
+
+
+def _no_look_ups_after_the_home_snapshot(world: World, monkeypatch) -> None:
+    """From the next read_home's answer on, any other cache or store look-up fails the test."""
+
+    def refused(*args, **kwargs):
+        raise AssertionError("looked up again after the home read's snapshot")
+
+    read_home = world.cache.read_home
+
+    def snapshot_then_refuse(*args, **kwargs):
+        answer = read_home(*args, **kwargs)
+        for target, name in (
+            (world.cache, "get_tweets"),
+            (world.cache, "get_profiles"),
+            (world.tweet_store, "batch_get"),
+            (world.social_store, "get_profiles"),
+        ):
+            monkeypatch.setattr(target, name, refused)
+        return answer
+
+    monkeypatch.setattr(world.cache, "read_home", snapshot_then_refuse)
+
+
+def test_given_a_warm_home_with_retweets_and_a_celebrity_when_read_then_the_snapshot_is_the_only_look_up(
+    world, monkeypatch
+):
+    world.users("reader", "ann", "bob", "star")
+    world.live("reader", "bob")
+    world.follow("reader", "bob")
+    world.tweet("ann", 10)
+    retweet(world, "bob", 10, 20)
+    world.timelines.fan_out(world.tweet("bob", 30))
+    world.cache.set_celebrity("star", True, [world.tweet("star", 25).tweet_id])
+    world.follow("reader", "star")
+    world.home_ids("reader")  # warms the tweet and profile caches
+    reads = world.cache.home_reads
+    _no_look_ups_after_the_home_snapshot(world, monkeypatch)
+
+    page = world.timelines.home("reader", cursor=None, limit=20)
+
+    assert [(e.entry_id, e.tweet.tweet_id, e.author.user_id) for e in page.items] == [
+        (30, 30, "bob"),
+        (25, 25, "star"),
+        (20, 10, "ann"),
+    ]
+    assert world.cache.home_reads == reads + 1
+
+
+def test_given_a_tweet_the_snapshot_missed_when_read_then_only_dynamodb_is_asked_for_it(world, monkeypatch):
+    world.users("reader", "author")
+    world.live("reader")
+    world.tweet("author", 10)
+    world.follow("reader", "author")  # backfills 10
+    world.home_ids("reader")
+    world.tweet("author", 11)
+    world.timelines.push_page(11, ["reader"])  # pushed, not in the tweet cache yet
+    asked_cache: list[list[int]] = []
+    monkeypatch.setattr(world.cache, "get_tweets", lambda ids: asked_cache.append(ids) or {})
+
+    assert world.home_ids("reader") == [11, 10]
+    assert asked_cache == [[11, 10]]  # once, by the snapshot; the miss then went to DynamoDB alone
+    assert 11 in world.cache.tweets
 
 
 def test_given_a_cached_profile_when_hydrated_then_it_is_used(world):

@@ -28,7 +28,7 @@ def tweets_count(world: World, user_id: str) -> int:
 # --- posting ----------------------------------------------------------------------------------------------
 
 
-def test_given_a_profile_when_posting_then_the_tweet_is_stored_published_marked_and_counted(world):
+def test_given_a_profile_when_posting_then_the_tweet_is_stored_counted_and_published_in_two_calls(world):
     tweet = world.tweets.post("ann", "  Hello #Chirp and #chirp, @Bob and @bob!  ")
 
     assert tweet.author_id == "ann"
@@ -40,14 +40,36 @@ def test_given_a_profile_when_posting_then_the_tweet_is_stored_published_marked_
     assert (tweet.reply_to_id, tweet.quote_tweet_id, tweet.deleted) == (None, None, False)
     assert world.tweet_store.get(tweet.tweet_id) == tweet
     assert world.publisher.published == [tweet]
-    assert world.tweet_store.pending == set()  # the publish is confirmed
     assert tweets_count(world, "ann") == 1
+    # Two calls: one store write (tweet, outbox mark and count: one transaction) and the publish. The outbox mark
+    # stays until the fan-out consumer confirms it.
+    assert (world.tweet_store.creates, len(world.publisher.published)) == (1, 1)
+    assert world.tweet_store.pending == {tweet.tweet_id}
+
+
+def test_given_a_posted_tweet_when_the_consumer_confirms_it_then_the_relay_does_not_publish_it_again(world):
+    tweet = world.tweets.post("ann", "hello")
+    world.tweet_store.mark_published(tweet.tweet_id)
+    world.tweet_store.mark_published(tweet.tweet_id)  # records come at least once
+
+    world.clock.advance(OUTBOX_GRACE_MS)
+    assert world.tweets.relay_outbox() == 0
+    assert world.publisher.published == [tweet]
+
+
+def test_given_a_posted_tweet_never_confirmed_when_the_grace_has_passed_then_the_relay_publishes_it(world):
+    tweet = world.tweets.post("ann", "hello")  # published, but no consumer confirmed it (a lost record)
+    world.clock.advance(OUTBOX_GRACE_MS)
+    assert world.tweets.relay_outbox() == 1
+    assert world.publisher.published == [tweet, tweet]
+    assert world.tweet_store.pending == set()
 
 
 def test_given_no_profile_when_posting_then_it_is_forbidden_and_nothing_is_stored(world):
     with pytest.raises(Forbidden, match=r"^create your profile \(POST /users\) before posting$"):
         world.tweets.post("ghost", "hello")
     assert world.tweet_store.tweets == {}
+    assert world.tweet_store.pending == set()
     assert world.publisher.published == []
 
 
@@ -149,7 +171,7 @@ def test_given_pending_tweets_listed_shard_by_shard_when_relayed_then_a_young_on
     young = Tweet(tweet_id=snowflake_at(world.clock(), 8), author_id="ann", text="young", created_at_ms=world.clock())
     another = old.model_copy(update={"tweet_id": old.tweet_id + 8, "text": "another"})
     for tweet in (old, young, another):
-        world.tweet_store.put_pending(tweet)
+        world.tweet_store.create(tweet)
     assert list(world.tweet_store.pending_ids()) == [young.tweet_id, old.tweet_id, another.tweet_id]
 
     assert world.tweets.relay_outbox() == 2

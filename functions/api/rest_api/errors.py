@@ -9,15 +9,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
 from chirp.adapters.outages import is_outage
 from chirp.errors import ChirpError
 from chirp.ids.snowflake import IdGenerationError
 from chirp.observability import logger
+from chirp.runtime.idempotent_post import PostInProgress
 
 UNSUPPORTED_MEDIA_TYPE = 415, "UnsupportedMediaType", "send the body as application/json"
 RETRY_AFTER_S = 1  # dependency outages and requests still in progress: try again soon
@@ -60,16 +57,9 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         logger.error("cannot issue tweet ids", extra={"reason": str(error)})
         return error_response(503, "Unavailable", "tweet ids cannot be issued right now; retry shortly")
 
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def retry_in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
-        """A retry racing the first request with the same Idempotency-Key: the first is still running."""
-        message = "a request with this Idempotency-Key is in progress; retry to get its result"
-        return error_response(409, "Conflict", message, retry_after_s=RETRY_AFTER_S)
-
-    @app.exception_handler(IdempotencyValidationError)
-    def key_reused(_: IdempotencyValidationError) -> Response:
-        message = "this Idempotency-Key was used with a different body; use a new key for a new tweet"
-        return error_response(422, "Unprocessable", message)
+    @app.exception_handler(PostInProgress)
+    def retry_in_progress(error: PostInProgress) -> Response:
+        return error_response(409, "Conflict", str(error), retry_after_s=RETRY_AFTER_S)
 
     @app.exception_handler(RecursionError)
     def nested_too_deeply(_: RecursionError) -> Response:

@@ -5,16 +5,13 @@ record, 401 for a missing or bad token, 503 with Retry-After for an outage."""
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
 from chirp.adapters.outages import is_outage
 from chirp.errors import ChirpError, InvalidInput
 from chirp.ids.snowflake import IdGenerationError
 from chirp.oauth.service import OAuthError
 from chirp.observability import logger
+from chirp.runtime.idempotent_post import PostInProgress
 
 RETRY_AFTER_S = 1
 
@@ -45,13 +42,9 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         logger.error("cannot issue tweet ids", extra={"reason": str(error)})
         return error_response(503, "Statuses cannot be posted right now; retry shortly")
 
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def retry_in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
-        return error_response(503, "A request with this Idempotency-Key is in progress; retry to get its result")
-
-    @app.exception_handler(IdempotencyValidationError)
-    def key_reused(_: IdempotencyValidationError) -> Response:
-        return error_response(422, "This Idempotency-Key was used with different parameters")
+    @app.exception_handler(PostInProgress)
+    def retry_in_progress(error: PostInProgress) -> Response:
+        return error_response(503, str(error))  # Mastodon's answer to a racing key: try again
 
     @app.exception_handler(RecursionError)
     def nested_too_deeply(_: RecursionError) -> Response:

@@ -94,6 +94,7 @@ def search() -> dict:
             author_id=request.get("account_id"),
             cursor=str(max_id) if max_id else None,
             limit=limit,
+            viewer_id=caller(router),  # not the tweets of whom the caller blocks or mutes
         )
         result["statuses"] = view.entries(page.items)
     return result

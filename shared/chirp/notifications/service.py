@@ -21,13 +21,24 @@ MAX_ACTORS = 3  # actors named by an aggregated notification, newest first
 AGGREGATE_ATTEMPTS = 8  # optimistic updates racing another consumer of the same aggregate
 
 
+def follow_notification(follower_id: str, at_ms: int) -> Notification:
+    """The followee's notification of a new follower, stored with the follow itself (chirp.social.service)."""
+    # Time-ordered like tweet ids; the follower's hash tells apart follows of one millisecond.
+    sort_id = snowflake_at(at_ms, zlib.crc32(follower_id.encode()))
+    return Notification(id=sort_id, kind="follow", actor_id=follower_id, at_ms=at_ms)
+
+
 class Notifications:
     def __init__(self, store: NotificationStore, directory: RecipientDirectory, tweets: TweetLookup):
         self.store, self.directory, self.tweets = store, directory, tweets
 
     def for_tweet(self, tweet: Tweet) -> int:
-        """Raises the notifications a new tweet causes; returns how many were raised. One per recipient: a reply
-        outranks a quote, which outranks a mention."""
+        """Raises the notifications a new tweet causes; returns how many were raised."""
+        return len(self.raise_for_tweet(tweet))
+
+    def raise_for_tweet(self, tweet: Tweet) -> dict[str, Notification]:
+        """Raises the notifications a new tweet causes; returns them by recipient (pushed to those connected). One
+        per recipient: a reply outranks a quote, which outranks a mention."""
         recipients: dict[str, str] = {}
         for handle in tweet.mentions:
             user_id = self.directory.user_id_for_handle(handle)
@@ -52,14 +63,7 @@ class Notifications:
         }
         if notifications:
             self.store.add(notifications)
-        return len(notifications)
-
-    def for_follow(self, follower_id: str, followee_id: str, at_ms: int) -> None:
-        if self._silenced(followee_id, follower_id):
-            return
-        # Time-ordered like tweet ids; the follower's hash tells apart follows of one millisecond.
-        sort_id = snowflake_at(at_ms, zlib.crc32(follower_id.encode()))
-        self.store.add({followee_id: Notification(id=sort_id, kind="follow", actor_id=follower_id, at_ms=at_ms)})
+        return notifications
 
     def for_engagements(
         self,

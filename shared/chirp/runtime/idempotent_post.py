@@ -2,22 +2,23 @@
 client retrying after a lost answer gets the first tweet back instead of posting it twice, and the same key
 with another body is refused rather than answered with a tweet it did not ask for."""
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from functools import cache
+from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from chirp.composition import services
+from chirp.errors import Conflict, Unprocessable
 from chirp.observability import metrics
 from chirp.settings import get_settings
 from chirp.tweets.model import Tweet
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 KEY_MAX_LENGTH = 128
 
@@ -31,6 +32,10 @@ class Draft(BaseModel):
     media_ids: list[str] = Field(default_factory=list)
 
 
+class PostInProgress(Conflict):
+    """A retry racing the first request with the same key: the first is still running; retry for its result."""
+
+
 class _KeyedDraft(BaseModel):
     author_id: str
     idempotency_key: str
@@ -40,9 +45,20 @@ class _KeyedDraft(BaseModel):
 def post(author_id: str, draft: Draft, idempotency_key: str | None, lambda_context: LambdaContext) -> Tweet:
     if not idempotency_key:
         return _post(author_id, draft)
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
     config, post_once = _post_once()
     config.register_lambda_context(lambda_context)  # bounds the in-progress record by this invocation
-    return post_once(request=_KeyedDraft(author_id=author_id, idempotency_key=idempotency_key, draft=draft))
+    try:
+        return post_once(request=_KeyedDraft(author_id=author_id, idempotency_key=idempotency_key, draft=draft))
+    except IdempotencyAlreadyInProgressError as error:
+        raise PostInProgress("a request with this Idempotency-Key is in progress; retry to get its result") from error
+    except IdempotencyValidationError as error:
+        message = "this Idempotency-Key was used with a different body; use a new key for a new post"
+        raise Unprocessable(message) from error
 
 
 def _post(author_id: str, draft: Draft) -> Tweet:
@@ -53,7 +69,15 @@ def _post(author_id: str, draft: Draft) -> Tweet:
 
 @cache
 def _post_once() -> tuple[IdempotencyConfig, Callable[..., Tweet]]:
-    """Built on first use: the persistence layer needs this environment's table and region."""
+    """Built on first use: the persistence layer needs this environment's table and region, and Powertools'
+    idempotency imports boto3 (with s3transfer), which no cold start should pay for a header most posts lack."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+
     config = IdempotencyConfig(
         event_key_jmespath="[author_id, idempotency_key]",
         payload_validation_jmespath="draft",

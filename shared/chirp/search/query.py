@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from enum import StrEnum
 
 from pydantic import BaseModel
 
@@ -30,6 +31,56 @@ MAX_QUERY_CHARS = 200
 MAX_AUTHOR_ID_CHARS = 128
 # Hashtags are stored as chirp.tweets.text extracts them: lower-cased word characters, without the '#'.
 _HASHTAG = re.compile(r"\w{1,100}")
+_HANDLE = re.compile(r"\w{1,15}")
+# A query's terms: a "quoted phrase", or a run of non-space characters (a word, #tag or from:handle).
+_TERM = re.compile(r'"([^"]*)"|(\S+)')
+MAX_EXCLUDED_AUTHORS = 10_000  # a caller's blocks and mutes kept out of results (OpenSearch's terms cap is 65,536)
+
+
+class Sort(StrEnum):
+    LATEST = "latest"  # newest first
+    TOP = "top"  # most relevant first (BM25 over the text), newest first among equals
+
+
+def _tag(raw: str) -> str:
+    tag = raw.strip().removeprefix("#").lower()
+    if not _HASHTAG.fullmatch(tag):
+        raise InvalidInput("hashtag must be 1 to 100 word characters, with or without a leading '#'")
+    return tag
+
+
+def author_handles(query: str | None) -> tuple[str, list[str]]:
+    """The query without its `from:handle` terms, and those handles (lower-cased, '@' optional): the caller
+    resolves them to user ids."""
+    rest, handles = [], []
+    for match in _TERM.finditer(query or ""):
+        word = match.group(2)
+        if word is not None and word.lower().startswith("from:"):
+            handle = word[5:].removeprefix("@")
+            if not _HANDLE.fullmatch(handle):
+                raise InvalidInput("from: takes a handle: 1 to 15 letters, digits or underscores")
+            handles.append(handle.lower())
+        else:
+            rest.append(match.group(0))
+    return " ".join(rest), handles
+
+
+class _Terms(BaseModel):
+    words: list[str] = []
+    phrases: list[str] = []
+    hashtags: list[str] = []
+
+
+def _terms(text: str) -> _Terms:
+    terms = _Terms()
+    for phrase, word in _TERM.findall(text):
+        if phrase.strip():
+            terms.phrases.append(phrase.strip())
+        elif word.startswith("#") and len(word) > 1:
+            terms.hashtags.append(_tag(word))
+        elif word:
+            terms.words.append(word)
+    return terms
 
 
 class SearchPage(BaseModel):
@@ -118,39 +169,64 @@ def search_request(
     author_id: str | None = None,
     limit: int = 20,
     cursor: str | None = None,
+    sort: Sort = Sort.LATEST,
+    excluded_authors: Iterable[str] = (),
 ) -> dict:
     """Validates the search parameters and builds the request body (one more hit than `limit`, to know
-    whether another page exists)."""
+    whether another page exists). In `query`, every word must match, a "quoted phrase" must match as a phrase,
+    and a #tag filters by hashtag (`from:` handles are resolved by the caller, chirp.search.service). Tweets of
+    `excluded_authors` (the caller's blocks and mutes) never match."""
     check_limit(limit)
-    before = parse_id_cursor(cursor)
+    after = _parse_cursor(cursor, sort)
     text = unicodedata.normalize("NFC", query or "").strip()  # tweets are indexed NFC-normalised
     if len(text) > MAX_QUERY_CHARS:
         raise InvalidInput(f"query is {len(text)} characters; at most {MAX_QUERY_CHARS} are allowed")
-    filters = []
-    if hashtag is not None:
-        tag = hashtag.strip().removeprefix("#").lower()
-        if not _HASHTAG.fullmatch(tag):
-            raise InvalidInput("hashtag must be 1 to 100 word characters, with or without a leading '#'")
-        filters.append({"term": {"hashtags": tag}})
+    terms = _terms(text)
+    tags = [*terms.hashtags, *([_tag(hashtag)] if hashtag is not None else [])]
+    filters: list[dict] = [{"term": {"hashtags": tag}} for tag in dict.fromkeys(tags)]
     if author_id is not None:
         author = author_id.strip()
         if not author or len(author) > MAX_AUTHOR_ID_CHARS:
             raise InvalidInput(f"author must be a user id of 1 to {MAX_AUTHOR_ID_CHARS} characters")
         filters.append({"term": {"author_id": author}})
-    if not text and not filters:
+    must: list[dict] = []
+    if terms.words:
+        must.append({"match": {"text": {"query": " ".join(terms.words), "operator": "and"}}})
+    must.extend({"match_phrase": {"text": phrase}} for phrase in terms.phrases)
+    if not must and not filters:
         raise InvalidInput("give a query, a hashtag or an author")
-    must = [{"match": {"text": {"query": text, "operator": "and"}}}] if text else []
-    tombstones = [{"term": {"deleted": True}}]
+    must_not: list[dict] = [{"term": {"deleted": True}}]  # tombstones
+    excluded = sorted(set(excluded_authors))[:MAX_EXCLUDED_AUTHORS]
+    if excluded:
+        must_not.append({"terms": {"author_id": excluded}})
+    order = [{"tweet_id": {"order": "desc"}}]  # tweet ids are unique and time-ordered: a total order
     body: dict = {
         "size": limit + 1,
-        "sort": [{"tweet_id": {"order": "desc"}}],  # tweet ids are unique and time-ordered: a total order
+        "sort": [{"_score": {"order": "desc"}}, *order] if sort is Sort.TOP else order,
         "track_total_hits": False,
         "_source": False,
-        "query": {"bool": {"must": must, "filter": filters, "must_not": tombstones}},
+        "query": {"bool": {"must": must, "filter": filters, "must_not": must_not}},
     }
-    if before is not None:
-        body["search_after"] = [before]
+    if after is not None:
+        body["search_after"] = after
     return body
+
+
+def _parse_cursor(cursor: str | None, sort: Sort) -> list | None:
+    """`latest` pages after a tweet id; `top` after a (score, tweet id) pair, written `<score>:<tweet id>`."""
+    if sort is Sort.LATEST:
+        before = parse_id_cursor(cursor)
+        return None if before is None else [before]
+    if not cursor:
+        return None
+    score, _, tweet_id = cursor.partition(":")
+    try:
+        value = float(score)
+    except ValueError:
+        value = float("nan")
+    if value != value or value in (float("inf"), float("-inf")) or not tweet_id:  # nan fails value == value
+        raise InvalidInput("cursor must be one returned as next_cursor for this sort")
+    return [value, parse_id_cursor(tweet_id)]
 
 
 MAX_PARENTS = 100  # tweets whose replies one request lists
@@ -180,7 +256,11 @@ def replies_request(parent_ids: list[int], limit: int) -> dict:
     }
 
 
-def search_page(response: dict, limit: int) -> SearchPage:
+def search_page(response: dict, limit: int, sort: Sort = Sort.LATEST) -> SearchPage:
     hits = response["hits"]["hits"]
     ids = [int(hit["_id"]) for hit in hits[:limit]]
-    return SearchPage(tweet_ids=ids, next_cursor=str(ids[-1]) if len(hits) > limit else None)
+    if len(hits) <= limit:
+        return SearchPage(tweet_ids=ids)
+    last = hits[limit - 1]
+    cursor = f"{float(last['sort'][0])!r}:{ids[-1]}" if sort is Sort.TOP else str(ids[-1])
+    return SearchPage(tweet_ids=ids, next_cursor=cursor)

@@ -1,22 +1,64 @@
 """Searching tweets: ids from the index, hydrated like timeline entries (which drops tweets deleted since
-they were indexed; the cursor still comes from the index)."""
+they were indexed; the cursor still comes from the index).
+
+Search respects its caller: tweets of authors the caller blocks or mutes, and of authors who block the caller,
+are kept out by the query itself (so pages stay full). The author is named by id, or by handle (`@handle`, or
+`from:handle` in the query); an unknown handle matches nothing."""
 
 from __future__ import annotations
 
-from chirp.search.ports import TweetSearchIndex
+from chirp.search.ports import SearchDirectory, TweetSearchIndex
+from chirp.search.query import Sort, author_handles, search_request
+from chirp.social.model import HIDING, Relation
 from chirp.timelines.model import TimelinePage
 from chirp.timelines.rules import Timelines
 
 
 class TweetSearch:
-    def __init__(self, index: TweetSearchIndex, timelines: Timelines):
-        self.index, self.timelines = index, timelines
+    def __init__(self, index: TweetSearchIndex, timelines: Timelines, directory: SearchDirectory):
+        self.index, self.timelines, self.directory = index, timelines, directory
 
     def search(
-        self, query: str | None, *, hashtag: str | None, author_id: str | None, cursor: str | None, limit: int
+        self,
+        query: str | None,
+        *,
+        hashtag: str | None,
+        author_id: str | None,
+        cursor: str | None,
+        limit: int,
+        viewer_id: str | None = None,
+        sort: Sort = Sort.LATEST,
     ) -> TimelinePage:
-        page = self.index.search(query, hashtag=hashtag, author_id=author_id, limit=limit, cursor=cursor)
+        text, handles = author_handles(query)
+        if author_id is not None and author_id.strip().startswith("@"):
+            handles.append(author_id.strip()[1:].lower())
+            author_id = None
+        authors = {author_id.strip()} if author_id is not None and author_id.strip() else set()
+        for handle in dict.fromkeys(handles):
+            user_id = self.directory.user_id_for_handle(handle)
+            if user_id is None:
+                return TimelinePage(items=[])  # nobody by that handle: nothing they wrote
+            authors.add(user_id)
+        if len(authors) > 1:
+            return TimelinePage(items=[])  # one tweet has one author
+        criteria = {
+            "hashtag": hashtag,
+            "author_id": next(iter(authors), author_id),
+            "limit": limit,
+            "cursor": cursor,
+            "sort": sort,
+        }
+        search_request(text, **criteria)  # bad input is refused before the caller's graph is read
+        hidden = self.hidden_authors(viewer_id) if viewer_id else set()
+        page = self.index.search(text, **criteria, excluded_authors=hidden)
         return TimelinePage(items=self.timelines.hydrate(page.tweet_ids), next_cursor=page.next_cursor)
+
+    def hidden_authors(self, viewer_id: str) -> set[str]:
+        """Whom the viewer blocks or mutes, and who blocks the viewer."""
+        hidden = {target for kind in HIDING for target in self.directory.all_targets(kind, viewer_id)}
+        for page in self.directory.all_sources_pages(Relation.BLOCKS, viewer_id, 1000):
+            hidden.update(page)
+        return hidden
 
     def replies(self, parent_ids: list[int], limit: int) -> list[int]:
         """Ids of the replies to any of these tweets, oldest first, as indexed (about a second behind)."""

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from chirp.errors import Forbidden, InvalidInput, NotFound
-from chirp.notifications.service import Notifications
+from chirp.notifications.service import follow_notification
 from chirp.paging import check_limit
 from chirp.social.model import Profile, Relation, UserPage
 from chirp.social.ports import SocialStore
@@ -21,10 +21,9 @@ class SocialService:
         self,
         social: SocialStore,
         timelines: Timelines,
-        notifications: Notifications,
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
     ):
-        self.social, self.timelines, self.notifications, self.clock_ms = social, timelines, notifications, clock_ms
+        self.social, self.timelines, self.clock_ms = social, timelines, clock_ms
 
     def create_profile(self, user_id: str, handle: str, display_name: str) -> Profile:
         if not _HANDLE.fullmatch(handle):
@@ -76,16 +75,25 @@ class SocialService:
         }
 
     def follow(self, follower_id: str, followee_id: str) -> bool:
-        self._check_pair(follower_id, followee_id)
-        if self.social.has_edge(Relation.BLOCKS, follower_id, followee_id):
+        """Three DynamoDB calls: one read (both profiles, the blocks either way, the followee's mute), one write
+        (the edge, both counts and the followee's notification, unless muted) and the backfill's query."""
+        if follower_id == followee_id:
+            raise InvalidInput("you cannot follow yourself")
+        check = self.social.follow_check(follower_id, followee_id)
+        if check.follower is None:
+            raise Forbidden("create your profile (POST /users) first")
+        if check.followee is None:
+            raise NotFound(f"user {followee_id} not found")
+        if check.follower_blocks:
             raise Forbidden("you block this user: unblock them first")
-        if self.social.has_edge(Relation.BLOCKS, followee_id, follower_id):
+        if check.followee_blocks:
             raise Forbidden("this user blocks you")
-        created = self.social.add_edge(Relation.FOLLOWS, follower_id, followee_id, counted=True)
-        self.timelines.on_follow(follower_id, followee_id)  # also on a repeat: heals Redis after a crash
+        notification = None if check.followee_mutes else follow_notification(follower_id, self.clock_ms())
+        created = self.social.add_follow(follower_id, followee_id, notification)
+        # The tier from the count just read, with this follow: a follow racing it may be counted at the next one.
+        followers = check.followee.followers_count + (1 if created else 0)
+        self.timelines.on_follow(follower_id, followee_id, followers)  # also on a repeat: heals Redis after a crash
         self.timelines.on_profiles_changed(follower_id, followee_id)
-        if created:
-            self.notifications.for_follow(follower_id, followee_id, self.clock_ms())
         return created
 
     def unfollow(self, follower_id: str, followee_id: str) -> bool:

@@ -60,3 +60,33 @@ class PulledSlice:
 
     ids: list[int]
     retweets_above: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CachedHydration:
+    """What the hydration caches answered within a read: the tweets and profiles found, which tweet ids and users
+    were looked up (a miss among them is not asked of the cache again), and which of those users the reader
+    follows."""
+
+    tweets: dict[int, Tweet] = field(default_factory=dict)
+    tweets_looked_up: frozenset[int] = frozenset()
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    profiles_looked_up: frozenset[str] = frozenset()
+    followed: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class HomeSnapshot:
+    """One read of everything the cache holds for a home page: the reader's timeline slice, the entries pulled
+    from followed celebrities (when merged) and followees' deferred tweets, and the hydration caches' answers
+    for the page those make."""
+
+    timeline: TimelineSlice
+    pulled: PulledSlice
+    hydration: CachedHydration
+
+
+def page_candidates(sources: list[list[int]], count: int) -> list[int]:
+    """The newest `count` ids of all sources, once each. Each source gave its newest `count` ids below the
+    cursor, so the merge's top `count` is exact."""
+    return sorted({i for ids in sources for i in ids}, reverse=True)[:count]

@@ -24,19 +24,21 @@ from itertools import batched
 from chirp.degradation.levels import Feature, Switches
 from chirp.errors import Unavailable
 from chirp.paging import check_limit, parse_id_cursor
-from chirp.social.model import HIDING, Relation
-from chirp.timelines.model import FollowerPage, TimelineEntry, TimelinePage
+from chirp.social.model import HIDING, Profile, Relation
+from chirp.timelines.model import CachedHydration, FollowerPage, TimelineEntry, TimelinePage, page_candidates
 from chirp.timelines.ports import FollowerPageSink, GraphReader, TimelineCache, TweetReader
 from chirp.tweets.model import Tweet
 
 MAX_ITEMS = 800  # ids kept per home timeline
 FOLLOW_BACKFILL = 200  # the followee's latest tweets merged in on follow
 CELEBRITY_RECENT = 200  # a celebrity's tweets kept for pulling
-FOLLOWER_PAGE = 500  # followers pushed per Redis round trip
+FOLLOWER_PAGE = 5_000  # followers read per DynamoDB query and pushed per Redis script call
+WORKER_PAGE = 500  # followers per message to the fan-out workers (ten messages fit SQS's 256 KB batch)
 PAGES_PER_SEND = 10
 REBUILD_LOCK_S = 30
 REBUILD_WAIT_S = 5.0
 CATCH_UP_BATCH = 2_000  # deferred tweets pushed per catch-up call (a stream batch or the schedule's minute)
+NOTHING_CACHED = CachedHydration()
 
 
 class Tier(StrEnum):
@@ -120,11 +122,15 @@ class Timelines:
             return tier
         follower_pages = self.graph.all_sources_pages(Relation.FOLLOWS, tweet.author_id, FOLLOWER_PAGE)
         if tier is Tier.POPULAR:  # pages go to parallel workers, so this record is done quickly
-            for chunk in batched(follower_pages, PAGES_PER_SEND):
+            worker_pages = (p for page in follower_pages for p in batched(page, WORKER_PAGE))
+            for chunk in batched(worker_pages, PAGES_PER_SEND):
                 self.pages.send(
                     [
                         FollowerPage(
-                            tweet_id=tweet.tweet_id, author_id=tweet.author_id, follower_ids=p, retweet_of_id=retweet_of
+                            tweet_id=tweet.tweet_id,
+                            author_id=tweet.author_id,
+                            follower_ids=list(p),
+                            retweet_of_id=retweet_of,
                         )
                         for p in chunk
                     ]
@@ -137,10 +143,11 @@ class Timelines:
     def push_page(self, tweet_id: int, follower_ids: list[str], retweet_of: int | None = None) -> int:
         return self.cache.push(tweet_id, follower_ids, retweet_of)
 
-    def on_follow(self, follower_id: str, followee_id: str) -> None:
+    def on_follow(self, follower_id: str, followee_id: str, followers_count: int | None = None) -> None:
+        """`followers_count`: the followee's count with this follow, when the caller just read it (a follow does)."""
         self.cache.relate(Relation.FOLLOWS, follower_id, followee_id, add=True)
-        if not self.refresh_tier(followee_id):
-            self.cache.add_to_each([follower_id], *entries_of(self.tweets.recent_tweets(followee_id, FOLLOW_BACKFILL)))
+        if not self.refresh_tier(followee_id, followers_count):
+            self.cache.add_to_each([follower_id], *self.tweets.recent_entries([followee_id], FOLLOW_BACKFILL))
 
     def on_unfollow(self, follower_id: str, followee_id: str) -> None:
         self.cache.relate(Relation.FOLLOWS, follower_id, followee_id, add=False)
@@ -167,11 +174,13 @@ class Timelines:
         """Cached profiles hold counts that just changed."""
         self.cache.forget_profiles(user_ids)
 
-    def refresh_tier(self, author_id: str) -> bool:
-        """Tier migration when the follower count crosses the celebrity threshold, either way.
-        Returns whether the author is now a celebrity."""
-        profile = self.graph.get_profile(author_id)
-        is_celebrity = profile is not None and self.thresholds.tier(profile.followers_count) is Tier.CELEBRITY
+    def refresh_tier(self, author_id: str, followers_count: int | None = None) -> bool:
+        """Tier migration when the follower count crosses the celebrity threshold, either way (the count read
+        here unless the caller has it). Returns whether the author is now a celebrity."""
+        if followers_count is None:
+            profile = self.graph.get_profile(author_id)
+            followers_count = profile.followers_count if profile is not None else None
+        is_celebrity = followers_count is not None and self.thresholds.tier(followers_count) is Tier.CELEBRITY
         if is_celebrity == self.cache.is_celebrity(author_id):
             return is_celebrity
         recent, retweets = entries_of(self.tweets.recent_tweets(author_id, CELEBRITY_RECENT))
@@ -197,34 +206,51 @@ class Timelines:
     def home(self, user_id: str, *, cursor: str | None, limit: int) -> TimelinePage:
         check_limit(limit)
         before = parse_id_cursor(cursor)
-        view = self.cache.read(user_id, before_id=before, count=limit)
-        if not view.live and self.switches.on(Feature.TIMELINE_REBUILD):  # else: served as Redis holds it
+        merge = self.switches.on(Feature.CELEBRITY_MERGE)
+        # Followees' deferred tweets are pulled whatever the level: read while fan-out is off and until it caught up.
+        snapshot = self.cache.read_home(user_id, before_id=before, count=limit, merge_celebrities=merge)
+        if not snapshot.timeline.live and self.switches.on(Feature.TIMELINE_REBUILD):  # else: served as Redis holds it
             self.rebuild(user_id)
-            view = self.cache.read(user_id, before_id=before, count=limit)
-        celebrities = view.celebrities if self.switches.on(Feature.CELEBRITY_MERGE) else []
-        pulled = self.cache.pull_celebrities(celebrities, before_id=before, count=limit)
-        # Followees' deferred tweets, whatever the level: read while fan-out is off and until it caught up.
-        deferred = self.cache.deferred_ids(view.deferred, before_id=before, count=limit)
-        # Each source gave its newest `limit` ids below the cursor, so the merge's top `limit` is exact.
-        candidates = sorted(set(view.ids) | set(pulled.ids) | set(deferred), reverse=True)[:limit]
+            snapshot = self.cache.read_home(user_id, before_id=before, count=limit, merge_celebrities=merge)
+        view, pulled = snapshot.timeline, snapshot.pulled
+        candidates = page_candidates([view.ids, pulled.ids], limit)
         next_cursor = str(candidates[-1]) if len(candidates) == limit else None
         entries = self.hydrate(
             candidates,
             viewer_id=user_id,
             hidden=view.hidden_authors,
             retweets_above={**view.retweets_above, **pulled.retweets_above},
+            cached=snapshot.hydration,
         )
         return TimelinePage(items=entries, next_cursor=next_cursor)
 
-    def load_tweets(self, tweet_ids: list[int]) -> dict[int, Tweet]:
-        """Tweets from the cache, misses from DynamoDB in one batch (then cached)."""
-        found = self.cache.get_tweets(tweet_ids) if tweet_ids else {}
+    def load_tweets(self, tweet_ids: list[int], cached: CachedHydration = NOTHING_CACHED) -> dict[int, Tweet]:
+        """Tweets from the cache (what `cached` already looked up is not asked again), misses from DynamoDB in one
+        batch (then cached)."""
+        found = {t: cached.tweets[t] for t in tweet_ids if t in cached.tweets}
+        unasked = [t for t in tweet_ids if t not in cached.tweets_looked_up]
+        if unasked:
+            found.update(self.cache.get_tweets(unasked))
         missing = [t for t in tweet_ids if t not in found]
         if missing:
             loaded = self.tweets.batch_get(missing)
             self.cache.put_tweets(list(loaded.values()))
             found.update(loaded)
         return found
+
+    def _cached_profiles(
+        self, user_ids: list[str], viewer_id: str | None, cached: CachedHydration
+    ) -> tuple[dict[str, Profile], set[str]]:
+        """Cached profiles and which of these users the viewer follows, asking the cache only what `cached` (read
+        for this viewer) did not look up."""
+        profiles = {u: cached.profiles[u] for u in user_ids if u in cached.profiles}
+        followed = set(user_ids) & cached.followed
+        unasked = [u for u in user_ids if u not in cached.profiles_looked_up]
+        if unasked:
+            more, more_followed = self.cache.get_profiles(unasked, followed_by=viewer_id)
+            profiles.update(more)
+            followed |= more_followed
+        return profiles, followed
 
     def hydrate(
         self,
@@ -233,27 +259,29 @@ class Timelines:
         *,
         hidden: frozenset[str] = frozenset(),
         retweets_above: dict[int, int] | None = None,
+        cached: CachedHydration = NOTHING_CACHED,
     ) -> list[TimelineEntry]:
         """Entries with the tweets they show and their authors, in order. Dropped: deleted entries, retweets whose
         original is gone, entries by or of `hidden` authors, and (with a viewer) entries by authors the viewer no
         longer follows (a push racing an unfollow can leave one behind in the cached timeline). Of the entries
         that show one tweet, only the newest one left shows it: among those on the page and the retweets above it
-        (`retweets_above`, {retweet id: id of the tweet it shows}), so a tweet shows once in a whole timeline."""
-        found = self.load_tweets(tweet_ids)
+        (`retweets_above`, {retweet id: id of the tweet it shows}), so a tweet shows once in a whole timeline.
+        `cached`: what the cache already answered for this viewer (a home read's snapshot)."""
+        found = self.load_tweets(tweet_ids, cached)
         entries = [found[t] for t in tweet_ids if t in found and not found[t].deleted]
         shown = {e.retweet_of_id or e.tweet_id for e in entries}
         rivals = [r for r, d in (retweets_above or {}).items() if d in shown and r not in found]
         originals = {e.retweet_of_id for e in entries if e.retweet_of_id is not None}
         second = sorted((originals | set(rivals)) - found.keys())
         if second:
-            found.update(self.load_tweets(second))
+            found.update(self.load_tweets(second, cached))
         competing = entries + [found[r] for r in rivals if r in found]
 
         def shows(entry: Tweet) -> Tweet | None:
             return found.get(entry.retweet_of_id) if entry.retweet_of_id is not None else entry
 
         authors = sorted({t.author_id for t in competing} | {s.author_id for e in competing if (s := shows(e))})
-        profiles, followed = self.cache.get_profiles(authors, followed_by=viewer_id)
+        profiles, followed = self._cached_profiles(authors, viewer_id, cached)
 
         def visible(entry: Tweet) -> bool:
             original = shows(entry)
@@ -300,10 +328,8 @@ class Timelines:
             self.cache.set_relations(user_id, relations)
             followees = relations[Relation.FOLLOWS]
             celebrities = self.restore_celebrity_marks(followees)
-            tweets = self.tweets.recent_tweets(user_id, FOLLOW_BACKFILL)
-            for followee in followees:
-                if followee not in celebrities:
-                    tweets += self.tweets.recent_tweets(followee, FOLLOW_BACKFILL)
-            self.cache.replace(user_id, *entries_of(tweets))
+            # The user's own and every pushed followee's latest entries: id-only queries, run in parallel.
+            authors = [user_id, *(followee for followee in followees if followee not in celebrities)]
+            self.cache.replace(user_id, *self.tweets.recent_entries(authors, FOLLOW_BACKFILL))
         finally:
             lock.release()

@@ -9,12 +9,20 @@ from typing import Protocol
 from chirp.tweets.model import Tweet
 
 
+class AuthorUnknown(Exception):
+    """A tweet's author has no profile."""
+
+
 class TweetStore(Protocol):
-    def put_pending(self, tweet: Tweet) -> None:
-        """Stores a new tweet marked as not yet published (its outbox entry)."""
+    def create(self, tweet: Tweet) -> None:
+        """Stores a new tweet marked as not yet published (its outbox entry) and counts it on its author's
+        profile, atomically and in one call; raises AuthorUnknown (nothing written) when there is no profile."""
         ...
 
-    def mark_published(self, tweet_id: int) -> None: ...
+    def mark_published(self, tweet_id: int) -> None:
+        """Takes the tweet out of the outbox (idempotent)."""
+        ...
+
     def pending_ids(self) -> Iterator[int]: ...
     def get(self, tweet_id: int) -> Tweet | None: ...
     def batch_get(self, tweet_ids: Iterable[int]) -> dict[int, Tweet]: ...

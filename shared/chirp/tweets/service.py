@@ -1,5 +1,7 @@
-"""Posting, reading and deleting tweets. A tweet is stored with its outbox mark, then published;
-the relay re-publishes any whose publish was never confirmed (a crash between the two)."""
+"""Posting, reading and deleting tweets. A tweet is stored with its outbox mark and counted (one transaction), then
+published (the stream): two calls. The fan-out consumer confirms each tweet it receives (takes it out of the
+outbox, off the request's path); the relay re-publishes any still unconfirmed after the grace period (a crash
+between the two calls, or a publish lost)."""
 
 from __future__ import annotations
 
@@ -12,10 +14,14 @@ from chirp.paging import check_limit
 from chirp.social.ports import SocialStore
 from chirp.timelines.rules import Timelines
 from chirp.tweets.model import MAX_MEDIA, Tweet
-from chirp.tweets.ports import IdSource, MediaAttachments, Publisher, TweetStore
+from chirp.tweets.ports import AuthorUnknown, IdSource, MediaAttachments, Publisher, TweetStore
 from chirp.tweets.text import hashtags, mentions, normalize_text
 
-OUTBOX_GRACE_MS = 10_000
+# How long a tweet may wait for the fan-out consumer's confirmation before the relay publishes it again: well
+# above the consumer's normal lag (about a second), so a published tweet is rarely published twice (consumers are
+# idempotent, so a second publish only costs work).
+OUTBOX_GRACE_MS = 60_000
+NO_PROFILE = "create your profile (POST /users) before posting"
 
 
 class TweetService:
@@ -40,8 +46,6 @@ class TweetService:
         quote_tweet_id: int | None = None,
         media_ids: list[str] | None = None,
     ):
-        if self.social.get_profile(author_id) is None:
-            raise Forbidden("create your profile (POST /users) before posting")
         clean = normalize_text(text)
         media_ids = self._check_media(author_id, media_ids or [])
         reply_to_id = self._referenced("reply_to_id", reply_to_id)
@@ -60,9 +64,11 @@ class TweetService:
             mentions=mentions(clean),
             media_ids=media_ids,
         )
-        self.store.put_pending(tweet)
-        self.social.add_tweets_count(author_id, +1)
-        self.publish(tweet)
+        try:
+            self.store.create(tweet)  # the profile is checked here, in the same call
+        except AuthorUnknown:
+            raise Forbidden(NO_PROFILE) from None
+        self.publisher.publish(tweet)
         return tweet
 
     def _check_media(self, author_id: str, media_ids: list[str]) -> list[str]:

@@ -46,7 +46,8 @@ def _expires_at(at_ms: int) -> int:
     return at_ms // 1000 + RETENTION_DAYS * 86_400
 
 
-def _item(user_id: str, notification: Notification) -> NotificationItem:
+def notification_item(user_id: str, notification: Notification) -> NotificationItem:
+    """The item of one notification (a follow's is written in the follow's own transaction)."""
     return NotificationItem(
         user_id=user_id,
         notification_id=notification.id,
@@ -64,7 +65,7 @@ class DynamoNotificationStore:
     def add(self, notifications: dict[str, Notification]) -> None:
         with NotificationItem.batch_write() as batch:
             for user_id, notification in notifications.items():
-                batch.save(_item(user_id, notification))
+                batch.save(notification_item(user_id, notification))
 
     def newest(self, user_id: str, *, before_id: int | None, limit: int) -> list[Notification]:
         condition = NotificationItem.notification_id < before_id if before_id is not None else None
@@ -124,7 +125,7 @@ class DynamoNotificationStore:
                 transaction.save(state, condition=condition)
                 if previous is not None and previous.notification_id != new.notification_id:
                     transaction.delete(NotificationItem(new.recipient_id, previous.notification_id))
-                transaction.save(_item(new.recipient_id, new.notification()))
+                transaction.save(notification_item(new.recipient_id, new.notification()))
         except TransactWriteError as error:
             if _condition_failed(error):
                 raise StaleAggregate(str(error)) from error

@@ -10,9 +10,12 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chirp.adapters.dynamodb.cursor import query_page
+from chirp.adapters.dynamodb.notification_store import notification_item
 from chirp.adapters.dynamodb.tables import SocialItem, share_session
 from chirp.errors import Conflict
+from chirp.notifications.model import Notification
 from chirp.social.model import Profile, Relation
+from chirp.social.ports import FollowCheck
 
 PROFILE = "PROFILE"
 
@@ -91,6 +94,40 @@ class SocialStore:
             raise
         return True
 
+    def follow_check(self, follower_id: str, followee_id: str) -> FollowCheck:
+        """One BatchGetItem: both profiles, the blocks either way and the followee's mute of the follower."""
+        keys = {
+            "follower": (user_key(follower_id), PROFILE),
+            "followee": (user_key(followee_id), PROFILE),
+            "follower_blocks": (user_key(follower_id), _edge(Relation.BLOCKS, followee_id)),
+            "followee_blocks": (user_key(followee_id), _edge(Relation.BLOCKS, follower_id)),
+            "followee_mutes": (user_key(followee_id), _edge(Relation.MUTES, follower_id)),
+        }
+        found = {(item.pk, item.sk): item for item in SocialItem.batch_get(list(keys.values()))}
+        follower, followee = found.get(keys["follower"]), found.get(keys["followee"])
+        return FollowCheck(
+            follower=_to_profile(follower) if follower else None,
+            followee=_to_profile(followee) if followee else None,
+            follower_blocks=keys["follower_blocks"] in found,
+            followee_blocks=keys["followee_blocks"] in found,
+            followee_mutes=keys["followee_mutes"] in found,
+        )
+
+    def add_follow(self, follower_id: str, followee_id: str, notification: Notification | None) -> bool:
+        """One TransactWriteItems: the edge (only if new), both counts, the followee's notification."""
+        edge = SocialItem(pk=user_key(follower_id), sk=_edge(Relation.FOLLOWS, followee_id))
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.save(edge, condition=SocialItem.pk.does_not_exist())
+                self._count(transaction, follower_id, followee_id, +1)
+                if notification is not None:
+                    transaction.save(notification_item(followee_id, notification))
+        except TransactWriteError as error:
+            if _condition_failed_at(error, 0):
+                return False
+            raise
+        return True
+
     def remove_edge(self, kind: Relation, source: str, target: str, *, counted: bool) -> bool:
         edge = SocialItem(pk=user_key(source), sk=_edge(kind, target))
         try:
@@ -122,6 +159,11 @@ class SocialStore:
         except DoesNotExist:
             return False
         return True
+
+    def sources_among(self, kinds: tuple[Relation, ...], sources: list[str], target: str) -> set[str]:
+        """Those of `sources` with an edge of one of `kinds` to `target`: batch reads, 100 keys a call."""
+        keys = [(user_key(source), _edge(kind, target)) for source in set(sources) for kind in kinds]
+        return {item.pk.split("#", 1)[1] for item in SocialItem.batch_get(keys, attributes_to_get=["pk"])}
 
     def targets(
         self, kind: Relation, source: str, *, limit: int, cursor: str | None = None

@@ -204,6 +204,21 @@ class MediaItem(Model):
     upload_id = UnicodeAttribute(null=True)  # a multipart upload's, until completed
 
 
+class ConnectionItem(Model):
+    """A client's WebSocket connection (chirp.realtime): whose it is, how its events are written, what it
+    receives; DynamoDB's TTL deletes it once API Gateway must have closed it."""
+
+    class Meta:
+        table_name = "chirp-connections"
+
+    connection_id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    wire = UnicodeAttribute()
+    streams = ListAttribute(of=UnicodeAttribute)
+    connected_at_ms = NumberAttribute()
+    expires_at = NumberAttribute()  # epoch seconds: the table's TTL attribute
+
+
 class LeaseItem(Model):
     """A Snowflake worker slot's lease: who holds it (a random token) and until when (epoch ms)."""
 
@@ -225,6 +240,7 @@ def bind_tables(settings: Settings) -> None:
         (ClientItem, settings.clients_table),
         (EngagementItem, settings.engagements_table),
         (MediaItem, settings.media_table),
+        (ConnectionItem, settings.connections_table),
     ):
         model.Meta.table_name = table
         model.Meta.region = settings.region
@@ -237,4 +253,4 @@ def share_session(connection: Connection) -> None:
     """Gives a pynamodb connection the process's one botocore session: pynamodb makes a session per connection,
     and each costs tens of milliseconds of a cold start (loading service models and credentials again). Set
     for the thread that binds (Lambda's); another thread still makes its own, as pynamodb's are per thread."""
-    connection._local.session = session()._session
+    connection._local.session = session()

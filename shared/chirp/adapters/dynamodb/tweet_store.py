@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chirp.adapters.dynamodb.cursor import query_page
-from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS, TweetItem
+from chirp.adapters.dynamodb.social_store import PROFILE, _condition_failed_at, _connection, user_key
+from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS, SocialItem, TweetItem
 from chirp.errors import Conflict
 from chirp.tweets.model import STRING_IDS, Tweet
+from chirp.tweets.ports import AuthorUnknown
 
 _FIELDS = tuple(Tweet.model_fields)
+_ENTRY_FIELDS = ["tweet_id", "retweet_of_id"]  # what a timeline keeps of a tweet
+_PARALLEL_QUERIES = 8
+
+
+@cache
+def _query_pool() -> ThreadPoolExecutor:
+    """Threads for parallel queries. They share pynamodb's one client of the table (botocore clients are
+    thread-safe), made on the caller's thread before the first query is handed over."""
+    return ThreadPoolExecutor(max_workers=_PARALLEL_QUERIES, thread_name_prefix="dynamodb-query")
 
 
 def _to_tweet(item: TweetItem) -> Tweet:
@@ -19,16 +33,33 @@ def _to_tweet(item: TweetItem) -> Tweet:
 
 
 class TweetStore:
-    def put_pending(self, tweet: Tweet) -> None:
-        """Stores the tweet marked as not yet published: the outbox entry is part of the same item."""
+    def create(self, tweet: Tweet) -> None:
+        """One call (a transaction): the tweet is stored marked as not yet published (the outbox entry is part of
+        the item) and counted on its author's profile, which must exist (the count's update checks it: one
+        transaction may not both check and update an item)."""
         item = TweetItem(**tweet.model_dump(exclude=STRING_IDS), outbox_shard=tweet.tweet_id % OUTBOX_SHARDS)
+        profile = SocialItem(pk=user_key(tweet.author_id), sk=PROFILE)
         try:
-            item.save(condition=TweetItem.tweet_id.does_not_exist())
-        except PutError as error:
-            raise Conflict(f"tweet {tweet.tweet_id} already exists") from error
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.save(item, condition=TweetItem.tweet_id.does_not_exist())
+                transaction.update(profile, actions=[SocialItem.tweets_count.add(1)], condition=SocialItem.pk.exists())
+        except TransactWriteError as error:
+            if _condition_failed_at(error, 0):
+                raise Conflict(f"tweet {tweet.tweet_id} already exists") from error
+            if _condition_failed_at(error, 1):
+                raise AuthorUnknown(tweet.author_id) from error
+            raise
 
     def mark_published(self, tweet_id: int) -> None:
-        TweetItem(tweet_id=tweet_id).update(actions=[TweetItem.outbox_shard.remove()])
+        """Confirms the publish: the tweet leaves the outbox. Conditional, so a confirmation repeated (records
+        come at least once) writes nothing, and one for an item that is not there never creates a stub."""
+        try:
+            TweetItem(tweet_id=tweet_id).update(
+                actions=[TweetItem.outbox_shard.remove()], condition=TweetItem.outbox_shard.exists()
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
 
     def pending_ids(self) -> Iterator[int]:
         for shard in range(OUTBOX_SHARDS):
@@ -83,6 +114,34 @@ class TweetStore:
             segment=segment, total_segments=total_segments, last_evaluated_key=start_key, limit=limit
         )
         return [_to_tweet(item) for item in results], results.last_evaluated_key
+
+    def recent_entries(self, author_ids: list[str], count: int) -> tuple[list[int], dict[int, int]]:
+        """One query per author, ids and retweet links only (not the text: a fraction of the bytes read), all
+        run in parallel: a rebuild of dozens of followees costs about the time of one query, not their sum."""
+        if not author_ids:
+            return [], {}
+        _ = TweetItem._get_connection().connection.client  # made here, once: the pool's threads share it
+        pages = _query_pool().map(lambda author_id: self._entries(author_id, count), author_ids)
+        items = [item for page in pages for item in page]
+        return [int(i.tweet_id) for i in items], {
+            int(i.tweet_id): int(i.retweet_of_id) for i in items if i.retweet_of_id
+        }
+
+    @staticmethod
+    def _entries(author_id: str, count: int) -> list[TweetItem]:
+        """The live ones among the author's latest `count` (one page: the limit counts before the filter)."""
+        items, _ = query_page(
+            lambda start_key: TweetItem.user_tweets.query(
+                author_id,
+                scan_index_forward=False,
+                limit=count,
+                last_evaluated_key=start_key,
+                filter_condition=TweetItem.deleted == False,  # noqa: E712
+                attributes_to_get=_ENTRY_FIELDS,
+            ),
+            None,
+        )
+        return items
 
     def recent_ids(self, author_id: str, count: int) -> list[int]:
         return [tweet.tweet_id for tweet in self.recent_tweets(author_id, count)]

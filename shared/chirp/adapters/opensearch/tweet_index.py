@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import RequestError, TransportError
@@ -10,6 +12,7 @@ from chirp.errors import Unavailable
 from chirp.search.query import (
     IndexingFailed,
     SearchPage,
+    Sort,
     bulk_actions,
     bulk_failures,
     replies_request,
@@ -89,12 +92,22 @@ class TweetIndex:
         author_id: str | None = None,
         limit: int = 20,
         cursor: str | None = None,
+        sort: Sort = Sort.LATEST,
+        excluded_authors: Iterable[str] = (),
     ) -> SearchPage:
-        """Tweet ids matching every word of `query` (and the hashtag / author filters), newest first. Before
-        the first tweet is indexed (no index yet) the page is empty. Raises InvalidInput for bad parameters
-        and Unavailable when OpenSearch does not answer or sheds load."""
-        body = search_request(query, hashtag=hashtag, author_id=author_id, limit=limit, cursor=cursor)
-        return search_page(self._search(body), limit)
+        """Tweet ids matching `query` (chirp.search.query.search_request) and the filters, in `sort`'s order.
+        Before the first tweet is indexed (no index yet) the page is empty. Raises InvalidInput for bad
+        parameters and Unavailable when OpenSearch does not answer or sheds load."""
+        body = search_request(
+            query,
+            hashtag=hashtag,
+            author_id=author_id,
+            limit=limit,
+            cursor=cursor,
+            sort=sort,
+            excluded_authors=excluded_authors,
+        )
+        return search_page(self._search(body), limit, sort)
 
     def replies(self, parent_ids: list[int], limit: int) -> list[int]:
         """Ids of the live replies to any of these tweets, oldest first."""

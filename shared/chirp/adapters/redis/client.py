@@ -8,7 +8,6 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from chirp.adapters.aws import aws_client
 from chirp.settings import Settings
 
 
@@ -16,6 +15,8 @@ from chirp.settings import Settings
 def redis_client(settings: Settings) -> redis.Redis:
     password = None
     if settings.redis_auth_secret_arn:
+        from chirp.adapters.aws import aws_client  # botocore only where Redis has a password (AWS)
+
         secrets = aws_client("secretsmanager", settings)
         password = secrets.get_secret_value(SecretId=settings.redis_auth_secret_arn)["SecretString"]
     return redis.Redis(

@@ -21,38 +21,47 @@ from redis.exceptions import LockNotOwnedError
 from chirp.adapters.redis.scores import page_bounds
 from chirp.observability import logger
 from chirp.social.model import HIDING, Profile, Relation
-from chirp.timelines.model import PulledSlice, TimelineSlice
+from chirp.timelines.model import CachedHydration, HomeSnapshot, PulledSlice, TimelineSlice
 from chirp.tweets.model import Tweet
 
 SENTINEL = "live"
 CELEBRITIES = "celebrities"
 DEFERRED_AUTHORS = "deferred-authors"  # authors with tweets deferred while fan-out on write was off
+TRIM_SLACK = 64  # ids a timeline may hold past max_items before a push trims it back
 
-# KEYS = timelines; ARGV = tweet id, max items. Adds to live timelines only, trims each.
+# KEYS = timelines; ARGV = entry id, max items, trim above. Two commands per live timeline at Redis's CPU limit:
+# ZCARD is the liveness check (0 for a missing key, at least 1 for a live one: the sentinel), then ZADD; a timeline
+# is trimmed back to max items only once it holds more than `trim above` ids, so one push in (trim above - max
+# items) pays for a trim instead of every push.
 _PUSH = """
+local id, keep, above = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local pushed = 0
 for _, key in ipairs(KEYS) do
-  if redis.call('EXISTS', key) == 1 then
-    redis.call('ZADD', key, ARGV[1], ARGV[1])
-    redis.call('ZREMRANGEBYRANK', key, 0, -(tonumber(ARGV[2]) + 2))
+  local held = redis.call('ZCARD', key)
+  if held > 0 then
+    redis.call('ZADD', key, id, id)
+    if held > above then redis.call('ZREMRANGEBYRANK', key, 0, -(keep + 2)) end
     pushed = pushed + 1
   end
 end
 return pushed
 """
 
-# KEYS = (timeline, its retweet index) pairs; ARGV = retweet id, max items, id of the tweet it shows. As _PUSH,
-# and the retweet indexed next to each live timeline (trimmed alike, expiring with it).
+# KEYS = (timeline, its retweet index) pairs; ARGV = retweet id, max items, trim above, id of the tweet it shows.
+# As _PUSH, and the retweet indexed next to each live timeline (trimmed alike, expiring with it).
 _PUSH_RETWEET = """
+local id, keep, above = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local pushed = 0
-local member = ARGV[1] .. ':' .. ARGV[3]
+local member = id .. ':' .. ARGV[4]
 for i = 1, #KEYS, 2 do
   local key, index = KEYS[i], KEYS[i + 1]
-  if redis.call('EXISTS', key) == 1 then
-    redis.call('ZADD', key, ARGV[1], ARGV[1])
-    redis.call('ZREMRANGEBYRANK', key, 0, -(tonumber(ARGV[2]) + 2))
-    redis.call('ZADD', index, ARGV[1], member)
-    redis.call('ZREMRANGEBYRANK', index, 0, -(tonumber(ARGV[2]) + 1))
+  local held = redis.call('ZCARD', key)
+  if held > 0 then
+    redis.call('ZADD', key, id, id)
+    if held > above then redis.call('ZREMRANGEBYRANK', key, 0, -(keep + 2)) end
+    if redis.call('ZADD', index, id, member) == 1 and redis.call('ZCARD', index) > above then
+      redis.call('ZREMRANGEBYRANK', index, 0, -(keep + 1))
+    end
     local ttl = redis.call('PTTL', key)
     if ttl > 0 then redis.call('PEXPIRE', index, ttl) end
     pushed = pushed + 1
@@ -77,6 +86,125 @@ if #ARGV > 2 + n then
   if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 end
 return 1
+"""
+
+
+# The whole home read in one round trip (single Redis only: it reads keys it is not given, the pull sets and the
+# hydration caches, which a cluster may hold on other nodes). KEYS: the reader's timeline, its retweet index,
+# following, blocks, mutes; the celebrities; the deferred authors. ARGV: the page's upper score, how many to read
+# from the timeline and from each pull set, the cursor ('' on the first page), '1' to merge celebrities, the
+# expiry (s), the page size, then the key prefixes of pull sets, their retweet indexes, deferred sets, cached
+# tweets and cached profiles. Returns the raw slice and pulls (the caller cuts them exactly) and the cached tweets
+# and profiles of the page they make: its entries, the tweets its retweets show, rival retweets above it, and
+# their authors with the reader's follow flags. Ids are compared as decimal strings: as doubles, ids near 2^61
+# collide. Author ids are read from the cached JSON by pattern (cjson would round 64-bit ids); one it cannot read
+# is left to the caller.
+_READ_HOME = r"""
+local function newer(a, b)
+  if #a ~= #b then return #a > #b end
+  return a > b
+end
+local upper, cursor, count, ttl = ARGV[1], ARGV[4], tonumber(ARGV[7]), ARGV[6]
+local celeb_p, celebrts_p, deferred_p, tweet_p, profile_p = ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12]
+local timeline, index, following = KEYS[1], KEYS[2], KEYS[3]
+
+local live = redis.call('EXISTS', timeline)
+local ids = redis.call('ZREVRANGEBYSCORE', timeline, upper, '-inf', 'LIMIT', 0, ARGV[2])
+local celebrities = redis.call('SINTER', following, KEYS[6])
+local hidden = redis.call('SUNION', KEYS[4], KEYS[5])
+local deferred = redis.call('SINTER', following, KEYS[7])
+redis.call('EXPIRE', timeline, ttl)
+redis.call('EXPIRE', index, ttl)
+local above = {}
+if cursor ~= '' then above = redis.call('ZRANGEBYSCORE', index, cursor, '+inf') end
+local pulled, pulled_above = {}, {}
+if ARGV[5] == '1' then
+  for _, author in ipairs(celebrities) do
+    pulled[#pulled + 1] = redis.call('ZREVRANGEBYSCORE', celeb_p .. author, upper, '-inf', 'LIMIT', 0, ARGV[3])
+    if cursor ~= '' then
+      pulled_above[#pulled_above + 1] = redis.call('ZRANGEBYSCORE', celebrts_p .. author, cursor, '+inf')
+    end
+  end
+end
+for _, author in ipairs(deferred) do
+  pulled[#pulled + 1] = redis.call('ZREVRANGEBYSCORE', deferred_p .. author, upper, '-inf', 'LIMIT', 0, ARGV[3])
+end
+
+-- The page: each source's newest `count` ids below the cursor, merged, the newest `count` of them.
+local merged, seen = {}, {}
+local function take(source)
+  local taken = 0
+  for _, id in ipairs(source) do
+    if taken == count then return end
+    if id ~= 'live' and (cursor == '' or newer(cursor, id)) then
+      taken = taken + 1
+      if not seen[id] then seen[id] = true; merged[#merged + 1] = id end
+    end
+  end
+end
+take(ids)
+for _, source in ipairs(pulled) do take(source) end
+table.sort(merged, newer)
+
+-- A command over many arguments, in chunks: Lua's unpack takes a few thousand values at most.
+local function each_chunk(command, first, prefix, items, out)
+  for start = 1, #items, 1000 do
+    local args = {}
+    for i = start, math.min(start + 999, #items) do args[#args + 1] = prefix .. items[i] end
+    local values = first and redis.call(command, first, unpack(args)) or redis.call(command, unpack(args))
+    for _, value in ipairs(values) do out[#out + 1] = value end
+  end
+  return out
+end
+
+local asked, tweets, was_asked = {}, {}, {}
+local function fetch(wanted)
+  each_chunk('MGET', nil, tweet_p, wanted, tweets)
+  for _, id in ipairs(wanted) do
+    asked[#asked + 1] = id
+    was_asked[id] = true
+  end
+end
+local page = {}
+for i = 1, math.min(count, #merged) do page[i] = merged[i] end
+fetch(page)
+
+-- Second: the tweets the page's retweets show, and retweets above the page that show the same tweets.
+local shown, second, wanted = {}, {}, {}
+local function want(id)
+  if not was_asked[id] and not wanted[id] then wanted[id] = true; second[#second + 1] = id end
+end
+for i, value in ipairs(tweets) do
+  if value then
+    local original = string.match(value, '"retweet_of_id":(%d+)')
+    shown[original or asked[i]] = true
+    if original then want(original) end
+  end
+end
+local function rivals(members)
+  for _, member in ipairs(members) do
+    local retweet, original = string.match(member, '^(%d+):(%d+)$')
+    if retweet and shown[original] then want(retweet) end
+  end
+end
+rivals(above)
+for _, members in ipairs(pulled_above) do rivals(members) end
+fetch(second)
+
+local authors, profiles, followed, known = {}, {}, {}, {}
+for _, value in ipairs(tweets) do
+  if value then
+    local author = string.match(value, '"author_id":"([^"]*)"')
+    if author and not known[author] and not string.find(author, '\\', 1, true) then
+      known[author] = true
+      authors[#authors + 1] = author
+    end
+  end
+end
+each_chunk('MGET', nil, profile_p, authors, profiles)
+each_chunk('SMISMEMBER', following, '', authors, followed)
+return {live, ids, celebrities, hidden, deferred, above, pulled, pulled_above, asked, tweets, authors, profiles,
+  followed}
 """
 
 
@@ -116,6 +244,16 @@ for i = 2, #ARGV do redis.call('ZREM', KEYS[1], ARGV[i]) end
 if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[1]) end
 return 1
 """
+
+
+def tweet_key(tweet_id: int | str) -> str:
+    """A tweet cached for hydration (JSON)."""
+    return f"tweet:{tweet_id}"
+
+
+def profile_key(user_id: str) -> str:
+    """A profile cached for hydration (JSON)."""
+    return f"profile:{user_id}"
 
 
 def deferred_key(author_id: str) -> str:
@@ -172,20 +310,24 @@ class RebuildLock:
 class RedisTimelineCache:
     def __init__(self, client: redis.Redis, *, max_items: int, ttl_s: int):
         self.redis, self.max_items, self.ttl_s = client, max_items, ttl_s
+        self.trim_above = max_items + TRIM_SLACK
         self._push = client.register_script(_PUSH)
         self._push_retweet = client.register_script(_PUSH_RETWEET)
         self._add_many = client.register_script(_ADD_MANY)
         self._undefer = client.register_script(_UNDEFER)
+        self._read_home = client.register_script(_READ_HOME)
 
     def push(self, tweet_id: int, user_ids: list[str], retweet_of: int | None = None) -> int:
-        """Adds the entry to each live timeline among user_ids (a retweet also to their retweet indexes); returns
-        how many were live."""
+        """Adds the entry to each live timeline among user_ids (a retweet also to their retweet indexes), one script
+        call for all of them; returns how many were live. A timeline keeps at least max_items ids and at most
+        max_items + TRIM_SLACK."""
         if not user_ids:
             return 0
+        args = [tweet_id, self.max_items, self.trim_above]
         if retweet_of is None:
-            return int(self._push(keys=[timeline_key(u) for u in user_ids], args=[tweet_id, self.max_items]))
+            return int(self._push(keys=[timeline_key(u) for u in user_ids], args=args))
         keys = [key for u in user_ids for key in (timeline_key(u), retweets_key(u))]
-        return int(self._push_retweet(keys=keys, args=[tweet_id, self.max_items, retweet_of]))
+        return int(self._push_retweet(keys=keys, args=[*args, retweet_of]))
 
     def add_to_each(self, user_ids: list[str], tweet_ids: list[int], retweets: Mapping[int, int] | None = None) -> None:
         """Backfill of many timelines in one round trip (each written only if live)."""
@@ -245,6 +387,56 @@ class RedisTimelineCache:
             hidden_authors=frozenset(hidden),
             retweets_above=_above(above[0], before_id) if above else {},
             deferred=sorted(deferred),
+        )
+
+    def read_home(self, user_id: str, *, before_id: int | None, count: int, merge_celebrities: bool) -> HomeSnapshot:
+        """The whole home read in one round trip: one script (see _READ_HOME)."""
+        upper, extra = page_bounds(before_id)
+        keys = [
+            timeline_key(user_id),
+            retweets_key(user_id),
+            following_key(user_id),
+            *(hidden_key(kind, user_id) for kind in HIDING),
+            CELEBRITIES,
+            DEFERRED_AUTHORS,
+        ]
+        prefixes = [celebrity_key(""), celebrity_retweets_key(""), deferred_key(""), tweet_key(""), profile_key("")]
+        args = [upper, count + 1 + extra, count + extra, before_id or "", int(merge_celebrities), self.ttl_s, count]
+        reply = self._read_home(keys=keys, args=[*args, *prefixes])
+        (
+            live,
+            ids,
+            celebrities,
+            hidden,
+            deferred,
+            above,
+            pulled,
+            pulled_above,
+            asked,
+            tweets,
+            authors,
+            profiles,
+            followed,
+        ) = reply
+        timeline = TimelineSlice(
+            live=bool(live),
+            ids=_below(ids, before_id)[:count],
+            celebrities=sorted(celebrities),
+            hidden_authors=frozenset(hidden),
+            retweets_above=_above(above, before_id) if before_id else {},
+            deferred=sorted(deferred),
+        )
+        pulled_ids = [i for found in pulled for i in _below(found, before_id)[:count]]
+        pulled_retweets = {r: d for found in pulled_above for r, d in _above(found, before_id).items()}
+        hydration = CachedHydration(
+            tweets={int(t): Tweet.model_validate_json(v) for t, v in zip(asked, tweets, strict=True) if v},
+            tweets_looked_up=frozenset(int(t) for t in asked),
+            profiles={u: Profile.model_validate_json(v) for u, v in zip(authors, profiles, strict=True) if v},
+            profiles_looked_up=frozenset(authors),
+            followed=frozenset(u for u, yes in zip(authors, followed, strict=True) if yes),
+        )
+        return HomeSnapshot(
+            timeline=timeline, pulled=PulledSlice(ids=pulled_ids, retweets_above=pulled_retweets), hydration=hydration
         )
 
     def deferred_ids(self, author_ids: list[str], *, before_id: int | None, count: int) -> list[int]:
@@ -374,13 +566,13 @@ class RedisTimelineCache:
     def get_tweets(self, tweet_ids: list[int]) -> dict[int, Tweet]:
         if not tweet_ids:
             return {}
-        values = self.redis.mget([f"tweet:{t}" for t in tweet_ids])
+        values = self.redis.mget([tweet_key(t) for t in tweet_ids])
         return {t: Tweet.model_validate_json(v) for t, v in zip(tweet_ids, values, strict=True) if v}
 
     def put_tweets(self, tweets: list[Tweet], ttl_s: int = 86_400) -> None:
         with self.redis.pipeline(transaction=False) as pipe:
             for tweet in tweets:
-                pipe.set(f"tweet:{tweet.tweet_id}", tweet.model_dump_json(), ex=ttl_s)
+                pipe.set(tweet_key(tweet.tweet_id), tweet.model_dump_json(), ex=ttl_s)
             pipe.execute()
 
     def get_profiles(self, user_ids: list[str], followed_by: str | None = None) -> tuple[dict[str, Profile], set[str]]:
@@ -388,7 +580,7 @@ class RedisTimelineCache:
         if not user_ids:
             return {}, set()
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.mget([f"profile:{u}" for u in user_ids])
+            pipe.mget([profile_key(u) for u in user_ids])
             if followed_by:
                 pipe.smismember(following_key(followed_by), user_ids)
             values, *membership = pipe.execute()
@@ -399,10 +591,10 @@ class RedisTimelineCache:
     def put_profiles(self, profiles: list[Profile], ttl_s: int = 300) -> None:
         with self.redis.pipeline(transaction=False) as pipe:
             for profile in profiles:
-                pipe.set(f"profile:{profile.user_id}", profile.model_dump_json(), ex=ttl_s)
+                pipe.set(profile_key(profile.user_id), profile.model_dump_json(), ex=ttl_s)
             pipe.execute()
 
     def forget_profiles(self, user_ids: Iterable[str]) -> None:
-        keys = [f"profile:{u}" for u in user_ids]
+        keys = [profile_key(u) for u in user_ids]
         if keys:
             self.redis.delete(*keys)

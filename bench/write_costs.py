@@ -1,0 +1,201 @@
+"""What a write costs: calls per POST /tweets, per follow, per cold timeline rebuild, and POST /tweets' latency.
+
+1. In process, against the local cloud (the deployed tables, stream and Redis, through chirp.composition as the
+   functions build it), AWS calls by operation (counting.aws_calls) and Redis round trips (counting.redis_round_trips)
+   of one call each, and POST /tweets timed both ways, alternating, in the same run: TweetService.post (one
+   transaction: tweet, outbox mark and count; then the publish) against the sequence it replaced (profile read, put,
+   count update, publish, publish confirmed: 4 DynamoDB calls and 1 Kinesis call in sequence), which is rebuilt here
+   from the same stores.
+2. Through the local API (the emulator's gateway and the deployed api function): POST /tweets p50 and p99, with
+   and without an Idempotency-Key, and GET /users/me as the same run's reference.
+
+Usage: .venv/bin/python bench/write_costs.py [--posts 60] [--followees 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import uuid
+from collections import Counter
+
+import cloud
+import paths  # noqa: F401 - puts the repository root and shared/ on sys.path
+import report
+from counting import aws_calls, redis_round_trips
+from report import table
+from stats import median, percentile
+
+from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS, TweetItem
+from chirp.adapters.redis.timeline_cache import following_key, timeline_key
+from chirp.composition import build_services
+from chirp.social.model import Profile
+from chirp.tweets.model import STRING_IDS, Tweet
+from chirp.tweets.text import hashtags, mentions, normalize_text
+from localstack.api_client import Accounts
+
+NAME = "write_costs"
+
+
+def make_user(services) -> str:
+    user_id = f"wc-{uuid.uuid4().hex[:12]}"
+    services.social_store.create_profile(Profile(user_id=user_id, handle=user_id[3:15], display_name=user_id))
+    return user_id
+
+
+def post_as_before(services, author_id: str, text: str) -> Tweet:
+    """POST /tweets as it was before the transaction (commit 07cae07): each step its own call, in sequence."""
+    if services.social_store.get_profile(author_id) is None:
+        raise RuntimeError("no profile")
+    clean = normalize_text(text)
+    tweet = Tweet(
+        tweet_id=services.tweets.ids.next_id(),
+        author_id=author_id,
+        text=clean,
+        created_at_ms=int(time.time() * 1000),
+        hashtags=hashtags(clean),
+        mentions=mentions(clean),
+    )
+    item = TweetItem(**tweet.model_dump(exclude=STRING_IDS), outbox_shard=tweet.tweet_id % OUTBOX_SHARDS)
+    item.save(condition=TweetItem.tweet_id.does_not_exist())
+    services.social_store.add_tweets_count(author_id, +1)
+    services.tweets.publisher.publish(tweet)
+    TweetItem(tweet_id=tweet.tweet_id).update(actions=[TweetItem.outbox_shard.remove()])
+    return tweet
+
+
+def counted(fn) -> dict:
+    """AWS calls by operation and Redis round trips of one call of fn."""
+    with aws_calls() as calls, redis_round_trips() as trips:
+        fn()
+    return {"aws_calls": dict(sorted(calls.items())), "aws_total": sum(calls.values()), **trips}
+
+
+def in_process(posts: int, followees: int) -> dict:
+    settings = cloud.cloud_settings()
+    services = build_services(settings)
+    author, follower = make_user(services), make_user(services)
+    services.tweets.post(author, "warm-up")  # clients, the id lease and the connections: not what is measured
+    post_as_before(services, author, "warm-up")
+
+    counts = {
+        "post": counted(lambda: services.tweets.post(author, "counted #bench")),
+        "post_before": counted(lambda: post_as_before(services, author, "counted #bench")),
+    }
+    times: dict[str, list[float]] = {"post": [], "post_before": []}
+
+    def before(author_id: str, text: str) -> Tweet:
+        return post_as_before(services, author_id, text)
+
+    for i in range(posts):  # alternated, so both see the same machine
+        for name, post in (
+            ("post", services.tweets.post),
+            ("post_before", lambda a, t: post_as_before(services, a, t)),
+        ):
+            started = time.perf_counter()
+            post(author, f"timed {i} #bench")
+            times[name].append((time.perf_counter() - started) * 1000)
+
+    # follow: an author with tweets to backfill
+    counts["follow"] = counted(lambda: services.social.follow(follower, author))
+    # a cold rebuild: a reader following `followees` authors with tweets, the timeline gone from Redis
+    reader = make_user(services)
+    for _ in range(followees):
+        followee = make_user(services)
+        services.tweets.post(followee, "for the rebuild")
+        services.social.follow(reader, followee)
+    services.redis.unlink(timeline_key(reader), following_key(reader))  # lost from Redis (or expired)
+    started = time.perf_counter()
+    counts["rebuild"] = counted(lambda: services.timelines.rebuild(reader))
+    rebuild_ms = (time.perf_counter() - started) * 1000
+    return {
+        "counts": counts,
+        "post_ms": {name: {"p50": median(v), "p99": percentile(v, 99)} for name, v in times.items()},
+        "rebuild_ms": rebuild_ms,
+        "followees": followees,
+    }
+
+
+def through_api(posts: int) -> dict:
+    env = cloud.cloud_env()
+    accounts = Accounts(env)
+    author = accounts.create("wca")
+    accounts.raise_limits([author])
+    samples: dict[str, list[float]] = {"post": [], "post_idempotent": [], "get_me": []}
+    statuses: Counter = Counter()
+    requests_by_name = {
+        "post": lambda i: author.call("POST", "/tweets", json={"text": f"api {i} #bench"}),
+        "post_idempotent": lambda i: author.call(
+            "POST", "/tweets", json={"text": f"api key {i}"}, headers={"Idempotency-Key": uuid.uuid4().hex}
+        ),
+        "get_me": lambda i: author.call("GET", "/users/me"),
+    }
+    for send in requests_by_name.values():
+        send(-1)  # warm: the function's first invoke is not what is measured
+    for i in range(posts):
+        for name, send in requests_by_name.items():
+            started = time.perf_counter()
+            response = send(i)
+            samples[name].append((time.perf_counter() - started) * 1000)
+            statuses[f"{name} {response.status_code}"] += 1
+    accounts.restore_limits([author])
+    return {
+        "statuses": dict(statuses),
+        "ms": {name: {"p50": median(v), "p99": percentile(v, 99)} for name, v in samples.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=60)
+    parser.add_argument("--followees", type=int, default=20)
+    args = parser.parse_args()
+
+    local = in_process(args.posts, args.followees)
+    api = through_api(args.posts)
+    counts, post_ms = local["counts"], local["post_ms"]
+    print(
+        table(
+            ["operation", "AWS calls", "by operation", "Redis round trips"],
+            [[name, c["aws_total"], ", ".join(f"{k} {v}" for k, v in c["aws_calls"].items()), c["round_trips"]]
+             for name, c in counts.items()],
+        )
+    )  # fmt: skip
+    speedup = post_ms["post_before"]["p50"] / post_ms["post"]["p50"]
+    print(f"\nin process, {args.posts} posts each: p50 {post_ms['post']['p50']:.1f} ms now, "
+          f"{post_ms['post_before']['p50']:.1f} ms as before ({speedup:.2f}x)")  # fmt: skip
+    print("through the API: " + ", ".join(f"{n} p50 {v['p50']:.1f} ms" for n, v in api["ms"].items()))
+    print(f"statuses: {api['statuses']}")
+
+    post, before, follow, rebuild = counts["post"], counts["post_before"], counts["follow"], counts["rebuild"]
+    headlines = [
+        report.headline(
+            "POST /tweets, calls per post (in process against the local cloud)",
+            f"{post['aws_total']} AWS calls ({', '.join(post['aws_calls'])}), {post['round_trips']} Redis round trips;"
+            f" p50 {post_ms['post']['p50']:.1f} ms = {speedup:.2f}x faster",
+            f"the sequence it replaced, same run: {before['aws_total']} calls, "
+            f"p50 {post_ms['post_before']['p50']:.1f} ms",
+        ),
+        report.headline(
+            f"POST /tweets through the local API ({args.posts} posts)",
+            f"p50 {api['ms']['post']['p50']:.1f} ms, p99 {api['ms']['post']['p99']:.1f} ms; with an Idempotency-Key "
+            f"p50 {api['ms']['post_idempotent']['p50']:.1f} ms",
+            f"GET /users/me, same run: p50 {api['ms']['get_me']['p50']:.1f} ms",
+        ),
+        report.headline(
+            "follow (an author with tweets to backfill), calls",
+            f"{follow['aws_total']} DynamoDB calls, {follow['round_trips']} Redis round trips",
+            "machine-independent counts",
+        ),
+        report.headline(
+            f"cold home timeline rebuild, {args.followees} followees",
+            f"{rebuild['aws_total']} DynamoDB calls, {rebuild['round_trips']} Redis round trips, "
+            f"{local['rebuild_ms']:.0f} ms",
+            "machine-independent counts",
+        ),
+    ]
+    report.write_result(NAME, {"runs": {"posts": args.posts}, "in_process": local, "api": api, "headline": headlines})
+
+
+if __name__ == "__main__":
+    main()

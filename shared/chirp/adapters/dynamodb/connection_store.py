@@ -1,0 +1,23 @@
+"""WebSocket connections in DynamoDB: the truth the Redis index is rebuilt from."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist
+
+from chirp.adapters.dynamodb.tables import ConnectionItem
+from chirp.realtime.model import Connection
+
+
+class DynamoConnectionStore:
+    def put(self, connection: Connection, expires_at_s: int) -> None:
+        ConnectionItem(**connection.model_dump(mode="json"), expires_at=expires_at_s).save()
+
+    def get(self, connection_id: str) -> Connection | None:
+        try:
+            item = ConnectionItem.get(connection_id)
+        except DoesNotExist:
+            return None
+        return Connection.model_validate(item.attribute_values)
+
+    def delete(self, connection_id: str) -> None:
+        ConnectionItem(connection_id=connection_id).delete()

@@ -1,0 +1,1 @@
+"""Real time: clients connected over WebSocket receive new home-timeline entries, notifications and deletions."""

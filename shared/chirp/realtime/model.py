@@ -1,0 +1,47 @@
+"""A client's WebSocket connection and the events pushed to it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+class Wire(StrEnum):
+    """How a connection's events are written: Chirp's JSON, or Mastodon's streaming entities."""
+
+    CHIRP = "chirp"
+    MASTODON = "mastodon"
+
+
+class Stream(StrEnum):
+    """What a connection subscribes to (Mastodon's stream names): `user` is the home timeline and notifications,
+    `public:local` every new public tweet."""
+
+    USER = "user"
+    PUBLIC_LOCAL = "public:local"
+
+
+class Event(StrEnum):
+    UPDATE = "update"
+    NOTIFICATION = "notification"
+    DELETE = "delete"
+
+
+class Connection(BaseModel):
+    connection_id: str
+    user_id: str
+    wire: Wire = Wire.CHIRP
+    streams: list[Stream] = [Stream.USER]
+    connected_at_ms: int = 0
+
+
+class Delivery(BaseModel):
+    """What one push did: events sent, connections found gone (and dropped), posts that failed otherwise."""
+
+    sent: int = 0
+    gone: int = 0
+    failed: int = 0
+
+    def __add__(self, other: Delivery) -> Delivery:
+        return Delivery(sent=self.sent + other.sent, gone=self.gone + other.gone, failed=self.failed + other.failed)

@@ -1,0 +1,199 @@
+"""Pushing to connected clients: who receives a new tweet, a deletion or a notification, and delivering it.
+
+A new tweet goes where fan-out puts it (its author's home timeline and its followers', less those who mute the
+author), but only to users who are connected, for every tier: the smaller side is walked. An author with fewer
+followers than there are connected users has their follower pages read and matched against the connected
+index; for a celebrity the connected users are read in pages and checked for following the author in batches,
+so a push never walks millions of followers to find the few connected. Every `public:local` connection
+receives every new tweet too. A deletion goes to the same audience.
+
+Delivery posts to API Gateway's @connections API with bounded concurrency (a slow connection holds one of
+`max_in_flight` workers, never the others); a connection found gone (410) is dropped from the store and the
+index; any other failure is counted and does not stop the rest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+from typing import Protocol
+
+from chirp.errors import InvalidInput, NotFound
+from chirp.notifications.model import Notification
+from chirp.observability import logger
+from chirp.realtime.model import Connection, Delivery, Event, Stream, Wire
+from chirp.realtime.ports import ConnectedIndex, ConnectionStore, FollowGraph, Gateway, Gone
+from chirp.tweets.model import Tweet
+
+PAGE_SIZE = 1000  # users read or checked per round trip when looking for connected followers
+CONNECTION_TTL_S = 2 * 3600  # API Gateway closes a WebSocket after 2 hours at most
+
+
+class Renderer(Protocol):
+    """Writes an event as one wire's frame, for one stream."""
+
+    def tweet(self, event: Event, stream: Stream, tweet: Tweet) -> str: ...
+    def notification(self, notification: Notification) -> str: ...
+
+
+def parse_streams(names: Iterable[str]) -> list[Stream]:
+    """Stream names as a client sends them; InvalidInput naming an unknown one."""
+    streams: list[Stream] = []
+    for name in names:
+        try:
+            stream = Stream(name)
+        except ValueError:
+            known = ", ".join(s.value for s in Stream)
+            raise InvalidInput(f"unknown stream {name!r}: use one of {known}") from None
+        if stream not in streams:
+            streams.append(stream)
+    if not streams:
+        raise InvalidInput("subscribe to at least one stream")
+    return streams
+
+
+class Realtime:
+    def __init__(
+        self,
+        store: ConnectionStore,
+        index: ConnectedIndex,
+        gateway: Gateway,
+        graph: FollowGraph,
+        renderers: Mapping[Wire, Renderer],
+        *,
+        max_in_flight: int = 16,
+        ttl_s: int = CONNECTION_TTL_S,
+        clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ):
+        self.store, self.index, self.gateway, self.graph = store, index, gateway, graph
+        self.renderers, self.max_in_flight, self.ttl_s, self.clock_ms = renderers, max_in_flight, ttl_s, clock_ms
+
+    # --- connections ---------------------------------------------------------------------------------------
+    def connect(self, connection_id: str, user_id: str, wire: Wire, streams: list[Stream]) -> Connection:
+        connection = Connection(
+            connection_id=connection_id, user_id=user_id, wire=wire, streams=streams, connected_at_ms=self.clock_ms()
+        )
+        self._save(connection)
+        return connection
+
+    def subscribe(self, connection_id: str, streams: list[Stream]) -> Connection:
+        """Replaces what the connection receives."""
+        connection = self.store.get(connection_id)
+        if connection is None:
+            raise NotFound("no such connection")
+        updated = connection.model_copy(update={"streams": streams})
+        self.index.remove(connection)
+        self._save(updated)
+        return updated
+
+    def disconnect(self, connection_id: str) -> None:
+        connection = self.store.get(connection_id)
+        if connection is not None:
+            self._drop(connection)
+
+    def _save(self, connection: Connection) -> None:
+        expires_at_s = (connection.connected_at_ms // 1000) + self.ttl_s
+        self.store.put(connection, expires_at_s)  # the truth first: the index can be rebuilt from it
+        self.index.add(connection, self.ttl_s)
+
+    def _drop(self, connection: Connection) -> None:
+        self.index.remove(connection)
+        self.store.delete(connection.connection_id)
+
+    def answer(self, connection_id: str, frame: str) -> None:
+        """Sends one connection the answer to its frame (gone: nothing to answer)."""
+        try:
+            self.gateway.post(connection_id, frame.encode())
+        except Gone:
+            self.disconnect(connection_id)
+
+    # --- pushes --------------------------------------------------------------------------------------------
+    def tweet_posted(self, tweet: Tweet) -> Delivery:
+        return self._push_tweet(Event.UPDATE, tweet)
+
+    def tweet_deleted(self, tweet: Tweet) -> Delivery:
+        return self._push_tweet(Event.DELETE, tweet)
+
+    def notified(self, notifications: Mapping[str, Notification]) -> Delivery:
+        """`notifications` by recipient: each goes to the recipient's connections on the user stream."""
+        connections = self.index.connections_of(list(notifications))
+        frames = {
+            wire: {user_id: renderer.notification(notification) for user_id, notification in notifications.items()}
+            for wire, renderer in self.renderers.items()
+        }
+        return self._deliver(
+            (connection, frames[connection.wire][user_id])
+            for user_id, user_connections in connections.items()
+            for connection in user_connections
+            if Stream.USER in connection.streams
+        )
+
+    def _push_tweet(self, event: Event, tweet: Tweet) -> Delivery:
+        frames: dict[tuple[Wire, Stream], str] = {}
+
+        def frame(connection: Connection, stream: Stream) -> tuple[Connection, str]:
+            key = (connection.wire, stream)
+            if key not in frames:  # rendered once per wire and stream, whatever the audience
+                frames[key] = self.renderers[connection.wire].tweet(event, stream, tweet)
+            return connection, frames[key]
+
+        home = [
+            frame(connection, Stream.USER)
+            for connection in self.home_audience(tweet.author_id)
+            if Stream.USER in connection.streams
+        ]
+        public = [
+            frame(connection, Stream.PUBLIC_LOCAL)
+            for connection in self.index.public_connections()
+            if Stream.PUBLIC_LOCAL in connection.streams
+        ]
+        return self._deliver([*home, *public])
+
+    def home_audience(self, author_id: str) -> list[Connection]:
+        """The connections of the connected users whose home timeline shows the author's tweets: the author and
+        their followers, less those who mute the author."""
+        audience = self.index.connections_of([author_id]).get(author_id, [])
+        for page in self._connected_follower_pages(author_id):
+            connected = self.index.connections_of(page)
+            if not connected:
+                continue
+            hiding = self.graph.hiding_among(author_id, list(connected))
+            audience.extend(
+                connection
+                for user_id, connections in connected.items()
+                if user_id not in hiding
+                for connection in connections
+            )
+        return audience
+
+    def _connected_follower_pages(self, author_id: str) -> Iterator[list[str]]:
+        """Pages of user ids that hold every connected follower of the author, walking the smaller side."""
+        if self.graph.followers_count(author_id) <= self.index.connected_users():
+            yield from self.graph.follower_pages(author_id, PAGE_SIZE)
+            return
+        for page in self.index.connected_user_pages(PAGE_SIZE):
+            followers = self.graph.followers_among(author_id, page)
+            if followers:
+                yield sorted(followers)
+
+    # --- delivery ------------------------------------------------------------------------------------------
+    @cached_property
+    def _pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=self.max_in_flight, thread_name_prefix="push")
+
+    def _deliver(self, frames: Iterable[tuple[Connection, str]]) -> Delivery:
+        return sum(self._pool.map(self._post, frames), Delivery())
+
+    def _post(self, item: tuple[Connection, str]) -> Delivery:
+        connection, frame = item
+        try:
+            self.gateway.post(connection.connection_id, frame.encode())
+        except Gone:
+            self._drop(connection)
+            return Delivery(gone=1)
+        except Exception:  # noqa: BLE001 - one connection's failure never stops the others' pushes
+            logger.exception("push failed", extra={"connection_id": connection.connection_id})
+            return Delivery(failed=1)
+        return Delivery(sent=1)

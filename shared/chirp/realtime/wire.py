@@ -1,0 +1,25 @@
+"""Chirp's own frames: `{"stream": [name], "event": "update" | "notification" | "delete", "payload": ...}`, the
+shape of Mastodon's streaming API with the payload as an object (a tweet as the REST API writes it, a
+notification, or a deleted tweet's ids) rather than a string of JSON."""
+
+from __future__ import annotations
+
+import json
+
+from chirp.notifications.model import Notification
+from chirp.realtime.model import Event, Stream
+from chirp.tweets.model import Tweet
+
+
+def frame(stream: Stream, event: Event, payload: object) -> str:
+    return json.dumps({"stream": [stream.value], "event": event.value, "payload": payload}, separators=(",", ":"))
+
+
+class ChirpFrames:
+    def tweet(self, event: Event, stream: Stream, tweet: Tweet) -> str:
+        if event is Event.DELETE:
+            return frame(stream, event, {"tweet_id": tweet.tweet_id, "tweet_id_str": tweet.tweet_id_str})
+        return frame(stream, event, tweet.model_dump(mode="json", exclude={"deleted"}))
+
+    def notification(self, notification: Notification) -> str:
+        return frame(Stream.USER, Event.NOTIFICATION, notification.model_dump(mode="json"))

@@ -1,0 +1,106 @@
+"""The one-round-trip home read (RedisTimelineCache.read_home, one Lua script) against the real Redis: it answers
+what the separate reads answer, and finds the hydration caches' tweets and profiles for the page they make."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from chirp.social.model import Profile, Relation
+from chirp.tweets.model import Tweet
+
+
+@pytest.fixture
+def home(services, make_user):
+    """A reader following a friend, a celebrity and a deferring author, blocking one user; ids near 2^61
+    (beyond a double's exact integers: the script compares them as strings); the friend's retweet of the
+    celebrity's tweet; every tweet and two profiles cached."""
+    cache = services.timeline_cache
+    reader, friend, star, deferring, blocked = (make_user() for _ in range(5))
+    base = 2**61 + random.randrange(2**40) * 1024
+    t = {n: base + n * 4096 for n in range(1, 8)}
+    tweets = [
+        Tweet(tweet_id=t[1], author_id=friend, text="one", created_at_ms=1),
+        Tweet(tweet_id=t[2], author_id=friend, text='quotes "author_id":"evil" and "retweet_of_id":1', created_at_ms=2),
+        Tweet(tweet_id=t[3], author_id=star, text="star", created_at_ms=3),
+        Tweet(tweet_id=t[4], author_id=friend, text="", created_at_ms=4, retweet_of_id=t[3]),
+        Tweet(tweet_id=t[5], author_id=star, text="star again", created_at_ms=5),
+        Tweet(tweet_id=t[6], author_id=deferring, text="deferred", created_at_ms=6),
+    ]
+    cache.put_tweets(tweets)
+    cache.put_profiles([Profile(user_id=u, handle=u[3:15], display_name=u) for u in (friend, star)])
+    cache.set_relations(reader, {Relation.FOLLOWS: [friend, star, deferring], Relation.BLOCKS: [blocked]})
+    cache.replace(reader, [t[1], t[2], t[4]], {t[4]: t[3]})
+    cache.set_celebrity(star, True, [t[3], t[5]], {t[4]: t[3]})
+    cache.defer(deferring, t[6])
+    yield cache, reader, t, {"friend": friend, "star": star, "deferring": deferring, "blocked": blocked}
+    cache.set_celebrity(star, False, [])
+    cache.undefer(deferring, [t[6]])
+
+
+@pytest.mark.parametrize("cursor", [None, 3, 5])
+def test_given_every_source_when_read_home_then_it_answers_what_the_separate_reads_do(home, cursor):
+    cache, reader, t, users = home
+    before = t[cursor] if cursor else None
+
+    snapshot = cache.read_home(reader, before_id=before, count=3, merge_celebrities=True)
+
+    view = cache.read(reader, before_id=before, count=3)
+    celebrities = cache.pull_celebrities(view.celebrities, before_id=before, count=3)
+    assert snapshot.timeline == view
+    assert snapshot.pulled.ids == celebrities.ids + cache.deferred_ids(view.deferred, before_id=before, count=3)
+    assert snapshot.pulled.retweets_above == celebrities.retweets_above
+    assert view.hidden_authors == {users["blocked"]}
+
+
+def test_given_a_first_page_when_read_home_then_its_tweets_originals_and_authors_come_with_it(home):
+    cache, reader, t, users = home
+
+    snapshot = cache.read_home(reader, before_id=None, count=4, merge_celebrities=True)
+
+    cached = snapshot.hydration
+    page = [t[6], t[5], t[4], t[3]]  # the deferred, the celebrity's, the friend's retweet, the one it shows
+    assert sorted(cached.tweets_looked_up) == sorted(page)
+    assert cached.tweets[t[4]].retweet_of_id == t[3]
+    assert set(cached.profiles_looked_up) == {users["friend"], users["star"], users["deferring"]}
+    assert set(cached.profiles) == {users["friend"], users["star"]}  # the deferring author's is not cached
+    assert cached.followed == {users["friend"], users["star"], users["deferring"]}
+
+
+def test_given_a_page_below_a_retweet_when_read_home_then_the_rival_retweet_above_is_fetched_too(home):
+    cache, reader, t, users = home
+
+    snapshot = cache.read_home(reader, before_id=t[4], count=2, merge_celebrities=True)
+
+    assert snapshot.timeline.ids == [t[2], t[1]]
+    assert snapshot.pulled.ids == [t[3]]
+    assert snapshot.timeline.retweets_above == {t[4]: t[3]}
+    # the page shows t3 (pulled); the retweet above it shows t3 too, so the read needs it to pick the newest
+    assert t[4] in snapshot.hydration.tweets
+    assert snapshot.hydration.tweets[t[2]].author_id == users["friend"]  # the quoted text did not fool the script
+
+
+def test_given_celebrity_merge_off_when_read_home_then_only_deferred_tweets_are_pulled(home):
+    cache, reader, t, _ = home
+    snapshot = cache.read_home(reader, before_id=None, count=10, merge_celebrities=False)
+    assert snapshot.pulled.ids == [t[6]]
+
+
+def test_given_a_reader_redis_does_not_hold_when_read_home_then_not_live_and_nothing_found(services, make_user):
+    snapshot = services.timeline_cache.read_home(make_user(), before_id=None, count=20, merge_celebrities=True)
+    assert (snapshot.timeline.live, snapshot.timeline.ids, snapshot.pulled.ids) == (False, [], [])
+    assert snapshot.hydration.tweets_looked_up == frozenset()
+
+
+def test_given_more_rival_retweets_than_lua_unpacks_when_read_home_then_all_are_looked_up(home):
+    cache, reader, t, _ = home
+    # Given 9,000 retweets above the cursor (Lua unpacks fewer than 8,000 values), all showing the friend's tweet
+    # t1 on the page below it
+    rivals = {t[7] + 8 * i: t[1] for i in range(1, 9_001)}
+    cache.redis.zadd(f"rts:{reader}", {f"{r}:{d}": r for r, d in rivals.items()})
+
+    snapshot = cache.read_home(reader, before_id=t[2], count=5, merge_celebrities=True)
+
+    assert snapshot.timeline.ids == [t[1]]
+    assert snapshot.hydration.tweets_looked_up == {t[1], *rivals}  # MGETs in chunks of 1,000

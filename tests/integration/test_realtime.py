@@ -1,0 +1,92 @@
+"""Real time's adapters against the local cloud's real Redis, DynamoDB and WebSocket API: the connected index
+(users leave with their last connection, expired users are not counted), the connections table, the follow
+checks in batches, and a post to a closed connection answering Gone."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from chirp.adapters.apigateway.connections import ApiGatewayConnections, management_client
+from chirp.adapters.dynamodb.connection_store import DynamoConnectionStore
+from chirp.adapters.dynamodb.follow_graph import DynamoFollowGraph
+from chirp.adapters.redis.connected_index import RedisConnectedIndex
+from chirp.realtime.model import Connection, Stream, Wire
+from chirp.realtime.ports import Gone
+from chirp.social.model import Relation
+
+
+@pytest.fixture
+def index(services):
+    clock = {"now": 1_000_000.0}
+    db = services.redis.connection_pool.connection_kwargs["db"]
+    assert db == 0  # the app's database: keys below are named by fresh ids, and removed
+    return RedisConnectedIndex(services.redis, clock_s=lambda: clock["now"]), clock
+
+
+def _connection(user_id: str, *streams: Stream) -> Connection:
+    return Connection(
+        connection_id=uuid.uuid4().hex, user_id=user_id, wire=Wire.CHIRP, streams=list(streams) or [Stream.USER]
+    )
+
+
+def test_given_two_connections_of_a_user_when_removed_one_by_one_then_the_user_leaves_with_the_last(index):
+    connected, _ = index
+    user = f"rt-{uuid.uuid4().hex[:10]}"
+    first, second = _connection(user), _connection(user, Stream.USER, Stream.PUBLIC_LOCAL)
+    before = connected.connected_users()
+    connected.add(first, ttl_s=60)
+    connected.add(second, ttl_s=60)
+
+    assert sorted(c.connection_id for c in connected.connections_of([user, "nobody"])[user]) == sorted(
+        [first.connection_id, second.connection_id]
+    )
+    assert connected.connected_users() == before + 1
+    assert second.connection_id in {c.connection_id for c in connected.public_connections()}
+
+    connected.remove(second)
+    assert connected.connected_users() == before + 1
+    assert second.connection_id not in {c.connection_id for c in connected.public_connections()}
+    connected.remove(first)
+    assert connected.connected_users() == before
+    assert connected.connections_of([user]) == {}
+
+
+def test_given_a_user_whose_connections_expired_then_they_are_neither_counted_nor_paged(index):
+    connected, clock = index
+    user = f"rt-{uuid.uuid4().hex[:10]}"
+    connection = _connection(user)
+    connected.add(connection, ttl_s=60)
+    assert user in [u for page in connected.connected_user_pages(1000) for u in page]
+
+    clock["now"] += 61
+    assert user not in [u for page in connected.connected_user_pages(1000) for u in page]
+    connected.remove(connection)
+
+
+def test_given_a_stored_connection_then_it_reads_back_and_deletes(services):
+    store = DynamoConnectionStore()
+    connection = _connection("rt-user", Stream.PUBLIC_LOCAL)
+    store.put(connection, expires_at_s=2_000_000_000)
+    assert store.get(connection.connection_id) == connection
+    store.delete(connection.connection_id)
+    assert store.get(connection.connection_id) is None
+
+
+def test_given_followers_and_mutes_then_batch_checks_find_exactly_them(services, make_user):
+    author, fan, muter, stranger = (make_user() for _ in range(4))
+    for user in (fan, muter):
+        services.social_store.add_edge(Relation.FOLLOWS, user, author, counted=True)
+    services.social_store.add_edge(Relation.MUTES, muter, author, counted=False)
+    graph = DynamoFollowGraph(services.social_store)
+
+    assert graph.followers_count(author) == 2
+    assert graph.followers_among(author, [fan, muter, stranger]) == {fan, muter}
+    assert graph.hiding_among(author, [fan, muter, stranger]) == {muter}
+
+
+def test_given_a_connection_that_does_not_exist_when_posted_to_then_gone(cloud_settings):
+    gateway = ApiGatewayConnections(management_client(cloud_settings, 1))
+    with pytest.raises(Gone):
+        gateway.post("no-such-connection", b"{}")

@@ -1,0 +1,111 @@
+"""Search respects its caller and reads its query string: blocks and mutes (both ways for blocks) are excluded
+in the query itself, `from:handle`, `@handle`, "phrases", #tags and sort=top|latest, on fakes."""
+
+from __future__ import annotations
+
+import pytest
+
+from chirp.errors import InvalidInput
+from chirp.search.query import SearchPage, Sort, author_handles, search_request
+from chirp.search.service import TweetSearch
+from chirp.social.model import Relation
+from tests.unit.fakes import World
+
+
+class RecordingIndex:
+    """TweetSearchIndex: builds each request as the OpenSearch adapter does, keeps it, finds nothing."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+
+    def search(self, query, **criteria) -> SearchPage:
+        self.requests.append(search_request(query, **criteria))
+        return SearchPage(tweet_ids=[])
+
+    def replies(self, parent_ids, limit):
+        return []
+
+
+def _setup() -> tuple[World, RecordingIndex, TweetSearch]:
+    world, index = World(), RecordingIndex()
+    world.users("ann", "bob", "cat", "dan", "eve")
+    return world, index, TweetSearch(index, world.timelines, world.social_store)
+
+
+def _excluded(request: dict) -> list[str]:
+    clauses = [c["terms"]["author_id"] for c in request["query"]["bool"]["must_not"] if "terms" in c]
+    return clauses[0] if clauses else []
+
+
+def _author(request: dict) -> str | None:
+    terms = [c["term"]["author_id"] for c in request["query"]["bool"]["filter"] if "author_id" in c.get("term", {})]
+    return terms[0] if terms else None
+
+
+def test_given_blocks_and_mutes_when_searching_then_those_authors_and_who_blocks_the_caller_are_excluded():
+    world, index, search = _setup()
+    world.social_store.add_edge(Relation.BLOCKS, "ann", "bob", counted=False)
+    world.social_store.add_edge(Relation.MUTES, "ann", "cat", counted=False)
+    world.social_store.add_edge(Relation.BLOCKS, "dan", "ann", counted=False)  # dan blocks ann
+
+    search.search("hello", hashtag=None, author_id=None, cursor=None, limit=20, viewer_id="ann")
+
+    assert _excluded(index.requests[0]) == ["bob", "cat", "dan"]
+
+
+def test_given_no_viewer_when_searching_then_nothing_is_excluded():
+    _, index, search = _setup()
+    search.search("hello", hashtag=None, author_id=None, cursor=None, limit=20)
+    assert _excluded(index.requests[0]) == []
+
+
+@pytest.mark.parametrize(("query", "author"), [("from:bob hi", None), ("hi FROM:@Bob", None), ("hi", "@bob")])
+def test_given_an_author_by_handle_when_searching_then_their_id_filters(query, author):
+    _, index, search = _setup()
+    search.search(query, hashtag=None, author_id=author, cursor=None, limit=20, viewer_id="ann")
+    assert _author(index.requests[0]) == "bob"
+    assert index.requests[0]["query"]["bool"]["must"] == [{"match": {"text": {"query": "hi", "operator": "and"}}}]
+
+
+@pytest.mark.parametrize(("query", "author"), [("from:nobody hi", None), ("from:bob from:cat", None), ("x", "@zed")])
+def test_given_an_unknown_or_second_author_when_searching_then_the_page_is_empty_without_a_query(query, author):
+    _, index, search = _setup()
+    page = search.search(query, hashtag=None, author_id=author, cursor=None, limit=20, viewer_id="ann")
+    assert page.items == []
+    assert index.requests == []
+
+
+def test_given_bad_input_when_searching_then_it_is_refused_before_the_graph_is_read():
+    world, _, search = _setup()
+    world.social_store.all_targets = lambda *a: pytest.fail("read the graph for a bad request")
+    with pytest.raises(InvalidInput):
+        search.search(None, hashtag=None, author_id=None, cursor=None, limit=20, viewer_id="ann")
+    with pytest.raises(InvalidInput, match="cursor"):
+        search.search("x", hashtag=None, author_id=None, cursor="1.5:2", limit=20, viewer_id="ann")
+
+
+def test_given_phrases_and_tags_in_the_query_then_phrases_match_as_phrases_and_tags_filter():
+    body = search_request('serverless "real time" #AWS #aws from_here')
+    assert body["query"]["bool"]["must"] == [
+        {"match": {"text": {"query": "serverless from_here", "operator": "and"}}},
+        {"match_phrase": {"text": "real time"}},
+    ]
+    assert body["query"]["bool"]["filter"] == [{"term": {"hashtags": "aws"}}]
+
+
+def test_given_only_from_terms_then_they_leave_the_text_and_bad_handles_are_refused():
+    assert author_handles('from:ann "a b" c') == ('"a b" c', ["ann"])
+    with pytest.raises(InvalidInput, match="from:"):
+        author_handles("from:not-a-handle")
+
+
+def test_given_sort_top_then_score_orders_and_the_cursor_is_a_score_and_an_id():
+    body = search_request("chirp", sort=Sort.TOP, cursor="1.25:99")
+    assert body["sort"] == [{"_score": {"order": "desc"}}, {"tweet_id": {"order": "desc"}}]
+    assert body["search_after"] == [1.25, 99]
+
+
+@pytest.mark.parametrize("cursor", ["99", "nan:1", "inf:1", "1.0:", "1.0:x", "x:1"])
+def test_given_a_cursor_not_made_for_top_then_invalid_input(cursor):
+    with pytest.raises(InvalidInput, match="cursor"):
+        search_request("chirp", sort=Sort.TOP, cursor=cursor)
