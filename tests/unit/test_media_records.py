@@ -179,3 +179,13 @@ def _png_bytes() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (300, 200), (10, 20, 30)).save(out, format="PNG")
     return out.getvalue()
+
+
+def test_given_a_fresh_composition_root_when_the_media_store_is_built_first_then_it_uses_the_deployed_table():
+    from chirp.adapters.dynamodb.tables import MediaItem
+    from chirp.composition import build_services
+    from chirp.settings import Settings
+
+    settings = Settings.from_env({"MEDIA_TABLE": "Chirp-unit-MediaTable", "AWS_REGION": "us-east-1"})
+    assert build_services(settings).media_store is not None  # the transcoders build no other DynamoDB store
+    assert MediaItem.Meta.table_name == "Chirp-unit-MediaTable"
