@@ -11,6 +11,7 @@ from chirp.media.model import UNATTACHED_TAG
 from chirp.media.ports import PartsRefused, StoredObject
 
 KEEP_THREADS = 8
+CHUNK_BYTES = 1024 * 1024
 
 
 class S3MediaObjects:
@@ -77,13 +78,17 @@ class S3MediaObjects:
                 return None
             raise
         if size <= max_bytes:
-            self.s3.download_file(self.bucket, key, str(path))
+            # Streamed in chunks: the client is plain botocore (boto3's download_file would import s3transfer).
+            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+            with path.open("wb") as file:
+                for chunk in body.iter_chunks(CHUNK_BYTES):
+                    file.write(chunk)
         return size
 
     def upload(self, path: Path, key: str, content_type: str, *, unattached: bool = False) -> None:
-        self.s3.upload_file(
-            str(path), self.bucket, key, ExtraArgs={"ContentType": content_type, **_tagging(unattached)}
-        )
+        # One PUT streams the file (renditions are far below S3's 5 GB for one PUT).
+        with path.open("rb") as file:
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=file, ContentType=content_type, **_tagging(unattached))
 
     def _presign(self, operation: str, params: dict[str, str | int], ttl_s: int) -> str:
         url = self.s3.generate_presigned_url(operation, Params=params, ExpiresIn=ttl_s)
