@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from chirp.media.model import UNATTACHED_TAG
 from chirp.media.ports import PartsRefused, StoredObject
 
 KEEP_THREADS = 8
-CHUNK_BYTES = 1024 * 1024
+COPY_CHUNK = 1 << 20  # bytes per read while a download streams to its file
 
 
 class S3MediaObjects:
@@ -78,15 +79,14 @@ class S3MediaObjects:
                 return None
             raise
         if size <= max_bytes:
-            # Streamed in chunks: the client is plain botocore (boto3's download_file would import s3transfer).
             body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
-            with path.open("wb") as file:
-                for chunk in body.iter_chunks(CHUNK_BYTES):
-                    file.write(chunk)
+            with body, path.open("wb") as file:
+                shutil.copyfileobj(body, file, COPY_CHUNK)  # streamed: a video never sits whole in memory
         return size
 
     def upload(self, path: Path, key: str, content_type: str, *, unattached: bool = False) -> None:
-        # One PUT streams the file (renditions are far below S3's 5 GB for one PUT).
+        # One PUT from the file (S3 takes up to 5 GB so): the clients are plain botocore, without boto3's
+        # managed transfers, whose import every cold start would pay.
         with path.open("rb") as file:
             self.s3.put_object(Bucket=self.bucket, Key=key, Body=file, ContentType=content_type, **_tagging(unattached))
 
