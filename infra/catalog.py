@@ -298,10 +298,13 @@ class SearchAccess:
 
 @dataclass(frozen=True)
 class MediaAccess:
-    """Objects of the media bucket: reads those under `get`, writes those under `put` (None: none)."""
+    """Objects of the media bucket: reads those under `get`, writes those under `put` (None: none), tagging what it
+    writes when `tagged`, and removes the tags of those under `untag`."""
 
     get: str | None
     put: str | None
+    tagged: bool = False
+    untag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -460,7 +463,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("engagements", (BATCH_GET, PUT, UPDATE, DELETE), indexes=ENGAGEMENT_INDEXES),
             StreamAccess("new_tweets", Access.WRITE),
             StreamAccess("engagements", Access.WRITE),
-            MediaAccess(put="uploads/", get="media/"),  # signs uploads and the variants' URLs
+            # Signs uploads and the variants' URLs; attaching keeps the variants (removes their unattached tag).
+            MediaAccess(put="uploads/", get="media/", untag="media/"),
             MediaAccess(put="videos/", get=None),  # ...and uploads of videos and GIFs
             # Tickets are put; read in batches (status, attaching, tweets' media); alt text set and media claimed by
             # conditional updates (a claim is one transaction of them).
@@ -513,7 +517,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             StreamAccess("new_tweets", Access.WRITE),
             StreamAccess("engagements", Access.WRITE),
             RedisAccess(),
-            MediaAccess(put="uploads/", get="media/"),  # stores uploads where presigned ones land
+            MediaAccess(put="uploads/", get="media/", untag="media/"),  # stores uploads where presigned ones land
             MediaAccess(put="videos/", get=None),
             TableAccess("media", (BATCH_GET, PUT, UPDATE)),  # the REST API's media calls
             SearchAccess(Access.READ),  # search and threads
@@ -666,7 +670,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory_mb=1536,  # a 40-megapixel image decodes to several hundred MB
         timeout_s=60,
         grants=(
-            MediaAccess(get="uploads/", put="media/"),
+            MediaAccess(get="uploads/", put="media/", tagged=True),  # variants tagged unattached until attached
             TableAccess("media", (UPDATE,)),  # records the outcome on the upload's ticket (if it exists)
         ),
         extra_layers=("media",),
@@ -684,7 +688,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=900,
         ephemeral_storage_mb=2048,
         grants=(
-            MediaAccess(get="videos/", put="media/"),
+            MediaAccess(get="videos/", put="media/", tagged=True),
             TableAccess("media", (UPDATE,)),  # records the outcome on the upload's ticket (if it exists)
         ),
         extra_layers=("media", "video"),

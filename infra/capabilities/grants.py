@@ -197,9 +197,15 @@ class Grants:
         return settings
 
     def _media(self, grant: MediaAccess, role: iam.IRole) -> dict[str, str]:
-        """Prefix-scoped, exact actions: GetObject under one prefix, PutObject under the other."""
+        """Prefix-scoped, exact actions: GetObject under one prefix, PutObject (and its tagging) under another,
+        DeleteObjectTagging under the third."""
         bucket = self.media.buckets["media"]
-        for action, prefix in (("s3:PutObject", grant.put), ("s3:GetObject", grant.get)):
+        for action, prefix in (
+            ("s3:PutObject", grant.put),
+            ("s3:PutObjectTagging", grant.put if grant.tagged else None),  # a PUT with tags needs it too
+            ("s3:GetObject", grant.get),
+            ("s3:DeleteObjectTagging", grant.untag),
+        ):
             if prefix is None:
                 continue
             role.add_to_principal_policy(

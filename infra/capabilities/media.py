@@ -6,6 +6,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from chirp.media.model import UNATTACHED_TAG
 from infra.config import StageConfig
 
 
@@ -48,6 +49,15 @@ class Media(Construct):
                     abort_incomplete_multipart_upload_after=Duration.days(1),
                 )
                 for prefix in ("uploads/", "videos/")
+            ]
+            # Variants of media never attached (the transcoders tag them so; attaching removes the tag).
+            + [
+                s3.LifecycleRule(
+                    id="ForgetUnattachedMedia",
+                    prefix="media/",
+                    tag_filters=dict([UNATTACHED_TAG]),
+                    expiration=Duration.days(1),
+                )
             ],
             removal_policy=config.removal_policy,
         )

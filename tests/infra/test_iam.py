@@ -111,6 +111,7 @@ CALLS: dict[str, Calls] = {
         ("s3:PutObject", f"{BUCKET}/uploads/*"),
         ("s3:PutObject", f"{BUCKET}/videos/*"),
         ("s3:GetObject", f"{BUCKET}/media/*"),
+        ("s3:DeleteObjectTagging", f"{BUCKET}/media/*"),  # attaching keeps the variants
         *_on(MEDIA, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         *REDIS_SECRET,
         *KNOWS_LEVEL,
@@ -145,6 +146,7 @@ CALLS: dict[str, Calls] = {
         ("s3:PutObject", f"{BUCKET}/uploads/*"),
         ("s3:PutObject", f"{BUCKET}/videos/*"),
         ("s3:GetObject", f"{BUCKET}/media/*"),
+        ("s3:DeleteObjectTagging", f"{BUCKET}/media/*"),  # attaching keeps the variants
         *_on(MEDIA, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
         *REDIS_SECRET,
@@ -232,11 +234,13 @@ CALLS: dict[str, Calls] = {
     "transcoder": {
         ("s3:GetObject", f"{BUCKET}/uploads/*"),
         ("s3:PutObject", f"{BUCKET}/media/*"),
+        ("s3:PutObjectTagging", f"{BUCKET}/media/*"),  # variants are written tagged unattached
         ("dynamodb:UpdateItem", MEDIA),  # the outcome, recorded on the upload's ticket
     },
     "video_transcoder": {
         ("s3:GetObject", f"{BUCKET}/videos/*"),
         ("s3:PutObject", f"{BUCKET}/media/*"),  # renditions in parts too: multipart upload needs only PutObject
+        ("s3:PutObjectTagging", f"{BUCKET}/media/*"),
         ("dynamodb:UpdateItem", MEDIA),
     },
     "outbox_relay": {

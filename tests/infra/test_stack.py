@@ -168,6 +168,24 @@ def test_given_the_media_bucket_when_synthesized_then_uploads_and_abandoned_part
     ]
 
 
+def test_given_the_media_bucket_when_synthesized_then_variants_still_tagged_unattached_go_after_a_day(any_template):
+    rules = [
+        rule
+        for bucket in _resources(any_template, "AWS::S3::Bucket").values()
+        for rule in bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
+        if rule.get("Prefix") == "media/"
+    ]
+    assert rules == [
+        {
+            "Id": "ForgetUnattachedMedia",
+            "Prefix": "media/",
+            "TagFilters": [{"Key": "chirp-attached", "Value": "no"}],
+            "ExpirationInDays": 1,
+            "Status": "Enabled",
+        }
+    ]
+
+
 def test_given_the_video_transcoder_when_synthesized_then_it_has_the_layers_memory_time_and_storage_it_needs(
     any_template,
 ):

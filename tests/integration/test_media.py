@@ -19,6 +19,7 @@ from chirp.media.service import MediaService
 from chirp.media.transcoding import Transcoder
 from chirp.media.video_transcoding import VideoTranscoder
 from chirp.settings import get_settings
+from tests import media_samples
 from tests.conftest import FakeLambdaContext, load_handler
 from tests.media_samples import decoded_frames, video
 
@@ -225,13 +226,19 @@ def test_given_a_record_when_alt_text_is_set_then_only_the_owner_before_attachin
 
 
 @pytest.fixture
-def transcoder(cloud_settings, bucket, monkeypatch):
+def handlers(cloud_settings, bucket, monkeypatch):
+    """Loads a transcoder function's handler as deployed, pointed at the test's bucket."""
     monkeypatch.setenv("MEDIA_BUCKET", bucket)
     get_settings.cache_clear()
     services.cache_clear()
-    yield load_handler("transcoder")
+    yield load_handler
     get_settings.cache_clear()
     services.cache_clear()
+
+
+@pytest.fixture
+def transcoder(handlers):
+    return handlers("transcoder")
 
 
 def _s3_event(bucket: str, keys: list[str]) -> dict:
@@ -267,6 +274,34 @@ def test_given_an_s3_event_when_handled_then_uploads_are_transcoded_and_other_ke
     good_meta = _outcome(media, good.rsplit("/", 1)[1]).model_dump(mode="json")
     assert (good_meta["status"], good_meta["owner"]) == ("ready", "user with spaces+plus")
     assert _outcome(media, bad.rsplit("/", 1)[1]).status == "rejected"
+
+
+def test_given_transcoded_variants_when_kept_then_s3_drops_their_unattached_tag(s3, bucket, media, pipeline):
+    key = _upload(media, _photo((300, 200)))
+    result = pipeline.transcode(key)
+    keys = [variant.key for variant in result.variants.values()]
+    assert {_tags(s3, bucket, k) for k in keys} == {(("chirp-attached", "no"),)}
+
+    media.objects.keep(keys)
+
+    assert {_tags(s3, bucket, k) for k in keys} == {()}
+
+
+def _tags(s3, bucket: str, key: str) -> tuple:
+    return tuple((t["Key"], t["Value"]) for t in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"])
+
+
+def test_given_an_s3_event_with_a_poison_video_when_handled_then_the_others_are_still_transcoded(
+    s3, bucket, media, handlers, tmp_path
+):
+    clip = media_samples.video(tmp_path / "clip.mp4", 320, 240, 0.5).read_bytes()
+    good, bad = _upload(media, clip, content_type="video/mp4"), _upload(media, b"\0" * 4000, content_type="video/mp4")
+
+    outcome = handlers("video_transcoder").lambda_handler(_s3_event(bucket, [bad, good, "uploads/x/y"]), CONTEXT)
+
+    assert outcome == {"transcoded": 1, "rejected": 1, "ignored": 1}
+    assert _outcome(media, good.rsplit("/", 1)[1]).variants.keys() == {"360p", "poster"}
+    assert "not a readable" in _outcome(media, bad.rsplit("/", 1)[1]).reason
 
 
 def test_given_a_video_upload_when_transcoded_through_s3_then_its_renditions_are_stored_and_recorded(

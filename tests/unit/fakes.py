@@ -632,6 +632,7 @@ class FakeMediaObjects:
 
     def __init__(self):
         self.objects: dict[str, bytes] = {}
+        self.unattached: set[str] = set()  # keys tagged for the lifecycle rule
         self.started: dict[str, str] = {}  # multipart uploads: upload id -> key
         self.completed: dict[str, str] = {}
 
@@ -662,8 +663,15 @@ class FakeMediaObjects:
             return None
         return StoredObject(size=len(data), data=data if len(data) <= max_bytes else None)
 
-    def write(self, key: str, data: bytes, content_type: str) -> None:
+    def write(self, key: str, data: bytes, content_type: str, *, unattached: bool = False) -> None:
         self.objects[key] = data
+        self._mark(key, unattached)
+
+    def keep(self, keys: list[str]) -> None:
+        self.unattached.difference_update(keys)
+
+    def _mark(self, key: str, unattached: bool) -> None:
+        (self.unattached.add if unattached else self.unattached.discard)(key)
 
     def download(self, key: str, path: Path, *, max_bytes: int) -> int | None:
         data = self.objects.get(key)
@@ -671,8 +679,9 @@ class FakeMediaObjects:
             path.write_bytes(data)
         return None if data is None else len(data)
 
-    def upload(self, path: Path, key: str, content_type: str) -> None:
+    def upload(self, path: Path, key: str, content_type: str, *, unattached: bool = False) -> None:
         self.objects[key] = path.read_bytes()
+        self._mark(key, unattached)
 
 
 class FakeMediaStore:

@@ -150,3 +150,42 @@ def test_given_a_single_put_ticket_when_completed_then_conflict(world):
     ticket = world.media.presign_upload("ann", "video/mp4", 1000)
     with pytest.raises(Conflict):
         world.media.complete_upload("ann", ticket.media_id, {1: "etag-1"})
+
+
+def test_given_transcoded_images_when_one_is_attached_then_only_its_variants_lose_the_unattached_mark(world):
+    from chirp.media.transcoding import Transcoder
+
+    def transcoded() -> tuple[str, set[str]]:
+        data = _png_bytes()
+        ticket = world.media.presign_upload("ann", "image/png", len(data))
+        world.media_objects.objects[ticket.key] = data
+        result = Transcoder(world.media_objects, world.media_store).transcode(ticket.key)
+        return ticket.media_id, {v.key for v in result.variants.values()}
+
+    (attached, attached_keys), (_, left_keys) = transcoded(), transcoded()
+    assert attached_keys | left_keys <= world.media_objects.unattached  # written tagged for the lifecycle rule
+
+    world.tweets.post("ann", "one picture", media_ids=[attached])
+
+    assert not attached_keys & world.media_objects.unattached  # kept
+    assert left_keys <= world.media_objects.unattached  # deleted after a day unless attached before
+
+
+def _png_bytes() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), (10, 20, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_given_a_fresh_composition_root_when_the_media_store_is_built_first_then_it_uses_the_deployed_table():
+    from chirp.adapters.dynamodb.tables import MediaItem
+    from chirp.composition import build_services
+    from chirp.settings import Settings
+
+    settings = Settings.from_env({"MEDIA_TABLE": "Chirp-unit-MediaTable", "AWS_REGION": "us-east-1"})
+    assert build_services(settings).media_store is not None  # the transcoders build no other DynamoDB store
+    assert MediaItem.Meta.table_name == "Chirp-unit-MediaTable"

@@ -379,3 +379,10 @@ def test_given_two_posts_racing_for_one_medium_when_the_second_claims_then_it_is
     with pytest.raises(Conflict):
         world.media.claim("ann", [media_id], tweet_id=12345)
     assert world.media_store.records[media_id].tweet_id != 12345
+
+
+def test_given_a_user_without_a_profile_when_posting_with_media_then_refused_and_the_media_not_claimed(world):
+    media_id = _processed(world, owner="zed")  # uploads need no profile; posting does
+    with pytest.raises(Forbidden):
+        world.tweets.post("zed", "a picture", media_ids=[media_id])
+    assert world.media_store.records[media_id].tweet_id is None  # still attachable once the profile exists

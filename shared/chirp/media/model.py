@@ -21,6 +21,9 @@ RENDITIONS = {
 MAX_ALT_TEXT = 1_500  # characters, as Twitter allows
 # A ticket, and an upload never attached to a tweet, is forgotten after a day (DynamoDB's TTL deletes the record).
 UNATTACHED_TTL_S = 24 * 3600
+# ...and so are its variants: the transcoders tag them so, the bucket's lifecycle rule deletes what still has the
+# tag after a day, and attaching removes it.
+UNATTACHED_TAG = ("chirp-attached", "no")
 # name -> longest side, largest first (each is cut from the previous): the original size up to 4096 px (Twitter's
 # `orig`, and within WebP's 16,383), a 680 px medium, and a 150 x 150 square thumbnail (cropped to the centre).
 VARIANTS = {"orig": 4096, "medium": 680, "thumb": 150}

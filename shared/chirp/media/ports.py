@@ -42,14 +42,21 @@ class MediaObjects(Protocol):
         """The object, None when missing; its bytes only when at most max_bytes."""
         ...
 
-    def write(self, key: str, data: bytes, content_type: str) -> None: ...
+    def write(self, key: str, data: bytes, content_type: str, *, unattached: bool = False) -> None:
+        """Stores the object; `unattached` marks it (a tag) for the lifecycle rule that deletes such objects after
+        a day, until attaching unmarks it."""
+        ...
+
+    def keep(self, keys: list[str]) -> None:
+        """Removes the unattached mark of these objects: they stay."""
+        ...
 
     def download(self, key: str, path: Path, *, max_bytes: int) -> int | None:
         """Writes the object to `path` when at most max_bytes; returns its size (None when missing)."""
         ...
 
-    def upload(self, path: Path, key: str, content_type: str) -> None:
-        """Stores the file (in parts when large)."""
+    def upload(self, path: Path, key: str, content_type: str, *, unattached: bool = False) -> None:
+        """Stores the file (in parts when large), marked as `write` does."""
         ...
 
 

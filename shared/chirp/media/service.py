@@ -237,7 +237,12 @@ class MediaService:
 
     def claim(self, owner: str, media_ids: list[str], tweet_id: int) -> None:
         """Attaches the (attachable) media to the tweet, all or none: a medium is attached once, whoever races."""
-        if media_ids and not self.store.claim(media_ids, owner, tweet_id):
+        if not media_ids:
+            return
+        # Kept first: should the claim then fail, the variants merely stay (never an attached one deleted).
+        records = self.store.get_many(media_ids)
+        self.objects.keep([v.key for r in records.values() if r.result for v in r.result.variants.values()])
+        if not self.store.claim(media_ids, owner, tweet_id):
             raise Conflict(f"media {', '.join(media_ids)}: one was attached to another tweet meanwhile")
 
     def records(self, media_ids: list[str]) -> dict[str, MediaRecord]:

@@ -57,5 +57,5 @@ class Transcoder:
 
     def _put_variant(self, media_id: str, name: str, encoded: Encoded) -> Variant:
         key = f"media/{media_id}/{name}.webp"
-        self.objects.write(key, encoded.data, "image/webp")
+        self.objects.write(key, encoded.data, "image/webp", unattached=True)
         return Variant(key=key, width=encoded.width, height=encoded.height, size_bytes=len(encoded.data))

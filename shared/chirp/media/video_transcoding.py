@@ -48,7 +48,7 @@ class VideoTranscoder:
                     for name, file in rendition.renditions.items()
                 }
                 poster_key = f"media/{media_id}/poster.webp"
-                self.objects.write(poster_key, rendition.poster.data, "image/webp")
+                self.objects.write(poster_key, rendition.poster.data, "image/webp", unattached=True)
                 variants["poster"] = Variant(
                     key=poster_key,
                     width=rendition.poster.width,
@@ -73,5 +73,5 @@ class VideoTranscoder:
 
     def _put_file(self, media_id: str, name: str, path: Path, width: int, height: int) -> Variant:
         key = f"media/{media_id}/{name}.mp4"
-        self.objects.upload(path, key, "video/mp4")
+        self.objects.upload(path, key, "video/mp4", unattached=True)
         return Variant(key=key, width=width, height=height, size_bytes=path.stat().st_size)

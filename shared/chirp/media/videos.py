@@ -70,7 +70,7 @@ def transcode_video(source: Path, workdir: Path) -> VideoRendition:
             return _transcode(container, workdir)
     except UnusableMedia:
         raise
-    except (av.FFmpegError, ValueError, OSError, IndexError) as error:  # FFmpeg on untrusted bytes: theirs
+    except Exception as error:  # only FFmpeg runs here, on untrusted bytes, on local files: any failure is theirs
         raise UnusableMedia(f"not a readable MP4, QuickTime, WebM or GIF video ({type(error).__name__})") from error
 
 

@@ -76,9 +76,15 @@ class TweetService:
         media_ids = list(dict.fromkeys(media_ids))
         if len(media_ids) > MAX_MEDIA:
             raise InvalidInput(f"at most {MAX_MEDIA} images per tweet")
-        if media_ids and self.media is None:
+        if not media_ids:
+            return []
+        if self.media is None:
             raise Unprocessable(f"media {media_ids[0]} does not exist")
-        return self.media.attachable(author_id, media_ids) if media_ids else []
+        # Media are claimed before the tweet's write checks the profile: without one they would be claimed by a
+        # tweet never written. So a post with media checks it first (one read, only for such posts).
+        if self.social.get_profile(author_id) is None:
+            raise Forbidden(NO_PROFILE)
+        return self.media.attachable(author_id, media_ids)
 
     def _referenced(self, field: str, tweet_id: int | None) -> int | None:
         """The tweet a reply or quote refers to: a retweet stands for the tweet it shows."""

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+from chirp.media.model import UNATTACHED_TAG
 from chirp.media.ports import PartsRefused, StoredObject
 
+KEEP_THREADS = 8
 COPY_CHUNK = 1 << 20  # bytes per read while a download streams to its file
 
 
@@ -59,8 +63,13 @@ class S3MediaObjects:
             return StoredObject(size=size, data=None)
         return StoredObject(size=size, data=stored["Body"].read())
 
-    def write(self, key: str, data: bytes, content_type: str) -> None:
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+    def write(self, key: str, data: bytes, content_type: str, *, unattached: bool = False) -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **_tagging(unattached))
+
+    def keep(self, keys: list[str]) -> None:
+        # One call per object (S3 has no batch for tags), at once: a tweet's media are a dozen objects at most.
+        with ThreadPoolExecutor(max_workers=min(len(keys), KEEP_THREADS) or 1) as pool:
+            list(pool.map(lambda key: self.s3.delete_object_tagging(Bucket=self.bucket, Key=key), keys))
 
     def download(self, key: str, path: Path, *, max_bytes: int) -> int | None:
         try:
@@ -75,11 +84,11 @@ class S3MediaObjects:
                 shutil.copyfileobj(body, file, COPY_CHUNK)  # streamed: a video never sits whole in memory
         return size
 
-    def upload(self, path: Path, key: str, content_type: str) -> None:
+    def upload(self, path: Path, key: str, content_type: str, *, unattached: bool = False) -> None:
         # One PUT from the file (S3 takes up to 5 GB so): the clients are plain botocore, without boto3's
         # managed transfers, whose import every cold start would pay.
         with path.open("rb") as file:
-            self.s3.put_object(Bucket=self.bucket, Key=key, Body=file, ContentType=content_type)
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=file, ContentType=content_type, **_tagging(unattached))
 
     def _presign(self, operation: str, params: dict[str, str | int], ttl_s: int) -> str:
         url = self.s3.generate_presigned_url(operation, Params=params, ExpiresIn=ttl_s)
@@ -88,3 +97,7 @@ class S3MediaObjects:
         if "X-Amz-Signature=" not in url:
             raise RuntimeError("presigned URLs need an S3 client built with Config(signature_version='s3v4')")
         return url
+
+
+def _tagging(unattached: bool) -> dict[str, str]:
+    return {"Tagging": urlencode([UNATTACHED_TAG])} if unattached else {}
