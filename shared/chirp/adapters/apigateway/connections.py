@@ -18,7 +18,7 @@ def management_client(settings: Settings, max_in_flight: int):
         retries={"mode": "standard", "max_attempts": 1},
         max_pool_connections=max_in_flight,
     )
-    return session().client(
+    return session().create_client(
         "apigatewaymanagementapi",
         region_name=settings.region,
         endpoint_url=settings.websocket_management_url,
