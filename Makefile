@@ -51,7 +51,7 @@ node-deps:
 cloud-deps:
 	$(call ensure_system_deps,$(CLOUD_DEPS))
 
-$(BIN)/.installed: requirements-dev.txt layers/deps/requirements.txt
+$(BIN)/.installed: requirements-dev.txt $(wildcard layers/*/requirements.txt)
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it (pyenv install 3.12) or set PYTHON=/path/to/python3.12"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt

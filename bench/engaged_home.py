@@ -30,7 +30,7 @@ from chirp.engagement.model import EngagementEvent
 from chirp.engagement.rules import Engagements
 from chirp.ids.snowflake import SnowflakeGenerator, snowflake_timestamp_ms
 from chirp.social.model import Profile, Relation
-from chirp.tweets.model import Tweet
+from chirp.tweets.model import STRING_IDS, Tweet
 
 NAME = "engaged_home"
 PAGE_SIZES = (10, 50, 100)
@@ -66,7 +66,7 @@ class Fixture:
                     text=f"bench {i}",
                     created_at_ms=snowflake_timestamp_ms(tweet_id),
                 )
-                batch.save(TweetItem(**tweet.model_dump()))
+                batch.save(TweetItem(**tweet.model_dump(exclude=STRING_IDS)))
                 self.tweet_ids.append(tweet_id)
         social.add_edge(Relation.FOLLOWS, self.reader, self.author, counted=True)
         store = self.engagements.store

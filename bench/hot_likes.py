@@ -36,7 +36,7 @@ from chirp.adapters.dynamodb.tables import EngagementItem, NotificationItem, Soc
 from chirp.engagement.model import Kind
 from chirp.engagement.rules import MAX_SHARDS, Engagements
 from chirp.ids.snowflake import SnowflakeGenerator, snowflake_timestamp_ms
-from chirp.tweets.model import Tweet
+from chirp.tweets.model import STRING_IDS, Tweet
 
 NAME = "hot_likes"
 CONCURRENCY = (1, 10, 100)
@@ -67,7 +67,7 @@ class Fixture:
         tweet = Tweet(
             tweet_id=tweet_id, author_id=self.author, text="viral", created_at_ms=snowflake_timestamp_ms(tweet_id)
         )
-        TweetItem(**tweet.model_dump()).save()
+        TweetItem(**tweet.model_dump(exclude=STRING_IDS)).save()
         self.tweets.append(tweet_id)
         return tweet_id
 

@@ -329,6 +329,7 @@ class Services:
     def media_store(self):
         from chirp.adapters.dynamodb.media_store import DynamoMediaStore
 
+        self._bind_tables()
         return DynamoMediaStore()
 
     @cached_property

@@ -6,35 +6,28 @@ import io
 import uuid
 from urllib.parse import quote_plus
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 from PIL import ExifTags, Image
 
+from chirp.adapters.aws import aws_client
 from chirp.adapters.dynamodb.media_store import DynamoMediaStore
 from chirp.adapters.s3.media_objects import S3MediaObjects
 from chirp.composition import services
 from chirp.media.model import MAX_UPLOAD_BYTES, MediaRecord, TranscodeResult
 from chirp.media.service import MediaService
 from chirp.media.transcoding import Transcoder
+from chirp.media.video_transcoding import VideoTranscoder
 from chirp.settings import get_settings
-from tests.conftest import FakeLambdaContext, load_handler, read_cloud_env
+from tests.conftest import FakeLambdaContext, load_handler
+from tests.media_samples import decoded_frames, video
 
 CONTEXT = FakeLambdaContext(function_name="transcoder")
 
 
 @pytest.fixture(scope="module")
-def s3():
-    env = read_cloud_env()
-    return boto3.client(
-        "s3",
-        region_name=env["AWS_REGION"],
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        config=Config(signature_version="s3v4"),
-    )
+def s3(services):
+    return aws_client("s3", services.settings)  # the client the functions use: plain botocore, no boto3 transfers
 
 
 @pytest.fixture
@@ -274,3 +267,22 @@ def test_given_an_s3_event_when_handled_then_uploads_are_transcoded_and_other_ke
     good_meta = _outcome(media, good.rsplit("/", 1)[1]).model_dump(mode="json")
     assert (good_meta["status"], good_meta["owner"]) == ("ready", "user with spaces+plus")
     assert _outcome(media, bad.rsplit("/", 1)[1]).status == "rejected"
+
+
+def test_given_a_video_upload_when_transcoded_through_s3_then_its_renditions_are_stored_and_recorded(
+    s3, bucket, media, store, tmp_path
+):
+    # Given a short video uploaded through its ticket, with the client the functions build (plain botocore)
+    data = video(tmp_path / "clip.mp4", 640, 360, 0.5).read_bytes()
+    key = _upload(media, data, content_type="video/mp4")
+    media_id = key.rsplit("/", 1)[1]
+
+    # When the video transcoder downloads, transcodes and uploads through S3
+    result = VideoTranscoder(S3MediaObjects(s3, bucket), store).transcode(key)
+
+    # Then the rendition and the poster are stored, and the ticket says ready
+    assert (result.status, sorted(result.variants)) == ("ready", ["360p", "poster"])
+    rendition = tmp_path / "360p.mp4"
+    rendition.write_bytes(_read(s3, bucket, result.variants["360p"].key))
+    assert decoded_frames(str(rendition))[1] == ["h264", "aac"]
+    assert _outcome(media, media_id) == result

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 from chirp.media.ports import PartsRefused, StoredObject
+
+COPY_CHUNK = 1 << 20  # bytes per read while a download streams to its file
 
 
 class S3MediaObjects:
@@ -67,11 +70,16 @@ class S3MediaObjects:
                 return None
             raise
         if size <= max_bytes:
-            self.s3.download_file(self.bucket, key, str(path))
+            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+            with body, path.open("wb") as file:
+                shutil.copyfileobj(body, file, COPY_CHUNK)  # streamed: a video never sits whole in memory
         return size
 
     def upload(self, path: Path, key: str, content_type: str) -> None:
-        self.s3.upload_file(str(path), self.bucket, key, ExtraArgs={"ContentType": content_type})
+        # One PUT from the file (S3 takes up to 5 GB so): the clients are plain botocore, without boto3's
+        # managed transfers, whose import every cold start would pay.
+        with path.open("rb") as file:
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=file, ContentType=content_type)
 
     def _presign(self, operation: str, params: dict[str, str | int], ttl_s: int) -> str:
         url = self.s3.generate_presigned_url(operation, Params=params, ExpiresIn=ttl_s)
