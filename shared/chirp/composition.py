@@ -245,9 +245,15 @@ class Services:
 
     # --- real time: WebSocket connections and pushes -------------------------------------------------------
     @cached_property
+    def connection_store(self):
+        from chirp.adapters.dynamodb.connection_store import DynamoConnectionStore
+
+        self._bind_tables()
+        return DynamoConnectionStore()
+
+    @cached_property
     def realtime(self):
         from chirp.adapters.apigateway.connections import ApiGatewayConnections, management_client
-        from chirp.adapters.dynamodb.connection_store import DynamoConnectionStore
         from chirp.adapters.dynamodb.follow_graph import DynamoFollowGraph
         from chirp.adapters.redis.connected_index import RedisConnectedIndex
         from chirp.realtime.model import Wire
@@ -256,7 +262,7 @@ class Services:
 
         max_in_flight = 16
         return Realtime(
-            DynamoConnectionStore(),
+            self.connection_store,
             RedisConnectedIndex(self.redis),
             ApiGatewayConnections(management_client(self.settings, max_in_flight)),
             DynamoFollowGraph(self.social_store),

@@ -9,7 +9,6 @@ import uuid
 import pytest
 
 from chirp.adapters.apigateway.connections import ApiGatewayConnections, management_client
-from chirp.adapters.dynamodb.connection_store import DynamoConnectionStore
 from chirp.adapters.dynamodb.follow_graph import DynamoFollowGraph
 from chirp.adapters.redis.connected_index import RedisConnectedIndex
 from chirp.realtime.model import Connection, Stream, Wire
@@ -66,7 +65,7 @@ def test_given_a_user_whose_connections_expired_then_they_are_neither_counted_no
 
 
 def test_given_a_stored_connection_then_it_reads_back_and_deletes(services):
-    store = DynamoConnectionStore()
+    store = services.connection_store
     connection = _connection("rt-user", Stream.PUBLIC_LOCAL)
     store.put(connection, expires_at_s=2_000_000_000)
     assert store.get(connection.connection_id) == connection
