@@ -395,8 +395,8 @@ class _LazyMedia:
     def attachable(self, owner: str, media_ids: list[str]) -> list[str]:
         return self.services.media.attachable(owner, media_ids)
 
-    def claim(self, owner: str, media_ids: list[str], tweet_id: int) -> None:
-        self.services.media.claim(owner, media_ids, tweet_id)
+    def keep(self, media_ids: list[str]) -> None:
+        self.services.media.keep(media_ids)
 
     def views(self, media_ids: list[str]):
         return self.services.media.views(media_ids) if media_ids else {}

@@ -19,6 +19,8 @@ from chirp.media.service import MediaService
 from chirp.media.transcoding import Transcoder
 from chirp.media.video_transcoding import VideoTranscoder
 from chirp.settings import get_settings
+from chirp.tweets.model import Tweet
+from chirp.tweets.ports import MediaTaken
 from tests import media_samples
 from tests.conftest import FakeLambdaContext, load_handler
 from tests.media_samples import decoded_frames, video
@@ -202,25 +204,41 @@ def _ready_record(store: DynamoMediaStore, owner: str) -> str:
     return media_id
 
 
-def test_given_media_when_claimed_in_dynamodb_then_each_is_attached_once_and_only_by_its_owner(store):
-    first, second, third = (_ready_record(store, "it-owner") for _ in range(3))
+def _tweet_with(services, author: str, media_ids: list[str]) -> Tweet:
+    return Tweet(tweet_id=services.ids.next_id(), author_id=author, text="media", created_at_ms=1, media_ids=media_ids)
 
-    assert store.claim([first, second], "it-owner", tweet_id=101)
-    assert not store.claim([second, third], "it-owner", tweet_id=102)  # second is taken: third is not claimed
-    assert not store.claim([third], "it-thief", tweet_id=103)
-    assert not store.claim([uuid.uuid4().hex], "it-owner", tweet_id=104)  # never issued
+
+def test_given_media_when_tweets_are_written_with_them_then_each_is_attached_once_and_only_by_its_owner(
+    services, store, make_user
+):
+    owner, thief = make_user(), make_user()
+    first, second, third = (_ready_record(store, owner) for _ in range(3))
+    tweet = _tweet_with(services, owner, [first, second])
+
+    services.tweet_store.create(tweet)  # one transaction: the tweet, its count, both media attached
+    refused = [
+        _tweet_with(services, owner, [third, second]),  # second is taken: third is not attached either
+        _tweet_with(services, thief, [third]),
+        _tweet_with(services, owner, [uuid.uuid4().hex]),  # never issued
+    ]
+    for other in refused:
+        with pytest.raises(MediaTaken):
+            services.tweet_store.create(other)
 
     records = store.get_many([first, second, third])
-    assert [records[m].tweet_id for m in (first, second, third)] == [101, 101, None]
+    assert [records[m].tweet_id for m in (first, second, third)] == [tweet.tweet_id, tweet.tweet_id, None]
+    assert [services.tweet_store.get(t.tweet_id) for t in refused] == [None, None, None]
+    assert services.social_store.get_profile(owner).tweets_count == 1
 
 
-def test_given_a_record_when_alt_text_is_set_then_only_the_owner_before_attaching_may(store):
-    media_id = _ready_record(store, "it-owner")
+def test_given_a_record_when_alt_text_is_set_then_only_the_owner_before_attaching_may(services, store, make_user):
+    owner = make_user()
+    media_id = _ready_record(store, owner)
 
     assert not store.set_alt_text(media_id, "it-other", "not theirs")
-    assert store.set_alt_text(media_id, "it-owner", "a blue square")
-    store.claim([media_id], "it-owner", tweet_id=105)
-    assert not store.set_alt_text(media_id, "it-owner", "too late")
+    assert store.set_alt_text(media_id, owner, "a blue square")
+    services.tweet_store.create(_tweet_with(services, owner, [media_id]))
+    assert not store.set_alt_text(media_id, owner, "too late")
 
     assert store.get_many([media_id])[media_id].alt_text == "a blue square"
 

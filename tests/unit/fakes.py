@@ -49,7 +49,7 @@ from chirp.timelines.rules import Thresholds, Timelines
 from chirp.trends.ports import Peak, TagActivity, TagUse
 from chirp.trends.rules import HOUR_MS
 from chirp.tweets.model import Tweet
-from chirp.tweets.ports import AuthorUnknown
+from chirp.tweets.ports import AuthorUnknown, MediaTaken
 from chirp.tweets.service import TweetService
 
 
@@ -303,8 +303,9 @@ class FakeTweetStore:
     tweets evaluated before deleted ones are filtered out, so `recent_ids(a, n)` is the live ones among the
     author's latest n."""
 
-    def __init__(self, social: FakeSocialStore):
+    def __init__(self, social: FakeSocialStore, media: FakeMediaStore | None = None):
         self.social = social  # a new tweet is counted on its author's profile, in the same call
+        self.media = media  # and its media attached to it
         self.tweets: dict[int, Tweet] = {}
         self.pending: set[int] = set()
         self.creates = 0  # calls of create (each one DynamoDB transaction)
@@ -315,6 +316,10 @@ class FakeTweetStore:
             raise Conflict(f"tweet {tweet.tweet_id} already exists")
         if self.social.get_profile(tweet.author_id) is None:
             raise AuthorUnknown(tweet.author_id)
+        if tweet.media_ids:  # claimed in the same transaction: all or nothing
+            if (taken := self.media.unclaimable(tweet.media_ids, tweet.author_id)) is not None:
+                raise MediaTaken(taken)
+            self.media.attach(tweet.media_ids, tweet.tweet_id)
         self.tweets[tweet.tweet_id] = tweet
         self.pending.add(tweet.tweet_id)
         self.social.add_tweets_count(tweet.author_id, +1)
@@ -706,14 +711,17 @@ class FakeMediaStore:
     def set_alt_text(self, media_id: str, owner: str, alt_text: str) -> bool:
         return self._update(media_id, lambda r: r.owner == owner and r.tweet_id is None, alt_text=alt_text)
 
-    def claim(self, media_ids: list[str], owner: str, tweet_id: int) -> bool:
-        records = [self.records.get(m) for m in media_ids]
-        if any(r is None or r.owner != owner or r.tweet_id is not None for r in records):
-            return False
+    def unclaimable(self, media_ids: list[str], owner: str) -> str | None:
+        """The first medium a tweet of `owner`'s may not take (the tweet write's condition in DynamoDB)."""
+        return next(
+            (m for m in media_ids if (r := self.records.get(m)) is None or r.owner != owner or r.tweet_id is not None),
+            None,
+        )
+
+    def attach(self, media_ids: list[str], tweet_id: int) -> None:
         for media_id in media_ids:
             self._update(media_id, lambda r: True, tweet_id=tweet_id)
             self.expires_at[media_id] = None
-        return True
 
     def _update(self, media_id: str, condition: Callable[[MediaRecord], bool], **changes) -> bool:
         record = self.records.get(media_id)
@@ -1068,6 +1076,7 @@ class World:
         self.notifications = Notifications(self.notification_store, self.social_store, self.tweet_store)
         self.social = SocialService(self.social_store, self.timelines, self.clock)
         self.media_objects, self.media_store = FakeMediaObjects(), FakeMediaStore()
+        self.tweet_store.media = self.media_store
         self.media = MediaService(self.media_objects, self.media_store, clock_ms=self.clock)
         self.tweets = TweetService(
             self.tweet_store, self.social_store, self.timelines, self.publisher, self.ids, self.clock, media=self.media

@@ -372,13 +372,22 @@ def test_given_media_that_cannot_be_attached_when_posting_then_refused_naming_th
     assert world.publisher.published == published_before
 
 
-def test_given_two_posts_racing_for_one_medium_when_the_second_claims_then_it_is_refused_and_not_stored(world):
+def test_given_two_posts_racing_for_one_medium_when_the_second_writes_then_409_and_nothing_stored(world, monkeypatch):
+    # Given both posts checked the medium before either was written
     media_id = _processed(world)
-    assert world.media.attachable("ann", [media_id]) == [media_id]  # both posts checked before either claimed
-    world.tweets.post("ann", "first", media_ids=[media_id])
-    with pytest.raises(Conflict):
-        world.media.claim("ann", [media_id], tweet_id=12345)
-    assert world.media_store.records[media_id].tweet_id != 12345
+    checked = world.media.attachable("ann", [media_id])
+    first = world.tweets.post("ann", "first", media_ids=[media_id])
+    monkeypatch.setattr(world.media, "attachable", lambda owner, media_ids: checked)
+    published = list(world.publisher.published)
+
+    # When the second is written, then its write's own condition refuses it, naming the medium
+    with pytest.raises(Conflict, match=media_id):
+        world.tweets.post("ann", "second", media_ids=[media_id])
+
+    # And nothing of it is stored, counted or published; the medium stays the first tweet's
+    assert world.media_store.records[media_id].tweet_id == first.tweet_id
+    assert world.social_store.get_profile("ann").tweets_count == 1
+    assert world.publisher.published == published
 
 
 def test_given_a_user_without_a_profile_when_posting_with_media_then_refused_and_the_media_not_claimed(world):

@@ -78,8 +78,3 @@ class MediaStore(Protocol):
     def set_alt_text(self, media_id: str, owner: str, alt_text: str) -> bool:
         """Sets the alt text of an unattached medium of `owner`'s; False when it is not one."""
         ...
-
-    def claim(self, media_ids: list[str], owner: str, tweet_id: int) -> bool:
-        """Attaches every medium to the tweet at once, each only if it is `owner`'s and not attached yet; False
-        (and nothing attached) when any is not."""
-        ...

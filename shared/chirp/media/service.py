@@ -235,15 +235,11 @@ class MediaService:
                 raise InvalidInput(f"media {media_id} is a video or GIF: it is attached alone")
         return media_ids
 
-    def claim(self, owner: str, media_ids: list[str], tweet_id: int) -> None:
-        """Attaches the (attachable) media to the tweet, all or none: a medium is attached once, whoever races."""
-        if not media_ids:
-            return
-        # Kept first: should the claim then fail, the variants merely stay (never an attached one deleted).
-        records = self.store.get_many(media_ids)
+    def keep(self, media_ids: list[str]) -> None:
+        """The variants of media about to be attached stay for good: kept before the tweet's write claims them, so
+        should that write fail they merely stay (an attached medium's variants are never deleted)."""
+        records = self.store.get_many(media_ids) if media_ids else {}
         self.objects.keep([v.key for r in records.values() if r.result for v in r.result.variants.values()])
-        if not self.store.claim(media_ids, owner, tweet_id):
-            raise Conflict(f"media {', '.join(media_ids)}: one was attached to another tweet meanwhile")
 
     def records(self, media_ids: list[str]) -> dict[str, MediaRecord]:
         """The issued ones among these ids, in one batch read."""

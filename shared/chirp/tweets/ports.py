@@ -13,10 +13,15 @@ class AuthorUnknown(Exception):
     """A tweet's author has no profile."""
 
 
+class MediaTaken(Exception):
+    """A medium the new tweet carries is not its author's to attach any more (another tweet took it meanwhile)."""
+
+
 class TweetStore(Protocol):
     def create(self, tweet: Tweet) -> None:
-        """Stores a new tweet marked as not yet published (its outbox entry) and counts it on its author's
-        profile, atomically and in one call; raises AuthorUnknown (nothing written) when there is no profile."""
+        """Stores a new tweet marked as not yet published (its outbox entry), counts it on its author's profile
+        and attaches its media to it, atomically and in one call; raises AuthorUnknown when there is no profile and
+        MediaTaken when a medium is not the author's unattached one (nothing written either way)."""
         ...
 
     def mark_published(self, tweet_id: int) -> None:
@@ -53,6 +58,6 @@ class MediaAttachments(Protocol):
         """The media a new tweet of `owner`'s may carry, once each, or raises the refusal naming the id and why."""
         ...
 
-    def claim(self, owner: str, media_ids: list[str], tweet_id: int) -> None:
-        """Attaches them to the tweet, all or none, each once for ever (Conflict when one was taken meanwhile)."""
+    def keep(self, media_ids: list[str]) -> None:
+        """Their stored variants stay for good (unattached ones expire); the tweet's write then claims them."""
         ...

@@ -8,13 +8,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from chirp.errors import Forbidden, InvalidInput, NotFound, Unprocessable
+from chirp.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from chirp.ids.snowflake import snowflake_timestamp_ms
 from chirp.paging import check_limit
 from chirp.social.ports import SocialStore
 from chirp.timelines.rules import Timelines
 from chirp.tweets.model import MAX_MEDIA, Tweet
-from chirp.tweets.ports import AuthorUnknown, IdSource, MediaAttachments, Publisher, TweetStore
+from chirp.tweets.ports import AuthorUnknown, IdSource, MediaAttachments, MediaTaken, Publisher, TweetStore
 from chirp.tweets.text import hashtags, mentions, normalize_text
 
 # How long a tweet may wait for the fan-out consumer's confirmation before the relay publishes it again: well
@@ -50,11 +50,10 @@ class TweetService:
         media_ids = self._check_media(author_id, media_ids or [])
         reply_to_id = self._referenced("reply_to_id", reply_to_id)
         quote_tweet_id = self._referenced("quote_tweet_id", quote_tweet_id)
-        tweet_id = self.ids.next_id()
         if media_ids:
-            self.media.claim(author_id, media_ids, tweet_id)
+            self.media.keep(media_ids)  # before the claim: a failed post merely leaves the variants kept
         tweet = Tweet(
-            tweet_id=tweet_id,
+            tweet_id=self.ids.next_id(),
             author_id=author_id,
             text=clean,
             created_at_ms=self.clock_ms(),
@@ -65,9 +64,11 @@ class TweetService:
             media_ids=media_ids,
         )
         try:
-            self.store.create(tweet)  # the profile is checked here, in the same call
+            self.store.create(tweet)  # the profile is checked and the media claimed in the same call
         except AuthorUnknown:
             raise Forbidden(NO_PROFILE) from None
+        except MediaTaken as taken:
+            raise Conflict(f"media {taken}: attached to another tweet meanwhile") from None
         self.publisher.publish(tweet)
         return tweet
 
@@ -80,10 +81,6 @@ class TweetService:
             return []
         if self.media is None:
             raise Unprocessable(f"media {media_ids[0]} does not exist")
-        # Media are claimed before the tweet's write checks the profile: without one they would be claimed by a
-        # tweet never written. So a post with media checks it first (one read, only for such posts).
-        if self.social.get_profile(author_id) is None:
-            raise Forbidden(NO_PROFILE)
         return self.media.attachable(author_id, media_ids)
 
     def _referenced(self, field: str, tweet_id: int | None) -> int | None:

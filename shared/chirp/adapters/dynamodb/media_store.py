@@ -6,8 +6,7 @@ from __future__ import annotations
 from functools import cache
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import UpdateError
 
 from chirp.adapters.dynamodb.tables import MediaItem
 from chirp.media.model import MediaRecord, TranscodeResult
@@ -44,22 +43,6 @@ class DynamoMediaStore:
             [MediaItem.alt_text.set(alt_text)],
             (MediaItem.owner == owner) & MediaItem.tweet_id.does_not_exist(),
         )
-
-    def claim(self, media_ids: list[str], owner: str, tweet_id: int) -> bool:
-        try:
-            with TransactWrite(connection=_connection_for(MediaItem.Meta.region, MediaItem.Meta.host)) as t:
-                for media_id in media_ids:
-                    t.update(
-                        MediaItem(media_id),
-                        # Attached media are kept with their tweet: the ticket's expiry no longer applies.
-                        actions=[MediaItem.tweet_id.set(tweet_id), MediaItem.expires_at.remove()],
-                        condition=(MediaItem.owner == owner) & MediaItem.tweet_id.does_not_exist(),
-                    )
-        except TransactWriteError as error:
-            if _conditional_failure(error):
-                return False
-            raise
-        return True
 
     def _update(self, media_id: str, actions: list, condition) -> bool:
         try:

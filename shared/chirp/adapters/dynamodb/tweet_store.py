@@ -11,10 +11,10 @@ from pynamodb.transactions import TransactWrite
 
 from chirp.adapters.dynamodb.cursor import query_page
 from chirp.adapters.dynamodb.social_store import PROFILE, _condition_failed_at, _connection, user_key
-from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS, SocialItem, TweetItem
+from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS, MediaItem, SocialItem, TweetItem
 from chirp.errors import Conflict
 from chirp.tweets.model import STRING_IDS, Tweet
-from chirp.tweets.ports import AuthorUnknown
+from chirp.tweets.ports import AuthorUnknown, MediaTaken
 
 _FIELDS = tuple(Tweet.model_fields)
 _ENTRY_FIELDS = ["tweet_id", "retweet_of_id"]  # what a timeline keeps of a tweet
@@ -35,19 +35,29 @@ def _to_tweet(item: TweetItem) -> Tweet:
 class TweetStore:
     def create(self, tweet: Tweet) -> None:
         """One call (a transaction): the tweet is stored marked as not yet published (the outbox entry is part of
-        the item) and counted on its author's profile, which must exist (the count's update checks it: one
-        transaction may not both check and update an item)."""
+        the item), counted on its author's profile, which must exist (the count's update checks it: one
+        transaction may not both check and update an item), and each of its media attached to it, when the
+        author's and not attached yet (their expiry removed: attached media stay)."""
         item = TweetItem(**tweet.model_dump(exclude=STRING_IDS), outbox_shard=tweet.tweet_id % OUTBOX_SHARDS)
         profile = SocialItem(pk=user_key(tweet.author_id), sk=PROFILE)
         try:
             with TransactWrite(connection=_connection()) as transaction:
                 transaction.save(item, condition=TweetItem.tweet_id.does_not_exist())
                 transaction.update(profile, actions=[SocialItem.tweets_count.add(1)], condition=SocialItem.pk.exists())
+                for media_id in tweet.media_ids:
+                    transaction.update(
+                        MediaItem(media_id),
+                        actions=[MediaItem.tweet_id.set(tweet.tweet_id), MediaItem.expires_at.remove()],
+                        condition=(MediaItem.owner == tweet.author_id) & MediaItem.tweet_id.does_not_exist(),
+                    )
         except TransactWriteError as error:
             if _condition_failed_at(error, 0):
                 raise Conflict(f"tweet {tweet.tweet_id} already exists") from error
             if _condition_failed_at(error, 1):
                 raise AuthorUnknown(tweet.author_id) from error
+            for position, media_id in enumerate(tweet.media_ids, start=2):
+                if _condition_failed_at(error, position):
+                    raise MediaTaken(media_id) from error
             raise
 
     def mark_published(self, tweet_id: int) -> None:
