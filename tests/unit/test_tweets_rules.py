@@ -395,3 +395,19 @@ def test_given_a_user_without_a_profile_when_posting_with_media_then_refused_and
     with pytest.raises(Forbidden):
         world.tweets.post("zed", "a picture", media_ids=[media_id])
     assert world.media_store.records[media_id].tweet_id is None  # still attachable once the profile exists
+
+
+def test_given_the_tweet_write_failing_when_posting_with_media_then_the_media_stay_attachable(world, monkeypatch):
+    # Given a processed medium, and a tweet store that is down
+    media_id = _processed(world)
+
+    def store_down(tweet):
+        raise ConnectionError("DynamoDB unreachable")
+
+    monkeypatch.setattr(world.tweet_store, "create", store_down)
+
+    # When the post fails, then the medium is attached to no tweet: the claim is part of the tweet's write
+    with pytest.raises(ConnectionError):
+        world.tweets.post("ann", "a picture", media_ids=[media_id])
+    assert world.media_store.records[media_id].tweet_id is None
+    assert world.media.attachable("ann", [media_id]) == [media_id]
