@@ -21,6 +21,18 @@ def _png(width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
+def _in_home_timeline(reader, tweet_id: int) -> dict:
+    """The tweet as the reader's home timeline shows it, once the fan-out delivered it."""
+
+    def shown():
+        items = reader.call("GET", "/timelines/home").json()["items"]
+        return next((e["tweet"] for e in items if e["tweet"]["tweet_id"] == tweet_id), None)
+
+    tweet = eventually(shown)
+    assert tweet is not None, "the tweet never reached the reader's home timeline"
+    return tweet
+
+
 def test_given_a_presigned_upload_when_the_image_lands_then_it_is_transcoded_into_webp_variants(new_user):
     user = new_user("med")
     data = _png(3000, 1000)
@@ -80,12 +92,7 @@ def test_given_an_image_with_alt_text_when_attached_then_a_followers_home_timeli
     assert [m["media_id"] for m in posted.json()["media"]] == [media_id]
     tweet_id = posted.json()["tweet_id"]
 
-    def shown():
-        items = follower.call("GET", "/timelines/home").json()["items"]
-        return next((e["tweet"] for e in items if e["tweet"]["tweet_id"] == tweet_id), None)
-
-    tweet = eventually(shown)
-    assert tweet is not None, "the tweet never reached the follower's home timeline"
+    tweet = _in_home_timeline(follower, tweet_id)
     [medium] = tweet["media"]
     assert (medium["type"], medium["alt_text"], medium["width"], medium["height"]) == (
         "image",
@@ -184,12 +191,7 @@ def test_given_a_short_video_when_attached_then_a_followers_home_timeline_shows_
     assert posted.status_code == 201, posted.text
     tweet_id = posted.json()["tweet_id"]
 
-    def shown():
-        items = follower.call("GET", "/timelines/home").json()["items"]
-        return next((e["tweet"] for e in items if e["tweet"]["tweet_id"] == tweet_id), None)
-
-    tweet = eventually(shown)
-    assert tweet is not None, "the tweet never reached the follower's home timeline"
+    tweet = _in_home_timeline(follower, tweet_id)
     [clip] = tweet["media"]
     assert (clip["type"], clip["width"], clip["height"]) == ("video", 1280, 720)
     assert clip["duration_s"] == pytest.approx(2.0, abs=0.1)
