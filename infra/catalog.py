@@ -299,7 +299,8 @@ class SearchAccess:
 @dataclass(frozen=True)
 class MediaAccess:
     """Objects of the media bucket: reads those under `get`, writes those under `put` (None: none), tagging what it
-    writes when `tagged`, and removes the tags of those under `untag`."""
+    writes when `tagged`, and removes the tags of those under `untag`. Reading the processed media (`media/`)
+    brings where they are served from (the CloudFront distribution on AWS), as their URLs point there."""
 
     get: str | None
     put: str | None

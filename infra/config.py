@@ -31,6 +31,9 @@ class StageConfig:
     # Lambda SnapStart for the functions the catalog marks: restored from a snapshot of their initialised
     # environment instead of a cold start. Needs published versions (an alias per function); none locally.
     snap_start: bool
+    # CloudFront in front of the media bucket: MiniStack does not serve a distribution, so locally media URLs are
+    # the bucket's presigned GETs.
+    media_cdn: bool
     # Sizes.
     redis_node_type: str
     redis_replicas: int
@@ -79,6 +82,7 @@ LOCAL = StageConfig(
     opensearch_slow_logs=False,
     tracing=False,
     snap_start=False,
+    media_cdn=False,
     redis_node_type="cache.t4g.micro",
     redis_replicas=0,
     opensearch_instance_type="t3.small.search",
@@ -131,6 +135,7 @@ def aws_stage(
         opensearch_slow_logs=True,
         tracing=True,
         snap_start=True,
+        media_cdn=True,
         redis_node_type="cache.r7g.large",
         redis_replicas=1,
         opensearch_instance_type="r6g.large.search",

@@ -63,6 +63,15 @@ def add_nag_checks(app: cdk.App, stack: cdk.Stack, config: StageConfig) -> None:
             _ack(child, "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
                  "CDK builds its custom-resource provider with this role")  # fmt: skip
 
+    media = node.find_child("Media").node
+    if config.media_cdn:
+        delivery = media.find_child("Delivery")
+        _ack(delivery, "CFR4", "the default *.cloudfront.net certificate accepts TLSv1; a TLS 1.2 minimum needs a "
+             "custom media domain with its own certificate, which the stage does not have yet")  # fmt: skip
+        _ack(delivery, "CFR1", "a public social network's media are for every country")
+        _ack(delivery, "CFR2", "only immutable variants are served, cached at the edge; a WAF web ACL comes with "
+             "the public launch, as for the APIs")  # fmt: skip
+
     cache = node.find_child("Cache")
     if config.redis_tls_and_auth:
         _ack(cache.node.find_child("AuthToken"), "SMG4",

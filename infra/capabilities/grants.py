@@ -12,7 +12,7 @@ from infra.capabilities.api import STAGE_NAME, rest_api_name
 from infra.capabilities.auth import Auth
 from infra.capabilities.cache import Cache
 from infra.capabilities.data import Data
-from infra.capabilities.media import Media
+from infra.capabilities.media import PROCESSED_PREFIX, Media
 from infra.capabilities.queues import Queues
 from infra.capabilities.search import Search
 from infra.capabilities.websocket import WebSocket
@@ -198,7 +198,8 @@ class Grants:
 
     def _media(self, grant: MediaAccess, role: iam.IRole) -> dict[str, str]:
         """Prefix-scoped, exact actions: GetObject under one prefix, PutObject (and its tagging) under another,
-        DeleteObjectTagging under the third."""
+        DeleteObjectTagging under the third. A reader of the processed media renders their URLs, so it also gets
+        the CloudFront distribution that serves them, where the stage has one."""
         bucket = self.media.buckets["media"]
         for action, prefix in (
             ("s3:PutObject", grant.put),
@@ -211,7 +212,10 @@ class Grants:
             role.add_to_principal_policy(
                 iam.PolicyStatement(actions=[action], resources=[bucket.arn_for_objects(f"{prefix}*")])
             )
-        return {BUCKETS["media"]: bucket.bucket_name}
+        settings = {BUCKETS["media"]: bucket.bucket_name}
+        if grant.get == PROCESSED_PREFIX and self.media.distribution is not None:
+            settings["media_base_url"] = f"https://{self.media.distribution.distribution_domain_name}"
+        return settings
 
     def _redis(self, role: iam.IRole) -> dict[str, str]:
         """No IAM on the data: Redis is reached by network placement and, on AWS, the AUTH token."""

@@ -1,13 +1,22 @@
-"""The media bucket: clients upload with presigned URLs; ObjectCreated under uploads/ triggers transcoding."""
+"""The media bucket: clients upload with presigned URLs; ObjectCreated under uploads/ triggers transcoding. On AWS,
+CloudFront serves the transcoded variants (media/ only) to clients."""
 
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from chirp.media.model import UNATTACHED_TAG
 from infra.config import StageConfig
+
+# Where the transcoders write the variants: the only objects ever served to clients (never the raw uploads).
+PROCESSED_PREFIX = "media/"
+# A variant's key never gets other content (a new upload is a new media id): cached as long as CloudFront allows.
+VARIANT_CACHE = Duration.days(365)
 
 
 class Media(Construct):
@@ -54,7 +63,7 @@ class Media(Construct):
             + [
                 s3.LifecycleRule(
                     id="ForgetUnattachedMedia",
-                    prefix="media/",
+                    prefix=PROCESSED_PREFIX,
                     tag_filters=dict([UNATTACHED_TAG]),
                     expiration=Duration.days(1),
                 )
@@ -62,3 +71,57 @@ class Media(Construct):
             removal_policy=config.removal_policy,
         )
         self.buckets = {"media": self.bucket}
+        self.distribution = self._delivery(config) if config.media_cdn else None
+
+    def _delivery(self, config: StageConfig) -> cloudfront.Distribution:
+        """CloudFront reading the bucket through Origin Access Control (the bucket stays private), HTTPS only."""
+        # OAC's own grant covers every object of the bucket; this deny keeps raw uploads (uploads/, videos/) out of
+        # reach whatever path a client asks for.
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudFrontServesProcessedMediaOnly",
+                effect=iam.Effect.DENY,
+                principals=[iam.ServicePrincipal("cloudfront.amazonaws.com")],
+                actions=["s3:GetObject"],
+                not_resources=[self.bucket.arn_for_objects(f"{PROCESSED_PREFIX}*")],
+            )
+        )
+        return cloudfront.Distribution(
+            self,
+            "Delivery",
+            comment=f"chirp-{config.name}: media variants",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(
+                    self.bucket, origin_access_levels=[cloudfront.AccessLevel.READ]
+                ),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                cache_policy=cloudfront.CachePolicy(
+                    self,
+                    "VariantCache",
+                    comment="Variants are immutable per key: keyed on the path alone, kept a year",
+                    default_ttl=VARIANT_CACHE,
+                    max_ttl=VARIANT_CACHE,
+                ),
+                # Browsers may keep them too (S3 sends no Cache-Control of its own for the variants).
+                response_headers_policy=cloudfront.ResponseHeadersPolicy(
+                    self,
+                    "VariantHeaders",
+                    comment="Variants are immutable per key",
+                    custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
+                        custom_headers=[
+                            cloudfront.ResponseCustomHeader(
+                                header="Cache-Control",
+                                value=f"public, max-age={int(VARIANT_CACHE.to_seconds())}, immutable",
+                                override=True,
+                            )
+                        ]
+                    ),
+                ),
+                compress=False,  # WebP, H.264 and AAC are compressed already
+            ),
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            enable_logging=True,
+            log_bucket=self.access_logs,
+            log_file_prefix="cloudfront/",
+        )

@@ -328,7 +328,7 @@ class Services:
     def media(self):
         from chirp.media.service import MediaService
 
-        return MediaService(self.media_objects, self.media_store)
+        return MediaService(self.media_objects, self.media_store, delivery_base_url=self.settings.media_base_url)
 
     @cached_property
     def media_store(self):

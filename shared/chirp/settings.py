@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     consumer_failures_queue_url: str = Field(default="", alias="CONSUMER_FAILURES_QUEUE_URL")
     media_bucket: str = Field(default="chirp-media", alias="MEDIA_BUCKET")
     media_table: str = Field(default="chirp-media", alias="MEDIA_TABLE")
+    # Where processed media are served from on AWS (the CloudFront distribution, `https://<domain>`); empty where
+    # there is none (the local cloud), so media URLs are the bucket's presigned GETs.
+    media_base_url: str = Field(default="", alias="MEDIA_BASE_URL")
     redis_host: str = Field(default="127.0.0.1", alias="REDIS_HOST")
     redis_port: int = Field(default=6379, alias="REDIS_PORT")
     redis_tls: bool = Field(default=False, alias="REDIS_TLS")

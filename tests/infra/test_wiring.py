@@ -27,6 +27,8 @@ LEVEL = {"DEGRADATION_MANUAL", "DEGRADATION_AUTO", "RUNTIME_CONFIG_TTL_S"}  # th
 GUARD = LEVEL | REDIS | {"RATE_LIMITS"}
 
 MEDIA = {"MEDIA_BUCKET", "MEDIA_TABLE"}  # the objects, and the records of issued media ids
+# Where media are served from on AWS (CloudFront): for the functions that render their URLs; none locally.
+MEDIA_RENDERERS = {"api", "discovery", "mastodon"}
 
 # What each function reads, written out: a grant or read added to the catalog must be added here too.
 SETTINGS_BY_FUNCTION = {
@@ -101,8 +103,9 @@ def test_given_a_function_when_synthesized_then_its_environment_is_exactly_what_
 ):
     expected = SETTINGS_BY_FUNCTION[spec.name]
     assert set(_environment(local_template, spec)) == POWERTOOLS | expected
-    # On AWS, Redis needs its AUTH token, and only Redis users may read it.
+    # On AWS, Redis needs its AUTH token, and only Redis users may read it; media URLs point to the distribution.
     aws_expected = expected | ({"REDIS_AUTH_SECRET_ARN"} if expected >= REDIS else set())
+    aws_expected |= {"MEDIA_BASE_URL"} if spec.name in MEDIA_RENDERERS else set()
     assert set(_environment(aws_template, spec)) == POWERTOOLS | aws_expected
 
 

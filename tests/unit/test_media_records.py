@@ -6,6 +6,7 @@ import pytest
 
 from chirp.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from chirp.media.model import MAX_ALT_TEXT, PART_BYTES, UNATTACHED_TTL_S, Source, TranscodeResult, Variant
+from chirp.media.service import MediaService
 from chirp.timelines.model import TimelineEntry, TimelinePage
 from tests.unit.fakes import World
 
@@ -32,6 +33,56 @@ def _ready(world, owner: str = "ann") -> str:
         )
     )
     return media_id
+
+
+def _ready_video(world, owner: str = "ann") -> str:
+    media_id = world.media.presign_upload(owner, "video/mp4", 1000).media_id
+    world.media_store.record_result(
+        TranscodeResult(
+            media_id=media_id,
+            owner=owner,
+            status="ready",
+            kind="video",
+            source=Source(format="video/mp4", width=1280, height=720, size_bytes=1000),
+            variants={
+                "360p": Variant(key=f"media/{media_id}/360p.mp4", width=640, height=360, size_bytes=9),
+                "poster": Variant(key=f"media/{media_id}/poster.webp", width=1280, height=720, size_bytes=9),
+            },
+            duration_s=12.5,
+        )
+    )
+    return media_id
+
+
+CDN = "https://d111111abcdef8.cloudfront.net"
+
+
+def test_given_a_delivery_base_url_when_variants_are_asked_then_they_are_cdn_urls_of_their_keys(world):
+    media_id = _ready(world)
+    delivered = MediaService(world.media_objects, world.media_store, delivery_base_url=CDN)
+    record = delivered.get("ann", media_id)
+    assert delivered.variant_urls(record) == {
+        "large": f"{CDN}/media/{media_id}/large.webp",
+        "thumb": f"{CDN}/media/{media_id}/thumb.webp",
+    }
+
+
+def test_given_a_delivery_base_url_when_a_video_is_shown_then_its_poster_and_renditions_come_from_the_cdn(world):
+    media_id = _ready_video(world)
+    delivered = MediaService(world.media_objects, world.media_store, delivery_base_url=CDN)
+    shown = delivered.views([media_id])[media_id]
+    assert shown.poster.url == f"{CDN}/media/{media_id}/poster.webp"
+    assert shown.variants["360p"].url == f"{CDN}/media/{media_id}/360p.mp4"
+
+
+def test_given_no_delivery_base_url_when_variants_are_asked_then_they_are_presigned_gets(world):
+    media_id = _ready_video(world)
+    record = world.media.get("ann", media_id)
+    ttl = world.media.url_ttl_s
+    assert world.media.variant_urls(record) == {
+        "360p": world.media_objects.download_url(f"media/{media_id}/360p.mp4", ttl),
+        "poster": world.media_objects.download_url(f"media/{media_id}/poster.webp", ttl),
+    }
 
 
 def test_given_an_id_never_issued_when_its_status_is_asked_then_not_found(world):

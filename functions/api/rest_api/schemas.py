@@ -57,7 +57,7 @@ class MediaStatus(BaseModel):
     media_id: str
     status: str  # processing, ready or rejected
     reason: str | None = None  # why it was rejected
-    urls: dict[str, str] = Field(default_factory=dict)  # variant name -> presigned GET, once ready
+    urls: dict[str, str] = Field(default_factory=dict)  # variant name -> its delivery URL, once ready
     alt_text: str | None = None
     tweet_id: int | None = None  # the tweet it is attached to
 

@@ -99,8 +99,11 @@ class MediaService:
         store: MediaStore,
         url_ttl_s: int = 900,
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        delivery_base_url: str = "",
     ):
         self.objects, self.store, self.url_ttl_s, self.clock_ms = objects, store, url_ttl_s, clock_ms
+        # The CDN in front of the processed media (AWS); empty: none, so variants are handed out as presigned GETs.
+        self.delivery_base_url = delivery_base_url
 
     def presign_upload(self, user_id: str, content_type: str, size_bytes: int) -> UploadTicket:
         content_type = content_type.lower()  # media types are case-insensitive; the signed one is returned
@@ -246,14 +249,21 @@ class MediaService:
         return self.store.get_many(media_ids) if media_ids else {}
 
     def variant_urls(self, record: MediaRecord) -> dict[str, str]:
-        """Each variant's URL through the media delivery path (a presigned GET), once it is ready."""
+        """Each variant's URL through the media delivery path, once it is ready: the CDN's where there is one (a
+        variant's key never changes content, so its URL is cached for good), a presigned GET of the bucket
+        otherwise."""
         result = record.result
         if result is None or result.status != "ready":
             return {}
-        return {name: self.objects.download_url(v.key, self.url_ttl_s) for name, v in result.variants.items()}
+        return {name: self._delivery_url(variant.key) for name, variant in result.variants.items()}
+
+    def _delivery_url(self, key: str) -> str:
+        if self.delivery_base_url:
+            return f"{self.delivery_base_url}/{key}"
+        return self.objects.download_url(key, self.url_ttl_s)
 
     def views(self, media_ids: list[str]) -> dict[str, MediaView]:
-        """Attached media as tweets carry them, in one batch read; URLs are short-lived presigned GETs."""
+        """Attached media as tweets carry them, in one batch read; URLs as variant_urls gives them."""
         views = {}
         for media_id, record in self.records(media_ids).items():
             result, urls = record.result, self.variant_urls(record)
