@@ -550,12 +550,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("engagements", (BATCH_GET,)),  # the edges as they stand, the counter shards to sum
             # A retweet goes through the fan-out: the author's tier, their followers' pages, a celebrity's recent
             # tweets when Redis lost them; mentions are not read here.
-            TableAccess("social", (GET,), indexes=("inverted",)),
+            # A retweet's push: batch checks of connected users' follows and mutes.
+            TableAccess("social", (GET, BATCH_GET), indexes=("inverted",)),
             TableAccess("tweets", indexes=("user_tweets",)),
             # Aggregated notifications: the state read, then one transaction (state, old and new notification).
             TableAccess("notifications", (GET, PUT, DELETE)),
-            RedisAccess(),
             QueueAccess("fanout_pages"),
+            *PUSHES,  # Redis too
             SETS_POISON_ASIDE,
         ),
         reads=FANOUT_TIERS + TIMELINE_EXPIRY,

@@ -46,6 +46,27 @@ def test_given_a_connected_follower_when_followee_posts_mentions_and_deletes_the
         assert deleted["payload"]["tweet_id_str"] == str(tweet["tweet_id"])
 
 
+def test_given_a_connected_follower_when_their_followee_retweets_and_undoes_it_then_both_arrive(new_user, ws_url):
+    ann, bob, cat = new_user("ann"), new_user("bob"), new_user("cat")
+    assert bob.call("POST", f"/users/{ann.user_id}/follow").status_code == 200
+    original = cat.call("POST", "/tweets", json={"text": "worth a retweet"}).json()
+    with PushClient.open(ws_url, bob.token) as client:
+        retweeted = ann.call("POST", f"/tweets/{original['tweet_id']}/retweet")
+        assert retweeted.status_code in (200, 201), retweeted.text
+
+        update = client.wait_for(
+            lambda frame: (
+                frame["event"] == "update" and frame["payload"].get("retweet_of_id_str") == original["tweet_id_str"]
+            )
+        )
+        assert update is not None, "the retweet never reached the follower's socket"
+        assert update["payload"]["author_id"] == ann.user_id
+
+        assert ann.call("DELETE", f"/tweets/{original['tweet_id']}/retweet").status_code in (200, 204)
+        deleted = client.wait_for(_is("delete", int(update["payload"]["tweet_id_str"])))
+        assert deleted is not None, "the undone retweet's delete never arrived"
+
+
 def test_given_a_celebrity_when_posting_then_a_connected_follower_gets_it_and_a_stranger_does_not(new_user, ws_url):
     star = new_user("cel")
     followers = [new_user("fol") for _ in range(LOCAL.celebrity_threshold)]

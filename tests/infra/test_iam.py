@@ -205,11 +205,12 @@ CALLS: dict[str, Calls] = {
     },
     "engagements": {
         ("dynamodb:BatchGetItem", ENGAGEMENTS),
-        ("dynamodb:GetItem", SOCIAL),
+        *_on(SOCIAL, "dynamodb:GetItem", "dynamodb:BatchGetItem"),  # a retweet's push checks follows and mutes
         ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
         ("dynamodb:Query", f"{TWEETS}/index/user_tweets"),
         *_on(NOTIFICATIONS, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
         *_sends_to("FanoutPages"),
+        *PUSHES,  # retweets to the retweeter's connected followers
         *POISON,
         *_consumes(ENGAGEMENT_STREAM),
         *REDIS_SECRET,

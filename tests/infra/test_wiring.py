@@ -65,12 +65,14 @@ SETTINGS_BY_FUNCTION = {
     "notifier": {*GRAPH, "NOTIFICATIONS_TABLE", *REDIS, *POISON, *PUSHES},
     # The WebSocket API's routes: connections stored and indexed, ID tokens checked against the user pool.
     "realtime": {*PUSHES, *REDIS, "USER_POOL_ID", "USER_POOL_CLIENT_ID"},
-    # Retweets go through the fan-out (tiers, followers, Redis, the page queue); notifications are aggregated.
+    # Retweets go through the fan-out (tiers, followers, Redis, the page queue) and are pushed to connected
+    # clients; notifications are aggregated.
     "engagements": {
         "ENGAGEMENTS_TABLE",
         *GRAPH,
         "NOTIFICATIONS_TABLE",
         "FANOUT_QUEUE_URL",
+        *PUSHES,
         *REDIS,
         *TIMELINES,
         *POISON,

@@ -9,6 +9,7 @@ import pytest
 
 from chirp.engagement.model import EngagementEvent, Kind
 from chirp.engagement.record import MAX_EVENT_BYTES, parse_event
+from chirp.realtime.model import Delivery
 from chirp.tweets.model import Tweet
 from chirp.tweets.record import PoisonRecord
 from tests.conftest import kinesis_event, load_handler
@@ -57,19 +58,53 @@ class RecordingEngagements:
         self.counted: list[Tweet] = []
         self.failing = failing
 
-    def apply(self, events: list[EngagementEvent]) -> None:
+    def apply(self, events: list[EngagementEvent]) -> list[Tweet]:
+        """The retweet entries delivered (undone ones taken back, marked deleted), as the rules return them."""
         if events[0].tweet_id in self.failing:
             raise ConnectionError("Redis went away")
         self.applied.append(events)
+        return [
+            Tweet(
+                tweet_id=e.retweet_id,
+                author_id=e.user_id,
+                text="",
+                created_at_ms=e.at_ms,
+                retweet_of_id=e.tweet_id,
+                deleted=not e.active,
+            )
+            for e in events
+            if e.kind is Kind.RETWEET
+        ]
 
     def count_posted(self, tweet: Tweet) -> list[int]:
         self.counted.append(tweet)
         return [tweet.reply_to_id] if tweet.reply_to_id else []
 
 
+class RecordingPushes:
+    """What the consumer asks of chirp.realtime; `down` makes every push raise, as with Redis gone."""
+
+    def __init__(self, down: bool = False):
+        self.pushed: list[tuple[str, int]] = []
+        self.down = down
+
+    def _push(self, event: str, tweet: Tweet) -> Delivery:
+        if self.down:
+            raise ConnectionError("Redis went away")
+        self.pushed.append((event, tweet.tweet_id))
+        return Delivery(sent=1)
+
+    def tweet_posted(self, tweet: Tweet) -> Delivery:
+        return self._push("update", tweet)
+
+    def tweet_deleted(self, tweet: Tweet) -> Delivery:
+        return self._push("delete", tweet)
+
+
 class Services:
-    def __init__(self, engagement: RecordingEngagements):
+    def __init__(self, engagement: RecordingEngagements, realtime: RecordingPushes | None = None):
         self.engagement, self.poison = engagement, RecordingPoisonSink()
+        self.realtime = realtime or RecordingPushes()
 
 
 @pytest.fixture
@@ -97,6 +132,29 @@ def test_given_a_batch_when_consumed_then_each_tweets_events_are_applied_togethe
 
     assert response == {"batchItemFailures": []}
     assert services.engagement.applied == [[LIKE, undone], [other]]
+
+
+def test_given_a_retweet_and_an_undone_one_when_consumed_then_connected_clients_get_an_update_and_a_delete(
+    consumer, lambda_context
+):
+    handler, services = consumer(RecordingEngagements())
+    retweet = LIKE.model_copy(update={"kind": Kind.RETWEET, "retweet_id": 2**60 + 1})
+    undone = LIKE.model_copy(update={"kind": Kind.RETWEET, "user_id": "cat", "retweet_id": 2**60 + 2, "active": False})
+
+    assert handler(_batch(retweet, undone, LIKE), lambda_context) == {"batchItemFailures": []}
+
+    assert services.realtime.pushed == [("update", 2**60 + 1), ("delete", 2**60 + 2)]  # a like pushes nothing
+
+
+def test_given_pushes_failing_when_a_retweet_is_consumed_then_its_record_still_succeeds(monkeypatch, lambda_context):
+    # Given Redis gone for the push only: the retweet was delivered, the push is best effort
+    handler = load_handler("engagements")
+    services = Services(RecordingEngagements(), RecordingPushes(down=True))
+    monkeypatch.setattr(handler, "services", lambda: services)
+    retweet = LIKE.model_copy(update={"kind": Kind.RETWEET, "retweet_id": 2**60 + 1})
+
+    assert handler.lambda_handler(_batch(retweet), lambda_context) == {"batchItemFailures": []}
+    assert services.engagement.applied == [[retweet]]
 
 
 def test_given_poison_in_a_batch_when_consumed_then_it_is_set_aside_and_the_rest_applies(consumer, lambda_context):

@@ -114,6 +114,20 @@ def test_given_public_stream_subscriber_when_anyone_posts_then_they_get_it_on_pu
     assert s.events(cat) == [("update", "public:local")]
 
 
+def test_given_a_retweet_when_pushed_then_the_retweeters_followers_get_it_and_the_public_stream_does_not():
+    # Given a follower of the retweeter and a stranger on the public stream
+    s = Setup()
+    s.world.users("ann", "bob", "cat")
+    s.world.edge("bob", "ann")
+    bob, cat = s.connect("bob"), s.connect("cat", Stream.PUBLIC_LOCAL)
+
+    # When ann's retweet is pushed, then it reaches bob's home stream only (public timelines show no retweets)
+    s.realtime.tweet_posted(_tweet("ann", 77).model_copy(update={"text": "", "retweet_of_id": 5}))
+
+    assert s.events(bob) == [("update", "user")]
+    assert s.events(cat) == []
+
+
 def test_given_deleted_tweet_then_its_audience_gets_a_delete_with_the_id_only():
     s = Setup()
     s.world.users("ann", "bob")

@@ -331,21 +331,25 @@ class Engagements:
         return NotificationViewPage(items=items, next_cursor=page.next_cursor)
 
     # --- the consumers ------------------------------------------------------------------------------------
-    def apply(self, events: list[EngagementEvent]) -> None:
+    def apply(self, events: list[EngagementEvent]) -> list[Tweet]:
         """The engagements stream's consumer, for the events of one tweet (it groups each batch by tweet): the
         cached counts are set to DynamoDB's sums, each retweet is delivered (or taken back) as its edge stands now,
-        and the author's aggregated notifications are updated. Idempotent: everything is read from the truth."""
+        and the author's aggregated notifications are updated. Idempotent: everything is read from the truth.
+        Returns the retweet entries delivered, and those taken back (marked deleted), for pushing to clients."""
         tweet_id, author_id = events[0].tweet_id, events[0].author_id
         users = list(dict.fromkeys(e.user_id for e in events))
         edges = self.store.edges([(u, tweet_id) for u in users] + [(author_id, tweet_id)])
         counts = self.refresh_counts([tweet_id])[tweet_id]
+        retweets = []
         for event in events:
             if event.kind is Kind.RETWEET and event.retweet_id is not None:
                 edge = edges.get(event.key)
                 if edge is not None and edge.retweet_id == event.retweet_id:
-                    self.timelines.fan_out(self._retweet_of(event, deleted=False))
+                    retweets.append(self._retweet_of(event, deleted=False))
+                    self.timelines.fan_out(retweets[-1])
                 else:
-                    self.timelines.on_delete(self._retweet_of(event, deleted=True))
+                    retweets.append(self._retweet_of(event, deleted=True))
+                    self.timelines.on_delete(retweets[-1])
         own = edges.get((author_id, tweet_id))
         for kind in Kind:
             of_kind = [e for e in events if e.kind is kind]
@@ -362,6 +366,7 @@ class Engagements:
             self.notifications.for_engagements(
                 author_id, kind.value, tweet_id, engaged=engaged, undone=undone, total=total
             )
+        return retweets
 
     def count_posted(self, tweet: Tweet) -> list[int]:
         """The new-tweets stream's counter: a reply or quote counts once on its parent, and no more once deleted

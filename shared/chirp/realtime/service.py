@@ -144,9 +144,9 @@ class Realtime:
             for connection in self.home_audience(tweet.author_id)
             if Stream.USER in connection.streams
         ]
-        public = [
+        public = [  # as Mastodon's public timelines, without retweets: those are for their retweeter's followers
             frame(connection, Stream.PUBLIC_LOCAL)
-            for connection in self.index.public_connections()
+            for connection in (self.index.public_connections() if tweet.retweet_of_id is None else [])
             if Stream.PUBLIC_LOCAL in connection.streams
         ]
         return self._deliver([*home, *public])
