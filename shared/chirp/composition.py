@@ -392,11 +392,8 @@ class _LazyMedia:
     def __init__(self, services: Services):
         self.services = services
 
-    def attachable(self, owner: str, media_ids: list[str]) -> list[str]:
-        return self.services.media.attachable(owner, media_ids)
-
-    def keep(self, media_ids: list[str]) -> None:
-        self.services.media.keep(media_ids)
+    def prepare(self, owner: str, media_ids: list[str]) -> list[str]:
+        return self.services.media.prepare(owner, media_ids)
 
     def views(self, media_ids: list[str]):
         return self.services.media.views(media_ids) if media_ids else {}

@@ -377,7 +377,7 @@ def test_given_two_posts_racing_for_one_medium_when_the_second_writes_then_409_a
     media_id = _processed(world)
     checked = world.media.attachable("ann", [media_id])
     first = world.tweets.post("ann", "first", media_ids=[media_id])
-    monkeypatch.setattr(world.media, "attachable", lambda owner, media_ids: checked)
+    monkeypatch.setattr(world.media, "prepare", lambda owner, media_ids: checked)
     published = list(world.publisher.published)
 
     # When the second is written, then its write's own condition refuses it, naming the medium

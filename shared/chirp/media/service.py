@@ -216,6 +216,17 @@ class MediaService:
     def attachable(self, owner: str, media_ids: list[str]) -> list[str]:
         """The media a new tweet of `owner`'s may carry, in order and once each, or the refusal naming the first
         that may not: up to 4 images, or one video or GIF; each issued, the owner's, processed, not attached."""
+        return list(self._attachable(owner, media_ids))
+
+    def prepare(self, owner: str, media_ids: list[str]) -> list[str]:
+        """The attachable media, as `attachable`, with their variants kept for good, in the same read: called last
+        before the tweet's write claims them, so should that write fail they merely stay (an attached medium's
+        variants are never deleted)."""
+        records = self._attachable(owner, media_ids)
+        self.objects.keep([v.key for r in records.values() for v in r.result.variants.values()])
+        return list(records)
+
+    def _attachable(self, owner: str, media_ids: list[str]) -> dict[str, MediaRecord]:
         media_ids = list(dict.fromkeys(media_ids))
         if len(media_ids) > MAX_IMAGES:
             raise InvalidInput(f"at most {MAX_IMAGES} images per tweet; got {len(media_ids)}")
@@ -236,13 +247,7 @@ class MediaService:
                 raise Unprocessable(f"media {media_id} was rejected: {record.result.reason}")
             if len(media_ids) > 1 and _goes_alone(record):
                 raise InvalidInput(f"media {media_id} is a video or GIF: it is attached alone")
-        return media_ids
-
-    def keep(self, media_ids: list[str]) -> None:
-        """The variants of media about to be attached stay for good: kept before the tweet's write claims them, so
-        should that write fail they merely stay (an attached medium's variants are never deleted)."""
-        records = self.store.get_many(media_ids) if media_ids else {}
-        self.objects.keep([v.key for r in records.values() if r.result for v in r.result.variants.values()])
+        return {media_id: records[media_id] for media_id in media_ids}
 
     def records(self, media_ids: list[str]) -> dict[str, MediaRecord]:
         """The issued ones among these ids, in one batch read."""

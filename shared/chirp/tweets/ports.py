@@ -54,10 +54,7 @@ class IdSource(Protocol):
 
 
 class MediaAttachments(Protocol):
-    def attachable(self, owner: str, media_ids: list[str]) -> list[str]:
-        """The media a new tweet of `owner`'s may carry, once each, or raises the refusal naming the id and why."""
-        ...
-
-    def keep(self, media_ids: list[str]) -> None:
-        """Their stored variants stay for good (unattached ones expire); the tweet's write then claims them."""
+    def prepare(self, owner: str, media_ids: list[str]) -> list[str]:
+        """The media a new tweet of `owner`'s may carry, once each, or raises the refusal naming the id and why;
+        their stored variants stay for good (unattached ones expire), and the tweet's write then claims them."""
         ...

@@ -47,11 +47,9 @@ class TweetService:
         media_ids: list[str] | None = None,
     ):
         clean = normalize_text(text)
-        media_ids = self._check_media(author_id, media_ids or [])
         reply_to_id = self._referenced("reply_to_id", reply_to_id)
         quote_tweet_id = self._referenced("quote_tweet_id", quote_tweet_id)
-        if media_ids:
-            self.media.keep(media_ids)  # before the claim: a failed post merely leaves the variants kept
+        media_ids = self._check_media(author_id, media_ids or [])  # last: it keeps the variants it accepts
         tweet = Tweet(
             tweet_id=self.ids.next_id(),
             author_id=author_id,
@@ -81,7 +79,7 @@ class TweetService:
             return []
         if self.media is None:
             raise Unprocessable(f"media {media_ids[0]} does not exist")
-        return self.media.attachable(author_id, media_ids)
+        return self.media.prepare(author_id, media_ids)
 
     def _referenced(self, field: str, tweet_id: int | None) -> int | None:
         """The tweet a reply or quote refers to: a retweet stands for the tweet it shows."""
