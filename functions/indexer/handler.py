@@ -13,17 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
-from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chirp.adapters.opensearch.tweet_index import TweetIndex
 from chirp.composition import services
 from chirp.observability import logger, metrics, tracer
 from chirp.runtime.stream import parse_tweet
 from chirp.search.query import IndexingFailed
 from chirp.tweets.model import Tweet
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from chirp.adapters.opensearch.tweet_index import TweetIndex
 
 Parsed = tuple[str, Tweet]
 """A record's sequence number and the tweet it carries."""

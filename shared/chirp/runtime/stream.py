@@ -10,15 +10,15 @@ processor reports it as a partial failure and the rest of the batch goes through
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
-
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Protocol
 
 from chirp.observability import logger, metrics, tracer
 from chirp.tweets.model import Tweet
 from chirp.tweets.record import PoisonRecord, parse_record
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 class PoisonSink(Protocol):
@@ -57,6 +57,10 @@ def tweet_stream_handler(
     tweet, `on_deleted` (if given) on each deletion, `after_batch` (if given) once the batch is processed (its
     failure fails nothing of the batch: it is logged); partial batch responses; the one Logger/Tracer/Metrics
     set of the service."""
+    # Imported here: the parsing above serves consumers that batch their records themselves (the indexer), and
+    # Powertools' batch utility costs their cold start about 100 ms.
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
     processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
     traced_apply = tracer.capture_method(apply)
 
