@@ -18,6 +18,10 @@
    search schema a CloudFormation Delete (which leaves the index alone) answered to a token MiniStack
    never issued, and drops.
    BENCH_NONCE is removed again at the end (so each function's next start is cold once more).
+   Baselines in the same runs, through the same worker path: two functions the benchmark creates and deletes again,
+   whose handler returns None: one without layers (the emulator's own cold start: a fresh folder, the code unzipped,
+   its interpreter started, its instrumentation imported) and one with the layers every Chirp function has, unused
+   (plus their unzipping). What a Chirp function takes beyond the second is Chirp's: its init and first invoke.
 
 Usage: .venv/bin/python bench/cold_start.py [--runs 5] [--cloud-runs 3] [--skip-cloud] [--only api,health]
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import io
 import json
 import math
 import os
@@ -35,6 +40,7 @@ import subprocess
 import sys
 import time
 import uuid
+import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -262,6 +268,7 @@ def artifact_times(runs: int, only: set[str] | None, before: Path | None) -> tup
             samples[key]["init"].append(times["init_ms"])
             samples[key]["init_cpu"].append(times["init_cpu_ms"])
             samples[key]["first_invoke"].append(times["first_invoke_ms"])
+            samples[key]["init_and_first_invoke"].append(times["init_ms"] + times["first_invoke_ms"])
             samples[key]["process"].append(elapsed)
             samples[key]["outcome"].append(times["outcome"])
 
@@ -270,6 +277,7 @@ def artifact_times(runs: int, only: set[str] | None, before: Path | None) -> tup
             "init_ms": round(median(samples[key]["init"]), 1),
             "init_cpu_ms": round(median(samples[key]["init_cpu"]), 1),
             "first_invoke_ms": round(median(samples[key]["first_invoke"]), 1),
+            "init_and_first_invoke_ms": round(median(samples[key]["init_and_first_invoke"]), 1),
             "process_ms": round(median(samples[key]["process"]), 1),
             "init_runs_ms": [round(v, 1) for v in samples[key]["init"]],
             "first_invoke_outcomes": dict(Counter(samples[key]["outcome"])),
@@ -284,6 +292,9 @@ def artifact_times(runs: int, only: set[str] | None, before: Path | None) -> tup
         if (spec.name, "before") in commands:
             result["before"] = summary((spec.name, "before"))
             result["before_over_now"] = round(result["before"]["init_ms"] / now["init_ms"], 2)
+            result["before_over_now_with_first_invoke"] = round(
+                result["before"]["init_and_first_invoke_ms"] / now["init_and_first_invoke_ms"], 2
+            )
         results.append(result)
     return median(baseline), results
 
@@ -417,7 +428,50 @@ def invoke_ms(client, name: str, event: dict) -> tuple[float, str | None]:
     return elapsed, None
 
 
-def first_invokes(runs: int, budget_s: float, only: set[str] | None) -> tuple[list[dict], int]:
+# The baselines' handler: what the emulator's worker path costs with nothing of Chirp's to import or do.
+NOOP_HANDLER = "def handler(event, context):\n    return None\n"
+BASELINES = {
+    "noop": "a handler returning None, no layers",
+    "noop_with_layers": "the same with the layers every Chirp function has (unused)",
+}
+
+
+def common_layers(client, names: dict[str, str]) -> list[str]:
+    """The layer ARNs every deployed Chirp function has (the dependencies and the domain), in their order."""
+    layer_lists = [
+        [layer["Arn"] for layer in client.get_function_configuration(FunctionName=name).get("Layers", [])]
+        for name in names.values()
+    ]
+    return [arn for arn in layer_lists[0] if all(arn in layers for layers in layer_lists)]
+
+
+def create_baselines(client, names: dict[str, str]) -> dict[str, str]:
+    """Creates the baseline functions (named for this run) and returns baseline -> function name."""
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", NOOP_HANDLER)
+    layers = {"noop": [], "noop_with_layers": common_layers(client, names)}
+    run = uuid.uuid4().hex[:8]
+    created = {}
+    for baseline in BASELINES:
+        name = f"bench-cold-{baseline.replace('_', '-')}-{run}"
+        client.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role="arn:aws:iam::000000000000:role/bench-cold-start",
+            Handler="handler.handler",
+            Code={"ZipFile": code.getvalue()},
+            Layers=layers[baseline],
+            Timeout=30,
+            Description=f"cold_start benchmark baseline: {BASELINES[baseline]}",
+        )
+        created[baseline] = name
+        wait_updated(client, name)
+    return created
+
+
+def first_invokes(runs: int, budget_s: float, only: set[str] | None) -> tuple[list[dict], dict[str, dict], int]:
+    """Every deployed function's cold and warm invokes, and the baselines' in the same runs (interleaved)."""
     env = cloud.cloud_env()
     client = lambda_client(env)
     names = deployed_functions(client)
@@ -425,7 +479,11 @@ def first_invokes(runs: int, budget_s: float, only: set[str] | None) -> tuple[li
     if missing:
         print(f"not deployed (skipped): {', '.join(missing)}")
     specs = [spec for spec in FUNCTIONS if spec.name in names and (only is None or spec.name in only)]
-    samples = {spec.name: {"cold": [], "warm": [], "errors": Counter()} for spec in specs}
+    baselines = create_baselines(client, names)
+    # label -> (deployed name, event description, event)
+    targets = {spec.name: (names[spec.name], *harmless_event(spec, env["AWS_ENDPOINT_URL"])) for spec in specs}
+    targets |= {baseline: (name, "{}", {}) for baseline, name in baselines.items()}
+    samples = {label: {"cold": [], "warm": [], "errors": Counter()} for label in targets}
     started, done = time.monotonic(), 0
     try:
         for run in range(runs):
@@ -433,42 +491,45 @@ def first_invokes(runs: int, budget_s: float, only: set[str] | None) -> tuple[li
                 print(f"stopping after {run} runs: over the {budget_s:.0f} s budget (--cloud-budget)")
                 break
             line = []
-            for spec in specs:
-                name, (_, event) = names[spec.name], harmless_event(spec, env["AWS_ENDPOINT_URL"])
+            for label, (name, _, event) in targets.items():
                 set_nonce(client, name, uuid.uuid4().hex)
                 cold, error = invoke_ms(client, name, event)
-                line.append(f"{spec.name} {cold:,.0f} ms" + (" (failed)" if error else ""))
+                line.append(f"{label} {cold:,.0f} ms" + (" (failed)" if error else ""))
                 if error:
-                    samples[spec.name]["errors"][error] += 1
+                    samples[label]["errors"][error] += 1
                 else:
-                    samples[spec.name]["cold"].append(cold)
+                    samples[label]["cold"].append(cold)
                 for _ in range(WARM_INVOKES):
                     warm, error = invoke_ms(client, name, event)
                     if error:
-                        samples[spec.name]["errors"][error] += 1
+                        samples[label]["errors"][error] += 1
                     else:
-                        samples[spec.name]["warm"].append(warm)
+                        samples[label]["warm"].append(warm)
             done = run + 1
             print(f"run {done}/{runs}, cold: " + ", ".join(line))
     finally:
         for spec in specs:
             set_nonce(client, names[spec.name], None)
-        print(f"removed BENCH_NONCE from {len(specs)} functions")
-    results = []
-    for spec in specs:
-        cold = median(samples[spec.name]["cold"]) if samples[spec.name]["cold"] else math.nan
-        warm = median(samples[spec.name]["warm"]) if samples[spec.name]["warm"] else math.nan
-        results.append({
-            "function": spec.name,
-            "deployed_as": names[spec.name],
-            "event": harmless_event(spec, env["AWS_ENDPOINT_URL"])[0],
-            "failed_invokes": dict(samples[spec.name]["errors"]),
+        for name in baselines.values():
+            client.delete_function(FunctionName=name)
+        print(f"removed BENCH_NONCE from {len(specs)} functions, deleted the {len(baselines)} baseline functions")
+
+    def summary(label: str) -> dict:
+        name, event_name, _ = targets[label]
+        cold = median(samples[label]["cold"]) if samples[label]["cold"] else math.nan
+        warm = median(samples[label]["warm"]) if samples[label]["warm"] else math.nan
+        return {
+            "deployed_as": name,
+            "event": event_name,
+            "failed_invokes": dict(samples[label]["errors"]),
             "cold_invoke_ms": round(cold, 1),
             "warm_invoke_ms": round(warm, 1),
             "cold_over_warm": round(cold / warm, 1),
-            "cold_runs_ms": [round(v, 1) for v in samples[spec.name]["cold"]],
-        })  # fmt: skip
-    return results, done
+            "cold_runs_ms": [round(v, 1) for v in samples[label]["cold"]],
+        }
+
+    results = [{"function": spec.name, **summary(spec.name)} for spec in specs]
+    return results, {baseline: {"what": BASELINES[baseline], **summary(baseline)} for baseline in baselines}, done
 
 
 def main() -> None:
@@ -504,7 +565,9 @@ def main() -> None:
             ],
         )
     )  # fmt: skip
-    invokes, cloud_runs = ([], 0) if args.skip_cloud else first_invokes(args.cloud_runs, args.cloud_budget, only)
+    invokes, floors, cloud_runs = (
+        ([], {}, 0) if args.skip_cloud else first_invokes(args.cloud_runs, args.cloud_budget, only)
+    )
     if invokes:
         print(f"\nlocal cloud (MiniStack), invoke round trip, medians of {cloud_runs} cold and "
               f"{cloud_runs * WARM_INVOKES} warm invokes per function (failed invokes left out)\n")  # fmt: skip
@@ -514,7 +577,7 @@ def main() -> None:
                 [
                     [r["function"], r["event"], f"{r['cold_invoke_ms']:,.0f}", f"{r['warm_invoke_ms']:,.1f}",
                      f"{r['cold_over_warm']:.0f}x", sum(r["failed_invokes"].values())]
-                    for r in invokes
+                    for r in [*invokes, *({"function": f"baseline: {k}", **v} for k, v in floors.items())]
                 ],
             )
         )  # fmt: skip
@@ -528,22 +591,31 @@ def main() -> None:
         report.headline(
             f"import + init as deployed (cdk.out artifact, Lambda layout and variables), {len(inits)} functions",
             spread([r["init_ms"] for r in inits])
-            + f"; first invoke {spread([r['first_invoke_ms'] for r in inits])}; "
+            + f"; init + first invoke {spread([r['init_and_first_invoke_ms'] for r in inits])}; "
             + (f"over target (300 ms health/transcoder/indexer, 450 others): {', '.join(missed)}" if missed
                else "every function within its target (300 ms health/transcoder/indexer, 450 others)"),
             f"bare `python3.12 -S -c pass`: {baseline:.0f} ms"
             + (f"; the build before, same runs ({len(compared)} functions it had): "
                f"{spread([r['before']['init_ms'] for r in compared])}, "
-               f"{median([r['before_over_now'] for r in compared]):.1f}x (median per function)" if compared else ""),
+               f"{median([r['before_over_now'] for r in compared]):.2f}x; "
+               f"init + first invoke {spread([r['before']['init_and_first_invoke_ms'] for r in compared])}, "
+               f"{median([r['before_over_now_with_first_invoke'] for r in compared]):.2f}x (medians per function)"
+               if compared else ""),
         )
     ]  # fmt: skip
     if invokes:
         failed = sum(sum(r["failed_invokes"].values()) for r in invokes)
+        measured = [r for r in invokes if not math.isnan(r["cold_invoke_ms"])]
+        floor = floors["noop_with_layers"]["cold_invoke_ms"]
         headlines.append(
             report.headline(
                 f"first invoke in the local cloud (MiniStack), cold, {len(invokes)} functions",
-                spread([r["cold_invoke_ms"] for r in invokes]) + f"; {failed} failed invokes left out",
-                "warm invokes: " + spread([r["warm_invoke_ms"] for r in invokes]),
+                spread([r["cold_invoke_ms"] for r in measured]) + f"; {failed} failed invokes left out; "
+                f"Chirp's part (beyond the no-op with the same layers): median "
+                f"{median([r['cold_invoke_ms'] - floor for r in measured]):,.0f} ms",
+                f"a no-op handler through the same worker path: {floors['noop']['cold_invoke_ms']:,.0f} ms without "
+                f"layers, {floor:,.0f} ms with Chirp's two layers (unzipped at every cold start); warm invokes: "
+                + spread([r["warm_invoke_ms"] for r in measured]),
             )
         )
     report.write_result(
@@ -558,6 +630,7 @@ def main() -> None:
             "python": lambda_python(),
             "artifact_init": inits,
             "first_invoke": invokes,
+            "first_invoke_baselines": floors,
             "headline": headlines,
         },
     )
