@@ -386,7 +386,8 @@ class FunctionSpec:
     memory_mb: int = 512
     timeout_s: int = 15
     ephemeral_storage_mb: int | None = None  # /tmp beyond Lambda's default 512 MB (None: the default)
-    # Layers under layers/<name>/ this function needs besides the shared dependencies (e.g. image libraries).
+    # Layers under layers/<name>/ this function needs besides the shared dependencies (image libraries; "search":
+    # OpenSearch's client, for every function that searches or indexes).
     extra_layers: tuple[str, ...] = ()
     # Restored from a snapshot on stages with SnapStart (the latency-sensitive ones: the API, the stream
     # consumers). Its code must register what to redo after a restore (chirp.runtime.snapstart).
@@ -499,6 +500,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         reads=RATE_LIMITS + TRENDS_TUNING,
         reserved_concurrency="discovery_concurrency",
+        extra_layers=("search",),
         snap_start=True,
     ),
     FunctionSpec(
@@ -528,6 +530,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ParameterAccess("trend_lists"),  # GET /api/v1/trends/tags ranks like GET /trends
         ),
         reads=FANOUT_TIERS + TIMELINE_EXPIRY + TRENDS_TUNING,
+        extra_layers=("search",),
         snap_start=True,
     ),
     FunctionSpec(
@@ -611,6 +614,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         timeout_s=60,
         grants=(SearchAccess(Access.WRITE), SETS_POISON_ASIDE),
+        extra_layers=("search",),
         snap_start=True,
     ),
     FunctionSpec(
@@ -719,6 +723,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             StreamAccess("new_tweets", Access.READ),  # a failed batch's records, read again
             SearchAccess(Access.WRITE),
         ),
+        extra_layers=("search",),
     ),
     FunctionSpec(
         name="degradation_controller",
@@ -752,6 +757,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         timeout_s=120,
         grants=(SearchAccess(Access.SCHEMA),),
+        extra_layers=("search",),
     ),
 )
 

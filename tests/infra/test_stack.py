@@ -7,7 +7,7 @@ import json
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from infra.catalog import FUNCTIONS, PARAMETERS, TABLES, DeployTrigger, KinesisTrigger
+from infra.catalog import FUNCTIONS, PARAMETERS, TABLES, Access, DeployTrigger, KinesisTrigger, SearchAccess
 from infra.config import stage_config
 
 
@@ -293,6 +293,25 @@ def test_given_the_media_libraries_when_synthesized_then_only_the_transcoders_ca
     }
     assert with_layer == {spec.description for spec in FUNCTIONS if layer in spec.extra_layers}
     assert len(with_layer) == carriers  # Pillow: both transcoders (the video poster); PyAV: the video one only
+
+
+def test_given_opensearch_clients_when_synthesized_then_only_functions_that_search_or_index_carry_their_layer(
+    local_template,
+):
+    """The search layer (opensearch-py, requests) goes with every grant to use the index, not to health, which
+    only reads the cluster's health (one signed GET, chirp.adapters.probes)."""
+    functions = local_template.find_resources("AWS::Lambda::Function")
+    with_layer = {
+        properties["Properties"]["Description"]
+        for properties in functions.values()
+        if any("SearchLayer" in str(ref) for ref in properties["Properties"].get("Layers", []))
+    }
+    uses_index = {
+        spec.description
+        for spec in FUNCTIONS
+        if any(isinstance(grant, SearchAccess) and grant.access is not Access.DESCRIBE for grant in spec.grants)
+    }
+    assert with_layer == uses_index
 
 
 def test_given_an_aws_stage_when_synthesized_then_marked_functions_snap_start_and_are_invoked_through_their_alias(
