@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.credentials import Credentials
 
-from chirp.adapters import probes
+from chirp.adapters import aws, probes
 from chirp.settings import Settings
 
 
@@ -58,7 +58,7 @@ def test_given_an_aws_domain_when_probed_then_the_get_is_sigv4_signed_for_es_wit
         def get_credentials():
             return Credentials("AKIDEXAMPLE", "secret", token="session-token")
 
-    monkeypatch.setattr(probes, "session", lambda: LambdaSession)
+    monkeypatch.setattr(aws, "session", lambda: LambdaSession)
     settings = _settings(OPENSEARCH_SCHEME="https", OPENSEARCH_SIGV4="true", AWS_REGION="eu-west-1")
     assert probes.opensearch_cluster_status(settings) == "green"
     [request] = sent.sent
