@@ -4,7 +4,9 @@ slot included. After the restore hook, each copy issues ids from a slot of its o
 from __future__ import annotations
 
 import copy
+import sys
 import threading
+import types
 
 from chirp.ids.snowflake import SLOT_COUNT, LeasedSnowflake, WorkerIdsExhausted, parse
 
@@ -76,3 +78,27 @@ def test_given_one_snapshot_restored_twice_without_the_hook_then_both_would_issu
     first, second = _restore(snapshot, store), _restore(snapshot, store)
 
     assert first.next_id() == second.next_id()
+
+
+def test_given_the_snapstart_runtime_when_a_restore_hook_is_registered_then_its_library_runs_it(monkeypatch):
+    """AWS's python3.12 runtime ships Snapshot Restore for Python as `snapshot_restore_py`: a hook registered under
+    any other name never runs, and every restored copy would issue the snapshot's ids."""
+    from chirp.runtime.snapstart import on_restore
+
+    registered = []
+    runtime_library = types.ModuleType("snapshot_restore_py")
+    runtime_library.register_after_restore = registered.append
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", runtime_library)
+
+    def hook() -> None:
+        return None
+
+    assert on_restore(hook) is True
+    assert registered == [hook]
+
+
+def test_given_no_snapstart_runtime_when_a_restore_hook_is_registered_then_nothing_is(monkeypatch):
+    from chirp.runtime.snapstart import on_restore
+
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)  # an import of it raises ImportError
+    assert on_restore(lambda: None) is False
