@@ -1,7 +1,7 @@
 """Lambda SnapStart: code that must run again in every environment restored from a snapshot.
 
-The runtime provides `snapshot_restore_py` (AWS's Snapshot Restore for Python) only where SnapStart is on (the AWS stages); elsewhere (the local
-cloud, tests) there are no snapshots and nothing is registered.
+The runtime provides `snapshot_restore_py` (AWS's Snapshot Restore for Python) only where SnapStart is on (the AWS
+stages); elsewhere (the local cloud, tests) there are no snapshots and nothing is registered.
 """
 
 from __future__ import annotations
