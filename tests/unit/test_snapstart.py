@@ -102,3 +102,22 @@ def test_given_no_snapstart_runtime_when_a_restore_hook_is_registered_then_nothi
 
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)  # an import of it raises ImportError
     assert on_restore(lambda: None) is False
+
+
+def test_given_the_snapstart_runtime_when_work_is_registered_before_the_snapshot_then_its_library_runs_it(
+    monkeypatch,
+):
+    from chirp.runtime.snapstart import before_snapshot
+
+    registered = []
+    runtime_library = types.ModuleType("snapshot_restore_py")
+    runtime_library.register_before_snapshot = registered.append
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", runtime_library)
+
+    def warm() -> None:
+        return None
+
+    assert before_snapshot(warm) is True
+    assert registered == [warm]
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)
+    assert before_snapshot(warm) is False  # no snapshots (the local cloud, tests): the first request does the work

@@ -3,20 +3,28 @@ opposed to a bug. The API answers those 503 with Retry-After and nothing interna
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError
-from botocore.exceptions import ReadTimeoutError as BotocoreReadTimeout
-from pynamodb.exceptions import PynamoDBException
-from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
+from functools import cache
 
-_NETWORK = (
-    ConnectionError,  # redis: refused, reset, DNS (also its Timeout subclasses)
-    TimeoutError,
-    BusyLoadingError,
-    EndpointConnectionError,
-    ConnectTimeoutError,
-    BotocoreReadTimeout,
-    ConnectionClosedError,
-)
+
+@cache
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """The clients' exception types, imported by the first error examined rather than at init: redis-py alone costs
+    a cold start about 75 ms, and a function that answers without Redis (or before it) need not pay it."""
+    from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError
+    from botocore.exceptions import ReadTimeoutError as BotocoreReadTimeout
+    from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
+
+    return (
+        ConnectionError,  # redis: refused, reset, DNS (also its Timeout subclasses)
+        TimeoutError,
+        BusyLoadingError,
+        EndpointConnectionError,
+        ConnectTimeoutError,
+        BotocoreReadTimeout,
+        ConnectionClosedError,
+    )
+
+
 # AWS answers that mean "busy or down, retry": throttling and server-side failures.
 _RETRYABLE_CODES = {
     "ProvisionedThroughputExceededException",
@@ -31,11 +39,14 @@ _RETRYABLE_CODES = {
 
 def is_outage(error: BaseException) -> bool:
     """True when `error`, or what caused it, is a dependency that does not answer or sheds load."""
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import PynamoDBException
+
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, _NETWORK):
+        if isinstance(current, _network_errors()):
             return True
         if isinstance(current, ClientError) and current.response.get("Error", {}).get("Code") in _RETRYABLE_CODES:
             return True

@@ -1,4 +1,5 @@
-"""Lambda SnapStart: code that must run again in every environment restored from a snapshot.
+"""Lambda SnapStart: code that must run again in every environment restored from a snapshot, and work worth doing
+once, before the snapshot is taken, so that no restored copy pays for it.
 
 The runtime provides `snapshot_restore_py` (AWS's Snapshot Restore for Python) only where SnapStart is on (the AWS
 stages); elsewhere (the local cloud, tests) there are no snapshots and nothing is registered.
@@ -19,4 +20,17 @@ def on_restore(hook: Callable[[], None]) -> bool:
         return False
     register_after_restore(hook)
     logger.debug("after-restore hook registered", extra={"hook": getattr(hook, "__qualname__", repr(hook))})
+    return True
+
+
+def before_snapshot(hook: Callable[[], object]) -> bool:
+    """Registers `hook` to run once before the snapshot is taken (what it imports and builds is then in every
+    restored copy: what the first request would otherwise pay after each restore); False where the runtime takes no
+    snapshots (there the first request builds it, as it does everywhere else)."""
+    try:
+        from snapshot_restore_py import register_before_snapshot
+    except ImportError:
+        return False
+    register_before_snapshot(hook)
+    logger.debug("before-snapshot hook registered", extra={"hook": getattr(hook, "__qualname__", repr(hook))})
     return True
