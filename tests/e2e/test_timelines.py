@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import redis
 
+from chirp.adapters.redis.timeline_cache import celebrity_key, timeline_key
 from infra.config import LOCAL
 from tests.e2e.conftest import eventually
 
@@ -43,8 +44,8 @@ def test_given_a_celebrity_when_posting_then_followers_see_it_by_pull(new_user, 
     tweet_id = author.call("POST", "/tweets", json={"text": "celebrity"}).json()["tweet_id"]
     assert _arrives(followers[0], tweet_id)
     cache = redis.Redis.from_url(cloud_env["CHIRP_REDIS_URL"])
-    assert cache.zscore(f"timeline:{followers[0].user_id}", tweet_id) is None  # pulled at read, never pushed
-    assert cache.zscore(f"celeb:{author.user_id}", tweet_id) is not None
+    assert cache.zscore(timeline_key(followers[0].user_id), tweet_id) is None  # pulled at read, never pushed
+    assert cache.zscore(celebrity_key(author.user_id), tweet_id) is not None
 
 
 def test_given_a_long_home_timeline_when_paging_then_no_gaps_or_repeats(new_user):

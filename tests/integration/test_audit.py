@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from chirp.adapters.redis.timeline_cache import CELEBRITIES, following_key, hidden_key, timeline_key
+from chirp.social.model import Relation
 from chirp.timelines.audit import TimelineAuditor
 
 
@@ -36,7 +38,7 @@ def test_given_a_tweet_lost_from_redis_when_audited_then_it_is_reported_missing(
     services, auditor, follower_with_a_tweet
 ):
     follower, tweet = follower_with_a_tweet
-    services.redis.zrem(f"timeline:{follower}", tweet.tweet_id)
+    services.redis.zrem(timeline_key(follower), tweet.tweet_id)
     (finding,) = auditor.audit([follower]).findings
     assert finding.missing == [tweet.tweet_id]
     assert finding.extra == []
@@ -49,8 +51,8 @@ def test_given_a_lost_unfollow_when_audited_then_the_still_shown_tweet_is_report
     former = make_user()
     stranger_tweet = services.tweets.post(former, "from someone no longer followed")
     # Redis still believes the follow exists (its unfollow update was lost) and holds the tweet.
-    services.redis.sadd(f"following:{follower}", former)
-    services.redis.zadd(f"timeline:{follower}", {str(stranger_tweet.tweet_id): stranger_tweet.tweet_id})
+    services.redis.sadd(following_key(follower), former)
+    services.redis.zadd(timeline_key(follower), {str(stranger_tweet.tweet_id): stranger_tweet.tweet_id})
     assert stranger_tweet.tweet_id in [
         e.tweet.tweet_id for e in services.timelines.home(follower, cursor=None, limit=20).items
     ]
@@ -65,7 +67,7 @@ def test_given_a_push_that_raced_an_unfollow_when_read_and_audited_then_it_is_no
 ):
     follower, _ = follower_with_a_tweet
     stranger_tweet = services.tweets.post(make_user(), "pushed after the unfollow")
-    services.redis.zadd(f"timeline:{follower}", {str(stranger_tweet.tweet_id): stranger_tweet.tweet_id})
+    services.redis.zadd(timeline_key(follower), {str(stranger_tweet.tweet_id): stranger_tweet.tweet_id})
     assert stranger_tweet.tweet_id not in [
         e.tweet.tweet_id for e in services.timelines.home(follower, cursor=None, limit=20).items
     ]
@@ -90,7 +92,7 @@ def test_given_redis_forgot_a_mute_when_audited_then_the_mismatch_is_reported(
     follower, _ = follower_with_a_tweet
     muted = make_user()
     services.social.mute(follower, muted)
-    services.redis.delete(f"mutes:{follower}")
+    services.redis.delete(hidden_key(Relation.MUTES, follower))
     (finding,) = auditor.audit([follower]).findings
     assert muted in finding.relation_mismatch
 
@@ -101,7 +103,7 @@ def test_given_a_celebrity_redis_does_not_know_when_audited_then_the_tier_drift_
     celebrity, followers = make_celebrity()
     reader = followers[0]
     services.timelines.home(reader, cursor=None, limit=20)
-    services.redis.srem("celebrities", celebrity)  # lost, as in a flush
+    services.redis.srem(CELEBRITIES, celebrity)  # lost, as in a flush
 
     finding = auditor.audit_user(reader)
 

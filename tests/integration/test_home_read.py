@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from chirp.adapters.redis.timeline_cache import retweets_key
 from chirp.social.model import Profile, Relation
 from chirp.tweets.model import Tweet
 
@@ -98,7 +99,7 @@ def test_given_more_rival_retweets_than_lua_unpacks_when_read_home_then_all_are_
     # Given 9,000 retweets above the cursor (Lua unpacks fewer than 8,000 values), all showing the friend's tweet
     # t1 on the page below it
     rivals = {t[7] + 8 * i: t[1] for i in range(1, 9_001)}
-    cache.redis.zadd(f"rts:{reader}", {f"{r}:{d}": r for r, d in rivals.items()})
+    cache.redis.zadd(retweets_key(reader), {f"{r}:{d}": r for r, d in rivals.items()})
 
     snapshot = cache.read_home(reader, before_id=t[2], count=5, merge_celebrities=True)
 
