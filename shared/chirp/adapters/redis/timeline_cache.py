@@ -19,7 +19,7 @@ slots (a mark and its pull set) are ordered so that no reader ever finds a mark 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis
 from redis.exceptions import LockNotOwnedError
@@ -34,8 +34,10 @@ from chirp.tweets.model import Tweet
 SENTINEL = "live"
 # Named anew with the hash-tagged layout: a mark left by the layout before would point at a pull set under an old
 # name, and readers would pull nothing from it (a mark missing is restored with its set, see Timelines).
-CELEBRITIES = "marks:celebrities"
-DEFERRED_AUTHORS = "marks:deferred-authors"  # authors with tweets deferred while fan-out on write was off
+# The marks share one slot: a mark and the generation it moves change in one script.
+CELEBRITIES = "{marks}:celebrities"
+DEFERRED_AUTHORS = "{marks}:deferred-authors"  # authors with tweets deferred while fan-out on write was off
+MARKS_GENERATION = "{marks}:generation"
 TRIM_SLACK = 64  # ids a timeline may hold past max_items before a push trims it back
 
 # KEYS = timelines; ARGV = entry id, max items, trim above. Two commands per live timeline at Redis's CPU limit:
@@ -220,21 +222,58 @@ return {live, ids, celebrities, hidden, deferred, above, pulled, pulled_above, a
 
 
 # The reader's share of a home read on Redis Cluster, in its slot: KEYS = the timeline, its retweet index,
-# following, blocks, mutes; ARGV = the page's upper score, how many ids to read, the expiry (s). Returns liveness,
-# the ids, the hidden authors, the followees, and the indexed retweets from the lowest id read up (those on the
-# page, with the tweets they show, and those above it).
+# following, blocks, mutes, the marks kept for the reader; ARGV = the page's upper score, how many ids to read, the
+# expiry (s). Returns liveness, the ids, the hidden authors, the followees, the indexed retweets from the lowest id
+# read up (those on the page, with the tweets they show, and those above it), and the marks kept (the followees'
+# version they were read for, the marks' generation, the followed celebrities, the deferring followees).
 _READ_READER = """
 local live = redis.call('EXISTS', KEYS[1])
 local ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'LIMIT', 0, ARGV[2])
 local hidden = redis.call('SUNION', KEYS[4], KEYS[5])
 local following = redis.call('SMEMBERS', KEYS[3])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
+for i = 1, 2 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
 local lowest = ids[#ids]
 if lowest == 'live' then lowest = ids[#ids - 1] end
 local indexed = {}
 if lowest then indexed = redis.call('ZRANGEBYSCORE', KEYS[2], lowest, '+inf') end
-return {live, ids, hidden, following, indexed}
+local kept = redis.call('HMGET', KEYS[6], 'v', 'generation', 'celebrities', 'deferred')
+return {live, ids, hidden, following, indexed, kept}
+"""
+
+# The marks' generation (KEYS[1]): changed with every mark (see _MARK), made from Redis's clock where missing (a
+# flushed node), so that marks kept for a reader before a flush never match the marks after it.
+_GENERATION = """
+local generation = redis.call('GET', KEYS[1])
+if generation then return generation end
+local time = redis.call('TIME')
+generation = string.format('%.0f', tonumber(time[1]) * 1000000 + tonumber(time[2]))
+redis.call('SET', KEYS[1], generation)
+return generation
+"""
+
+# KEYS[1] = a mark set, KEYS[2] = the marks' generation; ARGV = '1' to mark or '0' to unmark, the author. A change
+# moves the generation forward (past Redis's clock and past the generation before), which voids every reader's
+# kept marks.
+_MARK = """
+local changed = redis.call(ARGV[1] == '1' and 'SADD' or 'SREM', KEYS[1], ARGV[2])
+if changed == 1 then
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+  local before = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if now <= before then now = before + 1 end
+  redis.call('SET', KEYS[2], string.format('%.0f', now))
+end
+return changed
+"""
+
+# KEYS[1] = the marks kept for a reader; ARGV = the followees' version they were read for, the marks' generation,
+# the followed celebrities and deferring followees (comma-separated), the expiry (s). Kept only if the followees
+# did not change since they were read.
+_KEEP_MARKED = """
+if (redis.call('HGET', KEYS[1], 'v') or '0') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'generation', ARGV[2], 'celebrities', ARGV[3], 'deferred', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
 """
 
 # KEYS[1] = an author's deferred set; ARGV = tweet ids. Removes them, answers how many are left.
@@ -278,6 +317,15 @@ def following_key(user_id: str) -> str:
 def hidden_key(kind: Relation, user_id: str) -> str:
     """Authors a user blocked (BLOCKS) or muted (MUTES)."""
     return _tagged(f"{kind.lower()}:", user_id)
+
+
+def marked_key(user_id: str) -> str:
+    """A reader's followed celebrities and deferring followees as its last home read found them (Redis Cluster)."""
+    return _tagged("marked:", user_id)
+
+
+def _split(joined: str | None) -> list[str]:
+    return joined.split(",") if joined else []
 
 
 def relation_key(kind: Relation, user_id: str) -> str:
@@ -343,24 +391,81 @@ class RebuildLock:
 
 
 @dataclass
-class _Hydrating:
-    """The hydration caches' answers gathered over a home read's waves on Redis Cluster."""
+class _WavedRead:
+    """What a home read on Redis Cluster knows after each wave, and what it can ask in the next."""
 
-    tweets: dict[int, Tweet]
-    asked: set[int]
-    profiles: dict[str, Profile]
-    asked_profiles: set[str]
+    following: list[str]
+    before_id: int | None
+    count: int
+    ids: list[int]  # the timeline's, below the cursor
+    index: dict[int, int]  # the timeline's retweets from its page up
+    above: dict[int, int]  # of those, the ones above the cursor
+    celebrities: list[str] | None = None  # the followed celebrities (None: not known yet)
+    deferred: list[str] | None = None  # the deferring followees
+    pulled_celebrities: list[str] = field(default_factory=list)  # the celebrities merged in
+    pulled_from: list[str] = field(default_factory=list)  # whose pull sets are read: those, then the deferring
+    fresh_marks: bool = False  # the marks were read anew: keep them for the next read
+    pulled: list[list[str]] | None = None  # each pull set's members (None: not read yet)
+    pulled_by: dict[int, str] = field(default_factory=dict)  # pulled entry -> its author (the set's owner)
+    pulled_index: dict[int, int] = field(default_factory=dict)  # the merged celebrities' retweets
+    tweets: dict[int, Tweet] = field(default_factory=dict)
+    asked: set[int] = field(default_factory=set)
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    asked_profiles: set[str] = field(default_factory=set)
 
-    def tweets_wanted(self, entry_ids: Iterable[int], index: Mapping[int, int], above: Mapping[int, int]) -> list[int]:
-        """Entries, the tweets the retweets among them show (from the retweet indexes), and the retweets above that
-        show the same tweets: everything the page needs, known before any tweet is read."""
-        entries = list(entry_ids)
+    def marked(self, celebrities: list[str], deferred: list[str], merge: bool) -> None:
+        self.celebrities, self.deferred = celebrities, deferred
+        self.pulled_celebrities = celebrities if merge else []
+        self.pulled_from = [*self.pulled_celebrities, *deferred]
+        if not self.pulled_from:
+            self.pulled = []
+
+    def found_marks(self, celebrity: list[int], deferring: list[int], merge: bool) -> None:
+        followees = self.following
+        self.marked(
+            [u for u, yes in zip(followees, celebrity, strict=True) if yes],
+            [u for u, yes in zip(followees, deferring, strict=True) if yes],
+            merge,
+        )
+        self.fresh_marks = True
+
+    def found_pulls(self, results: list[list[str]]) -> None:
+        self.pulled = results[: len(self.pulled_from)]
+        self.pulled_by = {
+            i: a for a, members in zip(self.pulled_from, self.pulled, strict=True) for i in _below(members, None)
+        }
+        self.pulled_index = {r: d for members in results[len(self.pulled_from) :] for r, d in _pairs(members).items()}
+
+    def pulled_ids(self) -> list[int]:
+        return [i for members in self.pulled or [] for i in _below(members, self.before_id)[: self.count]]
+
+    def pulled_above(self) -> dict[int, int]:
+        return {r: d for r, d in self.pulled_index.items() if r >= self.before_id} if self.before_id else {}
+
+    def page(self) -> list[int]:
+        """The page's entries once the pulls are read; before, the timeline's own (most of the page, usually)."""
+        return self.ids if self.pulled is None else page_candidates([self.ids, self.pulled_ids()], self.count)
+
+    def tweets_wanted(self) -> list[int]:
+        """The page's entries, the tweets its retweets show (from the retweet indexes), and the retweets above that
+        show the same tweets: all known before any tweet is read."""
+        entries, index, above = self.page(), {**self.index, **self.pulled_index}, {**self.above, **self.pulled_above()}
         shown = {index.get(e, e) for e in entries}
         wanted = {*entries, *(index[e] for e in entries if e in index), *(r for r, d in above.items() if d in shown)}
         return sorted(wanted - self.asked)
 
+    def found_tweets(self, tweet_ids: list[int], values: list[str | None]) -> None:
+        self.asked.update(tweet_ids)
+        self.tweets.update({t: Tweet.model_validate_json(v) for t, v in zip(tweet_ids, values, strict=True) if v})
+
     def authors_wanted(self) -> list[str]:
-        return sorted({t.author_id for t in self.tweets.values()} - self.asked_profiles)
+        """The authors of the tweets read, and of the pulled entries on the page (each its pull set's owner)."""
+        pulled = {self.pulled_by[e] for e in self.page() if e in self.pulled_by}
+        return sorted(({t.author_id for t in self.tweets.values()} | pulled) - self.asked_profiles)
+
+    def found_profiles(self, authors: list[str], values: list[str | None]) -> None:
+        self.asked_profiles.update(authors)
+        self.profiles.update({u: Profile.model_validate_json(v) for u, v in zip(authors, values, strict=True) if v})
 
 
 class RedisTimelineCache:
@@ -374,6 +479,9 @@ class RedisTimelineCache:
         self._undefer = LuaScript(_UNDEFER)
         self._read_home = LuaScript(_READ_HOME)
         self._read_reader = LuaScript(_READ_READER)
+        self._generation = LuaScript(_GENERATION)
+        self._mark = LuaScript(_MARK)
+        self._keep_marked = LuaScript(_KEEP_MARKED)
 
     def push(self, tweet_id: int, user_ids: list[str], retweet_of: int | None = None) -> int:
         """Adds the entry to each live timeline among user_ids (a retweet also to their retweet indexes): one script
@@ -425,19 +533,16 @@ class RedisTimelineCache:
                 pipe.expire(index, self.ttl_s)
             pipe.execute()
 
+    @staticmethod
+    def _reader_keys(user_id: str) -> list[str]:
+        """The reader's keys a home read reads, all in the reader's slot."""
+        relations = [following_key(user_id), *(hidden_key(kind, user_id) for kind in HIDING)]
+        return [timeline_key(user_id), retweets_key(user_id), *relations, marked_key(user_id)]
+
     def _read_reader_slot(self, user_id: str, *, before_id: int | None, count: int):
         upper, extra = page_bounds(before_id)
-        keys = [
-            timeline_key(user_id),
-            retweets_key(user_id),
-            following_key(user_id),
-            *(hidden_key(kind, user_id) for kind in HIDING),
-        ]
-        live, ids, hidden, following, indexed = self._read_reader(
-            self.redis,
-            keys,
-            [upper, count + 1 + extra, self.ttl_s],  # +1: the sentinel
-        )
+        args = [upper, count + 1 + extra, self.ttl_s]  # +1: the sentinel
+        live, ids, hidden, following, indexed, _ = self._read_reader(self.redis, self._reader_keys(user_id), args)
         return bool(live), _below(ids, before_id)[:count], frozenset(hidden), sorted(following), _pairs(indexed)
 
     def _marked(self, following: list[str]) -> tuple[list[str], list[str]]:
@@ -522,108 +627,90 @@ class RedisTimelineCache:
         )
 
     def _read_home_in_waves(self, user_id: str, *, before_id: int | None, count: int, merge: bool) -> HomeSnapshot:
-        """The home read on Redis Cluster, each wave pipelined to the nodes it needs in parallel:
+        """The home read on Redis Cluster, in waves: each sends, pipelined to the nodes in parallel, everything the
+        waves before made known.
         1. the reader's slot (one script): liveness, ids, hidden authors, followees, the retweet index from the page
-           up;
-        2. the marks of the followees (celebrities, deferring), and the cached tweets of the timeline's own page;
-        3. with marked followees, their pull sets and pull-set retweet indexes; the cached profiles of the authors
-           read so far;
-        4. and 5., only when pulled entries make the page: their cached tweets with the pulled authors' profiles,
-           then the profiles of the authors those tweets reveal (the originals of pulled retweets, rivals above).
-        Without marked followees: three waves."""
+           up, the marks of the followees as the last read found them; the marks' generation (their slot);
+        2. the followees' pull sets (or, when the marks moved since, the marks: one wave more), the cached tweets of
+           the timeline's own newest entries with what their retweets show and rivals above, the pulled authors'
+           profiles;
+        3. the cached tweets of the pulled entries on the page; the profiles of the authors read so far;
+        4. only for authors the third wave revealed (a pulled retweet's original, a rival above): their profiles.
+        """
         upper, extra = page_bounds(before_id)
-        live, ids, hidden, following, index = self._read_reader_slot(user_id, before_id=before_id, count=count)
+        with Batch(self.redis) as batch:
+            args = [upper, count + 1 + extra, self.ttl_s]  # +1: the sentinel
+            batch.run(self._read_reader, self._reader_keys(user_id), args)
+            batch.run(self._generation, [MARKS_GENERATION])
+            (live, ids, hidden, following, indexed, kept), generation = batch.execute()
+        ids, index = _below(ids, before_id)[:count], _pairs(indexed)
         above = {r: d for r, d in index.items() if r >= before_id} if before_id else {}
-        found = _Hydrating(tweets={}, asked=set(), profiles={}, asked_profiles=set())
-        celebrities, deferred = self._marked_with(following, found, found.tweets_wanted(ids, index, above))
-        pulled_from = [*(celebrities if merge else []), *deferred]
-        pulled, pulled_index = self._pull_with(pulled_from, celebrities if merge else [], found, upper, count + extra)
-        pulled_ids = [i for members in pulled for i in _below(members, before_id)[:count]]
-        pulled_above = {r: d for r, d in pulled_index.items() if r >= before_id} if before_id else {}
-        page = page_candidates([ids, pulled_ids], count)
-        more = found.tweets_wanted(page, {**index, **pulled_index}, {**above, **pulled_above})
-        if more:
-            self._hydrate_wave(found, more, [a for a in pulled_from if a not in found.asked_profiles])
-        if authors := found.authors_wanted():
-            self._hydrate_wave(found, [], authors)
+        read = _WavedRead(
+            following=sorted(following), before_id=before_id, count=count, ids=ids, index=index, above=above
+        )
+        version, kept_generation, kept_celebrities, kept_deferred = kept
+        if kept_generation == str(generation):
+            read.marked(_split(kept_celebrities), _split(kept_deferred), merge)
+        while self._next_wave(read, user_id, version, generation, upper, count + extra, merge):
+            pass
         return HomeSnapshot(
             timeline=TimelineSlice(
-                live=live,
+                live=bool(live),
                 ids=ids,
-                celebrities=celebrities,
-                hidden_authors=hidden,
+                celebrities=read.celebrities or [],
+                hidden_authors=frozenset(hidden),
                 retweets_above=above,
-                deferred=deferred,
+                deferred=read.deferred or [],
             ),
-            pulled=PulledSlice(ids=pulled_ids, retweets_above=pulled_above),
+            pulled=PulledSlice(ids=read.pulled_ids(), retweets_above=read.pulled_above()),
             hydration=CachedHydration(
-                tweets=found.tweets,
-                tweets_looked_up=frozenset(found.asked),
-                profiles=found.profiles,
-                profiles_looked_up=frozenset(found.asked_profiles),
-                followed=frozenset(found.asked_profiles & set(following)),
+                tweets=read.tweets,
+                tweets_looked_up=frozenset(read.asked),
+                profiles=read.profiles,
+                profiles_looked_up=frozenset(read.asked_profiles),
+                followed=frozenset(read.asked_profiles & set(read.following)),
             ),
         )
 
-    def _marked_with(self, following: list[str], found: _Hydrating, tweet_ids: list[int]) -> tuple[list, list]:
-        """Wave 2: the followees' marks and the given cached tweets."""
+    def _next_wave(self, read: _WavedRead, user_id: str, version, generation, upper: str, per_author: int, merge):
+        """Sends one wave of what `read` can ask now; False when there is nothing left to ask."""
+        replies: list = []  # (how many results, what takes them)
         with Batch(self.redis) as batch:
-            if following:
-                batch.pipe.smismember(CELEBRITIES, following)
-                batch.pipe.smismember(DEFERRED_AUTHORS, following)
-            for tweet_id in tweet_ids:
-                batch.pipe.get(tweet_key(tweet_id))
-            results = batch.execute() if len(batch.pipe) else []
-        marks, values = (results[:2], results[2:]) if following else ([[], []], results)
-        found.asked.update(tweet_ids)
-        found.tweets.update({t: Tweet.model_validate_json(v) for t, v in zip(tweet_ids, values, strict=True) if v})
-        return (
-            [u for u, yes in zip(following, marks[0], strict=False) if yes],
-            [u for u, yes in zip(following, marks[1], strict=False) if yes],
-        )
-
-    def _pull_with(
-        self, authors: list[str], indexed: list[str], found: _Hydrating, upper: str, per_author: int
-    ) -> tuple[list[list[str]], dict[int, int]]:
-        """Wave 3: the authors' pull sets (celebrities' or deferred), the retweet indexes of `indexed` (celebrities)
-        from their oldest pulled entry up, and the cached profiles of the authors of the tweets read so far."""
-        authors_known = found.authors_wanted()
-        if not authors and not authors_known:
-            return [], {}
-        celebrities = set(indexed)
-        with Batch(self.redis) as batch:
-            for author in authors:
-                pulled_set = celebrity_key(author) if author in celebrities else deferred_key(author)
-                batch.pipe.zrevrangebyscore(pulled_set, upper, "-inf", start=0, num=per_author)
-            for author in indexed:
-                batch.pipe.zrevrangebyscore(celebrity_retweets_key(author), "+inf", "-inf", start=0, num=per_author)
-            for author in authors_known:
-                batch.pipe.get(profile_key(author))
+            if read.celebrities is None and read.following:
+                batch.pipe.smismember(CELEBRITIES, read.following)
+                batch.pipe.smismember(DEFERRED_AUTHORS, read.following)
+                replies.append((2, lambda marks: read.found_marks(*marks, merge)))
+            elif read.celebrities is None:
+                read.marked([], [], merge)
+            if read.fresh_marks:  # kept for the reader's next read, unless the followees changed meanwhile
+                keep = [version or 0, generation, ",".join(read.celebrities), ",".join(read.deferred), self.ttl_s]
+                batch.run(self._keep_marked, [marked_key(user_id)], keep)
+                replies.append((1, lambda _: None))
+                read.fresh_marks = False
+            if read.pulled is None and read.celebrities is not None:
+                celebrities = set(read.pulled_celebrities)
+                for author in read.pulled_from:
+                    pulled_set = celebrity_key(author) if author in celebrities else deferred_key(author)
+                    batch.pipe.zrevrangebyscore(pulled_set, upper, "-inf", start=0, num=per_author)
+                for author in read.pulled_celebrities:
+                    index = celebrity_retweets_key(author)
+                    batch.pipe.zrevrangebyscore(index, "+inf", "-inf", start=0, num=per_author)
+                replies.append((len(read.pulled_from) + len(read.pulled_celebrities), read.found_pulls))
+            if tweet_ids := read.tweets_wanted():
+                for tweet_id in tweet_ids:
+                    batch.pipe.get(tweet_key(tweet_id))
+                replies.append((len(tweet_ids), lambda values, t=tweet_ids: read.found_tweets(t, values)))
+            if authors := read.authors_wanted():
+                for author in authors:
+                    batch.pipe.get(profile_key(author))
+                replies.append((len(authors), lambda values, a=authors: read.found_profiles(a, values)))
+            if not replies:
+                return False
             results = batch.execute()
-        pulled, indexes, profiles = (
-            results[: len(authors)],
-            results[len(authors) : len(authors) + len(indexed)],
-            results[len(authors) + len(indexed) :],
-        )
-        self._found_profiles(found, authors_known, profiles)
-        return pulled, {r: d for members in indexes for r, d in _pairs(members).items()}
-
-    def _hydrate_wave(self, found: _Hydrating, tweet_ids: list[int], authors: list[str]) -> None:
-        with Batch(self.redis) as batch:
-            for tweet_id in tweet_ids:
-                batch.pipe.get(tweet_key(tweet_id))
-            for author in authors:
-                batch.pipe.get(profile_key(author))
-            results = batch.execute()
-        found.asked.update(tweet_ids)
-        tweets = results[: len(tweet_ids)]
-        found.tweets.update({t: Tweet.model_validate_json(v) for t, v in zip(tweet_ids, tweets, strict=True) if v})
-        self._found_profiles(found, authors, results[len(tweet_ids) :])
-
-    @staticmethod
-    def _found_profiles(found: _Hydrating, authors: list[str], values: list[str | None]) -> None:
-        found.asked_profiles.update(authors)
-        found.profiles.update({u: Profile.model_validate_json(v) for u, v in zip(authors, values, strict=True) if v})
+        for taken, take in replies:
+            take(results[:taken])
+            results = results[taken:]
+        return True
 
     def deferred_ids(self, author_ids: list[str], *, before_id: int | None, count: int) -> list[int]:
         """The deferred tweets of these authors, pulled like celebrities' in one round trip."""
@@ -657,7 +744,7 @@ class RedisTimelineCache:
         """The tweet into the author's deferred set, then the author among the deferred authors (two slots: in this
         order, so the author is never listed without the tweet)."""
         self.redis.zadd(deferred_key(author_id), {str(tweet_id): tweet_id})
-        self.redis.sadd(DEFERRED_AUTHORS, author_id)
+        self._marking(DEFERRED_AUTHORS, author_id, True)
 
     def deferred_authors(self) -> list[str]:
         return sorted(self.redis.smembers(DEFERRED_AUTHORS))
@@ -671,9 +758,9 @@ class RedisTimelineCache:
         the two sees the other's write)."""
         if not tweet_ids or self._undefer(self.redis, [deferred_key(author_id)], tweet_ids) > 0:
             return
-        self.redis.srem(DEFERRED_AUTHORS, author_id)
+        self._marking(DEFERRED_AUTHORS, author_id, False)
         if self.redis.zcard(deferred_key(author_id)) > 0:
-            self.redis.sadd(DEFERRED_AUTHORS, author_id)
+            self._marking(DEFERRED_AUTHORS, author_id, True)
 
     def push_celebrity(self, author_id: str, tweet_id: int, keep: int, retweet_of: int | None = None) -> None:
         key, index = celebrity_key(author_id), celebrity_retweets_key(author_id)
@@ -692,7 +779,7 @@ class RedisTimelineCache:
         set are in two slots, and a reader must never find the mark without the set."""
         key, index = celebrity_key(author_id), celebrity_retweets_key(author_id)
         if not is_celebrity:
-            self.redis.srem(CELEBRITIES, author_id)
+            self._marking(CELEBRITIES, author_id, False)
         with self.redis.pipeline(transaction=True) as pipe:
             if is_celebrity:
                 if recent_ids:
@@ -705,7 +792,19 @@ class RedisTimelineCache:
             if len(pipe):
                 pipe.execute()
         if is_celebrity:
-            self.redis.sadd(CELEBRITIES, author_id)
+            self._marking(CELEBRITIES, author_id, True)
+
+    def _marking(self, marks: str, author_id: str, marked: bool) -> None:
+        """A mark set and the marks' generation, in one script (their slot)."""
+        self._mark(self.redis, [marks, MARKS_GENERATION], [int(marked), author_id])
+
+    def _followees_changed(self, pipe, user_id: str) -> None:
+        """Voids the marks kept for the reader (same slot as the followees: one pipeline or transaction with the
+        change): a read that began before cannot keep what it found either, its version being older."""
+        key = marked_key(user_id)
+        pipe.hincrby(key, "v", 1)
+        pipe.hdel(key, "generation")
+        pipe.expire(key, self.ttl_s)
 
     def celebrities_among(self, user_ids: list[str]) -> set[str]:
         """One round trip, however many users."""
@@ -724,11 +823,13 @@ class RedisTimelineCache:
                 pipe.delete(key)
                 if targets:
                     pipe.sadd(key, *targets)
+            self._followees_changed(pipe, user_id)
             pipe.execute()
 
     def follow(self, follower_id: str, followee_id: str, stale_profiles: Iterable[str]) -> bool:
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.sadd(relation_key(Relation.FOLLOWS, follower_id), followee_id)
+            self._followees_changed(pipe, follower_id)
             for user_id in stale_profiles:
                 pipe.delete(profile_key(user_id))
             pipe.sismember(CELEBRITIES, followee_id)
@@ -736,8 +837,11 @@ class RedisTimelineCache:
         return bool(celebrity)
 
     def relate(self, kind: Relation, user_id: str, target_id: str, add: bool) -> None:
-        key = relation_key(kind, user_id)
-        (self.redis.sadd if add else self.redis.srem)(key, target_id)
+        with self.redis.pipeline(transaction=False) as pipe:
+            (pipe.sadd if add else pipe.srem)(relation_key(kind, user_id), target_id)
+            if kind is Relation.FOLLOWS:
+                self._followees_changed(pipe, user_id)
+            pipe.execute()
 
     def rebuild_lock(self, user_id: str, ttl_s: int) -> RebuildLock:
         return RebuildLock(self.redis.lock(_tagged("lock:rebuild:", user_id), timeout=ttl_s, blocking=False))

@@ -1,0 +1,126 @@
+"""The home read in waves (Redis Cluster's read path, RedisTimelineCache._read_home_in_waves) against the real Redis,
+single or cluster (on a single Redis the waves are forced): three waves when the reader's marks are kept, and the
+kept marks never outlive a change of the marks or of the reader's followees."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from chirp.adapters.redis import client as redis_client
+from chirp.adapters.redis.timeline_cache import MARKS_GENERATION, marked_key
+from chirp.social.model import Profile, Relation
+from chirp.tweets.model import Tweet
+
+
+@pytest.fixture
+def waved(services):
+    cache = copy.copy(services.timeline_cache)
+    cache.cluster = True  # the cluster's read path, whatever Redis this is
+    return cache
+
+
+@pytest.fixture
+def waves(monkeypatch):
+    """Counts the waves (Batch runs) of what the test does."""
+    counted = {"waves": 0}
+    execute = redis_client.Batch.execute
+
+    def counting(self):
+        counted["waves"] += 1
+        return execute(self)
+
+    monkeypatch.setattr(redis_client.Batch, "execute", counting)
+    return counted
+
+
+@pytest.fixture
+def reader_of_a_celebrity(waved, make_user):
+    """A reader following a friend (two tweets in the timeline) and a celebrity (one tweet pulled); all cached."""
+    reader, friend, star = (make_user() for _ in range(3))
+    base = 2**61 + 4096
+    friend_tweets = [Tweet(tweet_id=base + i, author_id=friend, text=f"f{i}", created_at_ms=i) for i in (1, 2)]
+    star_tweet = Tweet(tweet_id=base + 3, author_id=star, text="star", created_at_ms=3)
+    waved.put_tweets([*friend_tweets, star_tweet])
+    waved.put_profiles([Profile(user_id=u, handle=u[3:15], display_name=u) for u in (friend, star)])
+    waved.set_relations(reader, {Relation.FOLLOWS: [friend, star]})
+    waved.replace(reader, [t.tweet_id for t in friend_tweets])
+    waved.set_celebrity(star, True, [star_tweet.tweet_id])
+    yield reader, friend, star, [star_tweet.tweet_id, *(t.tweet_id for t in reversed(friend_tweets))]
+    waved.set_celebrity(star, False, [])
+
+
+def _read(cache, reader):
+    return cache.read_home(reader, before_id=None, count=10, merge_celebrities=True)
+
+
+def test_given_kept_marks_when_a_reader_of_a_celebrity_reads_then_three_waves_bring_the_whole_page(
+    waved, waves, reader_of_a_celebrity
+):
+    reader, friend, star, page = reader_of_a_celebrity
+    first = _read(waved, reader)  # finds the marks and keeps them
+    waves["waves"] = 0
+
+    second = _read(waved, reader)
+
+    assert waves["waves"] == 3
+    assert second == first
+    assert sorted([*second.timeline.ids, *second.pulled.ids], reverse=True) == page
+    assert second.timeline.celebrities == [star]
+    assert second.hydration.tweets_looked_up >= set(page)
+    assert set(second.hydration.profiles) == {friend, star} == second.hydration.followed
+
+
+def test_given_kept_marks_when_a_followee_stops_being_a_celebrity_then_the_next_read_pulls_nothing(
+    waved, reader_of_a_celebrity
+):
+    reader, _, star, _ = reader_of_a_celebrity
+    _read(waved, reader)
+
+    waved.set_celebrity(star, False, [])
+
+    assert _read(waved, reader).timeline.celebrities == []
+    assert _read(waved, reader).pulled.ids == []
+
+
+def test_given_kept_marks_when_the_reader_follows_a_celebrity_then_the_next_read_pulls_it(
+    waved, reader_of_a_celebrity, make_user
+):
+    reader, _, star, _ = reader_of_a_celebrity
+    other = make_user()
+    waved.set_celebrity(other, True, [2**61 + 9999])
+    _read(waved, reader)
+
+    waved.follow(reader, other, [])
+
+    assert _read(waved, reader).timeline.celebrities == sorted([star, other])
+    waved.set_celebrity(other, False, [])
+
+
+def test_given_a_read_that_began_before_the_followees_changed_then_it_cannot_keep_its_marks(
+    waved, reader_of_a_celebrity
+):
+    reader, _, star, _ = reader_of_a_celebrity
+    _read(waved, reader)
+    version = waved.redis.hget(marked_key(reader), "v")
+
+    waved.relate(Relation.FOLLOWS, reader, star, add=False)  # between the read's first wave and its keeping
+    generation = waved.redis.get(MARKS_GENERATION)
+    kept = waved._keep_marked(waved.redis, [marked_key(reader)], [version, generation, star, "", 60])
+
+    assert kept == 0
+    assert _read(waved, reader).timeline.celebrities == []
+
+
+def test_given_the_marks_generation_lost_when_read_again_then_it_is_made_anew_past_the_one_before(
+    waved, reader_of_a_celebrity
+):
+    reader, _, star, _ = reader_of_a_celebrity
+    _read(waved, reader)
+    before = int(waved.redis.get(MARKS_GENERATION))
+
+    waved.redis.delete(MARKS_GENERATION)  # as a flushed node would lose it
+
+    assert _read(waved, reader).timeline.celebrities == [star]
+    assert int(waved.redis.get(MARKS_GENERATION)) > before
