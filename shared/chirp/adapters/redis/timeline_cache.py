@@ -283,6 +283,33 @@ return redis.call('ZCARD', KEYS[1])
 """
 
 
+# The switch to the hash-tagged layout (for Redis Cluster): the layout before's keys, left behind, and this layout's
+# timelines, pull sets and marks, which functions of the layout before may have missed writes to while both ran.
+# Dropping them all is what a Redis flush does to timelines: each is rebuilt from DynamoDB on its next read.
+LAYOUT_BEFORE = (
+    *(
+        f"{name}:[^{{]*"
+        for name in ("timeline", "rts", "following", "blocks", "mutes", "celeb", "celebrts", "deferred")
+    ),
+    "lock:rebuild:[^{]*",
+    "celebrities",
+    "deferred-authors",
+)
+REBUILT_AFTER_SWITCH = ("timeline:{*", "rts:{*", "marked:{*", "celeb:{*", "celebrts:{*", "{marks}:*")
+
+
+def switch_layout(client: redis.Redis) -> dict[str, int]:
+    """Deletes the keys of LAYOUT_BEFORE and REBUILT_AFTER_SWITCH on every node (SCAN); answers how many per
+    pattern. Run once every function runs this layout (after the deploy)."""
+    deleted = {}
+    for pattern in (*LAYOUT_BEFORE, *REBUILT_AFTER_SWITCH):
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        for start in range(0, len(keys), 1000):
+            client.unlink(*keys[start : start + 1000])
+        deleted[pattern] = len(keys)
+    return deleted
+
+
 def _tagged(prefix: str, owner: str) -> str:
     """A key in its owner's hash slot (Redis Cluster hashes only the part in braces)."""
     return f"{prefix}{{{owner}}}"
