@@ -34,6 +34,10 @@ class StageConfig:
     # CloudFront in front of the media bucket: MiniStack does not serve a distribution, so locally media URLs are
     # the bucket's presigned GETs.
     media_cdn: bool
+    # NAT gateways for the functions' egress beyond the DynamoDB, S3 and Kinesis endpoints: the WebSocket API's
+    # @connections (no VPC endpoint serves it), Cognito's JWKS, SQS, Secrets Manager, SSM and CloudWatch. 0 only
+    # locally: isolated subnets (the emulator ignores the VPC; its Lambdas reach every API directly).
+    nat_gateways: int
     # Sizes.
     redis_node_type: str
     redis_replicas: int  # per shard
@@ -87,6 +91,7 @@ LOCAL = StageConfig(
     tracing=False,
     snap_start=False,
     media_cdn=False,
+    nat_gateways=0,
     redis_node_type="cache.t4g.micro",
     redis_replicas=0,
     redis_shards=0,
@@ -141,6 +146,7 @@ def aws_stage(
         tracing=True,
         snap_start=True,
         media_cdn=True,
+        nat_gateways=1,
         redis_node_type="cache.r7g.large",
         redis_replicas=1,
         redis_shards=3,

@@ -92,6 +92,28 @@ def test_given_an_aws_stage_when_synthesized_then_redis_runs_in_cluster_mode_and
         assert "ConfigurationEndPoint.Address" in json.dumps(env["REDIS_HOST"])
 
 
+def test_given_an_aws_stage_when_synthesized_then_private_subnets_reach_what_no_endpoint_serves_through_nat(
+    aws_template,
+):
+    """@connections (pushes) has no VPC endpoint; Cognito's JWKS, SSM and CloudWatch are reached the same way."""
+    aws_template.resource_count_is("AWS::EC2::NatGateway", 1)
+    nat_routes = [
+        route["Properties"]
+        for route in _resources(aws_template, "AWS::EC2::Route").values()
+        if "NatGatewayId" in route["Properties"]
+    ]
+    assert len(nat_routes) == 2  # one per private subnet (two zones)
+    assert all(route["DestinationCidrBlock"] == "0.0.0.0/0" for route in nat_routes)
+    endpoints = json.dumps(_resources(aws_template, "AWS::EC2::VPCEndpoint"))
+    for private_path in ("dynamodb", "s3", "kinesis-streams"):
+        assert private_path in endpoints
+
+
+def test_given_the_local_stage_when_synthesized_then_its_subnets_are_isolated(local_template):
+    local_template.resource_count_is("AWS::EC2::NatGateway", 0)
+    local_template.resource_count_is("AWS::EC2::InternetGateway", 0)
+
+
 def test_given_the_local_stage_when_synthesized_then_redis_is_one_primary_unless_shards_are_asked():
     local = stage_config("local")
     assert local.redis_shards == 0
