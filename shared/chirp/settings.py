@@ -60,8 +60,6 @@ class Settings(BaseSettings):
     # A Redis Cluster (ElastiCache cluster mode): the host is its configuration endpoint, keys route by slot.
     redis_cluster: bool = Field(default=False, alias="REDIS_CLUSTER")
     redis_auth_secret_arn: str = Field(default="", alias="REDIS_AUTH_SECRET_ARN")
-    # Redis Cluster (ElastiCache cluster mode): REDIS_HOST:REDIS_PORT is one node, the client finds the others.
-    redis_cluster: bool = Field(default=False, alias="REDIS_CLUSTER")
     opensearch_endpoint: str = Field(default="127.0.0.1:9200", alias="OPENSEARCH_ENDPOINT")
     opensearch_scheme: str = Field(default="http", pattern="^https?$", alias="OPENSEARCH_SCHEME")
     opensearch_sigv4: bool = Field(default=False, alias="OPENSEARCH_SIGV4")
