@@ -26,7 +26,8 @@ def follower_with_a_tweet(services, make_user, monkeypatch):
     services.timelines.fan_out(tweet)
     yield follower, tweet
     # These tests corrupt the cache on purpose: drop it, so the next read rebuilds it from DynamoDB.
-    services.redis.delete(*(f"{kind}:{follower}" for kind in ("timeline", "following", "blocks", "mutes")))
+    relations = [following_key(follower), *(hidden_key(kind, follower) for kind in (Relation.BLOCKS, Relation.MUTES))]
+    services.redis.delete(timeline_key(follower), *relations)
 
 
 def test_given_a_consistent_timeline_when_audited_then_it_is_clean(auditor, follower_with_a_tweet):
@@ -60,6 +61,17 @@ def test_given_a_lost_unfollow_when_audited_then_the_still_shown_tweet_is_report
     assert finding.extra == [stranger_tweet.tweet_id]
     assert finding.missing == []
     assert "follows" in finding.relation_mismatch
+
+
+def test_given_an_id_that_is_no_tweet_in_a_timeline_when_audited_then_it_is_not_shown_and_not_a_crash(
+    services, auditor, follower_with_a_tweet
+):
+    # Given an id no tweet has (a test's, or a tweet whose write never landed), which the read drops
+    follower, _ = follower_with_a_tweet
+    nothing = 2**62 + 12345
+    services.redis.zadd(timeline_key(follower), {str(nothing): nothing})
+    assert nothing not in [e.entry_id for e in services.timelines.home(follower, cursor=None, limit=20).items]
+    assert auditor.audit([follower]).clean
 
 
 def test_given_a_push_that_raced_an_unfollow_when_read_and_audited_then_it_is_not_shown(

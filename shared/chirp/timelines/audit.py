@@ -117,7 +117,8 @@ class TimelineAuditor:
         shown = set(cached) | set(pulled)
         # Ids outside what must be shown: loaded in one batch to see whether the read path would show them.
         others = self._load(shown - authored.keys())
-        self._load({t.retweet_of_id for t in [*authored.values(), *others.values()] if t.retweet_of_id})
+        entries = [*authored.values(), *(t for t in others.values() if t is not None)]  # None: no such tweet
+        self._load({t.retweet_of_id for t in entries if t.retweet_of_id})
 
         def shows(tweet: Tweet) -> Tweet | None:
             return self._loaded.get(tweet.retweet_of_id) if tweet.retweet_of_id is not None else tweet
