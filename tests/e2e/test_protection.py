@@ -18,7 +18,6 @@ from itertools import pairwise
 
 import boto3
 import pytest
-import redis
 
 from chirp.adapters.redis.timeline_cache import deferred_key, timeline_key
 from chirp.composition import build_services
@@ -115,8 +114,8 @@ def operator(cloud_env):
 
 
 @pytest.fixture(scope="module")
-def cache(cloud_env) -> redis.Redis:
-    return redis.Redis.from_url(cloud_env["CHIRP_REDIS_URL"], decode_responses=True)
+def cache(cloud_redis):
+    return cloud_redis
 
 
 @pytest.fixture(scope="module")
