@@ -22,11 +22,13 @@ read is also run against the cluster, same DynamoDB data, same run: its sequenti
 nodes it needs in parallel), the requests written to the nodes, and its latency against the single Redis's.
 
 Usage: .venv/bin/python bench/home_read.py [--runs 5] [--reads 100] [--cluster 127.0.0.1:6421]
+(or CHIRP_BENCH_REDIS_CLUSTER=127.0.0.1:6421 .venv/bin/python bench/run_all.py home_read)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 from collections import Counter
 
@@ -206,7 +208,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=stats.RUNS)
     parser.add_argument("--reads", type=int, default=100, help="warm reads timed per run (median taken)")
     parser.add_argument("--cold-reads", type=int, default=3, help="cold reads timed per run (median taken)")
-    parser.add_argument("--cluster", help="HOST:PORT of a Redis Cluster node: the warm read there too")
+    parser.add_argument(
+        "--cluster",
+        default=os.environ.get("CHIRP_BENCH_REDIS_CLUSTER"),
+        help="HOST:PORT of a Redis Cluster node: the warm read there too (default: $CHIRP_BENCH_REDIS_CLUSTER)",
+    )
     args = parser.parse_args()
 
     settings = cloud.cloud_settings()
