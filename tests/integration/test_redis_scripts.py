@@ -14,7 +14,7 @@ def _calls(client) -> dict[str, int]:
         per_node = list(client.info("commandstats", target_nodes=client.PRIMARIES).values())
     else:
         per_node = [client.info("commandstats")]
-    names = ("evalsha", "eval", "script|exists")
+    names = ("evalsha", "eval", "script|exists", "command|getkeys")
     return {name: sum(node.get(f"cmdstat_{name}", {}).get("calls", 0) for node in per_node) for name in names}
 
 
@@ -47,4 +47,6 @@ def test_given_nodes_without_the_script_when_a_fanout_runs_then_each_group_is_se
     assert after_second["evalsha"] - after_first["evalsha"] == groups
     assert after_second["eval"] == after_first["eval"]  # loaded now: EVALSHA alone
     assert after_second["script|exists"] == before["script|exists"]  # never asked first
+    # nor are a call's keys asked of a node (a cluster pipeline does, a round trip per call, unless told the node)
+    assert after_second["command|getkeys"] == before["command|getkeys"]
     assert all(client.zcard(timeline_key(reader)) == 3 for reader in readers)  # the sentinel and both entries

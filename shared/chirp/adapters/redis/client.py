@@ -106,7 +106,13 @@ class Batch:
 
     def run(self, script: LuaScript, keys: Sequence[str], args: Sequence = ()) -> None:
         self._scripts[len(self.pipe)] = (script, keys, args)
-        self.pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        self._queue(self.pipe, "EVALSHA", script.sha, keys, args)
+
+    def _queue(self, pipe, command: str, body: str, keys: Sequence[str], args: Sequence) -> None:
+        # A cluster pipeline asks a node for a script's keys (COMMAND GETKEYS, a round trip per call) unless told
+        # where the call goes: to the node of its keys' slot (a MOVED answer is still followed).
+        options = {"target_nodes": self.client.get_node_from_key(keys[0])} if keys and is_cluster(self.client) else {}
+        pipe.execute_command(command, body, len(keys), *keys, *args, **options)
 
     def execute(self) -> list:
         results = self.pipe.execute(raise_on_error=False)
@@ -116,7 +122,7 @@ class Batch:
             with self.client.pipeline(transaction=False) as again:
                 for i in missing:
                     script, keys, args = scripts[i]
-                    again.execute_command("EVAL", script.source, len(keys), *keys, *args)
+                    self._queue(again, "EVAL", script.source, keys, args)
                 for i, result in zip(missing, again.execute(raise_on_error=False), strict=True):
                     results[i] = result
         for result in results:
