@@ -110,7 +110,7 @@ class Batch:
 
     def _queue(self, pipe, command: str, body: str, keys: Sequence[str], args: Sequence) -> None:
         # A cluster pipeline asks a node for a script's keys (COMMAND GETKEYS, a round trip per call) unless told
-        # where the call goes: to the node of its keys' slot (a MOVED answer is still followed).
+        # where the call goes: the node serving its keys' slot.
         options = {"target_nodes": self.client.get_node_from_key(keys[0])} if keys and is_cluster(self.client) else {}
         pipe.execute_command(command, body, len(keys), *keys, *args, **options)
 
