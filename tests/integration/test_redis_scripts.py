@@ -4,7 +4,10 @@ by SCRIPT EXISTS."""
 
 from __future__ import annotations
 
-from chirp.adapters.redis.client import is_cluster, slot_groups
+import pytest
+
+from chirp.adapters.redis import timeline_cache
+from chirp.adapters.redis.client import is_cluster, node_groups
 from chirp.adapters.redis.timeline_cache import timeline_key
 
 
@@ -31,7 +34,7 @@ def test_given_nodes_without_the_script_when_a_fanout_runs_then_each_group_is_se
     readers = [make_user() for _ in range(6)]
     for reader in readers:
         cache.replace(reader, [])  # live, empty
-    groups = len(slot_groups(client, readers, timeline_key))
+    groups = len(node_groups(client, readers, timeline_key))
     _flush_scripts(client)  # as after a restart or a failover
     before = _calls(client)
 
@@ -42,7 +45,7 @@ def test_given_nodes_without_the_script_when_a_fanout_runs_then_each_group_is_se
     after_second = _calls(client)
 
     assert again == len(readers)
-    assert after_first["evalsha"] - before["evalsha"] == groups  # one call per slot group (one on a single Redis)
+    assert after_first["evalsha"] - before["evalsha"] == groups  # one call per node (one on a single Redis)
     assert after_first["eval"] - before["eval"] == groups  # each answered NOSCRIPT: sent again with its source
     assert after_second["evalsha"] - after_first["evalsha"] == groups
     assert after_second["eval"] == after_first["eval"]  # loaded now: EVALSHA alone
@@ -50,3 +53,21 @@ def test_given_nodes_without_the_script_when_a_fanout_runs_then_each_group_is_se
     # nor are a call's keys asked of a node (a cluster pipeline does, a round trip per call, unless told the node)
     assert after_second["command|getkeys"] == before["command|getkeys"]
     assert all(client.zcard(timeline_key(reader)) == 3 for reader in readers)  # the sentinel and both entries
+
+
+def test_given_a_slot_map_gone_stale_when_a_fanout_runs_then_it_goes_again_slot_by_slot_and_reaches_everyone(
+    services, make_user, monkeypatch
+):
+    cache, client = services.timeline_cache, services.redis
+    if not is_cluster(client):
+        pytest.skip("a single Redis has no slots to move")
+    readers = [make_user() for _ in range(12)]
+    for reader in readers:
+        cache.replace(reader, [])
+    # Given groups as a stale slot map would make them: every timeline in one call, whatever node serves it
+    monkeypatch.setattr(timeline_cache, "node_groups", lambda _client, users, _key: [list(users)])
+
+    pushed = cache.push(2**61 + 3, readers)
+
+    assert pushed == len(readers)
+    assert all(client.zscore(timeline_key(reader), 2**61 + 3) is not None for reader in readers)

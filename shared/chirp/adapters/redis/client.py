@@ -79,6 +79,17 @@ def slot_groups[Item](client: AnyRedis, items: Sequence[Item], key_of: Callable[
     return by_slot(items, key_of) if is_cluster(client) else [list(items)]
 
 
+def node_groups[Item](client: AnyRedis, items: Sequence[Item], key_of: Callable[[Item], str]) -> list[list[Item]]:
+    """What one call of a script flagged `allow-cross-slot-keys` may cover: everything on a single Redis, the keys
+    one node serves on a cluster (as its slot map says now)."""
+    if not items or not is_cluster(client):
+        return [list(items)] if items else []
+    groups: dict[str, list[Item]] = {}
+    for item in items:
+        groups.setdefault(client.get_node_from_key(key_of(item)).name, []).append(item)
+    return list(groups.values())
+
+
 class LuaScript:
     """A Lua script sent as EVALSHA, and as EVAL where the node answers NOSCRIPT (which also loads it there): one
     round trip when the node has it, on a single Redis or any node of a cluster. redis-py's Script sends SCRIPT

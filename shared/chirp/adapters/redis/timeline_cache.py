@@ -22,9 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import redis
-from redis.exceptions import LockNotOwnedError
+from redis.exceptions import LockNotOwnedError, RedisClusterException, ResponseError
 
-from chirp.adapters.redis.client import Batch, LuaScript, is_cluster, slot_groups
+from chirp.adapters.redis.client import Batch, LuaScript, is_cluster, node_groups, slot_groups
 from chirp.adapters.redis.scores import page_bounds
 from chirp.observability import logger
 from chirp.social.model import HIDING, Profile, Relation
@@ -40,14 +40,18 @@ DEFERRED_AUTHORS = "{marks}:deferred-authors"  # authors with tweets deferred wh
 MARKS_GENERATION = "{marks}:generation"
 TRIM_SLACK = 64  # ids a timeline may hold past max_items before a push trims it back
 
-# KEYS = timelines; ARGV = entry id, max items, trim above. Two commands per live timeline at Redis's CPU limit:
+# ARGV = entry id, max items, trim above, then the timelines; KEYS[1] = the first of them. Two commands per live
+# timeline at Redis's CPU limit:
 # ZCARD is the liveness check (0 for a missing key, at least 1 for a live one: the sentinel), then ZADD; a timeline
 # is trimmed back to max items only once it holds more than `trim above` ids, so one push in (trim above - max
-# items) pays for a trim instead of every push.
-_PUSH = """
+# items) pays for a trim instead of every push. The timelines come as arguments, flagged to be of several slots
+# (Redis 7+; a cluster checks the declared keys for one slot, and lets the script reach any key its node serves):
+# on a cluster one call per node, not one per slot. KEYS[1] routes the call.
+_PUSH = """#!lua flags=allow-cross-slot-keys
 local id, keep, above = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local pushed = 0
-for _, key in ipairs(KEYS) do
+for i = 4, #ARGV do
+  local key = ARGV[i]
   local held = redis.call('ZCARD', key)
   if held > 0 then
     redis.call('ZADD', key, id, id)
@@ -58,14 +62,15 @@ end
 return pushed
 """
 
-# KEYS = (timeline, its retweet index) pairs; ARGV = retweet id, max items, trim above, id of the tweet it shows.
-# As _PUSH, and the retweet indexed next to each live timeline (trimmed alike, expiring with it).
-_PUSH_RETWEET = """
+# ARGV = retweet id, max items, trim above, id of the tweet it shows, then (timeline, its retweet index) pairs;
+# KEYS[1] = the first timeline. As _PUSH, and the retweet indexed next to each live timeline (trimmed alike,
+# expiring with it).
+_PUSH_RETWEET = """#!lua flags=allow-cross-slot-keys
 local id, keep, above = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local pushed = 0
 local member = id .. ':' .. ARGV[4]
-for i = 1, #KEYS, 2 do
-  local key, index = KEYS[i], KEYS[i + 1]
+for i = 5, #ARGV, 2 do
+  local key, index = ARGV[i], ARGV[i + 1]
   local held = redis.call('ZCARD', key)
   if held > 0 then
     redis.call('ZADD', key, id, id)
@@ -512,16 +517,25 @@ class RedisTimelineCache:
 
     def push(self, tweet_id: int, user_ids: list[str], retweet_of: int | None = None) -> int:
         """Adds the entry to each live timeline among user_ids (a retweet also to their retweet indexes): one script
-        call for all of them on a single Redis, one per slot on a cluster, in one round trip (wave); returns how many
+        call for all of them on a single Redis, one per node on a cluster, in one round trip (wave); returns how many
         were live. A timeline keeps at least max_items ids and at most max_items + TRIM_SLACK."""
+        try:
+            return self._push_in(node_groups(self.redis, user_ids, timeline_key), tweet_id, retweet_of)
+        except (ResponseError, RedisClusterException):
+            # Slots moving between nodes (resharding, failover): one call per slot, which redis-py routes and
+            # redirects. Pushing again is harmless: a timeline holds an id once.
+            return self._push_in(slot_groups(self.redis, user_ids, timeline_key), tweet_id, retweet_of)
+
+    def _push_in(self, groups: list[list[str]], tweet_id: int, retweet_of: int | None) -> int:
         args = [tweet_id, self.max_items, self.trim_above]
         with Batch(self.redis) as batch:
-            for group in slot_groups(self.redis, user_ids, timeline_key):
+            for group in groups:
                 if retweet_of is None:
-                    batch.run(self._push, [timeline_key(u) for u in group], args)
+                    keys = [timeline_key(u) for u in group]
+                    batch.run(self._push, keys[:1], [*args, *keys])
                 else:
                     keys = [key for u in group for key in (timeline_key(u), retweets_key(u))]
-                    batch.run(self._push_retweet, keys, [*args, retweet_of])
+                    batch.run(self._push_retweet, keys[:1], [*args, retweet_of, *keys])
             return sum(int(pushed) for pushed in batch.execute())
 
     def add_to_each(self, user_ids: list[str], tweet_ids: list[int], retweets: Mapping[int, int] | None = None) -> None:
