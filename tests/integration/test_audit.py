@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
-from chirp.adapters.redis.timeline_cache import CELEBRITIES, following_key, hidden_key, timeline_key
+from chirp.adapters.redis.timeline_cache import CELEBRITIES, following_key, hidden_key, marked_key, timeline_key
 from chirp.social.model import Relation
 from chirp.timelines.audit import TimelineAuditor
 
@@ -123,3 +125,20 @@ def test_given_a_celebrity_redis_does_not_know_when_audited_then_the_tier_drift_
     assert "celebrities" in finding.relation_mismatch
     services.timelines.restore_celebrity_marks([celebrity])
     assert auditor.audit_user(reader).clean
+
+
+def test_given_kept_marks_that_drifted_when_audited_then_the_difference_is_reported(services, auditor, make_celebrity):
+    # Given a follower whose cluster read kept the marks it found (the waved read, forced on any Redis)
+    celebrity, followers = make_celebrity()
+    reader = followers[0]
+    waved = copy.copy(services.timeline_cache)
+    waved.cluster = True
+    services.timelines.home(reader, cursor=None, limit=5)  # live
+    waved.read_home(reader, before_id=None, count=5, merge_celebrities=True)
+    assert auditor.audit([reader]).clean
+
+    services.redis.hset(marked_key(reader), "celebrities", "")  # drifted: the celebrity forgotten
+
+    (finding,) = auditor.audit([reader]).findings
+    assert "kept celebrities" in finding.relation_mismatch
+    assert celebrity in finding.relation_mismatch

@@ -403,6 +403,10 @@ class CachedTimeline:
     celebrities: set[str]
     pulled: list[int]
     indexed_retweets: dict[int, int]  # the timeline's and the followed celebrities' retweet indexes
+    deferring: set[str] = field(default_factory=set)  # the followees with deferred tweets
+    # The marks a cluster read would use instead of reading them (its last read's, while still in force): the
+    # followed celebrities and the deferring followees; None when there are none in force.
+    kept_marks: tuple[set[str], set[str]] | None = None
 
 
 class RebuildLock:
@@ -908,6 +912,10 @@ class RedisTimelineCache:
         hidden = self.redis.sunion(*(hidden_key(kind, user_id) for kind in HIDING))
         indexes = [retweets_key(user_id), *(celebrity_retweets_key(c) for c in sorted(celebrities))]
         indexed = {r: d for index in indexes for r, d in _above(self.redis.zrange(index, 0, -1), 0).items()}
+        generation, kept_celebrities, kept_deferred = self.redis.hmget(
+            marked_key(user_id), ["generation", "celebrities", "deferred"]
+        )
+        in_force = generation is not None and generation == self.redis.get(MARKS_GENERATION)
         return CachedTimeline(
             ids=ids,
             following=following,
@@ -915,6 +923,8 @@ class RedisTimelineCache:
             celebrities=celebrities,
             pulled=pulled,
             indexed_retweets=indexed,
+            deferring=set(deferred),
+            kept_marks=(set(_split(kept_celebrities)), set(_split(kept_deferred))) if in_force else None,
         )
 
     # Hydration caches: tweets and profiles as JSON, one MGET per slot group (one MGET on a single Redis).
