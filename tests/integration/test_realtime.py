@@ -65,6 +65,29 @@ def test_given_a_user_whose_connections_expired_then_they_are_neither_counted_no
     connected.remove(connection)
 
 
+def test_given_a_user_who_connects_again_while_their_last_connection_is_removed_then_they_stay_connected(
+    index, monkeypatch
+):
+    connected, _ = index
+    user = f"rt-{uuid.uuid4().hex[:10]}"
+    first, second = _connection(user), _connection(user)
+    connected.add(first, ttl_s=60)
+    zrem = connected.redis.zrem
+
+    def racing(*args):  # the second connection arrives after the first left the hash, before the user leaves
+        connected.add(second, ttl_s=60)
+        return zrem(*args)
+
+    monkeypatch.setattr(connected.redis, "zrem", racing)
+    connected.remove(first)
+    monkeypatch.undo()
+
+    assert user in [u for page in connected.connected_user_pages(1000) for u in page]
+    assert [c.connection_id for c in connected.connections_of([user])[user]] == [second.connection_id]
+    connected.remove(second)
+    assert user not in [u for page in connected.connected_user_pages(1000) for u in page]
+
+
 def test_given_a_stored_connection_then_it_reads_back_and_deletes(services):
     store = services.connection_store
     connection = _connection("rt-user", Stream.PUBLIC_LOCAL)
