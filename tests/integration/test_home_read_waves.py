@@ -9,7 +9,7 @@ import copy
 import pytest
 
 from chirp.adapters.redis import client as redis_client
-from chirp.adapters.redis.timeline_cache import MARKS_GENERATION, marked_key
+from chirp.adapters.redis.timeline_cache import MARKS_GENERATION, celebrity_retweets_key, marked_key
 from chirp.social.model import Profile, Relation
 from chirp.tweets.model import Tweet
 
@@ -124,3 +124,21 @@ def test_given_the_marks_generation_lost_when_read_again_then_it_is_made_anew_pa
 
     assert _read(waved, reader).timeline.celebrities == [star]
     assert int(waved.redis.get(MARKS_GENERATION)) > before
+
+
+def test_given_a_celebrity_with_many_retweets_above_the_cursor_when_paged_then_every_rival_above_is_known(
+    waved, reader_of_a_celebrity
+):
+    reader, _, star, page = reader_of_a_celebrity
+    shown = page[0]  # the celebrity's tweet, pulled onto the page below the cursor
+    cursor = shown + 1
+    # Given the celebrity's retweet of it, then 60 newer retweets of other tweets (more than a pull reads): all above
+    rivals = {cursor + 4096 * (i + 1): (shown if i == 0 else 2**61 + i) for i in range(61)}
+    waved.redis.zadd(celebrity_retweets_key(star), {f"{r}:{d}": r for r, d in rivals.items()})
+
+    snapshot = waved.read_home(reader, before_id=cursor, count=3, merge_celebrities=True)
+
+    assert shown in snapshot.pulled.ids
+    assert snapshot.pulled.retweets_above == rivals  # the separate reads' answer: all of them, the oldest too
+    assert snapshot.pulled == waved.pull_celebrities([star], before_id=cursor, count=3)
+    assert min(rivals) in snapshot.hydration.tweets_looked_up  # the rival of a shown tweet is read

@@ -737,10 +737,13 @@ class RedisTimelineCache:
                 for author in read.pulled_from:
                     pulled_set = celebrity_key(author) if author in celebrities else deferred_key(author)
                     batch.pipe.zrevrangebyscore(pulled_set, upper, "-inf", start=0, num=per_author)
-                for author in read.pulled_celebrities:
+                for author in read.pulled_celebrities:  # their retweets among the pulled entries, and above the page
                     index = celebrity_retweets_key(author)
-                    batch.pipe.zrevrangebyscore(index, "+inf", "-inf", start=0, num=per_author)
-                replies.append((len(read.pulled_from) + len(read.pulled_celebrities), read.found_pulls))
+                    batch.pipe.zrevrangebyscore(index, upper, "-inf", start=0, num=per_author)
+                    if read.before_id:
+                        batch.pipe.zrangebyscore(index, read.before_id, "+inf")
+                indexes = len(read.pulled_celebrities) * (2 if read.before_id else 1)
+                replies.append((len(read.pulled_from) + indexes, read.found_pulls))
             if tweet_ids := read.tweets_wanted():
                 for tweet_id in tweet_ids:
                     batch.pipe.get(tweet_key(tweet_id))
