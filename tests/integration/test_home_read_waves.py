@@ -9,7 +9,13 @@ import copy
 import pytest
 
 from chirp.adapters.redis import client as redis_client
-from chirp.adapters.redis.timeline_cache import MARKS_GENERATION, celebrity_retweets_key, marked_key
+from chirp.adapters.redis.timeline_cache import (
+    MARKS_GENERATION,
+    celebrity_key,
+    celebrity_retweets_key,
+    marked_key,
+    retweets_key,
+)
 from chirp.social.model import Profile, Relation
 from chirp.tweets.model import Tweet
 
@@ -142,3 +148,21 @@ def test_given_a_celebrity_with_many_retweets_above_the_cursor_when_paged_then_e
     assert snapshot.pulled.retweets_above == rivals  # the separate reads' answer: all of them, the oldest too
     assert snapshot.pulled == waved.pull_celebrities([star], before_id=cursor, count=3)
     assert min(rivals) in snapshot.hydration.tweets_looked_up  # the rival of a shown tweet is read
+
+
+def test_given_nothing_below_the_cursor_in_the_timeline_when_paged_then_its_retweets_above_still_count(
+    waved, reader_of_a_celebrity
+):
+    reader, _, star, page = reader_of_a_celebrity
+    # Given an older tweet of the celebrity, pulled onto a page below a cursor the timeline holds nothing below
+    shown = min(page) - 2**20
+    waved.redis.zadd(celebrity_key(star), {str(shown): shown})
+    cursor = min(page) - 2**19
+    rival = min(page) + 2**20  # a followee's retweet of it, pushed to the timeline above the cursor
+    waved.redis.zadd(retweets_key(reader), {f"{rival}:{shown}": rival})
+
+    snapshot = waved.read_home(reader, before_id=cursor, count=3, merge_celebrities=True)
+
+    assert (snapshot.timeline.ids, snapshot.pulled.ids) == ([], [shown])
+    assert snapshot.timeline.retweets_above == {rival: shown}
+    assert snapshot.timeline == waved.read(reader, before_id=cursor, count=3)

@@ -228,9 +228,10 @@ return {live, ids, celebrities, hidden, deferred, above, pulled, pulled_above, a
 
 # The reader's share of a home read on Redis Cluster, in its slot: KEYS = the timeline, its retweet index,
 # following, blocks, mutes, the marks kept for the reader; ARGV = the page's upper score, how many ids to read, the
-# expiry (s). Returns liveness, the ids, the hidden authors, the followees, the indexed retweets from the lowest id
-# read up (those on the page, with the tweets they show, and those above it), and the marks kept (the followees'
-# version they were read for, the marks' generation, the followed celebrities, the deferring followees).
+# expiry (s), the cursor ('' on the first page). Returns liveness, the ids, the hidden authors, the followees, the
+# indexed retweets from the lowest id read (or the cursor) up: those on the page, with the tweets they show, and
+# those above it; and the marks kept (the followees' version they were read for, the marks' generation, the
+# followed celebrities, the deferring followees).
 _READ_READER = """
 local live = redis.call('EXISTS', KEYS[1])
 local ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'LIMIT', 0, ARGV[2])
@@ -239,6 +240,7 @@ local following = redis.call('SMEMBERS', KEYS[3])
 for i = 1, 2 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
 local lowest = ids[#ids]
 if lowest == 'live' then lowest = ids[#ids - 1] end
+if not lowest and ARGV[4] ~= '' then lowest = ARGV[4] end  -- nothing below the cursor: what is above it
 local indexed = {}
 if lowest then indexed = redis.call('ZRANGEBYSCORE', KEYS[2], lowest, '+inf') end
 local kept = redis.call('HMGET', KEYS[6], 'v', 'generation', 'celebrities', 'deferred')
@@ -586,7 +588,7 @@ class RedisTimelineCache:
 
     def _read_reader_slot(self, user_id: str, *, before_id: int | None, count: int):
         upper, extra = page_bounds(before_id)
-        args = [upper, count + 1 + extra, self.ttl_s]  # +1: the sentinel
+        args = [upper, count + 1 + extra, self.ttl_s, before_id or ""]  # +1: the sentinel
         live, ids, hidden, following, indexed, _ = self._read_reader(self.redis, self._reader_keys(user_id), args)
         return bool(live), _below(ids, before_id)[:count], frozenset(hidden), sorted(following), _pairs(indexed)
 
@@ -684,7 +686,7 @@ class RedisTimelineCache:
         """
         upper, extra = page_bounds(before_id)
         with Batch(self.redis) as batch:
-            args = [upper, count + 1 + extra, self.ttl_s]  # +1: the sentinel
+            args = [upper, count + 1 + extra, self.ttl_s, before_id or ""]  # +1: the sentinel
             batch.run(self._read_reader, self._reader_keys(user_id), args)
             batch.run(self._generation, [MARKS_GENERATION])
             (live, ids, hidden, following, indexed, kept), generation = batch.execute()
