@@ -5,6 +5,7 @@ kept marks never outlive a change of the marks or of the reader's followees."""
 from __future__ import annotations
 
 import copy
+import random
 
 import pytest
 
@@ -166,3 +167,46 @@ def test_given_nothing_below_the_cursor_in_the_timeline_when_paged_then_its_retw
     assert (snapshot.timeline.ids, snapshot.pulled.ids) == ([], [shown])
     assert snapshot.timeline.retweets_above == {rival: shown}
     assert snapshot.timeline == waved.read(reader, before_id=cursor, count=3)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_given_random_timelines_on_a_single_redis_then_the_waves_answer_what_the_script_does(
+    services, waved, make_user, seed
+):
+    script = services.timeline_cache
+    if script.cluster:
+        pytest.skip("the one-script read runs on a single Redis only")
+    # Given a reader following two friends and two celebrities, entries and retweets drawn at random
+    rng = random.Random(seed)
+    reader, *friends = (make_user() for _ in range(3))
+    stars = [make_user() for _ in range(2)]
+    base = 2**61 + rng.randrange(2**30) * 4096
+    ids = [base + 4096 * i for i in range(1, 41)]
+    tweets, timeline, retweets = [], [], {}
+    pulled: dict[str, list[int]] = {star: [] for star in stars}
+    for tweet_id in ids:
+        author = rng.choice([*friends, *stars])
+        original = rng.choice([i for i in ids if i < tweet_id]) if tweet_id > ids[3] and rng.random() < 0.3 else None
+        tweets.append(Tweet(tweet_id=tweet_id, author_id=author, text="r", created_at_ms=1, retweet_of_id=original))
+        if original:
+            retweets[tweet_id] = original
+        (pulled[author] if author in stars else timeline).append(tweet_id)
+    script.put_tweets(tweets)
+    script.put_profiles([Profile(user_id=u, handle=u[3:15], display_name=u) for u in friends])
+    script.set_relations(reader, {Relation.FOLLOWS: [*friends, *stars]})
+    script.replace(reader, timeline, {r: d for r, d in retweets.items() if r in timeline})
+    for star in stars:
+        script.set_celebrity(star, True, pulled[star], {r: d for r, d in retweets.items() if r in pulled[star]})
+
+    for cursor in (None, *rng.sample(ids, 3)):
+        one = script.read_home(reader, before_id=cursor, count=5, merge_celebrities=True)
+        waves = waved.read_home(reader, before_id=cursor, count=5, merge_celebrities=True)
+
+        assert waves.timeline == one.timeline
+        assert sorted(waves.pulled.ids) == sorted(one.pulled.ids)
+        assert waves.pulled.retweets_above == one.pulled.retweets_above
+        assert waves.hydration.tweets_looked_up >= one.hydration.tweets_looked_up
+        assert waves.hydration.profiles_looked_up >= one.hydration.profiles_looked_up
+        assert waves.hydration.followed >= one.hydration.followed
+    for star in stars:
+        script.set_celebrity(star, False, [])
