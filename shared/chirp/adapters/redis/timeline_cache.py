@@ -443,7 +443,7 @@ class _WavedRead:
     pulled_celebrities: list[str] = field(default_factory=list)  # the celebrities merged in
     pulled_from: list[str] = field(default_factory=list)  # whose pull sets are read: those, then the deferring
     fresh_marks: bool = False  # the marks were read anew: keep them for the next read
-    pulled: list[list[str]] | None = None  # each pull set's members (None: not read yet)
+    pulled_ids: list[int] | None = None  # each pull set's newest below the cursor (None: not read yet)
     pulled_by: dict[int, str] = field(default_factory=dict)  # pulled entry -> its author (the set's owner)
     pulled_index: dict[int, int] = field(default_factory=dict)  # the merged celebrities' retweets
     tweets: dict[int, Tweet] = field(default_factory=dict)
@@ -456,7 +456,7 @@ class _WavedRead:
         self.pulled_celebrities = celebrities if merge else []
         self.pulled_from = [*self.pulled_celebrities, *deferred]
         if not self.pulled_from:
-            self.pulled = []
+            self.pulled_ids = []
 
     def found_marks(self, celebrity: list[int], deferring: list[int], merge: bool) -> None:
         followees = self.following
@@ -468,21 +468,18 @@ class _WavedRead:
         self.fresh_marks = True
 
     def found_pulls(self, results: list[list[str]]) -> None:
-        self.pulled = results[: len(self.pulled_from)]
-        self.pulled_by = {
-            i: a for a, members in zip(self.pulled_from, self.pulled, strict=True) for i in _below(members, None)
-        }
+        sets = zip(self.pulled_from, results[: len(self.pulled_from)], strict=True)  # an author may have two
+        cut = [(author, _below(members, self.before_id)[: self.count]) for author, members in sets]
+        self.pulled_ids = [i for _, ids in cut for i in ids]
+        self.pulled_by = {i: author for author, ids in cut for i in ids}
         self.pulled_index = {r: d for members in results[len(self.pulled_from) :] for r, d in _pairs(members).items()}
-
-    def pulled_ids(self) -> list[int]:
-        return [i for members in self.pulled or [] for i in _below(members, self.before_id)[: self.count]]
 
     def pulled_above(self) -> dict[int, int]:
         return {r: d for r, d in self.pulled_index.items() if r >= self.before_id} if self.before_id else {}
 
     def page(self) -> list[int]:
         """The page's entries once the pulls are read; before, the timeline's own (most of the page, usually)."""
-        return self.ids if self.pulled is None else page_candidates([self.ids, self.pulled_ids()], self.count)
+        return self.ids if self.pulled_ids is None else page_candidates([self.ids, self.pulled_ids], self.count)
 
     def tweets_wanted(self) -> list[int]:
         """The page's entries, the tweets its retweets show (from the retweet indexes), and the retweets above that
@@ -709,7 +706,7 @@ class RedisTimelineCache:
                 retweets_above=above,
                 deferred=read.deferred or [],
             ),
-            pulled=PulledSlice(ids=read.pulled_ids(), retweets_above=read.pulled_above()),
+            pulled=PulledSlice(ids=read.pulled_ids or [], retweets_above=read.pulled_above()),
             hydration=CachedHydration(
                 tweets=read.tweets,
                 tweets_looked_up=frozenset(read.asked),
@@ -734,10 +731,9 @@ class RedisTimelineCache:
                 batch.run(self._keep_marked, [marked_key(user_id)], keep)
                 replies.append((1, lambda _: None))
                 read.fresh_marks = False
-            if read.pulled is None and read.celebrities is not None:
-                celebrities = set(read.pulled_celebrities)
-                for author in read.pulled_from:
-                    pulled_set = celebrity_key(author) if author in celebrities else deferred_key(author)
+            if read.pulled_ids is None and read.celebrities is not None:
+                pulled_sets = [*map(celebrity_key, read.pulled_celebrities), *map(deferred_key, read.deferred)]
+                for pulled_set in pulled_sets:  # in the order of read.pulled_from
                     batch.pipe.zrevrangebyscore(pulled_set, upper, "-inf", start=0, num=per_author)
                 for author in read.pulled_celebrities:  # their retweets among the pulled entries, and above the page
                     index = celebrity_retweets_key(author)
