@@ -1,7 +1,10 @@
 """Who is connected, in Redis: a hash per user of their connections (`rt:conns:<user>`, connection id ->
 the connection's JSON, expiring with the connection's TTL), a sorted set of connected users scored by when
 their newest connection expires (`rt:users`: counted and paged without stale members), and the
-connections on the public stream (`rt:public`). DynamoDB's connections table is the truth."""
+connections on the public stream (`rt:public`). DynamoDB's connections table is the truth.
+
+The three are in different hash slots (Redis Cluster): nothing spans them atomically, so removing a user's last
+connection looks again after taking the user out of the connected set, and puts back one that connected meanwhile."""
 
 from __future__ import annotations
 
@@ -10,17 +13,17 @@ from collections.abc import Iterator
 
 import redis
 
+from chirp.adapters.redis.client import LuaScript
 from chirp.realtime.model import Connection, Stream
 
 USERS = "rt:users"
 PUBLIC = "rt:public"
 
-# Removes a connection; the user leaves the connected set with their last one.
+# KEYS[1] = a user's connections; ARGV[1] = one of them. Removes it, answers how many are left and for how long
+# (ms) the newest lives.
 _REMOVE = """
 redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[3], ARGV[1])
-if redis.call('HLEN', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[2]) end
-return 1
+return {redis.call('HLEN', KEYS[1]), redis.call('PTTL', KEYS[1])}
 """
 
 
@@ -31,12 +34,12 @@ def _user_key(user_id: str) -> str:
 class RedisConnectedIndex:
     def __init__(self, client: redis.Redis, clock_s=time.time):
         self.redis, self.clock_s = client, clock_s
-        self._remove = client.register_script(_REMOVE)
+        self._remove = LuaScript(_REMOVE)
 
     def add(self, connection: Connection, ttl_s: int) -> None:
         now = self.clock_s()
         key, value = _user_key(connection.user_id), connection.model_dump_json()
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.redis.pipeline(transaction=False)
         pipe.hset(key, connection.connection_id, value)
         pipe.expire(key, ttl_s)
         pipe.zadd(USERS, {connection.user_id: now + ttl_s})
@@ -46,8 +49,20 @@ class RedisConnectedIndex:
         pipe.execute()
 
     def remove(self, connection: Connection) -> None:
-        keys = [_user_key(connection.user_id), USERS, PUBLIC]
-        self._remove(keys=keys, args=[connection.connection_id, connection.user_id])
+        """The connection out of the index; the user out of the connected set with their last one (and back in if
+        they connected again meanwhile)."""
+        key = _user_key(connection.user_id)
+        left, _ = self._remove(self.redis, [key], [connection.connection_id])
+        self.redis.hdel(PUBLIC, connection.connection_id)
+        if left:
+            return
+        self.redis.zrem(USERS, connection.user_id)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hlen(key)
+            pipe.pttl(key)
+            left, ttl_ms = pipe.execute()
+        if left and ttl_ms > 0:
+            self.redis.zadd(USERS, {connection.user_id: self.clock_s() + ttl_ms / 1000})
 
     def connections_of(self, user_ids: list[str]) -> dict[str, list[Connection]]:
         pipe = self.redis.pipeline(transaction=False)
