@@ -424,6 +424,17 @@ PUT, UPDATE, DELETE, BATCH_WRITE = TableCall.PUT, TableCall.UPDATE, TableCall.DE
 # What pushing to connected clients needs (chirp.realtime): the connected index, the @connections API, and the
 # connections table, to drop a connection found gone.
 PUSHES = (RedisAccess(), ConnectionsAccess(), TableAccess("connections", (DELETE,)))
+# What a push renders for the connections that speak Mastodon (chirp.mastodon.views, as the Mastodon API renders a
+# status): authors' and mentioned accounts, a reply's parent and a retweet's original, counts missing from the
+# cache, and media with their descriptions and signed URLs.
+RENDERS_MASTODON = (
+    TableAccess("social", (GET, BATCH_GET)),
+    TableAccess("tweets", (BATCH_GET,)),
+    TableAccess("engagements", (BATCH_GET,)),
+    TableAccess("media", (BATCH_GET,)),
+    TableAccess("clients", (BATCH_GET,)),
+    MediaAccess(get="media/", put=None),
+)
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
@@ -557,6 +568,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("notifications", (GET, PUT, DELETE)),
             QueueAccess("fanout_pages"),
             *PUSHES,  # Redis too
+            *RENDERS_MASTODON,
             SETS_POISON_ASIDE,
         ),
         reads=FANOUT_TIERS + TIMELINE_EXPIRY,
@@ -640,20 +652,23 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("social", (GET, BATCH_GET), indexes=("inverted",)),
             TableAccess("notifications", (BATCH_WRITE,)),
             *PUSHES,
+            *RENDERS_MASTODON,
             SETS_POISON_ASIDE,
         ),
         snap_start=True,
     ),
     FunctionSpec(
         name="realtime",
-        description="The WebSocket API: $connect (the REST API's ID tokens), subscribe, $disconnect",
-        triggers=(WebSocketRoutes(actions=("subscribe",)),),
+        description="The WebSocket API: $connect (the REST API's ID tokens or Mastodon's), subscribe, $default "
+        "(Mastodon's frames), $disconnect",
+        triggers=(WebSocketRoutes(actions=("subscribe", "$default")),),
         memory_mb=256,
         timeout_s=10,
         grants=(
             TableAccess("connections", (GET, PUT, DELETE)),  # the truth about connections
             RedisAccess(),  # the connected index
             IdTokenAccess(),
+            TableAccess("clients", (GET,)),  # Mastodon access tokens, by their hash (chirp.oauth)
             ConnectionsAccess(),  # answers to a client's frames
         ),
     ),

@@ -256,9 +256,15 @@ class Services:
         from chirp.adapters.apigateway.connections import ApiGatewayConnections, management_client
         from chirp.adapters.dynamodb.follow_graph import DynamoFollowGraph
         from chirp.adapters.redis.connected_index import RedisConnectedIndex
+        from chirp.mastodon.streaming import MastodonFrames
         from chirp.realtime.model import Wire
         from chirp.realtime.service import Realtime
         from chirp.realtime.wire import ChirpFrames
+
+        def mastodon_views(base_url: str):  # imported when a push first reaches a connection that speaks Mastodon
+            from chirp.mastodon.views import Views
+
+            return Views(base_url, None)
 
         max_in_flight = 16
         return Realtime(
@@ -266,7 +272,7 @@ class Services:
             RedisConnectedIndex(self.redis),
             ApiGatewayConnections(management_client(self.settings, max_in_flight)),
             DynamoFollowGraph(self.social_store),
-            {Wire.CHIRP: ChirpFrames()},
+            {Wire.CHIRP: ChirpFrames(), Wire.MASTODON: MastodonFrames(mastodon_views)},
             max_in_flight=max_in_flight,
         )
 

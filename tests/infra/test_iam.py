@@ -47,6 +47,18 @@ def _on(resource: str, *actions: str) -> Calls:
     return {(action, resource) for action in actions}
 
 
+# A push renders Mastodon's entities for the connections that speak Mastodon: profiles, parents and originals,
+# counts, media with their descriptions and signed URLs; nothing written.
+RENDERS_MASTODON = {
+    *_on(SOCIAL, "dynamodb:GetItem", "dynamodb:BatchGetItem"),
+    ("dynamodb:BatchGetItem", TWEETS),
+    ("dynamodb:BatchGetItem", ENGAGEMENTS),
+    ("dynamodb:BatchGetItem", MEDIA),
+    ("dynamodb:BatchGetItem", CLIENTS),
+    ("s3:GetObject", f"{BUCKET}/media/*"),
+}
+
+
 def _sends_to(queue: str) -> Calls:
     return _on(f"{{Queues{queue}.Arn}}", "sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
 
@@ -194,12 +206,14 @@ CALLS: dict[str, Calls] = {
         ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
         ("dynamodb:BatchWriteItem", NOTIFICATIONS),
         *PUSHES,
+        *RENDERS_MASTODON,
         *POISON,
         *CONSUMES_STREAM,
         *REDIS_SECRET,
     },
     "realtime": {
         *_on(CONNECTIONS, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
+        ("dynamodb:GetItem", CLIENTS),  # a Mastodon token's grant, by its hash
         *PUSHES,  # answers frames on the connection
         *REDIS_SECRET,
     },
@@ -211,6 +225,7 @@ CALLS: dict[str, Calls] = {
         *_on(NOTIFICATIONS, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
         *_sends_to("FanoutPages"),
         *PUSHES,  # retweets to the retweeter's connected followers
+        *RENDERS_MASTODON,
         *POISON,
         *_consumes(ENGAGEMENT_STREAM),
         *REDIS_SECRET,

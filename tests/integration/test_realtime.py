@@ -73,6 +73,21 @@ def test_given_a_stored_connection_then_it_reads_back_and_deletes(services):
     assert store.get(connection.connection_id) is None
 
 
+def test_given_a_mastodon_connection_when_stored_then_its_scopes_and_base_url_read_back(services):
+    store = services.connection_store
+    connection = Connection(
+        connection_id=uuid.uuid4().hex,
+        user_id="rt-user",
+        wire=Wire.MASTODON,
+        streams=[],  # a Mastodon client may connect before it subscribes
+        scopes=["read", "write"],
+        base_url="https://social.example.com",
+    )
+    store.put(connection, expires_at_s=2_000_000_000)
+    assert store.get(connection.connection_id) == connection
+    store.delete(connection.connection_id)
+
+
 def test_given_followers_and_mutes_then_batch_checks_find_exactly_them(services, make_user):
     author, fan, muter, stranger = (make_user() for _ in range(4))
     for user in (fan, muter):

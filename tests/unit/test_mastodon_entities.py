@@ -3,23 +3,19 @@ times in ISO 8601, text as safe HTML."""
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 
 import pytest
 
 from chirp.engagement.model import TweetView
+from chirp.mastodon import entities
 from chirp.media.model import Source, TranscodeResult, Variant
 from chirp.notifications.model import Notification
 from chirp.oauth.model import ClientApp, IssuedToken
 from chirp.social.model import Profile
 from chirp.trends.rules import Trend
 from chirp.tweets.model import Tweet
-from tests.conftest import ROOT
 from tests.mastodon_openapi import entity_errors
-
-sys.path.append(str(ROOT / "functions" / "mastodon"))
-from mastodon_api import entities
 
 BASE = "https://social.example.com"
 BIG_ID = 2**62 + 12345  # beyond 2**53: a JavaScript number would round it

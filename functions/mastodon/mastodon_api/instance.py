@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from chirp.composition import services
 from chirp.errors import NotFound
+from chirp.mastodon import entities
 from chirp.oauth.service import OAuthError
-from mastodon_api import entities
 from mastodon_api.context import authorizer, base_url, domain, params
 
 PUBLIC = []  # the OpenAPI security of a route that needs no token

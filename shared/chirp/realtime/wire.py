@@ -16,10 +16,12 @@ def frame(stream: Stream, event: Event, payload: object) -> str:
 
 
 class ChirpFrames:
-    def tweet(self, event: Event, stream: Stream, tweet: Tweet) -> str:
+    """The payloads are Chirp's models, the same at every base URL."""
+
+    def tweet(self, event: Event, stream: Stream, tweet: Tweet, base_url: str) -> str:
         if event is Event.DELETE:
             return frame(stream, event, {"tweet_id": tweet.tweet_id, "tweet_id_str": tweet.tweet_id_str})
         return frame(stream, event, tweet.model_dump(mode="json", exclude={"deleted"}))
 
-    def notification(self, notification: Notification) -> str:
+    def notification(self, notification: Notification, base_url: str) -> str:
         return frame(Stream.USER, Event.NOTIFICATION, notification.model_dump(mode="json"))

@@ -10,7 +10,8 @@ from chirp.realtime.model import Connection
 
 class DynamoConnectionStore:
     def put(self, connection: Connection, expires_at_s: int) -> None:
-        ConnectionItem(**connection.model_dump(mode="json"), expires_at=expires_at_s).save()
+        fields = connection.model_dump(mode="json", exclude={"base_url"} if not connection.base_url else None)
+        ConnectionItem(**fields, expires_at=expires_at_s).save()
 
     def get(self, connection_id: str) -> Connection | None:
         try:
