@@ -481,6 +481,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # Tickets are put; read in batches (status, attaching, tweets' media); alt text set and media claimed by
             # conditional updates (a claim is one transaction of them).
             TableAccess("media", (BATCH_GET, PUT, UPDATE)),
+            *PUSHES,  # a follow's notification, to the followee's connected clients (best effort)
             *GUARDED,
         ),
         # Follows move authors between tiers and rebuild timelines.
@@ -537,6 +538,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("clients", (GET, BATCH_GET, PUT, DELETE)),
             UserPoolAccess(),  # the password grant
             ParameterAccess("trend_lists"),  # GET /api/v1/trends/tags ranks like GET /trends
+            *PUSHES,  # a follow's notification, to the followee's connected clients (best effort)
         ),
         reads=FANOUT_TIERS + TIMELINE_EXPIRY + TRENDS_TUNING,
         snap_start=True,

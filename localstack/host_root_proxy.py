@@ -17,6 +17,7 @@ Standard library only (the local cloud's launcher starts it before any venv exis
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import shlex
 import socket
@@ -47,9 +48,7 @@ def websocket_stage_path(cloud_env: Path | None) -> str | None:
     """The deployed WebSocket API's stage path in MiniStack, from the environment file; None before a deploy."""
     if cloud_env is None or not cloud_env.exists():
         return None
-    values = dict(
-        word.split("=", 1) for word in shlex.split(cloud_env.read_text(), comments=True) if "=" in word
-    )
+    values = dict(word.split("=", 1) for word in shlex.split(cloud_env.read_text(), comments=True) if "=" in word)
     api_id, stage = values.get("WEBSOCKET_API_ID"), values.get("WEBSOCKET_STAGE")
     return f"/_aws/execute-api/{api_id}/{stage}" if api_id and stage else None
 
@@ -63,10 +62,8 @@ def _pipe(source: socket.socket, sink: socket.socket) -> None:
         pass
     finally:
         for end in (source, sink):
-            try:
+            with contextlib.suppress(OSError):  # closed already
                 end.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def make_handler(upstream_port: int, domain: str, public_host: str, cloud_env: Path | None = None):

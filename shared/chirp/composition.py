@@ -221,9 +221,14 @@ class Services:
 
     @cached_property
     def social(self) -> SocialService:
+        from chirp.runtime.push import push_best_effort
         from chirp.social.service import SocialService
 
-        return SocialService(self.social_store, self.timelines)
+        def push_notification(recipient_id: str, notification) -> None:  # a follow's, stored already
+            notified = {recipient_id: notification}
+            push_best_effort("notification", lambda: self.realtime.notified(notified), user_id=recipient_id)
+
+        return SocialService(self.social_store, self.timelines, on_notified=push_notification)
 
     @cached_property
     def trends(self) -> Trends:

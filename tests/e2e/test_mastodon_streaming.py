@@ -114,6 +114,29 @@ def test_given_a_socket_when_it_subscribes_and_unsubscribes_then_it_gets_exactly
         assert next_frame(ws, lambda f: json.loads(f["payload"])["id"] == second.id, timeout_s=4) is None
 
 
+def test_given_an_author_on_the_user_stream_when_followed_and_favourited_then_both_notifications_arrive(signed_in):
+    (ann, ann_user), (bob, bob_user) = signed_in("msf"), signed_in("msg")
+    posted = ann.status_post(f"like me {uuid.uuid4().hex[:8]}")
+    with connect(f"{streaming_url(ann)}?stream=user&access_token={ann.access_token}", open_timeout=15) as socket:
+        bob.account_follow(ann_user.user_id)  # raised in the follow's transaction, pushed by the API
+        followed = next_frame(socket, event("notification"))
+        assert followed is not None, "the follow's notification never arrived"
+        follow = json.loads(followed["payload"])
+        assert entity_errors("Notification", follow) == []
+        assert (follow["type"], follow["account"]["id"]) == ("follow", bob_user.user_id)
+
+        bob.status_favourite(posted.id)  # aggregated by the engagements consumer, pushed from there
+        liked = next_frame(socket, event("notification"))
+        assert liked is not None, "the favourite's notification never arrived"
+        favourite = json.loads(liked["payload"])
+        assert entity_errors("Notification", favourite) == []
+        assert (favourite["type"], favourite["status"]["id"], favourite["account"]["id"]) == (
+            "favourite",
+            posted.id,
+            bob_user.user_id,
+        )
+
+
 class Collected(StreamListener):
     def __init__(self):
         self.updates: queue.Queue = queue.Queue()

@@ -80,8 +80,12 @@ def _consumes(stream: str) -> Calls:
 
 CONSUMES_STREAM = _consumes(STREAM)
 # Pushing to connected clients: PostToConnection on the WebSocket API's stage only; a gone connection is deleted.
+POSTS_TO_CONNECTIONS = (
+    "execute-api:ManageConnections",
+    "arn:aws:execute-api:{region}:{account}:{WebSocketApi}/v1/POST/@connections/*",
+)
 PUSHES = {
-    ("execute-api:ManageConnections", "arn:aws:execute-api:{region}:{account}:{WebSocketApi}/v1/POST/@connections/*"),
+    POSTS_TO_CONNECTIONS,
     ("dynamodb:DeleteItem", CONNECTIONS),
 }
 POISON = _sends_to("ConsumerFailures")
@@ -125,6 +129,7 @@ CALLS: dict[str, Calls] = {
         ("s3:GetObject", f"{BUCKET}/media/*"),
         ("s3:DeleteObjectTagging", f"{BUCKET}/media/*"),  # attaching keeps the variants
         *_on(MEDIA, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+        *PUSHES,  # a follow's notification, to the followee's connected clients
         *REDIS_SECRET,
         *KNOWS_LEVEL,
     },
@@ -161,6 +166,7 @@ CALLS: dict[str, Calls] = {
         ("s3:DeleteObjectTagging", f"{BUCKET}/media/*"),  # attaching keeps the variants
         *_on(MEDIA, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
+        *PUSHES,  # a follow's notification, to the followee's connected clients
         *REDIS_SECRET,
     },
     "discovery": {
@@ -214,7 +220,7 @@ CALLS: dict[str, Calls] = {
     "realtime": {
         *_on(CONNECTIONS, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
         ("dynamodb:GetItem", CLIENTS),  # a Mastodon token's grant, by its hash
-        *PUSHES,  # answers frames on the connection
+        POSTS_TO_CONNECTIONS,  # answers frames on the connection
         *REDIS_SECRET,
     },
     "engagements": {

@@ -39,7 +39,8 @@ SETTINGS_BY_FUNCTION = {
     | MEDIA
     | ENGAGEMENT
     | GUARD
-    | TIMELINES,
+    | TIMELINES
+    | PUSHES,  # a follow's notification, pushed
     "discovery": {*GRAPH, "ENGAGEMENTS_TABLE", *SEARCH, *GUARD, "TREND_LISTS_PARAMETER", *TRENDS, *MEDIA},
     "mastodon": {
         *GRAPH,
@@ -57,7 +58,8 @@ SETTINGS_BY_FUNCTION = {
     | REDIS
     | SEARCH
     | TIMELINES
-    | TRENDS,
+    | TRENDS
+    | PUSHES,
     "mastodon_auth": {"CLIENTS_TABLE"},
     "fanout": {*GRAPH, "FANOUT_QUEUE_URL", *REDIS, *TIMELINES, *POISON, *LEVEL},
     "indexer": {*SEARCH, "TWEETS_INDEX_REPLICAS", *POISON},  # it re-creates an index deleted by hand

@@ -73,7 +73,7 @@ def test_given_a_mastodon_and_a_chirp_follower_when_the_author_posts_then_each_g
     delivery = s.realtime.tweet_posted(_tweet())
 
     (frame,) = s.frames(mastodon)
-    assert frame["stream"] == ["user"] and frame["event"] == "update"
+    assert (frame["stream"], frame["event"]) == (["user"], "update")
     assert isinstance(frame["payload"], str), "Mastodon sends the entity as a string of JSON"
     assert json.loads(frame["payload"]) == {"id": str(2**62 + 7), "url": f"{SOCIAL}/@ann/{2**62 + 7}"}
     (chirp_frame,) = s.frames(chirp)

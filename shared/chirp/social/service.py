@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from chirp.errors import Forbidden, InvalidInput, NotFound
+from chirp.notifications.model import Notification
 from chirp.notifications.service import follow_notification
 from chirp.paging import check_limit
 from chirp.social.model import Profile, Relation, UserPage
@@ -22,8 +23,12 @@ class SocialService:
         social: SocialStore,
         timelines: Timelines,
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        on_notified: Callable[[str, Notification], None] = lambda recipient_id, notification: None,
     ):
         self.social, self.timelines, self.clock_ms = social, timelines, clock_ms
+        # Told of each notification a follow stored, by recipient, once it is stored (the composition root pushes
+        # it to the recipient's connected clients, best effort).
+        self.on_notified = on_notified
 
     def create_profile(self, user_id: str, handle: str, display_name: str) -> Profile:
         if not _HANDLE.fullmatch(handle):
@@ -90,6 +95,8 @@ class SocialService:
             raise Forbidden("this user blocks you")
         notification = None if check.followee_mutes else follow_notification(follower_id, self.clock_ms())
         created = self.social.add_follow(follower_id, followee_id, notification)
+        if created and notification is not None:
+            self.on_notified(followee_id, notification)
         # The tier from the count just read, with this follow: a follow racing it may be counted at the next one.
         followers = check.followee.followers_count + (1 if created else 0)
         self.timelines.on_follow(follower_id, followee_id, followers)  # also on a repeat: heals Redis after a crash
