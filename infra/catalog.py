@@ -422,8 +422,8 @@ GET, BATCH_GET, QUERY = TableCall.GET, TableCall.BATCH_GET, TableCall.QUERY
 ENGAGEMENT_INDEXES = ("likes_by_tweet", "retweets_by_tweet", "likes_by_user")
 PUT, UPDATE, DELETE, BATCH_WRITE = TableCall.PUT, TableCall.UPDATE, TableCall.DELETE, TableCall.BATCH_WRITE
 # What pushing to connected clients needs (chirp.realtime): the connected index, the @connections API, and the
-# connections table, to drop a connection found gone.
-PUSHES = (RedisAccess(), ConnectionsAccess(), TableAccess("connections", (DELETE,)))
+# connections table, to drop a connection found gone and to rebuild the index from it when Redis lost it (a scan).
+PUSHES = (RedisAccess(), ConnectionsAccess(), TableAccess("connections", (DELETE, TableCall.SCAN)))
 # What a push renders for the connections that speak Mastodon (chirp.mastodon.views, as the Mastodon API renders a
 # status): authors' and mentioned accounts, a reply's parent and a retweet's original, counts missing from the
 # cache, and media with their descriptions and signed URLs.

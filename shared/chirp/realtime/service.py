@@ -129,6 +129,17 @@ class Realtime:
         except Gone:
             self.disconnect(connection_id)
 
+    def ensure_index(self) -> None:
+        """Rebuilds the connected index from the table when Redis lost it (a flush, a failover without the data),
+        as timelines are rebuilt: lazily, by the first push that finds its marker gone, under a lock; the others
+        push to what the index holds meanwhile. Without it, only clients that connect again would be reached."""
+        if not self.index.needs_rebuild():
+            return
+        now_s = self.clock_ms() // 1000
+        live = sorted(self.store.live(now_s), key=lambda item: item[1])  # a user's latest expiry is added last
+        self.index.rebuilt([(connection, expires_at_s - now_s) for connection, expires_at_s in live])
+        logger.info("connected index rebuilt", extra={"connections": len(live)})
+
     # --- pushes --------------------------------------------------------------------------------------------
     def tweet_posted(self, tweet: Tweet) -> Delivery:
         return self._push_tweet(Event.UPDATE, tweet)
@@ -138,6 +149,7 @@ class Realtime:
 
     def notified(self, notifications: Mapping[str, Notification]) -> Delivery:
         """`notifications` by recipient: each goes to the recipient's connections on the user stream."""
+        self.ensure_index()
         connections = self.index.connections_of(list(notifications))
         frames: dict[tuple[Wire, str, str], str | None] = {}
 
@@ -156,6 +168,7 @@ class Realtime:
         )
 
     def _push_tweet(self, event: Event, tweet: Tweet) -> Delivery:
+        self.ensure_index()
         frames: dict[tuple[Wire, Stream, str], str | None] = {}
 
         def frame(connection: Connection, stream: Stream) -> tuple[Connection, str | None]:

@@ -1,7 +1,8 @@
 """Who is connected, in Redis: a hash per user of their connections (`rt:conns:<user>`, connection id ->
 the connection's JSON, expiring with the connection's TTL), a sorted set of connected users scored by when
 their newest connection expires (`rt:users`: counted and paged without stale members), and the
-connections on the public stream (`rt:public`). DynamoDB's connections table is the truth."""
+connections on the public stream (`rt:public`). DynamoDB's connections table is the truth: a marker says the
+index is whole, and its absence has the next push rebuild it from the table (chirp.realtime.service)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from chirp.realtime.model import Connection, Stream
 
 USERS = "rt:users"
 PUBLIC = "rt:public"
+# Present while the index is whole (set by its rebuild, never expiring): its absence means Redis lost the index.
+# The lock lets one caller rebuild; both keys share a hash slot.
+BUILT, REBUILDING = "rt:{index}:built", "rt:{index}:rebuilding"
+REBUILD_LOCK_S = 60
 
 # Removes a connection; the user leaves the connected set with their last one.
 _REMOVE = """
@@ -21,6 +26,14 @@ redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 if redis.call('HLEN', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[2]) end
 return 1
+"""
+
+
+# The index is whole (1), or this caller takes the rebuild's lock (0 when another holds it).
+_NEEDS_REBUILD = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return 1 end
+return 0
 """
 
 
@@ -32,6 +45,7 @@ class RedisConnectedIndex:
     def __init__(self, client: redis.Redis, clock_s=time.time):
         self.redis, self.clock_s = client, clock_s
         self._remove = client.register_script(_REMOVE)
+        self._needs_rebuild = client.register_script(_NEEDS_REBUILD)
 
     def add(self, connection: Connection, ttl_s: int) -> None:
         now = self.clock_s()
@@ -70,3 +84,14 @@ class RedisConnectedIndex:
 
     def public_connections(self) -> list[Connection]:
         return [Connection.model_validate_json(value) for value in self.redis.hvals(PUBLIC)]
+
+    def needs_rebuild(self) -> bool:
+        return bool(self._needs_rebuild(keys=[BUILT, REBUILDING], args=[REBUILD_LOCK_S]))
+
+    def rebuilt(self, connections: list[tuple[Connection, int]]) -> None:
+        for connection, ttl_s in connections:  # one round trip each: a rebuild is rare, and add stays the one writer
+            self.add(connection, ttl_s)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(BUILT, "1")
+        pipe.delete(REBUILDING)
+        pipe.execute()
