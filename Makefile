@@ -9,9 +9,13 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CLOUD := $(BIN)/python localstack/ministack_cloud.py
+# `make dev REDIS=cluster`: Redis as a cluster of three masters (REDIS=single: one server; unset: as it runs).
+ifdef REDIS
+export CHIRP_REDIS := $(REDIS)
+endif
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: help system-deps node-deps cloud-deps install dev down status deploy audit reindex degrade limits bench load test chaos test-unit test-infra test-integration test-e2e lint format synth synth-aws openapi clean mutate
+.PHONY: help system-deps node-deps cloud-deps install dev down status deploy audit reindex degrade limits bench load test test-cluster chaos test-unit test-infra test-integration test-e2e lint format synth synth-aws openapi clean mutate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -63,7 +67,7 @@ node_modules/.installed: package.json package-lock.json | node-deps
 
 install: $(BIN)/.installed node_modules/.installed ## the Python venv (3.12) and the CDK CLI
 
-dev: cloud-deps install ## start the local cloud (MiniStack, redis-server, OpenSearch) and deploy Chirp into it
+dev: cloud-deps install ## start the local cloud (MiniStack, redis-server, OpenSearch) and deploy Chirp into it (REDIS=cluster: 3 masters)
 	$(CLOUD) up
 
 down: ## stop every server `make dev` started (by PID)
@@ -78,6 +82,12 @@ deploy: install ## redeploy the CDK app into the running local cloud
 test: install ## every test suite: unit, infra, integration, e2e, then the fault injection (needs `make dev`)
 	$(PYTEST) tests --ignore=tests/chaos
 	$(PYTEST) tests/chaos
+
+test-cluster: install ## on a Redis Cluster: restarts Redis as 3 masters, redeploys, runs the integration tests, the auditor, a load run
+	$(MAKE) --no-print-directory dev REDIS=cluster
+	$(PYTEST) tests/integration
+	$(MAKE) --no-print-directory audit
+	$(MAKE) --no-print-directory load LOAD_ARGS="$(or $(LOAD_ARGS),--users 6 --seconds 30)"
 
 chaos: install ## fault injection against the local cloud: Redis flushed and stopped, OpenSearch stopped, replays, poison
 	$(PYTEST) tests/chaos

@@ -18,7 +18,9 @@ from infra.stack import ChirpStack
 def build_app(stage: str | None = None, **app_options) -> tuple[cdk.App, ChirpStack]:
     app = cdk.App(**app_options)
     name = stage or app.node.try_get_context("stage") or os.environ.get("CHIRP_STAGE", "local")
-    options = {key: app.node.try_get_context(key) for key in ("mastodon_domain", "mastodon_certificate_arn")}
+    options = {
+        key: app.node.try_get_context(key) for key in ("mastodon_domain", "mastodon_certificate_arn", "redis_shards")
+    }
     config = stage_config(name, **options)
     env = cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION"))
     stack = ChirpStack(app, f"Chirp-{config.name}", config=config, env=env)

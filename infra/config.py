@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from aws_cdk import RemovalPolicy
 
@@ -34,9 +34,17 @@ class StageConfig:
     # CloudFront in front of the media bucket: MiniStack does not serve a distribution, so locally media URLs are
     # the bucket's presigned GETs.
     media_cdn: bool
+    # NAT gateways for the functions' egress beyond the DynamoDB, S3 and Kinesis endpoints: the WebSocket API's
+    # @connections (no VPC endpoint serves it), Cognito's JWKS, SQS, Secrets Manager, SSM and CloudWatch. 0 only
+    # locally: isolated subnets (the emulator ignores the VPC; its Lambdas reach every API directly).
+    nat_gateways: int
     # Sizes.
     redis_node_type: str
-    redis_replicas: int
+    redis_replicas: int  # per shard
+    # ElastiCache cluster mode: 0 keeps it off (one primary); N >= 3 shards the keys over N primaries (redis-py's
+    # RedisCluster client then routes by slot). Locally `make dev REDIS=cluster` deploys with 3 (real redis-server
+    # masters the launcher starts: the emulator's ElastiCache gives one endpoint).
+    redis_shards: int
     opensearch_instance_type: str
     opensearch_data_nodes: int
     kinesis_shards: int
@@ -83,8 +91,10 @@ LOCAL = StageConfig(
     tracing=False,
     snap_start=False,
     media_cdn=False,
+    nat_gateways=0,
     redis_node_type="cache.t4g.micro",
     redis_replicas=0,
+    redis_shards=0,
     opensearch_instance_type="t3.small.search",
     opensearch_data_nodes=1,
     kinesis_shards=1,
@@ -136,8 +146,10 @@ def aws_stage(
         tracing=True,
         snap_start=True,
         media_cdn=True,
+        nat_gateways=1,
         redis_node_type="cache.r7g.large",
         redis_replicas=1,
+        redis_shards=3,
         opensearch_instance_type="r6g.large.search",
         opensearch_data_nodes=2,
         kinesis_shards=2,
@@ -147,7 +159,14 @@ def aws_stage(
     )
 
 
-def stage_config(name: str, **aws_options: str | None) -> StageConfig:
+def stage_config(name: str, redis_shards: str | int | None = None, **aws_options: str | None) -> StageConfig:
     """The stage's configuration; an AWS stage takes its Mastodon domain and certificate from `aws_options`
-    (the app reads them from the CDK context: `-c mastodon_domain=... -c mastodon_certificate_arn=...`)."""
-    return LOCAL if name == "local" else aws_stage(name, **aws_options)
+    (the app reads them from the CDK context: `-c mastodon_domain=... -c mastodon_certificate_arn=...`). Any
+    stage takes its Redis shard count from `-c redis_shards=N`: 0 for one primary, at least 3 for cluster mode."""
+    config = LOCAL if name == "local" else aws_stage(name, **aws_options)
+    if redis_shards is None:
+        return config
+    shards = str(redis_shards)
+    if not shards.isdigit() or int(shards) in (1, 2) or int(shards) > 500:
+        raise ValueError(f"redis_shards={redis_shards!r}: 0 (cluster mode off) or 3 to 500 shards")
+    return replace(config, redis_shards=int(shards))

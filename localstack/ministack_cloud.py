@@ -60,22 +60,41 @@ class Ports:
     opensearch: int
     opensearch_transport: int
     mastodon: int  # the host-root proxy serving the Mastodon API (default: the gateway's port + 1)
+    # `make dev REDIS=cluster`: three masters, the first on `redis` (the port the emulator's ElastiCache reports),
+    # each with a cluster bus port (default: its port + 10000).
+    redis_cluster: tuple[int, int, int]
+    redis_cluster_bus: tuple[int, int, int] | None  # None: a default would pass 65535; set the variable
 
     @classmethod
     def from_env(cls) -> Ports:
-        def port(name: str, default: int) -> int:
-            raw = os.environ.get(name, str(default))
+        def checked(name: str, raw: str) -> int:
             if not raw.isdigit() or not 0 < int(raw) < 65536:
                 raise CloudError(f"{name}={raw!r} is not a TCP port number")
             return int(raw)
 
-        gateway = port("CHIRP_GATEWAY_PORT", 4566)
+        def port(name: str, default: int) -> int:
+            return checked(name, os.environ.get(name, str(default)))
+
+        def three_ports(name: str, defaults: list[int]) -> tuple[int, int, int]:
+            raw = os.environ.get(name) or ",".join(map(str, defaults))
+            values = [checked(name, value.strip()) for value in raw.split(",")]
+            if len(values) != 3:
+                raise CloudError(f"{name}={raw!r}: three comma-separated ports, one per master")
+            return values[0], values[1], values[2]
+
+        gateway, redis = port("CHIRP_GATEWAY_PORT", 4566), port("CHIRP_REDIS_PORT", 6380)
+        others = three_ports("CHIRP_REDIS_CLUSTER_PORTS", [redis, redis + 1, redis + 2])[1:]
+        nodes = (redis, *others)
+        bus = "CHIRP_REDIS_CLUSTER_BUS_PORTS"
+        defaults = [node + 10_000 for node in nodes]
         return cls(
             gateway=gateway,
-            redis=port("CHIRP_REDIS_PORT", 6380),
+            redis=redis,
             opensearch=port("CHIRP_OPENSEARCH_PORT", 9201),
             opensearch_transport=port("CHIRP_OPENSEARCH_TRANSPORT_PORT", 9301),
             mastodon=port("CHIRP_MASTODON_PORT", gateway + 1),
+            redis_cluster=nodes,
+            redis_cluster_bus=three_ports(bus, defaults) if os.environ.get(bus) or max(defaults) < 65536 else None,
         )
 
 
@@ -217,19 +236,107 @@ def _group_alive(pgid: int) -> bool:
         return False
 
 
+CLUSTER_DIR = STATE_DIR / "redis-cluster"  # the masters' cluster config files (forgotten at `down`)
+REDIS_MODES = ("single", "cluster")
+
+
+def redis_reply(port: int, command: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+        sock.sendall(command + b"\r\n")
+        return sock.recv(4096)
+
+
 class Redis(Server):
+    """One redis-server; with a cluster bus port, a master of the local Redis Cluster."""
+
+    def __init__(self, name: str, port: int, cluster_bus: int | None = None):
+        super().__init__(name, port)
+        self.cluster_bus = cluster_bus
+
     def healthy(self) -> bool:
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
+            return redis_reply(self.port, b"PING").startswith(b"+PONG")
         except OSError:
             return False
+
+    def mode(self) -> str:
+        """What the running server is (a cluster master answers CLUSTER INFO; a plain one refuses it)."""
+        return "single" if redis_reply(self.port, b"CLUSTER INFO").startswith(b"-") else "cluster"
 
     def command(self) -> tuple[list[str], dict[str, str]]:
         binary = require_tool("redis-server", "Install it: `sudo apt-get install -y redis-server`.")
         argv = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        if self.cluster_bus is not None:
+            CLUSTER_DIR.mkdir(parents=True, exist_ok=True)
+            argv += ["--cluster-enabled", "yes", "--cluster-port", str(self.cluster_bus)]
+            argv += ["--cluster-config-file", str(CLUSTER_DIR / f"nodes-{self.port}.conf")]
         return argv, {}
+
+
+def redis_servers(ports: Ports, mode: str) -> list[Redis]:
+    if mode == "single":
+        return [Redis("redis", ports.redis)]
+    if ports.redis_cluster_bus is None:
+        raise CloudError("a cluster bus port would pass 65535: set CHIRP_REDIS_CLUSTER_BUS_PORTS (three ports)")
+    names = ("redis", "redis-2", "redis-3")
+    return [Redis(*node) for node in zip(names, ports.redis_cluster, ports.redis_cluster_bus, strict=True)]
+
+
+def running_redis_mode(ports: Ports) -> str | None:
+    first = Redis("redis", ports.redis)
+    return first.mode() if first.running() else None
+
+
+def start_redis(ports: Ports, timeout: float) -> str:
+    """Starts Redis as asked (CHIRP_REDIS=single|cluster; unset: as it runs, else single) and returns the mode. A
+    Redis running in the other mode is restarted: it holds only what DynamoDB rebuilds."""
+    asked = os.environ.get("CHIRP_REDIS", "")
+    if asked not in ("", *REDIS_MODES):
+        raise CloudError(f"CHIRP_REDIS={asked!r}: one of {', '.join(REDIS_MODES)} (make dev REDIS=cluster)")
+    running = running_redis_mode(ports)
+    mode = asked or running or "single"
+    if running and running != mode:
+        log(f"redis: running as {running}, asked for {mode}: restarting it (it holds only rebuildable data)")
+        stop_redis(ports)
+    nodes = redis_servers(ports, mode)
+    for node in nodes:
+        node.ensure_running(timeout=timeout)
+    if mode == "cluster":
+        form_cluster(nodes)
+    return mode
+
+
+def form_cluster(nodes: list[Redis]) -> None:
+    if b"cluster_state:ok" in redis_reply(nodes[0].port, b"CLUSTER INFO"):
+        return
+    redis_cli = require_tool("redis-cli", "It comes with redis-server: `sudo apt-get install -y redis-tools`.")
+    addresses = [f"127.0.0.1:{node.port}" for node in nodes]
+    subprocess.run(
+        [redis_cli, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not all(b"cluster_state:ok" in redis_reply(node.port, b"CLUSTER INFO") for node in nodes):
+        if time.monotonic() > deadline:
+            raise CloudError(f"the Redis Cluster on {', '.join(addresses)} did not reach cluster_state:ok in 30s")
+        time.sleep(0.2)
+    log(f"redis: cluster of {len(nodes)} masters on {', '.join(addresses)}")
+
+
+def all_redis(ports: Ports) -> list[Redis]:
+    """Every Redis this launcher may have started, whatever the mode: to list, stop, or start again by name (a
+    master with a cluster config file rejoins its cluster)."""
+    buses = ports.redis_cluster_bus or (None, None, None)
+    return [
+        Redis(name, port, bus if (CLUSTER_DIR / f"nodes-{port}.conf").exists() else None)
+        for name, port, bus in zip(("redis", "redis-2", "redis-3"), ports.redis_cluster, buses, strict=True)
+    ]
+
+
+def stop_redis(ports: Ports) -> None:
+    for node in all_redis(ports):
+        node.stop()
+    shutil.rmtree(CLUSTER_DIR, ignore_errors=True)
 
 
 class OpenSearch(Server):
@@ -366,9 +473,9 @@ class HostRootProxy(Server):
 
 
 def servers(ports: Ports) -> list[Server]:
+    """Every server but Redis's (start_redis, stop_redis: one or three of them)."""
     ministack = MiniStack(ports)
     return [
-        Redis("redis", ports.redis),
         OpenSearch(ports.opensearch, ports.opensearch_transport, keep_data=ministack.running),
         ministack,
         HostRootProxy(ports),
@@ -402,8 +509,10 @@ def deploy(ports: Ports) -> None:
     started = time.monotonic()
     quiet = ["--progress", "events", "--ci"]
     subprocess.run([str(cdklocal), "bootstrap", *quiet], cwd=ROOT, env=env, check=True)
+    # The running Redis decides the shard count: a cluster's functions must route by slot.
+    shards = ["-c", "redis_shards=3"] if running_redis_mode(ports) == "cluster" else []
     subprocess.run(
-        [str(cdklocal), "deploy", STACK_NAME, "--require-approval", "never", *quiet,
+        [str(cdklocal), "deploy", STACK_NAME, "--require-approval", "never", *quiet, *shards,
          "--outputs-file", str(OUTPUTS_FILE)],
         cwd=ROOT, env=env, check=True,
     )  # fmt: skip
@@ -473,8 +582,10 @@ def write_env_file(ports: Ports) -> dict[str, str]:
 
 def cmd_up(ports: Ports) -> None:
     started = time.monotonic()
+    timeout = float(os.environ.get("CHIRP_START_TIMEOUT", "180"))
+    start_redis(ports, timeout)
     for server in servers(ports):
-        server.ensure_running(timeout=float(os.environ.get("CHIRP_START_TIMEOUT", "180")))
+        server.ensure_running(timeout=timeout)
     deploy(ports)
     values = write_env_file(ports)
     log(f"local cloud ready in {time.monotonic() - started:.1f}s")
@@ -487,17 +598,19 @@ def cmd_up(ports: Ports) -> None:
 def cmd_down(ports: Ports) -> None:
     for server in reversed(servers(ports)):
         server.stop()
+    stop_redis(ports)
 
 
 def cmd_status(ports: Ports) -> None:
-    for server in servers(ports):
+    started_redis = [node for node in all_redis(ports) if node.name == "redis" or node.recorded_pid()]
+    for server in [*started_redis, *servers(ports)]:
         pid = server.recorded_pid()
         state = "healthy" if pid and server.healthy() else ("unhealthy" if pid else "stopped")
         log(f"{server.name:<11} port {server.port:<6} pid {pid or '-':<8} {state}")
 
 
 def one_server(ports: Ports, name: str | None) -> Server:
-    by_name = {server.name: server for server in servers(ports)}
+    by_name = {server.name: server for server in [*all_redis(ports), *servers(ports)]}
     if name not in by_name:
         raise CloudError(f"name one server: {', '.join(by_name)}")
     return by_name[name]
@@ -517,7 +630,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("action", choices=["up", "down", "status", "deploy", "stop", "start"])
     parser.add_argument(
-        "server", nargs="?", help="stop/start: the one server (redis, opensearch, ministack, mastodon-proxy)"
+        "server", nargs="?", help="stop/start: the one server (redis[-2|-3], opensearch, ministack, mastodon-proxy)"
     )
     args = parser.parse_args()
     try:

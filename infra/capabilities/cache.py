@@ -1,4 +1,5 @@
-"""ElastiCache Redis: timelines, caches, counters. TLS + AUTH on AWS; locally the shared redis-server."""
+"""ElastiCache Redis: timelines, caches, counters. TLS + AUTH and cluster mode on AWS; locally the launcher's
+redis-server (one, or a cluster of three with `make dev REDIS=cluster`)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,16 @@ class Cache(Construct):
             )
             auth_token = self.auth_secret.secret_value.unsafe_unwrap()
         multi_az = config.redis_replicas > 0
+        if config.redis_shards:
+            # Cluster mode: the keys' slots spread over the shards, each a primary and its replicas; clients find
+            # the shards through the configuration endpoint. Failover is required in cluster mode.
+            size = {
+                "num_node_groups": config.redis_shards,
+                "replicas_per_node_group": config.redis_replicas,
+                "cache_parameter_group_name": "default.redis7.cluster.on",
+            }
+        else:
+            size = {"num_cache_clusters": 1 + config.redis_replicas}
         self.replication_group = elasticache.CfnReplicationGroup(
             self,
             "Redis",
@@ -39,8 +50,8 @@ class Cache(Construct):
             engine="redis",
             engine_version="7.1",
             cache_node_type=config.redis_node_type,
-            num_cache_clusters=1 + config.redis_replicas,
-            automatic_failover_enabled=multi_az,
+            **size,
+            automatic_failover_enabled=multi_az or bool(config.redis_shards),
             multi_az_enabled=multi_az,
             port=REDIS_PORT,
             cache_subnet_group_name=subnets.ref,
@@ -49,5 +60,9 @@ class Cache(Construct):
             transit_encryption_enabled=config.redis_tls_and_auth,
             auth_token=auth_token,
         )
-        self.host = self.replication_group.attr_primary_end_point_address
-        self.port = self.replication_group.attr_primary_end_point_port
+        self.cluster = bool(config.redis_shards)
+        group = self.replication_group
+        if self.cluster:
+            self.host, self.port = group.attr_configuration_end_point_address, group.attr_configuration_end_point_port
+        else:
+            self.host, self.port = group.attr_primary_end_point_address, group.attr_primary_end_point_port

@@ -223,6 +223,7 @@ class Grants:
             "redis_host": self.cache.host,
             "redis_port": self.cache.port,
             "redis_tls": _flag(self.config.redis_tls_and_auth),
+            "redis_cluster": _flag(self.cache.cluster),
         }
         if self.cache.auth_secret is not None:
             self.cache.auth_secret.grant_read(role)

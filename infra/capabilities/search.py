@@ -29,7 +29,8 @@ class Search(Construct):
         super().__init__(scope, construct_id)
         zone_aware = config.opensearch_data_nodes > 1
         # One subnet per data node's zone: a single-node domain takes exactly one subnet.
-        subnets = network.vpc.isolated_subnets if zone_aware else network.vpc.isolated_subnets[:1]
+        private = network.vpc.select_subnets(subnet_type=network.private_subnets.subnet_type).subnets
+        subnets = private if zone_aware else private[:1]
         self.domain = opensearch.Domain(
             self,
             "Domain",

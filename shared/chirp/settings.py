@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     redis_host: str = Field(default="127.0.0.1", alias="REDIS_HOST")
     redis_port: int = Field(default=6379, alias="REDIS_PORT")
     redis_tls: bool = Field(default=False, alias="REDIS_TLS")
+    # A Redis Cluster (ElastiCache cluster mode): the host is its configuration endpoint, keys route by slot.
+    redis_cluster: bool = Field(default=False, alias="REDIS_CLUSTER")
     redis_auth_secret_arn: str = Field(default="", alias="REDIS_AUTH_SECRET_ARN")
     opensearch_endpoint: str = Field(default="127.0.0.1:9200", alias="OPENSEARCH_ENDPOINT")
     opensearch_scheme: str = Field(default="http", pattern="^https?$", alias="OPENSEARCH_SCHEME")

@@ -68,6 +68,62 @@ def test_given_an_aws_stage_when_synthesized_then_redis_has_tls_and_auth_and_sea
     aws_template.resource_count_is("AWS::EC2::FlowLog", 1)
 
 
+def test_given_an_aws_stage_when_synthesized_then_redis_runs_in_cluster_mode_and_functions_route_by_slot(
+    aws_template,
+):
+    aws_template.has_resource_properties(
+        "AWS::ElastiCache::ReplicationGroup",
+        {
+            "NumNodeGroups": 3,
+            "ReplicasPerNodeGroup": 1,
+            "CacheParameterGroupName": "default.redis7.cluster.on",
+            "AutomaticFailoverEnabled": True,
+            "NumCacheClusters": Match.absent(),
+        },
+    )
+    redis_users = [
+        env
+        for function in _resources(aws_template, "AWS::Lambda::Function").values()
+        if "REDIS_HOST" in (env := function["Properties"].get("Environment", {}).get("Variables", {}))
+    ]
+    assert redis_users
+    for env in redis_users:
+        assert env["REDIS_CLUSTER"] == "true"
+        assert "ConfigurationEndPoint.Address" in json.dumps(env["REDIS_HOST"])
+
+
+def test_given_an_aws_stage_when_synthesized_then_private_subnets_reach_what_no_endpoint_serves_through_nat(
+    aws_template,
+):
+    """@connections (pushes) has no VPC endpoint; Cognito's JWKS, SSM and CloudWatch are reached the same way."""
+    aws_template.resource_count_is("AWS::EC2::NatGateway", 1)
+    nat_routes = [
+        route["Properties"]
+        for route in _resources(aws_template, "AWS::EC2::Route").values()
+        if "NatGatewayId" in route["Properties"]
+    ]
+    assert len(nat_routes) == 2  # one per private subnet (two zones)
+    assert all(route["DestinationCidrBlock"] == "0.0.0.0/0" for route in nat_routes)
+    endpoints = json.dumps(_resources(aws_template, "AWS::EC2::VPCEndpoint"))
+    for private_path in ("dynamodb", "s3", "kinesis-streams"):
+        assert private_path in endpoints
+
+
+def test_given_the_local_stage_when_synthesized_then_its_subnets_are_isolated(local_template):
+    local_template.resource_count_is("AWS::EC2::NatGateway", 0)
+    local_template.resource_count_is("AWS::EC2::InternetGateway", 0)
+
+
+def test_given_the_local_stage_when_synthesized_then_redis_is_one_primary_unless_shards_are_asked():
+    local = stage_config("local")
+    assert local.redis_shards == 0
+    assert stage_config("local", redis_shards="3").redis_shards == 3
+    assert stage_config("prod", redis_shards="0").redis_shards == 0
+    for refused in ("1", "2", "501", "three", "-3"):
+        with pytest.raises(ValueError, match="redis_shards"):
+            stage_config("local", redis_shards=refused)
+
+
 def test_given_the_local_stage_when_synthesized_then_only_the_named_differences_apply(local_template):
     local_template.has_resource_properties(
         "AWS::ElastiCache::ReplicationGroup", {"TransitEncryptionEnabled": False, "AuthToken": Match.absent()}
@@ -80,6 +136,7 @@ def test_given_the_local_stage_when_synthesized_then_only_the_named_differences_
         assert env.get("OPENSEARCH_SCHEME", "http") == "http"
         assert env.get("OPENSEARCH_SIGV4", "false") == "false"
         assert env.get("REDIS_TLS", "false") == "false"
+        assert env.get("REDIS_CLUSTER", "false") == "false"
         assert "REDIS_AUTH_SECRET_ARN" not in env
 
 

@@ -1,0 +1,53 @@
+"""The launcher's ports and Redis modes, read from the environment (localstack/ministack_cloud.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from localstack import ministack_cloud
+from localstack.ministack_cloud import CloudError, Ports
+
+
+@pytest.fixture
+def env(monkeypatch):
+    for name in ("CHIRP_REDIS_PORT", "CHIRP_REDIS_CLUSTER_PORTS", "CHIRP_REDIS_CLUSTER_BUS_PORTS", "CHIRP_REDIS"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_given_only_the_redis_port_when_read_then_the_cluster_masters_follow_it_with_their_bus_ports(env):
+    env.setenv("CHIRP_REDIS_PORT", "7000")
+    ports = Ports.from_env()
+    assert ports.redis_cluster == (7000, 7001, 7002)
+    assert ports.redis_cluster_bus == (17000, 17001, 17002)
+
+
+def test_given_explicit_cluster_ports_when_read_then_the_first_master_is_still_the_redis_port(env):
+    env.setenv("CHIRP_REDIS_PORT", "7000")
+    env.setenv("CHIRP_REDIS_CLUSTER_PORTS", "1,7100, 7200")
+    env.setenv("CHIRP_REDIS_CLUSTER_BUS_PORTS", "8000,8001,8002")
+    ports = Ports.from_env()
+    assert ports.redis_cluster == (7000, 7100, 7200)
+    assert ports.redis_cluster_bus == (8000, 8001, 8002)
+
+
+def test_given_a_high_redis_port_when_read_then_no_bus_port_is_guessed_and_cluster_mode_names_the_variable(env):
+    env.setenv("CHIRP_REDIS_PORT", "60000")
+    ports = Ports.from_env()
+    assert ports.redis_cluster_bus is None
+    assert [node.name for node in ministack_cloud.redis_servers(ports, "single")] == ["redis"]
+    with pytest.raises(CloudError, match="CHIRP_REDIS_CLUSTER_BUS_PORTS"):
+        ministack_cloud.redis_servers(ports, "cluster")
+
+
+@pytest.mark.parametrize("raw", ["7000,7001", "7000,x,7002", "7000,7001,70000"])
+def test_given_malformed_cluster_ports_when_read_then_the_error_names_the_variable(env, raw):
+    env.setenv("CHIRP_REDIS_CLUSTER_PORTS", raw)
+    with pytest.raises(CloudError, match="CHIRP_REDIS_CLUSTER_PORTS"):
+        Ports.from_env()
+
+
+def test_given_an_unknown_redis_mode_when_starting_then_it_is_refused_before_anything_starts(env):
+    env.setenv("CHIRP_REDIS", "sentinel")
+    with pytest.raises(CloudError, match="CHIRP_REDIS='sentinel'"):
+        ministack_cloud.start_redis(Ports.from_env(), timeout=1)
