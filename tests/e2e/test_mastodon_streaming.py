@@ -88,6 +88,21 @@ def test_given_the_web_apps_socket_when_a_followee_posts_mentions_and_deletes_th
         assert deleted == {"stream": ["user"], "event": "delete", "payload": posted.id}
 
 
+def test_given_a_followee_who_reblogs_when_streaming_then_the_update_is_a_reblog_of_the_original(signed_in):
+    (ann, ann_user), (bob, _), (cat, cat_user) = signed_in("msh"), signed_in("msi"), signed_in("msj")
+    bob.account_follow(ann_user.user_id)
+    original = cat.status_post(f"worth a reblog {uuid.uuid4().hex[:8]}")
+    with connect(f"{streaming_url(bob)}?stream=user&access_token={bob.access_token}", open_timeout=15) as socket:
+        ann.status_reblog(original.id)
+
+        update = next_frame(socket, lambda f: event("update")(f) and json.loads(f["payload"])["reblog"] is not None)
+        assert update is not None, "the followee's reblog never arrived"
+        status = json.loads(update["payload"])
+        assert entity_errors("Status", status) == []
+        assert (status["account"]["id"], status["reblog"]["id"]) == (ann_user.user_id, original.id)
+        assert status["reblog"]["account"]["id"] == cat_user.user_id
+
+
 def test_given_the_public_local_stream_when_anyone_posts_then_a_subscriber_gets_it(signed_in):
     (author, _), (reader, _) = signed_in("msp"), signed_in("msr")
     url = f"{streaming_url(reader)}?stream=public:local&access_token={reader.access_token}"

@@ -53,9 +53,12 @@ class Setup:
             clock_ms=lambda: 1_000_000,
         )
 
-    def connect(self, user_id: str, wire: Wire, *streams: Stream, base_url: str = SOCIAL) -> str:
+    def connect(
+        self, user_id: str, wire: Wire, *streams: Stream, base_url: str = SOCIAL, scopes: tuple[str, ...] = ("read",)
+    ) -> str:
         connection_id = f"c-{user_id}-{len(self.store.items)}"
-        self.realtime.connect(connection_id, user_id, wire, list(streams) or [Stream.USER], base_url=base_url)
+        streams = list(streams) or [Stream.USER]
+        self.realtime.connect(connection_id, user_id, wire, streams, base_url=base_url, scopes=scopes)
         return connection_id
 
     def frames(self, connection_id: str) -> list[dict]:
@@ -125,6 +128,18 @@ def test_given_a_mastodon_recipient_when_notified_then_the_notification_is_a_str
     assert json.loads(frame["payload"]) == {"id": "5", "type": "mention"}
     assert s.gateway.received.get(cat, []) == []
     assert delivery.sent == 1
+
+
+def test_given_a_token_that_may_not_read_notifications_when_notified_then_its_user_stream_gets_none():
+    s = Setup()
+    statuses_only = s.connect("bob", Wire.MASTODON, scopes=("read:statuses",))
+    granular = s.connect("bob", Wire.MASTODON, scopes=("read:statuses", "read:notifications"))
+
+    s.realtime.notified({"bob": Notification(id=5, kind="mention", actor_id="ann", tweet_id=5, at_ms=1)})
+    s.realtime.tweet_posted(_tweet())
+
+    assert [f["event"] for f in s.frames(statuses_only)] == ["update"], "statuses, as Mastodon streams them, only"
+    assert [f["event"] for f in s.frames(granular)] == ["notification", "update"]
 
 
 @pytest.mark.parametrize(

@@ -17,11 +17,13 @@ from typing import Protocol
 from chirp.errors import Forbidden, InvalidInput
 from chirp.notifications.model import Notification
 from chirp.oauth.service import allows
-from chirp.realtime.model import Event, Stream
+from chirp.realtime.model import Connection, Event, Stream
 from chirp.tweets.model import Tweet
 
-# What a token needs to read each stream (Mastodon's checkScopes): the public ones need none.
+# What a token needs to read each stream (Mastodon's checkScopes): the public ones need none. The user stream
+# carries notifications only for a token that may read them.
 STREAM_SCOPES = {Stream.USER: ("read", "read:statuses"), Stream.PUBLIC_LOCAL: ()}
+NOTIFICATION_SCOPES = ("read", "read:notifications")
 
 
 class StatusViews(Protocol):
@@ -48,6 +50,9 @@ class MastodonFrames:
             return frame(stream, event, str(tweet.tweet_id))
         statuses = self.views(base_url).posts([tweet])  # a retweet is a reblog of its original
         return frame(stream, event, _json(statuses[0])) if statuses else None
+
+    def notifies(self, connection: Connection) -> bool:
+        return any(allows(connection.scopes, scope) for scope in NOTIFICATION_SCOPES)
 
     def notification(self, notification: Notification, base_url: str) -> str | None:
         rendered = self.views(base_url).notifications([notification])

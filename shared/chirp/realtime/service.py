@@ -37,6 +37,10 @@ class Renderer(Protocol):
 
     def tweet(self, event: Event, stream: Stream, tweet: Tweet, base_url: str) -> str | None: ...
     def notification(self, notification: Notification, base_url: str) -> str | None: ...
+    def notifies(self, connection: Connection) -> bool:
+        """Whether the connection's user stream carries notifications (Mastodon's: only within the token's
+        scopes)."""
+        ...
 
 
 def parse_streams(names: Iterable[str]) -> list[Stream]:
@@ -164,7 +168,7 @@ class Realtime:
             frame(user_id, connection)
             for user_id, user_connections in connections.items()
             for connection in user_connections
-            if Stream.USER in connection.streams
+            if Stream.USER in connection.streams and self.renderers[connection.wire].notifies(connection)
         )
 
     def _push_tweet(self, event: Event, tweet: Tweet) -> Delivery:

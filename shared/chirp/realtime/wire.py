@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from chirp.notifications.model import Notification
-from chirp.realtime.model import Event, Stream
+from chirp.realtime.model import Connection, Event, Stream
 from chirp.tweets.model import Tweet
 
 
@@ -22,6 +22,9 @@ class ChirpFrames:
         if event is Event.DELETE:
             return frame(stream, event, {"tweet_id": tweet.tweet_id, "tweet_id_str": tweet.tweet_id_str})
         return frame(stream, event, tweet.model_dump(mode="json", exclude={"deleted"}))
+
+    def notifies(self, connection: Connection) -> bool:
+        return True
 
     def notification(self, notification: Notification, base_url: str) -> str:
         return frame(Stream.USER, Event.NOTIFICATION, notification.model_dump(mode="json"))
