@@ -5,9 +5,9 @@ sends are JSON `{"action": "subscribe", "streams": ["user", "public:local"]}`; t
 connection, is `{"subscribed": [...]}`, or `{"error", "message"}` for what it cannot accept. With a Mastodon
 access token (chirp.oauth) it is Mastodon's streaming API (`/api/v1/streaming`, chirp.mastodon.streaming):
 `{"type": "subscribe" | "unsubscribe", "stream": ...}` frames, and `{"error", "status"}` for what it cannot
-accept. The token comes as Mastodon's streaming server takes it: `Authorization: Bearer`, else the `access_token`
-query parameter (browsers cannot set headers on a WebSocket), else `Sec-WebSocket-Protocol` (the Mastodon web
-app's way), which the answer then echoes, as a browser requires."""
+accept. Either token comes as Mastodon's streaming server takes it: `Authorization: Bearer`, else the
+`access_token` query parameter (browsers cannot set headers on a WebSocket), else `Sec-WebSocket-Protocol` (the
+Mastodon web app's way), which the answer then names back, as a browser requires."""
 
 from __future__ import annotations
 
@@ -80,7 +80,14 @@ def connect(event: dict) -> dict:
     connection_id = event["requestContext"]["connectionId"]
     services().realtime.connect(connection_id, user_id, Wire.CHIRP, streams)
     metrics.add_metric(name="WebSocketConnects", unit="Count", value=1)
-    return _answer(200, {"connected": connection_id})
+    return _connected(connection_id, subprotocol)
+
+
+def _connected(connection_id: str, subprotocol: str | None) -> dict:
+    answer = _answer(200, {"connected": connection_id})
+    if subprotocol:  # a browser drops a connection whose answer does not name the subprotocol it offered
+        answer["headers"] = {"Sec-WebSocket-Protocol": subprotocol}
+    return answer
 
 
 def _connect_mastodon(event: dict, token: str, subprotocol: str | None) -> dict:
@@ -102,10 +109,7 @@ def _connect_mastodon(event: dict, token: str, subprotocol: str | None) -> dict:
         connection_id, grant.user_id, Wire.MASTODON, streams, scopes=tuple(grant.scopes), base_url=_base_url(event)
     )
     metrics.add_metric(name="WebSocketConnects", unit="Count", value=1)
-    answer = _answer(200, {"connected": connection_id})
-    if subprotocol:  # a browser drops a connection whose answer does not name the subprotocol it offered
-        answer["headers"] = {"Sec-WebSocket-Protocol": subprotocol}
-    return answer
+    return _connected(connection_id, subprotocol)
 
 
 def subscribe(event: dict) -> dict:

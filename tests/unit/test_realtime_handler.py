@@ -25,9 +25,15 @@ class FakeOAuth:
         return AccessGrant(user_id="bob", client_id="app", scopes=scopes, created_at_ms=1) if scopes else None
 
 
+class FakeIdTokens:
+    def subject(self, token: str) -> str | None:
+        return "ann" if token == "header.claims.signature" else None
+
+
 class Services:
     def __init__(self):
-        self.oauth, self.store, self.gateway = FakeOAuth(), FakeConnectionStore(), FakeGateway()
+        self.oauth, self.id_tokens = FakeOAuth(), FakeIdTokens()
+        self.store, self.gateway = FakeConnectionStore(), FakeGateway()
         graph = DynamoFollowGraph(World().social_store)
         self.realtime = Realtime(self.store, FakeConnectedIndex(), self.gateway, graph, {Wire.CHIRP: ChirpFrames()})
 
@@ -62,6 +68,15 @@ def test_given_the_token_as_the_subprotocol_when_connecting_then_it_is_a_mastodo
     connection = services.store.get("c1")
     assert (connection.wire, connection.streams, connection.scopes) == (Wire.MASTODON, [Stream.USER], ["read"])
     assert connection.base_url == "https://social.example.com"
+
+
+def test_given_an_id_token_as_the_subprotocol_when_connecting_then_it_is_a_chirp_connection_naming_it_back(wired):
+    handler, services = wired
+
+    answer = _connect(handler, {"Sec-WebSocket-Protocol": "header.claims.signature"})
+
+    assert answer["headers"] == {"Sec-WebSocket-Protocol": "header.claims.signature"}
+    assert (services.store.get("c1").wire, services.store.get("c1").user_id) == (Wire.CHIRP, "ann")
 
 
 def test_given_a_header_a_query_and_a_subprotocol_when_connecting_then_the_header_wins_and_nothing_is_named(wired):
