@@ -540,7 +540,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ParameterAccess("trend_lists"),  # GET /api/v1/trends/tags ranks like GET /trends
             *PUSHES,  # a follow's notification, to the followee's connected clients (best effort)
         ),
-        reads=FANOUT_TIERS + TIMELINE_EXPIRY + TRENDS_TUNING,
+        reads=FANOUT_TIERS + TIMELINE_EXPIRY + TRENDS_TUNING + ("mastodon_streaming_url",),  # advertised
         snap_start=True,
     ),
     FunctionSpec(
@@ -673,6 +673,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("clients", (GET,)),  # Mastodon access tokens, by their hash (chirp.oauth)
             ConnectionsAccess(),  # answers to a client's frames
         ),
+        reads=("mastodon_base_url",),  # what a Mastodon connection's entities link to, on AWS
     ),
     FunctionSpec(
         name="fanout_worker",

@@ -56,8 +56,11 @@ def _is_id_token(token: str) -> bool:
 
 
 def _base_url(event: dict) -> str:
-    """The instance URL the client reached, as the Mastodon REST API builds its links (the local host-root proxy
-    forwards its own address; on AWS the Host)."""
+    """The Mastodon instance's URL, on which entities' links are built: the configured one where the streaming API
+    has a domain of its own (AWS), else the address the client reached, as the REST API builds its links (the local
+    host-root proxy forwards its own)."""
+    if configured := services().settings.mastodon_base_url:
+        return configured
     headers = _headers(event)
     host = (headers.get("x-forwarded-host") or headers.get("host") or "localhost").split(",")[0].strip()
     proto = (headers.get("x-forwarded-proto") or "https").split(",")[0].strip()

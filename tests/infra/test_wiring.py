@@ -53,6 +53,7 @@ SETTINGS_BY_FUNCTION = {
         *MEDIA,
         "TREND_LISTS_PARAMETER",
         "RUNTIME_CONFIG_TTL_S",
+        "MASTODON_STREAMING_URL",  # the streaming API's own domain, advertised ("" locally)
     }
     | ENGAGEMENT
     | REDIS
@@ -68,7 +69,7 @@ SETTINGS_BY_FUNCTION = {
     # connections table (a connection found gone is dropped).
     "notifier": {*GRAPH, "NOTIFICATIONS_TABLE", *REDIS, *POISON, *PUSHES, *RENDERS_MASTODON},
     # The WebSocket API's routes: connections stored and indexed, ID tokens checked against the user pool.
-    "realtime": {*PUSHES, *REDIS, "USER_POOL_ID", "USER_POOL_CLIENT_ID", "CLIENTS_TABLE"},
+    "realtime": {*PUSHES, *REDIS, "USER_POOL_ID", "USER_POOL_CLIENT_ID", "CLIENTS_TABLE", "MASTODON_BASE_URL"},
     # Retweets go through the fan-out (tiers, followers, Redis, the page queue) and are pushed to connected
     # clients; notifications are aggregated.
     "engagements": {

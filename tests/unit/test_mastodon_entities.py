@@ -184,6 +184,15 @@ def test_given_the_instance_when_described_then_clients_see_a_recent_mastodon_ap
     assert v2["configuration"]["statuses"]["max_characters"] == 280
 
 
+def test_given_a_streaming_domain_or_none_when_described_then_clients_are_sent_where_the_streaming_api_is():
+    own = entities.instance_v1(BASE, "social.example.com")
+    assert own["urls"]["streaming_api"] == "wss://social.example.com"  # locally: the host-root proxy tunnels it
+    elsewhere = "wss://streaming.social.example.com"
+    assert entities.instance_v1(BASE, "social.example.com", elsewhere)["urls"]["streaming_api"] == elsewhere
+    v2 = entities.instance_v2(BASE, "social.example.com", elsewhere)
+    assert v2["configuration"]["urls"]["streaming"] == elsewhere
+
+
 def test_given_an_app_when_registered_then_its_secret_is_answered_once():
     app = ClientApp(
         client_id="cid",

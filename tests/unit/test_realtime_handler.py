@@ -13,6 +13,7 @@ from chirp.oauth.model import AccessGrant
 from chirp.realtime.model import Stream, Wire
 from chirp.realtime.service import Realtime
 from chirp.realtime.wire import ChirpFrames
+from chirp.settings import Settings
 from tests.conftest import load_handler
 from tests.unit.fakes import FakeConnectedIndex, FakeConnectionStore, FakeGateway, World
 
@@ -33,6 +34,7 @@ class FakeIdTokens:
 class Services:
     def __init__(self):
         self.oauth, self.id_tokens = FakeOAuth(), FakeIdTokens()
+        self.settings = Settings(_env_file=None, MASTODON_BASE_URL="")
         self.store, self.gateway = FakeConnectionStore(), FakeGateway()
         graph = DynamoFollowGraph(World().social_store)
         self.realtime = Realtime(self.store, FakeConnectedIndex(), self.gateway, graph, {Wire.CHIRP: ChirpFrames()})
@@ -77,6 +79,16 @@ def test_given_an_id_token_as_the_subprotocol_when_connecting_then_it_is_a_chirp
 
     assert answer["headers"] == {"Sec-WebSocket-Protocol": "header.claims.signature"}
     assert (services.store.get("c1").wire, services.store.get("c1").user_id) == (Wire.CHIRP, "ann")
+
+
+def test_given_a_configured_instance_url_when_a_mastodon_client_connects_then_its_links_use_it(wired):
+    # On AWS the streaming API has a domain of its own: the Host is not the instance the entities link to.
+    handler, services = wired
+    services.settings = Settings(_env_file=None, MASTODON_BASE_URL="https://social.example.com")
+
+    _connect(handler, {"Host": "streaming.social.example.com"}, {"access_token": "read-token"})
+
+    assert services.store.get("c1").base_url == "https://social.example.com"
 
 
 def test_given_a_header_a_query_and_a_subprotocol_when_connecting_then_the_header_wins_and_nothing_is_named(wired):

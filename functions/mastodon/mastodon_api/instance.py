@@ -21,11 +21,11 @@ def register(router: APIGatewayRestResolver) -> None:
 
     @router.get("/api/v1/instance", security=PUBLIC)
     def instance_v1() -> dict:
-        return entities.instance_v1(base_url(router), domain(router))
+        return entities.instance_v1(base_url(router), domain(router), services().settings.mastodon_streaming_url)
 
     @router.get("/api/v2/instance", security=PUBLIC)
     def instance_v2() -> dict:
-        return entities.instance_v2(base_url(router), domain(router))
+        return entities.instance_v2(base_url(router), domain(router), services().settings.mastodon_streaming_url)
 
     @router.post("/api/v1/apps", security=PUBLIC)
     def create_app() -> dict:
