@@ -150,3 +150,46 @@ def describe_requests(requests: list[list[list[bytes]]]) -> list[str]:
                 names.append([name, 1])
         described.append(" ".join(name if n == 1 else f"{name} x{n}" for name, n in names))
     return described
+
+
+@contextmanager
+def waves() -> Iterator[dict[str, int]]:
+    """Counts sequential waves of Redis requests inside the block: each command sent alone and each pipeline run
+    is one, whatever the nodes it reaches (redis-py writes a cluster pipeline's share to every node before it reads
+    any answer); `requests`: what was written to the nodes (a wave to three nodes is three). On a single Redis
+    both are its round trips."""
+    from redis.client import Pipeline
+    from redis.cluster import ClusterPipeline, RedisCluster
+
+    result = {"waves": 0}
+    depth = [0]
+    patched = [
+        (cls, name, getattr(cls, name))
+        for cls, name in (
+            (redis.Redis, "execute_command"),
+            (RedisCluster, "execute_command"),
+            (Pipeline, "execute"),
+            (ClusterPipeline, "execute"),
+        )
+    ]
+
+    def outermost(original):
+        def counted(self, *args, **kwargs):
+            result["waves"] += depth[0] == 0
+            depth[0] += 1
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        return counted
+
+    for cls, name, original in patched:
+        setattr(cls, name, outermost(original))
+    try:
+        with recorded_requests() as sent:
+            yield result
+    finally:
+        for cls, name, original in patched:
+            setattr(cls, name, original)
+    result["requests"] = len(sent)

@@ -17,12 +17,18 @@ separate round trips (the read path before the one-trip script: the timeline sli
 deferred pulls, the cached tweets, the cached profiles, each its own pipeline or MGET); cold latency with
 the warm read. Everything created is deleted at the end.
 
-Usage: .venv/bin/python bench/home_read.py [--runs 5] [--reads 100]
+With `--cluster HOST:PORT` (a node of a Redis Cluster, e.g. `make dev REDIS=cluster`'s, or a scratch one) the warm
+read is also run against the cluster, same DynamoDB data, same run: its sequential waves (each pipelined to the
+nodes it needs in parallel), the requests written to the nodes, and its latency against the single Redis's.
+
+Usage: .venv/bin/python bench/home_read.py [--runs 5] [--reads 100] [--cluster 127.0.0.1:6421]
+(or CHIRP_BENCH_REDIS_CLUSTER=127.0.0.1:6421 .venv/bin/python bench/run_all.py home_read)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 from collections import Counter
 
@@ -35,7 +41,14 @@ from stats import median
 
 from chirp.adapters.dynamodb.social_store import PROFILE, user_key
 from chirp.adapters.dynamodb.tables import SocialItem, TweetItem
-from chirp.adapters.redis.timeline_cache import CELEBRITIES, following_key, timeline_key
+from chirp.adapters.redis.timeline_cache import (
+    CELEBRITIES,
+    following_key,
+    profile_key,
+    retweets_key,
+    timeline_key,
+    tweet_key,
+)
 from chirp.ids.snowflake import SnowflakeGenerator, snowflake_timestamp_ms
 from chirp.social.model import Profile, Relation
 from chirp.timelines.model import page_candidates
@@ -116,7 +129,7 @@ class Fixture:
 
     def drop_hydration_caches(self) -> None:
         users = [*self.authors, *self.celebrities, *self.readers.values()]
-        cloud.unlink(self.redis, [f"tweet:{t}" for t in self.tweet_ids] + [f"profile:{u}" for u in users])
+        cloud.unlink(self.redis, [tweet_key(t) for t in self.tweet_ids] + [profile_key(u) for u in users])
 
     def drop_timeline(self, reader: str) -> None:
         self.redis.unlink(timeline_key(reader), following_key(reader))
@@ -133,7 +146,7 @@ class Fixture:
             for follower, followee in self.edges:
                 batch.delete(SocialItem(pk=user_key(follower), sk=f"FOLLOWS#{followee}"))
         self.redis.srem(CELEBRITIES, *self.celebrities, *self.fake_celebrities)
-        deleted = cloud.unlink(self.redis, [f"tweet:{t}" for t in self.tweet_ids])
+        deleted = cloud.unlink(self.redis, [tweet_key(t) for t in self.tweet_ids])
         deleted += cloud.delete_matching(self.redis, f"*{self.prefix}*")
         print(
             f"cleaned up: {len(self.tweet_ids)} tweets, {len(self.handles)} profiles and {len(self.edges)} follows "
@@ -154,11 +167,52 @@ def counted(client, fn, prepare=None) -> dict[str, int]:
     return {**trips, "dynamodb_calls": counting.dynamodb_total(calls), **{f"op:{k}": v for k, v in calls.items()}}
 
 
+def on_cluster(fixture: Fixture, settings, address: str, expected: dict[int, list[int]], args) -> dict[int, dict]:
+    """The warm read of each reader against a Redis Cluster (their timelines rebuilt there from the same DynamoDB
+    data, the celebrities marked there too): waves, requests written to the nodes, median latency."""
+    from redis.cluster import RedisCluster
+
+    host, port = address.rsplit(":", 1)
+    client = RedisCluster(host=host, port=int(port), decode_responses=True, socket_timeout=10)
+    timelines = cloud.bench_timelines(settings, client)
+    results = {}
+    try:
+        for celebrity in fixture.celebrities:
+            timelines.cache.set_celebrity(celebrity, True, timelines.tweets.recent_ids(celebrity, CELEBRITY_RECENT))
+        for k, reader in fixture.readers.items():
+
+            def home(reader=reader):
+                return timelines.home(reader, cursor=None, limit=LIMIT)
+
+            home()  # rebuilt from DynamoDB: now live
+            if [entry.tweet.tweet_id for entry in home().items] != expected[k]:
+                raise SystemExit(f"{k} celebrities: the read on the cluster differs from the single Redis's")
+            with counting.waves() as waves, counting.aws_calls() as calls:
+                home()
+            seconds = [stats.median_per_call(home, args.reads) for _ in range(args.runs)]
+            ms = median(seconds) * 1000
+            results[k] = {**waves, "dynamodb_calls": counting.dynamodb_total(calls), "median_ms": ms}
+    finally:
+        users = [*fixture.authors, *fixture.celebrities, *fixture.readers.values()]
+        for celebrity in fixture.celebrities:
+            timelines.cache.set_celebrity(celebrity, False, [])
+        keys = [key for r in fixture.readers.values() for key in (timeline_key(r), retweets_key(r), following_key(r))]
+        keys += [tweet_key(t) for t in fixture.tweet_ids] + [profile_key(u) for u in users]
+        cloud.unlink(client, keys)
+        client.close()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=stats.RUNS)
     parser.add_argument("--reads", type=int, default=100, help="warm reads timed per run (median taken)")
     parser.add_argument("--cold-reads", type=int, default=3, help="cold reads timed per run (median taken)")
+    parser.add_argument(
+        "--cluster",
+        default=os.environ.get("CHIRP_BENCH_REDIS_CLUSTER"),
+        help="HOST:PORT of a Redis Cluster node: the warm read there too (default: $CHIRP_BENCH_REDIS_CLUSTER)",
+    )
     args = parser.parse_args()
 
     settings = cloud.cloud_settings()
@@ -170,6 +224,7 @@ def main() -> None:
         f"{settings.aws_endpoint_url}; run tag {fixture.prefix}"
     )
     results: dict[str, dict[int, dict]] = {"warm": {}, "cold_hydration": {}, "cold_timeline": {}, "empty": {}}
+    pages: dict[int, list[int]] = {}
     try:
         fixture.create()
         print(f"created {len(fixture.handles)} profiles, {len(fixture.tweet_ids)} tweets, {len(fixture.edges)} follows")
@@ -185,8 +240,9 @@ def main() -> None:
             ids = [entry.tweet.tweet_id for entry in page.items]
             if len(ids) != LIMIT or not all(entry.author for entry in page.items):
                 raise SystemExit(f"{k} celebrities: incomplete page {page}")
+            pages[k] = ids
             # The baseline: the warm read's own Redis requests, recorded, then replayed with plain redis-py.
-            with counting.recorded_requests() as requests:
+            with counting.recorded_requests() as requests, counting.waves() as waves:
                 home()
 
             def raw(requests=requests):
@@ -229,6 +285,7 @@ def main() -> None:
             warm_ms, raw_ms, separate_ms = (median(s) * 1000 for s in (warm_s, raw_s, separate_s))
             results["warm"][k] = {
                 **warm,
+                "waves": waves["waves"],
                 "requests": counting.describe_requests(requests),
                 "median_ms": round(warm_ms, 3),
                 "raw_redis_py_median_ms": round(raw_ms, 3),
@@ -251,6 +308,8 @@ def main() -> None:
                 f"{results['cold_hydration'][k]['median_ms']:.1f} ms, cold timeline "
                 f"{results['cold_timeline'][k]['median_ms']:.1f} ms"
             )
+        if args.cluster:
+            results["cluster_warm"] = on_cluster(fixture, settings, args.cluster, pages, args)
     finally:
         fixture.delete()
 
@@ -285,9 +344,47 @@ def main() -> None:
     )
     for k, r in results["warm"].items():
         print(f"warm read, {k} celebrities, requests: " + " | ".join(r["requests"]))
+    clustered = results.get("cluster_warm", {})
+    if clustered:
+        print(f"\nwarm read on the Redis Cluster at {args.cluster} (same data, same run)\n")
+        print(
+            table(
+                ["k", "waves", "requests to nodes", "DynamoDB", "median ms", "single Redis ms", "ratio"],
+                [
+                    [k, c["waves"], c["requests"], c["dynamodb_calls"], f"{c['median_ms']:.2f}",
+                     f"{single['median_ms']:.2f}", f"{c['median_ms'] / single['median_ms']:.2f}"]
+                    for k, c in clustered.items()
+                    for single in [results["warm"][k]]
+                ],
+            )
+        )  # fmt: skip
 
     warm, cold = results["warm"], results["cold_timeline"]
     by_k = " / ".join(str(k) for k in CELEBRITY_COUNTS)
+    cluster_headline = (
+        [
+            report.headline(
+                f"home read, warm, on a Redis Cluster (3 masters), {by_k} followed celebrities",
+                " / ".join(str(clustered[k]["waves"]) for k in CELEBRITY_COUNTS)
+                + " sequential waves ("
+                + " / ".join(str(clustered[k]["requests"]) for k in CELEBRITY_COUNTS)
+                + " requests to the nodes), "
+                + " / ".join(str(clustered[k]["dynamodb_calls"]) for k in CELEBRITY_COUNTS)
+                + " DynamoDB calls; "
+                + " / ".join(f"{clustered[k]['median_ms']:.2f}" for k in CELEBRITY_COUNTS)
+                + " ms = "
+                + " / ".join(f"{clustered[k]['median_ms'] / warm[k]['median_ms']:.1f}" for k in CELEBRITY_COUNTS)
+                + "x the single Redis",
+                "single Redis, same run: "
+                + " / ".join(str(warm[k]["waves"]) for k in CELEBRITY_COUNTS)
+                + " round trips, "
+                + " / ".join(f"{warm[k]['median_ms']:.2f}" for k in CELEBRITY_COUNTS)
+                + " ms",
+            )
+        ]
+        if clustered
+        else []
+    )
     report.write_result(
         NAME,
         {
@@ -339,6 +436,7 @@ def main() -> None:
                     + " Redis commands",
                     "machine-independent counts",
                 ),
+                *cluster_headline,
             ],
         },
     )

@@ -48,7 +48,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
-import redis
 import requests
 
 BENCH = Path(__file__).resolve().parent
@@ -309,7 +308,10 @@ class SettleProbe:
         # The fan-out pushes to live timelines only; a read makes the reader's live, and later reads are then
         # answered from Redis (an absent timeline would be rebuilt from DynamoDB, marker included).
         _expect(self.reader.call("GET", "/timelines/home", params={"limit": 1}), 200, "the probe reader's read")
-        self.redis = redis.Redis.from_url(env["CHIRP_REDIS_URL"], decode_responses=True)
+        from chirp.adapters.redis.client import redis_client  # the app's: one server, or every node of a cluster
+        from chirp.settings import Settings
+
+        self.redis = redis_client(Settings.from_env(env))
 
     def post_marker(self) -> tuple[int, dict[str, Callable[[], bool]]]:
         """Posts the marker; returns its id and, for each consumer, whether the marker shows in its effect."""

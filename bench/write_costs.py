@@ -22,7 +22,7 @@ from collections import Counter
 import cloud
 import paths  # noqa: F401 - puts the repository root and shared/ on sys.path
 import report
-from counting import aws_calls, redis_round_trips
+from counting import aws_calls, describe_requests, recorded_requests, redis_round_trips
 from report import table
 from stats import median, percentile
 
@@ -67,10 +67,11 @@ def post_as_before(services, author_id: str, text: str) -> Tweet:
 
 
 def counted(fn) -> dict:
-    """AWS calls by operation and Redis round trips of one call of fn."""
-    with aws_calls() as calls, redis_round_trips() as trips:
+    """AWS calls by operation, Redis round trips and what each sent, of one call of fn."""
+    with aws_calls() as calls, redis_round_trips() as trips, recorded_requests() as requests:
         fn()
-    return {"aws_calls": dict(sorted(calls.items())), "aws_total": sum(calls.values()), **trips}
+    described = describe_requests(requests)
+    return {"aws_calls": dict(sorted(calls.items())), "aws_total": sum(calls.values()), **trips, "requests": described}
 
 
 def in_process(posts: int, followees: int) -> dict:
@@ -201,7 +202,8 @@ def main() -> None:
         ),
         report.headline(
             "follow (an author with tweets to backfill), calls",
-            f"{follow['aws_total']} DynamoDB calls, {follow['round_trips']} Redis round trips",
+            f"{follow['aws_total']} DynamoDB calls, {follow['round_trips']} Redis round trips "
+            f"({' | '.join(follow['requests'])})",
             "machine-independent counts",
         ),
         report.headline(

@@ -29,6 +29,15 @@ def cloud_env() -> dict[str, str]:
         pytest.fail(str(error), pytrace=False)
 
 
+@pytest.fixture(scope="session")
+def cloud_redis(cloud_env):
+    """The local cloud's Redis as the app reaches it: one server, or the cluster (REDIS_CLUSTER) keys route in."""
+    from chirp.adapters.redis.client import redis_client
+    from chirp.settings import Settings
+
+    return redis_client(Settings.from_env(cloud_env))
+
+
 def load_handler(function_name: str, module: str = "handler") -> ModuleType:
     """Imports functions/<name>/<module>.py (default handler.py) under a unique module name (most entry points are
     'handler')."""

@@ -1,5 +1,5 @@
-"""`python -m chirp.cli audit|reindex|degrade|limits`: operator commands, configured from the environment like the
-Lambdas (`source .local/cloud.env` for the local cloud)."""
+"""`python -m chirp.cli audit|reindex|degrade|limits|switch-redis-layout`: operator commands, configured from the
+environment like the Lambdas (`source .local/cloud.env` for the local cloud)."""
 
 from __future__ import annotations
 
@@ -77,6 +77,18 @@ def limits(args: argparse.Namespace) -> int:
     return 0
 
 
+def switch_redis_layout(args: argparse.Namespace) -> int:
+    """Once every function runs the hash-tagged Redis layout: deletes the layout before's keys, and the timelines
+    and marks written while both ran (each rebuilt from DynamoDB on its next read, as after a flush)."""
+    from chirp.adapters.redis.timeline_cache import switch_layout
+
+    deleted = switch_layout(services().redis)
+    for pattern, count in deleted.items():
+        print(f"{pattern}: {count} keys deleted")
+    print(f"switch-redis-layout: {sum(deleted.values())} keys deleted; timelines are rebuilt on their next read")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chirp")
     commands = parser.add_subparsers(required=True)
@@ -94,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     limits_parser.add_argument("spec", nargs="*", help="e.g. '*=100000/1h' tweets=3000/3h")
     limits_parser.add_argument("--clear", action="store_true", help="back to the stage's tiers")
     limits_parser.set_defaults(run=limits)
+    switch_parser = commands.add_parser(
+        "switch-redis-layout", help="after deploying the hash-tagged Redis layout: drop the keys to rebuild"
+    )
+    switch_parser.set_defaults(run=switch_redis_layout)
     args = parser.parse_args(argv)
     return args.run(args)
 

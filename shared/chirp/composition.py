@@ -383,7 +383,9 @@ class Services:
         if "tweets" in self.__dict__:
             self.tweets.ids.after_restore()
         if "redis" in self.__dict__:
-            self.redis.connection_pool.reset()
+            from chirp.adapters.redis.client import reset_connections
+
+            reset_connections(self.redis)
 
 
 class _OnFirstUse:

@@ -4,8 +4,7 @@ aggregated notifications, blocks respected."""
 
 from __future__ import annotations
 
-import redis
-
+from chirp.adapters.redis.timeline_cache import celebrity_key, timeline_key
 from infra.config import LOCAL
 from tests.e2e.conftest import eventually
 
@@ -161,7 +160,7 @@ def test_given_likes_retweets_replies_and_quotes_when_read_anywhere_then_every_t
 
 
 def test_given_retweeters_in_each_fan_out_tier_when_they_retweet_then_followers_get_it_and_see_each_tweet_once(
-    new_user, cloud_env
+    new_user, cloud_redis
 ):
     author, normal, popular, celebrity = new_user("au"), new_user("nrm"), new_user("pop"), new_user("cel")
     followers = [new_user("fol") for _ in range(LOCAL.celebrity_threshold)]
@@ -192,10 +191,10 @@ def test_given_retweeters_in_each_fan_out_tier_when_they_retweet_then_followers_
     )
     # Another popular follower got it from the page workers; the celebrity's retweet is pulled, never pushed.
     assert eventually(lambda: retweets["popular"] in [e[0] for e in _shown(followers[-1 + LOCAL.popular_threshold])])
-    cache = redis.Redis.from_url(cloud_env["CHIRP_REDIS_URL"])
-    assert cache.zscore(f"timeline:{followers[1].user_id}", retweets["popular"]) is not None
-    assert cache.zscore(f"timeline:{reader.user_id}", retweets["celebrity"]) is None
-    assert cache.zscore(f"celeb:{celebrity.user_id}", retweets["celebrity"]) is not None
+    cache = cloud_redis
+    assert cache.zscore(timeline_key(followers[1].user_id), retweets["popular"]) is not None
+    assert cache.zscore(timeline_key(reader.user_id), retweets["celebrity"]) is None
+    assert cache.zscore(celebrity_key(celebrity.user_id), retweets["celebrity"]) is not None
     assert retweets["normal"] not in [e[0] for e in _shown(followers[-1])]  # it follows the celebrity alone
 
     # The tweet all three retweeted (its author also followed) shows once: as the newest retweet.
@@ -205,7 +204,7 @@ def test_given_retweeters_in_each_fan_out_tier_when_they_retweet_then_followers_
     assert eventually(lambda: once() == [(retweets["celebrity of all"], everyone, celebrity.handle)]), once()
     # (the pushed retweets of it are there too, hidden: the page workers deliver the popular one asynchronously)
     for pushed in ("normal of all", "popular of all"):
-        assert eventually(lambda p=pushed: cache.zscore(f"timeline:{reader.user_id}", retweets[p]) is not None)
+        assert eventually(lambda p=pushed: cache.zscore(timeline_key(reader.user_id), retweets[p]) is not None)
     # Undone, a retweet leaves timelines as lazily as a delete, and the next newest entry shows the tweet.
     _ok(celebrity.call("DELETE", f"/tweets/{everyone}/retweet"))
     assert once() == [(retweets["popular of all"], everyone, popular.handle)]

@@ -18,8 +18,8 @@ from itertools import pairwise
 
 import boto3
 import pytest
-import redis
 
+from chirp.adapters.redis.timeline_cache import deferred_key, timeline_key
 from chirp.composition import build_services
 from chirp.settings import Settings
 from tests.conftest import ROOT
@@ -114,8 +114,8 @@ def operator(cloud_env):
 
 
 @pytest.fixture(scope="module")
-def cache(cloud_env) -> redis.Redis:
-    return redis.Redis.from_url(cloud_env["CHIRP_REDIS_URL"], decode_responses=True)
+def cache(cloud_redis):
+    return cloud_redis
 
 
 @pytest.fixture(scope="module")
@@ -172,10 +172,10 @@ def test_given_level_2_when_a_lost_timeline_is_read_then_it_is_served_as_cached_
     tweet = _post(author, "before the warning").json()["tweet_id"]
     assert eventually(lambda: tweet in _home_ids(reader))
     operator("2")
-    cache.delete(f"timeline:{reader.user_id}")  # lost (evicted, expired)
+    cache.delete(timeline_key(reader.user_id))  # lost (evicted, expired)
 
     assert _home_ids(reader) == []  # served as Redis holds it: no rebuild from DynamoDB at level 2
-    assert not cache.exists(f"timeline:{reader.user_id}")
+    assert not cache.exists(timeline_key(reader.user_id))
     operator("0")
     assert _home_ids(reader) == [tweet]  # rebuilt on the first read after
 
@@ -203,17 +203,17 @@ def test_given_level_3_when_posting_then_fan_out_waits_readers_build_it_on_read_
     operator("3")
 
     deferred = _post(author, "while fan-out is off").json()["tweet_id"]
-    assert eventually(lambda: cache.zscore(f"deferred:{author.user_id}", deferred) is not None)  # consumed
+    assert eventually(lambda: cache.zscore(deferred_key(author.user_id), deferred) is not None)  # consumed
 
-    assert cache.zscore(f"timeline:{reader.user_id}", deferred) is None  # not pushed...
+    assert cache.zscore(timeline_key(reader.user_id), deferred) is None  # not pushed...
     assert deferred in _home_ids(reader)  # ...but built into the timeline on read
-    assert cache.zscore(f"timeline:{author.user_id}", deferred) is not None  # its author sees it at once
+    assert cache.zscore(timeline_key(author.user_id), deferred) is not None  # its author sees it at once
     operator("0")
     after = _post(author, "fan-out is back").json()["tweet_id"]  # the next batch catches up first
 
-    assert eventually(lambda: cache.zscore(f"timeline:{reader.user_id}", after) is not None)
-    assert eventually(lambda: cache.zscore(f"timeline:{reader.user_id}", deferred) is not None)  # pushed late
-    assert not cache.exists(f"deferred:{author.user_id}")
+    assert eventually(lambda: cache.zscore(timeline_key(reader.user_id), after) is not None)
+    assert eventually(lambda: cache.zscore(timeline_key(reader.user_id), deferred) is not None)  # pushed late
+    assert not cache.exists(deferred_key(author.user_id))
     report = services.auditor().audit([reader.user_id, author.user_id])
     assert report.clean, report.findings
 

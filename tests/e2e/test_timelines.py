@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import redis
-
+from chirp.adapters.redis.timeline_cache import celebrity_key, timeline_key
 from infra.config import LOCAL
 from tests.e2e.conftest import eventually
 
@@ -37,14 +36,14 @@ def test_given_a_popular_author_when_posting_then_followers_get_it_through_the_a
     assert all(_arrives(follower, tweet_id) for follower in followers)
 
 
-def test_given_a_celebrity_when_posting_then_followers_see_it_by_pull(new_user, cloud_env):
+def test_given_a_celebrity_when_posting_then_followers_see_it_by_pull(new_user, cloud_redis):
     author = new_user("cel")
     followers = _followed_by(author, new_user, LOCAL.celebrity_threshold)
     tweet_id = author.call("POST", "/tweets", json={"text": "celebrity"}).json()["tweet_id"]
     assert _arrives(followers[0], tweet_id)
-    cache = redis.Redis.from_url(cloud_env["CHIRP_REDIS_URL"])
-    assert cache.zscore(f"timeline:{followers[0].user_id}", tweet_id) is None  # pulled at read, never pushed
-    assert cache.zscore(f"celeb:{author.user_id}", tweet_id) is not None
+    cache = cloud_redis
+    assert cache.zscore(timeline_key(followers[0].user_id), tweet_id) is None  # pulled at read, never pushed
+    assert cache.zscore(celebrity_key(author.user_id), tweet_id) is not None
 
 
 def test_given_a_long_home_timeline_when_paging_then_no_gaps_or_repeats(new_user):
@@ -94,14 +93,14 @@ def test_given_blocks_and_mutes_when_reading_then_those_authors_never_show(new_u
     assert _arrives(reader, later)
 
 
-def test_given_redis_lost_its_data_when_reading_then_timelines_are_rebuilt_with_nothing_lost(new_user, cloud_env):
+def test_given_redis_lost_its_data_when_reading_then_timelines_are_rebuilt_with_nothing_lost(new_user, cloud_redis):
     author, reader = new_user("au"), new_user("rd")
     _home(reader)
     reader.call("POST", f"/users/{author.user_id}/follow")
     posted = [author.call("POST", "/tweets", json={"text": f"keep {i}"}).json()["tweet_id"] for i in range(3)]
     eventually(lambda: set(posted) <= set(_home_ids(reader)))
     before = _home_ids(reader)
-    cache = redis.Redis.from_url(cloud_env["CHIRP_REDIS_URL"], decode_responses=True)
+    cache = cloud_redis
     # Everything but the id generators' worker leases, which live Lambda environments still hold.
     lost = [key for key in cache.scan_iter(count=1000) if not key.startswith("chirp:snowflake:lease:")]
     for start in range(0, len(lost), 500):

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from chirp.adapters.redis.timeline_cache import DEFERRED_AUTHORS, deferred_key, timeline_key
 from chirp.degradation.levels import Level, Switches
 from chirp.tweets.model import Tweet
 from tests.conftest import FakeLambdaContext, kinesis_event, load_handler
@@ -56,18 +57,18 @@ def test_given_level_3_when_tweets_are_fanned_out_then_redis_keeps_them_deferred
     for tweet in tweets:
         assert timelines.fan_out(tweet) is None
 
-    assert services.redis.sismember("deferred-authors", author)
-    assert services.redis.zcard(f"deferred:{author}") == 3
+    assert services.redis.sismember(DEFERRED_AUTHORS, author)
+    assert services.redis.zcard(deferred_key(author)) == 3
     assert services.timeline_cache.read(reader, before_id=None, count=10).deferred == [author]
     assert _ids(timelines, reader) == sorted((t.tweet_id for t in tweets), reverse=True)
-    assert services.redis.zcard(f"timeline:{reader}") == 1  # the sentinel only: nothing was pushed
+    assert services.redis.zcard(timeline_key(reader)) == 1  # the sentinel only: nothing was pushed
     assert timelines.catch_up() == 0
 
     level[0] = Level.NORMAL
     assert timelines.catch_up() == 3
-    assert not services.redis.exists(f"deferred:{author}")
-    assert not services.redis.sismember("deferred-authors", author)
-    assert services.redis.zcard(f"timeline:{reader}") == 4
+    assert not services.redis.exists(deferred_key(author))
+    assert not services.redis.sismember(DEFERRED_AUTHORS, author)
+    assert services.redis.zcard(timeline_key(reader)) == 4
     assert services.auditor().audit([reader]).clean
 
 
@@ -97,7 +98,7 @@ def test_given_deferred_tweets_when_the_schedule_runs_the_fanout_consumer_then_i
 
     assert fanout.lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, CONTEXT)["caught_up"] >= 1
 
-    assert services.redis.zscore(f"timeline:{reader}", tweet.tweet_id) is not None
+    assert services.redis.zscore(timeline_key(reader), tweet.tweet_id) is not None
 
 
 def test_given_a_stream_batch_at_level_0_when_consumed_then_earlier_deferred_tweets_are_pushed_after_it(
@@ -113,8 +114,8 @@ def test_given_a_stream_batch_at_level_0_when_consumed_then_earlier_deferred_twe
 
     assert fanout.lambda_handler(kinesis_event([now.model_dump_json().encode()]), CONTEXT) == {"batchItemFailures": []}
 
-    assert services.redis.zscore(f"timeline:{reader}", earlier.tweet_id) is not None
-    assert services.redis.zscore(f"timeline:{reader}", now.tweet_id) is not None
+    assert services.redis.zscore(timeline_key(reader), earlier.tweet_id) is not None
+    assert services.redis.zscore(timeline_key(reader), now.tweet_id) is not None
 
 
 def test_given_trends_when_ranked_then_redis_keeps_the_ranking_for_the_refresh_period(services):

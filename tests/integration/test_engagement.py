@@ -16,6 +16,7 @@ import redis
 from chirp.adapters.dynamodb.engagement_store import counter_key
 from chirp.adapters.dynamodb.tables import EngagementItem
 from chirp.adapters.redis.count_cache import RedisCountCache
+from chirp.adapters.redis.timeline_cache import celebrity_retweets_key, retweets_key, timeline_key
 from chirp.engagement.model import Counts, EngagementEvent, Kind
 from chirp.engagement.rules import OUTBOX_GRACE_MS, Engagements
 from chirp.notifications.model import Aggregate
@@ -208,9 +209,9 @@ def test_given_retweets_in_redis_when_read_below_a_cursor_then_the_ones_above_co
     assert cache.read(reader, before_id=None, count=10).retweets_above == {}  # the first page has nothing above
     assert (pulled.ids, pulled.retweets_above) == ([], {60: 13, 61: 14})
     assert cache.inspect(reader, {star}).indexed_retweets == {30: 10, 40: 11, 51: 12, 60: 13, 61: 14}
-    assert services.redis.ttl(f"rts:{reader}") > 0  # expires with the timeline
+    assert services.redis.ttl(retweets_key(reader)) > 0  # expires with the timeline
     cache.set_celebrity(star, False, [])
-    assert not services.redis.exists(f"celebrts:{star}")
+    assert not services.redis.exists(celebrity_retweets_key(star))
 
 
 def test_given_an_aggregated_notification_when_updated_from_a_stale_read_then_it_is_refused(services, make_user):
@@ -364,7 +365,7 @@ def test_given_retweets_in_timelines_when_audited_then_clean_and_a_lost_index_en
     assert services.auditor().audit([reader]).findings == []
 
     retweet_id = services.engagement_store.edges([(fan, tweet.tweet_id)])[fan, tweet.tweet_id].retweet_id
-    services.redis.zrem(f"rts:{reader}", f"{retweet_id}:{tweet.tweet_id}")
+    services.redis.zrem(retweets_key(reader), f"{retweet_id}:{tweet.tweet_id}")
     (finding,) = services.auditor().audit([reader]).findings
     assert (finding.unindexed, finding.missing, finding.extra) == ([retweet_id], [], [])
-    services.redis.delete(f"timeline:{reader}", f"rts:{reader}")  # rebuilt on the next read
+    services.redis.delete(timeline_key(reader), retweets_key(reader))  # rebuilt on the next read

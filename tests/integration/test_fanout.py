@@ -8,7 +8,14 @@ import uuid
 
 import pytest
 
-from chirp.adapters.redis.timeline_cache import TRIM_SLACK, RedisTimelineCache
+from chirp.adapters.redis.timeline_cache import (
+    CELEBRITIES,
+    TRIM_SLACK,
+    RedisTimelineCache,
+    following_key,
+    retweets_key,
+    timeline_key,
+)
 from chirp.errors import Forbidden, Unavailable
 from chirp.timelines.rules import Tier
 from chirp.tweets.model import Tweet
@@ -37,9 +44,9 @@ def test_given_a_replayed_batch_when_consumed_twice_then_timelines_are_unchanged
     tweet = _post(services, author)
     event = kinesis_event([tweet.model_dump_json().encode()])
     assert fanout.lambda_handler(event, CONTEXT) == {"batchItemFailures": []}
-    before = services.redis.zrange(f"timeline:{follower}", 0, -1, withscores=True)
+    before = services.redis.zrange(timeline_key(follower), 0, -1, withscores=True)
     assert fanout.lambda_handler(event, CONTEXT) == {"batchItemFailures": []}
-    assert services.redis.zrange(f"timeline:{follower}", 0, -1, withscores=True) == before
+    assert services.redis.zrange(timeline_key(follower), 0, -1, withscores=True) == before
     assert _timeline(services, follower).count(tweet.tweet_id) == 1
 
 
@@ -87,10 +94,10 @@ def test_given_follower_counts_when_crossing_thresholds_then_tiers_change_and_ce
     services.social.follow(followers[-1], author)  # at the celebrity threshold
     pulled = _post(services, author, "from a celebrity")
     assert services.timelines.fan_out(pulled) is Tier.CELEBRITY
-    assert services.redis.zscore(f"timeline:{followers[0]}", pulled.tweet_id) is None  # not pushed
+    assert services.redis.zscore(timeline_key(followers[0]), pulled.tweet_id) is None  # not pushed
     assert pulled.tweet_id in _timeline(services, followers[0])  # but pulled at read
     services.social.unfollow(followers[-1], author)  # back below: pushed again, with a backfill
-    assert services.redis.zscore(f"timeline:{followers[0]}", pulled.tweet_id) is not None
+    assert services.redis.zscore(timeline_key(followers[0]), pulled.tweet_id) is not None
 
 
 def test_given_a_crash_between_store_and_publish_when_the_relay_runs_then_the_tweet_is_delivered(
@@ -120,19 +127,19 @@ def test_given_a_flushed_timeline_when_read_then_it_is_rebuilt_from_dynamodb(ser
     services.social.follow(follower, author)
     tweet = _post(services, author)
     services.timelines.fan_out(tweet)
-    services.redis.delete(f"timeline:{follower}", f"following:{follower}")
+    services.redis.delete(timeline_key(follower), following_key(follower))
     assert tweet.tweet_id in _timeline(services, follower)
 
 
 def test_given_an_inactive_follower_when_fanning_out_then_nothing_is_written_and_the_read_rebuilds(services, make_user):
     author, inactive = make_user(), make_user()
     services.social.follow(inactive, author)
-    services.redis.delete(f"timeline:{inactive}")  # expired after the inactivity window
+    services.redis.delete(timeline_key(inactive))  # expired after the inactivity window
     tweet = _post(services, author)
     services.timelines.fan_out(tweet)
-    assert not services.redis.exists(f"timeline:{inactive}")  # inactive users cost no writes
+    assert not services.redis.exists(timeline_key(inactive))  # inactive users cost no writes
     assert tweet.tweet_id in _timeline(services, inactive)  # rebuilt from DynamoDB on return
-    assert services.redis.ttl(f"timeline:{inactive}") > 0  # and lives for the window again
+    assert services.redis.ttl(timeline_key(inactive)) > 0  # and lives for the window again
 
 
 def test_given_a_rebuild_under_way_when_another_read_comes_then_it_waits_instead_of_rebuilding_again(
@@ -187,8 +194,8 @@ def test_given_redis_lost_its_celebrity_marks_when_a_celebrity_posts_then_follow
     reader = followers[0]
     assert services.timeline_cache.is_celebrity(celebrity)
     # Given Redis lost what it held (a flush): the celebrity mark and the reader's timeline and relations.
-    services.redis.srem("celebrities", celebrity)
-    services.redis.delete(f"timeline:{reader}", f"following:{reader}")
+    services.redis.srem(CELEBRITIES, celebrity)
+    services.redis.delete(timeline_key(reader), following_key(reader))
     _timeline(services, reader)  # the reader comes back: rebuilt from DynamoDB
 
     # When the celebrity posts
@@ -204,8 +211,8 @@ def test_given_redis_lost_a_celebrity_mark_when_a_reader_rebuilds_then_the_mark_
     services, make_celebrity
 ):
     celebrity, followers = make_celebrity()
-    services.redis.srem("celebrities", celebrity)
-    services.redis.delete(f"timeline:{followers[0]}")
+    services.redis.srem(CELEBRITIES, celebrity)
+    services.redis.delete(timeline_key(followers[0]))
 
     _timeline(services, followers[0])
 
@@ -297,7 +304,7 @@ def test_given_a_lost_timeline_of_many_followees_when_rebuilt_then_each_followee
         posted.append(_post(services, followee, f"by {followee}").tweet_id)
     deleted = _post(services, followees[0], "deleted before the rebuild")
     services.tweets.delete(followees[0], deleted.tweet_id)
-    services.redis.delete(f"timeline:{reader}", f"following:{reader}")
+    services.redis.delete(timeline_key(reader), following_key(reader))
     calls = _aws_calls(monkeypatch)
 
     timeline = _timeline(services, reader)
@@ -316,7 +323,7 @@ def test_given_full_live_timelines_when_pushed_past_the_high_water_mark_then_tri
         # When pushed up to the high-water mark, then nothing is trimmed, and the idle timeline is never created
         pushed = [cache.push(tweet_id, [live, idle]) for tweet_id in range(4, 4 + TRIM_SLACK)]
         assert pushed == [1] * TRIM_SLACK
-        assert services.timeline_cache.redis.exists(f"timeline:{idle}") == 0
+        assert services.timeline_cache.redis.exists(timeline_key(idle)) == 0
         assert len(cache.read(live, before_id=None, count=100).ids) == 3 + TRIM_SLACK
         # When one more arrives, then the newest 3 are kept (and the sentinel: the timeline stays live)
         newest = 4 + TRIM_SLACK
@@ -324,7 +331,7 @@ def test_given_full_live_timelines_when_pushed_past_the_high_water_mark_then_tri
         view = cache.read(live, before_id=None, count=100)
         assert (view.live, view.ids) == (True, [newest, newest - 1, newest - 2])
     finally:
-        services.redis.delete(f"timeline:{live}", f"rts:{live}")
+        services.redis.delete(timeline_key(live), retweets_key(live))
 
 
 def test_given_a_retweet_pushed_past_the_high_water_mark_then_its_index_is_trimmed_alike(services):
@@ -334,9 +341,9 @@ def test_given_a_retweet_pushed_past_the_high_water_mark_then_its_index_is_trimm
     try:
         for retweet_id in range(10, 10 + TRIM_SLACK + 3):
             assert cache.push(retweet_id, [user], retweet_of=1) == 1
-        index = services.redis.zrange(f"rts:{user}", 0, -1)
+        index = services.redis.zrange(retweets_key(user), 0, -1)
         assert len(index) <= 2 + TRIM_SLACK
         assert index[-1] == f"{9 + TRIM_SLACK + 3}:1"
-        assert services.redis.pttl(f"rts:{user}") > 0  # expires with its timeline
+        assert services.redis.pttl(retweets_key(user)) > 0  # expires with its timeline
     finally:
-        services.redis.delete(f"timeline:{user}", f"rts:{user}")
+        services.redis.delete(timeline_key(user), retweets_key(user))

@@ -10,6 +10,7 @@ import uuid
 import pytest
 import redis
 
+from chirp.adapters.redis.client import is_cluster
 from chirp.adapters.redis.rate_limits import RedisLimitStore
 from chirp.limits.model import EndpointClass, Limit, Subject, parse_limits
 from chirp.limits.ports import LimitStoreUnavailable
@@ -38,16 +39,21 @@ def _hit(store, subject, limit: Limit, endpoint=EndpointClass.TWEETS):
 
 
 @pytest.fixture
-def own_database(cloud_settings) -> redis.Redis:
-    """Mirroring replaces every mirrored override: on a database of the test's own, not the deployed app's."""
-    client = redis.Redis(host=cloud_settings.redis_host, port=cloud_settings.redis_port, db=13, decode_responses=True)
-    client.flushdb()
-    yield client
-    client.flushdb()
+def own_mirror(services) -> RedisLimitStore:
+    """Mirroring removes the overrides of every mirrored user it is not given: with a set of mirrored users of the
+    test's own, not the deployed app's (a cluster has one database only)."""
+    store = RedisLimitStore(services.redis, mirrored=f"limit-overrides-it-{uuid.uuid4().hex[:8]}")
+    yield store
+    store.mirror_overrides({})
 
 
-def _evalshas(client: redis.Redis) -> int:
-    return client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
+def _evalshas(client) -> int:
+    """EVALSHA calls the server ran (summed over the nodes of a cluster)."""
+    if is_cluster(client):
+        per_node = client.info("commandstats", target_nodes=client.PRIMARIES).values()
+    else:
+        per_node = [client.info("commandstats")]
+    return sum(node.get("cmdstat_evalsha", {}).get("calls", 0) for node in per_node)
 
 
 def test_given_a_fresh_key_when_a_burst_arrives_then_exactly_count_pass_with_remaining_and_retry_after(store, subject):
@@ -94,9 +100,9 @@ def test_given_many_checks_when_counted_then_each_is_one_round_trip_of_one_scrip
 
 
 def test_given_mirrored_overrides_when_checked_then_the_script_applies_them_and_removal_restores_the_tier(
-    own_database, subject
+    own_mirror, subject
 ):
-    store = RedisLimitStore(own_database)
+    store = own_mirror
     other = Subject("user", f"it-{uuid.uuid4().hex[:12]}")
     raised = {subject.id: {EndpointClass.TWEETS: Limit(2, 3600), None: Limit(1000, 60)}, other.id: {}}
     assert store.mirror_overrides({**raised, **{f"it-keep-{uuid.uuid4().hex[:6]}": {None: Limit(5, 5)}}}) == 3
@@ -109,7 +115,7 @@ def test_given_mirrored_overrides_when_checked_then_the_script_applies_them_and_
 
     store.mirror_overrides({})  # the operators removed every override
     assert store.hit(subject, EndpointClass.HOME, Limit(150, 900))[1] == Limit(150, 900)
-    assert subject.id not in store.redis.smembers("limit-overrides")
+    assert subject.id not in store.redis.smembers(store.mirrored)
 
 
 def test_given_the_limiter_on_redis_when_two_users_spend_then_their_counters_are_apart(services):

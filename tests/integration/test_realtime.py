@@ -11,6 +11,7 @@ import pytest
 
 from chirp.adapters.apigateway.connections import ApiGatewayConnections, management_client
 from chirp.adapters.dynamodb.follow_graph import DynamoFollowGraph
+from chirp.adapters.redis.client import is_cluster
 from chirp.adapters.redis.connected_index import BUILT, REBUILDING, RedisConnectedIndex
 from chirp.realtime.model import Connection, Stream, Wire
 from chirp.realtime.ports import Gone
@@ -20,8 +21,8 @@ from chirp.social.model import Relation
 @pytest.fixture
 def index(services):
     clock = {"now": 1_000_000.0}
-    db = services.redis.connection_pool.connection_kwargs["db"]
-    assert db == 0  # the app's database: keys below are named by fresh ids, and removed
+    # The app's database (a cluster has only that one): keys below are named by fresh ids, and removed.
+    assert is_cluster(services.redis) or services.redis.connection_pool.connection_kwargs["db"] == 0
     return RedisConnectedIndex(services.redis, clock_s=lambda: clock["now"]), clock
 
 
@@ -63,6 +64,29 @@ def test_given_a_user_whose_connections_expired_then_they_are_neither_counted_no
     clock["now"] += 61
     assert user not in [u for page in connected.connected_user_pages(1000) for u in page]
     connected.remove(connection)
+
+
+def test_given_a_user_who_connects_again_while_their_last_connection_is_removed_then_they_stay_connected(
+    index, monkeypatch
+):
+    connected, _ = index
+    user = f"rt-{uuid.uuid4().hex[:10]}"
+    first, second = _connection(user), _connection(user)
+    connected.add(first, ttl_s=60)
+    zrem = connected.redis.zrem
+
+    def racing(*args):  # the second connection arrives after the first left the hash, before the user leaves
+        connected.add(second, ttl_s=60)
+        return zrem(*args)
+
+    monkeypatch.setattr(connected.redis, "zrem", racing)
+    connected.remove(first)
+    monkeypatch.undo()
+
+    assert user in [u for page in connected.connected_user_pages(1000) for u in page]
+    assert [c.connection_id for c in connected.connections_of([user])[user]] == [second.connection_id]
+    connected.remove(second)
+    assert user not in [u for page in connected.connected_user_pages(1000) for u in page]
 
 
 def test_given_a_stored_connection_then_it_reads_back_and_deletes(services):

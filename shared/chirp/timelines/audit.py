@@ -117,7 +117,8 @@ class TimelineAuditor:
         shown = set(cached) | set(pulled)
         # Ids outside what must be shown: loaded in one batch to see whether the read path would show them.
         others = self._load(shown - authored.keys())
-        self._load({t.retweet_of_id for t in [*authored.values(), *others.values()] if t.retweet_of_id})
+        entries = [*authored.values(), *(t for t in others.values() if t is not None)]  # None: no such tweet
+        self._load({t.retweet_of_id for t in entries if t.retweet_of_id})
 
         def shows(tweet: Tweet) -> Tweet | None:
             return self._loaded.get(tweet.retweet_of_id) if tweet.retweet_of_id is not None else tweet
@@ -149,13 +150,18 @@ class TimelineAuditor:
         # Tiers too: a celebrity Redis does not know as one is pushed to nobody and pulled by nobody.
         profiles = self.social.get_profiles(sorted(followees)) if followees else {}
         celebrities = {a for a, p in profiles.items() if self.thresholds.tier(p.followers_count) is Tier.CELEBRITY}
+        compared = [
+            ("Redis hides", cached_hidden, "DynamoDB", hidden),
+            ("Redis follows", following_cached, "DynamoDB", followees),
+            ("Redis celebrities", view.celebrities, "DynamoDB", celebrities),
+        ]
+        if view.kept_marks is not None:  # what a cluster read uses instead of the marks, while in force
+            kept_celebrities, kept_deferring = view.kept_marks
+            compared.append(("Redis kept celebrities", kept_celebrities, "DynamoDB", celebrities))
+            compared.append(("Redis kept deferring", kept_deferring, "Redis deferring", view.deferring))
         mismatches = [
-            f"Redis {name} {sorted(cached)}, DynamoDB {sorted(truth)}"
-            for name, cached, truth in (
-                ("hides", cached_hidden, hidden),
-                ("follows", following_cached, followees),
-                ("celebrities", view.celebrities, celebrities),
-            )
+            f"{name} {sorted(cached)}, {source} {sorted(truth)}"
+            for name, cached, source, truth in compared
             if cached != truth
         ]
         return Finding(

@@ -2,7 +2,10 @@
 the connection's JSON, expiring with the connection's TTL), a sorted set of connected users scored by when
 their newest connection expires (`rt:users`: counted and paged without stale members), and the
 connections on the public stream (`rt:public`). DynamoDB's connections table is the truth: a marker says the
-index is whole, and its absence has the next push rebuild it from the table (chirp.realtime.service)."""
+index is whole, and its absence has the next push rebuild it from the table (chirp.realtime.service).
+
+The three are in different hash slots (Redis Cluster): nothing spans them atomically, so removing a user's last
+connection looks again after taking the user out of the connected set, and puts back one that connected meanwhile."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from collections.abc import Iterator
 
 import redis
 
+from chirp.adapters.redis.client import LuaScript
 from chirp.realtime.model import Connection, Stream
 
 USERS = "rt:users"
@@ -20,16 +24,16 @@ PUBLIC = "rt:public"
 BUILT, REBUILDING = "rt:{index}:built", "rt:{index}:rebuilding"
 REBUILD_LOCK_S = 60
 
-# Removes a connection; the user leaves the connected set with their last one.
+# KEYS[1] = a user's connections; ARGV[1] = one of them. Removes it, answers how many are left and for how long
+# (ms) the newest lives.
 _REMOVE = """
 redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[3], ARGV[1])
-if redis.call('HLEN', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[2]) end
-return 1
+return {redis.call('HLEN', KEYS[1]), redis.call('PTTL', KEYS[1])}
 """
 
 
-# The index is whole (1), or this caller takes the rebuild's lock (0 when another holds it).
+# KEYS[1] = the marker, KEYS[2] = the lock: 0 when the index is whole or another caller holds the lock, 1 when
+# this caller took it.
 _NEEDS_REBUILD = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return 1 end
@@ -44,13 +48,13 @@ def _user_key(user_id: str) -> str:
 class RedisConnectedIndex:
     def __init__(self, client: redis.Redis, clock_s=time.time):
         self.redis, self.clock_s = client, clock_s
-        self._remove = client.register_script(_REMOVE)
-        self._needs_rebuild = client.register_script(_NEEDS_REBUILD)
+        self._remove = LuaScript(_REMOVE)
+        self._needs_rebuild = LuaScript(_NEEDS_REBUILD)
 
     def add(self, connection: Connection, ttl_s: int) -> None:
         now = self.clock_s()
         key, value = _user_key(connection.user_id), connection.model_dump_json()
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.redis.pipeline(transaction=False)
         pipe.hset(key, connection.connection_id, value)
         pipe.expire(key, ttl_s)
         pipe.zadd(USERS, {connection.user_id: now + ttl_s})
@@ -60,8 +64,20 @@ class RedisConnectedIndex:
         pipe.execute()
 
     def remove(self, connection: Connection) -> None:
-        keys = [_user_key(connection.user_id), USERS, PUBLIC]
-        self._remove(keys=keys, args=[connection.connection_id, connection.user_id])
+        """The connection out of the index; the user out of the connected set with their last one (and back in if
+        they connected again meanwhile)."""
+        key = _user_key(connection.user_id)
+        left, _ = self._remove(self.redis, [key], [connection.connection_id])
+        self.redis.hdel(PUBLIC, connection.connection_id)
+        if left:
+            return
+        self.redis.zrem(USERS, connection.user_id)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hlen(key)
+            pipe.pttl(key)
+            left, ttl_ms = pipe.execute()
+        if left and ttl_ms > 0:
+            self.redis.zadd(USERS, {connection.user_id: self.clock_s() + ttl_ms / 1000})
 
     def connections_of(self, user_ids: list[str]) -> dict[str, list[Connection]]:
         pipe = self.redis.pipeline(transaction=False)
@@ -86,12 +102,12 @@ class RedisConnectedIndex:
         return [Connection.model_validate_json(value) for value in self.redis.hvals(PUBLIC)]
 
     def needs_rebuild(self) -> bool:
-        return bool(self._needs_rebuild(keys=[BUILT, REBUILDING], args=[REBUILD_LOCK_S]))
+        return bool(self._needs_rebuild(self.redis, [BUILT, REBUILDING], [REBUILD_LOCK_S]))
 
     def rebuilt(self, connections: list[tuple[Connection, int]]) -> None:
         for connection, ttl_s in connections:  # one round trip each: a rebuild is rare, and add stays the one writer
             self.add(connection, ttl_s)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.set(BUILT, "1")
-        pipe.delete(REBUILDING)
-        pipe.execute()
+        with self.redis.pipeline(transaction=False) as pipe:  # one slot: the marker, then the lock released
+            pipe.set(BUILT, "1")
+            pipe.delete(REBUILDING)
+            pipe.execute()

@@ -54,8 +54,8 @@ def _field(limit: Limit) -> str:
 
 
 class RedisLimitStore:
-    def __init__(self, client: redis.Redis):
-        self.redis = client
+    def __init__(self, client: redis.Redis, mirrored: str = MIRRORED):
+        self.redis, self.mirrored = client, mirrored  # `mirrored`: the set of mirrored users (tests use their own)
         self._gcra = client.register_script(GCRA)
 
     def hit(self, subject: Subject, endpoint: EndpointClass, tier: Limit) -> tuple[LimitState, Limit]:
@@ -78,7 +78,7 @@ class RedisLimitStore:
 
     def mirror_overrides(self, overrides: dict[str, Overrides]) -> int:
         """One MULTI per user (its hash replaced whole), then the users no longer listed removed."""
-        previous = set(self.redis.smembers(MIRRORED))
+        previous = set(self.redis.smembers(self.mirrored))
         for user_id, limits in overrides.items():
             key = overrides_key(Subject("user", user_id))
             fields = {
@@ -90,8 +90,8 @@ class RedisLimitStore:
                     pipe.hset(key, mapping=fields)
                 pipe.execute()
         if overrides:
-            self.redis.sadd(MIRRORED, *overrides)
+            self.redis.sadd(self.mirrored, *overrides)
         for user_id in sorted(previous - set(overrides)):
             self.redis.delete(overrides_key(Subject("user", user_id)))
-            self.redis.srem(MIRRORED, user_id)
+            self.redis.srem(self.mirrored, user_id)
         return len(overrides)

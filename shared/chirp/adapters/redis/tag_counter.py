@@ -50,7 +50,7 @@ class RedisTagCounter:
         key = f"trend:text:{{{text_key}}}:{at_ms // HOUR_MS}"
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.pfadd(key, account_id)
-            pipe.pfcount(key)
+            pipe.execute_command("PFCOUNT", key)  # by name: a cluster pipeline refuses its pfcount()
             pipe.expire(key, BUCKET_TTL_S)
             _, accounts, _ = pipe.execute()
         return int(accounts)
@@ -68,10 +68,11 @@ class RedisTagCounter:
         hours = range(hour - baseline_hours, hour)
         with self.redis.pipeline(transaction=False) as pipe:
             for tag in tags:
-                pipe.pfcount(*(_bucket_key(tag, "t", b) for b in buckets))
-                pipe.pfcount(*(_bucket_key(tag, "s", b) for b in buckets))
+                # By name: a cluster pipeline refuses its pfcount(), though each count's keys share the tag's slot.
+                pipe.execute_command("PFCOUNT", *(_bucket_key(tag, "t", b) for b in buckets))
+                pipe.execute_command("PFCOUNT", *(_bucket_key(tag, "s", b) for b in buckets))
                 for h in hours:
-                    pipe.pfcount(_bucket_key(tag, "h", h))
+                    pipe.execute_command("PFCOUNT", _bucket_key(tag, "h", h))
             values = pipe.execute()
         per_tag = 2 + len(hours)
         return [

@@ -1,0 +1,73 @@
+"""Scripts on the real Redis, single or cluster (chirp.adapters.redis.client.LuaScript and Batch): sent as
+EVALSHA, sent again as EVAL only where a node lacks the script (a restart, a failover, a new node), never preceded
+by SCRIPT EXISTS."""
+
+from __future__ import annotations
+
+import pytest
+
+from chirp.adapters.redis import timeline_cache
+from chirp.adapters.redis.client import is_cluster, node_groups
+from chirp.adapters.redis.timeline_cache import timeline_key
+
+
+def _calls(client) -> dict[str, int]:
+    """Script commands the server ran, summed over the nodes of a cluster."""
+    if is_cluster(client):
+        per_node = list(client.info("commandstats", target_nodes=client.PRIMARIES).values())
+    else:
+        per_node = [client.info("commandstats")]
+    names = ("evalsha", "eval", "script|exists", "command|getkeys")
+    return {name: sum(node.get(f"cmdstat_{name}", {}).get("calls", 0) for node in per_node) for name in names}
+
+
+def _flush_scripts(client) -> None:
+    nodes = [node.redis_connection for node in client.get_primaries()] if is_cluster(client) else [client]
+    for node in nodes:
+        node.script_flush()
+
+
+def test_given_nodes_without_the_script_when_a_fanout_runs_then_each_group_is_sent_again_once_as_eval(
+    services, make_user
+):
+    cache, client = services.timeline_cache, services.redis
+    readers = [make_user() for _ in range(6)]
+    for reader in readers:
+        cache.replace(reader, [])  # live, empty
+    groups = len(node_groups(client, readers, timeline_key))
+    _flush_scripts(client)  # as after a restart or a failover
+    before = _calls(client)
+
+    pushed = cache.push(2**61 + 1, readers)
+    after_first = _calls(client)
+    assert pushed == len(readers)
+    again = cache.push(2**61 + 2, readers)
+    after_second = _calls(client)
+
+    assert again == len(readers)
+    assert after_first["evalsha"] - before["evalsha"] == groups  # one call per node (one on a single Redis)
+    assert after_first["eval"] - before["eval"] == groups  # each answered NOSCRIPT: sent again with its source
+    assert after_second["evalsha"] - after_first["evalsha"] == groups
+    assert after_second["eval"] == after_first["eval"]  # loaded now: EVALSHA alone
+    assert after_second["script|exists"] == before["script|exists"]  # never asked first
+    # nor are a call's keys asked of a node (a cluster pipeline does, a round trip per call, unless told the node)
+    assert after_second["command|getkeys"] == before["command|getkeys"]
+    assert all(client.zcard(timeline_key(reader)) == 3 for reader in readers)  # the sentinel and both entries
+
+
+def test_given_a_slot_map_gone_stale_when_a_fanout_runs_then_it_goes_again_slot_by_slot_and_reaches_everyone(
+    services, make_user, monkeypatch
+):
+    cache, client = services.timeline_cache, services.redis
+    if not is_cluster(client):
+        pytest.skip("a single Redis has no slots to move")
+    readers = [make_user() for _ in range(12)]
+    for reader in readers:
+        cache.replace(reader, [])
+    # Given groups as a stale slot map would make them: every timeline in one call, whatever node serves it
+    monkeypatch.setattr(timeline_cache, "node_groups", lambda _client, users, _key: [list(users)])
+
+    pushed = cache.push(2**61 + 3, readers)
+
+    assert pushed == len(readers)
+    assert all(client.zscore(timeline_key(reader), 2**61 + 3) is not None for reader in readers)
