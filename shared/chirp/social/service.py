@@ -95,11 +95,11 @@ class SocialService:
             raise Forbidden("this user blocks you")
         notification = None if check.followee_mutes else follow_notification(follower_id, self.clock_ms())
         created = self.social.add_follow(follower_id, followee_id, notification)
-        if created and notification is not None:
-            self.on_notified(followee_id, notification)
         # The tier from the count just read, with this follow: a follow racing it may be counted at the next one.
         followers = check.followee.followers_count + (1 if created else 0)
         self.timelines.on_follow(follower_id, followee_id, followers)  # also on a repeat: heals Redis after a crash
+        if created and notification is not None:  # last: the follow's own work never waits for a push
+            self.on_notified(followee_id, notification)
         return created
 
     def unfollow(self, follower_id: str, followee_id: str) -> bool:
