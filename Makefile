@@ -87,7 +87,8 @@ test-cluster: install ## on a Redis Cluster: restarts Redis as 3 masters, redepl
 	$(MAKE) --no-print-directory dev REDIS=cluster
 	$(PYTEST) tests/integration
 	$(MAKE) --no-print-directory audit
-	$(MAKE) --no-print-directory load LOAD_ARGS="$(or $(LOAD_ARGS),--users 6 --seconds 30)"
+	$(MAKE) --no-print-directory load \
+	  LOAD_ARGS="$(or $(LOAD_ARGS),--users 6 --seconds 30) --output $(or $(CHIRP_LOCAL_DIR),.local)/load_run_cluster.json"
 
 chaos: install ## fault injection against the local cloud: Redis flushed and stopped, OpenSearch stopped, replays, poison
 	$(PYTEST) tests/chaos
