@@ -6,6 +6,10 @@
    an author gets that many followers, one of them connected; the author posts --posts tweets one after the
    other, each waited for (--timeout s). The first --warmup posts are reported apart (a cold consumer takes
    seconds). Baseline in the same run: GET /health.
+   Then per protocol: one author, two followers connected, one on Chirp's frames and one on Mastodon's streaming
+   API (`/api/v1/streaming` through the host-root proxy, a Mastodon token): the same posts, each timed to its
+   arrival on both sockets (read by a thread each). A push renders both frames before it posts either, so both
+   carry the cost of rendering the Mastodon Status; the Chirp-only tier above is the baseline.
 2. Cost of one push to 10,000 connected followers, in process: the real service and Redis index (the benchmarks'
    own Redis database), a follow graph that counts the DynamoDB calls its adapter would make, and a gateway that
    counts posts. Two authors: one followed by exactly the 10,000 connected users (their follower pages are
@@ -19,7 +23,9 @@ Usage: .venv/bin/python bench/push_latency.py [--posts 200] [--warmup 3] [--conn
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -30,6 +36,7 @@ import requests
 from delivery_latency import cleanup, health_ms
 from report import table
 from stats import median, percentile
+from websockets.sync.client import connect
 
 from chirp.adapters.apigateway.connections import ApiGatewayConnections, management_client
 from chirp.adapters.redis.connected_index import RedisConnectedIndex
@@ -38,7 +45,7 @@ from chirp.realtime.service import PAGE_SIZE, Realtime
 from chirp.realtime.wire import ChirpFrames
 from chirp.tweets.model import Tweet
 from infra.config import LOCAL
-from localstack.api_client import Accounts, User
+from localstack.api_client import PASSWORD, Accounts, User
 from localstack.push_client import PushClient, websocket_url
 
 NAME = "push_latency"
@@ -89,6 +96,86 @@ def tier_latency(accounts: Accounts, ws: str, tier: str, followers: int, args, u
         "post_tweets_median_ms": round(median(post_ms), 2) if post_ms else None,
         "latency_ms": {
             k: round(percentile(latencies, p), 1) for k, p in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))
+        },
+    }
+
+
+def mastodon_token(base_url: str, user: User) -> str:
+    """A Mastodon access token for the user, as a client signs in (an app, then the password grant)."""
+    app = requests.post(f"{base_url}/api/v1/apps", data={"client_name": "push bench", "redirect_uris": "urn:x"})
+    app.raise_for_status()
+    grant = {"grant_type": "password", "username": user.handle, "password": PASSWORD, "scope": "read"}
+    token = requests.post(f"{base_url}/oauth/token", data={**grant, **{k: app.json()[k] for k in CLIENT_FIELDS}})
+    token.raise_for_status()
+    return token.json()["access_token"]
+
+
+CLIENT_FIELDS = ("client_id", "client_secret")
+
+
+def protocol_latency(accounts: Accounts, env: dict, args, users, tweet_ids) -> dict:
+    author, chirp_fan, mastodon_fan = accounts.create("ppa"), accounts.create("ppc"), accounts.create("ppm")
+    users += [(u.handle, u.user_id) for u in (author, chirp_fan, mastodon_fan)]
+    accounts.raise_limits([author])
+    for fan in (chirp_fan, mastodon_fan):
+        if (followed := fan.call("POST", f"/users/{author.user_id}/follow")).status_code != 200:
+            raise SystemExit(f"setup failed: follow answered {followed.status_code}: {followed.text}")
+    base = env["CHIRP_MASTODON_URL"]
+    streaming = f"{base.replace('http://', 'ws://', 1)}/api/v1/streaming?stream=user"
+    arrivals: dict[tuple[str, str], float] = {}
+    arrived = threading.Condition()
+
+    def read(protocol: str, socket, tweet_id_of) -> None:
+        try:
+            for message in socket:
+                frame = json.loads(message)
+                if frame.get("event") == "update":
+                    with arrived:
+                        arrivals[(protocol, tweet_id_of(frame["payload"]))] = time.perf_counter()
+                        arrived.notify_all()
+        except Exception:  # noqa: BLE001 - the socket closed at the end of the run
+            return
+
+    token = mastodon_token(base, mastodon_fan)
+    latencies: dict[str, list[float]] = {"chirp": [], "mastodon": []}
+    failures = []
+    with (
+        PushClient.open(websocket_url(env), chirp_fan.token) as chirp,
+        connect(f"{streaming}&access_token={token}", open_timeout=15) as mastodon,
+    ):
+        readers = [
+            threading.Thread(target=read, args=("chirp", chirp.socket, lambda p: p["tweet_id_str"]), daemon=True),
+            threading.Thread(target=read, args=("mastodon", mastodon, lambda p: json.loads(p)["id"]), daemon=True),
+        ]
+        for reader in readers:
+            reader.start()
+        for i in range(-args.warmup, args.posts):
+            response = author.call("POST", "/tweets", json={"text": f"push benchmark protocols {i}"})
+            posted = time.perf_counter()
+            if response.status_code != 201:
+                failures.append(f"POST /tweets {response.status_code}")
+                continue
+            tweet_id = response.json()["tweet_id_str"]
+            tweet_ids.append(int(tweet_id))
+            keys = [(protocol, tweet_id) for protocol in latencies]
+            with arrived:
+                if not arrived.wait_for(lambda keys=keys: all(k in arrivals for k in keys), timeout=args.timeout):
+                    failures.append(f"not pushed to both in {args.timeout} s")
+                    continue
+            if i >= 0:  # the first --warmup posts are left out
+                for protocol, key in zip(latencies, keys, strict=True):
+                    latencies[protocol].append((arrivals[key] - posted) * 1000)
+    print("  protocols: " + ", ".join(f"{p} p50 {median(v) if v else math.nan:.0f} ms" for p, v in latencies.items()))
+    return {
+        "posts": args.posts,
+        "failures": len(failures),
+        "failure_details": failures[:10],
+        "latency_ms": {
+            protocol: {
+                k: round(percentile(values, p), 1) if values else None
+                for k, p in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))
+            }
+            for protocol, values in latencies.items()
         },
     }
 
@@ -156,6 +243,7 @@ def push_cost(settings, connected: int) -> list[dict]:
     started = time.perf_counter()
     for i in range(connected):
         index.add(Connection(connection_id=f"c{i}", user_id=f"f{i}", wire=Wire.CHIRP), ttl_s=3600)
+    index.rebuilt([])  # marks the index whole: these connections live in no table a push could rebuild it from
     print(f"  {connected:,} connections indexed in {time.perf_counter() - started:.1f} s")
     results = []
     try:
@@ -240,6 +328,7 @@ def main() -> None:
         health = health_ms(session, api)
         print(f"push latency, {args.posts} posts per tier, against {api}")
         latency = [tier_latency(accounts, websocket_url(env), t, n, args, users, tweet_ids) for t, n in tiers.items()]
+        protocols = protocol_latency(accounts, env, args, users, tweet_ids)
         health += health_ms(session, api)
         listener = accounts.create("praw")
         users.append((listener.handle, listener.user_id))
@@ -275,6 +364,8 @@ def main() -> None:
     lat = " / ".join(f"{r['latency_ms']['p50']:.0f}" for r in latency)
     lat99 = " / ".join(f"{r['latency_ms']['p99']:.0f}" for r in latency)
     walked, celebrity = cost
+    chirp_latency, mastodon_latency = protocols["latency_ms"]["chirp"], protocols["latency_ms"]["mastodon"]
+    normal = latency[0]["latency_ms"]
     report.write_result(
         NAME,
         {
@@ -285,6 +376,7 @@ def main() -> None:
                 "in_flight": IN_FLIGHT,
             },
             "latency": latency,
+            "protocols": protocols,
             "push_cost": cost,
             "page_size": PAGE_SIZE,
             "headline": [
@@ -293,6 +385,15 @@ def main() -> None:
                     f"popular / celebrity author ({args.posts} posts each)",
                     f"p50 {lat} ms, p99 {lat99} ms; {sum(r['failures'] for r in latency)} failures",
                     f"GET /health: {health_median:.0f} ms",
+                ),
+                report.headline(
+                    f"push latency by protocol: one author's {args.posts} posts, each to a follower on Chirp's frames "
+                    f"and one on Mastodon's streaming API (/api/v1/streaming, Status entities)",
+                    f"Chirp p50 {chirp_latency['p50']:.0f} ms, p99 {chirp_latency['p99']:.0f} ms; Mastodon p50 "
+                    f"{mastodon_latency['p50']:.0f} ms, p99 {mastodon_latency['p99']:.0f} ms; "
+                    f"{protocols['failures']} failures",
+                    f"a normal author's follower on Chirp's frames alone (above): p50 {normal['p50']:.0f} ms, "
+                    f"p99 {normal['p99']:.0f} ms",
                 ),
                 report.headline(
                     f"push to {args.connected:,} connected followers (in process; the author followed by exactly "

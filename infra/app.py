@@ -19,7 +19,8 @@ def build_app(stage: str | None = None, **app_options) -> tuple[cdk.App, ChirpSt
     app = cdk.App(**app_options)
     name = stage or app.node.try_get_context("stage") or os.environ.get("CHIRP_STAGE", "local")
     options = {
-        key: app.node.try_get_context(key) for key in ("mastodon_domain", "mastodon_certificate_arn", "redis_shards")
+        key: app.node.try_get_context(key)
+        for key in ("mastodon_domain", "mastodon_certificate_arn", "mastodon_streaming_domain", "redis_shards")
     }
     config = stage_config(name, **options)
     env = cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION"))

@@ -423,8 +423,19 @@ GET, BATCH_GET, QUERY = TableCall.GET, TableCall.BATCH_GET, TableCall.QUERY
 ENGAGEMENT_INDEXES = ("likes_by_tweet", "retweets_by_tweet", "likes_by_user")
 PUT, UPDATE, DELETE, BATCH_WRITE = TableCall.PUT, TableCall.UPDATE, TableCall.DELETE, TableCall.BATCH_WRITE
 # What pushing to connected clients needs (chirp.realtime): the connected index, the @connections API, and the
-# connections table, to drop a connection found gone.
-PUSHES = (RedisAccess(), ConnectionsAccess(), TableAccess("connections", (DELETE,)))
+# connections table, to drop a connection found gone and to rebuild the index from it when Redis lost it (a scan).
+PUSHES = (RedisAccess(), ConnectionsAccess(), TableAccess("connections", (DELETE, TableCall.SCAN)))
+# What a push renders for the connections that speak Mastodon (chirp.mastodon.views, as the Mastodon API renders a
+# status): authors' and mentioned accounts, a reply's parent and a retweet's original, counts missing from the
+# cache, and media with their descriptions and signed URLs.
+RENDERS_MASTODON = (
+    TableAccess("social", (GET, BATCH_GET)),
+    TableAccess("tweets", (BATCH_GET,)),
+    TableAccess("engagements", (BATCH_GET,)),
+    TableAccess("media", (BATCH_GET,)),
+    TableAccess("clients", (BATCH_GET,)),
+    MediaAccess(get="media/", put=None),
+)
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
@@ -471,6 +482,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # Tickets are put; read in batches (status, attaching, tweets' media); alt text set and media claimed by
             # conditional updates (a claim is one transaction of them).
             TableAccess("media", (BATCH_GET, PUT, UPDATE)),
+            *PUSHES,  # a follow's notification, to the followee's connected clients (best effort)
             *GUARDED,
         ),
         # Follows move authors between tiers and rebuild timelines.
@@ -528,8 +540,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("clients", (GET, BATCH_GET, PUT, DELETE)),
             UserPoolAccess(),  # the password grant
             ParameterAccess("trend_lists"),  # GET /api/v1/trends/tags ranks like GET /trends
+            *PUSHES,  # a follow's notification, to the followee's connected clients (best effort)
         ),
-        reads=FANOUT_TIERS + TIMELINE_EXPIRY + TRENDS_TUNING,
+        reads=FANOUT_TIERS + TIMELINE_EXPIRY + TRENDS_TUNING + ("mastodon_streaming_url",),  # advertised
         extra_layers=("search",),
         snap_start=True,
     ),
@@ -560,6 +573,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("notifications", (GET, PUT, DELETE)),
             QueueAccess("fanout_pages"),
             *PUSHES,  # Redis too
+            *RENDERS_MASTODON,
             SETS_POISON_ASIDE,
         ),
         reads=FANOUT_TIERS + TIMELINE_EXPIRY,
@@ -644,22 +658,26 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("social", (GET, BATCH_GET), indexes=("inverted",)),
             TableAccess("notifications", (BATCH_WRITE,)),
             *PUSHES,
+            *RENDERS_MASTODON,
             SETS_POISON_ASIDE,
         ),
         snap_start=True,
     ),
     FunctionSpec(
         name="realtime",
-        description="The WebSocket API: $connect (the REST API's ID tokens), subscribe, $disconnect",
-        triggers=(WebSocketRoutes(actions=("subscribe",)),),
+        description="The WebSocket API: $connect (the REST API's ID tokens or Mastodon's), subscribe, $default "
+        "(Mastodon's frames), $disconnect",
+        triggers=(WebSocketRoutes(actions=("subscribe", "$default")),),
         memory_mb=256,
         timeout_s=10,
         grants=(
             TableAccess("connections", (GET, PUT, DELETE)),  # the truth about connections
             RedisAccess(),  # the connected index
             IdTokenAccess(),
+            TableAccess("clients", (GET,)),  # Mastodon access tokens, by their hash (chirp.oauth)
             ConnectionsAccess(),  # answers to a client's frames
         ),
+        reads=("mastodon_base_url",),  # what a Mastodon connection's entities link to, on AWS
     ),
     FunctionSpec(
         name="fanout_worker",

@@ -80,6 +80,20 @@ class StageConfig:
     # cloud's host-root proxy sends it as Host) and the certificate a placeholder the emulator never checks.
     mastodon_domain: str | None = None
     mastodon_certificate_arn: str | None = None
+    # The custom domain serving the Mastodon streaming API (the WebSocket API, mapped at `api/v1/streaming`): API
+    # Gateway cannot map a WebSocket API to the REST API's domain. Its certificate is mastodon_certificate_arn,
+    # which must cover this name too. None: the instance advertises its own domain, where nothing streams on AWS.
+    mastodon_streaming_domain: str | None = None
+
+    @property
+    def mastodon_streaming_url(self) -> str:
+        """What the Mastodon API advertises as its streaming API ("": its own address, as locally)."""
+        return f"wss://{self.mastodon_streaming_domain}" if self.mastodon_streaming_domain else ""
+
+    @property
+    def mastodon_base_url(self) -> str:
+        """The Mastodon instance URL streaming entities link to when clients stream through another domain."""
+        return f"https://{self.mastodon_domain}" if self.mastodon_streaming_domain else ""
 
 
 LOCAL = StageConfig(
@@ -129,15 +143,21 @@ LOCAL = StageConfig(
 
 
 def aws_stage(
-    name: str, mastodon_domain: str | None = None, mastodon_certificate_arn: str | None = None
+    name: str,
+    mastodon_domain: str | None = None,
+    mastodon_certificate_arn: str | None = None,
+    mastodon_streaming_domain: str | None = None,
 ) -> StageConfig:
     if bool(mastodon_domain) != bool(mastodon_certificate_arn):
         raise ValueError(
             "a Mastodon domain needs its certificate: set both mastodon_domain and mastodon_certificate_arn"
         )
+    if mastodon_streaming_domain and not mastodon_domain:
+        raise ValueError("a Mastodon streaming domain needs the Mastodon domain (and its certificate) too")
     return StageConfig(
         mastodon_domain=mastodon_domain or None,
         mastodon_certificate_arn=mastodon_certificate_arn or None,
+        mastodon_streaming_domain=mastodon_streaming_domain or None,
         name=name,
         redis_tls_and_auth=True,
         opensearch_https_sigv4=True,

@@ -469,7 +469,7 @@ class HostRootProxy(Server):
     def command(self) -> tuple[list[str], dict[str, str]]:
         script = ROOT / "localstack" / "host_root_proxy.py"
         argv = [sys.executable, str(script), "--port", str(self.port), "--upstream-port", str(self.upstream)]
-        return [*argv, "--domain", MASTODON_DOMAIN], {}
+        return [*argv, "--domain", MASTODON_DOMAIN, "--cloud-env", str(ENV_FILE)], {}
 
 
 def servers(ports: Ports) -> list[Server]:

@@ -1,7 +1,8 @@
 """Kinesis consumer of the engagements stream: for each tweet liked or retweeted (or undone), sets its cached
 counts to DynamoDB's sums, delivers each retweet through the hybrid fan-out (or takes it back), and updates the
 author's aggregated like and retweet notifications; each retweet delivered or taken back is pushed to the
-retweeter's connected followers (best effort: chirp.runtime.push).
+retweeter's connected followers, and each notification someone in the batch moved to the top to the author
+(best effort: chirp.runtime.push).
 
 A batch is grouped by tweet: a hot tweet's hundred likes are one count refresh and one notification update. Each
 group reads the edges as they are now, so a replayed or reordered event changes nothing. A group that fails is
@@ -47,15 +48,18 @@ def apply_batch(parsed: list[Parsed]) -> dict:
     failed: set[str] = set()
     for tweet_id, group in groups.items():
         try:
-            retweets = services().engagement.apply([event for _, event in group])
+            applied = services().engagement.apply([event for _, event in group])
         except Exception as error:  # noqa: BLE001 - reported: the group's records come again
             logger.exception("engagements of a tweet failed; their records are retried", extra={"tweet_id": tweet_id})
             failed.update(sequence for sequence, _ in group)
             last_error = error
             continue
-        for retweet in retweets:  # to the retweeter's connected followers, as a new entry or one taken back
+        for retweet in applied.retweets:  # to the retweeter's connected followers, as a new entry or one taken back
             push = services().realtime.tweet_deleted if retweet.deleted else services().realtime.tweet_posted
-            push_best_effort("retweet", retweet.tweet_id, lambda push=push, retweet=retweet: push(retweet))
+            push_best_effort("retweet", lambda push=push, retweet=retweet: push(retweet), tweet_id=retweet.tweet_id)
+        for recipient, notification in applied.notifications:  # the author's like or retweet notification
+            notified = {recipient: notification}
+            push_best_effort("notification", lambda n=notified: services().realtime.notified(n), tweet_id=tweet_id)
     metrics.add_metric(name="EngagementsApplied", unit="Count", value=len(parsed) - len(failed))
     if failed:
         metrics.add_metric(name="EngagementFailures", unit="Count", value=len(failed))

@@ -12,13 +12,13 @@ from chirp.tweets.model import Tweet
 def on_tweet(tweet: Tweet) -> None:
     raised = services().notifications.raise_for_tweet(tweet)
     metrics.add_metric(name="NotificationsRaised", unit="Count", value=len(raised))
-    push_best_effort("update", tweet.tweet_id, lambda: services().realtime.tweet_posted(tweet))
+    push_best_effort("update", lambda: services().realtime.tweet_posted(tweet), tweet_id=tweet.tweet_id)
     if raised:
-        push_best_effort("notification", tweet.tweet_id, lambda: services().realtime.notified(raised))
+        push_best_effort("notification", lambda: services().realtime.notified(raised), tweet_id=tweet.tweet_id)
 
 
 def on_deleted(tweet: Tweet) -> None:
-    push_best_effort("delete", tweet.tweet_id, lambda: services().realtime.tweet_deleted(tweet))
+    push_best_effort("delete", lambda: services().realtime.tweet_deleted(tweet), tweet_id=tweet.tweet_id)
 
 
 lambda_handler = tweet_stream_handler("notifier", on_tweet, poison=lambda: services().poison, on_deleted=on_deleted)

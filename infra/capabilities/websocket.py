@@ -49,6 +49,34 @@ class WebSocket(Construct):
             # As the REST API's stage: a bound on connects and frames, far above what Chirp's users send.
             throttle=apigwv2.ThrottleSettings(rate_limit=1000, burst_limit=2000),
         )
+        if config.mastodon_streaming_domain:
+            self._mastodon_streaming(config)
+
+    def _mastodon_streaming(self, config: StageConfig) -> None:
+        """Mastodon clients open `<streaming_api>/api/v1/streaming`: the stage at that path of a domain of its own
+        (a WebSocket API cannot share the REST API's domain), over the Mastodon domain's certificate (which must
+        cover this name too); DNS (an alias to the domain's regional name) is the account's."""
+        domain = apigwv2.CfnDomainName(
+            self,
+            "MastodonStreamingDomain",
+            domain_name=config.mastodon_streaming_domain,
+            domain_name_configurations=[
+                apigwv2.CfnDomainName.DomainNameConfigurationProperty(
+                    certificate_arn=config.mastodon_certificate_arn,
+                    endpoint_type="REGIONAL",
+                    security_policy="TLS_1_2",
+                )
+            ],
+        )
+        mapping = apigwv2.CfnApiMapping(
+            self,
+            "MastodonStreamingMapping",
+            api_id=self.api.api_id,
+            domain_name=domain.ref,
+            stage=self.stage.stage_name,
+            api_mapping_key="api/v1/streaming",  # a multi-level mapping: the path Mastodon clients open
+        )
+        mapping.node.add_dependency(self.stage)
 
     def log_to(self, access_logs: logs.ILogGroup) -> None:
         """Access logs into the REST API's group (its lines name their route and connection): set on the

@@ -221,9 +221,14 @@ class Services:
 
     @cached_property
     def social(self) -> SocialService:
+        from chirp.runtime.push import push_best_effort
         from chirp.social.service import SocialService
 
-        return SocialService(self.social_store, self.timelines)
+        def push_notification(recipient_id: str, notification) -> None:  # a follow's, stored already
+            notified = {recipient_id: notification}
+            push_best_effort("notification", lambda: self.realtime.notified(notified), user_id=recipient_id)
+
+        return SocialService(self.social_store, self.timelines, on_notified=push_notification)
 
     @cached_property
     def trends(self) -> Trends:
@@ -256,9 +261,15 @@ class Services:
         from chirp.adapters.apigateway.connections import ApiGatewayConnections, management_client
         from chirp.adapters.dynamodb.follow_graph import DynamoFollowGraph
         from chirp.adapters.redis.connected_index import RedisConnectedIndex
+        from chirp.mastodon.streaming import MastodonFrames
         from chirp.realtime.model import Wire
         from chirp.realtime.service import Realtime
         from chirp.realtime.wire import ChirpFrames
+
+        def mastodon_views(base_url: str):  # imported when a push first reaches a connection that speaks Mastodon
+            from chirp.mastodon.views import Views
+
+            return Views(base_url, None)
 
         max_in_flight = 16
         return Realtime(
@@ -266,7 +277,7 @@ class Services:
             RedisConnectedIndex(self.redis),
             ApiGatewayConnections(management_client(self.settings, max_in_flight)),
             DynamoFollowGraph(self.social_store),
-            {Wire.CHIRP: ChirpFrames()},
+            {Wire.CHIRP: ChirpFrames(), Wire.MASTODON: MastodonFrames(mastodon_views)},
             max_in_flight=max_in_flight,
         )
 

@@ -56,6 +56,10 @@ class Settings(BaseModel):
     # Where processed media are served from on AWS (the CloudFront distribution, `https://<domain>`); empty where
     # there is none (the local cloud), so media URLs are the bucket's presigned GETs.
     media_base_url: str = Field(default="", alias="MEDIA_BASE_URL")
+    # The Mastodon streaming API's own domain (wss://...), and the instance URL its entities link to; "" where the
+    # instance serves both itself (locally, through the host-root proxy).
+    mastodon_streaming_url: str = Field(default="", alias="MASTODON_STREAMING_URL")
+    mastodon_base_url: str = Field(default="", alias="MASTODON_BASE_URL")
     redis_host: str = Field(default="127.0.0.1", alias="REDIS_HOST")
     redis_port: int = Field(default=6379, alias="REDIS_PORT")
     redis_tls: bool = Field(default=False, alias="REDIS_TLS")

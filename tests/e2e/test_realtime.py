@@ -4,6 +4,7 @@ notification and a deletion; celebrities' connected followers too; bad tokens an
 from __future__ import annotations
 
 import pytest
+import redis
 from websockets.exceptions import InvalidHandshake
 
 from infra.config import LOCAL
@@ -107,3 +108,17 @@ def test_given_a_connection_when_it_sends_bad_frames_then_each_answer_names_the_
         assert client.next_event(10)["error"] == "BadRequest"
         client.send({"action": "subscribe", "streams": ["public:local"]})
         assert client.next_event(10) == {"subscribed": ["public:local"]}
+
+
+def test_given_redis_flushed_while_a_follower_is_connected_when_the_followee_posts_then_the_push_still_arrives(
+    new_user, ws_url, cloud_env
+):
+    """The connected index is rebuilt from the connections table by the first push that finds it lost."""
+    ann, bob = new_user("fla"), new_user("flb")
+    assert bob.call("POST", f"/users/{ann.user_id}/follow").status_code == 200
+    with PushClient.open(ws_url, bob.token) as client:
+        redis.Redis.from_url(cloud_env["CHIRP_REDIS_URL"]).flushdb()  # the index, its marker, everything
+
+        tweet = ann.call("POST", "/tweets", json={"text": "after the flush"}).json()
+
+        assert client.wait_for(_is("update", tweet["tweet_id"])) is not None, "the rebuilt index missed the follower"

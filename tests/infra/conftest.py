@@ -11,10 +11,15 @@ from infra.catalog import ROOT
 # cdk.json's context (its feature flags shape the template) as `cdk synth` gets it, with bundling off (no
 # pip run per test session); cdk-nag stays on: synthesis fails on any finding.
 _CONTEXT = {**json.loads((ROOT / "cdk.json").read_text())["context"], "aws:cdk:bundling-stacks": []}
-# An AWS stage as deployed with the Mastodon API at the root of its own domain.
+# An AWS stage as deployed with the Mastodon API at the root of its own domain, and its streaming API at another.
 MASTODON_DOMAIN = "social.example.com"
 MASTODON_CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
-_AWS_CONTEXT = {"mastodon_domain": MASTODON_DOMAIN, "mastodon_certificate_arn": MASTODON_CERTIFICATE}
+MASTODON_STREAMING_DOMAIN = "streaming.social.example.com"
+_AWS_CONTEXT = {
+    "mastodon_domain": MASTODON_DOMAIN,
+    "mastodon_certificate_arn": MASTODON_CERTIFICATE,
+    "mastodon_streaming_domain": MASTODON_STREAMING_DOMAIN,
+}
 
 
 def _synth(stage: str) -> Template:

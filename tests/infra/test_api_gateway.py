@@ -14,7 +14,8 @@ from infra.capabilities.api import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS
 from infra.catalog import FUNCTIONS, HTTP_APIS, AuthorizerTrigger, ResolverRoutes
 from infra.config import stage_config
 from infra.routes import resolver_routes
-from tests.infra.conftest import MASTODON_CERTIFICATE, MASTODON_DOMAIN
+from tests.infra.conftest import MASTODON_CERTIFICATE, MASTODON_DOMAIN, MASTODON_STREAMING_DOMAIN
+from tests.infra.test_media_delivery import _environment as environment
 from tests.infra.test_openapi import gateway_method_properties, of_api, rest_api_logical_id
 
 
@@ -169,6 +170,37 @@ def test_given_a_mastodon_domain_when_synthesized_then_the_api_is_served_at_its_
     assert mapping["Properties"]["RestApiId"] == {"Ref": rest_api_logical_id(template, "mastodon")}
 
 
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_given_a_mastodon_streaming_domain_when_synthesized_then_the_websocket_api_is_mapped_where_clients_look(
+    local_template, aws_template, stage
+):
+    """A WebSocket API cannot share the REST API's custom domain: on AWS the streaming API has its own, mapped at
+    the path Mastodon clients open; the Mastodon API advertises it and streaming entities link to the instance.
+    Locally the host-root proxy tunnels the path instead (nothing mapped, nothing advertised but the instance)."""
+    template = local_template if stage == "local" else aws_template
+    domains = template.find_resources("AWS::ApiGatewayV2::DomainName")
+    mappings = template.find_resources("AWS::ApiGatewayV2::ApiMapping")
+    streaming = environment(template, "mastodon").get("MASTODON_STREAMING_URL")
+    base = environment(template, "realtime").get("MASTODON_BASE_URL")
+    if stage == "local":
+        assert (domains, mappings, streaming, base) == ({}, {}, "", "")
+        return
+    ((domain_id, domain),) = domains.items()
+    assert domain["Properties"]["DomainName"] == MASTODON_STREAMING_DOMAIN
+    assert domain["Properties"]["DomainNameConfigurations"] == [
+        {"CertificateArn": MASTODON_CERTIFICATE, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"}
+    ]
+    (mapping,) = mappings.values()
+    assert mapping["Properties"]["ApiMappingKey"] == "api/v1/streaming"
+    assert mapping["Properties"]["DomainName"] == {"Ref": domain_id}
+    assert (streaming, base) == (f"wss://{MASTODON_STREAMING_DOMAIN}", f"https://{MASTODON_DOMAIN}")
+
+
+def test_given_a_streaming_domain_without_the_mastodon_domain_when_configured_then_it_is_refused():
+    with pytest.raises(ValueError, match="streaming domain needs the Mastodon domain"):
+        stage_config("prod", mastodon_streaming_domain=MASTODON_STREAMING_DOMAIN)
+
+
 def test_given_an_aws_stage_without_a_domain_when_configured_then_a_certificate_alone_is_refused():
     with pytest.raises(ValueError, match="both"):
         stage_config("prod", mastodon_domain=None, mastodon_certificate_arn=MASTODON_CERTIFICATE)
@@ -191,6 +223,7 @@ def test_given_every_route_when_synthesized_then_each_function_has_one_invoke_pe
     ]
     assert len(permissions) <= 2 * len([s for s in FUNCTIONS if s.triggered_by(ResolverRoutes)]) + 1
     # 460 with WebSocket push and media: the two REST APIs' 127 methods and 68 resources are most of it; 475 with the
-    # NAT egress (its subnets, routes and gateway, 15, less two endpoints it replaced). The next capability that adds
+    # NAT egress (its subnets, routes and gateway, 15, less two endpoints it replaced); 478 with the WebSocket API's
+    # $default route and the Mastodon streaming domain and its mapping. The next capability that adds
     # resources moves an API into a nested stack rather than raising this bound again.
     assert len(aws_template.to_json()["Resources"]) < 480  # headroom under CloudFormation's 500

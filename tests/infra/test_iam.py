@@ -47,6 +47,18 @@ def _on(resource: str, *actions: str) -> Calls:
     return {(action, resource) for action in actions}
 
 
+# A push renders Mastodon's entities for the connections that speak Mastodon: profiles, parents and originals,
+# counts, media with their descriptions and signed URLs; nothing written.
+RENDERS_MASTODON = {
+    *_on(SOCIAL, "dynamodb:GetItem", "dynamodb:BatchGetItem"),
+    ("dynamodb:BatchGetItem", TWEETS),
+    ("dynamodb:BatchGetItem", ENGAGEMENTS),
+    ("dynamodb:BatchGetItem", MEDIA),
+    ("dynamodb:BatchGetItem", CLIENTS),
+    ("s3:GetObject", f"{BUCKET}/media/*"),
+}
+
+
 def _sends_to(queue: str) -> Calls:
     return _on(f"{{Queues{queue}.Arn}}", "sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
 
@@ -68,9 +80,14 @@ def _consumes(stream: str) -> Calls:
 
 CONSUMES_STREAM = _consumes(STREAM)
 # Pushing to connected clients: PostToConnection on the WebSocket API's stage only; a gone connection is deleted.
+POSTS_TO_CONNECTIONS = (
+    "execute-api:ManageConnections",
+    "arn:aws:execute-api:{region}:{account}:{WebSocketApi}/v1/POST/@connections/*",
+)
 PUSHES = {
-    ("execute-api:ManageConnections", "arn:aws:execute-api:{region}:{account}:{WebSocketApi}/v1/POST/@connections/*"),
+    POSTS_TO_CONNECTIONS,
     ("dynamodb:DeleteItem", CONNECTIONS),
+    ("dynamodb:Scan", CONNECTIONS),  # the connected index rebuilt when Redis lost it
 }
 POISON = _sends_to("ConsumerFailures")
 
@@ -113,6 +130,7 @@ CALLS: dict[str, Calls] = {
         ("s3:GetObject", f"{BUCKET}/media/*"),
         ("s3:DeleteObjectTagging", f"{BUCKET}/media/*"),  # attaching keeps the variants
         *_on(MEDIA, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+        *PUSHES,  # a follow's notification, to the followee's connected clients
         *REDIS_SECRET,
         *KNOWS_LEVEL,
     },
@@ -149,6 +167,7 @@ CALLS: dict[str, Calls] = {
         ("s3:DeleteObjectTagging", f"{BUCKET}/media/*"),  # attaching keeps the variants
         *_on(MEDIA, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         ("es:ESHttpPost", f"{DOMAIN}/tweets/_search"),
+        *PUSHES,  # a follow's notification, to the followee's connected clients
         *REDIS_SECRET,
     },
     "discovery": {
@@ -194,13 +213,15 @@ CALLS: dict[str, Calls] = {
         ("dynamodb:Query", f"{SOCIAL}/index/inverted"),
         ("dynamodb:BatchWriteItem", NOTIFICATIONS),
         *PUSHES,
+        *RENDERS_MASTODON,
         *POISON,
         *CONSUMES_STREAM,
         *REDIS_SECRET,
     },
     "realtime": {
         *_on(CONNECTIONS, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
-        *PUSHES,  # answers frames on the connection
+        ("dynamodb:GetItem", CLIENTS),  # a Mastodon token's grant, by its hash
+        POSTS_TO_CONNECTIONS,  # answers frames on the connection
         *REDIS_SECRET,
     },
     "engagements": {
@@ -211,6 +232,7 @@ CALLS: dict[str, Calls] = {
         *_on(NOTIFICATIONS, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
         *_sends_to("FanoutPages"),
         *PUSHES,  # retweets to the retweeter's connected followers
+        *RENDERS_MASTODON,
         *POISON,
         *_consumes(ENGAGEMENT_STREAM),
         *REDIS_SECRET,
@@ -357,14 +379,16 @@ def test_given_every_function_role_when_synthesized_then_it_has_no_managed_or_in
 
 
 def test_given_every_role_when_synthesized_then_no_function_may_scan_or_manage_a_table(any_template):
-    """Nobody deletes a table or changes it, only the search repair scans (the tweets, for a reindex); batch
-    writes only where notifications are stored."""
+    """Nobody deletes a table or changes it, only the search repair scans the tweets (a reindex) and the pushers the
+    connections (the connected index rebuilt); batch writes only where notifications are stored."""
+    pushers = {"notifier", "engagements", "api", "mastodon"}
     for spec in FUNCTIONS:
         actions = {action for action, _ in role_calls(any_template, spec.name)}
         dynamodb = {action for action in actions if action.startswith("dynamodb:")}
         assert not dynamodb & {"dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:*"}
         scans = {r for a, r in role_calls(any_template, spec.name) if a == "dynamodb:Scan"}
-        assert scans == ({TWEETS} if spec.name == "search_repair" else set()), spec.name
+        expected = {TWEETS} if spec.name == "search_repair" else {CONNECTIONS} if spec.name in pushers else set()
+        assert scans == expected, spec.name
         assert not {a for a in dynamodb if a.startswith(("dynamodb:GetRecords", "dynamodb:GetShardIterator"))}
         batch_writes = {r for a, r in role_calls(any_template, spec.name) if a == "dynamodb:BatchWriteItem"}
         assert batch_writes <= {NOTIFICATIONS}, spec.name

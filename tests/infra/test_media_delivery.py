@@ -10,7 +10,7 @@ from aws_cdk.assertions import Template
 from infra.catalog import FUNCTIONS
 
 # The functions that render media URLs: they read the processed media (MediaAccess get="media/").
-RENDERERS = {"api", "discovery", "mastodon"}
+RENDERERS = {"api", "discovery", "mastodon", "notifier", "engagements"}  # the last two for Mastodon pushes
 
 
 def _only(template: Template, resource_type: str) -> tuple[str, dict]:

@@ -20,6 +20,8 @@ TIMELINES = {"POPULAR_THRESHOLD", "CELEBRITY_THRESHOLD", "INACTIVE_AFTER_S"}  # 
 TRENDS = {"TREND_MIN_ACCOUNTS", "TREND_RANKED_TTL_S", "TREND_NEW_ACCOUNT_S"}  # trend tuning, per stage
 GRAPH = {"TWEETS_TABLE", "SOCIAL_TABLE"}
 PUSHES = {"CONNECTIONS_TABLE", "WEBSOCKET_API_ID", "WEBSOCKET_STAGE"}  # chirp.realtime's pushes
+# What rendering Mastodon's entities for a push reads (chirp.mastodon.views).
+RENDERS_MASTODON = {"ENGAGEMENTS_TABLE", "MEDIA_BUCKET", "MEDIA_TABLE", "CLIENTS_TABLE"}
 POISON = {"CONSUMER_FAILURES_QUEUE_URL"}  # stream consumers set unreadable records aside there
 ENGAGEMENT = {"ENGAGEMENTS_TABLE", "ENGAGEMENTS_STREAM"}  # edges and counters; the stream their events go to
 LEVEL = {"DEGRADATION_MANUAL", "DEGRADATION_AUTO", "RUNTIME_CONFIG_TTL_S"}  # the degradation level, re-read
@@ -28,7 +30,7 @@ GUARD = LEVEL | REDIS | {"RATE_LIMITS"}
 
 MEDIA = {"MEDIA_BUCKET", "MEDIA_TABLE"}  # the objects, and the records of issued media ids
 # Where media are served from on AWS (CloudFront): for the functions that render their URLs; none locally.
-MEDIA_RENDERERS = {"api", "discovery", "mastodon"}
+MEDIA_RENDERERS = {"api", "discovery", "mastodon", "notifier", "engagements"}
 
 # What each function reads, written out: a grant or read added to the catalog must be added here too.
 SETTINGS_BY_FUNCTION = {
@@ -37,7 +39,8 @@ SETTINGS_BY_FUNCTION = {
     | MEDIA
     | ENGAGEMENT
     | GUARD
-    | TIMELINES,
+    | TIMELINES
+    | PUSHES,  # a follow's notification, pushed
     "discovery": {*GRAPH, "ENGAGEMENTS_TABLE", *SEARCH, *GUARD, "TREND_LISTS_PARAMETER", *TRENDS, *MEDIA},
     "mastodon": {
         *GRAPH,
@@ -50,21 +53,23 @@ SETTINGS_BY_FUNCTION = {
         *MEDIA,
         "TREND_LISTS_PARAMETER",
         "RUNTIME_CONFIG_TTL_S",
+        "MASTODON_STREAMING_URL",  # the streaming API's own domain, advertised ("" locally)
     }
     | ENGAGEMENT
     | REDIS
     | SEARCH
     | TIMELINES
-    | TRENDS,
+    | TRENDS
+    | PUSHES,
     "mastodon_auth": {"CLIENTS_TABLE"},
     "fanout": {*GRAPH, "FANOUT_QUEUE_URL", *REDIS, *TIMELINES, *POISON, *LEVEL},
     "indexer": {*SEARCH, "TWEETS_INDEX_REPLICAS", *POISON},  # it re-creates an index deleted by hand
     "trends": {*REDIS, *POISON, "SOCIAL_TABLE", *TRENDS, *LEVEL},
     # Notifications, and pushes to connected clients: the connected index, the @connections API, and the
     # connections table (a connection found gone is dropped).
-    "notifier": {*GRAPH, "NOTIFICATIONS_TABLE", *REDIS, *POISON, *PUSHES},
+    "notifier": {*GRAPH, "NOTIFICATIONS_TABLE", *REDIS, *POISON, *PUSHES, *RENDERS_MASTODON},
     # The WebSocket API's routes: connections stored and indexed, ID tokens checked against the user pool.
-    "realtime": {*PUSHES, *REDIS, "USER_POOL_ID", "USER_POOL_CLIENT_ID"},
+    "realtime": {*PUSHES, *REDIS, "USER_POOL_ID", "USER_POOL_CLIENT_ID", "CLIENTS_TABLE", "MASTODON_BASE_URL"},
     # Retweets go through the fan-out (tiers, followers, Redis, the page queue) and are pushed to connected
     # clients; notifications are aggregated.
     "engagements": {
@@ -73,6 +78,7 @@ SETTINGS_BY_FUNCTION = {
         "NOTIFICATIONS_TABLE",
         "FANOUT_QUEUE_URL",
         *PUSHES,
+        *RENDERS_MASTODON,
         *REDIS,
         *TIMELINES,
         *POISON,

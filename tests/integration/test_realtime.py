@@ -1,6 +1,7 @@
 """Real time's adapters against the local cloud's real Redis, DynamoDB and WebSocket API: the connected index
-(users leave with their last connection, expired users are not counted), the connections table, the follow
-checks in batches, and a post to a closed connection answering Gone."""
+(users leave with their last connection, expired users are not counted; one caller rebuilds it when lost), the
+connections table (its live connections read back for a rebuild), the follow checks in batches, and a post to a
+closed connection answering Gone."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from chirp.adapters.apigateway.connections import ApiGatewayConnections, management_client
 from chirp.adapters.dynamodb.follow_graph import DynamoFollowGraph
 from chirp.adapters.redis.client import is_cluster
-from chirp.adapters.redis.connected_index import RedisConnectedIndex
+from chirp.adapters.redis.connected_index import BUILT, REBUILDING, RedisConnectedIndex
 from chirp.realtime.model import Connection, Stream, Wire
 from chirp.realtime.ports import Gone
 from chirp.social.model import Relation
@@ -95,6 +96,52 @@ def test_given_a_stored_connection_then_it_reads_back_and_deletes(services):
     assert store.get(connection.connection_id) == connection
     store.delete(connection.connection_id)
     assert store.get(connection.connection_id) is None
+
+
+def test_given_a_mastodon_connection_when_stored_then_its_scopes_and_base_url_read_back(services):
+    store = services.connection_store
+    connection = Connection(
+        connection_id=uuid.uuid4().hex,
+        user_id="rt-user",
+        wire=Wire.MASTODON,
+        streams=[],  # a Mastodon client may connect before it subscribes
+        scopes=["read", "write"],
+        base_url="https://social.example.com",
+    )
+    store.put(connection, expires_at_s=2_000_000_000)
+    assert store.get(connection.connection_id) == connection
+    store.delete(connection.connection_id)
+
+
+def test_given_the_index_marker_gone_when_pushers_ask_then_exactly_one_rebuilds_and_then_it_is_whole(services, index):
+    connected, _ = index
+    user = f"rt-{uuid.uuid4().hex[:10]}"
+    services.redis.delete(BUILT)  # as a flush leaves it (the deployed pushers rebuild too: harmless)
+    services.redis.delete(REBUILDING)
+
+    first, second = connected.needs_rebuild(), connected.needs_rebuild()
+
+    assert (first, second) == (True, False), "the second caller finds the rebuild's lock taken"
+    connection = _connection(user)
+    connected.rebuilt([(connection, 60)])
+    assert connected.connections_of([user]) == {user: [connection]}
+    assert connected.needs_rebuild() is False
+    assert services.redis.exists(REBUILDING) == 0
+    connected.remove(connection)
+
+
+def test_given_live_and_expired_connections_in_the_table_then_live_reads_only_the_live_ones(services):
+    store = services.connection_store
+    live, expired = _connection("rt-live"), _connection("rt-expired")
+    store.put(live, expires_at_s=2_000_000_000)
+    store.put(expired, expires_at_s=1_000)  # DynamoDB's TTL deletes it some time later
+
+    found = dict((c.connection_id, expires) for c, expires in store.live(now_s=1_700_000_000))
+
+    assert found.get(live.connection_id) == 2_000_000_000
+    assert expired.connection_id not in found
+    store.delete(live.connection_id)
+    store.delete(expired.connection_id)
 
 
 def test_given_followers_and_mutes_then_batch_checks_find_exactly_them(services, make_user):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from chirp.adapters.redis import timeline_cache
-from chirp.adapters.redis.client import is_cluster, node_groups
+from chirp.adapters.redis.client import is_cluster, node_groups, reset_connections
 from chirp.adapters.redis.timeline_cache import timeline_key
 
 
@@ -71,3 +71,14 @@ def test_given_a_slot_map_gone_stale_when_a_fanout_runs_then_it_goes_again_slot_
 
     assert pushed == len(readers)
     assert all(client.zscore(timeline_key(reader), 2**61 + 3) is not None for reader in readers)
+
+
+def test_given_pooled_connections_dropped_as_after_a_snapshot_restore_then_the_next_calls_reconnect(services):
+    client, cache = services.redis, services.timeline_cache
+    cache.put_tweets([])  # connections to the nodes pooled
+    client.get(timeline_key("anyone"))
+
+    reset_connections(client)  # what Services.after_restore does (SnapStart)
+
+    assert client.ping()
+    assert cache.get_tweets([2**61 + 7]) == {}  # every node answers again

@@ -1132,6 +1132,7 @@ class FakeConnectionStore:
 
     def __init__(self):
         self.items: dict[str, tuple[Connection, int]] = {}
+        self.scans = 0
 
     def put(self, connection: Connection, expires_at_s: int) -> None:
         self.items[connection.connection_id] = (connection, expires_at_s)
@@ -1143,6 +1144,10 @@ class FakeConnectionStore:
     def delete(self, connection_id: str) -> None:
         self.items.pop(connection_id, None)
 
+    def live(self, now_s: int) -> Iterator[tuple[Connection, int]]:
+        self.scans += 1
+        return iter([(c, expires) for c, expires in self.items.values() if expires > now_s])
+
 
 class FakeConnectedIndex:
     """ConnectedIndex: each user's connections, and the public stream's; counts round trips as Redis would make
@@ -1152,6 +1157,25 @@ class FakeConnectedIndex:
         self.by_user: dict[str, dict[str, Connection]] = defaultdict(dict)
         self.public: dict[str, Connection] = {}
         self.round_trips = 0
+        self.built, self.rebuilding = True, False
+
+    def lose_everything(self) -> None:
+        """As a Redis flush or failover without the data: the index and its marker gone."""
+        self.by_user.clear()
+        self.public.clear()
+        self.built = False
+
+    def needs_rebuild(self) -> bool:
+        self.round_trips += 1
+        if self.built or self.rebuilding:
+            return False
+        self.rebuilding = True
+        return True
+
+    def rebuilt(self, connections: list[tuple[Connection, int]]) -> None:
+        for connection, ttl_s in connections:
+            self.add(connection, ttl_s)
+        self.built, self.rebuilding = True, False
 
     def add(self, connection: Connection, ttl_s: int) -> None:
         self.by_user[connection.user_id][connection.connection_id] = connection

@@ -834,6 +834,26 @@ def test_given_a_named_liker_who_unlikes_when_consumed_then_the_notification_is_
     assert world.notification_store.of("ann") == []
 
 
+def test_given_a_like_when_applied_then_the_authors_notification_is_returned_to_push_and_an_unlike_returns_none(
+    world,
+):
+    world.tweet("ann", 100)
+    world.engagement.like("bob", 100)
+    (event,) = world.events.published
+
+    applied = world.engagement.apply([event])
+
+    ((recipient, notification),) = applied.notifications
+    assert recipient == "ann"
+    assert (notification.kind, notification.actor_ids) == ("like", ["bob"])
+    assert notification == world.notification_store.of("ann")[0]
+    # A replayed batch returns it again, unchanged (clients tell events apart by id).
+    assert world.engagement.apply([event]).notifications == [(recipient, notification)]
+
+    world.engagement.unlike("bob", 100)
+    assert world.engagement.apply([world.events.published[-1]]).notifications == []
+
+
 def test_given_an_event_whose_edge_is_missing_when_consumed_then_nobody_is_named(world):
     world.tweet("ann", 100)
     ghost = EngagementEvent(kind=Kind.LIKE, user_id="bob", tweet_id=100, author_id="ann", active=True, at_ms=1, order=1)

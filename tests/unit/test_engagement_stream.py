@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from chirp.engagement.model import EngagementEvent, Kind
+from chirp.engagement.model import Applied, EngagementEvent, Kind
 from chirp.engagement.record import MAX_EVENT_BYTES, parse_event
+from chirp.notifications.model import Notification
 from chirp.realtime.model import Delivery
 from chirp.tweets.model import Tweet
 from chirp.tweets.record import PoisonRecord
@@ -58,12 +59,13 @@ class RecordingEngagements:
         self.counted: list[Tweet] = []
         self.failing = failing
 
-    def apply(self, events: list[EngagementEvent]) -> list[Tweet]:
-        """The retweet entries delivered (undone ones taken back, marked deleted), as the rules return them."""
+    def apply(self, events: list[EngagementEvent]) -> Applied:
+        """The retweet entries delivered (undone ones taken back, marked deleted), and a like notification to the
+        author for each standing like, as the rules return them."""
         if events[0].tweet_id in self.failing:
             raise ConnectionError("Redis went away")
         self.applied.append(events)
-        return [
+        retweets = [
             Tweet(
                 tweet_id=e.retweet_id,
                 author_id=e.user_id,
@@ -75,6 +77,12 @@ class RecordingEngagements:
             for e in events
             if e.kind is Kind.RETWEET
         ]
+        likes = [
+            (e.author_id, Notification(id=e.order, kind="like", actor_id=e.user_id, tweet_id=e.tweet_id, at_ms=e.at_ms))
+            for e in events
+            if e.kind is Kind.LIKE and e.active
+        ]
+        return Applied(retweets=retweets, notifications=likes)
 
     def count_posted(self, tweet: Tweet) -> list[int]:
         self.counted.append(tweet)
@@ -99,6 +107,12 @@ class RecordingPushes:
 
     def tweet_deleted(self, tweet: Tweet) -> Delivery:
         return self._push("delete", tweet)
+
+    def notified(self, notifications: dict[str, Notification]) -> Delivery:
+        if self.down:
+            raise ConnectionError("Redis went away")
+        self.pushed.extend((f"notification to {user}", n.tweet_id) for user, n in notifications.items())
+        return Delivery(sent=len(notifications))
 
 
 class Services:
@@ -134,7 +148,7 @@ def test_given_a_batch_when_consumed_then_each_tweets_events_are_applied_togethe
     assert services.engagement.applied == [[LIKE, undone], [other]]
 
 
-def test_given_a_retweet_and_an_undone_one_when_consumed_then_connected_clients_get_an_update_and_a_delete(
+def test_given_a_retweet_an_undone_one_and_a_like_when_consumed_then_clients_get_an_update_a_delete_and_a_notification(
     consumer, lambda_context
 ):
     handler, services = consumer(RecordingEngagements())
@@ -143,7 +157,11 @@ def test_given_a_retweet_and_an_undone_one_when_consumed_then_connected_clients_
 
     assert handler(_batch(retweet, undone, LIKE), lambda_context) == {"batchItemFailures": []}
 
-    assert services.realtime.pushed == [("update", 2**60 + 1), ("delete", 2**60 + 2)]  # a like pushes nothing
+    assert services.realtime.pushed == [
+        ("update", 2**60 + 1),
+        ("delete", 2**60 + 2),
+        (f"notification to {LIKE.author_id}", LIKE.tweet_id),  # the like's aggregated notification, to the author
+    ]
 
 
 def test_given_pushes_failing_when_a_retweet_is_consumed_then_its_record_still_succeeds(monkeypatch, lambda_context):

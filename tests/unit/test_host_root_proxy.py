@@ -55,3 +55,37 @@ def test_given_a_request_when_proxied_then_ministack_sees_the_domain_and_the_cli
         assert requests.get(f"http://127.0.0.1:{port}/_proxy/health", timeout=10).json() == {"proxy": "ok"}
     finally:
         proxy.shutdown(), upstream.shutdown()
+
+
+def test_given_a_websocket_upgrade_of_the_streaming_path_when_proxied_then_it_reaches_the_websocket_stage(tmp_path):
+    """Mastodon clients open `<streaming_api>/api/v1/streaming`: the proxy tunnels it to the deployed WebSocket
+    API's stage (named by the environment file), keeps the query, and names the offered subprotocol in the
+    answer where the upstream (the emulator) did not."""
+    from websockets.sync.client import connect
+    from websockets.sync.server import serve as websocket_serve
+
+    seen = {}
+
+    def echo(socket) -> None:
+        seen["path"], seen["headers"] = socket.request.path, socket.request.headers
+        for message in socket:
+            socket.send(f"echo {message}")
+
+    cloud_env = tmp_path / "cloud.env"
+    cloud_env.write_text("export WEBSOCKET_API_ID=abc123\nexport WEBSOCKET_STAGE=v1\n")
+    with websocket_serve(echo, "127.0.0.1", 0) as upstream:
+        _running(upstream)
+        proxy = serve(0, upstream.socket.getsockname()[1], "mastodon.chirp.test", cloud_env)
+        _running(proxy)
+        try:
+            port = proxy.server_address[1]
+            url = f"ws://127.0.0.1:{port}/api/v1/streaming?stream=user"
+            with connect(url, subprotocols=["the-token"], open_timeout=10) as client:
+                client.send("hello")
+                assert client.recv(timeout=10) == "echo hello"
+                assert client.subprotocol == "the-token"
+            assert seen["path"] == "/_aws/execute-api/abc123/v1?stream=user"
+            assert seen["headers"]["X-Forwarded-Host"] == f"127.0.0.1:{port}"
+            assert seen["headers"]["Sec-WebSocket-Protocol"] == "the-token"
+        finally:
+            proxy.shutdown()

@@ -3,23 +3,19 @@ times in ISO 8601, text as safe HTML."""
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 
 import pytest
 
 from chirp.engagement.model import TweetView
+from chirp.mastodon import entities
 from chirp.media.model import Source, TranscodeResult, Variant
 from chirp.notifications.model import Notification
 from chirp.oauth.model import ClientApp, IssuedToken
 from chirp.social.model import Profile
 from chirp.trends.rules import Trend
 from chirp.tweets.model import Tweet
-from tests.conftest import ROOT
 from tests.mastodon_openapi import entity_errors
-
-sys.path.append(str(ROOT / "functions" / "mastodon"))
-from mastodon_api import entities
 
 BASE = "https://social.example.com"
 BIG_ID = 2**62 + 12345  # beyond 2**53: a JavaScript number would round it
@@ -186,6 +182,15 @@ def test_given_the_instance_when_described_then_clients_see_a_recent_mastodon_ap
     assert tuple(int(p) for p in v2["version"].split()[0].split(".")) >= (4, 3, 0)
     assert v2["api_versions"] == {"mastodon": 2}
     assert v2["configuration"]["statuses"]["max_characters"] == 280
+
+
+def test_given_a_streaming_domain_or_none_when_described_then_clients_are_sent_where_the_streaming_api_is():
+    own = entities.instance_v1(BASE, "social.example.com")
+    assert own["urls"]["streaming_api"] == "wss://social.example.com"  # locally: the host-root proxy tunnels it
+    elsewhere = "wss://streaming.social.example.com"
+    assert entities.instance_v1(BASE, "social.example.com", elsewhere)["urls"]["streaming_api"] == elsewhere
+    v2 = entities.instance_v2(BASE, "social.example.com", elsewhere)
+    assert v2["configuration"]["urls"]["streaming"] == elsewhere
 
 
 def test_given_an_app_when_registered_then_its_secret_is_answered_once():

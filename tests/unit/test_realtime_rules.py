@@ -228,3 +228,48 @@ def test_given_unknown_or_no_stream_then_subscribing_is_refused_naming_the_probl
 def test_given_unknown_connection_when_it_subscribes_then_not_found():
     with pytest.raises(NotFound):
         Setup().realtime.subscribe("nope", [Stream.USER])
+
+
+# --- the connected index lost and rebuilt ---------------------------------------------------------------------
+
+
+def test_given_redis_lost_the_index_when_a_tweet_is_pushed_then_it_is_rebuilt_from_the_table_once_and_delivered():
+    s = Setup()
+    s.world.users("ann", "bob")
+    s.world.edge("bob", "ann")
+    bob = s.connect("bob")
+    s.index.lose_everything()
+
+    s.realtime.tweet_posted(_tweet("ann", 7))
+    s.realtime.tweet_posted(_tweet("ann", 8))
+
+    assert [frame["payload"]["tweet_id"] for frame in s.gateway.received[bob]] == [7, 8]
+    assert s.store.scans == 1, "the marker is back after the rebuild: the next push reads no table"
+
+
+def test_given_connections_past_their_expiry_when_the_index_is_rebuilt_then_only_live_ones_come_back():
+    s = Setup()
+    s.world.users("ann", "bob", "cat")
+    s.world.edge("bob", "ann")
+    s.world.edge("cat", "ann")
+    bob, cat = s.connect("bob"), s.connect("cat")
+    connection, _ = s.store.items[cat]
+    s.store.items[cat] = (connection, 999)  # expired: DynamoDB's TTL has not deleted it yet
+    s.index.lose_everything()
+
+    s.realtime.notified({"bob": Notification(id=5, kind="follow", actor_id="ann", at_ms=1)})
+    s.realtime.tweet_posted(_tweet("ann"))
+
+    assert s.events(bob) == [("notification", "user"), ("update", "user")]
+    assert cat not in s.gateway.received
+
+
+def test_given_another_worker_rebuilding_when_pushing_then_this_push_does_not_wait_nor_scan():
+    s = Setup()
+    s.world.users("ann")
+    s.index.lose_everything()
+    s.index.rebuilding = True  # another worker holds the rebuild's lock
+
+    s.realtime.tweet_posted(_tweet("ann"))
+
+    assert s.store.scans == 0

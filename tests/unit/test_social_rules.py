@@ -92,6 +92,20 @@ def test_given_two_profiles_when_following_then_counts_move_the_timeline_is_back
     assert world.cache.follow_calls == 1  # the relation, the stale profiles and the celebrity mark: one round trip
 
 
+def test_given_a_follow_when_its_notification_is_stored_then_it_is_handed_on_for_pushing_once(world):
+    pushed = []
+    world.social.on_notified = lambda recipient_id, notification: pushed.append((recipient_id, notification))
+
+    world.social.follow("ann", "bob")
+    world.social.follow("ann", "bob")  # a repeat stores nothing: nothing to push
+
+    assert pushed == [("bob", world.notification_store.of("bob")[0])]
+    world.users("cat")
+    world.social.mute("cat", "ann")
+    world.social.follow("ann", "cat")  # muted: no notification stored, none pushed
+    assert [recipient for recipient, _ in pushed] == ["bob"]
+
+
 def test_given_a_followee_at_the_celebrity_threshold_when_followed_then_the_tier_moves_with_the_count_just_read(
     world,
 ):

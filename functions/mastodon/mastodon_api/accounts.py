@@ -5,7 +5,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from chirp.composition import services
 from chirp.errors import Forbidden, NotFound
-from mastodon_api import entities, paging
+from chirp.mastodon import entities
+from mastodon_api import paging
 from mastodon_api.context import base_url, caller, domain, params, views
 
 router = Router()

@@ -50,7 +50,7 @@ def base_url(router: Router) -> str:
 
 def views(router: Router):
     """The entity views for this request: its base URL, and its caller as the viewer (None on public routes)."""
-    from mastodon_api.views import Views
+    from chirp.mastodon.views import Views
 
     return Views(base_url(router), authorizer(router).get("principalId"))
 

@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from chirp.composition import services
 from chirp.errors import NotFound
+from chirp.mastodon import entities
 from chirp.oauth.service import OAuthError
-from mastodon_api import entities
 from mastodon_api.context import authorizer, base_url, domain, params
 
 PUBLIC = []  # the OpenAPI security of a route that needs no token
@@ -21,11 +21,11 @@ def register(router: APIGatewayRestResolver) -> None:
 
     @router.get("/api/v1/instance", security=PUBLIC)
     def instance_v1() -> dict:
-        return entities.instance_v1(base_url(router), domain(router))
+        return entities.instance_v1(base_url(router), domain(router), services().settings.mastodon_streaming_url)
 
     @router.get("/api/v2/instance", security=PUBLIC)
     def instance_v2() -> dict:
-        return entities.instance_v2(base_url(router), domain(router))
+        return entities.instance_v2(base_url(router), domain(router), services().settings.mastodon_streaming_url)
 
     @router.post("/api/v1/apps", security=PUBLIC)
     def create_app() -> dict:

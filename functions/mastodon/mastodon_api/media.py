@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from chirp.composition import services
 from chirp.errors import InvalidInput, NotFound, Unprocessable
-from mastodon_api import entities
+from chirp.mastodon import entities
 from mastodon_api.context import caller, params
 
 router = Router()

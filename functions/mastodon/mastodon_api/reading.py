@@ -4,9 +4,10 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from chirp.composition import services
+from chirp.mastodon import entities
 from chirp.notifications.model import Notification
 from chirp.tweets.text import hashtags as hashtags_in
-from mastodon_api import entities, paging
+from mastodon_api import paging
 from mastodon_api.context import base_url, caller, domain, params, views
 
 router = Router()
@@ -113,14 +114,7 @@ def notifications() -> Response:
         return kept, _next_before(page)
 
     found: list[Notification] = paging.read_window(fetch, lambda n: n.id, paging.window(request, maximum=80))
-    actors = services().social.profiles([n.actor_id for n in found])
-    tweet_ids = sorted({n.tweet_id for n in found if n.tweet_id is not None})
-    statuses = {int(s["id"]): s for s in view.entries(services().timelines.hydrate(tweet_ids))}
-    items = [
-        entities.notification(n, actors[n.actor_id], view.base, statuses.get(n.tweet_id) if n.tweet_id else None)
-        for n in found
-        if n.actor_id in actors and (n.tweet_id is None or n.tweet_id in statuses)
-    ]
+    items = view.notifications(found)
     link = paging.link_header(view.base, "/api/v1/notifications", request.plain(), [i["id"] for i in items])
     return _page(items, link)
 

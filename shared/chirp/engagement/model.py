@@ -55,6 +55,15 @@ class Edge:
         return self.retweet_id is not None
 
 
+class Applied(BaseModel):
+    """What the engagements consumer did for one tweet that connected clients are told: the retweet entries delivered
+    (or taken back: marked deleted), and the aggregated notifications someone in the batch moved to the top, by
+    recipient (Aggregate.recipient_id), a replayed batch's included (clients tell events apart by id)."""
+
+    retweets: list[Tweet] = []
+    notifications: list[tuple[str, Notification]] = []
+
+
 class Counts(BaseModel):
     like_count: int = 0
     retweet_count: int = 0

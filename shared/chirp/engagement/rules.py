@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from chirp.engagement.model import (
+    Applied,
     Counts,
     Edge,
     EngagementEvent,
@@ -331,11 +332,12 @@ class Engagements:
         return NotificationViewPage(items=items, next_cursor=page.next_cursor)
 
     # --- the consumers ------------------------------------------------------------------------------------
-    def apply(self, events: list[EngagementEvent]) -> list[Tweet]:
+    def apply(self, events: list[EngagementEvent]) -> Applied:
         """The engagements stream's consumer, for the events of one tweet (it groups each batch by tweet): the
         cached counts are set to DynamoDB's sums, each retweet is delivered (or taken back) as its edge stands now,
         and the author's aggregated notifications are updated. Idempotent: everything is read from the truth.
-        Returns the retweet entries delivered, and those taken back (marked deleted), for pushing to clients."""
+        Returns what to push to connected clients: the retweet entries delivered and taken back, and each
+        notification whose newest act is one of these events."""
         tweet_id, author_id = events[0].tweet_id, events[0].author_id
         users = list(dict.fromkeys(e.user_id for e in events))
         edges = self.store.edges([(u, tweet_id) for u in users] + [(author_id, tweet_id)])
@@ -351,6 +353,7 @@ class Engagements:
                     retweets.append(self._retweet_of(event, deleted=True))
                     self.timelines.on_delete(retweets[-1])
         own = edges.get((author_id, tweet_id))
+        notified = []
         for kind in Kind:
             of_kind = [e for e in events if e.kind is kind]
             if not of_kind:
@@ -363,10 +366,12 @@ class Engagements:
                 else:
                     undone.append(user)
             total = getattr(counts, COUNTED[kind]) - int(_stands(own, kind))
-            self.notifications.for_engagements(
+            aggregate = self.notifications.for_engagements(
                 author_id, kind.value, tweet_id, engaged=engaged, undone=undone, total=total
             )
-        return retweets
+            if aggregate is not None and (aggregate.actor_ids[0], aggregate.at_ms) in engaged:
+                notified.append((author_id, aggregate.notification()))
+        return Applied(retweets=retweets, notifications=notified)
 
     def count_posted(self, tweet: Tweet) -> list[int]:
         """The new-tweets stream's counter: a reply or quote counts once on its parent, and no more once deleted

@@ -34,6 +34,10 @@ class Connection(BaseModel):
     wire: Wire = Wire.CHIRP
     streams: list[Stream] = [Stream.USER]
     connected_at_ms: int = 0
+    # Mastodon's: the token's scopes (a stream is subscribed within them) and the instance URL the client reached,
+    # on which its entities' links are built.
+    scopes: list[str] = []
+    base_url: str = ""
 
 
 class Delivery(BaseModel):

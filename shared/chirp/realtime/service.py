@@ -32,10 +32,15 @@ CONNECTION_TTL_S = 2 * 3600  # API Gateway closes a WebSocket after 2 hours at m
 
 
 class Renderer(Protocol):
-    """Writes an event as one wire's frame, for one stream."""
+    """Writes an event as one wire's frame, for one stream and the base URL its connections reached (Mastodon's
+    links are built on it); None when there is nothing to show (the author's profile is gone)."""
 
-    def tweet(self, event: Event, stream: Stream, tweet: Tweet) -> str: ...
-    def notification(self, notification: Notification) -> str: ...
+    def tweet(self, event: Event, stream: Stream, tweet: Tweet, base_url: str) -> str | None: ...
+    def notification(self, notification: Notification, base_url: str) -> str | None: ...
+    def notifies(self, connection: Connection) -> bool:
+        """Whether the connection's user stream carries notifications (Mastodon's: only within the token's
+        scopes)."""
+        ...
 
 
 def parse_streams(names: Iterable[str]) -> list[Stream]:
@@ -71,18 +76,37 @@ class Realtime:
         self.renderers, self.max_in_flight, self.ttl_s, self.clock_ms = renderers, max_in_flight, ttl_s, clock_ms
 
     # --- connections ---------------------------------------------------------------------------------------
-    def connect(self, connection_id: str, user_id: str, wire: Wire, streams: list[Stream]) -> Connection:
+    def connect(
+        self,
+        connection_id: str,
+        user_id: str,
+        wire: Wire,
+        streams: list[Stream],
+        *,
+        scopes: tuple[str, ...] = (),
+        base_url: str = "",
+    ) -> Connection:
         connection = Connection(
-            connection_id=connection_id, user_id=user_id, wire=wire, streams=streams, connected_at_ms=self.clock_ms()
+            connection_id=connection_id,
+            user_id=user_id,
+            wire=wire,
+            streams=streams,
+            connected_at_ms=self.clock_ms(),
+            scopes=list(scopes),
+            base_url=base_url,
         )
         self._save(connection)
         return connection
 
-    def subscribe(self, connection_id: str, streams: list[Stream]) -> Connection:
-        """Replaces what the connection receives."""
+    def connection(self, connection_id: str) -> Connection:
         connection = self.store.get(connection_id)
         if connection is None:
             raise NotFound("no such connection")
+        return connection
+
+    def subscribe(self, connection_id: str, streams: list[Stream]) -> Connection:
+        """Replaces what the connection receives."""
+        connection = self.connection(connection_id)
         updated = connection.model_copy(update={"streams": streams})
         self.index.remove(connection)
         self._save(updated)
@@ -109,6 +133,17 @@ class Realtime:
         except Gone:
             self.disconnect(connection_id)
 
+    def ensure_index(self) -> None:
+        """Rebuilds the connected index from the table when Redis lost it (a flush, a failover without the data),
+        as timelines are rebuilt: lazily, by the first push that finds its marker gone, under a lock; the others
+        push to what the index holds meanwhile. Without it, only clients that connect again would be reached."""
+        if not self.index.needs_rebuild():
+            return
+        now_s = self.clock_ms() // 1000
+        live = sorted(self.store.live(now_s), key=lambda item: item[1])  # a user's latest expiry is added last
+        self.index.rebuilt([(connection, expires_at_s - now_s) for connection, expires_at_s in live])
+        logger.info("connected index rebuilt", extra={"connections": len(live)})
+
     # --- pushes --------------------------------------------------------------------------------------------
     def tweet_posted(self, tweet: Tweet) -> Delivery:
         return self._push_tweet(Event.UPDATE, tweet)
@@ -118,25 +153,32 @@ class Realtime:
 
     def notified(self, notifications: Mapping[str, Notification]) -> Delivery:
         """`notifications` by recipient: each goes to the recipient's connections on the user stream."""
+        self.ensure_index()
         connections = self.index.connections_of(list(notifications))
-        frames = {
-            wire: {user_id: renderer.notification(notification) for user_id, notification in notifications.items()}
-            for wire, renderer in self.renderers.items()
-        }
+        frames: dict[tuple[Wire, str, str], str | None] = {}
+
+        def frame(user_id: str, connection: Connection) -> tuple[Connection, str | None]:
+            key = (connection.wire, connection.base_url, user_id)
+            if key not in frames:  # rendered only for the wires and base URLs its recipient is connected with
+                renderer = self.renderers[connection.wire]
+                frames[key] = renderer.notification(notifications[user_id], connection.base_url)
+            return connection, frames[key]
+
         return self._deliver(
-            (connection, frames[connection.wire][user_id])
+            frame(user_id, connection)
             for user_id, user_connections in connections.items()
             for connection in user_connections
-            if Stream.USER in connection.streams
+            if Stream.USER in connection.streams and self.renderers[connection.wire].notifies(connection)
         )
 
     def _push_tweet(self, event: Event, tweet: Tweet) -> Delivery:
-        frames: dict[tuple[Wire, Stream], str] = {}
+        self.ensure_index()
+        frames: dict[tuple[Wire, Stream, str], str | None] = {}
 
-        def frame(connection: Connection, stream: Stream) -> tuple[Connection, str]:
-            key = (connection.wire, stream)
-            if key not in frames:  # rendered once per wire and stream, whatever the audience
-                frames[key] = self.renderers[connection.wire].tweet(event, stream, tweet)
+        def frame(connection: Connection, stream: Stream) -> tuple[Connection, str | None]:
+            key = (connection.wire, stream, connection.base_url)
+            if key not in frames:  # rendered once per wire, stream and base URL, whatever the audience
+                frames[key] = self.renderers[connection.wire].tweet(event, stream, tweet, connection.base_url)
             return connection, frames[key]
 
         home = [
@@ -183,8 +225,8 @@ class Realtime:
     def _pool(self) -> ThreadPoolExecutor:
         return ThreadPoolExecutor(max_workers=self.max_in_flight, thread_name_prefix="push")
 
-    def _deliver(self, frames: Iterable[tuple[Connection, str]]) -> Delivery:
-        return sum(self._pool.map(self._post, frames), Delivery())
+    def _deliver(self, frames: Iterable[tuple[Connection, str | None]]) -> Delivery:
+        return sum(self._pool.map(self._post, [(c, f) for c, f in frames if f is not None]), Delivery())
 
     def _post(self, item: tuple[Connection, str]) -> Delivery:
         connection, frame = item

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from chirp.notifications.model import Notification
-from chirp.realtime.model import Event, Stream
+from chirp.realtime.model import Connection, Event, Stream
 from chirp.tweets.model import Tweet
 
 
@@ -16,10 +16,15 @@ def frame(stream: Stream, event: Event, payload: object) -> str:
 
 
 class ChirpFrames:
-    def tweet(self, event: Event, stream: Stream, tweet: Tweet) -> str:
+    """The payloads are Chirp's models, the same at every base URL."""
+
+    def tweet(self, event: Event, stream: Stream, tweet: Tweet, base_url: str) -> str:
         if event is Event.DELETE:
             return frame(stream, event, {"tweet_id": tweet.tweet_id, "tweet_id_str": tweet.tweet_id_str})
         return frame(stream, event, tweet.model_dump(mode="json", exclude={"deleted"}))
 
-    def notification(self, notification: Notification) -> str:
+    def notifies(self, connection: Connection) -> bool:
+        return True
+
+    def notification(self, notification: Notification, base_url: str) -> str:
         return frame(Stream.USER, Event.NOTIFICATION, notification.model_dump(mode="json"))

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from chirp.errors import Forbidden, InvalidInput, NotFound
+from chirp.notifications.model import Notification
 from chirp.notifications.service import follow_notification
 from chirp.paging import check_limit
 from chirp.social.model import Profile, Relation, UserPage
@@ -22,8 +23,12 @@ class SocialService:
         social: SocialStore,
         timelines: Timelines,
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        on_notified: Callable[[str, Notification], None] = lambda recipient_id, notification: None,
     ):
         self.social, self.timelines, self.clock_ms = social, timelines, clock_ms
+        # Told of each notification a follow stored, by recipient, once it is stored (the composition root pushes
+        # it to the recipient's connected clients, best effort).
+        self.on_notified = on_notified
 
     def create_profile(self, user_id: str, handle: str, display_name: str) -> Profile:
         if not _HANDLE.fullmatch(handle):
@@ -93,6 +98,8 @@ class SocialService:
         # The tier from the count just read, with this follow: a follow racing it may be counted at the next one.
         followers = check.followee.followers_count + (1 if created else 0)
         self.timelines.on_follow(follower_id, followee_id, followers)  # also on a repeat: heals Redis after a crash
+        if created and notification is not None:  # last: the follow's own work never waits for a push
+            self.on_notified(followee_id, notification)
         return created
 
     def unfollow(self, follower_id: str, followee_id: str) -> bool:

@@ -216,6 +216,8 @@ class ConnectionItem(Model):
     wire = UnicodeAttribute()
     streams = ListAttribute(of=UnicodeAttribute)
     connected_at_ms = NumberAttribute()
+    scopes = ListAttribute(of=UnicodeAttribute, default=list)  # a Mastodon token's
+    base_url = UnicodeAttribute(null=True)  # the Mastodon instance URL the client reached
     expires_at = NumberAttribute()  # epoch seconds: the table's TTL attribute
 
 

@@ -1,7 +1,8 @@
 """Who is connected, in Redis: a hash per user of their connections (`rt:conns:<user>`, connection id ->
 the connection's JSON, expiring with the connection's TTL), a sorted set of connected users scored by when
 their newest connection expires (`rt:users`: counted and paged without stale members), and the
-connections on the public stream (`rt:public`). DynamoDB's connections table is the truth.
+connections on the public stream (`rt:public`). DynamoDB's connections table is the truth: a marker says the
+index is whole, and its absence has the next push rebuild it from the table (chirp.realtime.service).
 
 The three are in different hash slots (Redis Cluster): nothing spans them atomically, so removing a user's last
 connection looks again after taking the user out of the connected set, and puts back one that connected meanwhile."""
@@ -18,12 +19,25 @@ from chirp.realtime.model import Connection, Stream
 
 USERS = "rt:users"
 PUBLIC = "rt:public"
+# Present while the index is whole (set by its rebuild, never expiring): its absence means Redis lost the index.
+# The lock lets one caller rebuild; both keys share a hash slot.
+BUILT, REBUILDING = "rt:{index}:built", "rt:{index}:rebuilding"
+REBUILD_LOCK_S = 60
 
 # KEYS[1] = a user's connections; ARGV[1] = one of them. Removes it, answers how many are left and for how long
 # (ms) the newest lives.
 _REMOVE = """
 redis.call('HDEL', KEYS[1], ARGV[1])
 return {redis.call('HLEN', KEYS[1]), redis.call('PTTL', KEYS[1])}
+"""
+
+
+# KEYS[1] = the marker, KEYS[2] = the lock: 0 when the index is whole or another caller holds the lock, 1 when
+# this caller took it.
+_NEEDS_REBUILD = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return 1 end
+return 0
 """
 
 
@@ -35,6 +49,7 @@ class RedisConnectedIndex:
     def __init__(self, client: redis.Redis, clock_s=time.time):
         self.redis, self.clock_s = client, clock_s
         self._remove = LuaScript(_REMOVE)
+        self._needs_rebuild = LuaScript(_NEEDS_REBUILD)
 
     def add(self, connection: Connection, ttl_s: int) -> None:
         now = self.clock_s()
@@ -85,3 +100,14 @@ class RedisConnectedIndex:
 
     def public_connections(self) -> list[Connection]:
         return [Connection.model_validate_json(value) for value in self.redis.hvals(PUBLIC)]
+
+    def needs_rebuild(self) -> bool:
+        return bool(self._needs_rebuild(self.redis, [BUILT, REBUILDING], [REBUILD_LOCK_S]))
+
+    def rebuilt(self, connections: list[tuple[Connection, int]]) -> None:
+        for connection, ttl_s in connections:  # one round trip each: a rebuild is rare, and add stays the one writer
+            self.add(connection, ttl_s)
+        with self.redis.pipeline(transaction=False) as pipe:  # one slot: the marker, then the lock released
+            pipe.set(BUILT, "1")
+            pipe.delete(REBUILDING)
+            pipe.execute()

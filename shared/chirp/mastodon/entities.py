@@ -345,7 +345,13 @@ def _contact(domain: str) -> str:
     return f"admin@{domain.split(':')[0]}"
 
 
-def instance_v1(base: str, domain: str) -> dict:
+def _streaming(base: str, streaming_url: str) -> str:
+    """Where clients open the streaming API (`<this>/api/v1/streaming`): its own domain where it has one, else this
+    instance's address as a WebSocket URL."""
+    return streaming_url or base.replace("http", "ws", 1)
+
+
+def instance_v1(base: str, domain: str, streaming_url: str = "") -> dict:
     return {
         "uri": domain,
         "title": INSTANCE_TITLE,
@@ -353,7 +359,7 @@ def instance_v1(base: str, domain: str) -> dict:
         "description": INSTANCE_DESCRIPTION,
         "email": _contact(domain),
         "version": MASTODON_VERSION,
-        "urls": {"streaming_api": f"{base.replace('http', 'ws', 1)}"},
+        "urls": {"streaming_api": _streaming(base, streaming_url)},
         "stats": {"user_count": 0, "status_count": 0, "domain_count": 0},
         "thumbnail": None,
         "languages": ["en"],
@@ -366,10 +372,10 @@ def instance_v1(base: str, domain: str) -> dict:
     }
 
 
-def instance_v2(base: str, domain: str) -> dict:
+def instance_v2(base: str, domain: str, streaming_url: str = "") -> dict:
     configuration = _configuration()
     configuration.update(
-        urls={"streaming": base.replace("http", "ws", 1), "status": None},
+        urls={"streaming": _streaming(base, streaming_url), "status": None},
         vapid={"public_key": ""},
         translation={"enabled": False},
     )

@@ -1,16 +1,18 @@
 """What an answer needs besides the models themselves, gathered in as few calls as possible per page: the
 viewer's flags and every tweet's counts (one batch each, chirp.engagement), authors, mentioned accounts,
-parents' authors, media, and for a reblog the tweet it shows; then mapped by entities.py."""
+parents' authors, media, and for a reblog the tweet it shows; then mapped by entities.py. The Mastodon REST
+API renders its answers with them, and the streaming API its pushes (chirp.mastodon.streaming)."""
 
 from __future__ import annotations
 
 from chirp.composition import services
 from chirp.engagement.model import PostView
 from chirp.errors import NotFound
+from chirp.mastodon import entities
+from chirp.notifications.model import Notification
 from chirp.social.model import Profile
 from chirp.timelines.model import TimelineEntry
 from chirp.tweets.model import Tweet
-from mastodon_api import entities
 
 
 class Views:
@@ -100,6 +102,19 @@ class Views:
         if not parent_ids:
             return {}
         return {e.tweet.tweet_id: e.tweet.author_id for e in self.services.timelines.hydrate(sorted(set(parent_ids)))}
+
+    # --- notifications -------------------------------------------------------------------------
+    def notifications(self, found: list[Notification]) -> list[dict]:
+        """Notifications with their actors and statuses (one batch each); one whose actor or status is gone is
+        left out."""
+        actors = self.services.social.profiles([n.actor_id for n in found])
+        tweet_ids = sorted({n.tweet_id for n in found if n.tweet_id is not None})
+        statuses = {int(s["id"]): s for s in self.entries(self.services.timelines.hydrate(tweet_ids))}
+        return [
+            entities.notification(n, actors[n.actor_id], self.base, statuses.get(n.tweet_id) if n.tweet_id else None)
+            for n in found
+            if n.actor_id in actors and (n.tweet_id is None or n.tweet_id in statuses)
+        ]
 
     # --- media ---------------------------------------------------------------------------------
     def media(self, media_ids: list[str]) -> dict[str, dict]:
