@@ -1158,6 +1158,7 @@ class FakeConnectedIndex:
         self.public: dict[str, Connection] = {}
         self.round_trips = 0
         self.built, self.rebuilding = True, False
+        self.marker_checks = 0
 
     def lose_everything(self) -> None:
         """As a Redis flush or failover without the data: the index and its marker gone."""
@@ -1167,6 +1168,7 @@ class FakeConnectedIndex:
 
     def needs_rebuild(self) -> bool:
         self.round_trips += 1
+        self.marker_checks += 1
         if self.built or self.rebuilding:
             return False
         self.rebuilding = True

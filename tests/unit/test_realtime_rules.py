@@ -11,7 +11,7 @@ from chirp.adapters.dynamodb.follow_graph import DynamoFollowGraph
 from chirp.errors import InvalidInput, NotFound
 from chirp.notifications.model import Notification
 from chirp.realtime.model import Stream, Wire
-from chirp.realtime.service import Realtime, parse_streams
+from chirp.realtime.service import INDEX_CHECK_S, Realtime, parse_streams
 from chirp.realtime.wire import ChirpFrames
 from chirp.social.model import Relation
 from chirp.tweets.model import Tweet
@@ -19,7 +19,7 @@ from tests.unit.fakes import FakeConnectedIndex, FakeConnectionStore, FakeGatewa
 
 
 class Setup:
-    def __init__(self, max_in_flight: int = 4):
+    def __init__(self, max_in_flight: int = 4, clock_ms=lambda: 1_000_000):
         self.world = World()
         self.social: FakeSocialStore = self.world.social_store
         self.store, self.index, self.gateway = FakeConnectionStore(), FakeConnectedIndex(), FakeGateway()
@@ -30,7 +30,7 @@ class Setup:
             DynamoFollowGraph(self.social),
             {Wire.CHIRP: ChirpFrames()},
             max_in_flight=max_in_flight,
-            clock_ms=lambda: 1_000_000,
+            clock_ms=clock_ms,
         )
 
     def connect(self, user_id: str, *streams: Stream) -> str:
@@ -273,3 +273,25 @@ def test_given_another_worker_rebuilding_when_pushing_then_this_push_does_not_wa
     s.realtime.tweet_posted(_tweet("ann"))
 
     assert s.store.scans == 0
+
+
+def test_given_pushes_within_seconds_when_each_looks_for_the_index_marker_then_a_process_looks_once_per_window():
+    clock = {"ms": 1_000_000}
+    s = Setup(clock_ms=lambda: clock["ms"])
+    s.world.users("ann", "bob")
+    s.world.edge("bob", "ann")
+    bob = s.connect("bob")
+
+    s.realtime.tweet_posted(_tweet("ann", 1))
+    s.realtime.notified({"bob": Notification(id=5, kind="follow", actor_id="ann", at_ms=1)})
+    assert s.index.marker_checks == 1, "one look at the marker for both pushes"
+
+    s.index.lose_everything()
+    clock["ms"] += INDEX_CHECK_S * 1000 - 1
+    s.realtime.tweet_posted(_tweet("ann", 2))  # within the window: the loss is not seen yet
+    clock["ms"] += 1
+    s.realtime.tweet_posted(_tweet("ann", 3))  # the window over: rebuilt from the table, then delivered
+
+    assert s.index.marker_checks == 2
+    updates = [frame["payload"]["tweet_id"] for frame in s.gateway.received[bob] if frame["event"] == "update"]
+    assert updates == [1, 3]

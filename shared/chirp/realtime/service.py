@@ -29,6 +29,10 @@ from chirp.tweets.model import Tweet
 
 PAGE_SIZE = 1000  # users read or checked per round trip when looking for connected followers
 CONNECTION_TTL_S = 2 * 3600  # API Gateway closes a WebSocket after 2 hours at most
+# How often a process looks for the connected index's marker: each look is a Redis round trip on every push (a
+# follow's notification included), and a lost index is rare; pushes in the seconds after a loss reach only who
+# connected again since, as any push is best effort.
+INDEX_CHECK_S = 5
 
 
 class Renderer(Protocol):
@@ -74,6 +78,7 @@ class Realtime:
     ):
         self.store, self.index, self.gateway, self.graph = store, index, gateway, graph
         self.renderers, self.max_in_flight, self.ttl_s, self.clock_ms = renderers, max_in_flight, ttl_s, clock_ms
+        self._index_checked_ms: int | None = None
 
     # --- connections ---------------------------------------------------------------------------------------
     def connect(
@@ -136,10 +141,15 @@ class Realtime:
     def ensure_index(self) -> None:
         """Rebuilds the connected index from the table when Redis lost it (a flush, a failover without the data),
         as timelines are rebuilt: lazily, by the first push that finds its marker gone, under a lock; the others
-        push to what the index holds meanwhile. Without it, only clients that connect again would be reached."""
+        push to what the index holds meanwhile. Without it, only clients that connect again would be reached. Looked
+        for at most every INDEX_CHECK_S by a process."""
+        now_ms = self.clock_ms()
+        if self._index_checked_ms is not None and now_ms - self._index_checked_ms < INDEX_CHECK_S * 1000:
+            return
+        self._index_checked_ms = now_ms
         if not self.index.needs_rebuild():
             return
-        now_s = self.clock_ms() // 1000
+        now_s = now_ms // 1000
         live = sorted(self.store.live(now_s), key=lambda item: item[1])  # a user's latest expiry is added last
         self.index.rebuilt([(connection, expires_at_s - now_s) for connection, expires_at_s in live])
         logger.info("connected index rebuilt", extra={"connections": len(live)})
