@@ -3,6 +3,8 @@ read, follow, search and upload. Served at the root of its own host (a custom do
 and some the Link header's path, to the instance URL. The bearer token is Chirp's own (chirp.oauth), checked by
 the mastodon_auth authorizer before a request gets here."""
 
+from importlib import import_module
+
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -12,7 +14,7 @@ from mastodon_api.errors import register_error_handlers
 
 from chirp.composition import services
 from chirp.observability import logger, metrics, tracer
-from chirp.runtime.snapstart import on_restore
+from chirp.runtime.snapstart import before_snapshot, on_restore
 
 CORS = CORSConfig(
     allow_origin="*",
@@ -28,6 +30,8 @@ instance.register(app)
 for resource in (accounts, statuses, reading, media):
     app.include_router(resource.router)
 on_restore(lambda: services().after_restore())
+# Every request's rate limit needs redis-py: imported into the snapshot, as the REST API's handler does.
+before_snapshot(lambda: import_module("redis"))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
