@@ -360,25 +360,29 @@ def main() -> None:
         )  # fmt: skip
 
     warm, cold = results["warm"], results["cold_timeline"]
-    by_k = " / ".join(str(k) for k in CELEBRITY_COUNTS)
+
+    def per_k(value) -> str:  # one figure per followed-celebrity count, as the headlines show them
+        return " / ".join(value(k) for k in CELEBRITY_COUNTS)
+
+    by_k = per_k(str)
     cluster_headline = (
         [
             report.headline(
                 f"home read, warm, on a Redis Cluster (3 masters), {by_k} followed celebrities",
-                " / ".join(str(clustered[k]["waves"]) for k in CELEBRITY_COUNTS)
+                per_k(lambda k: str(clustered[k]["waves"]))
                 + " sequential waves ("
-                + " / ".join(str(clustered[k]["requests"]) for k in CELEBRITY_COUNTS)
+                + per_k(lambda k: str(clustered[k]["requests"]))
                 + " requests to the nodes), "
-                + " / ".join(str(clustered[k]["dynamodb_calls"]) for k in CELEBRITY_COUNTS)
+                + per_k(lambda k: str(clustered[k]["dynamodb_calls"]))
                 + " DynamoDB calls; "
-                + " / ".join(f"{clustered[k]['median_ms']:.2f}" for k in CELEBRITY_COUNTS)
+                + per_k(lambda k: f"{clustered[k]['median_ms']:.2f}")
                 + " ms = "
-                + " / ".join(f"{clustered[k]['median_ms'] / warm[k]['median_ms']:.1f}" for k in CELEBRITY_COUNTS)
+                + per_k(lambda k: f"{clustered[k]['median_ms'] / warm[k]['median_ms']:.1f}")
                 + "x the single Redis",
                 "single Redis, same run: "
-                + " / ".join(str(warm[k]["waves"]) for k in CELEBRITY_COUNTS)
+                + per_k(lambda k: str(warm[k]["waves"]))
                 + " round trips, "
-                + " / ".join(f"{warm[k]['median_ms']:.2f}" for k in CELEBRITY_COUNTS)
+                + per_k(lambda k: f"{warm[k]['median_ms']:.2f}")
                 + " ms",
             )
         ]
@@ -400,39 +404,39 @@ def main() -> None:
             "headline": [
                 report.headline(
                     f"home read, warm, {by_k} followed celebrities",
-                    " / ".join(f"{warm[k]['median_ms']:.2f}" for k in CELEBRITY_COUNTS)
+                    per_k(lambda k: f"{warm[k]['median_ms']:.2f}")
                     + " ms = "
-                    + " / ".join(f"{warm[k]['ratio_to_raw']:.1f}" for k in CELEBRITY_COUNTS)
+                    + per_k(lambda k: f"{warm[k]['ratio_to_raw']:.1f}")
                     + "x raw redis-py; "
-                    + " / ".join(str(warm[k]["round_trips"]) for k in CELEBRITY_COUNTS)
+                    + per_k(lambda k: str(warm[k]["round_trips"]))
                     + " Redis round trips, "
-                    + " / ".join(str(warm[k]["dynamodb_calls"]) for k in CELEBRITY_COUNTS)
+                    + per_k(lambda k: str(warm[k]["dynamodb_calls"]))
                     + " DynamoDB calls; "
-                    + " / ".join(f"{warm[k]['ratio_to_separate_round_trips']:.2f}" for k in CELEBRITY_COUNTS)
+                    + per_k(lambda k: f"{warm[k]['ratio_to_separate_round_trips']:.2f}")
                     + "x the same read in separate round trips",
                     "raw redis-py, same requests: "
-                    + " / ".join(f"{warm[k]['raw_redis_py_median_ms']:.2f}" for k in CELEBRITY_COUNTS)
+                    + per_k(lambda k: f"{warm[k]['raw_redis_py_median_ms']:.2f}")
                     + " ms; separate round trips: "
-                    + " / ".join(str(warm[k]["separate"]["round_trips"]) for k in CELEBRITY_COUNTS)
+                    + per_k(lambda k: str(warm[k]["separate"]["round_trips"]))
                     + " round trips, "
-                    + " / ".join(f"{warm[k]['separate_round_trips_median_ms']:.2f}" for k in CELEBRITY_COUNTS)
+                    + per_k(lambda k: f"{warm[k]['separate_round_trips_median_ms']:.2f}")
                     + " ms",
                 ),
                 report.headline(
                     f"home read, cold timeline (rebuilt from DynamoDB), {by_k} followed celebrities",
-                    " / ".join(f"{cold[k]['median_ms']:.0f}" for k in CELEBRITY_COUNTS)
+                    per_k(lambda k: f"{cold[k]['median_ms']:.0f}")
                     + " ms; "
-                    + " / ".join(str(cold[k]["round_trips"]) for k in CELEBRITY_COUNTS)
+                    + per_k(lambda k: str(cold[k]["round_trips"]))
                     + " Redis round trips, "
-                    + " / ".join(str(cold[k]["dynamodb_calls"]) for k in CELEBRITY_COUNTS)
+                    + per_k(lambda k: str(cold[k]["dynamodb_calls"]))
                     + " DynamoDB calls",
-                    "the warm read: " + " / ".join(f"{cold[k]['ratio_to_warm']:.0f}x" for k in CELEBRITY_COUNTS),
+                    "the warm read: " + per_k(lambda k: f"{cold[k]['ratio_to_warm']:.0f}x"),
                 ),
                 report.headline(
                     f"home read, live empty timeline, {by_k} followed celebrities without tweets",
-                    " / ".join(str(results["empty"][k]["round_trips"]) for k in CELEBRITY_COUNTS)
+                    per_k(lambda k: str(results["empty"][k]["round_trips"]))
                     + " round trips, "
-                    + " / ".join(str(results["empty"][k]["commands"]) for k in CELEBRITY_COUNTS)
+                    + per_k(lambda k: str(results["empty"][k]["commands"]))
                     + " Redis commands",
                     "machine-independent counts",
                 ),

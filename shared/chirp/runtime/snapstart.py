@@ -8,29 +8,28 @@ stages); elsewhere (the local cloud, tests) there are no snapshots and nothing i
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 
 from chirp.observability import logger
 
 
 def on_restore(hook: Callable[[], None]) -> bool:
     """Registers `hook` to run after each restore; False where the runtime takes no snapshots."""
-    try:
-        from snapshot_restore_py import register_after_restore
-    except ImportError:
-        return False
-    register_after_restore(hook)
-    logger.debug("after-restore hook registered", extra={"hook": getattr(hook, "__qualname__", repr(hook))})
-    return True
+    return _register("register_after_restore", hook)
 
 
 def before_snapshot(hook: Callable[[], object]) -> bool:
     """Registers `hook` to run once before the snapshot is taken (what it imports and builds is then in every
     restored copy: what the first request would otherwise pay after each restore); False where the runtime takes no
     snapshots (there the first request builds it, as it does everywhere else)."""
+    return _register("register_before_snapshot", hook)
+
+
+def _register(registrar: str, hook: Callable[[], object]) -> bool:
     try:
-        from snapshot_restore_py import register_before_snapshot
+        runtime = import_module("snapshot_restore_py")
     except ImportError:
         return False
-    register_before_snapshot(hook)
-    logger.debug("before-snapshot hook registered", extra={"hook": getattr(hook, "__qualname__", repr(hook))})
+    getattr(runtime, registrar)(hook)
+    logger.debug("snapshot hook registered", extra={"by": registrar, "hook": getattr(hook, "__qualname__", repr(hook))})
     return True
