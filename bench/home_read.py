@@ -44,6 +44,7 @@ from chirp.adapters.dynamodb.tables import SocialItem, TweetItem
 from chirp.adapters.redis.timeline_cache import (
     CELEBRITIES,
     following_key,
+    marked_key,
     profile_key,
     retweets_key,
     timeline_key,
@@ -196,7 +197,8 @@ def on_cluster(fixture: Fixture, settings, address: str, expected: dict[int, lis
         users = [*fixture.authors, *fixture.celebrities, *fixture.readers.values()]
         for celebrity in fixture.celebrities:
             timelines.cache.set_celebrity(celebrity, False, [])
-        keys = [key for r in fixture.readers.values() for key in (timeline_key(r), retweets_key(r), following_key(r))]
+        readers = fixture.readers.values()
+        keys = [k for r in readers for k in (timeline_key(r), retweets_key(r), following_key(r), marked_key(r))]
         keys += [tweet_key(t) for t in fixture.tweet_ids] + [profile_key(u) for u in users]
         cloud.unlink(client, keys)
         client.close()

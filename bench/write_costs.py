@@ -87,9 +87,6 @@ def in_process(posts: int, followees: int) -> dict:
     }
     times: dict[str, list[float]] = {"post": [], "post_before": []}
 
-    def before(author_id: str, text: str) -> Tweet:
-        return post_as_before(services, author_id, text)
-
     for i in range(posts):  # alternated, so both see the same machine
         for name, post in (
             ("post", services.tweets.post),

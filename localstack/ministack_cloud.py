@@ -238,6 +238,7 @@ def _group_alive(pgid: int) -> bool:
 
 CLUSTER_DIR = STATE_DIR / "redis-cluster"  # the masters' cluster config files (forgotten at `down`)
 REDIS_MODES = ("single", "cluster")
+REDIS_NAMES = ("redis", "redis-2", "redis-3")  # the single server is the cluster's first master
 
 
 def redis_reply(port: int, command: bytes) -> bytes:
@@ -278,8 +279,7 @@ def redis_servers(ports: Ports, mode: str) -> list[Redis]:
         return [Redis("redis", ports.redis)]
     if ports.redis_cluster_bus is None:
         raise CloudError("a cluster bus port would pass 65535: set CHIRP_REDIS_CLUSTER_BUS_PORTS (three ports)")
-    names = ("redis", "redis-2", "redis-3")
-    return [Redis(*node) for node in zip(names, ports.redis_cluster, ports.redis_cluster_bus, strict=True)]
+    return [Redis(*node) for node in zip(REDIS_NAMES, ports.redis_cluster, ports.redis_cluster_bus, strict=True)]
 
 
 def running_redis_mode(ports: Ports) -> str | None:
@@ -329,7 +329,7 @@ def all_redis(ports: Ports) -> list[Redis]:
     buses = ports.redis_cluster_bus or (None, None, None)
     return [
         Redis(name, port, bus if (CLUSTER_DIR / f"nodes-{port}.conf").exists() else None)
-        for name, port, bus in zip(("redis", "redis-2", "redis-3"), ports.redis_cluster, buses, strict=True)
+        for name, port, bus in zip(REDIS_NAMES, ports.redis_cluster, buses, strict=True)
     ]
 
 

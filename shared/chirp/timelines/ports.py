@@ -86,7 +86,6 @@ class TimelineCache(Protocol):
 
 class TweetReader(Protocol):
     def recent_ids(self, author_id: str, count: int) -> list[int]: ...
-    def recent_tweets(self, author_id: str, count: int) -> list[Tweet]: ...
     def recent_entries(self, author_ids: list[str], count: int) -> tuple[list[int], dict[int, int]]:
         """The live entries among each author's latest `count`, all together: their ids, and the retweets among
         them ({retweet id: id of the tweet it shows}). Ids only: backfills and rebuilds need no text."""

@@ -60,12 +60,6 @@ class Thresholds:
         return Tier.NORMAL
 
 
-def entries_of(tweets: list[Tweet]) -> tuple[list[int], dict[int, int]]:
-    """Entry ids, and the retweets among them: {retweet id: id of the tweet it shows}."""
-    retweets = {t.tweet_id: t.retweet_of_id for t in tweets if t.retweet_of_id is not None}
-    return [t.tweet_id for t in tweets], retweets
-
-
 class Timelines:
     def __init__(
         self,
@@ -116,8 +110,8 @@ class Timelines:
         self.cache.push(tweet.tweet_id, [tweet.author_id], retweet_of)  # authors see their own tweets
         if tier is Tier.CELEBRITY:
             if not self.cache.is_celebrity(tweet.author_id):  # the mark was lost with Redis: readers must pull again
-                recent = self.tweets.recent_tweets(tweet.author_id, CELEBRITY_RECENT)
-                self.cache.set_celebrity(tweet.author_id, True, *entries_of(recent))
+                recent = self.tweets.recent_entries([tweet.author_id], CELEBRITY_RECENT)
+                self.cache.set_celebrity(tweet.author_id, True, *recent)
             self.cache.push_celebrity(tweet.author_id, tweet.tweet_id, CELEBRITY_RECENT, retweet_of)
             return tier
         follower_pages = self.graph.all_sources_pages(Relation.FOLLOWS, tweet.author_id, FOLLOWER_PAGE)
@@ -162,7 +156,7 @@ class Timelines:
         if hidden:
             self.cache.remove(user_id, self.tweets.recent_ids(author_id, MAX_ITEMS))
         elif self.graph.has_edge(Relation.FOLLOWS, user_id, author_id) and not self.cache.is_celebrity(author_id):
-            self.cache.add_to_each([user_id], *entries_of(self.tweets.recent_tweets(author_id, FOLLOW_BACKFILL)))
+            self.cache.add_to_each([user_id], *self.tweets.recent_entries([author_id], FOLLOW_BACKFILL))
 
     def on_delete(self, tweet: Tweet) -> None:
         """Gone at once from the author's own timeline and the pull set; other timelines filter at read."""
@@ -188,11 +182,12 @@ class Timelines:
             marked_celebrity = self.cache.is_celebrity(author_id)
         if is_celebrity == marked_celebrity:
             return is_celebrity
-        recent, retweets = entries_of(self.tweets.recent_tweets(author_id, CELEBRITY_RECENT))
+        recent, retweets = self.tweets.recent_entries([author_id], CELEBRITY_RECENT)
         self.cache.set_celebrity(author_id, is_celebrity, recent, retweets)
         if not is_celebrity:  # back to push: followers' timelines get what they only pulled before
             for page in self.graph.all_sources_pages(Relation.FOLLOWS, author_id, FOLLOWER_PAGE):
-                self.cache.add_to_each(page, recent, retweets)
+                for followers in batched(page, WORKER_PAGE):  # each carries every id: pipelines of 500 timelines
+                    self.cache.add_to_each(list(followers), recent, retweets)
         return is_celebrity
 
     def restore_celebrity_marks(self, author_ids: list[str]) -> set[str]:
@@ -203,8 +198,7 @@ class Timelines:
         profiles = self.graph.get_profiles(author_ids)
         celebrities = {a for a, p in profiles.items() if self.thresholds.tier(p.followers_count) is Tier.CELEBRITY}
         for author_id in sorted(celebrities - self.cache.celebrities_among(sorted(celebrities))):
-            recent = self.tweets.recent_tweets(author_id, CELEBRITY_RECENT)
-            self.cache.set_celebrity(author_id, True, *entries_of(recent))
+            self.cache.set_celebrity(author_id, True, *self.tweets.recent_entries([author_id], CELEBRITY_RECENT))
         return celebrities
 
     # --- reads --------------------------------------------------------------------------------

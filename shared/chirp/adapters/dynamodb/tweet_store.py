@@ -154,7 +154,7 @@ class TweetStore:
         return items
 
     def recent_ids(self, author_id: str, count: int) -> list[int]:
-        return [tweet.tweet_id for tweet in self.recent_tweets(author_id, count)]
+        return [int(item.tweet_id) for item in self._entries(author_id, count)]  # ids only: not the text
 
     def recent_tweets(self, author_id: str, count: int) -> list[Tweet]:
         """The live ones among the author's latest `count` tweets (retweets included), newest first."""

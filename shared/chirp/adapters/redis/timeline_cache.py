@@ -525,6 +525,8 @@ class RedisTimelineCache:
         try:
             return self._push_in(node_groups(self.redis, user_ids, timeline_key), tweet_id, retweet_of)
         except (ResponseError, RedisClusterException):
+            if not self.cluster:  # one node: no slot can have moved, going again would only fail again
+                raise
             # Slots moving between nodes (resharding, failover): one call per slot, which redis-py routes and
             # redirects. Pushing again is harmless: a timeline holds an id once.
             return self._push_in(slot_groups(self.redis, user_ids, timeline_key), tweet_id, retweet_of)
