@@ -129,11 +129,11 @@ def _subscribe(event: dict) -> dict:
         return _error(413, "PayloadTooLarge", f"a frame is at most {MAX_FRAME_BYTES} bytes")
     try:
         message = json.loads(body)
-        names = message["streams"] if isinstance(message, dict) else None
+        names = message.get("streams") if isinstance(message, dict) else None
         if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
             raise InvalidInput('send {"action": "subscribe", "streams": ["user", "public:local"]}')
         connection = services().realtime.subscribe(event["requestContext"]["connectionId"], parse_streams(names))
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # nesting deeper than the parser goes is no JSON we take
         return _error(400, "BadRequest", "a frame must be JSON")
     except InvalidInput as error:
         return _error(400, "BadRequest", str(error))
@@ -169,7 +169,7 @@ def _mastodon_frame(connection: Connection, body: str) -> tuple[int, str | None]
         subscribing, stream = streaming.subscription(json.loads(body))
         if subscribing:
             streaming.check_scopes(stream, connection.scopes)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return 400, None  # Mastodon ignores a frame that is not JSON
     except InvalidInput as error:
         return 400, streaming.error_frame(str(error), 400)

@@ -144,3 +144,25 @@ def test_given_a_mastodon_connection_when_its_frames_are_bad_then_errors_are_ans
         {"error": "Access token does not cover required scopes", "status": 401},
     ]
     assert services.store.get("c1").streams == []
+
+
+DEEP = "[" * 2000 + "]" * 2000  # deeper than the JSON parser recurses, well within a frame's 4,096 bytes
+
+
+@pytest.mark.parametrize("body", ['{"action": "subscribe"}', '{"action": "subscribe", "streams": ' + DEEP + "}"])
+def test_given_a_chirp_connection_when_a_subscribe_frame_is_malformed_then_it_is_answered_400(wired, body):
+    handler, services = wired
+    _connect(handler, {"Sec-WebSocket-Protocol": "header.claims.signature"})
+
+    answer = handler.subscribe({"requestContext": {"routeKey": "subscribe", "connectionId": "c1"}, "body": body})
+
+    assert answer["statusCode"] == 400
+    assert services.gateway.received["c1"][0]["error"] == "BadRequest"
+
+
+def test_given_a_mastodon_connection_when_a_frame_nests_too_deep_then_it_is_ignored_as_any_non_json(wired):
+    handler, services = wired
+    _connect(handler, query={"access_token": "read-token", "stream": "user"})
+
+    assert _frame(handler, DEEP)["statusCode"] == 400
+    assert "c1" not in services.gateway.received

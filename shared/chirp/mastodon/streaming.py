@@ -18,6 +18,7 @@ from chirp.errors import Forbidden, InvalidInput
 from chirp.notifications.model import Notification
 from chirp.oauth.service import allows
 from chirp.realtime.model import Connection, Event, Stream
+from chirp.realtime.wire import frame
 from chirp.tweets.model import Tweet
 
 # What a token needs to read each stream (Mastodon's checkScopes): the public ones need none. The user stream
@@ -31,10 +32,6 @@ class StatusViews(Protocol):
 
     def posts(self, tweets: list[Tweet]) -> list[dict]: ...
     def notifications(self, found: list[Notification]) -> list[dict]: ...
-
-
-def frame(stream: Stream, event: Event, payload: str) -> str:
-    return json.dumps({"stream": [stream.value], "event": event.value, "payload": payload}, separators=(",", ":"))
 
 
 def error_frame(message: str, status: int) -> str:

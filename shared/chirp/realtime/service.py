@@ -221,8 +221,12 @@ class Realtime:
         return audience
 
     def _connected_follower_pages(self, author_id: str) -> Iterator[list[str]]:
-        """Pages of user ids that hold every connected follower of the author, walking the smaller side."""
-        if self.graph.followers_count(author_id) <= self.index.connected_users():
+        """Pages of user ids that hold every connected follower of the author, walking the smaller side (none when
+        nobody is connected: no follower count read)."""
+        connected = self.index.connected_users()
+        if not connected:
+            return
+        if self.graph.followers_count(author_id) <= connected:
             yield from self.graph.follower_pages(author_id, PAGE_SIZE)
             return
         for page in self.index.connected_user_pages(PAGE_SIZE):
