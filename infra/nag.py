@@ -125,9 +125,9 @@ def add_nag_checks(app: cdk.App, stack: cdk.Stack, config: StageConfig) -> None:
         if isinstance(route, cdk.aws_apigatewayv2.CfnRoute):
             _ack(route, "APIG4", "$connect checks the REST API's ID tokens in its function (WebSocket APIs have no "
                  "Cognito authorizer); later frames arrive on the connection it authenticated")  # fmt: skip
+    api_ref = stack.resolve(stack.get_logical_id(websocket.node.find_child("Api").node.default_child))
     for role in node.find_child("Functions").node.children:
         if isinstance(role, cdk.aws_iam.Role):
-            api_ref = stack.resolve(stack.get_logical_id(websocket.node.find_child("Api").node.default_child))
             _ack(role, f"IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_ref}>"
                  "/v1/POST/@connections/*]", "connection ids are made per client as it connects")  # fmt: skip
     if not config.vpc_flow_logs:

@@ -18,6 +18,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 
 from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 
@@ -28,6 +29,11 @@ from chirp.limits.headers import REFUSED_STATUS, limit_headers, refusal_message
 from chirp.limits.model import EndpointClass, Subject, Verdict
 from chirp.limits.service import BREAKER_S, RateLimiter
 from chirp.observability import logger, metrics
+from chirp.runtime.snapstart import before_snapshot
+
+# Every guarded request's rate limit needs redis-py: imported into a SnapStart snapshot (the REST API and discovery;
+# its client is built after the restore, where its password, on AWS, is read).
+before_snapshot(lambda: import_module("redis"))
 
 # The response headers a browser may read (CORS), here and in every resolver's CORSConfig and at the gateway.
 EXPOSED_HEADERS = (

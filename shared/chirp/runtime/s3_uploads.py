@@ -13,7 +13,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
 from chirp.media.model import TranscodeResult
-from chirp.observability import logger, metrics
+from chirp.observability import logger, metrics, tracer
 
 
 def transcode_uploads(
@@ -21,6 +21,7 @@ def transcode_uploads(
 ) -> dict[str, int]:
     """Counts of what happened to the event's keys; `kind` names the logs and metrics ("Media", "Video")."""
     outcomes = {"transcoded": 0, "rejected": 0, "ignored": 0}
+    transcode = tracer.capture_method(transcode)  # one trace segment per key
     for record in S3Event(event).records:
         key = unquote_plus(record.s3.get_object.key)  # S3 sends keys URL-encoded, '+' for a space
         if not wanted(key):
@@ -29,6 +30,8 @@ def transcode_uploads(
             continue
         result = transcode(key)
         extra = {"media_id": result.media_id, "owner": result.owner}
+        if result.duration_s is not None:  # videos
+            extra["duration_s"] = result.duration_s
         if result.status == "ready":
             logger.info(f"{kind.lower()} transcoded", extra=extra)
             metrics.add_metric(name=f"{kind}Transcoded", unit="Count", value=1)
