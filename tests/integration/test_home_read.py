@@ -197,3 +197,19 @@ def test_given_every_profile_cached_when_asked_to_finish_then_the_page_comes_fin
     assert [(e.entry_id, e.tweet.tweet_id) for e in answer.items] == [(t[6], t[6]), (t[5], t[5]), (t[4], t[3])]
     assert answer.items[2].retweeted_by.user_id == users["friend"]
     assert answer.next_cursor == str(t[4])
+
+
+def test_given_a_tweet_cached_when_read_back_then_it_is_equal_and_its_string_ids_computed_again(services):
+    cache = services.timeline_cache
+    tweet = Tweet(
+        tweet_id=2**62 + 3, author_id="it-x", text="t", created_at_ms=1, reply_to_id=2**62 + 1, retweet_of_id=2**62 + 2
+    )
+    cache.put_tweets([tweet])
+    try:
+        stored = cache.redis.get(f"tweet:{tweet.tweet_id}")
+
+        assert "_str" not in stored  # not stored: computed at every read
+        assert cache.get_tweets([tweet.tweet_id]) == {tweet.tweet_id: tweet}
+        assert cache.get_tweets([tweet.tweet_id])[tweet.tweet_id].reply_to_id_str == str(2**62 + 1)
+    finally:
+        cache.redis.unlink(f"tweet:{tweet.tweet_id}")

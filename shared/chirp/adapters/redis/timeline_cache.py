@@ -36,7 +36,7 @@ from chirp.timelines.model import (
     TimelineSlice,
     page_candidates,
 )
-from chirp.tweets.model import Tweet
+from chirp.tweets.model import STRING_IDS, Tweet
 
 SENTINEL = "live"
 # Named anew with the hash-tagged layout: a mark left by the layout before would point at a pull set under an old
@@ -1049,7 +1049,8 @@ class RedisTimelineCache:
     def put_tweets(self, tweets: list[Tweet], ttl_s: int = 86_400) -> None:
         with self.redis.pipeline(transaction=False) as pipe:
             for tweet in tweets:
-                pipe.set(tweet_key(tweet.tweet_id), tweet.model_dump_json(), ex=ttl_s)
+                # Without the computed string ids: every read parses what it stores, and computes them again.
+                pipe.set(tweet_key(tweet.tweet_id), tweet.model_dump_json(exclude=STRING_IDS), ex=ttl_s)
             pipe.execute()
 
     def get_profiles(self, user_ids: list[str], followed_by: str | None = None) -> tuple[dict[str, Profile], set[str]]:
