@@ -93,10 +93,18 @@ class RedisConnectedIndex:
         return self.redis.zcount(USERS, self.clock_s(), "+inf")
 
     def connected_user_pages(self, page_size: int) -> Iterator[list[str]]:
-        now, offset = self.clock_s(), 0
-        while page := self.redis.zrangebyscore(USERS, now, "+inf", start=offset, num=page_size):
-            yield page
-            offset += len(page)
+        """The connected users, walked with ZSCAN's cursor rather than an offset: a page costs its own size however
+        far the walk is, and users leaving meanwhile (the set's head, removed as they expire) shift nobody past the
+        walk. ZSCAN returns every user connected throughout the walk, some maybe twice: those are yielded once."""
+        now, cursor, walked = self.clock_s(), 0, set()
+        while True:
+            cursor, scored = self.redis.zscan(USERS, cursor, count=page_size)
+            page = [user for user, expires_s in scored if expires_s >= now and user not in walked]
+            walked.update(page)
+            if page:
+                yield page
+            if not cursor:
+                return
 
     def public_connections(self) -> list[Connection]:
         return [Connection.model_validate_json(value) for value in self.redis.hvals(PUBLIC)]
