@@ -21,6 +21,7 @@ from chirp.mastodon import streaming
 from chirp.observability import logger, metrics, tracer
 from chirp.realtime.model import Connection, Stream, Wire
 from chirp.realtime.service import parse_streams
+from chirp.runtime.forwarded import public_base_url
 
 MAX_FRAME_BYTES = 4096  # a subscribe frame is tens of bytes
 
@@ -61,10 +62,7 @@ def _base_url(event: dict) -> str:
     host-root proxy forwards its own)."""
     if configured := services().settings.mastodon_base_url:
         return configured
-    headers = _headers(event)
-    host = (headers.get("x-forwarded-host") or headers.get("host") or "localhost").split(",")[0].strip()
-    proto = (headers.get("x-forwarded-proto") or "https").split(",")[0].strip()
-    return f"{proto}://{host}"
+    return public_base_url(event.get("headers") or {})
 
 
 def connect(event: dict) -> dict:

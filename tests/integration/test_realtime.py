@@ -66,6 +66,27 @@ def test_given_a_user_whose_connections_expired_then_they_are_neither_counted_no
     connected.remove(connection)
 
 
+def test_given_users_leaving_during_a_walk_when_paged_then_every_user_still_connected_is_walked_once(index):
+    connected, _ = index
+    users = [f"rt-{uuid.uuid4().hex[:10]}" for _ in range(300)]
+    connections = [_connection(user) for user in users]
+    for connection in connections:
+        connected.add(connection, ttl_s=60)
+
+    walk = connected.connected_user_pages(100)
+    first = next(walk)
+    leaving = [user for user in first if user in set(users)][:50]
+    for connection in connections:  # when the first page's users leave, the set's head moves under the walk
+        if connection.user_id in leaving:
+            connected.remove(connection)
+    walked = first + [user for page in walk for user in page]
+
+    assert set(users) - set(leaving) <= set(walked)
+    assert len(walked) == len(set(walked))
+    for connection in connections:
+        connected.remove(connection)
+
+
 def test_given_a_user_who_connects_again_while_their_last_connection_is_removed_then_they_stay_connected(
     index, monkeypatch
 ):

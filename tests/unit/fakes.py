@@ -32,7 +32,7 @@ from chirp.media.service import MediaService
 from chirp.notifications.model import Aggregate, Notification
 from chirp.notifications.ports import StaleAggregate
 from chirp.notifications.service import Notifications
-from chirp.realtime.model import Connection, Stream
+from chirp.realtime.model import PUBLIC_STREAMS, Connection
 from chirp.realtime.ports import Gone
 from chirp.social.model import HIDING, Profile, Relation
 from chirp.social.ports import FollowCheck
@@ -1189,7 +1189,7 @@ class FakeConnectedIndex:
 
     def add(self, connection: Connection, ttl_s: int) -> None:
         self.by_user[connection.user_id][connection.connection_id] = connection
-        if Stream.PUBLIC_LOCAL in connection.streams:
+        if any(stream in connection.streams for stream in PUBLIC_STREAMS):
             self.public[connection.connection_id] = connection
 
     def remove(self, connection: Connection) -> None:

@@ -148,6 +148,8 @@ def test_given_a_token_that_may_not_read_notifications_when_notified_then_its_us
         ({"type": "subscribe", "stream": "user"}, (True, Stream.USER)),
         ({"type": "unsubscribe", "stream": "public:local"}, (False, Stream.PUBLIC_LOCAL)),
         ({"type": "subscribe", "stream": ["public:local"]}, (True, Stream.PUBLIC_LOCAL)),  # Mastodon's firstParam
+        ({"type": "subscribe", "stream": "public"}, (True, Stream.PUBLIC)),
+        ({"type": "subscribe", "stream": "user:notification"}, (True, Stream.USER_NOTIFICATION)),
     ],
 )
 def test_given_a_mastodon_clients_frame_when_read_then_it_names_what_to_change(message, expected):
@@ -174,3 +176,11 @@ def test_given_a_token_without_read_when_subscribing_to_user_then_refused_but_pu
     check_scopes(Stream.USER, ["read:statuses"])
     check_scopes(Stream.USER, ["read"])
     check_scopes(Stream.PUBLIC_LOCAL, ["write"])  # public streams need no scope, as Mastodon's
+    check_scopes(Stream.PUBLIC, ["write"])
+
+
+def test_given_a_token_that_may_not_read_notifications_when_subscribing_to_user_notification_then_refused():
+    with pytest.raises(Forbidden):
+        check_scopes(Stream.USER_NOTIFICATION, ["read:statuses"])
+    check_scopes(Stream.USER_NOTIFICATION, ["read:notifications"])
+    check_scopes(Stream.USER_NOTIFICATION, ["read"])

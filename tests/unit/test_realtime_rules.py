@@ -114,6 +114,30 @@ def test_given_public_stream_subscriber_when_anyone_posts_then_they_get_it_on_pu
     assert s.events(cat) == [("update", "public:local")]
 
 
+def test_given_subscribers_of_public_and_public_local_when_anyone_posts_then_each_gets_it_on_each_stream_named():
+    s = Setup()
+    s.world.users("ann", "cat", "dan")
+    cat, dan = s.connect("cat", Stream.PUBLIC), s.connect("dan", Stream.PUBLIC, Stream.PUBLIC_LOCAL)
+
+    s.realtime.tweet_posted(_tweet("ann"))
+
+    assert s.events(cat) == [("update", "public")]  # one instance: its public timeline is its local one
+    assert s.events(dan) == [("update", "public"), ("update", "public:local")]  # one event per stream, as Mastodon
+
+
+def test_given_a_user_notification_connection_when_notified_and_a_followee_posts_then_it_gets_the_notification_only():
+    s = Setup()
+    s.world.users("ann", "bob")
+    s.world.edge("bob", "ann")
+    alerts, both = s.connect("bob", Stream.USER_NOTIFICATION), s.connect("bob", Stream.USER, Stream.USER_NOTIFICATION)
+
+    s.realtime.notified({"bob": Notification(id=5, kind="mention", actor_id="ann", tweet_id=5, at_ms=1)})
+    s.realtime.tweet_posted(_tweet("ann"))
+
+    assert s.events(alerts) == [("notification", "user:notification")]
+    assert s.events(both) == [("notification", "user"), ("notification", "user:notification"), ("update", "user")]
+
+
 def test_given_a_retweet_when_pushed_then_the_retweeters_followers_get_it_and_the_public_stream_does_not():
     # Given a follower of the retweeter and a stranger on the public stream
     s = Setup()

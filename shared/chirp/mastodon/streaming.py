@@ -23,8 +23,13 @@ from chirp.tweets.model import Tweet
 
 # What a token needs to read each stream (Mastodon's checkScopes): the public ones need none. The user stream
 # carries notifications only for a token that may read them.
-STREAM_SCOPES = {Stream.USER: ("read", "read:statuses"), Stream.PUBLIC_LOCAL: ()}
 NOTIFICATION_SCOPES = ("read", "read:notifications")
+STREAM_SCOPES = {
+    Stream.USER: ("read", "read:statuses"),
+    Stream.USER_NOTIFICATION: NOTIFICATION_SCOPES,
+    Stream.PUBLIC: (),
+    Stream.PUBLIC_LOCAL: (),
+}
 
 
 class StatusViews(Protocol):
@@ -51,9 +56,9 @@ class MastodonFrames:
     def notifies(self, connection: Connection) -> bool:
         return any(allows(connection.scopes, scope) for scope in NOTIFICATION_SCOPES)
 
-    def notification(self, notification: Notification, base_url: str) -> str | None:
+    def notification(self, notification: Notification, stream: Stream, base_url: str) -> str | None:
         rendered = self.views(base_url).notifications([notification])
-        return frame(Stream.USER, Event.NOTIFICATION, _json(rendered[0])) if rendered else None
+        return frame(stream, Event.NOTIFICATION, _json(rendered[0])) if rendered else None
 
 
 def _json(entity: dict) -> str:
@@ -81,5 +86,6 @@ def check_scopes(stream: Stream, scopes: list[str]) -> None:
 def subscription(message: object) -> tuple[bool, Stream]:
     """A client's frame: (True to subscribe / False to unsubscribe, the stream); InvalidInput otherwise."""
     if not isinstance(message, dict) or message.get("type") not in ("subscribe", "unsubscribe"):
-        raise InvalidInput('send {"type": "subscribe" or "unsubscribe", "stream": "user" or "public:local"}')
+        streams = ", ".join(f'"{stream}"' for stream in Stream)
+        raise InvalidInput(f'send {{"type": "subscribe" or "unsubscribe", "stream": one of {streams}}}')
     return message["type"] == "subscribe", stream_named(message.get("stream"))

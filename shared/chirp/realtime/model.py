@@ -16,10 +16,17 @@ class Wire(StrEnum):
 
 class Stream(StrEnum):
     """What a connection subscribes to (Mastodon's stream names): `user` is the home timeline and notifications,
-    `public:local` every new public tweet."""
+    `user:notification` the notifications alone; `public` and `public:local` every new public tweet (the same tweets:
+    Chirp is one instance and federates with none, so its whole public timeline is its local one)."""
 
     USER = "user"
+    USER_NOTIFICATION = "user:notification"
+    PUBLIC = "public"
     PUBLIC_LOCAL = "public:local"
+
+
+NOTIFIED_STREAMS = (Stream.USER, Stream.USER_NOTIFICATION)
+PUBLIC_STREAMS = (Stream.PUBLIC, Stream.PUBLIC_LOCAL)
 
 
 class Event(StrEnum):

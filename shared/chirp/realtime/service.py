@@ -23,7 +23,7 @@ from typing import Protocol
 from chirp.errors import InvalidInput, NotFound
 from chirp.notifications.model import Notification
 from chirp.observability import logger
-from chirp.realtime.model import Connection, Delivery, Event, Stream, Wire
+from chirp.realtime.model import NOTIFIED_STREAMS, PUBLIC_STREAMS, Connection, Delivery, Event, Stream, Wire
 from chirp.realtime.ports import ConnectedIndex, ConnectionStore, FollowGraph, Gateway, Gone
 from chirp.tweets.model import Tweet
 
@@ -40,9 +40,9 @@ class Renderer(Protocol):
     links are built on it); None when there is nothing to show (the author's profile is gone)."""
 
     def tweet(self, event: Event, stream: Stream, tweet: Tweet, base_url: str) -> str | None: ...
-    def notification(self, notification: Notification, base_url: str) -> str | None: ...
+    def notification(self, notification: Notification, stream: Stream, base_url: str) -> str | None: ...
     def notifies(self, connection: Connection) -> bool:
-        """Whether the connection's user stream carries notifications (Mastodon's: only within the token's
+        """Whether the connection's user streams carry notifications (Mastodon's: only within the token's
         scopes)."""
         ...
 
@@ -162,23 +162,26 @@ class Realtime:
         return self._push_tweet(Event.DELETE, tweet)
 
     def notified(self, notifications: Mapping[str, Notification]) -> Delivery:
-        """`notifications` by recipient: each goes to the recipient's connections on the user stream."""
+        """`notifications` by recipient: each goes to the recipient's connections, once on each user stream they
+        subscribe to (`user`, `user:notification`)."""
         self.ensure_index()
         connections = self.index.connections_of(list(notifications))
-        frames: dict[tuple[Wire, str, str], str | None] = {}
+        frames: dict[tuple[Wire, Stream, str, str], str | None] = {}
 
-        def frame(user_id: str, connection: Connection) -> tuple[Connection, str | None]:
-            key = (connection.wire, connection.base_url, user_id)
-            if key not in frames:  # rendered only for the wires and base URLs its recipient is connected with
+        def frame(user_id: str, connection: Connection, stream: Stream) -> tuple[Connection, str | None]:
+            key = (connection.wire, stream, connection.base_url, user_id)
+            if key not in frames:  # rendered only for the wires, streams and base URLs its recipient is connected with
                 renderer = self.renderers[connection.wire]
-                frames[key] = renderer.notification(notifications[user_id], connection.base_url)
+                frames[key] = renderer.notification(notifications[user_id], stream, connection.base_url)
             return connection, frames[key]
 
         return self._deliver(
-            frame(user_id, connection)
+            frame(user_id, connection, stream)
             for user_id, user_connections in connections.items()
             for connection in user_connections
-            if Stream.USER in connection.streams and self.renderers[connection.wire].notifies(connection)
+            if self.renderers[connection.wire].notifies(connection)
+            for stream in NOTIFIED_STREAMS
+            if stream in connection.streams
         )
 
     def _push_tweet(self, event: Event, tweet: Tweet) -> Delivery:
@@ -197,9 +200,10 @@ class Realtime:
             if Stream.USER in connection.streams
         ]
         public = [  # as Mastodon's public timelines, without retweets: those are for their retweeter's followers
-            frame(connection, Stream.PUBLIC_LOCAL)
+            frame(connection, stream)
             for connection in (self.index.public_connections() if tweet.retweet_of_id is None else [])
-            if Stream.PUBLIC_LOCAL in connection.streams
+            for stream in PUBLIC_STREAMS
+            if stream in connection.streams
         ]
         return self._deliver([*home, *public])
 

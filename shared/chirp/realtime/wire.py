@@ -26,5 +26,5 @@ class ChirpFrames:
     def notifies(self, connection: Connection) -> bool:
         return True
 
-    def notification(self, notification: Notification, base_url: str) -> str:
-        return frame(Stream.USER, Event.NOTIFICATION, notification.model_dump(mode="json"))
+    def notification(self, notification: Notification, stream: Stream, base_url: str) -> str:
+        return frame(stream, Event.NOTIFICATION, notification.model_dump(mode="json"))

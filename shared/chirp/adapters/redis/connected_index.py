@@ -1,7 +1,7 @@
 """Who is connected, in Redis: a hash per user of their connections (`rt:conns:<user>`, connection id ->
 the connection's JSON, expiring with the connection's TTL), a sorted set of connected users scored by when
 their newest connection expires (`rt:users`: counted and paged without stale members), and the
-connections on the public stream (`rt:public`). DynamoDB's connections table is the truth: a marker says the
+connections on a public stream (`rt:public`). DynamoDB's connections table is the truth: a marker says the
 index is whole, and its absence has the next push rebuild it from the table (chirp.realtime.service).
 
 The three are in different hash slots (Redis Cluster): nothing spans them atomically, so removing a user's last
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import redis
 
 from chirp.adapters.redis.client import LuaScript
-from chirp.realtime.model import Connection, Stream
+from chirp.realtime.model import PUBLIC_STREAMS, Connection
 
 USERS = "rt:users"
 PUBLIC = "rt:public"
@@ -59,7 +59,7 @@ class RedisConnectedIndex:
         pipe.expire(key, ttl_s)
         pipe.zadd(USERS, {connection.user_id: now + ttl_s})
         pipe.zremrangebyscore(USERS, "-inf", now)  # users whose connections all expired
-        if Stream.PUBLIC_LOCAL in connection.streams:
+        if any(stream in connection.streams for stream in PUBLIC_STREAMS):
             pipe.hset(PUBLIC, connection.connection_id, value)
         pipe.execute()
 
@@ -93,10 +93,18 @@ class RedisConnectedIndex:
         return self.redis.zcount(USERS, self.clock_s(), "+inf")
 
     def connected_user_pages(self, page_size: int) -> Iterator[list[str]]:
-        now, offset = self.clock_s(), 0
-        while page := self.redis.zrangebyscore(USERS, now, "+inf", start=offset, num=page_size):
-            yield page
-            offset += len(page)
+        """The connected users, walked with ZSCAN's cursor rather than an offset: a page costs its own size however
+        far the walk is, and users leaving meanwhile (the set's head, removed as they expire) shift nobody past the
+        walk. ZSCAN returns every user connected throughout the walk, some maybe twice: those are yielded once."""
+        now, cursor, walked = self.clock_s(), 0, set()
+        while True:
+            cursor, scored = self.redis.zscan(USERS, cursor, count=page_size)
+            page = [user for user, expires_s in scored if expires_s >= now and user not in walked]
+            walked.update(page)
+            if page:
+                yield page
+            if not cursor:
+                return
 
     def public_connections(self) -> list[Connection]:
         return [Connection.model_validate_json(value) for value in self.redis.hvals(PUBLIC)]
