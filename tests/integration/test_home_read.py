@@ -176,6 +176,19 @@ def test_given_a_tweet_the_cache_lost_when_asked_to_finish_then_the_script_answe
     assert t[2] not in answer.hydration.tweets
 
 
+def test_given_a_retweet_whose_original_the_cache_lost_when_asked_to_finish_then_the_script_answers_the_snapshot(home):
+    cache, reader, t, users = home
+    cache.put_profiles([Profile(user_id=users["deferring"], handle="d", display_name="d")])
+    cache.redis.unlink(f"tweet:{t[3]}")
+
+    # the page below t5 is the friend's retweet t4 alone, which shows t3
+    answer = cache.read_home(reader, before_id=t[5], count=1, merge_celebrities=True, finish=True)
+
+    assert isinstance(answer, HomeSnapshot)  # the rules load t3 from DynamoDB
+    assert t[3] in answer.hydration.tweets_looked_up
+    assert t[3] not in answer.hydration.tweets
+
+
 def test_given_a_profile_the_cache_lacks_when_asked_to_finish_then_the_script_answers_the_snapshot(home):
     cache, reader, t, _ = home
 

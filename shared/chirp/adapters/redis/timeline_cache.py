@@ -185,12 +185,23 @@ local function each_chunk(command, first, prefix, items, out)
   return out
 end
 
-local asked, tweets, was_asked = {}, {}, {}
+-- What the read needs of a cached tweet, by plain search (a Lua pattern that does not match costs a try at every
+-- byte; cjson would round 64-bit ids): its author, the tweet it shows if a retweet, whether deleted. Each key is
+-- found at its first place: the text comes after the author, and a quote inside a string is escaped.
+local function facts(value)
+  local at = string.find(value, '"author_id":"', 1, true)
+  local author = at and string.match(value, '^[^"]*', at + 13)
+  at = string.find(value, '"retweet_of_id":', 1, true)
+  local original = at and string.match(value, '^%d+', at + 16)
+  return {json = value, author = author, original = original, deleted = string.find(value, '"deleted":true', 1, true)}
+end
+local asked, cached, was_asked = {}, {}, {}  -- cached: id -> facts, for the tweets found
 local function fetch(wanted)
-  each_chunk('MGET', nil, tweet_p, wanted, tweets)
-  for _, id in ipairs(wanted) do
+  local values = each_chunk('MGET', nil, tweet_p, wanted, {})
+  for i, id in ipairs(wanted) do
     asked[#asked + 1] = id
     was_asked[id] = true
+    if values[i] then cached[id] = facts(values[i]) end
   end
 end
 local page = {}
@@ -202,11 +213,11 @@ local shown, second, wanted = {}, {}, {}
 local function want(id)
   if not was_asked[id] and not wanted[id] then wanted[id] = true; second[#second + 1] = id end
 end
-for i, value in ipairs(tweets) do
-  if value then
-    local original = string.match(value, '"retweet_of_id":(%d+)')
-    shown[original or asked[i]] = true
-    if original then want(original) end
+for _, id in ipairs(page) do
+  local tweet = cached[id]
+  if tweet then
+    shown[tweet.original or id] = true
+    if tweet.original then want(tweet.original) end
   end
 end
 local function rivals(members)
@@ -219,14 +230,14 @@ rivals(above)
 for _, members in ipairs(pulled_above) do rivals(members) end
 fetch(second)
 
-local authors, profiles, followed, known = {}, {}, {}, {}
-for _, value in ipairs(tweets) do
-  if value then
-    local author = string.match(value, '"author_id":"([^"]*)"')
-    if author and not known[author] and not string.find(author, '\\', 1, true) then
-      known[author] = true
-      authors[#authors + 1] = author
-    end
+local tweets, authors, profiles, followed, known = {}, {}, {}, {}, {}
+for i, id in ipairs(asked) do
+  local tweet = cached[id]
+  tweets[i] = tweet and tweet.json or false
+  local author = tweet and tweet.author
+  if author and not known[author] and not string.find(author, '\\', 1, true) then
+    known[author] = true
+    authors[#authors + 1] = author
   end
 end
 each_chunk('MGET', nil, profile_p, authors, profiles)
@@ -235,15 +246,7 @@ each_chunk('SMISMEMBER', following, '', authors, followed)
 -- The page finished here, as Timelines.hydrate would (tests/integration/test_home_read.py holds the two equal), when
 -- the timeline is live and everything it needs was cached; else nil, and the rules finish it from the snapshot.
 local function finish(viewer)
-  local cached, profile_of, follows, hiding = {}, {}, {}, {}
-  for i, id in ipairs(asked) do
-    local value = tweets[i]
-    if value then
-      cached[id] = {json = value, author = string.match(value, '"author_id":"([^"]*)"'),
-        original = string.match(value, '"retweet_of_id":(%d+)'),
-        deleted = string.find(value, '"deleted":true', 1, true) ~= nil}
-    end
-  end
+  local profile_of, follows, hiding = {}, {}, {}
   for i, author in ipairs(authors) do
     profile_of[author] = profiles[i]
     follows[author] = followed[i] == 1
@@ -281,8 +284,8 @@ local function finish(viewer)
   -- What each competing entry shows, and whether the reader may see it: nil when something is not cached.
   local shows, visible = {}, {}
   for _, id in ipairs(competing) do
-    local entry = cached[id]
-    local original = entry.original and cached[entry.original] or entry
+    local entry, original = cached[id], cached[id]
+    if entry.original then original = cached[entry.original] end
     if not original or follows[entry.author] == nil then return nil end
     shows[id] = entry.original or id
     visible[id] = not entry.deleted and not original.deleted and not hiding[entry.author]
