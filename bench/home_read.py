@@ -19,7 +19,8 @@ code; with the read before the script finished pages (the same script answering 
 the rules in Python: Timelines.page_from), against its own raw replay; and with the same read in separate round
 trips (the read path before the one-trip script: the timeline slice, the celebrity and
 deferred pulls, the cached tweets, the cached profiles, each its own pipeline or MGET); cold latency with
-the warm read. Everything created is deleted at the end.
+the warm read. The warm read and what it is compared with are called in turn, call by call (medians of each), so
+that a load coming and going on the shared machine weighs on all alike. Everything created is deleted at the end.
 
 With `--cluster HOST:PORT` (a node of a Redis Cluster, e.g. `make dev REDIS=cluster`'s, or a scratch one) the warm
 read is also run against the cluster, same DynamoDB data, same run: its sequential waves (each pipelined to the
@@ -262,6 +263,8 @@ def main() -> None:
             if via_snapshot() != page:
                 raise SystemExit(f"{k} celebrities: the page the rules make from the snapshot differs")
             answer = timelines.cache.read_home(reader, before_id=None, count=LIMIT, merge_celebrities=True, finish=True)
+            if not isinstance(answer, TimelinePage):
+                raise SystemExit(f"{k} celebrities: the script did not finish the warm page")
             with counting.recorded_requests() as snapshot_requests:
                 via_snapshot()
 
@@ -296,13 +299,15 @@ def main() -> None:
             snapshot_s, raw_snapshot_s, parse_s = [], [], []
             for _ in range(args.runs):
                 home()
-                warm_s.append(stats.median_per_call(home, args.reads))
-                raw_s.append(stats.median_per_call(raw, args.reads))
-                snapshot_s.append(stats.median_per_call(via_snapshot, args.reads))
-                raw_snapshot_s.append(stats.median_per_call(raw_snapshot, args.reads))
-                if isinstance(answer, TimelinePage):
-                    parse_s.append(stats.median_per_call(parse, args.reads))
-                separate_s.append(stats.median_per_call(separate_trips, args.reads))
+                # In turn, call by call: what the ratios compare meets the same load.
+                timed_in_turn = {
+                    home: warm_s, raw: raw_s, via_snapshot: snapshot_s, raw_snapshot: raw_snapshot_s, parse: parse_s,
+                    separate_trips: separate_s,
+                }  # fmt: skip
+                for samples, seconds in zip(
+                    timed_in_turn.values(), stats.interleaved_medians(list(timed_in_turn), args.reads), strict=True
+                ):
+                    samples.append(seconds)
                 samples_h, samples_t = [], []
                 for _ in range(args.cold_reads):
                     fixture.drop_hydration_caches()
@@ -320,8 +325,7 @@ def main() -> None:
                 **warm,
                 "waves": waves["waves"],
                 "requests": counting.describe_requests(requests),
-                "finished_by_the_script": isinstance(answer, TimelinePage),
-                "parse_median_ms": round(median(parse_s) * 1000, 3) if parse_s else None,
+                "parse_median_ms": round(median(parse_s) * 1000, 3),
                 "median_ms": round(warm_ms, 3),
                 "raw_redis_py_median_ms": round(raw_ms, 3),
                 "ratio_to_raw": round(warm_ms / raw_ms, 2),
@@ -456,7 +460,7 @@ def main() -> None:
                     "raw redis-py, same requests: "
                     + per_k(lambda k: f"{warm[k]['raw_redis_py_median_ms']:.2f}")
                     + " ms (parsing its reply into the page: "
-                    + per_k(lambda k: f"{warm[k]['parse_median_ms'] or float('nan'):.2f}")
+                    + per_k(lambda k: f"{warm[k]['parse_median_ms']:.2f}")
                     + " ms); the page made from the script's snapshot by the rules in Python (the read before): "
                     + per_k(lambda k: f"{warm[k]['via_snapshot_median_ms']:.2f}")
                     + " ms = "
