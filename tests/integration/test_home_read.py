@@ -112,9 +112,9 @@ def test_given_more_rival_retweets_than_lua_unpacks_when_read_home_then_all_are_
 
 
 def _random_home(cache, make_user, rng: random.Random):
-    """A reader following three friends and two celebrities, with everything cached: entries and retweets drawn at
-    random from the friends, the celebrities, a stranger (a push that raced an unfollow), a blocked and a muted user
-    and the reader; some deleted, some retweeting tweets of hidden or deleted ones."""
+    """A reader following three friends, two celebrities and a user they mute, with everything cached: entries and
+    retweets drawn at random from them, a stranger (a push that raced an unfollow), a blocked user and the reader;
+    some deleted, some retweeting tweets of hidden or deleted ones."""
     reader, stranger, blocked, muted, *friends = (make_user() for _ in range(7))
     stars = [make_user() for _ in range(2)]
     authors = [reader, stranger, blocked, muted, *friends, *stars]
@@ -134,7 +134,7 @@ def _random_home(cache, make_user, rng: random.Random):
     cache.put_tweets(tweets)
     cache.put_profiles([Profile(user_id=u, handle=u[3:15], display_name=u) for u in authors])
     cache.set_relations(
-        reader, {Relation.FOLLOWS: [*friends, *stars], Relation.BLOCKS: [blocked], Relation.MUTES: [muted]}
+        reader, {Relation.FOLLOWS: [*friends, *stars, muted], Relation.BLOCKS: [blocked], Relation.MUTES: [muted]}
     )
     cache.replace(reader, timeline, {r: d for r, d in retweets.items() if r in timeline})
     for star in stars:
@@ -163,6 +163,30 @@ def test_given_everything_cached_when_the_script_finishes_the_page_then_it_is_wh
     finally:
         for star in stars:
             cache.set_celebrity(star, False, [])
+
+
+def test_given_a_rival_retweet_just_below_the_cursor_when_the_script_finishes_then_it_is_not_above_the_page(
+    services, make_user
+):
+    # Given a cursor and a retweet one below it (both the same double as scores: the index's range read returns it),
+    # indexed but no longer in the timeline, showing the one tweet on the page below
+    cache = services.timeline_cache
+    reader, friend = make_user(), make_user()
+    cursor = 2**61 + 1024 * random.randrange(2**20)
+    tweet = Tweet(tweet_id=cursor - 4096, author_id=friend, text="t", created_at_ms=1)
+    rival = Tweet(tweet_id=cursor - 1, author_id=friend, text="", created_at_ms=2, retweet_of_id=tweet.tweet_id)
+    cache.put_tweets([tweet, rival])
+    cache.put_profiles([Profile(user_id=friend, handle=friend[3:15], display_name=friend)])
+    cache.set_relations(reader, {Relation.FOLLOWS: [friend]})
+    cache.replace(reader, [tweet.tweet_id])
+    cache.redis.zadd(retweets_key(reader), {f"{rival.tweet_id}:{tweet.tweet_id}": rival.tweet_id})
+
+    finished = cache.read_home(reader, before_id=cursor, count=5, merge_celebrities=True, finish=True)
+
+    # Then the tweet shows on this page: the retweet is below the cursor, not a rival above it
+    assert [(e.entry_id, e.tweet.tweet_id) for e in finished.items] == [(tweet.tweet_id, tweet.tweet_id)]
+    snapshot = cache.read_home(reader, before_id=cursor, count=5, merge_celebrities=True)
+    assert finished == services.timelines.page_from(snapshot, reader, 5)
 
 
 def test_given_a_tweet_the_cache_lost_when_asked_to_finish_then_the_script_answers_the_snapshot(home):
