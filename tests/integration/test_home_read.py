@@ -236,7 +236,7 @@ def test_given_every_profile_cached_when_asked_to_finish_then_the_page_comes_fin
     assert answer.next_cursor == str(t[4])
 
 
-def test_given_a_tweet_cached_when_read_back_then_it_is_equal_and_its_string_ids_computed_again(services):
+def test_given_a_tweet_cached_when_read_back_then_it_is_equal_and_its_string_ids_and_defaults_come_again(services):
     cache = services.timeline_cache
     tweet = Tweet(
         tweet_id=2**62 + 3, author_id="it-x", text="t", created_at_ms=1, reply_to_id=2**62 + 1, retweet_of_id=2**62 + 2
@@ -246,6 +246,7 @@ def test_given_a_tweet_cached_when_read_back_then_it_is_equal_and_its_string_ids
         stored = cache.redis.get(f"tweet:{tweet.tweet_id}")
 
         assert "_str" not in stored  # not stored: computed at every read
+        assert "hashtags" not in stored  # nor what is at its default
         assert cache.get_tweets([tweet.tweet_id]) == {tweet.tweet_id: tweet}
         assert cache.get_tweets([tweet.tweet_id])[tweet.tweet_id].reply_to_id_str == str(2**62 + 1)
     finally:

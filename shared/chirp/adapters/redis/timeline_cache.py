@@ -1052,8 +1052,10 @@ class RedisTimelineCache:
     def put_tweets(self, tweets: list[Tweet], ttl_s: int = 86_400) -> None:
         with self.redis.pipeline(transaction=False) as pipe:
             for tweet in tweets:
-                # Without the computed string ids: every read parses what it stores, and computes them again.
-                pipe.set(tweet_key(tweet.tweet_id), tweet.model_dump_json(exclude=STRING_IDS), ex=ttl_s)
+                # Without the computed string ids and the fields at their defaults: every read parses what it
+                # stores (a home page 20 times over), and computes or defaults them again.
+                value = tweet.model_dump_json(exclude=STRING_IDS, exclude_defaults=True)
+                pipe.set(tweet_key(tweet.tweet_id), value, ex=ttl_s)
             pipe.execute()
 
     def get_profiles(self, user_ids: list[str], followed_by: str | None = None) -> tuple[dict[str, Profile], set[str]]:
@@ -1073,7 +1075,7 @@ class RedisTimelineCache:
     def put_profiles(self, profiles: list[Profile], ttl_s: int = 300) -> None:
         with self.redis.pipeline(transaction=False) as pipe:
             for profile in profiles:
-                pipe.set(profile_key(profile.user_id), profile.model_dump_json(), ex=ttl_s)
+                pipe.set(profile_key(profile.user_id), profile.model_dump_json(exclude_defaults=True), ex=ttl_s)
             pipe.execute()
 
     def forget_profiles(self, user_ids: Iterable[str]) -> None:
