@@ -122,9 +122,8 @@ return 1
 # needs was cached: the Python side then parses one document instead of a tweet and a profile at a time and runs
 # no rule. Otherwise the raw slice and pulls (the caller cuts them exactly) and the cached tweets and profiles of
 # the page they make: its entries, the tweets its retweets show, rival retweets above it, and their authors with
-# the reader's follow flags. Ids are compared as
-# decimal strings: as doubles, ids near 2^61 collide. Author ids are read from the cached JSON by plain search (cjson
-# would round 64-bit ids); one it cannot read is left to the caller.
+# the reader's follow flags. Ids are compared as decimal strings: as doubles, ids near 2^61 collide. Author ids are
+# read from the cached JSON by plain search (cjson would round 64-bit ids); one it cannot read is left to the caller.
 _READ_HOME = r"""
 local function newer(a, b)
   if #a ~= #b then return #a > #b end
