@@ -215,8 +215,8 @@ class Timelines:
         merge = self.switches.on(Feature.CELEBRITY_MERGE)
         # Followees' deferred tweets are pulled whatever the level: read while fan-out is off and until it caught up.
         read = self.cache.read_home(user_id, before_id=before, count=limit, merge_celebrities=merge, finish=True)
-        rebuild = self.switches.on(Feature.TIMELINE_REBUILD)  # else: served as Redis holds it
-        if isinstance(read, HomeSnapshot) and not read.timeline.live and rebuild:
+        expired = isinstance(read, HomeSnapshot) and not read.timeline.live
+        if expired and self.switches.on(Feature.TIMELINE_REBUILD):  # else: served as Redis holds it
             self.rebuild(user_id)
             read = self.cache.read_home(user_id, before_id=before, count=limit, merge_celebrities=merge, finish=True)
         # A cache that held everything the page needs may have finished it itself, with hydrate's rules.
