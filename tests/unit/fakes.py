@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import count
 from pathlib import Path
 
+import redis
+
 from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS
 from chirp.degradation.controller import ControllerState, Signals
 from chirp.degradation.levels import Level, Switches
@@ -1243,3 +1245,21 @@ class FakeGateway:
             raise RuntimeError("connection reset")
         with self._lock:
             self.received[connection_id].append(json.loads(data))
+
+
+# --- what a failing Redis raises -----------------------------------------------------------------------------
+def _cluster_unreachable() -> Exception:
+    """What redis-py's RedisCluster raises when no node answers: its own exception, raised from the refusal."""
+    refused = redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6481. Connection refused.")
+    try:
+        raise redis.exceptions.RedisClusterException(f"Redis Cluster cannot be connected: {refused}") from refused
+    except redis.exceptions.RedisClusterException as error:
+        return error
+
+
+REDIS_OUTAGES = {
+    "single": lambda: redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6480. Connection refused."),
+    "cluster-unreachable": _cluster_unreachable,
+    "cluster-down": lambda: redis.exceptions.ClusterDownError("CLUSTERDOWN The cluster is down (127.0.0.1:6480)"),
+    "slot-not-covered": lambda: redis.exceptions.SlotNotCoveredError("Slot 6480 is not covered by 127.0.0.1:6480"),
+}
