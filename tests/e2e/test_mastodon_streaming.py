@@ -117,6 +117,20 @@ def test_given_the_public_local_stream_when_anyone_posts_then_a_subscriber_gets_
         assert entity_errors("Status", json.loads(frame["payload"])) == []
 
 
+def test_given_the_hashtag_stream_when_statuses_are_posted_then_only_those_carrying_it_arrive_named_with_it(signed_in):
+    (author, _), (reader, _) = signed_in("msh"), signed_in("msi")
+    tag = f"e2e{uuid.uuid4().hex[:8]}"
+    url = f"{streaming_url(reader)}?stream=hashtag&tag={tag}&access_token={reader.access_token}"
+    with connect(url, open_timeout=15) as socket:
+        author.status_post(f"no hashtag {uuid.uuid4().hex[:8]}")
+        tagged = author.status_post(f"about #{tag.upper()}")  # hashtags match whatever their case
+
+        frame = next_frame(socket, lambda f: f.get("event") == "update")
+        assert frame is not None, "the tagged status never reached the hashtag stream"
+        assert frame["stream"] == ["hashtag", tag]
+        assert json.loads(frame["payload"])["id"] == tagged.id, "only the status carrying the hashtag arrives"
+
+
 def test_given_a_socket_when_it_subscribes_and_unsubscribes_then_it_gets_exactly_what_it_subscribed_to(signed_in):
     (author, _), (reader, _) = signed_in("msq"), signed_in("msu")
     with connect(streaming_url(reader), additional_headers={"Authorization": f"Bearer {reader.access_token}"}) as ws:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import count
 from pathlib import Path
 
+import redis
+
 from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS
 from chirp.degradation.controller import ControllerState, Signals
 from chirp.degradation.levels import Level, Switches
@@ -1158,12 +1160,13 @@ class FakeConnectionStore:
 
 
 class FakeConnectedIndex:
-    """ConnectedIndex: each user's connections, and the public stream's; counts round trips as Redis would make
-    them (one per call, one per page)."""
+    """ConnectedIndex: each user's connections, the public streams' and each hashtag's; counts round trips as Redis
+    would make them (one per call, one per page)."""
 
     def __init__(self):
         self.by_user: dict[str, dict[str, Connection]] = defaultdict(dict)
         self.public: dict[str, Connection] = {}
+        self.by_hashtag: dict[str, dict[str, Connection]] = defaultdict(dict)
         self.round_trips = 0
         self.built, self.rebuilding = True, False
         self.marker_checks = 0
@@ -1172,6 +1175,7 @@ class FakeConnectedIndex:
         """As a Redis flush or failover without the data: the index and its marker gone."""
         self.by_user.clear()
         self.public.clear()
+        self.by_hashtag.clear()
         self.built = False
 
     def needs_rebuild(self) -> bool:
@@ -1191,12 +1195,16 @@ class FakeConnectedIndex:
         self.by_user[connection.user_id][connection.connection_id] = connection
         if any(stream in connection.streams for stream in PUBLIC_STREAMS):
             self.public[connection.connection_id] = connection
+        for _, hashtag in connection.hashtags:
+            self.by_hashtag[hashtag][connection.connection_id] = connection
 
     def remove(self, connection: Connection) -> None:
         self.by_user[connection.user_id].pop(connection.connection_id, None)
         if not self.by_user[connection.user_id]:
             del self.by_user[connection.user_id]
         self.public.pop(connection.connection_id, None)
+        for _, hashtag in connection.hashtags:
+            self.by_hashtag[hashtag].pop(connection.connection_id, None)
 
     def connections_of(self, user_ids: list[str]) -> dict[str, list[Connection]]:
         self.round_trips += 1
@@ -1215,6 +1223,10 @@ class FakeConnectedIndex:
     def public_connections(self) -> list[Connection]:
         self.round_trips += 1
         return list(self.public.values())
+
+    def hashtag_connections(self, hashtags: list[str]) -> dict[str, list[Connection]]:
+        self.round_trips += 1
+        return {h: list(self.by_hashtag[h].values()) for h in hashtags if self.by_hashtag.get(h)}
 
 
 class FakeGateway:
@@ -1241,3 +1253,21 @@ class FakeGateway:
             raise RuntimeError("connection reset")
         with self._lock:
             self.received[connection_id].append(json.loads(data))
+
+
+# --- what a failing Redis raises -----------------------------------------------------------------------------
+def _cluster_unreachable() -> Exception:
+    """What redis-py's RedisCluster raises when no node answers: its own exception, raised from the refusal."""
+    refused = redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6481. Connection refused.")
+    try:
+        raise redis.exceptions.RedisClusterException(f"Redis Cluster cannot be connected: {refused}") from refused
+    except redis.exceptions.RedisClusterException as error:
+        return error
+
+
+REDIS_OUTAGES = {
+    "single": lambda: redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6480. Connection refused."),
+    "cluster-unreachable": _cluster_unreachable,
+    "cluster-down": lambda: redis.exceptions.ClusterDownError("CLUSTERDOWN The cluster is down (127.0.0.1:6480)"),
+    "slot-not-covered": lambda: redis.exceptions.SlotNotCoveredError("Slot 6480 is not covered by 127.0.0.1:6480"),
+}

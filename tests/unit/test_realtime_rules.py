@@ -10,7 +10,7 @@ import pytest
 from chirp.adapters.dynamodb.follow_graph import DynamoFollowGraph
 from chirp.errors import InvalidInput, NotFound
 from chirp.notifications.model import Notification
-from chirp.realtime.model import Stream, Wire
+from chirp.realtime.model import MAX_HASHTAGS, Stream, Wire
 from chirp.realtime.service import INDEX_CHECK_S, Realtime, parse_streams
 from chirp.realtime.wire import ChirpFrames
 from chirp.social.model import Relation
@@ -136,6 +136,47 @@ def test_given_a_user_notification_connection_when_notified_and_a_followee_posts
 
     assert s.events(alerts) == [("notification", "user:notification")]
     assert s.events(both) == [("notification", "user"), ("notification", "user:notification"), ("update", "user")]
+
+
+def _tagged(author: str, tweet_id: int, *hashtags: str) -> Tweet:
+    return _tweet(author, tweet_id).model_copy(update={"hashtags": list(hashtags)})
+
+
+def test_given_hashtag_followers_when_tweets_are_posted_and_deleted_then_each_gets_those_carrying_its_hashtags():
+    s = Setup()
+    s.world.users("ann", "cat", "dan")
+    cat, dan = s.connect("cat"), s.connect("dan")
+    s.realtime.subscribe(cat, [], [(Stream.HASHTAG, "cats")])
+    s.realtime.subscribe(dan, [], [(Stream.HASHTAG, "cats"), (Stream.HASHTAG_LOCAL, "cats"), (Stream.HASHTAG, "dogs")])
+
+    s.realtime.tweet_posted(_tagged("ann", 1, "cats", "dogs"))
+    s.realtime.tweet_posted(_tagged("ann", 2, "birds"))
+    s.realtime.tweet_posted(_tagged("ann", 3, "cats").model_copy(update={"retweet_of_id": 1}))  # no retweets, as public
+    s.realtime.tweet_deleted(_tagged("ann", 1, "cats", "dogs"))
+
+    streams = {c: [(f["event"], f["stream"]) for f in s.gateway.received[c]] for c in (cat, dan)}
+    assert streams[cat] == [("update", ["hashtag", "cats"]), ("delete", ["hashtag", "cats"])]
+    assert sorted(streams[dan]) == sorted(
+        [
+            (event, stream)
+            for event in ("update", "delete")
+            for stream in (["hashtag", "cats"], ["hashtag:local", "cats"], ["hashtag", "dogs"])
+        ]
+    )
+
+
+def test_given_more_hashtags_than_a_connection_may_follow_when_subscribing_then_refused_and_unchanged():
+    s = Setup()
+    cat = s.connect("cat")
+
+    with pytest.raises(InvalidInput, match=f"at most {MAX_HASHTAGS} hashtags"):
+        s.realtime.subscribe(cat, [Stream.USER], [(Stream.HASHTAG, f"t{i}") for i in range(MAX_HASHTAGS + 1)])
+    assert s.store.get(cat).hashtags == []
+
+
+def test_given_a_chirp_client_when_it_names_a_hashtag_stream_then_refused_as_mastodons_only():
+    with pytest.raises(InvalidInput, match="unknown stream 'hashtag'"):
+        parse_streams(["hashtag"])
 
 
 def test_given_a_retweet_when_pushed_then_the_retweeters_followers_get_it_and_the_public_stream_does_not():
