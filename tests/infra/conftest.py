@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from aws_cdk.assertions import Template
 
 from infra.app import build_app
+from infra.bundling import PipInstall, domain_bundler
 from infra.catalog import ROOT
 
 # cdk.json's context (its feature flags shape the template) as `cdk synth` gets it, with bundling off (no
@@ -42,3 +44,18 @@ def aws_template() -> Template:
 @pytest.fixture(params=["local", "prod"], scope="session")
 def any_template(request, local_template, aws_template) -> Template:
     return local_template if request.param == "local" else aws_template
+
+
+@pytest.fixture(scope="session")
+def built_layers(tmp_path_factory) -> dict[str, Path]:
+    """Every layer as the deploy builds it (pip for the Lambda platform, the domain package zipped), by name:
+    the dependency layers by their layers/ folder, the domain layer as "domain"."""
+    folder = tmp_path_factory.mktemp("layers")
+    built = {}
+    for requirements in sorted((ROOT / "layers").glob("*/requirements.txt")):
+        name = requirements.parent.name
+        PipInstall(requirements).try_bundle(str(folder / name))
+        built[name] = folder / name
+    domain_bundler().try_bundle(str(folder / "domain"))
+    built["domain"] = folder / "domain"
+    return built

@@ -1,0 +1,142 @@
+"""The layers as the deploy builds them load the way Lambda loads them: the pure-Python packages (and the domain
+package) from one zip per layer, named in a .pth that the runtime's bootstrap processes (infra/bundling.py), with
+valid bytecode beside every module; extension modules stay plain files; every function's handler imports."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from infra.bundling import (
+    DOMAIN_ARCHIVE,
+    DOMAIN_PACKAGE,
+    LAMBDA_SYS_PATH,
+    RUNTIME_ALSO_SHIPS,
+    RUNTIME_PACKAGES,
+    SITE_PACKAGES,
+    CopyPackage,
+    domain_bundler,
+)
+from infra.catalog import FUNCTIONS
+
+DEPS_ARCHIVE = "chirp-deps.zip"
+# Imports the handler as Lambda's init does, then says where the packages that matter came from.
+IMPORT_HANDLER = (
+    "import sys\ntask, opt, runtime, handler = sys.argv[1:5]\n"
+    + LAMBDA_SYS_PATH
+    + """
+import importlib, json
+importlib.import_module(handler.rsplit(".", 1)[0])
+print(json.dumps({name: sys.modules[name].__file__ for name in ("chirp", "pydantic", "redis") if name in sys.modules}))
+"""
+)
+
+
+def _archive(layer: Path, name: str) -> zipfile.ZipFile:
+    site_packages = layer / SITE_PACKAGES
+    assert (site_packages / f"{Path(name).stem}.pth").read_text().split() == [name]
+    return zipfile.ZipFile(site_packages / name)
+
+
+def test_given_the_dependency_layer_when_built_then_its_zip_holds_the_pure_packages_and_no_extension_module(
+    built_layers,
+):
+    with _archive(built_layers["deps"], DEPS_ARCHIVE) as archive:
+        members = archive.namelist()
+    assert not [member for member in members if member.endswith(".so")]
+    tops = {member.split("/")[0] for member in members}
+    assert {"pydantic", "aws_lambda_powertools", "redis", "pynamodb", "aws_xray_sdk"} <= tops
+    # What stays files: distributions with an extension module, or that the runtime ships too (its copies
+    # would shadow them from a zip, which comes after them on sys.path).
+    python = built_layers["deps"] / "python"
+    for dist_info in python.glob("*.dist-info"):
+        name = dist_info.name.split("-")[0].lower()
+        record = [line.split(",")[0] for line in (dist_info / "RECORD").read_text().splitlines()]
+        assert name in RUNTIME_ALSO_SHIPS or any(path.endswith(".so") for path in record), name
+
+
+@pytest.mark.parametrize(("layer", "archive_name"), [("deps", DEPS_ARCHIVE), ("domain", DOMAIN_ARCHIVE)])
+def test_given_a_layer_zip_when_built_then_every_module_has_its_source_and_valid_bytecode_beside_it(
+    built_layers, layer, archive_name
+):
+    with _archive(built_layers[layer], archive_name) as archive:
+        members = set(archive.namelist())
+        sources = sorted(member for member in members if member.endswith(".py"))
+        assert sources
+        assert not [member for member in members if "__pycache__" in member]
+        for source in sources:
+            bytecode = archive.read(source + "c")
+            # Hash-based and unchecked (PEP 552 flags 0b01): valid whatever the entries' dates, and the hash is
+            # the source's, so it is the module's own bytecode.
+            assert bytecode[:4] == importlib.util.MAGIC_NUMBER, source
+            assert int.from_bytes(bytecode[4:8], "little") == 0b01, source
+            assert bytecode[8:16] == importlib.util.source_hash(archive.read(source)), source
+
+
+def test_given_the_domain_layer_when_built_twice_then_its_zip_is_the_same_bytes(built_layers, tmp_path):
+    domain_bundler().try_bundle(str(tmp_path))
+    assert (tmp_path / SITE_PACKAGES / DOMAIN_ARCHIVE).read_bytes() == (
+        built_layers["domain"] / SITE_PACKAGES / DOMAIN_ARCHIVE
+    ).read_bytes()
+
+
+def _merged(layers: list[Path], opt: Path) -> Path:
+    """/opt as Lambda extracts the layers into it, in order (a later layer wins)."""
+    if not opt.exists():
+        for layer in layers:
+            shutil.copytree(layer, opt, dirs_exist_ok=True)
+    return opt
+
+
+def test_given_every_function_when_its_handler_is_imported_in_the_lambda_layout_then_it_loads_from_the_zips(
+    built_layers, tmp_path
+):
+    # The runtime's own packages, from this venv, alone on one path (as /var/runtime's are).
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    site = Path(importlib.util.find_spec("boto3").origin).parent.parent
+    for name in RUNTIME_PACKAGES:
+        (runtime / name).symlink_to(site / name)
+    loaded = {}
+    for spec in FUNCTIONS:
+        layers = ["deps", "domain", *spec.extra_layers]
+        opt = _merged([built_layers[layer] for layer in layers], tmp_path / "opt" / "-".join(layers))
+        task = tmp_path / "task" / spec.name
+        CopyPackage(spec.code_dir, under=".").try_bundle(str(task))
+        python = getattr(sys, "_base_executable", sys.executable)
+        env = {"PATH": os.environ["PATH"], "LAMBDA_TASK_ROOT": str(task), "AWS_REGION": "us-east-1"}
+        done = subprocess.run(
+            [python, "-S", "-E", "-c", IMPORT_HANDLER, str(task), str(opt), str(runtime), spec.handler],
+            capture_output=True, text=True, env=env, cwd=task, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, f"{spec.name}: {done.stderr[-2000:]}"
+        loaded[spec.name] = json.loads(done.stdout.strip().splitlines()[-1])
+    for name, files in loaded.items():
+        assert f"/{DOMAIN_ARCHIVE}/" in files["chirp"], name
+        assert "pydantic" not in files or f"/{DEPS_ARCHIVE}/" in files["pydantic"], name
+
+
+def test_given_the_domain_package_loaded_from_its_zip_when_the_schema_digest_is_taken_then_it_is_the_modules(
+    built_layers,
+):
+    """The deploy passes the digest of shared/chirp/search/schema.py; the search_schema function, importing it
+    from the zip, must compute the same (it read its own __file__, which names a .pyc inside the archive)."""
+    python = getattr(sys, "_base_executable", sys.executable)
+    opt = built_layers["domain"]
+    done = subprocess.run(
+        [python, "-S", "-E", "-c", "import sys\ntask = runtime = '/nonexistent'\nopt = sys.argv[1]\n" + LAMBDA_SYS_PATH
+         + "from chirp.search.schema import schema_digest\nprint(schema_digest())", str(opt)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    expected = hashlib.sha256((DOMAIN_PACKAGE / "search" / "schema.py").read_bytes()).hexdigest()
+    assert done.stdout.split() == [expected]
