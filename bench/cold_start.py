@@ -20,8 +20,10 @@
    BENCH_NONCE is removed again at the end (so each function's next start is cold once more).
    Baselines in the same runs, through the same worker path: two functions the benchmark creates and deletes again,
    whose handler returns None: one without layers (the emulator's own cold start: a fresh folder, the code unzipped,
-   its interpreter started, its instrumentation imported) and one with the layers every Chirp function has, unused
-   (plus their unzipping). What a Chirp function takes beyond the second is Chirp's: its init and first invoke.
+   its interpreter started, its instrumentation imported), one with the layers every Chirp function has, unused
+   (plus their unzipping), and one with the same layers as they were built before their pure-Python packages went
+   into one zip each (the zips extracted into python/: the same modules as thousands of files; published for the
+   run and deleted again). What a Chirp function takes beyond the second is Chirp's: its init and first invoke.
 
 Usage: .venv/bin/python bench/cold_start.py [--runs 5] [--cloud-runs 3] [--skip-cloud] [--only api,health]
 """
@@ -52,6 +54,7 @@ import stats
 from report import table
 from stats import median
 
+from infra.bundling import LAMBDA_SYS_PATH, RUNTIME_PACKAGES, SITE_PACKAGES
 from infra.catalog import (
     FUNCTIONS,
     DeployTrigger,
@@ -67,19 +70,20 @@ WARM_INVOKES = 3  # per cold start
 CDK_OUT = paths.ROOT / "cdk.out"
 TEMPLATE = "Chirp-local.template.json"
 LAYOUTS = paths.ROOT / ".local" / "cold-start"  # merged /opt per set of layers (hard links into cdk.out)
-# What the python3.12 runtime ships beside the interpreter (the function's layers come first on sys.path).
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
 TARGET_MS = {"health": 300, "transcoder": 300, "indexer": 300}  # issue 12; every other function: 450
 DEFAULT_TARGET_MS = 450
 
-# Run by a bare interpreter (-S -E): sys.path as Lambda's python3.12 runtime builds it, then the handler is
-# imported (init) and invoked once with the event (first invoke). Times from after the interpreter's start.
-LAMBDA_CHILD = """
+# Run by a bare interpreter (-S -E): sys.path as Lambda's python3.12 runtime builds it (the layers' .pth files
+# processed: their zips), then the handler is imported (init) and invoked once with the event (first invoke).
+# Times from after the interpreter's start.
+LAMBDA_CHILD = (
+    """
 import importlib, json, os, sys, time
 started, cpu_started = time.perf_counter(), time.process_time()
 task, opt, runtime, handler, event_file = sys.argv[1:6]
-sys.path[:0] = [task, opt + "/python/lib/python3.12/site-packages", opt + "/python"]
-sys.path.append(runtime)
+"""
+    + LAMBDA_SYS_PATH
+    + """
 os.chdir(task)
 module_name, function_name = handler.rsplit(".", 1)
 function = getattr(importlib.import_module(module_name), function_name)
@@ -107,6 +111,7 @@ invoked = time.perf_counter()
 print(json.dumps({"init_ms": (initialized - started) * 1000, "init_cpu_ms": (cpu_initialized - cpu_started) * 1000,
                   "first_invoke_ms": (invoked - initialized) * 1000, "outcome": outcome}))
 """
+)
 
 
 def lambda_python() -> str:
@@ -433,6 +438,7 @@ NOOP_HANDLER = "def handler(event, context):\n    return None\n"
 BASELINES = {
     "noop": "a handler returning None, no layers",
     "noop_with_layers": "the same with the layers every Chirp function has (unused)",
+    "noop_with_unzipped_layers": "the same with those layers' zips extracted into python/, as files (the build before)",
 }
 
 
@@ -445,13 +451,47 @@ def common_layers(client, names: dict[str, str]) -> list[str]:
     return [arn for arn in layer_lists[0] if all(arn in layers for layers in layer_lists)]
 
 
-def create_baselines(client, names: dict[str, str]) -> dict[str, str]:
+def unzipped_layer(folder: Path) -> bytes:
+    """A layer's asset as layers were before they zipped their pure-Python packages: each zip named in a .pth
+    extracted into python/ as files (the same modules, sources and bytecode), everything else as it is."""
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as layer:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".pth"):
+            if path.parent == folder / SITE_PACKAGES and path.suffix == ".zip":
+                with zipfile.ZipFile(path) as zipped:
+                    for member in zipped.infolist():
+                        if not member.is_dir():
+                            layer.writestr(f"python/{member.filename}", zipped.read(member))
+            else:
+                layer.write(path, path.relative_to(folder).as_posix())
+    return packed.getvalue()
+
+
+def publish_unzipped_layers(client, names: dict[str, str], layer_arns: list[str], run: str) -> list[str]:
+    """The common layers' unzipped variants (unzipped_layer), published for this run; their ARNs in order."""
+    # Every function lists the common layers first, in the same order, so any function's artifact names them.
+    folders = next(iter(artifacts(CDK_OUT).values()))["layers"][: len(layer_arns)]
+    return [
+        client.publish_layer_version(
+            LayerName=f"bench-cold-unzipped-{index}-{run}",
+            Content={"ZipFile": unzipped_layer(folder)},
+            CompatibleRuntimes=["python3.12"],
+        )["LayerVersionArn"]
+        for index, folder in enumerate(folders)
+    ]
+
+
+def create_baselines(client, names: dict[str, str], run: str) -> dict[str, str]:
     """Creates the baseline functions (named for this run) and returns baseline -> function name."""
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("handler.py", NOOP_HANDLER)
-    layers = {"noop": [], "noop_with_layers": common_layers(client, names)}
-    run = uuid.uuid4().hex[:8]
+    shared = common_layers(client, names)
+    layers = {
+        "noop": [],
+        "noop_with_layers": shared,
+        "noop_with_unzipped_layers": publish_unzipped_layers(client, names, shared, run),
+    }
     created = {}
     for baseline in BASELINES:
         name = f"bench-cold-{baseline.replace('_', '-')}-{run}"
@@ -479,7 +519,8 @@ def first_invokes(runs: int, budget_s: float, only: set[str] | None) -> tuple[li
     if missing:
         print(f"not deployed (skipped): {', '.join(missing)}")
     specs = [spec for spec in FUNCTIONS if spec.name in names and (only is None or spec.name in only)]
-    baselines = create_baselines(client, names)
+    run_id = uuid.uuid4().hex[:8]
+    baselines = create_baselines(client, names, run_id)
     # label -> (deployed name, event description, event)
     targets = {spec.name: (names[spec.name], *harmless_event(spec, env["AWS_ENDPOINT_URL"])) for spec in specs}
     targets |= {baseline: (name, "{}", {}) for baseline, name in baselines.items()}
@@ -512,6 +553,10 @@ def first_invokes(runs: int, budget_s: float, only: set[str] | None) -> tuple[li
             set_nonce(client, names[spec.name], None)
         for name in baselines.values():
             client.delete_function(FunctionName=name)
+        for layer in client.list_layers()["Layers"]:
+            if layer["LayerName"].endswith(f"-{run_id}"):
+                version = layer["LatestMatchingVersion"]["Version"]
+                client.delete_layer_version(LayerName=layer["LayerName"], VersionNumber=version)
         print(f"removed BENCH_NONCE from {len(specs)} functions, deleted the {len(baselines)} baseline functions")
 
     def summary(label: str) -> dict:
@@ -614,7 +659,10 @@ def main() -> None:
                 f"Chirp's part (beyond the no-op with the same layers): median "
                 f"{median([r['cold_invoke_ms'] - floor for r in measured]):,.0f} ms",
                 f"a no-op handler through the same worker path: {floors['noop']['cold_invoke_ms']:,.0f} ms without "
-                f"layers, {floor:,.0f} ms with Chirp's two layers (unzipped at every cold start); warm invokes: "
+                f"layers, {floor:,.0f} ms with Chirp's two layers (unzipped at every cold start; their pure-Python "
+                f"packages one zip each), {floors['noop_with_unzipped_layers']['cold_invoke_ms']:,.0f} ms with the "
+                f"same layers as files (the build before, "
+                f"{floors['noop_with_unzipped_layers']['cold_invoke_ms'] / floor:.1f}x); warm invokes: "
                 + spread([r["warm_invoke_ms"] for r in measured]),
             )
         )

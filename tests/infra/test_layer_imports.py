@@ -89,6 +89,21 @@ def test_given_the_domain_layer_when_built_twice_then_its_zip_is_the_same_bytes(
     ).read_bytes()
 
 
+def _python() -> str:
+    """The plain CPython 3.12 under the venv (run with -S: none of the venv's packages)."""
+    return getattr(sys, "_base_executable", sys.executable)
+
+
+def _run_with_layer(layer: Path, code: str) -> subprocess.CompletedProcess:
+    """Runs `code` on a bare interpreter with one layer as /opt, sys.path as Lambda builds it."""
+    prelude = "import sys\ntask = runtime = '/nonexistent'\nopt = sys.argv[1]\n" + LAMBDA_SYS_PATH
+    done = subprocess.run(
+        [_python(), "-S", "-E", "-c", prelude + code, str(layer)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
 def _merged(layers: list[Path], opt: Path) -> Path:
     """/opt as Lambda extracts the layers into it, in order (a later layer wins)."""
     if not opt.exists():
@@ -112,10 +127,9 @@ def test_given_every_function_when_its_handler_is_imported_in_the_lambda_layout_
         opt = _merged([built_layers[layer] for layer in layers], tmp_path / "opt" / "-".join(layers))
         task = tmp_path / "task" / spec.name
         CopyPackage(spec.code_dir, under=".").try_bundle(str(task))
-        python = getattr(sys, "_base_executable", sys.executable)
         env = {"PATH": os.environ["PATH"], "LAMBDA_TASK_ROOT": str(task), "AWS_REGION": "us-east-1"}
         done = subprocess.run(
-            [python, "-S", "-E", "-c", IMPORT_HANDLER, str(task), str(opt), str(runtime), spec.handler],
+            [_python(), "-S", "-E", "-c", IMPORT_HANDLER, str(task), str(opt), str(runtime), spec.handler],
             capture_output=True, text=True, env=env, cwd=task, check=False,
         )  # fmt: skip
         assert done.returncode == 0, f"{spec.name}: {done.stderr[-2000:]}"
@@ -130,13 +144,18 @@ def test_given_the_domain_package_loaded_from_its_zip_when_the_schema_digest_is_
 ):
     """The deploy passes the digest of shared/chirp/search/schema.py; the search_schema function, importing it
     from the zip, must compute the same (it read its own __file__, which names a .pyc inside the archive)."""
-    python = getattr(sys, "_base_executable", sys.executable)
-    opt = built_layers["domain"]
-    done = subprocess.run(
-        [python, "-S", "-E", "-c", "import sys\ntask = runtime = '/nonexistent'\nopt = sys.argv[1]\n" + LAMBDA_SYS_PATH
-         + "from chirp.search.schema import schema_digest\nprint(schema_digest())", str(opt)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
+    digest = "from chirp.search.schema import schema_digest\nprint(schema_digest())"
+    done = _run_with_layer(built_layers["domain"], digest)
     expected = hashlib.sha256((DOMAIN_PACKAGE / "search" / "schema.py").read_bytes()).hexdigest()
     assert done.stdout.split() == [expected]
+
+
+def test_given_the_search_layer_loaded_from_its_zip_when_certifi_is_asked_for_its_bundle_then_it_is_a_file(
+    built_layers,
+):
+    """opensearch-py verifies OpenSearch's certificate on AWS with certifi's bundle: from a zip it must still be
+    a readable file (certifi extracts it through importlib.resources)."""
+    with _archive(built_layers["search"], "chirp-search.zip") as archive:
+        assert "certifi/cacert.pem" in archive.namelist()
+    done = _run_with_layer(built_layers["search"], "import certifi\nprint(open(certifi.where()).read().count('BEGIN'))")
+    assert int(done.stdout) > 100  # the bundle's certificates
