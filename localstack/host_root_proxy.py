@@ -66,6 +66,9 @@ def _pipe(source: socket.socket, sink: socket.socket) -> None:
                 end.shutdown(socket.SHUT_RDWR)
 
 
+FORWARDED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
 def make_handler(upstream_port: int, domain: str, public_host: str, cloud_env: Path | None = None):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -160,6 +163,17 @@ def make_handler(upstream_port: int, domain: str, public_host: str, cloud_env: P
                 self.wfile.write(data)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _forward  # noqa: N815 (http.server names)
+
+        def __getattr__(self, name: str):
+            """Any other method (TRACE, CONNECT, made-up ones) is refused as API Gateway refuses it, with a 4xx in
+            the API's error shape: http.server's own answer would be an HTML 501."""
+            if name.startswith("do_"):
+                return self._refuse
+            raise AttributeError(name)
+
+        def _refuse(self) -> None:
+            body = f'{{"error":"method {self.command} is not allowed"}}'.encode()
+            self._answer(405, body, {"Content-Type": "application/json", "Allow": ", ".join(FORWARDED_METHODS)})
 
     return Handler
 

@@ -83,8 +83,9 @@ class Ports:
             return values[0], values[1], values[2]
 
         gateway, redis = port("CHIRP_GATEWAY_PORT", 4566), port("CHIRP_REDIS_PORT", 6380)
-        others = three_ports("CHIRP_REDIS_CLUSTER_PORTS", [redis, redis + 1, redis + 2])[1:]
-        nodes = (redis, *others)
+        nodes = three_ports("CHIRP_REDIS_CLUSTER_PORTS", [redis, redis + 1, redis + 2])
+        if nodes[0] != redis:  # the emulator's ElastiCache reports CHIRP_REDIS_PORT: the cluster is reached there
+            raise CloudError(f"CHIRP_REDIS_CLUSTER_PORTS must start with CHIRP_REDIS_PORT ({redis}), not {nodes[0]}")
         bus = "CHIRP_REDIS_CLUSTER_BUS_PORTS"
         defaults = [node + 10_000 for node in nodes]
         return cls(

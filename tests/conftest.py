@@ -80,6 +80,10 @@ class FakeLambdaContext:
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:test"
     aws_request_id: str = "req-1"
+    remaining_time_ms: int = 900_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_time_ms
 
 
 def kinesis_event(payloads: list[bytes]) -> dict:

@@ -21,6 +21,7 @@ from chirp.mastodon import streaming
 from chirp.observability import logger, metrics, tracer
 from chirp.realtime.model import Connection, Stream, Wire
 from chirp.realtime.service import parse_streams
+from chirp.runtime.forwarded import public_base_url
 
 MAX_FRAME_BYTES = 4096  # a subscribe frame is tens of bytes
 
@@ -61,10 +62,7 @@ def _base_url(event: dict) -> str:
     host-root proxy forwards its own)."""
     if configured := services().settings.mastodon_base_url:
         return configured
-    headers = _headers(event)
-    host = (headers.get("x-forwarded-host") or headers.get("host") or "localhost").split(",")[0].strip()
-    proto = (headers.get("x-forwarded-proto") or "https").split(",")[0].strip()
-    return f"{proto}://{host}"
+    return public_base_url(event.get("headers") or {})
 
 
 def connect(event: dict) -> dict:
@@ -98,18 +96,27 @@ def _connect_mastodon(event: dict, token: str, subprotocol: str | None) -> dict:
     if grant is None:
         return _error(401, "Unauthorized", "Invalid access token")
     # Without `stream` nothing is subscribed yet: the client sends subscribe frames (Mastodon.py does).
-    name = (event.get("queryStringParameters") or {}).get("stream")
+    query = event.get("queryStringParameters") or {}
+    streams, hashtags = [], []
     try:
-        streams = [streaming.stream_named(name)] if name else []
-        for stream in streams:
+        if name := query.get("stream"):
+            stream = streaming.stream_named(name)
             streaming.check_scopes(stream, grant.scopes)
+            hashtag = streaming.hashtag_of(stream, query.get("tag"))
+            streams, hashtags = ([], [(stream, hashtag)]) if hashtag else ([stream], [])
     except InvalidInput as error:
         return _error(400, "BadRequest", str(error))
     except Forbidden as error:
         return _error(401, "Unauthorized", str(error))
     connection_id = event["requestContext"]["connectionId"]
     services().realtime.connect(
-        connection_id, grant.user_id, Wire.MASTODON, streams, scopes=tuple(grant.scopes), base_url=_base_url(event)
+        connection_id,
+        grant.user_id,
+        Wire.MASTODON,
+        streams,
+        scopes=tuple(grant.scopes),
+        base_url=_base_url(event),
+        hashtags=hashtags,
     )
     metrics.add_metric(name="WebSocketConnects", unit="Count", value=1)
     return _connected(connection_id, subprotocol)
@@ -166,19 +173,18 @@ def _mastodon_frame(connection: Connection, body: str) -> tuple[int, str | None]
     if len(body.encode()) > MAX_FRAME_BYTES:
         return 413, streaming.error_frame(f"a frame is at most {MAX_FRAME_BYTES} bytes", 413)
     try:
-        subscribing, stream = streaming.subscription(json.loads(body))
+        subscribing, stream, hashtag = streaming.subscription(json.loads(body))
         if subscribing:
             streaming.check_scopes(stream, connection.scopes)
+        streams, hashtags = streaming.subscribed(connection, subscribing, stream, hashtag)
+        if (streams, hashtags) != (connection.streams, connection.hashtags):
+            services().realtime.subscribe(connection.connection_id, streams, hashtags)
     except (json.JSONDecodeError, RecursionError):
         return 400, None  # Mastodon ignores a frame that is not JSON
     except InvalidInput as error:
         return 400, streaming.error_frame(str(error), 400)
     except Forbidden as error:
         return 401, streaming.error_frame(str(error), 401)
-    kept = [s for s in connection.streams if s is not stream]
-    streams = [*kept, stream] if subscribing else kept
-    if streams != connection.streams:
-        services().realtime.subscribe(connection.connection_id, streams)
     return 200, None
 
 

@@ -61,6 +61,10 @@ def event(name: str, stream: str = "user"):
     return lambda frame: frame.get("event") == name and frame.get("stream") == [stream]
 
 
+def is_update_of(frame: dict, status_id: str, stream: str) -> bool:
+    return event("update", stream)(frame) and json.loads(frame["payload"])["id"] == status_id
+
+
 def test_given_the_web_apps_socket_when_a_followee_posts_mentions_and_deletes_then_mastodon_events_arrive(signed_in):
     (ann, _), (bob, bob_user) = signed_in("msa"), signed_in("msb")
     bob.account_follow(ann.account_verify_credentials().id)
@@ -108,12 +112,23 @@ def test_given_the_public_local_stream_when_anyone_posts_then_a_subscriber_gets_
     url = f"{streaming_url(reader)}?stream=public:local&access_token={reader.access_token}"
     with connect(url, open_timeout=15) as socket:
         posted = author.status_post(f"for everyone {uuid.uuid4().hex[:8]}")
-        frame = next_frame(
-            socket,
-            lambda f: event("update", "public:local")(f) and json.loads(f["payload"])["id"] == posted.id,
-        )
+        frame = next_frame(socket, lambda f: is_update_of(f, posted.id, "public:local"))
         assert frame is not None, "the public status never reached the public:local stream"
         assert entity_errors("Status", json.loads(frame["payload"])) == []
+
+
+def test_given_the_hashtag_stream_when_statuses_are_posted_then_only_those_carrying_it_arrive_named_with_it(signed_in):
+    (author, _), (reader, _) = signed_in("msh"), signed_in("msi")
+    tag = f"e2e{uuid.uuid4().hex[:8]}"
+    url = f"{streaming_url(reader)}?stream=hashtag&tag={tag}&access_token={reader.access_token}"
+    with connect(url, open_timeout=15) as socket:
+        author.status_post(f"no hashtag {uuid.uuid4().hex[:8]}")
+        tagged = author.status_post(f"about #{tag.upper()}")  # hashtags match whatever their case
+
+        frame = next_frame(socket, lambda f: f.get("event") == "update")
+        assert frame is not None, "the tagged status never reached the hashtag stream"
+        assert frame["stream"] == ["hashtag", tag]
+        assert json.loads(frame["payload"])["id"] == tagged.id, "only the status carrying the hashtag arrives"
 
 
 def test_given_a_socket_when_it_subscribes_and_unsubscribes_then_it_gets_exactly_what_it_subscribed_to(signed_in):
@@ -150,6 +165,27 @@ def test_given_an_author_on_the_user_stream_when_followed_and_favourited_then_bo
             posted.id,
             bob_user.user_id,
         )
+
+
+def test_given_the_notification_and_public_streams_when_followed_and_anyone_posts_then_each_arrives_on_its_own(
+    signed_in,
+):
+    (ann, ann_user), (bob, _) = signed_in("msn"), signed_in("mso")
+    url = f"{streaming_url(ann)}?stream=user:notification&access_token={ann.access_token}"
+    with connect(url, open_timeout=15) as socket:
+        socket.send(json.dumps({"type": "subscribe", "stream": "public"}))
+        bob.account_follow(ann_user.user_id)
+        followed = next_frame(socket, event("notification", "user:notification"))
+        assert followed is not None, "the follow's notification never reached the user:notification stream"
+        assert json.loads(followed["payload"])["type"] == "follow"
+
+        public = None
+        for _ in range(3):  # the subscribe frame is handled asynchronously: a post before it lands is not pushed
+            posted = bob.status_post(f"to the public {uuid.uuid4().hex[:8]}")
+            public = next_frame(socket, lambda f, id=posted.id: is_update_of(f, id, "public"), 10)
+            if public is not None:
+                break
+        assert public is not None, "the public status never reached the public stream"
 
 
 class Collected(StreamListener):

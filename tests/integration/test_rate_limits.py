@@ -9,13 +9,13 @@ import uuid
 
 import pytest
 import redis
-from redis.connection import Connection
 
 from chirp.adapters.redis.rate_limits import RedisLimitStore
 from chirp.limits.model import EndpointClass, Limit, Subject, parse_limits
 from chirp.limits.ports import LimitStoreUnavailable
 from chirp.limits.service import RateLimiter, limit_key
 from chirp.settings import DEFAULT_RATE_LIMITS
+from tests.conftest import load_bench
 
 
 @pytest.fixture
@@ -45,23 +45,6 @@ def own_mirror(services) -> RedisLimitStore:
     store = RedisLimitStore(services.redis, mirrored=f"limit-overrides-it-{uuid.uuid4().hex[:8]}")
     yield store
     store.mirror_overrides({})
-
-
-@pytest.fixture
-def sent_requests(monkeypatch) -> list[bytes]:
-    """The requests this process writes to Redis, by their first command's name. Counted on the client, not from the
-    server's command stats: the deployed app's functions share the server and run scripts of their own meanwhile."""
-    requests: list[bytes] = []
-    send = Connection.send_packed_command
-
-    def recorded(self, command, check_health=True):
-        packed = command if isinstance(command, bytes | str) else b"".join(map(bytes, command))
-        packed = packed.encode() if isinstance(packed, str) else packed
-        requests.append(packed.split(b"\r\n", 3)[2].upper())  # *<n>, $<len>, then the command's name
-        return send(self, command, check_health)
-
-    monkeypatch.setattr(Connection, "send_packed_command", recorded)
-    return requests
 
 
 def test_given_a_fresh_key_when_a_burst_arrives_then_exactly_count_pass_with_remaining_and_retry_after(store, subject):
@@ -97,14 +80,15 @@ def test_given_a_limit_when_checked_then_its_time_is_redis_time_and_the_key_expi
     assert int(services.redis.get(key)) > redis_now_s * 1_000_000  # the next theoretical arrival, in microseconds
 
 
-def test_given_many_checks_when_counted_then_each_is_one_round_trip_of_one_script(store, subject, sent_requests):
+def test_given_many_checks_when_counted_then_each_is_one_round_trip_of_one_script(store, subject):
     _hit(store, subject, Limit(100, 60))  # the script is loaded once per client (SCRIPT LOAD on the first miss)
-    sent_requests.clear()
 
-    for _ in range(20):
-        _hit(store, subject, Limit(100, 60))
+    # Counted as this process sends them: the servers' own command stats also count the deployed app's scripts
+    with load_bench("counting").recorded_requests() as sent:
+        for _ in range(20):
+            _hit(store, subject, Limit(100, 60))
 
-    assert sent_requests == [b"EVALSHA"] * 20
+    assert [[command[0].upper() for command in request] for request in sent] == [[b"EVALSHA"]] * 20
 
 
 def test_given_mirrored_overrides_when_checked_then_the_script_applies_them_and_removal_restores_the_tier(

@@ -66,6 +66,49 @@ def test_given_a_user_whose_connections_expired_then_they_are_neither_counted_no
     connected.remove(connection)
 
 
+def test_given_connections_following_hashtags_when_looked_up_then_each_hashtags_followers_until_they_leave(index):
+    connected, _ = index
+    tag, other = f"it{uuid.uuid4().hex[:8]}", f"it{uuid.uuid4().hex[:8]}"
+    cat = _connection(f"rt-{uuid.uuid4().hex[:10]}").model_copy(
+        update={"streams": [], "hashtags": [(Stream.HASHTAG, tag), (Stream.HASHTAG_LOCAL, tag)]}
+    )
+    dan = _connection(f"rt-{uuid.uuid4().hex[:10]}").model_copy(update={"hashtags": [(Stream.HASHTAG, other)]})
+    connected.add(cat, ttl_s=60)
+    connected.add(dan, ttl_s=60)
+
+    found = connected.hashtag_connections([tag, other, "nobodysfollowingthis"])
+    assert {t: [c.connection_id for c in cs] for t, cs in found.items()} == {
+        tag: [cat.connection_id],
+        other: [dan.connection_id],
+    }
+    assert found[tag][0].hashtags == cat.hashtags  # the subscriptions read back as written
+
+    connected.remove(cat)
+    connected.remove(dan)
+    assert connected.hashtag_connections([tag, other]) == {}
+
+
+def test_given_users_leaving_during_a_walk_when_paged_then_every_user_still_connected_is_walked_once(index):
+    connected, _ = index
+    users = [f"rt-{uuid.uuid4().hex[:10]}" for _ in range(300)]
+    connections = [_connection(user) for user in users]
+    for connection in connections:
+        connected.add(connection, ttl_s=60)
+
+    walk = connected.connected_user_pages(100)
+    first = next(walk)
+    leaving = [user for user in first if user in set(users)][:50]
+    for connection in connections:  # when the first page's users leave, the set's head moves under the walk
+        if connection.user_id in leaving:
+            connected.remove(connection)
+    walked = first + [user for page in walk for user in page]
+
+    assert set(users) - set(leaving) <= set(walked)
+    assert len(walked) == len(set(walked))
+    for connection in connections:
+        connected.remove(connection)
+
+
 def test_given_a_user_who_connects_again_while_their_last_connection_is_removed_then_they_stay_connected(
     index, monkeypatch
 ):
@@ -98,7 +141,7 @@ def test_given_a_stored_connection_then_it_reads_back_and_deletes(services):
     assert store.get(connection.connection_id) is None
 
 
-def test_given_a_mastodon_connection_when_stored_then_its_scopes_and_base_url_read_back(services):
+def test_given_a_mastodon_connection_when_stored_then_its_scopes_base_url_and_hashtags_read_back(services):
     store = services.connection_store
     connection = Connection(
         connection_id=uuid.uuid4().hex,
@@ -107,9 +150,13 @@ def test_given_a_mastodon_connection_when_stored_then_its_scopes_and_base_url_re
         streams=[],  # a Mastodon client may connect before it subscribes
         scopes=["read", "write"],
         base_url="https://social.example.com",
+        hashtags=[(Stream.HASHTAG, "cats"), (Stream.HASHTAG_LOCAL, "ねこ")],
     )
     store.put(connection, expires_at_s=2_000_000_000)
     assert store.get(connection.connection_id) == connection
+    assert [(c, e) for c, e in store.live(1_999_999_999) if c.connection_id == connection.connection_id] == [
+        (connection, 2_000_000_000)
+    ]
     store.delete(connection.connection_id)
 
 

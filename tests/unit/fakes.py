@@ -32,7 +32,7 @@ from chirp.media.service import MediaService
 from chirp.notifications.model import Aggregate, Notification
 from chirp.notifications.ports import StaleAggregate
 from chirp.notifications.service import Notifications
-from chirp.realtime.model import Connection, Stream
+from chirp.realtime.model import PUBLIC_STREAMS, Connection
 from chirp.realtime.ports import Gone
 from chirp.social.model import HIDING, Profile, Relation
 from chirp.social.ports import FollowCheck
@@ -1150,12 +1150,13 @@ class FakeConnectionStore:
 
 
 class FakeConnectedIndex:
-    """ConnectedIndex: each user's connections, and the public stream's; counts round trips as Redis would make
-    them (one per call, one per page)."""
+    """ConnectedIndex: each user's connections, the public streams' and each hashtag's; counts round trips as Redis
+    would make them (one per call, one per page)."""
 
     def __init__(self):
         self.by_user: dict[str, dict[str, Connection]] = defaultdict(dict)
         self.public: dict[str, Connection] = {}
+        self.by_hashtag: dict[str, dict[str, Connection]] = defaultdict(dict)
         self.round_trips = 0
         self.built, self.rebuilding = True, False
         self.marker_checks = 0
@@ -1164,6 +1165,7 @@ class FakeConnectedIndex:
         """As a Redis flush or failover without the data: the index and its marker gone."""
         self.by_user.clear()
         self.public.clear()
+        self.by_hashtag.clear()
         self.built = False
 
     def needs_rebuild(self) -> bool:
@@ -1181,14 +1183,18 @@ class FakeConnectedIndex:
 
     def add(self, connection: Connection, ttl_s: int) -> None:
         self.by_user[connection.user_id][connection.connection_id] = connection
-        if Stream.PUBLIC_LOCAL in connection.streams:
+        if any(stream in connection.streams for stream in PUBLIC_STREAMS):
             self.public[connection.connection_id] = connection
+        for _, hashtag in connection.hashtags:
+            self.by_hashtag[hashtag][connection.connection_id] = connection
 
     def remove(self, connection: Connection) -> None:
         self.by_user[connection.user_id].pop(connection.connection_id, None)
         if not self.by_user[connection.user_id]:
             del self.by_user[connection.user_id]
         self.public.pop(connection.connection_id, None)
+        for _, hashtag in connection.hashtags:
+            self.by_hashtag[hashtag].pop(connection.connection_id, None)
 
     def connections_of(self, user_ids: list[str]) -> dict[str, list[Connection]]:
         self.round_trips += 1
@@ -1207,6 +1213,10 @@ class FakeConnectedIndex:
     def public_connections(self) -> list[Connection]:
         self.round_trips += 1
         return list(self.public.values())
+
+    def hashtag_connections(self, hashtags: list[str]) -> dict[str, list[Connection]]:
+        self.round_trips += 1
+        return {h: list(self.by_hashtag[h].values()) for h in hashtags if self.by_hashtag.get(h)}
 
 
 class FakeGateway:

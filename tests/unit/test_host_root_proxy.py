@@ -8,6 +8,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 import requests
 
 from localstack.host_root_proxy import serve
@@ -89,3 +90,17 @@ def test_given_a_websocket_upgrade_of_the_streaming_path_when_proxied_then_it_re
             assert seen["headers"]["Sec-WebSocket-Protocol"] == "the-token"
         finally:
             proxy.shutdown()
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "BREW"])
+def test_given_a_method_the_proxy_does_not_forward_when_sent_then_405_in_json_naming_the_allowed_ones(method):
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    proxy = serve(0, upstream.server_address[1], "mastodon.chirp.test")
+    _running(upstream), _running(proxy)
+    try:
+        answer = requests.request(method, f"http://127.0.0.1:{proxy.server_address[1]}/api/v1/instance", timeout=10)
+        assert answer.status_code == 405
+        assert answer.json() == {"error": f"method {method} is not allowed"}
+        assert answer.headers["Allow"] == "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"
+    finally:
+        proxy.shutdown(), upstream.shutdown()

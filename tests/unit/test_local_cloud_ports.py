@@ -22,13 +22,21 @@ def test_given_only_the_redis_port_when_read_then_the_cluster_masters_follow_it_
     assert ports.redis_cluster_bus == (17000, 17001, 17002)
 
 
-def test_given_explicit_cluster_ports_when_read_then_the_first_master_is_still_the_redis_port(env):
+def test_given_explicit_cluster_ports_when_read_then_they_are_the_masters_and_their_bus_ports(env):
     env.setenv("CHIRP_REDIS_PORT", "7000")
-    env.setenv("CHIRP_REDIS_CLUSTER_PORTS", "1,7100, 7200")
+    env.setenv("CHIRP_REDIS_CLUSTER_PORTS", "7000,7100, 7200")
     env.setenv("CHIRP_REDIS_CLUSTER_BUS_PORTS", "8000,8001,8002")
     ports = Ports.from_env()
     assert ports.redis_cluster == (7000, 7100, 7200)
     assert ports.redis_cluster_bus == (8000, 8001, 8002)
+
+
+def test_given_cluster_ports_not_starting_at_the_redis_port_when_read_then_they_are_refused_naming_both(env):
+    # The emulator's ElastiCache reports CHIRP_REDIS_PORT: a first master elsewhere was silently replaced by it
+    env.setenv("CHIRP_REDIS_PORT", "7000")
+    env.setenv("CHIRP_REDIS_CLUSTER_PORTS", "7001,7100,7200")
+    with pytest.raises(CloudError, match=r"CHIRP_REDIS_CLUSTER_PORTS must start with CHIRP_REDIS_PORT \(7000\)"):
+        Ports.from_env()
 
 
 def test_given_a_high_redis_port_when_read_then_no_bus_port_is_guessed_and_cluster_mode_names_the_variable(env):

@@ -145,9 +145,14 @@ def test_given_a_token_that_may_not_read_notifications_when_notified_then_its_us
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
-        ({"type": "subscribe", "stream": "user"}, (True, Stream.USER)),
-        ({"type": "unsubscribe", "stream": "public:local"}, (False, Stream.PUBLIC_LOCAL)),
-        ({"type": "subscribe", "stream": ["public:local"]}, (True, Stream.PUBLIC_LOCAL)),  # Mastodon's firstParam
+        ({"type": "subscribe", "stream": "user"}, (True, Stream.USER, None)),
+        ({"type": "unsubscribe", "stream": "public:local"}, (False, Stream.PUBLIC_LOCAL, None)),
+        ({"type": "subscribe", "stream": ["public:local"]}, (True, Stream.PUBLIC_LOCAL, None)),  # Mastodon's firstParam
+        ({"type": "subscribe", "stream": "public"}, (True, Stream.PUBLIC, None)),
+        ({"type": "subscribe", "stream": "user:notification"}, (True, Stream.USER_NOTIFICATION, None)),
+        ({"type": "subscribe", "stream": "hashtag", "tag": "#Cats"}, (True, Stream.HASHTAG, "cats")),
+        ({"type": "unsubscribe", "stream": "hashtag:local", "tag": "ねこ"}, (False, Stream.HASHTAG_LOCAL, "ねこ")),
+        ({"type": "subscribe", "stream": "user", "tag": "ignored"}, (True, Stream.USER, None)),
     ],
 )
 def test_given_a_mastodon_clients_frame_when_read_then_it_names_what_to_change(message, expected):
@@ -159,6 +164,9 @@ def test_given_a_mastodon_clients_frame_when_read_then_it_names_what_to_change(m
     [
         ({"type": "subscribe", "stream": "direct"}, "Unknown stream type"),
         ({"type": "subscribe"}, "Unknown stream type"),
+        ({"type": "subscribe", "stream": "hashtag"}, "No tag for stream provided"),
+        ({"type": "subscribe", "stream": "hashtag", "tag": 7}, "No tag for stream provided"),
+        ({"type": "subscribe", "stream": "hashtag", "tag": "not one"}, "is not a hashtag"),
         ({"type": "ping"}, "send {"),
         (["subscribe"], "send {"),
     ],
@@ -174,3 +182,23 @@ def test_given_a_token_without_read_when_subscribing_to_user_then_refused_but_pu
     check_scopes(Stream.USER, ["read:statuses"])
     check_scopes(Stream.USER, ["read"])
     check_scopes(Stream.PUBLIC_LOCAL, ["write"])  # public streams need no scope, as Mastodon's
+    check_scopes(Stream.PUBLIC, ["write"])
+
+
+def test_given_a_token_that_may_not_read_notifications_when_subscribing_to_user_notification_then_refused():
+    with pytest.raises(Forbidden):
+        check_scopes(Stream.USER_NOTIFICATION, ["read:statuses"])
+    check_scopes(Stream.USER_NOTIFICATION, ["read:notifications"])
+    check_scopes(Stream.USER_NOTIFICATION, ["read"])
+
+
+def test_given_a_mastodon_connection_on_a_hashtag_when_tweets_are_posted_then_only_those_carrying_it_arrive_named():
+    s = Setup()
+    s.world.users("dan")
+    reader = s.connect("dan", Wire.MASTODON)  # nothing but the hashtag
+    s.realtime.subscribe(reader, [], [(Stream.HASHTAG, "cats")])
+
+    s.realtime.tweet_posted(Tweet(tweet_id=9, author_id="ann", text="#cats", created_at_ms=1, hashtags=["cats"]))
+    s.realtime.tweet_posted(Tweet(tweet_id=10, author_id="ann", text="#dogs", created_at_ms=1, hashtags=["dogs"]))
+
+    assert [(f["stream"], json.loads(f["payload"])["id"]) for f in s.frames(reader)] == [(["hashtag", "cats"], "9")]

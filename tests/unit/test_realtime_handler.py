@@ -111,6 +111,8 @@ def test_given_a_header_a_query_and_a_subprotocol_when_connecting_then_the_heade
         ({"access_token": "forged"}, 401),
         ({"access_token": "write-token", "stream": "user"}, 401),  # outside the token's scopes
         ({"access_token": "read-token", "stream": "direct"}, 400),  # a stream Chirp does not serve
+        ({"access_token": "read-token", "stream": "hashtag"}, 400),  # which hashtag?
+        ({"access_token": "read-token", "stream": "hashtag", "tag": "two words"}, 400),
     ],
 )
 def test_given_what_chirp_cannot_accept_when_connecting_then_the_handshake_is_refused(wired, query, status):
@@ -136,11 +138,13 @@ def test_given_a_mastodon_connection_when_its_frames_are_bad_then_errors_are_ans
     _connect(handler, query={"access_token": "write-token"})
 
     assert _frame(handler, "not json")["statusCode"] == 400  # ignored, as Mastodon ignores it
+    _frame(handler, json.dumps({"type": "subscribe", "stream": "direct"}))
     _frame(handler, json.dumps({"type": "subscribe", "stream": "hashtag"}))
     _frame(handler, json.dumps({"type": "subscribe", "stream": "user"}))
 
     assert services.gateway.received["c1"] == [
         {"error": "Unknown stream type", "status": 400},
+        {"error": "No tag for stream provided", "status": 400},
         {"error": "Access token does not cover required scopes", "status": 401},
     ]
     assert services.store.get("c1").streams == []
@@ -166,3 +170,17 @@ def test_given_a_mastodon_connection_when_a_frame_nests_too_deep_then_it_is_igno
 
     assert _frame(handler, DEEP)["statusCode"] == 400
     assert "c1" not in services.gateway.received
+
+
+def test_given_a_mastodon_connection_when_it_follows_hashtags_then_each_is_a_subscription_of_its_own(wired):
+    handler, services = wired
+    _connect(handler, query={"access_token": "write-token", "stream": "hashtag", "tag": "#Cats"})  # no scope needed
+    assert (services.store.get("c1").streams, services.store.get("c1").hashtags) == ([], [(Stream.HASHTAG, "cats")])
+
+    _frame(handler, json.dumps({"type": "subscribe", "stream": "hashtag:local", "tag": "dogs"}))
+    _frame(handler, json.dumps({"type": "subscribe", "stream": "hashtag", "tag": "CATS"}))  # followed already
+    assert services.store.get("c1").hashtags == [(Stream.HASHTAG, "cats"), (Stream.HASHTAG_LOCAL, "dogs")]
+    _frame(handler, json.dumps({"type": "unsubscribe", "stream": "hashtag", "tag": "cats"}))
+
+    assert services.store.get("c1").hashtags == [(Stream.HASHTAG_LOCAL, "dogs")]
+    assert "c1" not in services.gateway.received, "Mastodon answers a subscription only when it fails"

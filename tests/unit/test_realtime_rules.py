@@ -10,7 +10,7 @@ import pytest
 from chirp.adapters.dynamodb.follow_graph import DynamoFollowGraph
 from chirp.errors import InvalidInput, NotFound
 from chirp.notifications.model import Notification
-from chirp.realtime.model import Stream, Wire
+from chirp.realtime.model import MAX_HASHTAGS, Stream, Wire
 from chirp.realtime.service import INDEX_CHECK_S, Realtime, parse_streams
 from chirp.realtime.wire import ChirpFrames
 from chirp.social.model import Relation
@@ -112,6 +112,71 @@ def test_given_public_stream_subscriber_when_anyone_posts_then_they_get_it_on_pu
     s.realtime.tweet_posted(_tweet("ann"))
 
     assert s.events(cat) == [("update", "public:local")]
+
+
+def test_given_subscribers_of_public_and_public_local_when_anyone_posts_then_each_gets_it_on_each_stream_named():
+    s = Setup()
+    s.world.users("ann", "cat", "dan")
+    cat, dan = s.connect("cat", Stream.PUBLIC), s.connect("dan", Stream.PUBLIC, Stream.PUBLIC_LOCAL)
+
+    s.realtime.tweet_posted(_tweet("ann"))
+
+    assert s.events(cat) == [("update", "public")]  # one instance: its public timeline is its local one
+    assert s.events(dan) == [("update", "public"), ("update", "public:local")]  # one event per stream, as Mastodon
+
+
+def test_given_a_user_notification_connection_when_notified_and_a_followee_posts_then_it_gets_the_notification_only():
+    s = Setup()
+    s.world.users("ann", "bob")
+    s.world.edge("bob", "ann")
+    alerts, both = s.connect("bob", Stream.USER_NOTIFICATION), s.connect("bob", Stream.USER, Stream.USER_NOTIFICATION)
+
+    s.realtime.notified({"bob": Notification(id=5, kind="mention", actor_id="ann", tweet_id=5, at_ms=1)})
+    s.realtime.tweet_posted(_tweet("ann"))
+
+    assert s.events(alerts) == [("notification", "user:notification")]
+    assert s.events(both) == [("notification", "user"), ("notification", "user:notification"), ("update", "user")]
+
+
+def _tagged(author: str, tweet_id: int, *hashtags: str) -> Tweet:
+    return _tweet(author, tweet_id).model_copy(update={"hashtags": list(hashtags)})
+
+
+def test_given_hashtag_followers_when_tweets_are_posted_and_deleted_then_each_gets_those_carrying_its_hashtags():
+    s = Setup()
+    s.world.users("ann", "cat", "dan")
+    cat, dan = s.connect("cat"), s.connect("dan")
+    s.realtime.subscribe(cat, [], [(Stream.HASHTAG, "cats")])
+    s.realtime.subscribe(dan, [], [(Stream.HASHTAG, "cats"), (Stream.HASHTAG_LOCAL, "cats"), (Stream.HASHTAG, "dogs")])
+
+    s.realtime.tweet_posted(_tagged("ann", 1, "cats", "dogs"))
+    s.realtime.tweet_posted(_tagged("ann", 2, "birds"))
+    s.realtime.tweet_posted(_tagged("ann", 3, "cats").model_copy(update={"retweet_of_id": 1}))  # no retweets, as public
+    s.realtime.tweet_deleted(_tagged("ann", 1, "cats", "dogs"))
+
+    streams = {c: [(f["event"], f["stream"]) for f in s.gateway.received[c]] for c in (cat, dan)}
+    assert streams[cat] == [("update", ["hashtag", "cats"]), ("delete", ["hashtag", "cats"])]
+    assert sorted(streams[dan]) == sorted(
+        [
+            (event, stream)
+            for event in ("update", "delete")
+            for stream in (["hashtag", "cats"], ["hashtag:local", "cats"], ["hashtag", "dogs"])
+        ]
+    )
+
+
+def test_given_more_hashtags_than_a_connection_may_follow_when_subscribing_then_refused_and_unchanged():
+    s = Setup()
+    cat = s.connect("cat")
+
+    with pytest.raises(InvalidInput, match=f"at most {MAX_HASHTAGS} hashtags"):
+        s.realtime.subscribe(cat, [Stream.USER], [(Stream.HASHTAG, f"t{i}") for i in range(MAX_HASHTAGS + 1)])
+    assert s.store.get(cat).hashtags == []
+
+
+def test_given_a_chirp_client_when_it_names_a_hashtag_stream_then_refused_as_mastodons_only():
+    with pytest.raises(InvalidInput, match="unknown stream 'hashtag'"):
+        parse_streams(["hashtag"])
 
 
 def test_given_a_retweet_when_pushed_then_the_retweeters_followers_get_it_and_the_public_stream_does_not():

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 
 from chirp.media.model import Source, TranscodeResult, Variant
-from chirp.media.video_transcoding import VideoTranscoder
+from chirp.media.video_transcoding import FINISH_RESERVE_S, VideoTranscoder
 from chirp.media.videos import UnusableMedia, rendition_sizes, transcode_video
 from tests.media_samples import animated_gif, decoded_frames, video
 from tests.unit.fakes import World
@@ -87,6 +88,31 @@ def test_given_a_poison_video_when_transcoded_then_rejected_with_a_reason_and_no
     result = VideoTranscoder(world.media_objects, world.media_store, scratch=tmp_path).transcode(ticket.key)
     assert result.status == "rejected"
     assert "not a readable" in result.reason
+    assert not [key for key in world.media_objects.objects if key.startswith("media/")]
+
+
+def test_given_a_clock_past_the_deadline_when_transcoded_then_unusable_for_lack_of_time(tmp_path):
+    source = video(tmp_path / "in.mp4", 64, 64, 0.5, audio=False)
+
+    with pytest.raises(UnusableMedia, match="could not be transcoded in the time the transcoder has"):
+        transcode_video(source, tmp_path, deadline_s=10.0, clock=lambda: 11.0)
+
+
+@pytest.mark.parametrize("time_left_s", [FINISH_RESERVE_S - 1, FINISH_RESERVE_S + 5], ids=["none", "5-frames"])
+def test_given_too_little_time_left_when_an_upload_is_transcoded_then_it_is_rejected_not_left_processing(
+    tmp_path, time_left_s
+):
+    # Given a clock that moves a second each time it is read (once per decoded frame) and a 15-frame video
+    world = World()
+    ticket = world.media.presign_upload("ann", "video/mp4", 1000)
+    world.media_objects.objects[ticket.key] = video(tmp_path / "up.mp4", 64, 64, 0.5, audio=False).read_bytes()
+    clock = itertools.count().__next__
+    transcoder = VideoTranscoder(world.media_objects, world.media_store, scratch=tmp_path, clock=clock)
+
+    result = transcoder.transcode(ticket.key, time_left_s=time_left_s)
+
+    assert (result.status, result.reason) == ("rejected", "could not be transcoded in the time the transcoder has")
+    assert world.media_store.records[ticket.media_id].status == "rejected"  # recorded: no longer processing
     assert not [key for key in world.media_objects.objects if key.startswith("media/")]
 
 

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from chirp.oauth.service import allows
+from chirp.runtime.forwarded import public_base_url
 from mastodon_api.errors import error_response
 from mastodon_api.params import Params, request_params
 
@@ -36,16 +37,9 @@ def params(router: Router) -> Params:
     return cached
 
 
-def _header(router: Router, name: str) -> str | None:
-    return router.current_event.headers.get(name) or router.current_event.headers.get(name.lower())
-
-
 def base_url(router: Router) -> str:
-    """This API's public root as the client reached it: the forwarded host (the local host-root proxy says which
-    it serves) or the Host (the custom domain on AWS), over the forwarded protocol (https on AWS)."""
-    host = _header(router, "X-Forwarded-Host") or _header(router, "Host") or "localhost"
-    proto = (_header(router, "X-Forwarded-Proto") or "https").split(",")[0].strip()
-    return f"{proto}://{host.split(',')[0].strip()}"
+    """This API's public root as the client reached it."""
+    return public_base_url(router.current_event.headers)
 
 
 def views(router: Router):

@@ -8,7 +8,10 @@ event rewrites the same keys.
 
 from __future__ import annotations
 
+import math
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from chirp.errors import InvalidInput
@@ -17,15 +20,28 @@ from chirp.media.ports import MediaObjects, MediaStore
 from chirp.media.service import VIDEO_KEY, max_upload_bytes
 from chirp.media.videos import UnusableMedia, transcode_video
 
+# What a transcoder keeps, of its invocation's time, to upload the renditions and record the outcome: a 1080p
+# rendition of the longest video is about 100 MB, S3 takes it in seconds in-region.
+FINISH_RESERVE_S = 60
+
 
 class VideoTranscoder:
-    def __init__(self, objects: MediaObjects, store: MediaStore, scratch: Path | None = None):
-        self.objects, self.store = objects, store
+    def __init__(
+        self,
+        objects: MediaObjects,
+        store: MediaStore,
+        scratch: Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.objects, self.store, self.clock = objects, store, clock
         self.scratch = scratch or Path(tempfile.gettempdir())  # Lambda's ephemeral storage
 
-    def transcode(self, key: str) -> TranscodeResult:
+    def transcode(self, key: str, time_left_s: float = math.inf) -> TranscodeResult:
         """Turns the upload at `key` into its renditions and poster, and records the outcome on its ticket (none
-        for a ticket never issued or expired). Raises only when storage fails."""
+        for a ticket never issued or expired). Raises only when storage fails. `time_left_s`: the invocation's
+        time; what cannot be decoded before FINISH_RESERVE_S of it remain is rejected, since a timed-out function
+        would record nothing and leave the ticket processing for ever (a retry would time out the same way)."""
+        deadline_s = self.clock() + time_left_s - FINISH_RESERVE_S
         match = VIDEO_KEY.fullmatch(key)
         if match is None:
             raise InvalidInput(f"not a video upload key: {key!r}")
@@ -39,7 +55,7 @@ class VideoTranscoder:
             try:
                 if size > limit:
                     raise UnusableMedia(f"larger than {limit} bytes ({size})")
-                rendition = transcode_video(source, Path(workdir))
+                rendition = transcode_video(source, Path(workdir), deadline_s=deadline_s, clock=self.clock)
             except UnusableMedia as error:
                 result = TranscodeResult(media_id=media_id, owner=owner, status="rejected", reason=str(error))
             else:

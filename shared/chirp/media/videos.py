@@ -8,6 +8,9 @@ read, or that breaks a limit, is UnusableMedia with the reason recorded, never a
 from __future__ import annotations
 
 import io
+import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -63,18 +66,24 @@ def rendition_sizes(width: int, height: int) -> dict[str, tuple[int, int]]:
     return sizes
 
 
-def transcode_video(source: Path, workdir: Path) -> VideoRendition:
-    """Decodes the file once into every rendition (workdir/<name>.mp4) and a poster, or raises UnusableMedia."""
+def transcode_video(
+    source: Path, workdir: Path, *, deadline_s: float = math.inf, clock: Callable[[], float] = time.monotonic
+) -> VideoRendition:
+    """Decodes the file once into every rendition (workdir/<name>.mp4) and a poster, or raises UnusableMedia; also
+    when `clock` passes `deadline_s` before the last frame (the transcoder's time would run out: the file is
+    rejected with a reason, rather than left processing for ever by a function that timed out)."""
     try:
         with av.open(str(source)) as container:
-            return _transcode(container, workdir)
+            return _transcode(container, workdir, deadline_s, clock)
     except UnusableMedia:
         raise
     except Exception as error:  # only FFmpeg runs here, on untrusted bytes, on local files: any failure is theirs
         raise UnusableMedia(f"not a readable MP4, QuickTime, WebM or GIF video ({type(error).__name__})") from error
 
 
-def _transcode(container: av.container.InputContainer, workdir: Path) -> VideoRendition:
+def _transcode(
+    container: av.container.InputContainer, workdir: Path, deadline_s: float, clock: Callable[[], float]
+) -> VideoRendition:
     if container.format.name not in ALLOWED_FORMATS:
         raise UnusableMedia(f"not an MP4, QuickTime, WebM or GIF video ({container.format.name})")
     if not container.streams.video:
@@ -109,6 +118,8 @@ def _transcode(container: av.container.InputContainer, workdir: Path) -> VideoRe
                     frames_seen += 1
                     if frames_seen / float(rate) > MAX_VIDEO_SECONDS + 1:  # a lying header: stop at the limit
                         raise UnusableMedia(f"longer than {MAX_VIDEO_SECONDS} s")
+                    if clock() > deadline_s:
+                        raise UnusableMedia("could not be transcoded in the time the transcoder has")
                     if result.poster is None:
                         _set_poster(result, frame)
                     for output in outputs.values():

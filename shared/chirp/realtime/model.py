@@ -16,10 +16,22 @@ class Wire(StrEnum):
 
 class Stream(StrEnum):
     """What a connection subscribes to (Mastodon's stream names): `user` is the home timeline and notifications,
-    `public:local` every new public tweet."""
+    `user:notification` the notifications alone; `public` and `public:local` every new public tweet (the same tweets:
+    Chirp is one instance and federates with none, so its whole public timeline is its local one); `hashtag` and
+    `hashtag:local` (alike, for the same reason) the new public tweets that carry one hashtag, named with it."""
 
     USER = "user"
+    USER_NOTIFICATION = "user:notification"
+    PUBLIC = "public"
     PUBLIC_LOCAL = "public:local"
+    HASHTAG = "hashtag"
+    HASHTAG_LOCAL = "hashtag:local"
+
+
+NOTIFIED_STREAMS = (Stream.USER, Stream.USER_NOTIFICATION)
+PUBLIC_STREAMS = (Stream.PUBLIC, Stream.PUBLIC_LOCAL)
+HASHTAG_STREAMS = (Stream.HASHTAG, Stream.HASHTAG_LOCAL)
+MAX_HASHTAGS = 100  # hashtag subscriptions a connection may hold: each is indexed, and carried in its record
 
 
 class Event(StrEnum):
@@ -38,6 +50,8 @@ class Connection(BaseModel):
     # on which its entities' links are built.
     scopes: list[str] = []
     base_url: str = ""
+    # Hashtag subscriptions: (`hashtag` or `hashtag:local`, the hashtag lower-cased as tweets carry it).
+    hashtags: list[tuple[Stream, str]] = []
 
 
 class Delivery(BaseModel):

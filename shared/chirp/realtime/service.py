@@ -23,7 +23,17 @@ from typing import Protocol
 from chirp.errors import InvalidInput, NotFound
 from chirp.notifications.model import Notification
 from chirp.observability import logger
-from chirp.realtime.model import Connection, Delivery, Event, Stream, Wire
+from chirp.realtime.model import (
+    HASHTAG_STREAMS,
+    MAX_HASHTAGS,
+    NOTIFIED_STREAMS,
+    PUBLIC_STREAMS,
+    Connection,
+    Delivery,
+    Event,
+    Stream,
+    Wire,
+)
 from chirp.realtime.ports import ConnectedIndex, ConnectionStore, FollowGraph, Gateway, Gone
 from chirp.tweets.model import Tweet
 
@@ -39,23 +49,28 @@ class Renderer(Protocol):
     """Writes an event as one wire's frame, for one stream and the base URL its connections reached (Mastodon's
     links are built on it); None when there is nothing to show (the author's profile is gone)."""
 
-    def tweet(self, event: Event, stream: Stream, tweet: Tweet, base_url: str) -> str | None: ...
-    def notification(self, notification: Notification, base_url: str) -> str | None: ...
+    def tweet(
+        self, event: Event, stream: Stream, tweet: Tweet, base_url: str, hashtag: str | None = None
+    ) -> str | None:
+        """`hashtag`: the one a hashtag stream is named with."""
+        ...
+
+    def notification(self, notification: Notification, stream: Stream, base_url: str) -> str | None: ...
     def notifies(self, connection: Connection) -> bool:
-        """Whether the connection's user stream carries notifications (Mastodon's: only within the token's
+        """Whether the connection's user streams carry notifications (Mastodon's: only within the token's
         scopes)."""
         ...
 
 
 def parse_streams(names: Iterable[str]) -> list[Stream]:
-    """Stream names as a client sends them; InvalidInput naming an unknown one."""
+    """Stream names as a Chirp client sends them (hashtag streams are Mastodon's: they need a hashtag each);
+    InvalidInput naming an unknown one."""
+    known = [stream for stream in Stream if stream not in HASHTAG_STREAMS]
     streams: list[Stream] = []
     for name in names:
-        try:
-            stream = Stream(name)
-        except ValueError:
-            known = ", ".join(s.value for s in Stream)
-            raise InvalidInput(f"unknown stream {name!r}: use one of {known}") from None
+        stream = next((s for s in known if s.value == name), None)
+        if stream is None:
+            raise InvalidInput(f"unknown stream {name!r}: use one of {', '.join(known)}")
         if stream not in streams:
             streams.append(stream)
     if not streams:
@@ -90,6 +105,7 @@ class Realtime:
         *,
         scopes: tuple[str, ...] = (),
         base_url: str = "",
+        hashtags: list[tuple[Stream, str]] | None = None,
     ) -> Connection:
         connection = Connection(
             connection_id=connection_id,
@@ -99,6 +115,7 @@ class Realtime:
             connected_at_ms=self.clock_ms(),
             scopes=list(scopes),
             base_url=base_url,
+            hashtags=_checked(hashtags or []),
         )
         self._save(connection)
         return connection
@@ -109,10 +126,13 @@ class Realtime:
             raise NotFound("no such connection")
         return connection
 
-    def subscribe(self, connection_id: str, streams: list[Stream]) -> Connection:
-        """Replaces what the connection receives."""
+    def subscribe(
+        self, connection_id: str, streams: list[Stream], hashtags: list[tuple[Stream, str]] | None = None
+    ) -> Connection:
+        """Replaces what the connection receives: its streams, and its hashtags when given."""
         connection = self.connection(connection_id)
-        updated = connection.model_copy(update={"streams": streams})
+        changes = {"streams": streams} if hashtags is None else {"streams": streams, "hashtags": _checked(hashtags)}
+        updated = connection.model_copy(update=changes)
         self.index.remove(connection)
         self._save(updated)
         return updated
@@ -162,33 +182,37 @@ class Realtime:
         return self._push_tweet(Event.DELETE, tweet)
 
     def notified(self, notifications: Mapping[str, Notification]) -> Delivery:
-        """`notifications` by recipient: each goes to the recipient's connections on the user stream."""
+        """`notifications` by recipient: each goes to the recipient's connections, once on each user stream they
+        subscribe to (`user`, `user:notification`)."""
         self.ensure_index()
         connections = self.index.connections_of(list(notifications))
-        frames: dict[tuple[Wire, str, str], str | None] = {}
+        frames: dict[tuple[Wire, Stream, str, str], str | None] = {}
 
-        def frame(user_id: str, connection: Connection) -> tuple[Connection, str | None]:
-            key = (connection.wire, connection.base_url, user_id)
-            if key not in frames:  # rendered only for the wires and base URLs its recipient is connected with
+        def frame(user_id: str, connection: Connection, stream: Stream) -> tuple[Connection, str | None]:
+            key = (connection.wire, stream, connection.base_url, user_id)
+            if key not in frames:  # rendered only for the wires, streams and base URLs its recipient is connected with
                 renderer = self.renderers[connection.wire]
-                frames[key] = renderer.notification(notifications[user_id], connection.base_url)
+                frames[key] = renderer.notification(notifications[user_id], stream, connection.base_url)
             return connection, frames[key]
 
         return self._deliver(
-            frame(user_id, connection)
+            frame(user_id, connection, stream)
             for user_id, user_connections in connections.items()
             for connection in user_connections
-            if Stream.USER in connection.streams and self.renderers[connection.wire].notifies(connection)
+            if self.renderers[connection.wire].notifies(connection)
+            for stream in NOTIFIED_STREAMS
+            if stream in connection.streams
         )
 
     def _push_tweet(self, event: Event, tweet: Tweet) -> Delivery:
         self.ensure_index()
-        frames: dict[tuple[Wire, Stream, str], str | None] = {}
+        frames: dict[tuple[Wire, Stream, str | None, str], str | None] = {}
 
-        def frame(connection: Connection, stream: Stream) -> tuple[Connection, str | None]:
-            key = (connection.wire, stream, connection.base_url)
+        def frame(connection: Connection, stream: Stream, hashtag: str | None = None) -> tuple[Connection, str | None]:
+            key = (connection.wire, stream, hashtag, connection.base_url)
             if key not in frames:  # rendered once per wire, stream and base URL, whatever the audience
-                frames[key] = self.renderers[connection.wire].tweet(event, stream, tweet, connection.base_url)
+                renderer = self.renderers[connection.wire]
+                frames[key] = renderer.tweet(event, stream, tweet, connection.base_url, hashtag)
             return connection, frames[key]
 
         home = [
@@ -196,12 +220,22 @@ class Realtime:
             for connection in self.home_audience(tweet.author_id)
             if Stream.USER in connection.streams
         ]
+        original = tweet.retweet_of_id is None
         public = [  # as Mastodon's public timelines, without retweets: those are for their retweeter's followers
-            frame(connection, Stream.PUBLIC_LOCAL)
-            for connection in (self.index.public_connections() if tweet.retweet_of_id is None else [])
-            if Stream.PUBLIC_LOCAL in connection.streams
+            frame(connection, stream)
+            for connection in (self.index.public_connections() if original else [])
+            for stream in PUBLIC_STREAMS
+            if stream in connection.streams
         ]
-        return self._deliver([*home, *public])
+        tagged = self.index.hashtag_connections(tweet.hashtags) if original and tweet.hashtags else {}
+        hashtag = [
+            frame(connection, stream, followed)
+            for tag, connections in tagged.items()
+            for connection in connections
+            for stream, followed in connection.hashtags
+            if followed == tag
+        ]
+        return self._deliver([*home, *public, *hashtag])
 
     def home_audience(self, author_id: str) -> list[Connection]:
         """The connections of the connected users whose home timeline shows the author's tweets: the author and
@@ -253,3 +287,11 @@ class Realtime:
             logger.exception("push failed", extra={"connection_id": connection.connection_id})
             return Delivery(failed=1)
         return Delivery(sent=1)
+
+
+def _checked(hashtags: list[tuple[Stream, str]]) -> list[tuple[Stream, str]]:
+    """Each subscription once, at most MAX_HASHTAGS."""
+    unique = list(dict.fromkeys(hashtags))
+    if len(unique) > MAX_HASHTAGS:
+        raise InvalidInput(f"a connection follows at most {MAX_HASHTAGS} hashtags")
+    return unique

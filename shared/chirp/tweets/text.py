@@ -38,5 +38,14 @@ def hashtags(text: str) -> list[str]:
     return list(dict.fromkeys(tag.lower() for tag in _HASHTAG.findall(text)))
 
 
+def hashtag_named(raw: str) -> str:
+    """A hashtag as a client names one (with or without its #), lower-cased as tweets carry it; InvalidInput when it
+    could not be a hashtag."""
+    tag = raw.strip().removeprefix("#")
+    if not _HASHTAG.fullmatch(f"#{tag}"):
+        raise InvalidInput(f"{raw!r} is not a hashtag: letters, digits and underscores, at most 100")
+    return tag.lower()
+
+
 def mentions(text: str) -> list[str]:
     return list(dict.fromkeys(handle.lower() for handle in _MENTION.findall(text)))

@@ -218,6 +218,7 @@ class ConnectionItem(Model):
     connected_at_ms = NumberAttribute()
     scopes = ListAttribute(of=UnicodeAttribute, default=list)  # a Mastodon token's
     base_url = UnicodeAttribute(null=True)  # the Mastodon instance URL the client reached
+    hashtags = ListAttribute(default=list)  # Mastodon's hashtag subscriptions: [stream, hashtag] pairs
     expires_at = NumberAttribute()  # epoch seconds: the table's TTL attribute
 
 

@@ -1,7 +1,8 @@
 """Who is connected, in Redis: a hash per user of their connections (`rt:conns:<user>`, connection id ->
 the connection's JSON, expiring with the connection's TTL), a sorted set of connected users scored by when
 their newest connection expires (`rt:users`: counted and paged without stale members), and the
-connections on the public stream (`rt:public`). DynamoDB's connections table is the truth: a marker says the
+connections on a public stream (`rt:public`), and of those following a hashtag, a hash per hashtag
+(`rt:tag:<hashtag>`). DynamoDB's connections table is the truth: a marker says the
 index is whole, and its absence has the next push rebuild it from the table (chirp.realtime.service).
 
 The three are in different hash slots (Redis Cluster): nothing spans them atomically, so removing a user's last
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 import redis
 
 from chirp.adapters.redis.client import LuaScript
-from chirp.realtime.model import Connection, Stream
+from chirp.realtime.model import PUBLIC_STREAMS, Connection
 
 USERS = "rt:users"
 PUBLIC = "rt:public"
@@ -45,6 +46,10 @@ def _user_key(user_id: str) -> str:
     return f"rt:conns:{user_id}"
 
 
+def _hashtag_key(hashtag: str) -> str:
+    return f"rt:tag:{hashtag}"
+
+
 class RedisConnectedIndex:
     def __init__(self, client: redis.Redis, clock_s=time.time):
         self.redis, self.clock_s = client, clock_s
@@ -59,8 +64,10 @@ class RedisConnectedIndex:
         pipe.expire(key, ttl_s)
         pipe.zadd(USERS, {connection.user_id: now + ttl_s})
         pipe.zremrangebyscore(USERS, "-inf", now)  # users whose connections all expired
-        if Stream.PUBLIC_LOCAL in connection.streams:
+        if any(stream in connection.streams for stream in PUBLIC_STREAMS):
             pipe.hset(PUBLIC, connection.connection_id, value)
+        for hashtag in {hashtag for _, hashtag in connection.hashtags}:
+            pipe.hset(_hashtag_key(hashtag), connection.connection_id, value)
         pipe.execute()
 
     def remove(self, connection: Connection) -> None:
@@ -68,7 +75,11 @@ class RedisConnectedIndex:
         they connected again meanwhile)."""
         key = _user_key(connection.user_id)
         left, _ = self._remove(self.redis, [key], [connection.connection_id])
-        self.redis.hdel(PUBLIC, connection.connection_id)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hdel(PUBLIC, connection.connection_id)
+            for hashtag in {hashtag for _, hashtag in connection.hashtags}:
+                pipe.hdel(_hashtag_key(hashtag), connection.connection_id)
+            pipe.execute()
         if left:
             return
         self.redis.zrem(USERS, connection.user_id)
@@ -93,13 +104,32 @@ class RedisConnectedIndex:
         return self.redis.zcount(USERS, self.clock_s(), "+inf")
 
     def connected_user_pages(self, page_size: int) -> Iterator[list[str]]:
-        now, offset = self.clock_s(), 0
-        while page := self.redis.zrangebyscore(USERS, now, "+inf", start=offset, num=page_size):
-            yield page
-            offset += len(page)
+        """The connected users, walked with ZSCAN's cursor rather than an offset: a page costs its own size however
+        far the walk is, and users leaving meanwhile (the set's head, removed as they expire) shift nobody past the
+        walk. ZSCAN returns every user connected throughout the walk, some maybe twice: those are yielded once."""
+        now, cursor, walked = self.clock_s(), 0, set()
+        while True:
+            cursor, scored = self.redis.zscan(USERS, cursor, count=page_size)
+            page = [user for user, expires_s in scored if expires_s >= now and user not in walked]
+            walked.update(page)
+            if page:
+                yield page
+            if not cursor:
+                return
 
     def public_connections(self) -> list[Connection]:
         return [Connection.model_validate_json(value) for value in self.redis.hvals(PUBLIC)]
+
+    def hashtag_connections(self, hashtags: list[str]) -> dict[str, list[Connection]]:
+        with self.redis.pipeline(transaction=False) as pipe:
+            for hashtag in hashtags:
+                pipe.hvals(_hashtag_key(hashtag))
+            found = pipe.execute()
+        return {
+            hashtag: [Connection.model_validate_json(value) for value in values]
+            for hashtag, values in zip(hashtags, found, strict=True)
+            if values
+        }
 
     def needs_rebuild(self) -> bool:
         return bool(self._needs_rebuild(self.redis, [BUILT, REBUILDING], [REBUILD_LOCK_S]))
