@@ -83,9 +83,10 @@ test: install ## every test suite: unit, infra, integration, e2e, then the fault
 	$(PYTEST) tests --ignore=tests/chaos
 	$(PYTEST) tests/chaos
 
-test-cluster: install ## on a Redis Cluster: restarts Redis as 3 masters, redeploys, runs the integration tests, the auditor, a load run
+test-cluster: install ## on a Redis Cluster: restarts Redis as 3 masters, redeploys, runs the integration tests, the fault injection, the auditor, a load run
 	$(MAKE) --no-print-directory dev REDIS=cluster
 	$(PYTEST) tests/integration
+	$(PYTEST) tests/chaos
 	$(MAKE) --no-print-directory audit
 	$(MAKE) --no-print-directory load \
 	  LOAD_ARGS="$(or $(LOAD_ARGS),--users 6 --seconds 30) --output $(or $(CHIRP_LOCAL_DIR),.local)/load_run_cluster.json"

@@ -11,11 +11,16 @@ Per read: Redis round trips and commands, DynamoDB calls, and latency for
 - cold timeline: timeline expired or lost as well (rebuilt from DynamoDB, then hydrated);
 - empty: a live, empty timeline and followed celebrities without tweets (the case bench/round_trips.py
   used to count).
-Warm latency is compared in the same run with raw redis-py sending the same requests (recorded from the
-warm read, then replayed: the same script call, same keys) without the domain code, and with the same read in
-separate round trips (the read path before the one-trip script: the timeline slice, the celebrity and
+Warm latency is the time of one call of Timelines.home in this process (what a handler calls: the script call,
+and the page parsed into the domain's TimelinePage; not the handler's routing nor its rendering of the response),
+compared in the same run with raw redis-py sending the same requests (recorded from the warm read, then replayed:
+the same script call, same keys, the same reply read by hiredis but not parsed any further) without the domain
+code; with the read before the script finished pages (the same script answering the snapshot, the page made by
+the rules in Python: Timelines.page_from), against its own raw replay; and with the same read in separate round
+trips (the read path before the one-trip script: the timeline slice, the celebrity and
 deferred pulls, the cached tweets, the cached profiles, each its own pipeline or MGET); cold latency with
-the warm read. Everything created is deleted at the end.
+the warm read. The warm read and what it is compared with are called in turn, call by call (medians of each), so
+that a load coming and going on the shared machine weighs on all alike. Everything created is deleted at the end.
 
 With `--cluster HOST:PORT` (a node of a Redis Cluster, e.g. `make dev REDIS=cluster`'s, or a scratch one) the warm
 read is also run against the cluster, same DynamoDB data, same run: its sequential waves (each pipelined to the
@@ -52,7 +57,7 @@ from chirp.adapters.redis.timeline_cache import (
 )
 from chirp.ids.snowflake import SnowflakeGenerator, snowflake_timestamp_ms
 from chirp.social.model import Profile, Relation
-from chirp.timelines.model import page_candidates
+from chirp.timelines.model import TimelinePage, page_candidates
 from chirp.timelines.rules import CELEBRITY_RECENT, Tier
 from chirp.tweets.model import STRING_IDS, Tweet
 
@@ -250,6 +255,29 @@ def main() -> None:
             def raw(requests=requests):
                 counting.replay(client, requests)
 
+            # The read before the script finished pages (same run): the script's snapshot, the rules in Python.
+            def via_snapshot(reader=reader):
+                snapshot = timelines.cache.read_home(reader, before_id=None, count=LIMIT, merge_celebrities=True)
+                return timelines.page_from(snapshot, reader, LIMIT)
+
+            if via_snapshot() != page:
+                raise SystemExit(f"{k} celebrities: the page the rules make from the snapshot differs")
+            answer = timelines.cache.read_home(reader, before_id=None, count=LIMIT, merge_celebrities=True, finish=True)
+            if not isinstance(answer, TimelinePage):
+                raise SystemExit(f"{k} celebrities: the script did not finish the warm page")
+            with counting.recorded_requests() as snapshot_requests:
+                via_snapshot()
+
+            # The one parse the warm read adds to the raw replay's reply (the finished page's JSON document).
+            script_call = requests[0][0]
+            reply = client.execute_command(script_call[0].decode(), *script_call[1:])
+
+            def parse(reply=reply):
+                TimelinePage.model_validate_json(reply)
+
+            def raw_snapshot(requests=snapshot_requests):
+                counting.replay(client, requests)
+
             def separate_trips(reader=reader):
                 cache = timelines.cache
                 view = cache.read(reader, before_id=None, count=LIMIT)
@@ -268,11 +296,18 @@ def main() -> None:
             hydration = counted(client, home, fixture.drop_hydration_caches)
             timeline = counted(client, home, cold_timeline)
             warm_s, raw_s, separate_s, hydration_s, timeline_s = [], [], [], [], []
+            snapshot_s, raw_snapshot_s, parse_s = [], [], []
             for _ in range(args.runs):
                 home()
-                warm_s.append(stats.median_per_call(home, args.reads))
-                raw_s.append(stats.median_per_call(raw, args.reads))
-                separate_s.append(stats.median_per_call(separate_trips, args.reads))
+                # In turn, call by call: what the ratios compare meets the same load.
+                timed_in_turn = {
+                    home: warm_s, raw: raw_s, via_snapshot: snapshot_s, raw_snapshot: raw_snapshot_s, parse: parse_s,
+                    separate_trips: separate_s,
+                }  # fmt: skip
+                for samples, seconds in zip(
+                    timed_in_turn.values(), stats.interleaved_medians(list(timed_in_turn), args.reads), strict=True
+                ):
+                    samples.append(seconds)
                 samples_h, samples_t = [], []
                 for _ in range(args.cold_reads):
                     fixture.drop_hydration_caches()
@@ -285,13 +320,18 @@ def main() -> None:
                 hydration_s.append(median(samples_h))
                 timeline_s.append(median(samples_t))
             warm_ms, raw_ms, separate_ms = (median(s) * 1000 for s in (warm_s, raw_s, separate_s))
+            snapshot_ms, raw_snapshot_ms = median(snapshot_s) * 1000, median(raw_snapshot_s) * 1000
             results["warm"][k] = {
                 **warm,
                 "waves": waves["waves"],
                 "requests": counting.describe_requests(requests),
+                "parse_median_ms": round(median(parse_s) * 1000, 3),
                 "median_ms": round(warm_ms, 3),
                 "raw_redis_py_median_ms": round(raw_ms, 3),
                 "ratio_to_raw": round(warm_ms / raw_ms, 2),
+                "via_snapshot_median_ms": round(snapshot_ms, 3),
+                "via_snapshot_raw_redis_py_median_ms": round(raw_snapshot_ms, 3),
+                "via_snapshot_ratio_to_raw": round(snapshot_ms / raw_snapshot_ms, 2),
                 "separate_round_trips_median_ms": round(separate_ms, 3),
                 "ratio_to_separate_round_trips": round(warm_ms / separate_ms, 2),
             }
@@ -305,7 +345,8 @@ def main() -> None:
             empty_reader = fixture.empty_readers[k]
             results["empty"][k] = counted(client, lambda r=empty_reader: timelines.home(r, cursor=None, limit=LIMIT))
             print(
-                f"{k} celebrities: warm {warm_ms:.2f} ms (raw {raw_ms:.2f} ms, separate round trips "
+                f"{k} celebrities: warm {warm_ms:.2f} ms (raw {raw_ms:.2f} ms; page from the snapshot "
+                f"{snapshot_ms:.2f} ms, raw {raw_snapshot_ms:.2f} ms; separate round trips "
                 f"{separate_ms:.2f} ms), cold hydration "
                 f"{results['cold_hydration'][k]['median_ms']:.1f} ms, cold timeline "
                 f"{results['cold_timeline'][k]['median_ms']:.1f} ms"
@@ -418,7 +459,15 @@ def main() -> None:
                     + "x the same read in separate round trips",
                     "raw redis-py, same requests: "
                     + per_k(lambda k: f"{warm[k]['raw_redis_py_median_ms']:.2f}")
-                    + " ms; separate round trips: "
+                    + " ms (parsing its reply into the page: "
+                    + per_k(lambda k: f"{warm[k]['parse_median_ms']:.2f}")
+                    + " ms); the page made from the script's snapshot by the rules in Python (the read before): "
+                    + per_k(lambda k: f"{warm[k]['via_snapshot_median_ms']:.2f}")
+                    + " ms = "
+                    + per_k(lambda k: f"{warm[k]['via_snapshot_ratio_to_raw']:.1f}")
+                    + "x its raw replay ("
+                    + per_k(lambda k: f"{warm[k]['via_snapshot_raw_redis_py_median_ms']:.2f}")
+                    + " ms); separate round trips: "
                     + per_k(lambda k: str(warm[k]["separate"]["round_trips"]))
                     + " round trips, "
                     + per_k(lambda k: f"{warm[k]['separate_round_trips_median_ms']:.2f}")

@@ -54,3 +54,15 @@ def samples_per_call(fn: Callable[[], Any], calls: int) -> list[float]:
 def median_per_call(fn: Callable[[], Any], calls: int) -> float:
     """Median seconds of `calls` successive calls of fn."""
     return median(samples_per_call(fn, calls))
+
+
+def interleaved_medians(fns: list[Callable[[], Any]], calls: int) -> list[float]:
+    """Median seconds per call of each fn, the fns called in turn `calls` times: a load that comes and goes on a
+    shared machine then weighs on each alike, so their ratios hold where timing one after the other would not."""
+    samples: list[list[float]] = [[] for _ in fns]
+    for _ in range(calls):
+        for fn, seconds in zip(fns, samples, strict=True):
+            started = time.perf_counter()
+            fn()
+            seconds.append(time.perf_counter() - started)
+    return [median(seconds) for seconds in samples]

@@ -46,6 +46,13 @@ def launcher(action: str, server: str) -> None:
 
 
 @pytest.fixture
+def redis_servers(cloud_env) -> list[str]:
+    """The launcher's names for every Redis server the cloud runs: a whole outage stops them all (one master of a
+    cluster down leaves the others serving their slots, which is not the fault under test)."""
+    return ["redis", "redis-2", "redis-3"] if cloud_env.get("REDIS_CLUSTER") == "true" else ["redis"]
+
+
+@pytest.fixture
 def stopped():
     """Stops a server for the test and always starts it again, whatever the test did."""
     taken: list[str] = []

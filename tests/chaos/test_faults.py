@@ -54,7 +54,7 @@ def test_given_redis_flushed_when_a_celebrity_posts_then_followers_see_it_and_no
 
 
 def test_given_redis_down_when_clients_call_then_503_with_retry_after_and_reads_of_dynamodb_still_work(
-    new_user, stopped
+    new_user, stopped, redis_servers
 ):
     author, reader = new_user("rdwn"), new_user("rdwn")
     assert reader.call("POST", f"/users/{author.user_id}/follow").status_code == 200
@@ -62,7 +62,8 @@ def test_given_redis_down_when_clients_call_then_503_with_retry_after_and_reads_
     kept = _post(author, "liked during the outage")
     assert eventually(lambda: before in _home_ids(reader), 30)
 
-    stopped("redis")
+    for server in redis_servers:
+        stopped(server)
 
     _assert_unavailable(reader.call("GET", "/timelines/home"))
     assert reader.call("GET", f"/tweets/{before}").status_code == 200  # DynamoDB alone

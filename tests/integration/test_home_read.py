@@ -10,6 +10,7 @@ import pytest
 
 from chirp.adapters.redis.timeline_cache import retweets_key
 from chirp.social.model import Profile, Relation
+from chirp.timelines.model import HomeSnapshot, TimelinePage
 from chirp.tweets.model import Tweet
 
 
@@ -108,3 +109,145 @@ def test_given_more_rival_retweets_than_lua_unpacks_when_read_home_then_all_are_
 
     assert snapshot.timeline.ids == [t[1]]
     assert snapshot.hydration.tweets_looked_up == {t[1], *rivals}  # MGETs in chunks of 1,000
+
+
+def _random_home(cache, make_user, rng: random.Random):
+    """A reader following three friends, two celebrities and a user they mute, with everything cached: entries and
+    retweets drawn at random from them, a stranger (a push that raced an unfollow), a blocked user and the reader;
+    some deleted, some retweeting tweets of hidden or deleted ones."""
+    reader, stranger, blocked, muted, *friends = (make_user() for _ in range(7))
+    stars = [make_user() for _ in range(2)]
+    authors = [reader, stranger, blocked, muted, *friends, *stars]
+    base = 2**61 + rng.randrange(2**30) * 4096
+    ids = [base + 4096 * i for i in range(1, 61)]
+    tweets, timeline, retweets = [], [], {}
+    pulled: dict[str, list[int]] = {star: [] for star in stars}
+    for tweet_id in ids:
+        author = rng.choice(authors)
+        original = rng.choice([i for i in ids if i < tweet_id]) if tweet_id > ids[3] and rng.random() < 0.4 else None
+        deleted = rng.random() < 0.1
+        tweet = Tweet(tweet_id=tweet_id, author_id=author, text="r", created_at_ms=1, retweet_of_id=original)
+        tweets.append(tweet.model_copy(update={"deleted": deleted}))
+        if original:
+            retweets[tweet_id] = original
+        (pulled[author] if author in stars else timeline).append(tweet_id)
+    cache.put_tweets(tweets)
+    cache.put_profiles([Profile(user_id=u, handle=u[3:15], display_name=u) for u in authors])
+    cache.set_relations(
+        reader, {Relation.FOLLOWS: [*friends, *stars, muted], Relation.BLOCKS: [blocked], Relation.MUTES: [muted]}
+    )
+    cache.replace(reader, timeline, {r: d for r, d in retweets.items() if r in timeline})
+    for star in stars:
+        cache.set_celebrity(star, True, pulled[star], {r: d for r, d in retweets.items() if r in pulled[star]})
+    return reader, stars, ids
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_given_everything_cached_when_the_script_finishes_the_page_then_it_is_what_the_rules_make(
+    services, make_user, seed
+):
+    cache = services.timeline_cache
+    if cache.cluster:
+        pytest.skip("the script finishes pages on a single Redis only")
+    rng = random.Random(seed)
+    reader, stars, ids = _random_home(cache, make_user, rng)
+    try:
+        for cursor in (None, *rng.sample(ids, 4)):
+            # When the script finishes the page, and when the rules make it from the same read's snapshot
+            finished = cache.read_home(reader, before_id=cursor, count=5, merge_celebrities=True, finish=True)
+            snapshot = cache.read_home(reader, before_id=cursor, count=5, merge_celebrities=True)
+
+            # Then both pages are the same: entries, what they show, authors, retweeters, the next cursor
+            assert isinstance(finished, TimelinePage)
+            assert finished == services.timelines.page_from(snapshot, reader, 5)
+    finally:
+        for star in stars:
+            cache.set_celebrity(star, False, [])
+
+
+def test_given_a_rival_retweet_just_below_the_cursor_when_the_script_finishes_then_it_is_not_above_the_page(
+    services, make_user
+):
+    # Given a cursor and a retweet one below it (both the same double as scores: the index's range read returns it),
+    # indexed but no longer in the timeline, showing the one tweet on the page below
+    cache = services.timeline_cache
+    reader, friend = make_user(), make_user()
+    cursor = 2**61 + 1024 * random.randrange(2**20)
+    tweet = Tweet(tweet_id=cursor - 4096, author_id=friend, text="t", created_at_ms=1)
+    rival = Tweet(tweet_id=cursor - 1, author_id=friend, text="", created_at_ms=2, retweet_of_id=tweet.tweet_id)
+    cache.put_tweets([tweet, rival])
+    cache.put_profiles([Profile(user_id=friend, handle=friend[3:15], display_name=friend)])
+    cache.set_relations(reader, {Relation.FOLLOWS: [friend]})
+    cache.replace(reader, [tweet.tweet_id])
+    cache.redis.zadd(retweets_key(reader), {f"{rival.tweet_id}:{tweet.tweet_id}": rival.tweet_id})
+
+    finished = cache.read_home(reader, before_id=cursor, count=5, merge_celebrities=True, finish=True)
+
+    # Then the tweet shows on this page: the retweet is below the cursor, not a rival above it
+    assert [(e.entry_id, e.tweet.tweet_id) for e in finished.items] == [(tweet.tweet_id, tweet.tweet_id)]
+    snapshot = cache.read_home(reader, before_id=cursor, count=5, merge_celebrities=True)
+    assert finished == services.timelines.page_from(snapshot, reader, 5)
+
+
+def test_given_a_tweet_the_cache_lost_when_asked_to_finish_then_the_script_answers_the_snapshot(home):
+    cache, reader, t, _ = home
+    cache.redis.unlink(f"tweet:{t[2]}")
+
+    answer = cache.read_home(reader, before_id=t[3], count=2, merge_celebrities=True, finish=True)
+
+    assert isinstance(answer, HomeSnapshot)  # the rules load the miss from DynamoDB
+    assert t[2] in answer.hydration.tweets_looked_up
+    assert t[2] not in answer.hydration.tweets
+
+
+def test_given_a_retweet_whose_original_the_cache_lost_when_asked_to_finish_then_the_script_answers_the_snapshot(home):
+    cache, reader, t, users = home
+    cache.put_profiles([Profile(user_id=users["deferring"], handle="d", display_name="d")])
+    cache.redis.unlink(f"tweet:{t[3]}")
+
+    # the page below t5 is the friend's retweet t4 alone, which shows t3
+    answer = cache.read_home(reader, before_id=t[5], count=1, merge_celebrities=True, finish=True)
+
+    assert isinstance(answer, HomeSnapshot)  # the rules load t3 from DynamoDB
+    assert t[3] in answer.hydration.tweets_looked_up
+    assert t[3] not in answer.hydration.tweets
+
+
+def test_given_a_profile_the_cache_lacks_when_asked_to_finish_then_the_script_answers_the_snapshot(home):
+    cache, reader, t, _ = home
+
+    # the page shows the deferred tweet, by the author whose profile is not cached
+    answer = cache.read_home(reader, before_id=None, count=1, merge_celebrities=True, finish=True)
+
+    assert isinstance(answer, HomeSnapshot)
+    assert max(answer.pulled.ids) == t[6]
+
+
+def test_given_every_profile_cached_when_asked_to_finish_then_the_page_comes_finished(home):
+    cache, reader, t, users = home
+    cache.put_profiles([Profile(user_id=users["deferring"], handle="d", display_name="d")])
+
+    answer = cache.read_home(reader, before_id=None, count=3, merge_celebrities=True, finish=True)
+
+    # t6 (deferred), t5 (the celebrity's), then t4 (the friend's retweet of t3, newer than t3 itself)
+    assert isinstance(answer, TimelinePage)
+    assert [(e.entry_id, e.tweet.tweet_id) for e in answer.items] == [(t[6], t[6]), (t[5], t[5]), (t[4], t[3])]
+    assert answer.items[2].retweeted_by.user_id == users["friend"]
+    assert answer.next_cursor == str(t[4])
+
+
+def test_given_a_tweet_cached_when_read_back_then_it_is_equal_and_its_string_ids_and_defaults_come_again(services):
+    cache = services.timeline_cache
+    tweet = Tweet(
+        tweet_id=2**62 + 3, author_id="it-x", text="t", created_at_ms=1, reply_to_id=2**62 + 1, retweet_of_id=2**62 + 2
+    )
+    cache.put_tweets([tweet])
+    try:
+        stored = cache.redis.get(f"tweet:{tweet.tweet_id}")
+
+        assert "_str" not in stored  # not stored: computed at every read
+        assert "hashtags" not in stored  # nor what is at its default
+        assert cache.get_tweets([tweet.tweet_id]) == {tweet.tweet_id: tweet}
+        assert cache.get_tweets([tweet.tweet_id])[tweet.tweet_id].reply_to_id_str == str(2**62 + 1)
+    finally:
+        cache.redis.unlink(f"tweet:{tweet.tweet_id}")

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import count
 from pathlib import Path
 
+import redis
+
 from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS
 from chirp.degradation.controller import ControllerState, Signals
 from chirp.degradation.levels import Level, Switches
@@ -42,6 +44,7 @@ from chirp.timelines.model import (
     FollowerPage,
     HomeSnapshot,
     PulledSlice,
+    TimelinePage,
     TimelineSlice,
     page_candidates,
 )
@@ -116,6 +119,8 @@ class FakeTimelineCache:
         self.pushes: list[tuple[int, list[str]]] = []  # each push call: one Redis script run
         self.backfills: list[tuple[list[str], list[int]]] = []  # each add_to_each call: one pipeline
         self.home_reads = 0  # read_home calls: one Redis round trip each
+        # Pages Redis would finish itself (everything cached), by reader and cursor: read_home answers them.
+        self.finished_pages: dict[tuple[str, int | None], TimelinePage] = {}
 
     # helpers for tests
     def expire(self, user_id: str) -> None:
@@ -222,9 +227,14 @@ class FakeTimelineCache:
             pulled += [i for i in ids if before_id is None or i < before_id][: _redis_count(count)]
         return pulled
 
-    def read_home(self, user_id: str, *, before_id: int | None, count: int, merge_celebrities: bool) -> HomeSnapshot:
-        """As the script: the slice, the pulls, and the hydration caches for the page they make."""
+    def read_home(
+        self, user_id: str, *, before_id: int | None, count: int, merge_celebrities: bool, finish: bool = False
+    ) -> HomeSnapshot | TimelinePage:
+        """As the script: the slice, the pulls, and the hydration caches for the page they make; or, asked to
+        finish, the page a test put in `finished_pages` for a live reader (the rules themselves run on snapshots)."""
         self.home_reads += 1
+        if finish and user_id in self.timelines and (user_id, before_id) in self.finished_pages:
+            return self.finished_pages[user_id, before_id]
         view = self.read(user_id, before_id=before_id, count=count)
         celebrities = self.pull_celebrities(
             view.celebrities if merge_celebrities else [], before_id=before_id, count=count
@@ -1243,3 +1253,21 @@ class FakeGateway:
             raise RuntimeError("connection reset")
         with self._lock:
             self.received[connection_id].append(json.loads(data))
+
+
+# --- what a failing Redis raises -----------------------------------------------------------------------------
+def _cluster_unreachable() -> Exception:
+    """What redis-py's RedisCluster raises when no node answers: its own exception, raised from the refusal."""
+    refused = redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6481. Connection refused.")
+    try:
+        raise redis.exceptions.RedisClusterException(f"Redis Cluster cannot be connected: {refused}") from refused
+    except redis.exceptions.RedisClusterException as error:
+        return error
+
+
+REDIS_OUTAGES = {
+    "single": lambda: redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6480. Connection refused."),
+    "cluster-unreachable": _cluster_unreachable,
+    "cluster-down": lambda: redis.exceptions.ClusterDownError("CLUSTERDOWN The cluster is down (127.0.0.1:6480)"),
+    "slot-not-covered": lambda: redis.exceptions.SlotNotCoveredError("Slot 6480 is not covered by 127.0.0.1:6480"),
+}

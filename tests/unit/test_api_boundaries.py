@@ -5,8 +5,10 @@ import json
 import sys
 
 import pytest
+import redis
 
 from tests.conftest import load_handler
+from tests.unit.fakes import REDIS_OUTAGES
 
 # Requests refused before any route publish no metric, which Powertools warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -106,13 +108,12 @@ def test_given_a_body_nested_thousands_deep_when_posted_then_400(api_event, lamb
     assert response["statusCode"] == 400
 
 
+@pytest.mark.parametrize("outage", REDIS_OUTAGES.values(), ids=REDIS_OUTAGES.keys())
 def test_given_redis_down_when_a_route_needs_it_then_503_with_retry_after_and_nothing_internal(
-    api_event, lambda_context, monkeypatch
+    api_event, lambda_context, monkeypatch, outage
 ):
-    import redis
-
     handler = load_handler("api")
-    refused = redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6480. Connection refused.")
+    refused = outage()
 
     def home(*_, **__):
         raise refused
@@ -128,11 +129,18 @@ def test_given_redis_down_when_a_route_needs_it_then_503_with_retry_after_and_no
     assert json.loads(response["body"])["error"] == "Unavailable"
 
 
-def test_given_an_unexpected_bug_when_a_route_fails_then_500_without_internals(api_event, lambda_context, monkeypatch):
+@pytest.mark.parametrize(
+    "bug",
+    [KeyError("secret-internal-detail"), redis.exceptions.RedisClusterException("secret-internal-detail: CROSSSLOT")],
+    ids=["key-error", "keys-across-slots"],
+)
+def test_given_an_unexpected_bug_when_a_route_fails_then_500_without_internals(
+    api_event, lambda_context, monkeypatch, bug
+):
     handler = load_handler("api")
 
     def home(*_, **__):
-        raise KeyError("secret-internal-detail")
+        raise bug
 
     monkeypatch.setattr(sys.modules["rest_api.reading"].services(), "timelines", type("T", (), {"home": home})())
 

@@ -262,3 +262,22 @@ def test_given_answers_saying_retry_later_when_called_then_it_waits_retries_and_
     assert slept == [2.0, 2.0]
     assert recorder.retried == {"429": 2}
     assert (recorder.requests, recorder.errors) == (1, [])
+
+
+def test_given_functions_timed_in_turn_then_each_gets_its_own_median_and_the_calls_alternate(monkeypatch):
+    stats = load_bench("stats")
+    clock, calls = [0.0], []
+
+    def taking(name: str, seconds: float):
+        def call():
+            calls.append(name)
+            clock[0] += seconds
+
+        return call
+
+    monkeypatch.setattr(stats.time, "perf_counter", lambda: clock[0])
+
+    medians = stats.interleaved_medians([taking("a", 1.0), taking("b", 3.0)], 3)
+
+    assert medians == [1.0, 3.0]
+    assert calls == ["a", "b"] * 3

@@ -10,8 +10,9 @@ import pytest
 from chirp.errors import InvalidInput, Unavailable
 from chirp.social.model import Profile, Relation
 from chirp.timelines import rules
-from chirp.timelines.model import FollowerPage
+from chirp.timelines.model import FollowerPage, TimelineEntry, TimelinePage
 from chirp.timelines.rules import Thresholds, Tier
+from chirp.tweets.model import Tweet
 from tests.unit.fakes import World
 
 THRESHOLDS = Thresholds(popular=3, celebrity=5)
@@ -538,6 +539,36 @@ def test_given_a_warm_home_with_retweets_and_a_celebrity_when_read_then_the_snap
         (20, 10, "ann"),
     ]
     assert world.cache.home_reads == reads + 1
+
+
+def test_given_a_page_the_cache_finished_when_read_then_it_is_served_as_is_with_no_other_look_up(world, monkeypatch):
+    world.users("reader", "ann")
+    world.live("reader")
+    finished = TimelinePage(
+        items=[TimelineEntry(entry_id=7, tweet=Tweet(tweet_id=7, author_id="ann", text="t", created_at_ms=7))],
+        next_cursor="7",
+    )
+    world.cache.finished_pages["reader", 9] = finished
+    reads = world.cache.home_reads
+    _no_look_ups_after_the_home_snapshot(world, monkeypatch)
+
+    page = world.timelines.home("reader", cursor="9", limit=1)
+
+    assert page == finished
+    assert world.cache.home_reads == reads + 1
+
+
+def test_given_an_expired_timeline_when_read_then_it_is_rebuilt_before_the_cache_may_finish_a_page(world):
+    # Given a page the cache would finish, but the reader's timeline expired: the cache finishes pages of live
+    # timelines only, so the read must rebuild first and then take what the cache answers
+    world.users("reader")
+    world.cache.finished_pages["reader", None] = TimelinePage(items=[], next_cursor=None)
+
+    page = world.timelines.home("reader", cursor=None, limit=20)
+
+    assert world.cache.is_live("reader")
+    assert page == world.cache.finished_pages["reader", None]
+    assert world.cache.home_reads == 2
 
 
 def test_given_a_tweet_the_snapshot_missed_when_read_then_only_dynamodb_is_asked_for_it(world, monkeypatch):

@@ -12,12 +12,27 @@ def _network_errors() -> tuple[type[BaseException], ...]:
     a cold start about 75 ms, and a function that answers without Redis (or before it) need not pay it."""
     from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError
     from botocore.exceptions import ReadTimeoutError as BotocoreReadTimeout
-    from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
+    from redis.exceptions import (
+        BusyLoadingError,
+        ClusterDownError,
+        ClusterError,
+        ConnectionError,
+        SlotNotCoveredError,
+        TimeoutError,
+        TryAgainError,
+    )
 
     return (
         ConnectionError,  # redis: refused, reset, DNS (also its Timeout subclasses)
         TimeoutError,
         BusyLoadingError,
+        # Redis Cluster: a master down or its slots uncovered (CLUSTERDOWN, MASTERDOWN), slots moving (TRYAGAIN),
+        # redirections that never settled. No node reachable at all is a RedisClusterException raised from the
+        # ConnectionError, found below through its cause; other RedisClusterExceptions are bugs (keys across slots).
+        ClusterDownError,
+        ClusterError,
+        TryAgainError,
+        SlotNotCoveredError,
         EndpointConnectionError,
         ConnectTimeoutError,
         BotocoreReadTimeout,

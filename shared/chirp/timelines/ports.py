@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Protocol
 
 from chirp.social.model import Profile, Relation
-from chirp.timelines.model import FollowerPage, HomeSnapshot
+from chirp.timelines.model import FollowerPage, HomeSnapshot, TimelinePage
 from chirp.tweets.model import Tweet
 
 
@@ -38,12 +38,17 @@ class TimelineCache(Protocol):
     def remove(self, user_id: str, tweet_ids: list[int]) -> None: ...
     def replace(self, user_id: str, tweet_ids: list[int], retweets: Mapping[int, int] | None = None) -> None: ...
     def is_live(self, user_id: str) -> bool: ...
-    def read_home(self, user_id: str, *, before_id: int | None, count: int, merge_celebrities: bool) -> HomeSnapshot:
+    def read_home(
+        self, user_id: str, *, before_id: int | None, count: int, merge_celebrities: bool, finish: bool = False
+    ) -> HomeSnapshot | TimelinePage:
         """Everything a home page needs from the cache: the timeline slice (ids below the cursor, liveness, followed
         celebrities and deferring followees, hidden authors, retweets above), the entries pulled from the followed
         celebrities (when `merge_celebrities`) and from the deferring followees, and the hydration caches' tweets,
         profiles and follow flags for the page they make (`count` newest, with the tweets retweets show and the
-        rival retweets above). On a single Redis: one round trip."""
+        rival retweets above). On a single Redis: one round trip.
+        With `finish`, a cache may instead answer the finished page (`Timelines.hydrate`'s rules applied, the next
+        cursor set), but only for a live timeline whose page needs nothing the cache does not hold; it may always
+        answer the snapshot."""
         ...
 
     def is_celebrity(self, user_id: str) -> bool: ...

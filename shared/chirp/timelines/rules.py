@@ -25,7 +25,14 @@ from chirp.degradation.levels import Feature, Switches
 from chirp.errors import Unavailable
 from chirp.paging import check_limit, parse_id_cursor
 from chirp.social.model import HIDING, Profile, Relation
-from chirp.timelines.model import CachedHydration, FollowerPage, TimelineEntry, TimelinePage, page_candidates
+from chirp.timelines.model import (
+    CachedHydration,
+    FollowerPage,
+    HomeSnapshot,
+    TimelineEntry,
+    TimelinePage,
+    page_candidates,
+)
 from chirp.timelines.ports import FollowerPageSink, GraphReader, TimelineCache, TweetReader
 from chirp.tweets.model import Tweet
 
@@ -207,10 +214,16 @@ class Timelines:
         before = parse_id_cursor(cursor)
         merge = self.switches.on(Feature.CELEBRITY_MERGE)
         # Followees' deferred tweets are pulled whatever the level: read while fan-out is off and until it caught up.
-        snapshot = self.cache.read_home(user_id, before_id=before, count=limit, merge_celebrities=merge)
-        if not snapshot.timeline.live and self.switches.on(Feature.TIMELINE_REBUILD):  # else: served as Redis holds it
+        read = self.cache.read_home(user_id, before_id=before, count=limit, merge_celebrities=merge, finish=True)
+        expired = isinstance(read, HomeSnapshot) and not read.timeline.live
+        if expired and self.switches.on(Feature.TIMELINE_REBUILD):  # else: served as Redis holds it
             self.rebuild(user_id)
-            snapshot = self.cache.read_home(user_id, before_id=before, count=limit, merge_celebrities=merge)
+            read = self.cache.read_home(user_id, before_id=before, count=limit, merge_celebrities=merge, finish=True)
+        # A cache that held everything the page needs may have finished it itself, with hydrate's rules.
+        return read if isinstance(read, TimelinePage) else self.page_from(read, user_id, limit)
+
+    def page_from(self, snapshot: HomeSnapshot, user_id: str, limit: int) -> TimelinePage:
+        """The home page a cache's snapshot makes: its newest entries, hydrated (misses from DynamoDB)."""
         view, pulled = snapshot.timeline, snapshot.pulled
         candidates = page_candidates([view.ids, pulled.ids], limit)
         next_cursor = str(candidates[-1]) if len(candidates) == limit else None

@@ -18,6 +18,9 @@ from redis.retry import Retry
 from chirp.settings import Settings
 
 AnyRedis = redis.Redis | RedisCluster
+# What a failing call raises, single or cluster: RedisCluster raises exceptions of its own, outside RedisError, when
+# no node is reachable or slots are uncovered.
+REDIS_FAILURES = (redis.RedisError, redis.exceptions.RedisClusterException)
 
 
 @lru_cache(maxsize=4)

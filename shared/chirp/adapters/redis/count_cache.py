@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import redis
 
+from chirp.adapters.redis.client import REDIS_FAILURES
 from chirp.engagement.model import COUNT_FIELDS, Counts
 from chirp.observability import logger
 
@@ -50,7 +51,7 @@ class RedisCountCache:
                 for tweet_id in tweet_ids:
                     pipe.hmget(counts_key(tweet_id), COUNT_FIELDS)
                 rows = pipe.execute()
-        except redis.RedisError as error:
+        except REDIS_FAILURES as error:
             _unreachable("read", error)
             return {}
         return {
@@ -68,13 +69,13 @@ class RedisCountCache:
                     pipe.hset(counts_key(tweet_id), mapping=value.model_dump())
                     pipe.expire(counts_key(tweet_id), COUNTS_TTL_S)
                 pipe.execute()
-        except redis.RedisError as error:
+        except REDIS_FAILURES as error:
             _unreachable("write", error)
 
     def bump(self, tweet_id: int, field: str, delta: int) -> None:
         try:
             self._bump(keys=[counts_key(tweet_id)], args=[field, delta])
-        except redis.RedisError as error:
+        except REDIS_FAILURES as error:
             _unreachable("bump", error)
 
     def heat(self, tweet_id: int, window_s: int) -> tuple[int, int]:
@@ -88,7 +89,7 @@ class RedisCountCache:
                 pipe.get(f"heat:{tweet_id}:{window - 1}")
                 pipe.get(shards_key(tweet_id))
                 heat, _, before, shards = pipe.execute()
-        except redis.RedisError as error:
+        except REDIS_FAILURES as error:
             _unreachable("heat", error)
             return 0, 1
         return int(heat) + int(before or 0), int(shards or 1)
@@ -96,7 +97,7 @@ class RedisCountCache:
     def remember_shards(self, tweet_id: int, shards: int) -> None:
         try:
             self.redis.set(shards_key(tweet_id), shards, ex=SHARDS_TTL_S)
-        except redis.RedisError as error:
+        except REDIS_FAILURES as error:
             _unreachable("shards", error)
 
     def forget(self, tweet_ids: list[int]) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import redis
 
+from chirp.adapters.outages import is_outage
+from chirp.adapters.redis.client import REDIS_FAILURES
 from chirp.limits.model import EndpointClass, Limit, LimitState, Subject
 from chirp.limits.ports import LimitStoreUnavailable, Overrides
 from chirp.limits.service import limit_key, overrides_key
@@ -46,8 +48,6 @@ return {1, math.floor((window - (next_tat - now)) / interval), math.ceil((next_t
         count, window}
 """
 
-_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-
 
 def _field(limit: Limit) -> str:
     return f"{limit.count} {limit.window_s * 1_000_000}"
@@ -64,7 +64,9 @@ class RedisLimitStore:
                 keys=[limit_key(subject, endpoint), overrides_key(subject)],
                 args=[tier.count, tier.window_s * 1_000_000, endpoint.value],
             )
-        except _UNREACHABLE as error:
+        except REDIS_FAILURES as error:
+            if not is_outage(error):  # a cluster's included: no node reachable, a master down, slots uncovered
+                raise
             raise LimitStoreUnavailable(f"{type(error).__name__}: {error}") from error
         state = LimitState(
             allowed=bool(allowed),

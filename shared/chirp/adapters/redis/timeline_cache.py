@@ -28,8 +28,15 @@ from chirp.adapters.redis.client import Batch, LuaScript, is_cluster, node_group
 from chirp.adapters.redis.scores import page_bounds
 from chirp.observability import logger
 from chirp.social.model import HIDING, Profile, Relation
-from chirp.timelines.model import CachedHydration, HomeSnapshot, PulledSlice, TimelineSlice, page_candidates
-from chirp.tweets.model import Tweet
+from chirp.timelines.model import (
+    CachedHydration,
+    HomeSnapshot,
+    PulledSlice,
+    TimelinePage,
+    TimelineSlice,
+    page_candidates,
+)
+from chirp.tweets.model import STRING_IDS, Tweet
 
 SENTINEL = "live"
 # Named anew with the hash-tagged layout: a mark left by the layout before would point at a pull set under an old
@@ -110,11 +117,13 @@ return 1
 # following, blocks, mutes; the celebrities; the deferred authors. ARGV: the page's upper score, how many to read
 # from the timeline and from each pull set, the cursor ('' on the first page), '1' to merge celebrities, the
 # expiry (s), the page size, then the key prefixes of pull sets, their retweet indexes, deferred sets (each
-# followed by the author's hash tag), cached tweets and cached profiles. Returns the raw slice and pulls (the
-# caller cuts them exactly) and the cached tweets and profiles of the page they make: its entries, the tweets its
-# retweets show, rival retweets above it, and their authors with the reader's follow flags. Ids are compared as
-# decimal strings: as doubles, ids near 2^61 collide. Author ids are read from the cached JSON by pattern (cjson
-# would round 64-bit ids); one it cannot read is left to the caller.
+# followed by the author's hash tag), cached tweets and cached profiles, and the reader's id to finish the page
+# for ('' for the snapshot only). Returns the finished page (a TimelinePage's JSON) when asked and everything it
+# needs was cached: the Python side then parses one document instead of a tweet and a profile at a time and runs
+# no rule. Otherwise the raw slice and pulls (the caller cuts them exactly) and the cached tweets and profiles of
+# the page they make: its entries, the tweets its retweets show, rival retweets above it, and their authors with
+# the reader's follow flags. Ids are compared as decimal strings: as doubles, ids near 2^61 collide. Author ids are
+# read from the cached JSON by plain search (cjson would round 64-bit ids); one it cannot read is left to the caller.
 _READ_HOME = r"""
 local function newer(a, b)
   if #a ~= #b then return #a > #b end
@@ -175,12 +184,23 @@ local function each_chunk(command, first, prefix, items, out)
   return out
 end
 
-local asked, tweets, was_asked = {}, {}, {}
+-- What the read needs of a cached tweet, by plain search (a Lua pattern that does not match costs a try at every
+-- byte; cjson would round 64-bit ids): its author, the tweet it shows if a retweet, whether deleted. Each key is
+-- found at its first place: the text comes after the author, and a quote inside a string is escaped.
+local function facts(value)
+  local at = string.find(value, '"author_id":"', 1, true)
+  local author = at and string.match(value, '^[^"]*', at + 13)
+  at = string.find(value, '"retweet_of_id":', 1, true)
+  local original = at and string.match(value, '^%d+', at + 16)
+  return {json = value, author = author, original = original, deleted = string.find(value, '"deleted":true', 1, true)}
+end
+local asked, cached, was_asked = {}, {}, {}  -- cached: id -> facts, for the tweets found
 local function fetch(wanted)
-  each_chunk('MGET', nil, tweet_p, wanted, tweets)
-  for _, id in ipairs(wanted) do
+  local values = each_chunk('MGET', nil, tweet_p, wanted, {})
+  for i, id in ipairs(wanted) do
     asked[#asked + 1] = id
     was_asked[id] = true
+    if values[i] then cached[id] = facts(values[i]) end
   end
 end
 local page = {}
@@ -192,11 +212,11 @@ local shown, second, wanted = {}, {}, {}
 local function want(id)
   if not was_asked[id] and not wanted[id] then wanted[id] = true; second[#second + 1] = id end
 end
-for i, value in ipairs(tweets) do
-  if value then
-    local original = string.match(value, '"retweet_of_id":(%d+)')
-    shown[original or asked[i]] = true
-    if original then want(original) end
+for _, id in ipairs(page) do
+  local tweet = cached[id]
+  if tweet then
+    shown[tweet.original or id] = true
+    if tweet.original then want(tweet.original) end
   end
 end
 local function rivals(members)
@@ -209,18 +229,91 @@ rivals(above)
 for _, members in ipairs(pulled_above) do rivals(members) end
 fetch(second)
 
-local authors, profiles, followed, known = {}, {}, {}, {}
-for _, value in ipairs(tweets) do
-  if value then
-    local author = string.match(value, '"author_id":"([^"]*)"')
-    if author and not known[author] and not string.find(author, '\\', 1, true) then
-      known[author] = true
-      authors[#authors + 1] = author
-    end
+local tweets, authors, profiles, followed, known = {}, {}, {}, {}, {}
+for i, id in ipairs(asked) do
+  local tweet = cached[id]
+  tweets[i] = tweet and tweet.json or false
+  local author = tweet and tweet.author
+  if author and not known[author] and not string.find(author, '\\', 1, true) then
+    known[author] = true
+    authors[#authors + 1] = author
   end
 end
 each_chunk('MGET', nil, profile_p, authors, profiles)
 each_chunk('SMISMEMBER', following, '', authors, followed)
+
+-- The page finished here, as Timelines.hydrate would (tests/integration/test_home_read.py holds the two equal), when
+-- the timeline is live and everything it needs was cached; else nil, and the rules finish it from the snapshot.
+local function finish(viewer)
+  local profile_of, follows, hiding = {}, {}, {}
+  for i, author in ipairs(authors) do
+    profile_of[author] = profiles[i]
+    follows[author] = followed[i] == 1
+  end
+  for _, author in ipairs(hidden) do hiding[author] = true end
+  local entries, on_page, shown_by_entries = {}, {}, {}
+  for _, id in ipairs(page) do
+    local entry = cached[id]
+    if not entry then return nil end
+    on_page[id] = true
+    if not entry.deleted then
+      entries[#entries + 1] = id
+      shown_by_entries[entry.original or id] = true
+    end
+  end
+  local competing = {}
+  for _, id in ipairs(entries) do competing[#competing + 1] = id end
+  local function add_rivals(members)
+    for _, member in ipairs(members) do
+      local retweet, original = string.match(member, '^(%d+):(%d+)$')
+      if retweet and not newer(cursor, retweet) and shown_by_entries[original] and not on_page[retweet] then
+        if not cached[retweet] then return false end
+        on_page[retweet] = true  -- once, though both an index and a pull set list it
+        competing[#competing + 1] = retweet
+      end
+    end
+    return true
+  end
+  if cursor ~= '' then
+    if not add_rivals(above) then return nil end
+    for _, members in ipairs(pulled_above) do
+      if not add_rivals(members) then return nil end
+    end
+  end
+  -- What each competing entry shows, and whether the reader may see it: nil when something is not cached.
+  local shows, visible = {}, {}
+  for _, id in ipairs(competing) do
+    local entry, original = cached[id], cached[id]
+    if entry.original then original = cached[entry.original] end
+    if not original or follows[entry.author] == nil then return nil end
+    shows[id] = entry.original or id
+    visible[id] = not entry.deleted and not original.deleted and not hiding[entry.author]
+      and not hiding[original.author] and (entry.author == viewer or follows[entry.author])
+  end
+  local newest = {}
+  for _, id in ipairs(competing) do
+    local shown = shows[id]
+    if visible[id] and (not newest[shown] or newer(id, newest[shown])) then newest[shown] = id end
+  end
+  local items = {}
+  for _, id in ipairs(entries) do
+    if visible[id] and newest[shows[id]] == id then
+      local entry, original = cached[id], cached[shows[id]]
+      local author, retweeter = profile_of[original.author], 'null'
+      if entry.original then retweeter = profile_of[entry.author] end
+      if not author or not retweeter then return nil end
+      items[#items + 1] = '{"entry_id":' .. id .. ',"tweet":' .. original.json .. ',"author":' .. author
+        .. ',"retweeted_by":' .. retweeter .. '}'
+    end
+  end
+  local next_cursor = 'null'
+  if #page == count then next_cursor = '"' .. page[count] .. '"' end
+  return '{"items":[' .. table.concat(items, ',') .. '],"next_cursor":' .. next_cursor .. '}'
+end
+if ARGV[13] ~= '' and live == 1 then
+  local finished = finish(ARGV[13])
+  if finished then return finished end
+end
 return {live, ids, celebrities, hidden, deferred, above, pulled, pulled_above, asked, tweets, authors, profiles,
   followed}
 """
@@ -619,9 +712,12 @@ class RedisTimelineCache:
             deferred=deferred,
         )
 
-    def read_home(self, user_id: str, *, before_id: int | None, count: int, merge_celebrities: bool) -> HomeSnapshot:
-        """The whole home read: on a single Redis one round trip, one script (see _READ_HOME); on a cluster in
-        waves (see _read_home_in_waves)."""
+    def read_home(
+        self, user_id: str, *, before_id: int | None, count: int, merge_celebrities: bool, finish: bool = False
+    ) -> HomeSnapshot | TimelinePage:
+        """The whole home read: on a single Redis one round trip, one script (see _READ_HOME), which with `finish`
+        answers the finished page when everything it needs was cached (parsed in one call); on a cluster in waves
+        (see _read_home_in_waves), always the snapshot."""
         if self.cluster:
             return self._read_home_in_waves(user_id, before_id=before_id, count=count, merge=merge_celebrities)
         upper, extra = page_bounds(before_id)
@@ -635,7 +731,9 @@ class RedisTimelineCache:
         ]
         prefixes = ["celeb:", "celebrts:", "deferred:", tweet_key(""), profile_key("")]
         args = [upper, count + 1 + extra, count + extra, before_id or "", int(merge_celebrities), self.ttl_s, count]
-        reply = self._read_home(self.redis, keys, [*args, *prefixes])
+        reply = self._read_home(self.redis, keys, [*args, *prefixes, user_id if finish else ""])
+        if not isinstance(reply, list):  # the finished page, one JSON document
+            return TimelinePage.model_validate_json(reply)
         (
             live,
             ids,
@@ -953,7 +1051,10 @@ class RedisTimelineCache:
     def put_tweets(self, tweets: list[Tweet], ttl_s: int = 86_400) -> None:
         with self.redis.pipeline(transaction=False) as pipe:
             for tweet in tweets:
-                pipe.set(tweet_key(tweet.tweet_id), tweet.model_dump_json(), ex=ttl_s)
+                # Without the computed string ids and the fields at their defaults: every read parses what it
+                # stores (a home page 20 times over), and computes or defaults them again.
+                value = tweet.model_dump_json(exclude=STRING_IDS, exclude_defaults=True)
+                pipe.set(tweet_key(tweet.tweet_id), value, ex=ttl_s)
             pipe.execute()
 
     def get_profiles(self, user_ids: list[str], followed_by: str | None = None) -> tuple[dict[str, Profile], set[str]]:
@@ -973,7 +1074,7 @@ class RedisTimelineCache:
     def put_profiles(self, profiles: list[Profile], ttl_s: int = 300) -> None:
         with self.redis.pipeline(transaction=False) as pipe:
             for profile in profiles:
-                pipe.set(profile_key(profile.user_id), profile.model_dump_json(), ex=ttl_s)
+                pipe.set(profile_key(profile.user_id), profile.model_dump_json(exclude_defaults=True), ex=ttl_s)
             pipe.execute()
 
     def forget_profiles(self, user_ids: Iterable[str]) -> None:
