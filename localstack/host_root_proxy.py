@@ -86,7 +86,8 @@ def make_handler(upstream_port: int, domain: str, public_host: str, cloud_env: P
                 return
             length = int(self.headers.get("Content-Length") or 0)
             if self.headers.get("Transfer-Encoding") or length > MAX_BODY:
-                self._answer(413 if length > MAX_BODY else 411, b"", {})
+                self.close_connection = True  # the body is left unread: nothing after it can be read as a request
+                self._answer(413 if length > MAX_BODY else 411, b"", {"Connection": "close"})
                 return
             body = self.rfile.read(length) if length else None
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
@@ -173,7 +174,14 @@ def make_handler(upstream_port: int, domain: str, public_host: str, cloud_env: P
 
         def _refuse(self) -> None:
             body = f'{{"error":"method {self.command} is not allowed"}}'.encode()
-            self._answer(405, body, {"Content-Type": "application/json", "Allow": ", ".join(FORWARDED_METHODS)})
+            headers = {"Content-Type": "application/json", "Allow": ", ".join(FORWARDED_METHODS)}
+            length = int(self.headers.get("Content-Length") or 0)
+            if self.headers.get("Transfer-Encoding") or length > MAX_BODY:
+                self.close_connection = True
+                headers["Connection"] = "close"
+            elif length:
+                self.rfile.read(length)  # else the request's body would be read as the next request on the connection
+            self._answer(405, body, headers)
 
     return Handler
 

@@ -142,13 +142,19 @@ def _random_home(cache, make_user, rng: random.Random):
     return reader, stars, ids
 
 
+@pytest.fixture
+def finishing(services):
+    """The timeline cache, where its script finishes pages: a single Redis (a cluster's read goes in waves)."""
+    if services.timeline_cache.cluster:
+        pytest.skip("the script finishes pages on a single Redis only")
+    return services.timeline_cache
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_given_everything_cached_when_the_script_finishes_the_page_then_it_is_what_the_rules_make(
-    services, make_user, seed
+    services, finishing, make_user, seed
 ):
-    cache = services.timeline_cache
-    if cache.cluster:
-        pytest.skip("the script finishes pages on a single Redis only")
+    cache = finishing
     rng = random.Random(seed)
     reader, stars, ids = _random_home(cache, make_user, rng)
     try:
@@ -166,11 +172,11 @@ def test_given_everything_cached_when_the_script_finishes_the_page_then_it_is_wh
 
 
 def test_given_a_rival_retweet_just_below_the_cursor_when_the_script_finishes_then_it_is_not_above_the_page(
-    services, make_user
+    services, finishing, make_user
 ):
     # Given a cursor and a retweet one below it (both the same double as scores: the index's range read returns it),
     # indexed but no longer in the timeline, showing the one tweet on the page below
-    cache = services.timeline_cache
+    cache = finishing
     reader, friend = make_user(), make_user()
     cursor = 2**61 + 1024 * random.randrange(2**20)
     tweet = Tweet(tweet_id=cursor - 4096, author_id=friend, text="t", created_at_ms=1)
@@ -223,7 +229,7 @@ def test_given_a_profile_the_cache_lacks_when_asked_to_finish_then_the_script_an
     assert max(answer.pulled.ids) == t[6]
 
 
-def test_given_every_profile_cached_when_asked_to_finish_then_the_page_comes_finished(home):
+def test_given_every_profile_cached_when_asked_to_finish_then_the_page_comes_finished(home, finishing):
     cache, reader, t, users = home
     cache.put_profiles([Profile(user_id=users["deferring"], handle="d", display_name="d")])
 

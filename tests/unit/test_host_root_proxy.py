@@ -5,6 +5,7 @@ answers pass unchanged."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -102,5 +103,29 @@ def test_given_a_method_the_proxy_does_not_forward_when_sent_then_405_in_json_na
         assert answer.status_code == 405
         assert answer.json() == {"error": f"method {method} is not allowed"}
         assert answer.headers["Allow"] == "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"
+    finally:
+        proxy.shutdown(), upstream.shutdown()
+
+
+def test_given_a_refused_method_with_a_body_when_the_connection_is_reused_then_the_next_request_is_answered():
+    # Given one connection carrying a QUERY with a body (refused), then a GET, sent back to back
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    proxy = serve(0, upstream.server_address[1], "mastodon.chirp.test")
+    _running(upstream), _running(proxy)
+    body = b"--boundary\r\n" * 10
+    requests_sent = (
+        b"QUERY /api/v1/media HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        + b"GET /_proxy/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    try:
+        with socket.create_connection(proxy.server_address, timeout=10) as client:
+            client.sendall(requests_sent)
+            answers = b""
+            while chunk := client.recv(65536):
+                answers += chunk
+
+        # Then the body was not taken for a request: each request gets its own answer, the GET its health
+        assert answers.count(b"HTTP/1.1 405") == 1
+        assert answers.endswith(b'{"proxy":"ok"}'), answers[-300:]
     finally:
         proxy.shutdown(), upstream.shutdown()
