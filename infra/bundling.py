@@ -111,10 +111,11 @@ _UNUSED_IMAGE = DockerImage.from_registry("public.ecr.aws/sam/build-python3.12")
 
 @jsii.implements(ILocalBundling)
 class PipInstall:
-    """pip-installs a pinned requirements file for the Lambda platform (manylinux x86_64, CPython 3.12)."""
+    """pip-installs a pinned requirements file for the Lambda platform (manylinux x86_64, CPython 3.12); with
+    `zipped`, its pure-Python packages then go into one zip (zip_pure_python)."""
 
-    def __init__(self, requirements: Path):
-        self.requirements = requirements
+    def __init__(self, requirements: Path, zipped: bool):
+        self.requirements, self.zipped = requirements, zipped
 
     def try_bundle(self, output_dir: str, *, image=None, **_options) -> bool:
         target = Path(output_dir) / "python"
@@ -127,7 +128,8 @@ class PipInstall:
             ],
             check=True,
         )  # fmt: skip
-        zip_pure_python(target, f"chirp-{self.requirements.parent.name}.zip")
+        if self.zipped:
+            zip_pure_python(target, f"chirp-{self.requirements.parent.name}.zip")
         compile_bytecode(target)
         return True
 
@@ -152,17 +154,20 @@ class CopyPackage:
         return True
 
 
-def dependencies_layer_code(name: str) -> aws_lambda.Code:
-    """The pinned packages of layers/<name>/requirements.txt."""
+def _layer_hash(sources: bytes, zipped: bool) -> str:
+    """A layer bundle's asset hash: what it is built from, this module (how), and the mode, so that a stage
+    building files never reuses a bundle of zips (nor one cached by the sources alone after a change here)."""
+    return hashlib.sha256(sources + Path(__file__).read_bytes() + (b"zipped" if zipped else b"files")).hexdigest()
+
+
+def dependencies_layer_code(name: str, zipped: bool) -> aws_lambda.Code:
+    """The pinned packages of layers/<name>/requirements.txt; pure-Python ones in one zip if `zipped`."""
     folder = ROOT / "layers" / name
-    # The bundle is what the pins and this module make: a change to either builds it again (CDK would
-    # otherwise reuse a bundle cached by the folder's content alone).
-    digest = hashlib.sha256((folder / "requirements.txt").read_bytes() + Path(__file__).read_bytes()).hexdigest()
     return aws_lambda.Code.from_asset(
         str(folder),
-        asset_hash=digest,
+        asset_hash=_layer_hash((folder / "requirements.txt").read_bytes(), zipped),
         asset_hash_type=AssetHashType.CUSTOM,
-        bundling=BundlingOptions(image=_UNUSED_IMAGE, local=PipInstall(folder / "requirements.txt")),
+        bundling=BundlingOptions(image=_UNUSED_IMAGE, local=PipInstall(folder / "requirements.txt", zipped)),
     )
 
 
@@ -171,24 +176,21 @@ DOMAIN_ARCHIVE = "chirp-domain.zip"
 _SOURCES_ONLY = ["__pycache__", "*.pyc"]
 
 
-def domain_layer_code() -> aws_lambda.Code:
-    """shared/chirp as one zip (zip_for_import)."""
-    # Keyed by the package's sources and this module, as the dependency layers are: a bundle cached by the
-    # sources alone would outlive a change to how it is built.
-    digest = hashlib.sha256(
-        FileSystem.fingerprint(str(DOMAIN_PACKAGE), exclude=_SOURCES_ONLY).encode() + Path(__file__).read_bytes()
-    ).hexdigest()
+def domain_layer_code(zipped: bool) -> aws_lambda.Code:
+    """shared/chirp, as one zip (zip_for_import) if `zipped`, else as files in python/."""
     return aws_lambda.Code.from_asset(
         str(DOMAIN_PACKAGE),
         exclude=_SOURCES_ONLY,
-        asset_hash=digest,
+        asset_hash=_layer_hash(FileSystem.fingerprint(str(DOMAIN_PACKAGE), exclude=_SOURCES_ONLY).encode(), zipped),
         asset_hash_type=AssetHashType.CUSTOM,
-        bundling=BundlingOptions(image=_UNUSED_IMAGE, local=domain_bundler()),
+        bundling=BundlingOptions(image=_UNUSED_IMAGE, local=domain_bundler(zipped)),
     )
 
 
-def domain_bundler() -> CopyPackage:
-    return CopyPackage(DOMAIN_PACKAGE, under=f"python/{DOMAIN_PACKAGE.name}", zipped_as=DOMAIN_ARCHIVE)
+def domain_bundler(zipped: bool) -> CopyPackage:
+    return CopyPackage(
+        DOMAIN_PACKAGE, under=f"python/{DOMAIN_PACKAGE.name}", zipped_as=DOMAIN_ARCHIVE if zipped else None
+    )
 
 
 def function_code(folder: Path) -> aws_lambda.Code:

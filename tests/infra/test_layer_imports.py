@@ -1,6 +1,7 @@
-"""The layers as the deploy builds them load the way Lambda loads them: the pure-Python packages (and the domain
-package) from one zip per layer, named in a .pth that the runtime's bootstrap processes (infra/bundling.py), with
-valid bytecode beside every module; extension modules stay plain files; every function's handler imports."""
+"""The layers as the deploy builds them load the way Lambda loads them. The local stage's: the pure-Python packages
+(and the domain package) from one zip per layer, named in a .pth that the runtime's bootstrap processes
+(infra/bundling.py), with valid bytecode beside every module; extension modules stay plain files. An AWS stage's:
+every package as files. Every function's handler imports from either build; each stage's template ships its own."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from aws_cdk import App, Stack
 
 from infra.bundling import (
     DOMAIN_ARCHIVE,
@@ -24,9 +26,12 @@ from infra.bundling import (
     RUNTIME_PACKAGES,
     SITE_PACKAGES,
     CopyPackage,
+    dependencies_layer_code,
     domain_bundler,
+    domain_layer_code,
 )
 from infra.catalog import FUNCTIONS
+from tests.infra.conftest import CDK_CONTEXT
 
 DEPS_ARCHIVE = "chirp-deps.zip"
 # Imports the handler as Lambda's init does, then says where the packages that matter came from.
@@ -83,7 +88,7 @@ def test_given_a_layer_zip_when_built_then_every_module_has_its_source_and_valid
 
 
 def test_given_the_domain_layer_when_built_twice_then_its_zip_is_the_same_bytes(built_layers, tmp_path):
-    domain_bundler().try_bundle(str(tmp_path))
+    domain_bundler(zipped=True).try_bundle(str(tmp_path))
     assert (tmp_path / SITE_PACKAGES / DOMAIN_ARCHIVE).read_bytes() == (
         built_layers["domain"] / SITE_PACKAGES / DOMAIN_ARCHIVE
     ).read_bytes()
@@ -112,9 +117,12 @@ def _merged(layers: list[Path], opt: Path) -> Path:
     return opt
 
 
-def test_given_every_function_when_its_handler_is_imported_in_the_lambda_layout_then_it_loads_from_the_zips(
-    built_layers, tmp_path
+def test_given_every_function_when_its_handler_is_imported_in_the_lambda_layout_then_it_loads_from_its_build(
+    layers_by_mode, tmp_path
 ):
+    """From the zipped build (the local stage's) its packages come from the zips; from the files build (an AWS
+    stage's) from files, with no zip on the way."""
+    mode, built = layers_by_mode
     # The runtime's own packages, from this venv, alone on one path (as /var/runtime's are).
     runtime = tmp_path / "runtime"
     runtime.mkdir()
@@ -124,7 +132,7 @@ def test_given_every_function_when_its_handler_is_imported_in_the_lambda_layout_
     loaded = {}
     for spec in FUNCTIONS:
         layers = ["deps", "domain", *spec.extra_layers]
-        opt = _merged([built_layers[layer] for layer in layers], tmp_path / "opt" / "-".join(layers))
+        opt = _merged([built[layer] for layer in layers], tmp_path / "opt" / "-".join(layers))
         task = tmp_path / "task" / spec.name
         CopyPackage(spec.code_dir, under=".").try_bundle(str(task))
         env = {"PATH": os.environ["PATH"], "LAMBDA_TASK_ROOT": str(task), "AWS_REGION": "us-east-1"}
@@ -135,8 +143,40 @@ def test_given_every_function_when_its_handler_is_imported_in_the_lambda_layout_
         assert done.returncode == 0, f"{spec.name}: {done.stderr[-2000:]}"
         loaded[spec.name] = json.loads(done.stdout.strip().splitlines()[-1])
     for name, files in loaded.items():
-        assert f"/{DOMAIN_ARCHIVE}/" in files["chirp"], name
-        assert "pydantic" not in files or f"/{DEPS_ARCHIVE}/" in files["pydantic"], name
+        if mode == "zipped":
+            assert f"/{DOMAIN_ARCHIVE}/" in files["chirp"], name
+            assert "pydantic" not in files or f"/{DEPS_ARCHIVE}/" in files["pydantic"], name
+        else:
+            assert files["chirp"].endswith("/python/chirp/__init__.py"), name
+            assert not [path for path in files.values() if ".zip/" in path], name
+
+
+def test_given_the_files_build_when_built_then_no_layer_has_a_zip_or_pth(built_file_layers):
+    for name, layer in built_file_layers.items():
+        assert not [path for path in layer.rglob("*") if path.suffix in (".zip", ".pth")], name
+
+
+def _asset_key(code) -> str:
+    """The S3 key a layer's code gets in a template: its asset hash."""
+    return code.bind(Stack(App(context=CDK_CONTEXT), "Probe")).s3_location.object_key
+
+
+def _layer_keys(template) -> dict[str, str]:
+    layers = template.find_resources("AWS::Lambda::LayerVersion").values()
+    return {layer["Properties"]["Description"]: layer["Properties"]["Content"]["S3Key"] for layer in layers}
+
+
+def test_given_each_stage_when_synthesized_then_its_layers_are_built_in_its_mode(local_template, aws_template):
+    """The local stage ships zips, an AWS stage files, as distinct assets (CDK never reuses one for the other)."""
+    local, aws = _layer_keys(local_template), _layer_keys(aws_template)
+    domain = "The chirp domain package (shared/chirp)"
+    deps = "Pinned third-party packages (layers/deps/requirements.txt)"
+    assert local[domain] == _asset_key(domain_layer_code(zipped=True))
+    assert aws[domain] == _asset_key(domain_layer_code(zipped=False))
+    assert local[deps] == _asset_key(dependencies_layer_code("deps", zipped=True))
+    assert aws[deps] == _asset_key(dependencies_layer_code("deps", zipped=False))
+    assert local.keys() == aws.keys()
+    assert not set(local.values()) & set(aws.values())
 
 
 def test_given_the_domain_package_loaded_from_its_zip_when_the_schema_digest_is_taken_then_it_is_the_modules(

@@ -1,5 +1,6 @@
 """The video transcoder's code, unpacked as Lambda unpacks it, fits Lambda's 250 MB limit: its layers are built
-exactly as the deploy builds them (pip for the Lambda platform, bytecode compiled) and measured on disk."""
+exactly as the deploy builds them (pip for the Lambda platform, bytecode compiled), zipped as the local stage
+builds them and as files as an AWS stage does, and measured on disk."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ def _size(folder: Path) -> int:
 
 
 def test_given_the_video_transcoder_when_its_layers_are_built_then_it_all_unzips_under_lambdas_limit(
-    tmp_path, built_layers
+    tmp_path, layers_by_mode
 ):
+    _, built_layers = layers_by_mode
     (spec,) = [spec for spec in FUNCTIONS if spec.name == "video_transcoder"]
     sizes = {layer: _size(built_layers[layer]) for layer in ("deps", "domain", *spec.extra_layers)}
     CopyPackage(spec.code_dir, under=".").try_bundle(str(tmp_path / "code"))
