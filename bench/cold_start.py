@@ -1,13 +1,15 @@
 """Cold starts of the Lambda functions, as Lambda runs them.
 
-1. Import + init of each function's deployed artifact, in the Lambda environment: the unzipped assets of the
-   synthesized app (`make dev` leaves them in cdk.out/), laid out as Lambda does (the function's code as the task
-   root; its layers merged into one /opt, in order, later layers overwriting; the runtime's boto3 and botocore
-   after them), on a bare Python 3.12 (`-S`: none of the project venv's packages), with Lambda's variables
-   (`LAMBDA_TASK_ROOT`, `AWS_EXECUTION_ENV`, ... and the function's own environment as deployed in the local
-   cloud). Each run is a fresh process that imports the handler (Lambda's init phase) and then invokes it once
-   with a harmless event (its first invoke: what the composition builds lazily), against the same interpreter
-   running `pass` in the same run. Plus where the init time goes (`-X importtime`, self time per package, once).
+1. Import + init of each function's deployed artifact, in the Lambda environment: the unzipped assets of the AWS
+   stage (prod, synthesized by the benchmark into .local/cold-start/cdk.out-prod: its layers are files, as Lambda on
+   AWS runs them), and in the same runs, labelled, the local stage's (`make dev` leaves them in cdk.out/: its layers'
+   pure-Python packages in zips, infra/config.py's zipped_layers), laid out as Lambda does (the function's code as
+   the task root; its layers merged into one /opt, in order, later layers overwriting; the runtime's boto3 and
+   botocore after them), on a bare Python 3.12 (`-S`: none of the project venv's packages), with Lambda's variables
+   (`LAMBDA_TASK_ROOT`, `AWS_EXECUTION_ENV`, ... and the function's own environment as deployed in the local cloud).
+   Each run is a fresh process that imports the handler (Lambda's init phase) and then invokes it once with a
+   harmless event (its first invoke: what the composition builds lazily), against the same interpreter running `pass`
+   in the same run. Plus where the init time goes (`-X importtime`, self time per package, once).
 2. First invoke in the local cloud: for each deployed function (infra/catalog.py's functions, matched by
    their description), force a cold start (update_function_configuration with a new BENCH_NONCE variable,
    which makes the emulator start a new environment), time `invoke`, then time warm invokes.
@@ -70,6 +72,8 @@ WARM_INVOKES = 3  # per cold start
 CDK_OUT = paths.ROOT / "cdk.out"
 TEMPLATE = "Chirp-local.template.json"
 LAYOUTS = paths.ROOT / ".local" / "cold-start"  # merged /opt per set of layers (hard links into cdk.out)
+AWS_STAGE = "prod"
+AWS_CDK_OUT = LAYOUTS / f"cdk.out-{AWS_STAGE}"
 TARGET_MS = {"health": 300, "transcoder": 300, "indexer": 300}  # issue 12; every other function: 450
 DEFAULT_TARGET_MS = 450
 
@@ -165,9 +169,21 @@ def runtime_dir() -> Path:
     return folder
 
 
-def artifacts(cdk_out: Path) -> dict[str, dict]:
+def synth_aws_stage() -> Path:
+    """The AWS stage's cdk.out, synthesized here with its assets bundled (as `make synth-aws` does; an asset
+    folder already there, named by its hash, is not built again)."""
+    from infra.app import build_app
+
+    # The asset paths in the template's metadata, as the CLI asks for them (artifacts reads them).
+    context = {**json.loads((paths.ROOT / "cdk.json").read_text())["context"], "aws:cdk:enable-asset-metadata": True}
+    app, _ = build_app(AWS_STAGE, context=context, outdir=str(AWS_CDK_OUT))
+    app.synth()
+    return AWS_CDK_OUT
+
+
+def artifacts(cdk_out: Path, template_name: str = TEMPLATE) -> dict[str, dict]:
     """catalog name -> its artifact: the code folder, handler and layer folders in a synthesized cdk.out."""
-    template = cdk_out / TEMPLATE
+    template = cdk_out / template_name
     if not template.exists():
         raise SystemExit(f"{template} is missing: run `make dev` (or `make deploy`) first")
     resources = json.loads(template.read_text())["Resources"]
@@ -236,13 +252,18 @@ def package_self_ms(stderr: str, top: int = 6) -> list[dict]:
 
 
 def artifact_times(runs: int, only: set[str] | None, before: Path | None) -> tuple[float, list[dict]]:
-    """Every function's init and first invoke, for this build (cdk.out) and, with `before`, another build's
-    artifacts too, interleaved in the same runs (its functions as deployed here: same names and variables)."""
+    """Every function's init and first invoke, for the AWS stage's artifact, the local stage's (cdk.out) and, with
+    `before`, another build's local artifacts too, interleaved in the same runs (all with the functions' variables
+    as deployed here: the same names and settings)."""
     env = cloud.cloud_env()
     client = lambda_client(env)
     names = deployed_functions(client)
-    builds = {"now": artifacts(CDK_OUT), **({"before": artifacts(before.resolve())} if before else {})}
-    specs = [s for s in sorted(FUNCTIONS, key=lambda s: s.name) if s.name in names and s.name in builds["now"]]
+    builds = {
+        "aws": artifacts(synth_aws_stage(), f"Chirp-{AWS_STAGE}.template.json"),
+        "local": artifacts(CDK_OUT),
+        **({"before": artifacts(before.resolve())} if before else {}),
+    }
+    specs = [s for s in sorted(FUNCTIONS, key=lambda s: s.name) if s.name in names and s.name in builds["aws"]]
     specs = [s for s in specs if only is None or s.name in only]
     python = lambda_python()
     LAYOUTS.mkdir(parents=True, exist_ok=True)
@@ -266,7 +287,7 @@ def artifact_times(runs: int, only: set[str] | None, before: Path | None) -> tup
         breakdown[key] = package_self_ms(stderr)
     baseline, samples = [], {key: defaultdict(list) for key in commands}
     for _ in range(runs):
-        baseline.append(wall_ms([python, "-S", "-E", "-c", "pass"], envs[specs[0].name, "now"], "/")[0])
+        baseline.append(wall_ms([python, "-S", "-E", "-c", "pass"], envs[specs[0].name, "aws"], "/")[0])
         for key, command in commands.items():
             elapsed, out, _ = wall_ms([python, "-S", "-E", *command], envs[key], "/")
             times = json.loads(out.strip().splitlines()[-1])
@@ -291,9 +312,11 @@ def artifact_times(runs: int, only: set[str] | None, before: Path | None) -> tup
 
     results = []
     for spec in specs:
-        now = summary((spec.name, "now"))
+        now = summary((spec.name, "aws"))
         target = TARGET_MS.get(spec.name, DEFAULT_TARGET_MS)
         result = {"function": spec.name, **now, "target_ms": target, "meets_target": now["init_ms"] <= target}
+        result["local"] = summary((spec.name, "local"))
+        result["local_over_aws"] = round(result["local"]["init_ms"] / now["init_ms"], 2)
         if (spec.name, "before") in commands:
             result["before"] = summary((spec.name, "before"))
             result["before_over_now"] = round(result["before"]["init_ms"] / now["init_ms"], 2)
@@ -596,12 +619,14 @@ def main() -> None:
     print(f"\nbaseline (same run): bare `python3.12 -S -c pass` = {baseline:.1f} ms wall (median of {args.runs})\n")
     print(
         table(
-            ["function", "init ms", "target", "before ms", "first invoke ms", "process ms",
+            ["function", "init ms (AWS artifact)", "target", "local artifact (zipped) ms", "before ms",
+             "first invoke ms", "process ms",
              "init self time by package (ms)"],
             [
                 [
                     r["function"], f"{r['init_ms']:.0f}",
                     f"{r['target_ms']}" + ("" if r["meets_target"] else " MISSED"),
+                    f"{r['local']['init_ms']:.0f} ({r['local_over_aws']:.2f}x)",
                     f"{r['before']['init_ms']:.0f} ({r['before_over_now']:.1f}x)" if "before" in r else "-",
                     f"{r['first_invoke_ms']:.0f}", f"{r['process_ms']:.0f}",
                     ", ".join(f"{p['package']} {p['self_ms']:.0f}" for p in r["self_ms_by_package"][:4]),
@@ -634,12 +659,15 @@ def main() -> None:
     compared = [r for r in inits if "before" in r]
     headlines = [
         report.headline(
-            f"import + init as deployed (cdk.out artifact, Lambda layout and variables), {len(inits)} functions",
+            f"import + init as deployed on AWS (the {AWS_STAGE} stage's artifact: layers as files; Lambda layout and "
+            f"variables), {len(inits)} functions",
             spread([r["init_ms"] for r in inits])
             + f"; init + first invoke {spread([r['init_and_first_invoke_ms'] for r in inits])}; "
             + (f"over target (300 ms health/transcoder/indexer, 450 others): {', '.join(missed)}" if missed
                else "every function within its target (300 ms health/transcoder/indexer, 450 others)"),
-            f"bare `python3.12 -S -c pass`: {baseline:.0f} ms"
+            f"bare `python3.12 -S -c pass`: {baseline:.0f} ms; the local stage's artifact (layers' packages in "
+            f"zips), same runs: {spread([r['local']['init_ms'] for r in inits])}, "
+            f"{median([r['local_over_aws'] for r in inits]):.2f}x (median per function)"
             + (f"; the build before, same runs ({len(compared)} functions it had): "
                f"{spread([r['before']['init_ms'] for r in compared])}, "
                f"{median([r['before_over_now'] for r in compared]):.2f}x; "
