@@ -1,13 +1,15 @@
 """Cold starts of the Lambda functions, as Lambda runs them.
 
-1. Import + init of each function's deployed artifact, in the Lambda environment: the unzipped assets of the
-   synthesized app (`make dev` leaves them in cdk.out/), laid out as Lambda does (the function's code as the task
-   root; its layers merged into one /opt, in order, later layers overwriting; the runtime's boto3 and botocore
-   after them), on a bare Python 3.12 (`-S`: none of the project venv's packages), with Lambda's variables
-   (`LAMBDA_TASK_ROOT`, `AWS_EXECUTION_ENV`, ... and the function's own environment as deployed in the local
-   cloud). Each run is a fresh process that imports the handler (Lambda's init phase) and then invokes it once
-   with a harmless event (its first invoke: what the composition builds lazily), against the same interpreter
-   running `pass` in the same run. Plus where the init time goes (`-X importtime`, self time per package, once).
+1. Import + init of each function's deployed artifact, in the Lambda environment: the unzipped assets of the AWS
+   stage (prod, synthesized by the benchmark into .local/cold-start/cdk.out-prod: its layers are files, as Lambda on
+   AWS runs them), and in the same runs, labelled, the local stage's (`make dev` leaves them in cdk.out/: its layers'
+   pure-Python packages in zips, infra/config.py's zipped_layers), laid out as Lambda does (the function's code as
+   the task root; its layers merged into one /opt, in order, later layers overwriting; the runtime's boto3 and
+   botocore after them), on a bare Python 3.12 (`-S`: none of the project venv's packages), with Lambda's variables
+   (`LAMBDA_TASK_ROOT`, `AWS_EXECUTION_ENV`, ... and the function's own environment as deployed in the local cloud).
+   Each run is a fresh process that imports the handler (Lambda's init phase) and then invokes it once with a
+   harmless event (its first invoke: what the composition builds lazily), against the same interpreter running `pass`
+   in the same run. Plus where the init time goes (`-X importtime`, self time per package, once).
 2. First invoke in the local cloud: for each deployed function (infra/catalog.py's functions, matched by
    their description), force a cold start (update_function_configuration with a new BENCH_NONCE variable,
    which makes the emulator start a new environment), time `invoke`, then time warm invokes.
@@ -20,8 +22,10 @@
    BENCH_NONCE is removed again at the end (so each function's next start is cold once more).
    Baselines in the same runs, through the same worker path: two functions the benchmark creates and deletes again,
    whose handler returns None: one without layers (the emulator's own cold start: a fresh folder, the code unzipped,
-   its interpreter started, its instrumentation imported) and one with the layers every Chirp function has, unused
-   (plus their unzipping). What a Chirp function takes beyond the second is Chirp's: its init and first invoke.
+   its interpreter started, its instrumentation imported), one with the layers every Chirp function has, unused
+   (plus their unzipping), and one with the same layers as they were built before their pure-Python packages went
+   into one zip each (the zips extracted into python/: the same modules as thousands of files; published for the
+   run and deleted again). What a Chirp function takes beyond the second is Chirp's: its init and first invoke.
 
 Usage: .venv/bin/python bench/cold_start.py [--runs 5] [--cloud-runs 3] [--skip-cloud] [--only api,health]
 """
@@ -52,6 +56,7 @@ import stats
 from report import table
 from stats import median
 
+from infra.bundling import LAMBDA_SYS_PATH, RUNTIME_PACKAGES, SITE_PACKAGES
 from infra.catalog import (
     FUNCTIONS,
     DeployTrigger,
@@ -67,19 +72,22 @@ WARM_INVOKES = 3  # per cold start
 CDK_OUT = paths.ROOT / "cdk.out"
 TEMPLATE = "Chirp-local.template.json"
 LAYOUTS = paths.ROOT / ".local" / "cold-start"  # merged /opt per set of layers (hard links into cdk.out)
-# What the python3.12 runtime ships beside the interpreter (the function's layers come first on sys.path).
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
+AWS_STAGE = "prod"
+AWS_CDK_OUT = LAYOUTS / f"cdk.out-{AWS_STAGE}"
 TARGET_MS = {"health": 300, "transcoder": 300, "indexer": 300}  # issue 12; every other function: 450
 DEFAULT_TARGET_MS = 450
 
-# Run by a bare interpreter (-S -E): sys.path as Lambda's python3.12 runtime builds it, then the handler is
-# imported (init) and invoked once with the event (first invoke). Times from after the interpreter's start.
-LAMBDA_CHILD = """
+# Run by a bare interpreter (-S -E): sys.path as Lambda's python3.12 runtime builds it (the layers' .pth files
+# processed: their zips), then the handler is imported (init) and invoked once with the event (first invoke).
+# Times from after the interpreter's start.
+LAMBDA_CHILD = (
+    """
 import importlib, json, os, sys, time
 started, cpu_started = time.perf_counter(), time.process_time()
 task, opt, runtime, handler, event_file = sys.argv[1:6]
-sys.path[:0] = [task, opt + "/python/lib/python3.12/site-packages", opt + "/python"]
-sys.path.append(runtime)
+"""
+    + LAMBDA_SYS_PATH
+    + """
 os.chdir(task)
 module_name, function_name = handler.rsplit(".", 1)
 function = getattr(importlib.import_module(module_name), function_name)
@@ -107,6 +115,7 @@ invoked = time.perf_counter()
 print(json.dumps({"init_ms": (initialized - started) * 1000, "init_cpu_ms": (cpu_initialized - cpu_started) * 1000,
                   "first_invoke_ms": (invoked - initialized) * 1000, "outcome": outcome}))
 """
+)
 
 
 def lambda_python() -> str:
@@ -160,9 +169,21 @@ def runtime_dir() -> Path:
     return folder
 
 
-def artifacts(cdk_out: Path) -> dict[str, dict]:
+def synth_aws_stage() -> Path:
+    """The AWS stage's cdk.out, synthesized here with its assets bundled (as `make synth-aws` does; an asset
+    folder already there, named by its hash, is not built again)."""
+    from infra.app import build_app
+
+    # The asset paths in the template's metadata, as the CLI asks for them (artifacts reads them).
+    context = {**json.loads((paths.ROOT / "cdk.json").read_text())["context"], "aws:cdk:enable-asset-metadata": True}
+    app, _ = build_app(AWS_STAGE, context=context, outdir=str(AWS_CDK_OUT))
+    app.synth()
+    return AWS_CDK_OUT
+
+
+def artifacts(cdk_out: Path, template_name: str = TEMPLATE) -> dict[str, dict]:
     """catalog name -> its artifact: the code folder, handler and layer folders in a synthesized cdk.out."""
-    template = cdk_out / TEMPLATE
+    template = cdk_out / template_name
     if not template.exists():
         raise SystemExit(f"{template} is missing: run `make dev` (or `make deploy`) first")
     resources = json.loads(template.read_text())["Resources"]
@@ -231,13 +252,18 @@ def package_self_ms(stderr: str, top: int = 6) -> list[dict]:
 
 
 def artifact_times(runs: int, only: set[str] | None, before: Path | None) -> tuple[float, list[dict]]:
-    """Every function's init and first invoke, for this build (cdk.out) and, with `before`, another build's
-    artifacts too, interleaved in the same runs (its functions as deployed here: same names and variables)."""
+    """Every function's init and first invoke, for the AWS stage's artifact, the local stage's (cdk.out) and, with
+    `before`, another build's local artifacts too, interleaved in the same runs (all with the functions' variables
+    as deployed here: the same names and settings)."""
     env = cloud.cloud_env()
     client = lambda_client(env)
     names = deployed_functions(client)
-    builds = {"now": artifacts(CDK_OUT), **({"before": artifacts(before.resolve())} if before else {})}
-    specs = [s for s in sorted(FUNCTIONS, key=lambda s: s.name) if s.name in names and s.name in builds["now"]]
+    builds = {
+        "aws": artifacts(synth_aws_stage(), f"Chirp-{AWS_STAGE}.template.json"),
+        "local": artifacts(CDK_OUT),
+        **({"before": artifacts(before.resolve())} if before else {}),
+    }
+    specs = [s for s in sorted(FUNCTIONS, key=lambda s: s.name) if s.name in names and s.name in builds["aws"]]
     specs = [s for s in specs if only is None or s.name in only]
     python = lambda_python()
     LAYOUTS.mkdir(parents=True, exist_ok=True)
@@ -261,7 +287,7 @@ def artifact_times(runs: int, only: set[str] | None, before: Path | None) -> tup
         breakdown[key] = package_self_ms(stderr)
     baseline, samples = [], {key: defaultdict(list) for key in commands}
     for _ in range(runs):
-        baseline.append(wall_ms([python, "-S", "-E", "-c", "pass"], envs[specs[0].name, "now"], "/")[0])
+        baseline.append(wall_ms([python, "-S", "-E", "-c", "pass"], envs[specs[0].name, "aws"], "/")[0])
         for key, command in commands.items():
             elapsed, out, _ = wall_ms([python, "-S", "-E", *command], envs[key], "/")
             times = json.loads(out.strip().splitlines()[-1])
@@ -286,9 +312,11 @@ def artifact_times(runs: int, only: set[str] | None, before: Path | None) -> tup
 
     results = []
     for spec in specs:
-        now = summary((spec.name, "now"))
+        now = summary((spec.name, "aws"))
         target = TARGET_MS.get(spec.name, DEFAULT_TARGET_MS)
         result = {"function": spec.name, **now, "target_ms": target, "meets_target": now["init_ms"] <= target}
+        result["local"] = summary((spec.name, "local"))
+        result["local_over_aws"] = round(result["local"]["init_ms"] / now["init_ms"], 2)
         if (spec.name, "before") in commands:
             result["before"] = summary((spec.name, "before"))
             result["before_over_now"] = round(result["before"]["init_ms"] / now["init_ms"], 2)
@@ -433,6 +461,7 @@ NOOP_HANDLER = "def handler(event, context):\n    return None\n"
 BASELINES = {
     "noop": "a handler returning None, no layers",
     "noop_with_layers": "the same with the layers every Chirp function has (unused)",
+    "noop_with_unzipped_layers": "the same with those layers' zips extracted into python/, as files (the build before)",
 }
 
 
@@ -445,13 +474,47 @@ def common_layers(client, names: dict[str, str]) -> list[str]:
     return [arn for arn in layer_lists[0] if all(arn in layers for layers in layer_lists)]
 
 
-def create_baselines(client, names: dict[str, str]) -> dict[str, str]:
+def unzipped_layer(folder: Path) -> bytes:
+    """A layer's asset as layers were before they zipped their pure-Python packages: each zip named in a .pth
+    extracted into python/ as files (the same modules, sources and bytecode), everything else as it is."""
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as layer:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".pth"):
+            if path.parent == folder / SITE_PACKAGES and path.suffix == ".zip":
+                with zipfile.ZipFile(path) as zipped:
+                    for member in zipped.infolist():
+                        if not member.is_dir():
+                            layer.writestr(f"python/{member.filename}", zipped.read(member))
+            else:
+                layer.write(path, path.relative_to(folder).as_posix())
+    return packed.getvalue()
+
+
+def publish_unzipped_layers(client, names: dict[str, str], layer_arns: list[str], run: str) -> list[str]:
+    """The common layers' unzipped variants (unzipped_layer), published for this run; their ARNs in order."""
+    # Every function lists the common layers first, in the same order, so any function's artifact names them.
+    folders = next(iter(artifacts(CDK_OUT).values()))["layers"][: len(layer_arns)]
+    return [
+        client.publish_layer_version(
+            LayerName=f"bench-cold-unzipped-{index}-{run}",
+            Content={"ZipFile": unzipped_layer(folder)},
+            CompatibleRuntimes=["python3.12"],
+        )["LayerVersionArn"]
+        for index, folder in enumerate(folders)
+    ]
+
+
+def create_baselines(client, names: dict[str, str], run: str) -> dict[str, str]:
     """Creates the baseline functions (named for this run) and returns baseline -> function name."""
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("handler.py", NOOP_HANDLER)
-    layers = {"noop": [], "noop_with_layers": common_layers(client, names)}
-    run = uuid.uuid4().hex[:8]
+    shared = common_layers(client, names)
+    layers = {
+        "noop": [],
+        "noop_with_layers": shared,
+        "noop_with_unzipped_layers": publish_unzipped_layers(client, names, shared, run),
+    }
     created = {}
     for baseline in BASELINES:
         name = f"bench-cold-{baseline.replace('_', '-')}-{run}"
@@ -479,7 +542,8 @@ def first_invokes(runs: int, budget_s: float, only: set[str] | None) -> tuple[li
     if missing:
         print(f"not deployed (skipped): {', '.join(missing)}")
     specs = [spec for spec in FUNCTIONS if spec.name in names and (only is None or spec.name in only)]
-    baselines = create_baselines(client, names)
+    run_id = uuid.uuid4().hex[:8]
+    baselines = create_baselines(client, names, run_id)
     # label -> (deployed name, event description, event)
     targets = {spec.name: (names[spec.name], *harmless_event(spec, env["AWS_ENDPOINT_URL"])) for spec in specs}
     targets |= {baseline: (name, "{}", {}) for baseline, name in baselines.items()}
@@ -512,6 +576,10 @@ def first_invokes(runs: int, budget_s: float, only: set[str] | None) -> tuple[li
             set_nonce(client, names[spec.name], None)
         for name in baselines.values():
             client.delete_function(FunctionName=name)
+        for layer in client.list_layers()["Layers"]:
+            if layer["LayerName"].endswith(f"-{run_id}"):
+                version = layer["LatestMatchingVersion"]["Version"]
+                client.delete_layer_version(LayerName=layer["LayerName"], VersionNumber=version)
         print(f"removed BENCH_NONCE from {len(specs)} functions, deleted the {len(baselines)} baseline functions")
 
     def summary(label: str) -> dict:
@@ -551,12 +619,14 @@ def main() -> None:
     print(f"\nbaseline (same run): bare `python3.12 -S -c pass` = {baseline:.1f} ms wall (median of {args.runs})\n")
     print(
         table(
-            ["function", "init ms", "target", "before ms", "first invoke ms", "process ms",
+            ["function", "init ms (AWS artifact)", "target", "local artifact (zipped) ms", "before ms",
+             "first invoke ms", "process ms",
              "init self time by package (ms)"],
             [
                 [
                     r["function"], f"{r['init_ms']:.0f}",
                     f"{r['target_ms']}" + ("" if r["meets_target"] else " MISSED"),
+                    f"{r['local']['init_ms']:.0f} ({r['local_over_aws']:.2f}x)",
                     f"{r['before']['init_ms']:.0f} ({r['before_over_now']:.1f}x)" if "before" in r else "-",
                     f"{r['first_invoke_ms']:.0f}", f"{r['process_ms']:.0f}",
                     ", ".join(f"{p['package']} {p['self_ms']:.0f}" for p in r["self_ms_by_package"][:4]),
@@ -589,12 +659,15 @@ def main() -> None:
     compared = [r for r in inits if "before" in r]
     headlines = [
         report.headline(
-            f"import + init as deployed (cdk.out artifact, Lambda layout and variables), {len(inits)} functions",
+            f"import + init as deployed on AWS (the {AWS_STAGE} stage's artifact: layers as files; Lambda layout and "
+            f"variables), {len(inits)} functions",
             spread([r["init_ms"] for r in inits])
             + f"; init + first invoke {spread([r['init_and_first_invoke_ms'] for r in inits])}; "
             + (f"over target (300 ms health/transcoder/indexer, 450 others): {', '.join(missed)}" if missed
                else "every function within its target (300 ms health/transcoder/indexer, 450 others)"),
-            f"bare `python3.12 -S -c pass`: {baseline:.0f} ms"
+            f"bare `python3.12 -S -c pass`: {baseline:.0f} ms; the local stage's artifact (layers' packages in "
+            f"zips), same runs: {spread([r['local']['init_ms'] for r in inits])}, "
+            f"{median([r['local_over_aws'] for r in inits]):.2f}x (median per function)"
             + (f"; the build before, same runs ({len(compared)} functions it had): "
                f"{spread([r['before']['init_ms'] for r in compared])}, "
                f"{median([r['before_over_now'] for r in compared]):.2f}x; "
@@ -614,7 +687,10 @@ def main() -> None:
                 f"Chirp's part (beyond the no-op with the same layers): median "
                 f"{median([r['cold_invoke_ms'] - floor for r in measured]):,.0f} ms",
                 f"a no-op handler through the same worker path: {floors['noop']['cold_invoke_ms']:,.0f} ms without "
-                f"layers, {floor:,.0f} ms with Chirp's two layers (unzipped at every cold start); warm invokes: "
+                f"layers, {floor:,.0f} ms with Chirp's two layers (unzipped at every cold start; their pure-Python "
+                f"packages one zip each), {floors['noop_with_unzipped_layers']['cold_invoke_ms']:,.0f} ms with the "
+                f"same layers as files (the build before, "
+                f"{floors['noop_with_unzipped_layers']['cold_invoke_ms'] / floor:.1f}x); warm invokes: "
                 + spread([r["warm_invoke_ms"] for r in measured]),
             )
         )

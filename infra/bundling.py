@@ -6,13 +6,37 @@ import hashlib
 import shutil
 import subprocess
 import sys
+import tempfile
+import zipfile
 from pathlib import Path
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling, aws_lambda
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, FileSystem, ILocalBundling, aws_lambda
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = aws_lambda.Runtime.PYTHON_3_12
+# The layer folder whose .pth files the Lambda runtime's bootstrap processes (site.addsitedir), as MiniStack's
+# worker does: a zip named in a .pth there is put on sys.path.
+SITE_PACKAGES = "python/lib/python3.12/site-packages"
+# Distributions the python3.12 runtime ships too (beside boto3 and botocore). A zip named in a .pth comes after
+# the runtime's own packages on sys.path, so their pinned copies stay plain files in python/, which comes first.
+RUNTIME_ALSO_SHIPS = frozenset({"jmespath", "python_dateutil", "six", "urllib3"})
+# What the python3.12 runtime ships beside the interpreter, by import name (benchmarks and tests put the venv's
+# copies after the layers, where the runtime's are).
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold: the archive is the same bytes in every build
+# Python run first by a bare interpreter (-S) standing in for the python3.12 runtime, with `task` (the function's
+# code), `opt` (its layers merged) and `runtime` (the runtime's boto3 and botocore) bound: sys.path as the
+# runtime's bootstrap builds it (awslambdaric: set_default_pythonpath, then add_default_site_directories, whose
+# site.addsitedir processes the layers' .pth files, so their zips come after the runtime's own packages).
+LAMBDA_SYS_PATH = f"""
+import site, sys
+layer_dirs = [opt + "/{SITE_PACKAGES}", opt + "/python"]
+sys.path[:0] = [task, *layer_dirs]
+sys.path.append(runtime)
+for site_dir in (task, *layer_dirs):
+    site.addsitedir(site_dir)
+"""
 
 
 def compile_bytecode(folder: Path) -> None:
@@ -25,16 +49,73 @@ def compile_bytecode(folder: Path) -> None:
     )
 
 
+def zip_for_import(python_dir: Path, names: list[str], archive: str) -> None:
+    """Moves the top-level packages and modules `names` of a layer's python/ folder into one zip that zipimport
+    reads, named in a .pth beside it. MiniStack unzips every layer into a fresh folder at each cold start and
+    Lambda extracts it too: one file instead of thousands is what makes that cheap. In the zip each module has its
+    source (tracebacks show the lines) and a legacy-layout .pyc beside it (zipimport does not read __pycache__),
+    hash-based and unchecked: the archive is never edited in place, so the source cannot drift from it."""
+    site_packages = python_dir.parent / SITE_PACKAGES
+    site_packages.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as staging_dir:
+        staging = Path(staging_dir)
+        for name in names:
+            shutil.move(python_dir / name, staging / name)
+        for cache in list(staging.rglob("__pycache__")):
+            shutil.rmtree(cache)
+        # Each code object names its file as it is on Lambda (/opt), not the staging folder: the same bytes in
+        # every build (tracebacks read the lines through the zip's loader wherever it is).
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", "-b", "-j", "0", "--invalidation-mode", "unchecked-hash",
+             "-d", f"/opt/{SITE_PACKAGES}/{archive}", str(staging)],
+            check=True,
+        )  # fmt: skip
+        # Stored, not deflated: the layer asset around it is deflated as a whole, and imports skip zlib.
+        with zipfile.ZipFile(site_packages / archive, "w", zipfile.ZIP_STORED) as zipped:
+            # Directory entries too: zipimport finds a namespace package (no __init__) only by its entry.
+            for path in sorted(staging.rglob("*")):
+                member = path.relative_to(staging).as_posix() + ("/" if path.is_dir() else "")
+                info = zipfile.ZipInfo(member, date_time=_ZIP_DATE)
+                info.external_attr = (0o40755 if path.is_dir() else 0o100644) << 16
+                zipped.writestr(info, b"" if path.is_dir() else path.read_bytes())
+    (site_packages / f"{Path(archive).stem}.pth").write_text(f"{archive}\n")
+
+
+def _distributions(python_dir: Path) -> dict[str, list[str]]:
+    """Each installed distribution's top-level names in python_dir (its dist-info included), from its RECORD."""
+    found = {}
+    for record in sorted(python_dir.glob("*.dist-info/RECORD")):
+        name = record.parent.name.split("-")[0].lower()
+        tops = {line.split(",")[0].split("/")[0] for line in record.read_text().splitlines() if line}
+        found[name] = sorted(top for top in tops if top not in ("..", "__pycache__", "bin"))
+    return found
+
+
+def zip_pure_python(python_dir: Path, archive: str) -> None:
+    """Zips every distribution in python_dir that zipimport can load: not one with an extension module (a .so
+    loads only from a file) nor one the runtime ships too (RUNTIME_ALSO_SHIPS)."""
+    pure = [
+        top
+        for name, tops in _distributions(python_dir).items()
+        if name not in RUNTIME_ALSO_SHIPS
+        and not any(path.suffix == ".so" for top in tops for path in [python_dir / top, *(python_dir / top).rglob("*")])
+        for top in tops
+    ]
+    if pure:
+        zip_for_import(python_dir, pure, archive)
+
+
 # Never run: local bundling always succeeds or fails loudly. CDK requires an image in BundlingOptions.
 _UNUSED_IMAGE = DockerImage.from_registry("public.ecr.aws/sam/build-python3.12")
 
 
 @jsii.implements(ILocalBundling)
 class PipInstall:
-    """pip-installs a pinned requirements file for the Lambda platform (manylinux x86_64, CPython 3.12)."""
+    """pip-installs a pinned requirements file for the Lambda platform (manylinux x86_64, CPython 3.12); with
+    `zipped`, its pure-Python packages then go into one zip (zip_pure_python)."""
 
-    def __init__(self, requirements: Path):
-        self.requirements = requirements
+    def __init__(self, requirements: Path, zipped: bool):
+        self.requirements, self.zipped = requirements, zipped
 
     def try_bundle(self, output_dir: str, *, image=None, **_options) -> bool:
         target = Path(output_dir) / "python"
@@ -43,50 +124,72 @@ class PipInstall:
                 sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                 "--no-deps", "--requirement", str(self.requirements), "--target", str(target),
                 "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64",
-                "--implementation", "cp", "--python-version", "3.12", "--only-binary=:all:",
+                "--implementation", "cp", "--python-version", "3.12", "--only-binary=:all:", "--no-compile",
             ],
             check=True,
         )  # fmt: skip
+        if self.zipped:
+            zip_pure_python(target, f"chirp-{self.requirements.parent.name}.zip")
         compile_bytecode(target)
         return True
 
 
 @jsii.implements(ILocalBundling)
 class CopyPackage:
-    """Copies a source folder into the asset (under `under`, e.g. a layer's python/), with fresh bytecode."""
+    """Copies a source folder into the asset (under `under`, e.g. a layer's python/), with fresh bytecode; with
+    `zipped_as`, as that zip for zipimport (zip_for_import: `under` is then python/<package>)."""
 
-    def __init__(self, package_dir: Path, under: str):
-        self.package_dir, self.under = package_dir, under
+    def __init__(self, package_dir: Path, under: str, zipped_as: str | None = None):
+        self.package_dir, self.under, self.zipped_as = package_dir, under, zipped_as
 
     def try_bundle(self, output_dir: str, *, image=None, **_options) -> bool:
         target = Path(output_dir) / self.under
         shutil.copytree(
             self.package_dir, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True
         )
-        compile_bytecode(target)
+        if self.zipped_as:
+            zip_for_import(target.parent, [target.name], self.zipped_as)
+        else:
+            compile_bytecode(target)
         return True
 
 
-def dependencies_layer_code(name: str) -> aws_lambda.Code:
-    """The pinned packages of layers/<name>/requirements.txt."""
+def _layer_hash(sources: bytes, zipped: bool) -> str:
+    """A layer bundle's asset hash: what it is built from, this module (how), and the mode, so that a stage
+    building files never reuses a bundle of zips (nor one cached by the sources alone after a change here)."""
+    return hashlib.sha256(sources + Path(__file__).read_bytes() + (b"zipped" if zipped else b"files")).hexdigest()
+
+
+def dependencies_layer_code(name: str, zipped: bool) -> aws_lambda.Code:
+    """The pinned packages of layers/<name>/requirements.txt; pure-Python ones in one zip if `zipped`."""
     folder = ROOT / "layers" / name
-    # The bundle is what the pins and this module make: a change to either builds it again (CDK would
-    # otherwise reuse a bundle cached by the folder's content alone).
-    digest = hashlib.sha256((folder / "requirements.txt").read_bytes() + Path(__file__).read_bytes()).hexdigest()
     return aws_lambda.Code.from_asset(
         str(folder),
-        asset_hash=digest,
+        asset_hash=_layer_hash((folder / "requirements.txt").read_bytes(), zipped),
         asset_hash_type=AssetHashType.CUSTOM,
-        bundling=BundlingOptions(image=_UNUSED_IMAGE, local=PipInstall(folder / "requirements.txt")),
+        bundling=BundlingOptions(image=_UNUSED_IMAGE, local=PipInstall(folder / "requirements.txt", zipped)),
     )
 
 
-def domain_layer_code() -> aws_lambda.Code:
-    folder = ROOT / "shared" / "chirp"
+DOMAIN_PACKAGE = ROOT / "shared" / "chirp"
+DOMAIN_ARCHIVE = "chirp-domain.zip"
+_SOURCES_ONLY = ["__pycache__", "*.pyc"]
+
+
+def domain_layer_code(zipped: bool) -> aws_lambda.Code:
+    """shared/chirp, as one zip (zip_for_import) if `zipped`, else as files in python/."""
     return aws_lambda.Code.from_asset(
-        str(folder),
-        exclude=["__pycache__", "*.pyc"],
-        bundling=BundlingOptions(image=_UNUSED_IMAGE, local=CopyPackage(folder, under=f"python/{folder.name}")),
+        str(DOMAIN_PACKAGE),
+        exclude=_SOURCES_ONLY,
+        asset_hash=_layer_hash(FileSystem.fingerprint(str(DOMAIN_PACKAGE), exclude=_SOURCES_ONLY).encode(), zipped),
+        asset_hash_type=AssetHashType.CUSTOM,
+        bundling=BundlingOptions(image=_UNUSED_IMAGE, local=domain_bundler(zipped)),
+    )
+
+
+def domain_bundler(zipped: bool) -> CopyPackage:
+    return CopyPackage(
+        DOMAIN_PACKAGE, under=f"python/{DOMAIN_PACKAGE.name}", zipped_as=DOMAIN_ARCHIVE if zipped else None
     )
 
 
@@ -94,6 +197,6 @@ def function_code(folder: Path) -> aws_lambda.Code:
     """A function's own folder, compiled like the layers."""
     return aws_lambda.Code.from_asset(
         str(folder),
-        exclude=["__pycache__", "*.pyc"],
+        exclude=_SOURCES_ONLY,
         bundling=BundlingOptions(image=_UNUSED_IMAGE, local=CopyPackage(folder, under=".")),
     )

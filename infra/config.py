@@ -34,6 +34,10 @@ class StageConfig:
     # CloudFront in front of the media bucket: MiniStack does not serve a distribution, so locally media URLs are
     # the bucket's presigned GETs.
     media_cdn: bool
+    # Layers' pure-Python packages as one zip each (zipimport) or as files. Locally zips: MiniStack extracts every
+    # layer at every cold start, and one zip instead of thousands of files is what makes that cheap. On AWS files:
+    # Lambda extracts a layer once per execution environment, and zipimport slows every import of every init.
+    zipped_layers: bool
     # NAT gateways for the functions' egress beyond the DynamoDB, S3 and Kinesis endpoints: the WebSocket API's
     # @connections (no VPC endpoint serves it), Cognito's JWKS, SQS, Secrets Manager, SSM and CloudWatch. 0 only
     # locally: isolated subnets (the emulator ignores the VPC; its Lambdas reach every API directly).
@@ -105,6 +109,7 @@ LOCAL = StageConfig(
     tracing=False,
     snap_start=False,
     media_cdn=False,
+    zipped_layers=True,
     nat_gateways=0,
     redis_node_type="cache.t4g.micro",
     redis_replicas=0,
@@ -166,6 +171,7 @@ def aws_stage(
         tracing=True,
         snap_start=True,
         media_cdn=True,
+        zipped_layers=False,
         nat_gateways=1,
         redis_node_type="cache.r7g.large",
         redis_replicas=1,

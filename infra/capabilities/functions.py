@@ -65,14 +65,14 @@ class Functions(Construct):
             aws_lambda.LayerVersion(
                 self,
                 "Dependencies",
-                code=bundling.dependencies_layer_code("deps"),
+                code=bundling.dependencies_layer_code("deps", config.zipped_layers),
                 compatible_runtimes=[bundling.RUNTIME],
                 description="Pinned third-party packages (layers/deps/requirements.txt)",
             ),
             aws_lambda.LayerVersion(
                 self,
                 "Domain",
-                code=bundling.domain_layer_code(),
+                code=bundling.domain_layer_code(config.zipped_layers),
                 compatible_runtimes=[bundling.RUNTIME],
                 description="The chirp domain package (shared/chirp)",
             ),
@@ -82,7 +82,7 @@ class Functions(Construct):
             name: aws_lambda.LayerVersion(
                 self,
                 f"{name.title()}Layer",
-                code=bundling.dependencies_layer_code(name),
+                code=bundling.dependencies_layer_code(name, config.zipped_layers),
                 compatible_runtimes=[bundling.RUNTIME],
                 description=f"Pinned packages of layers/{name}/requirements.txt",
             )

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from aws_cdk.assertions import Template
 
 from infra.app import build_app
+from infra.bundling import PipInstall, domain_bundler
 from infra.catalog import ROOT
+from infra.config import LOCAL, aws_stage
 
 # cdk.json's context (its feature flags shape the template) as `cdk synth` gets it, with bundling off (no
 # pip run per test session); cdk-nag stays on: synthesis fails on any finding.
-_CONTEXT = {**json.loads((ROOT / "cdk.json").read_text())["context"], "aws:cdk:bundling-stacks": []}
+CDK_CONTEXT = {**json.loads((ROOT / "cdk.json").read_text())["context"], "aws:cdk:bundling-stacks": []}
 # An AWS stage as deployed with the Mastodon API at the root of its own domain, and its streaming API at another.
 MASTODON_DOMAIN = "social.example.com"
 MASTODON_CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -23,7 +26,7 @@ _AWS_CONTEXT = {
 
 
 def _synth(stage: str) -> Template:
-    context = {**_CONTEXT, **(_AWS_CONTEXT if stage != "local" else {})}
+    context = {**CDK_CONTEXT, **(_AWS_CONTEXT if stage != "local" else {})}
     app, stack = build_app(stage, context=context, builtin_cloud_formation_validation=False)
     app.synth()
     return Template.from_stack(stack)
@@ -42,3 +45,37 @@ def aws_template() -> Template:
 @pytest.fixture(params=["local", "prod"], scope="session")
 def any_template(request, local_template, aws_template) -> Template:
     return local_template if request.param == "local" else aws_template
+
+
+def _build_layers(folder: Path, zipped: bool) -> dict[str, Path]:
+    """Every layer as the deploy builds it in one mode (pip for the Lambda platform; zips or files), by name: the
+    dependency layers by their layers/ folder, the domain layer as "domain"."""
+    built = {}
+    for requirements in sorted((ROOT / "layers").glob("*/requirements.txt")):
+        name = requirements.parent.name
+        PipInstall(requirements, zipped).try_bundle(str(folder / name))
+        built[name] = folder / name
+    domain_bundler(zipped).try_bundle(str(folder / "domain"))
+    built["domain"] = folder / "domain"
+    return built
+
+
+@pytest.fixture(scope="session")
+def built_layers(tmp_path_factory) -> dict[str, Path]:
+    """The layers as the local stage deploys them (LOCAL.zipped_layers): pure-Python packages in one zip each."""
+    assert LOCAL.zipped_layers
+    return _build_layers(tmp_path_factory.mktemp("layers-zipped"), zipped=True)
+
+
+@pytest.fixture(scope="session")
+def built_file_layers(tmp_path_factory) -> dict[str, Path]:
+    """The layers as an AWS stage deploys them (zipped_layers False): every package as files."""
+    assert not aws_stage("prod").zipped_layers
+    return _build_layers(tmp_path_factory.mktemp("layers-files"), zipped=False)
+
+
+@pytest.fixture(params=["zipped", "files"], scope="session")
+def layers_by_mode(request) -> tuple[str, dict[str, Path]]:
+    """Each build of the layers in turn: (mode, layers by name)."""
+    fixture = "built_layers" if request.param == "zipped" else "built_file_layers"
+    return request.param, request.getfixturevalue(fixture)

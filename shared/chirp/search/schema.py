@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
+from importlib import resources
 
 TWEETS_INDEX = "tweets"
 # Settings that can change on a live index. A tweet becomes searchable at the next refresh: every 200 ms keeps
@@ -36,4 +36,6 @@ VERSION_CONFLICT = 409
 def schema_digest() -> str:
     """The sha256 of this module, which holds the schema: the deploy passes the digest of the module it
     ships (infra: DeployTrigger inputs), so the schema function can tell a request for its own schema."""
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    # Read through the loader, not from __file__: the domain layer is a zip (infra/bundling.py), where __file__
+    # names the module's .pyc inside the archive, not a file.
+    return hashlib.sha256(resources.files(__package__).joinpath("schema.py").read_bytes()).hexdigest()
