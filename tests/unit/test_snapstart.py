@@ -80,15 +80,21 @@ def test_given_one_snapshot_restored_twice_without_the_hook_then_both_would_issu
     assert first.next_id() == second.next_id()
 
 
+def _snapstart_runtime(monkeypatch, register: str) -> list:
+    """AWS's Snapshot Restore for Python library, as its runtime ships it: what `register` is given, in order."""
+    registered: list = []
+    runtime_library = types.ModuleType("snapshot_restore_py")
+    setattr(runtime_library, register, registered.append)
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", runtime_library)
+    return registered
+
+
 def test_given_the_snapstart_runtime_when_a_restore_hook_is_registered_then_its_library_runs_it(monkeypatch):
     """AWS's python3.12 runtime ships Snapshot Restore for Python as `snapshot_restore_py`: a hook registered under
     any other name never runs, and every restored copy would issue the snapshot's ids."""
     from chirp.runtime.snapstart import on_restore
 
-    registered = []
-    runtime_library = types.ModuleType("snapshot_restore_py")
-    runtime_library.register_after_restore = registered.append
-    monkeypatch.setitem(sys.modules, "snapshot_restore_py", runtime_library)
+    registered = _snapstart_runtime(monkeypatch, "register_after_restore")
 
     def hook() -> None:
         return None
@@ -109,10 +115,7 @@ def test_given_the_snapstart_runtime_when_work_is_registered_before_the_snapshot
 ):
     from chirp.runtime.snapstart import before_snapshot
 
-    registered = []
-    runtime_library = types.ModuleType("snapshot_restore_py")
-    runtime_library.register_before_snapshot = registered.append
-    monkeypatch.setitem(sys.modules, "snapshot_restore_py", runtime_library)
+    registered = _snapstart_runtime(monkeypatch, "register_before_snapshot")
 
     def warm() -> None:
         return None
