@@ -8,10 +8,20 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, FileSystem, ILocalBundling, aws_lambda
+from aws_cdk import (
+    AssetHashType,
+    BundlingOptions,
+    BundlingOutput,
+    DockerImage,
+    FileSystem,
+    ILocalBundling,
+    aws_lambda,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = aws_lambda.Runtime.PYTHON_3_12
@@ -25,6 +35,8 @@ RUNTIME_ALSO_SHIPS = frozenset({"jmespath", "python_dateutil", "six", "urllib3"}
 # copies after the layers, where the runtime's are).
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold: the archive is the same bytes in every build
+# A zipped layer's whole asset, as CDK uploads it (layer_folder).
+LAYER_ARCHIVE = "layer.zip"
 # Python run first by a bare interpreter (-S) standing in for the python3.12 runtime, with `task` (the function's
 # code), `opt` (its layers merged) and `runtime` (the runtime's boto3 and botocore) bound: sys.path as the
 # runtime's bootstrap builds it (awslambdaric: set_default_pythonpath, then add_default_site_directories, whose
@@ -93,16 +105,37 @@ def _distributions(python_dir: Path) -> dict[str, list[str]]:
 
 def zip_pure_python(python_dir: Path, archive: str) -> None:
     """Zips every distribution in python_dir that zipimport can load: not one with an extension module (a .so
-    loads only from a file) nor one the runtime ships too (RUNTIME_ALSO_SHIPS)."""
-    pure = [
-        top
-        for name, tops in _distributions(python_dir).items()
-        if name not in RUNTIME_ALSO_SHIPS
-        and not any(path.suffix == ".so" for top in tops for path in [python_dir / top, *(python_dir / top).rglob("*")])
-        for top in tops
-    ]
-    if pure:
-        zip_for_import(python_dir, pure, archive)
+    loads only from a file) nor one the runtime ships too (RUNTIME_ALSO_SHIPS). An extension's dist-info goes in
+    too (importlib.metadata reads it from the zip): every file left outside is one more member to extract."""
+    zipped = []
+    for name, tops in _distributions(python_dir).items():
+        if name in RUNTIME_ALSO_SHIPS:
+            continue
+        paths = [path for top in tops for path in [python_dir / top, *(python_dir / top).rglob("*")]]
+        extension = any(path.suffix == ".so" for path in paths)
+        zipped += [top for top in tops if not extension or top.endswith(".dist-info")]
+    if zipped:
+        zip_for_import(python_dir, zipped, archive)
+
+
+@contextmanager
+def layer_folder(output_dir: str, archived: bool) -> Iterator[Path]:
+    """Where a bundler lays out its asset: output_dir itself, or with `archived` a staging folder then packed into
+    output_dir as one zip that CDK uploads as it is (BundlingOutput.ARCHIVED), its members stored. CDK deflates a
+    folder's asset, and MiniStack inflates every member of every layer at every cold start (the .so files and
+    the import zips: megabytes); stored, extracting is a copy. Files only (extracting makes their folders),
+    sorted, with fixed dates and each file's mode: the same bytes in every build."""
+    if not archived:
+        yield Path(output_dir)
+        return
+    with tempfile.TemporaryDirectory() as staging_dir:
+        staging = Path(staging_dir)
+        yield staging
+        with zipfile.ZipFile(Path(output_dir) / LAYER_ARCHIVE, "w", zipfile.ZIP_STORED) as packed:
+            for name in sorted(path.relative_to(staging).as_posix() for path in staging.rglob("*") if path.is_file()):
+                info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+                info.external_attr = (0o100000 | ((staging / name).stat().st_mode & 0o777)) << 16
+                packed.writestr(info, (staging / name).read_bytes())
 
 
 # Never run: local bundling always succeeds or fails loudly. CDK requires an image in BundlingOptions.
@@ -112,13 +145,18 @@ _UNUSED_IMAGE = DockerImage.from_registry("public.ecr.aws/sam/build-python3.12")
 @jsii.implements(ILocalBundling)
 class PipInstall:
     """pip-installs a pinned requirements file for the Lambda platform (manylinux x86_64, CPython 3.12); with
-    `zipped`, its pure-Python packages then go into one zip (zip_pure_python)."""
+    `zipped`, its pure-Python packages then go into one zip (zip_pure_python) and the layer into one stored
+    archive (layer_folder)."""
 
     def __init__(self, requirements: Path, zipped: bool):
         self.requirements, self.zipped = requirements, zipped
 
     def try_bundle(self, output_dir: str, *, image=None, **_options) -> bool:
-        target = Path(output_dir) / "python"
+        with layer_folder(output_dir, archived=self.zipped) as layer:
+            self._install(layer / "python")
+        return True
+
+    def _install(self, target: Path) -> None:
         subprocess.run(
             [
                 sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
@@ -131,26 +169,27 @@ class PipInstall:
         if self.zipped:
             zip_pure_python(target, f"chirp-{self.requirements.parent.name}.zip")
         compile_bytecode(target)
-        return True
 
 
 @jsii.implements(ILocalBundling)
 class CopyPackage:
     """Copies a source folder into the asset (under `under`, e.g. a layer's python/), with fresh bytecode; with
-    `zipped_as`, as that zip for zipimport (zip_for_import: `under` is then python/<package>)."""
+    `zipped_as`, as that zip for zipimport (zip_for_import: `under` is then python/<package>), in a stored
+    archive (layer_folder)."""
 
     def __init__(self, package_dir: Path, under: str, zipped_as: str | None = None):
         self.package_dir, self.under, self.zipped_as = package_dir, under, zipped_as
 
     def try_bundle(self, output_dir: str, *, image=None, **_options) -> bool:
-        target = Path(output_dir) / self.under
-        shutil.copytree(
-            self.package_dir, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True
-        )
-        if self.zipped_as:
-            zip_for_import(target.parent, [target.name], self.zipped_as)
-        else:
-            compile_bytecode(target)
+        with layer_folder(output_dir, archived=self.zipped_as is not None) as folder:
+            target = folder / self.under
+            shutil.copytree(
+                self.package_dir, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True
+            )
+            if self.zipped_as:
+                zip_for_import(target.parent, [target.name], self.zipped_as)
+            else:
+                compile_bytecode(target)
         return True
 
 
@@ -160,6 +199,11 @@ def _layer_hash(sources: bytes, zipped: bool) -> str:
     return hashlib.sha256(sources + Path(__file__).read_bytes() + (b"zipped" if zipped else b"files")).hexdigest()
 
 
+def _output(zipped: bool) -> BundlingOutput:
+    """A zipped layer's bundle is its archive (layer_folder), uploaded as it is; a files layer's, a folder."""
+    return BundlingOutput.ARCHIVED if zipped else BundlingOutput.NOT_ARCHIVED
+
+
 def dependencies_layer_code(name: str, zipped: bool) -> aws_lambda.Code:
     """The pinned packages of layers/<name>/requirements.txt; pure-Python ones in one zip if `zipped`."""
     folder = ROOT / "layers" / name
@@ -167,7 +211,9 @@ def dependencies_layer_code(name: str, zipped: bool) -> aws_lambda.Code:
         str(folder),
         asset_hash=_layer_hash((folder / "requirements.txt").read_bytes(), zipped),
         asset_hash_type=AssetHashType.CUSTOM,
-        bundling=BundlingOptions(image=_UNUSED_IMAGE, local=PipInstall(folder / "requirements.txt", zipped)),
+        bundling=BundlingOptions(
+            image=_UNUSED_IMAGE, local=PipInstall(folder / "requirements.txt", zipped), output_type=_output(zipped)
+        ),
     )
 
 
@@ -183,7 +229,7 @@ def domain_layer_code(zipped: bool) -> aws_lambda.Code:
         exclude=_SOURCES_ONLY,
         asset_hash=_layer_hash(FileSystem.fingerprint(str(DOMAIN_PACKAGE), exclude=_SOURCES_ONLY).encode(), zipped),
         asset_hash_type=AssetHashType.CUSTOM,
-        bundling=BundlingOptions(image=_UNUSED_IMAGE, local=domain_bundler(zipped)),
+        bundling=BundlingOptions(image=_UNUSED_IMAGE, local=domain_bundler(zipped), output_type=_output(zipped)),
     )
 
 

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
 from aws_cdk.assertions import Template
 
 from infra.app import build_app
-from infra.bundling import PipInstall, domain_bundler
+from infra.bundling import LAYER_ARCHIVE, PipInstall, domain_bundler
 from infra.catalog import ROOT
 from infra.config import LOCAL, aws_stage
 
@@ -49,14 +50,25 @@ def any_template(request, local_template, aws_template) -> Template:
 
 def _build_layers(folder: Path, zipped: bool) -> dict[str, Path]:
     """Every layer as the deploy builds it in one mode (pip for the Lambda platform; zips or files), by name: the
-    dependency layers by their layers/ folder, the domain layer as "domain"."""
+    dependency layers by their layers/ folder, the domain layer as "domain". A zipped build's bundle is one archive
+    (LAYER_ARCHIVE): the layer is that archive extracted, as Lambda and MiniStack extract it."""
+    bundlers = {
+        requirements.parent.name: PipInstall(requirements, zipped)
+        for requirements in sorted((ROOT / "layers").glob("*/requirements.txt"))
+    }
+    bundlers["domain"] = domain_bundler(zipped)
     built = {}
-    for requirements in sorted((ROOT / "layers").glob("*/requirements.txt")):
-        name = requirements.parent.name
-        PipInstall(requirements, zipped).try_bundle(str(folder / name))
+    for name, bundler in bundlers.items():
+        bundle = folder / "bundles" / name
+        bundle.mkdir(parents=True)
+        bundler.try_bundle(str(bundle))
+        if not zipped:
+            built[name] = bundle
+            continue
+        assert [path.name for path in bundle.iterdir()] == [LAYER_ARCHIVE], name
+        with zipfile.ZipFile(bundle / LAYER_ARCHIVE) as archive:
+            archive.extractall(folder / name)
         built[name] = folder / name
-    domain_bundler(zipped).try_bundle(str(folder / "domain"))
-    built["domain"] = folder / "domain"
     return built
 
 

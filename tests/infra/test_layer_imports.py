@@ -22,6 +22,7 @@ from infra.bundling import (
     DOMAIN_ARCHIVE,
     DOMAIN_PACKAGE,
     LAMBDA_SYS_PATH,
+    LAYER_ARCHIVE,
     RUNTIME_ALSO_SHIPS,
     RUNTIME_PACKAGES,
     SITE_PACKAGES,
@@ -30,7 +31,7 @@ from infra.bundling import (
     domain_bundler,
     domain_layer_code,
 )
-from infra.catalog import FUNCTIONS
+from infra.catalog import FUNCTIONS, ROOT
 from tests.infra.conftest import CDK_CONTEXT
 
 DEPS_ARCHIVE = "chirp-deps.zip"
@@ -60,13 +61,45 @@ def test_given_the_dependency_layer_when_built_then_its_zip_holds_the_pure_packa
     assert not [member for member in members if member.endswith(".so")]
     tops = {member.split("/")[0] for member in members}
     assert {"pydantic", "aws_lambda_powertools", "redis", "pynamodb", "aws_xray_sdk"} <= tops
-    # What stays files: distributions with an extension module, or that the runtime ships too (its copies
-    # would shadow them from a zip, which comes after them on sys.path).
+    # What stays files: the packages of distributions with an extension module (their dist-info goes into the
+    # zip), and the distributions the runtime ships too (its copies would shadow them from a zip, which comes after
+    # them on sys.path).
     python = built_layers["deps"] / "python"
-    for dist_info in python.glob("*.dist-info"):
-        name = dist_info.name.split("-")[0].lower()
-        record = [line.split(",")[0] for line in (dist_info / "RECORD").read_text().splitlines()]
-        assert name in RUNTIME_ALSO_SHIPS or any(path.endswith(".so") for path in record), name
+    assert {path.name.split("-")[0].lower() for path in python.glob("*.dist-info")} == RUNTIME_ALSO_SHIPS
+    extension_dists = {"pydantic_core", "hiredis", "wrapt"}
+    assert extension_dists <= {top.split("-")[0].lower() for top in tops if top.endswith(".dist-info")}
+    for name in extension_dists:
+        assert (python / name).is_dir(), name
+
+
+def test_given_the_dependency_layer_when_loaded_then_its_extensions_versions_are_read_from_the_zip(built_layers):
+    """An extension's dist-info is in the zip: importlib.metadata still finds it (and its pinned version)."""
+    pins = dict(line.split("==") for line in (ROOT / "layers" / "deps" / "requirements.txt").read_text().split()
+                if "==" in line)  # fmt: skip
+    probe = (
+        "import importlib.metadata as m\nprint(m.version('pydantic_core'), m.version('hiredis'), m.version('wrapt'))"
+    )
+    done = _run_with_layer(built_layers["deps"], probe)
+    assert done.stdout.split() == [pins["pydantic-core"], pins["hiredis"], pins["wrapt"]]
+
+
+def _bundle(built_layers: dict[str, Path], name: str) -> Path:
+    """The archive a zipped layer was extracted from (tests/infra/conftest.py _build_layers)."""
+    return built_layers[name].parent / "bundles" / name / LAYER_ARCHIVE
+
+
+@pytest.mark.parametrize("layer", ["deps", "domain", "search", "media"])
+def test_given_a_zipped_layer_when_bundled_then_its_asset_is_one_archive_of_stored_files(built_layers, layer):
+    """What CDK uploads as it is (and MiniStack extracts at every cold start): nothing to inflate, no folder
+    entries, sorted, dated 1980, so the same bytes in every build; the import zip named in the .pth is a member."""
+    with zipfile.ZipFile(_bundle(built_layers, layer)) as archive:
+        members = archive.infolist()
+    names = [member.filename for member in members]
+    assert names == sorted(names)
+    assert {member.compress_type for member in members} == {zipfile.ZIP_STORED}
+    assert not [name for name in names if name.endswith("/")]
+    assert {member.date_time for member in members} == {(1980, 1, 1, 0, 0, 0)}
+    assert f"{SITE_PACKAGES}/chirp-{layer}.zip" in names
 
 
 @pytest.mark.parametrize(("layer", "archive_name"), [("deps", DEPS_ARCHIVE), ("domain", DOMAIN_ARCHIVE)])
@@ -87,11 +120,9 @@ def test_given_a_layer_zip_when_built_then_every_module_has_its_source_and_valid
             assert bytecode[8:16] == importlib.util.source_hash(archive.read(source)), source
 
 
-def test_given_the_domain_layer_when_built_twice_then_its_zip_is_the_same_bytes(built_layers, tmp_path):
+def test_given_the_domain_layer_when_built_twice_then_its_archive_is_the_same_bytes(built_layers, tmp_path):
     domain_bundler(zipped=True).try_bundle(str(tmp_path))
-    assert (tmp_path / SITE_PACKAGES / DOMAIN_ARCHIVE).read_bytes() == (
-        built_layers["domain"] / SITE_PACKAGES / DOMAIN_ARCHIVE
-    ).read_bytes()
+    assert (tmp_path / LAYER_ARCHIVE).read_bytes() == _bundle(built_layers, "domain").read_bytes()
 
 
 def _python() -> str:
