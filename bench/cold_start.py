@@ -189,13 +189,13 @@ def extracted(asset: Path) -> Path:
     layer_folder) extracted once, as Lambda extracts it (named by its hash: one extraction serves every run)."""
     if asset.is_dir():
         return asset
-    folder = LAYOUTS / "extracted" / asset.stem
-    if not (folder / "complete").exists():
+    folder, complete = LAYOUTS / "extracted" / asset.stem, LAYOUTS / "extracted" / f"{asset.stem}.complete"
+    if not complete.exists():
         shutil.rmtree(folder, ignore_errors=True)
         with zipfile.ZipFile(asset) as archive:
-            archive.extractall(folder / "layer")
-        (folder / "complete").touch()
-    return folder / "layer"
+            archive.extractall(folder)
+        complete.touch()
+    return folder
 
 
 def artifacts(cdk_out: Path, template_name: str = TEMPLATE) -> dict[str, dict]:
