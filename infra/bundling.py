@@ -28,8 +28,10 @@ RUNTIME = aws_lambda.Runtime.PYTHON_3_12
 # The layer folder whose .pth files the Lambda runtime's bootstrap processes (site.addsitedir), as MiniStack's
 # worker does: a zip named in a .pth there is put on sys.path.
 SITE_PACKAGES = "python/lib/python3.12/site-packages"
-# Distributions the python3.12 runtime ships too (beside boto3 and botocore). A zip named in a .pth comes after
-# the runtime's own packages on sys.path, so their pinned copies stay plain files in python/, which comes first.
+# Distributions the python3.12 runtime ships too (beside boto3 and botocore). An AWS stage's layer has its pinned
+# copies as files in python/, which comes before the runtime's packages on sys.path. A zip named in a .pth comes
+# after them, so from a zip they would never load: a zipped layer (the local stage's) leaves them to its runtime,
+# MiniStack's venv, which pins the same versions (localstack/requirements.txt; a test holds the pins equal).
 RUNTIME_ALSO_SHIPS = frozenset({"jmespath", "python_dateutil", "six", "urllib3"})
 # What the python3.12 runtime ships beside the interpreter, by import name (benchmarks and tests put the venv's
 # copies after the layers, where the runtime's are).
@@ -105,11 +107,17 @@ def _distributions(python_dir: Path) -> dict[str, list[str]]:
 
 def zip_pure_python(python_dir: Path, archive: str) -> None:
     """Zips every distribution in python_dir that zipimport can load: not one with an extension module (a .so
-    loads only from a file) nor one the runtime ships too (RUNTIME_ALSO_SHIPS). An extension's dist-info goes in
-    too (importlib.metadata reads it from the zip): every file left outside is one more member to extract."""
+    loads only from a file). An extension's dist-info goes in too (importlib.metadata reads it from the zip): every
+    file left outside is one more member to extract at each local cold start. Those the runtime ships too
+    (RUNTIME_ALSO_SHIPS) are left to it."""
     zipped = []
     for name, tops in _distributions(python_dir).items():
         if name in RUNTIME_ALSO_SHIPS:
+            for path in (python_dir / top for top in tops):
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
             continue
         paths = [path for top in tops for path in [python_dir / top, *(python_dir / top).rglob("*")]]
         extension = any(path.suffix == ".so" for path in paths)

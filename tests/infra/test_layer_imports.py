@@ -62,14 +62,31 @@ def test_given_the_dependency_layer_when_built_then_its_zip_holds_the_pure_packa
     tops = {member.split("/")[0] for member in members}
     assert {"pydantic", "aws_lambda_powertools", "redis", "pynamodb", "aws_xray_sdk"} <= tops
     # What stays files: the packages of distributions with an extension module (their dist-info goes into the
-    # zip), and the distributions the runtime ships too (its copies would shadow them from a zip, which comes after
-    # them on sys.path).
+    # zip). The distributions the runtime ships too are left to it (its copies would shadow them from a zip, which
+    # comes after them on sys.path).
     python = built_layers["deps"] / "python"
-    assert {path.name.split("-")[0].lower() for path in python.glob("*.dist-info")} == RUNTIME_ALSO_SHIPS
+    assert not list(python.glob("*.dist-info"))
+    assert not [top for top in tops if top.split("-")[0].lower() in RUNTIME_ALSO_SHIPS]
+    assert not {"urllib3", "dateutil", "jmespath", "six.py"} & {path.name for path in python.iterdir()}
     extension_dists = {"pydantic_core", "hiredis", "wrapt"}
     assert extension_dists <= {top.split("-")[0].lower() for top in tops if top.endswith(".dist-info")}
     for name in extension_dists:
         assert (python / name).is_dir(), name
+
+
+def _pins(requirements: Path) -> dict[str, str]:
+    lines = [line.split("#")[0].strip() for line in requirements.read_text().splitlines()]
+    return dict(line.lower().replace("-", "_").split("==") for line in lines if "==" in line)
+
+
+def test_given_what_the_zipped_layer_leaves_to_the_runtime_then_the_local_runtime_pins_the_same_versions():
+    """The local stage's runtime is MiniStack's venv: the packages the zipped dependency layer leaves to it load
+    there at the versions an AWS stage's layer ships as files."""
+    layer = _pins(ROOT / "layers" / "deps" / "requirements.txt")
+    local_runtime = _pins(ROOT / "localstack" / "requirements.txt")
+    assert {name: local_runtime.get(name) for name in RUNTIME_ALSO_SHIPS} == {
+        name: layer[name] for name in RUNTIME_ALSO_SHIPS
+    }
 
 
 def test_given_the_dependency_layer_when_loaded_then_its_extensions_versions_are_read_from_the_zip(built_layers):
