@@ -290,9 +290,12 @@ class Services:
 
     @cached_property
     def poison(self) -> SqsPoisonQueue:
+        """Where a consumer sets poison records aside. Every record is parsed with it at hand, and most parse: its
+        SQS client is built with the first poison record."""
         from chirp.adapters.sqs.poison_queue import SqsPoisonQueue
 
-        return SqsPoisonQueue(aws_client("sqs", self.settings), self.settings.consumer_failures_queue_url)
+        settings = self.settings
+        return _OnFirstUse(lambda: SqsPoisonQueue(aws_client("sqs", settings), settings.consumer_failures_queue_url))
 
     @cached_property
     def search(self):
