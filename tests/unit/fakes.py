@@ -715,8 +715,15 @@ class FakeMediaStore:
         self.batch_reads += 1
         return {m: self.records[m] for m in dict.fromkeys(media_ids) if m in self.records}
 
+    def start_try(self, media_id: str) -> int | None:
+        record = self.records.get(media_id)
+        if record is None:
+            return None
+        self._update(media_id, lambda r: True, tries=record.tries + 1)
+        return record.tries + 1
+
     def record_result(self, result: TranscodeResult) -> bool:
-        return self._update(result.media_id, lambda r: True, result=result)
+        return self._update(result.media_id, lambda r: True, result=result, tries=0)
 
     def set_alt_text(self, media_id: str, owner: str, alt_text: str) -> bool:
         return self._update(media_id, lambda r: r.owner == owner and r.tweet_id is None, alt_text=alt_text)
