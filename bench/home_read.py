@@ -424,6 +424,9 @@ def main() -> None:
     def per_k(value) -> str:  # one figure per followed-celebrity count, as the headlines show them
         return " / ".join(value(k) for k in CELEBRITY_COUNTS)
 
+    def warm_figures(key: str, spec: str = ".2f") -> str:
+        return per_k(lambda k: format(warm[k][key], spec))
+
     by_k = per_k(str)
     cluster_headline = (
         [
@@ -464,34 +467,34 @@ def main() -> None:
             "headline": [
                 report.headline(
                     f"home read, warm, {by_k} followed celebrities",
-                    per_k(lambda k: f"{warm[k]['median_ms']:.2f}")
+                    warm_figures("median_ms")
                     + " ms = "
-                    + per_k(lambda k: f"{warm[k]['ratio_to_raw']:.1f}")
+                    + warm_figures("ratio_to_raw", ".1f")
                     + "x raw redis-py; "
-                    + per_k(lambda k: str(warm[k]["round_trips"]))
+                    + warm_figures("round_trips", "")
                     + " Redis round trips, "
-                    + per_k(lambda k: str(warm[k]["dynamodb_calls"]))
+                    + warm_figures("dynamodb_calls", "")
                     + " DynamoDB calls; "
-                    + per_k(lambda k: f"{warm[k]['ratio_to_separate_round_trips']:.2f}")
+                    + warm_figures("ratio_to_separate_round_trips")
                     + "x the same read in separate round trips",
                     "raw redis-py, same requests: "
-                    + per_k(lambda k: f"{warm[k]['raw_redis_py_median_ms']:.2f}")
+                    + warm_figures("raw_redis_py_median_ms")
                     + " ms; the same with its reply parsed into the page: "
-                    + per_k(lambda k: f"{warm[k]['raw_parsed_median_ms']:.2f}")
+                    + warm_figures("raw_parsed_median_ms")
                     + " ms = "
-                    + per_k(lambda k: f"{warm[k]['raw_parsed_ratio_to_raw']:.2f}")
+                    + warm_figures("raw_parsed_ratio_to_raw")
                     + "x raw (into plain Python values only: "
-                    + per_k(lambda k: f"{warm[k]['raw_values_ratio_to_raw']:.2f}")
+                    + warm_figures("raw_values_ratio_to_raw")
                     + "x); the page made from the script's snapshot by the rules in Python (the read before): "
-                    + per_k(lambda k: f"{warm[k]['via_snapshot_median_ms']:.2f}")
+                    + warm_figures("via_snapshot_median_ms")
                     + " ms = "
-                    + per_k(lambda k: f"{warm[k]['via_snapshot_ratio_to_raw']:.1f}")
+                    + warm_figures("via_snapshot_ratio_to_raw", ".1f")
                     + "x its raw replay ("
-                    + per_k(lambda k: f"{warm[k]['via_snapshot_raw_redis_py_median_ms']:.2f}")
+                    + warm_figures("via_snapshot_raw_redis_py_median_ms")
                     + " ms); separate round trips: "
                     + per_k(lambda k: str(warm[k]["separate"]["round_trips"]))
                     + " round trips, "
-                    + per_k(lambda k: f"{warm[k]['separate_round_trips_median_ms']:.2f}")
+                    + warm_figures("separate_round_trips_median_ms")
                     + " ms",
                 ),
                 report.headline(
