@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -40,11 +42,12 @@ def machine() -> dict[str, Any]:
 
 
 def write_result(name: str, data: dict[str, Any]) -> Path:
-    """Writes bench/results/<name>.json (atomically) with the command and machine, and returns its path."""
+    """Writes bench/results/<name>.json (atomically) with the command (as run, with its options) and machine, and
+    returns its path."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     document = {
         "benchmark": name,
-        "command": command_for(name),
+        "command": " ".join([command_for(name), *map(shlex.quote, sys.argv[1:])]),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": machine(),
         **data,

@@ -53,11 +53,11 @@ def summary(outcomes: dict[str, dict]) -> str:
     ]
     machines = set()
     for name, outcome in outcomes.items():
-        command = f"`{report.command_for(name)}`"
-        if outcome["returncode"] != 0 or outcome["result"] is None:
+        result = outcome["result"]
+        command = f"`{result['command'] if result else report.command_for(name)}`"
+        if outcome["returncode"] != 0 or result is None:
             lines.append(f"| {name} | **failed** (exit code {outcome['returncode']}) | - | {command} |")
             continue
-        result = outcome["result"]
         machines.add(f"{result['machine']['cpus']} CPUs, Python {result['machine']['python']}")
         for row in result.get("headline", []):
             lines.append(f"| {cell(row['figure'])} | {cell(row['value'])} | {cell(row['compared_with'])} | {command} |")

@@ -7,9 +7,17 @@
    count update, publish, publish confirmed: 4 DynamoDB calls and 1 Kinesis call in sequence), which is rebuilt here
    from the same stores.
 2. Through the local API (the emulator's gateway and the deployed api function): POST /tweets p50 and p99, with
-   and without an Idempotency-Key, and GET /users/me as the same run's reference.
+   and without an Idempotency-Key, and GET /users/me as the same run's reference. With `--before-env`, the same
+   requests go, in turn, to a second local cloud running the build before (its own ports and `.local/`), so both
+   builds are timed in the same run on the same machine:
 
-Usage: .venv/bin/python bench/write_costs.py [--posts 60] [--followees 20]
+       git worktree add --detach ../chirp-before 07cae07
+       (cd ../chirp-before && CHIRP_GATEWAY_PORT=4690 CHIRP_REDIS_PORT=6490 CHIRP_OPENSEARCH_PORT=9290 \
+           CHIRP_OPENSEARCH_TRANSPORT_PORT=9390 make dev)
+       .venv/bin/python bench/write_costs.py --before-env ../chirp-before/.local/cloud.env
+       (cd ../chirp-before && CHIRP_GATEWAY_PORT=4690 ... make down)
+
+Usage: .venv/bin/python bench/write_costs.py [--posts 60] [--followees 20] [--before-env PATH]
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import argparse
 import time
 import uuid
 from collections import Counter
+from pathlib import Path
 
 import cloud
 import paths  # noqa: F401 - puts the repository root and shared/ on sys.path
@@ -34,6 +43,7 @@ from chirp.timelines.rules import FOLLOW_BACKFILL
 from chirp.tweets.model import STRING_IDS, Tweet
 from chirp.tweets.text import hashtags, mentions, normalize_text
 from localstack.api_client import Accounts
+from localstack.cloud_env import read_cloud_env
 
 NAME = "write_costs"
 REBUILD_READS = 10  # timed reads of the rebuild's authors, each way
@@ -131,43 +141,75 @@ def in_process(posts: int, followees: int) -> dict:
     }
 
 
-def through_api(posts: int) -> dict:
-    env = cloud.cloud_env()
-    accounts = Accounts(env)
-    author = accounts.create("wca")
-    accounts.raise_limits([author])
-    samples: dict[str, list[float]] = {"post": [], "post_idempotent": [], "get_me": []}
+BEFORE = "07cae07"  # the last build whose POST /tweets made its calls in sequence (post_as_before)
+
+
+def through_api(posts: int, before_env: dict[str, str] | None) -> dict:
+    """p50 and p99 of each request by build ("now", and "before" when its cloud is given), sent in turn."""
+    clouds = {"now": cloud.cloud_env(), **({"before": before_env} if before_env else {})}
+    senders, raised = {}, []
+    for build, env in clouds.items():
+        accounts = Accounts(env)
+        author = accounts.create("wca")
+        accounts.raise_limits([author])
+        raised.append((accounts, author))
+        senders[build] = {
+            "post": lambda i, author=author: author.call("POST", "/tweets", json={"text": f"api {i} #bench"}),
+            "post_idempotent": lambda i, author=author: author.call(
+                "POST", "/tweets", json={"text": f"api key {i}"}, headers={"Idempotency-Key": uuid.uuid4().hex}
+            ),
+            "get_me": lambda i, author=author: author.call("GET", "/users/me"),
+        }
+    samples = {build: {name: [] for name in sends} for build, sends in senders.items()}
     statuses: Counter = Counter()
-    requests_by_name = {
-        "post": lambda i: author.call("POST", "/tweets", json={"text": f"api {i} #bench"}),
-        "post_idempotent": lambda i: author.call(
-            "POST", "/tweets", json={"text": f"api key {i}"}, headers={"Idempotency-Key": uuid.uuid4().hex}
-        ),
-        "get_me": lambda i: author.call("GET", "/users/me"),
-    }
-    for send in requests_by_name.values():
-        send(-1)  # warm: the function's first invoke is not what is measured
+    for sends in senders.values():
+        for send in sends.values():
+            send(-1)  # warm: the function's first invoke is not what is measured
     for i in range(posts):
-        for name, send in requests_by_name.items():
-            started = time.perf_counter()
-            response = send(i)
-            samples[name].append((time.perf_counter() - started) * 1000)
-            statuses[f"{name} {response.status_code}"] += 1
-    accounts.restore_limits([author])
+        for build, sends in senders.items():
+            for name, send in sends.items():
+                started = time.perf_counter()
+                response = send(i)
+                samples[build][name].append((time.perf_counter() - started) * 1000)
+                statuses[f"{build} {name} {response.status_code}"] += 1
+    for accounts, author in raised:
+        accounts.restore_limits([author])
     return {
         "statuses": dict(statuses),
-        "ms": {name: {"p50": median(v), "p99": percentile(v, 99)} for name, v in samples.items()},
+        "ms": {
+            build: {name: {"p50": median(v), "p99": percentile(v, 99)} for name, v in by_name.items()}
+            for build, by_name in samples.items()
+        },
     }
+
+
+def api_headline(posts: int, ms: dict) -> dict:
+    now = ms["now"]
+    figures = (
+        f"p50 {now['post']['p50']:.1f} ms, p99 {now['post']['p99']:.1f} ms; with an Idempotency-Key "
+        f"p50 {now['post_idempotent']['p50']:.1f} ms"
+    )
+    baseline = f"GET /users/me, same run: p50 {now['get_me']['p50']:.1f} ms"
+    if before := ms.get("before"):
+        speedup, keyed = (before[name]["p50"] / now[name]["p50"] for name in ("post", "post_idempotent"))
+        figures = f"{figures}; {speedup:.2f}x faster than the build before ({keyed:.2f}x with the key)"
+        baseline = (
+            f"the build before ({BEFORE}) in a second local cloud, same run, requests in turn: POST /tweets p50 "
+            f"{before['post']['p50']:.1f} ms, p99 {before['post']['p99']:.1f} ms; with an Idempotency-Key p50 "
+            f"{before['post_idempotent']['p50']:.1f} ms; GET /users/me p50 {before['get_me']['p50']:.1f} ms"
+        )
+    return report.headline(f"POST /tweets through the local API ({posts} posts)", figures, baseline)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=60)
     parser.add_argument("--followees", type=int, default=20)
+    parser.add_argument("--before-env", type=Path, help=f"cloud.env of a local cloud running {BEFORE}")
     args = parser.parse_args()
 
     local = in_process(args.posts, args.followees)
-    api = through_api(args.posts)
+    api = through_api(args.posts, read_cloud_env(args.before_env) if args.before_env else None)
     counts, post_ms = local["counts"], local["post_ms"]
     print(
         table(
@@ -179,7 +221,8 @@ def main() -> None:
     speedup = post_ms["post_before"]["p50"] / post_ms["post"]["p50"]
     print(f"\nin process, {args.posts} posts each: p50 {post_ms['post']['p50']:.1f} ms now, "
           f"{post_ms['post_before']['p50']:.1f} ms as before ({speedup:.2f}x)")  # fmt: skip
-    print("through the API: " + ", ".join(f"{n} p50 {v['p50']:.1f} ms" for n, v in api["ms"].items()))
+    for build, by_name in api["ms"].items():
+        print(f"through the API, {build}: " + ", ".join(f"{n} p50 {v['p50']:.1f} ms" for n, v in by_name.items()))
     print(f"statuses: {api['statuses']}")
 
     post, before, follow, rebuild = counts["post"], counts["post_before"], counts["follow"], counts["rebuild"]
@@ -191,12 +234,7 @@ def main() -> None:
             f"the sequence it replaced, same run: {before['aws_total']} calls, "
             f"p50 {post_ms['post_before']['p50']:.1f} ms",
         ),
-        report.headline(
-            f"POST /tweets through the local API ({args.posts} posts)",
-            f"p50 {api['ms']['post']['p50']:.1f} ms, p99 {api['ms']['post']['p99']:.1f} ms; with an Idempotency-Key "
-            f"p50 {api['ms']['post_idempotent']['p50']:.1f} ms",
-            f"GET /users/me, same run: p50 {api['ms']['get_me']['p50']:.1f} ms",
-        ),
+        api_headline(args.posts, api["ms"]),
         report.headline(
             "follow (an author with tweets to backfill), calls",
             f"{follow['aws_total']} DynamoDB calls, {follow['round_trips']} Redis round trips "

@@ -113,7 +113,15 @@ def test_given_an_idempotency_key_when_a_post_is_retried_then_one_tweet_is_store
     author = new_user("idem")
     headers = {"Idempotency-Key": "retry-1"}
     first = author.call("POST", "/tweets", json={"text": "exactly once"}, headers=headers)
-    again = author.call("POST", "/tweets", json={"text": "exactly once"}, headers=headers)
+    assert first.json()["like_count"] == 0
+    new_user("liker").call("POST", f"/tweets/{first.json()['tweet_id']}/like")
+
+    # Then the retry gets the first tweet back with its counts as they are now (it was liked since)
+    def retried():
+        again = author.call("POST", "/tweets", json={"text": "exactly once"}, headers=headers)
+        return again if again.json()["like_count"] == 1 else None
+
+    again = eventually(retried)
     assert first.status_code == again.status_code == 201
     assert first.json()["tweet_id"] == again.json()["tweet_id"]
     other = new_user("idem").call("POST", "/tweets", json={"text": "exactly once"}, headers=headers)

@@ -7,7 +7,15 @@ import json
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from infra.catalog import FUNCTIONS, PARAMETERS, TABLES, Access, DeployTrigger, KinesisTrigger, SearchAccess
+from infra.catalog import (
+    FUNCTIONS,
+    PARAMETERS,
+    TABLES,
+    Access,
+    DeployTrigger,
+    KinesisTrigger,
+    SearchAccess,
+)
 from infra.config import stage_config
 
 
@@ -204,6 +212,18 @@ def test_given_the_media_bucket_when_synthesized_then_images_and_videos_trigger_
     assert [config["Events"] for config in configs] == [["s3:ObjectCreated:*"]] * 2
     prefixes = sorted(rule["Value"] for config in configs for rule in config["Filter"]["Key"]["FilterRules"])
     assert prefixes == ["uploads/", "videos/"]  # no overlap: S3 refuses two notifications for one key
+
+
+def test_given_the_transcoders_when_synthesized_then_lambda_retries_each_upload_as_often_as_they_count_tries(
+    any_template,
+):
+    """The transcoders count TRANSCODE_TRIES against Lambda's default for asynchronous invocations, two retries
+    (its own resource, AWS::Lambda::EventInvokeConfig, would take the stack to CloudFormation's limit's headroom):
+    no configuration may change it."""
+    from chirp.media.model import TRANSCODE_TRIES
+
+    assert TRANSCODE_TRIES == 2  # Lambda's documented default: the last invocation records the rejection
+    assert not _resources(any_template, "AWS::Lambda::EventInvokeConfig")
 
 
 def test_given_the_media_bucket_when_synthesized_then_uploads_and_abandoned_parts_go_after_a_day(any_template):

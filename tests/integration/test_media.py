@@ -231,6 +231,17 @@ def test_given_media_when_tweets_are_written_with_them_then_each_is_attached_onc
     assert services.social_store.get_profile(owner).tweets_count == 1
 
 
+def test_given_a_ticket_when_transcodes_start_then_tries_count_until_an_outcome_and_again_from_none(store):
+    media_id = _ready_record(store, "it-user")
+
+    tries = [store.start_try(media_id) for _ in range(3)]
+    assert store.record_result(TranscodeResult(media_id=media_id, owner="it-user", status="rejected", reason="x"))
+    after_outcome = store.get_many([media_id])[media_id].tries
+
+    assert (tries, after_outcome, store.start_try(media_id)) == ([1, 2, 3], 0, 1)
+    assert store.start_try(uuid.uuid4().hex) is None  # no ticket: nothing counted, nothing created
+
+
 def test_given_a_record_when_alt_text_is_set_then_only_the_owner_before_attaching_may(services, store, make_user):
     owner = make_user()
     media_id = _ready_record(store, owner)

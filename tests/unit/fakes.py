@@ -715,8 +715,15 @@ class FakeMediaStore:
         self.batch_reads += 1
         return {m: self.records[m] for m in dict.fromkeys(media_ids) if m in self.records}
 
+    def start_try(self, media_id: str) -> int | None:
+        record = self.records.get(media_id)
+        if record is None:
+            return None
+        self._update(media_id, lambda r: True, tries=record.tries + 1)
+        return record.tries + 1
+
     def record_result(self, result: TranscodeResult) -> bool:
-        return self._update(result.media_id, lambda r: True, result=result)
+        return self._update(result.media_id, lambda r: True, result=result, tries=0)
 
     def set_alt_text(self, media_id: str, owner: str, alt_text: str) -> bool:
         return self._update(media_id, lambda r: r.owner == owner and r.tweet_id is None, alt_text=alt_text)
@@ -787,10 +794,12 @@ class FakeEngagementStore:
     """EngagementStore as DynamoDB holds it: an edge per (user, tweet), counter shards summed on read (shard 0 says
     how many), reply/quote markers, and the outbox; each act is all-or-nothing like the transaction, refused
     (False, nothing written) by its edge's condition. The retweet itself lands in the tweet store, as in the
-    transaction that spans both tables. `writes` counts the writes of each counter item."""
+    transaction that spans both tables. `writes` counts the writes of each counter item, `reads` the batch reads
+    of edges and of counts."""
 
     def __init__(self, tweets: FakeTweetStore):
         self.tweets = tweets
+        self.reads = 0
         self.edges_: dict[tuple[str, int], Edge] = {}
         self.counters: dict[tuple[int, int], Counts] = {}
         self.shards: dict[int, int] = {}
@@ -851,9 +860,11 @@ class FakeEngagementStore:
         return True
 
     def edges(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Edge]:
+        self.reads += 1
         return {key: self.edges_[key] for key in keys if key in self.edges_}
 
     def counts(self, tweet_ids: Iterable[int]) -> dict[int, Counts]:
+        self.reads += 1
         sums = {}
         for tweet_id in tweet_ids:
             found = [

@@ -467,6 +467,34 @@ def test_given_tweets_when_decorated_for_a_viewer_then_counts_and_their_own_flag
     assert world.engagement.decorate([], "bob") == {}
 
 
+def test_given_a_tweet_just_written_when_shown_to_its_author_then_nothing_counted_and_no_engagement_read(world):
+    # Given a tweet as POST /tweets has just written it (so nothing can have been done to it yet)
+    tweet = world.tweets.post("ann", "fresh")
+
+    view = world.engagement.post(tweet, "ann", just_written=True)
+
+    assert (view.tweet_id, view.text, view.like_count, view.retweet_count, view.liked) == (
+        tweet.tweet_id,
+        "fresh",
+        0,
+        0,
+        False,
+    )
+    assert world.engagement_store.reads == 0  # neither its counts nor the author's edges
+    assert tweet.tweet_id not in world.count_cache.counts
+
+
+def test_given_a_tweet_an_idempotency_key_replays_when_shown_then_its_counts_are_read_as_they_are_now(world):
+    # Given an earlier request's tweet, liked since (a retry with its Idempotency-Key gets it back)
+    tweet = world.tweets.post("ann", "earlier")
+    world.engagement.like("bob", tweet.tweet_id)
+    world.engagement.like("ann", tweet.tweet_id)
+
+    view = world.engagement.post(tweet, "ann")
+
+    assert (view.like_count, view.liked) == (2, True)
+
+
 def test_given_a_user_timeline_with_retweets_when_viewed_then_a_retweet_carries_its_counted_original(world):
     world.tweet("ann", 100)
     world.tweet("cat", 200)

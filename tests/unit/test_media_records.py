@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from chirp.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
-from chirp.media.model import MAX_ALT_TEXT, PART_BYTES, UNATTACHED_TTL_S, Source, TranscodeResult, Variant
+from chirp.media.model import (
+    MAX_ALT_TEXT,
+    PART_BYTES,
+    TRANSCODE_TRIES,
+    UNATTACHED_TTL_S,
+    Source,
+    TranscodeResult,
+    Variant,
+)
 from chirp.media.service import MediaService
 from chirp.timelines.model import TimelineEntry, TimelinePage
 from tests.unit.fakes import World
@@ -220,6 +228,84 @@ def test_given_transcoded_images_when_one_is_attached_then_only_its_variants_los
 
     assert not attached_keys & world.media_objects.unattached  # kept
     assert left_keys <= world.media_objects.unattached  # deleted after a day unless attached before
+
+
+def _crashing_reads(world, monkeypatch, crashes: int) -> None:
+    """The transcoder's first `crashes` reads of an upload kill its invocation, as running out of memory does."""
+    read, left = world.media_objects.read, iter(range(crashes))
+
+    def crash_then_read(key: str, *, max_bytes: int):
+        if next(left, None) is not None:
+            raise MemoryError("Runtime exited with error: signal: killed")
+        return read(key, max_bytes=max_bytes)
+
+    monkeypatch.setattr(world.media_objects, "read", crash_then_read)
+
+
+def _transcoded_after_crashes(world, monkeypatch, crashes: int):
+    """Lambda's async invocations of the transcoder for one upload: each crash is retried, up to twice."""
+    from chirp.media.transcoding import Transcoder
+
+    data = _png_bytes()
+    ticket = world.media.presign_upload("ann", "image/png", len(data))
+    world.media_objects.objects[ticket.key] = data
+    _crashing_reads(world, monkeypatch, crashes)
+    transcoder = Transcoder(world.media_objects, world.media_store)
+    for _ in range(crashes):
+        with pytest.raises(MemoryError):
+            transcoder.transcode(ticket.key)
+    return ticket.media_id, transcoder.transcode(ticket.key)
+
+
+def test_given_an_upload_the_transcoder_crashed_on_once_when_retried_then_it_is_transcoded(world, monkeypatch):
+    media_id, result = _transcoded_after_crashes(world, monkeypatch, crashes=1)
+
+    assert result.status == "ready"
+    assert world.media_store.records[media_id].status == "ready"
+
+
+def test_given_an_upload_the_transcoder_crashed_on_twice_when_invoked_again_then_rejected_not_left_processing(
+    world, monkeypatch
+):
+    # Given two invocations killed before recording anything (Lambda retries an async invocation twice)
+    media_id, result = _transcoded_after_crashes(world, monkeypatch, crashes=TRANSCODE_TRIES)
+
+    # Then the last invocation records the rejection without a third try (which would crash the same way)
+    assert (result.status, result.reason) == (
+        "rejected",
+        "could not be transcoded: the transcoder failed on it 2 times (out of memory or time)",
+    )
+    assert world.media.get("ann", media_id).status == "rejected"
+    assert not [key for key in world.media_objects.objects if key.startswith("media/")]
+
+
+def test_given_a_transcoded_upload_when_its_event_is_redelivered_again_and_again_then_it_is_transcoded_each_time(
+    world,
+):
+    # Given an outcome recorded: the tries count again from none after it
+    from chirp.media.transcoding import Transcoder
+
+    data = _png_bytes()
+    ticket = world.media.presign_upload("ann", "image/png", len(data))
+    world.media_objects.objects[ticket.key] = data
+    transcoder = Transcoder(world.media_objects, world.media_store)
+
+    results = [transcoder.transcode(ticket.key).status for _ in range(TRANSCODE_TRIES + 2)]
+
+    assert results == ["ready"] * (TRANSCODE_TRIES + 2)
+    assert world.media_store.records[ticket.media_id].tries == 0
+
+
+def test_given_an_upload_never_issued_when_transcoded_then_no_try_is_counted_and_nothing_recorded(world):
+    from chirp.media.transcoding import Transcoder
+
+    key = "uploads/ann/" + "0" * 32
+    world.media_objects.objects[key] = _png_bytes()
+
+    result = Transcoder(world.media_objects, world.media_store).transcode(key)
+
+    assert result.status == "ready"  # written, but no ticket names it: nothing can attach it
+    assert world.media_store.records == {}
 
 
 def _png_bytes() -> bytes:

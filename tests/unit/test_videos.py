@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chirp.media.model import Source, TranscodeResult, Variant
+from chirp.media.model import TRANSCODE_TRIES, Source, TranscodeResult, Variant
 from chirp.media.video_transcoding import FINISH_RESERVE_S, VideoTranscoder
 from chirp.media.videos import UnusableMedia, rendition_sizes, transcode_video
 from tests.media_samples import animated_gif, decoded_frames, video
@@ -114,6 +114,26 @@ def test_given_too_little_time_left_when_an_upload_is_transcoded_then_it_is_reje
     assert (result.status, result.reason) == ("rejected", "could not be transcoded in the time the transcoder has")
     assert world.media_store.records[ticket.media_id].status == "rejected"  # recorded: no longer processing
     assert not [key for key in world.media_objects.objects if key.startswith("media/")]
+
+
+def test_given_a_video_the_transcoder_crashed_on_twice_when_invoked_again_then_rejected_without_decoding(tmp_path):
+    # Given an upload two invocations started on and recorded nothing for (killed: out of memory or time)
+    world = World()
+    ticket = world.media.presign_upload("ann", "video/mp4", 1000)
+    world.media_objects.objects[ticket.key] = video(tmp_path / "up.mp4", 64, 64, 0.5, audio=False).read_bytes()
+    for _ in range(TRANSCODE_TRIES):
+        world.media_store.start_try(ticket.media_id)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+
+    result = VideoTranscoder(world.media_objects, world.media_store, scratch=scratch).transcode(ticket.key)
+
+    assert (result.status, result.reason) == (
+        "rejected",
+        "could not be transcoded: the transcoder failed on it 2 times (out of memory or time)",
+    )
+    assert world.media_store.records[ticket.media_id].status == "rejected"
+    assert not list(scratch.iterdir())  # not downloaded, not decoded
 
 
 def test_given_a_ready_video_when_attached_then_the_tweet_shows_its_renditions_poster_and_duration():

@@ -24,8 +24,8 @@ def post_tweet(
     idempotency_key: IdempotencyKey = None,
 ) -> Response[PostView]:
     draft = idempotent_post.Draft(**body.model_dump())
-    tweet = idempotent_post.post(caller(router), draft, idempotency_key, router.lambda_context)
-    view = services().engagement.post(tweet, caller(router))  # an Idempotency-Key retry: counts as they are now
+    posted = idempotent_post.post(caller(router), draft, idempotency_key, router.lambda_context)
+    view = services().engagement.post(posted.tweet, caller(router), just_written=posted.just_written)
     return Response(201, content_types.APPLICATION_JSON, view.model_dump())
 
 

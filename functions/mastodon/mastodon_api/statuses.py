@@ -42,8 +42,8 @@ def post_status() -> dict:
     key = router.current_event.headers.get("Idempotency-Key") or router.current_event.headers.get("idempotency-key")
     if key and len(key) > idempotent_post.KEY_MAX_LENGTH:
         raise InvalidInput(f"Idempotency-Key is at most {idempotent_post.KEY_MAX_LENGTH} characters")
-    tweet = idempotent_post.post(author, status, key, router.lambda_context)
-    return views(router).posted(tweet)  # Mastodon answers 200, not 201
+    tweet, just_written = idempotent_post.post(author, status, key, router.lambda_context)
+    return views(router).posted(tweet, just_written=just_written)  # Mastodon answers 200, not 201
 
 
 def _status_id(status_id: str) -> int:

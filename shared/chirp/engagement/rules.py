@@ -256,13 +256,17 @@ class Engagements:
         self.cache.put(counts)
         return counts
 
-    def decorate(self, tweets: list[Tweet], viewer_id: str | None) -> dict[int, TweetView]:
-        """Counts, the viewer's flags and attached media for every tweet, in one batch each, whatever their number."""
+    def decorate(
+        self, tweets: list[Tweet], viewer_id: str | None, *, just_written: bool = False
+    ) -> dict[int, TweetView]:
+        """Counts, the viewer's flags and attached media for every tweet, in one batch each, whatever their number.
+        `just_written`: tweets the caller's request wrote, which nothing can have counted or been done to yet, so
+        only their media are read."""
         ids = list(dict.fromkeys(t.tweet_id for t in tweets))
         if not ids:
             return {}
-        counts = self.counts(ids)
-        edges = self.store.edges([(viewer_id, t) for t in ids]) if viewer_id else {}
+        counts = {} if just_written else self.counts(ids)
+        edges = self.store.edges([(viewer_id, t) for t in ids]) if viewer_id and not just_written else {}
         media_ids = [m for t in tweets for m in t.media_ids]
         media = self.media.views(media_ids) if self.media is not None and media_ids else {}
         views = {}
@@ -277,9 +281,9 @@ class Engagements:
             )
         return views
 
-    def posts(self, tweets: list[Tweet], viewer_id: str | None) -> list[PostView]:
+    def posts(self, tweets: list[Tweet], viewer_id: str | None, *, just_written: bool = False) -> list[PostView]:
         """Tweets as a user timeline (or a single read) returns them: a retweet carries its original, and vanishes
-        with it."""
+        with it. `just_written`: as decorate's."""
         wanted = {t.retweet_of_id for t in tweets if t.retweet_of_id is not None}
         originals = self.tweets.batch_get(sorted(wanted)) if wanted else {}
         kept, shown = [], []
@@ -292,7 +296,7 @@ class Engagements:
             if original is not None and not original.deleted:
                 kept.append(tweet)
                 shown.append(original)
-        views = self.decorate(shown, viewer_id)
+        views = self.decorate(shown, viewer_id, just_written=just_written)
         return [
             PostView(**views[t.tweet_id].model_dump())
             if t.retweet_of_id is None
@@ -300,9 +304,9 @@ class Engagements:
             for t in kept
         ]
 
-    def post(self, tweet: Tweet, viewer_id: str | None) -> PostView:
-        """One tweet, read alone: a retweet whose original is gone is gone too."""
-        views = self.posts([tweet], viewer_id)
+    def post(self, tweet: Tweet, viewer_id: str | None, *, just_written: bool = False) -> PostView:
+        """One tweet, read alone: a retweet whose original is gone is gone too. `just_written`: as decorate's."""
+        views = self.posts([tweet], viewer_id, just_written=just_written)
         if not views:
             raise NotFound(f"tweet {tweet.tweet_id} not found")
         return views[0]

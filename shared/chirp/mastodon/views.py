@@ -33,15 +33,16 @@ class Views:
         """A status read alone: a reblog shows the tweet it reblogged; gone with it."""
         return self.posted(self.services.tweets.get(tweet_id))
 
-    def posted(self, tweet: Tweet, *, with_source: bool = False) -> dict:
-        rendered = self.posts([tweet], with_source=with_source)
+    def posted(self, tweet: Tweet, *, with_source: bool = False, just_written: bool = False) -> dict:
+        """`just_written`: as Engagements.decorate's."""
+        rendered = self.posts([tweet], with_source=with_source, just_written=just_written)
         if not rendered:
             raise NotFound(f"status {tweet.tweet_id} not found")
         return rendered[0]
 
-    def posts(self, tweets: list[Tweet], *, with_source: bool = False) -> list[dict]:
+    def posts(self, tweets: list[Tweet], *, with_source: bool = False, just_written: bool = False) -> list[dict]:
         """Tweets as an account's statuses: a retweet is a reblog of its original (left out when that is gone)."""
-        views: list[PostView] = self.services.engagement.posts(tweets, self.viewer_id)
+        views: list[PostView] = self.services.engagement.posts(tweets, self.viewer_id, just_written=just_written)
         shown = [v.retweeted_tweet or v for v in views]
         rendered = self._render(shown, with_source=with_source)
         rebloggers = self.services.social.profiles([v.author_id for v in views if v.retweeted_tweet])

@@ -30,6 +30,12 @@ VARIANTS = {"orig": 4096, "medium": 680, "thumb": 150}
 SQUARE_VARIANTS = {"thumb"}
 
 
+# S3 invokes a transcoder asynchronously, and Lambda retries a failed invocation twice (its default, which
+# tests/infra holds the stacks to):
+# an upload on which the transcoder crashed twice (out of memory or of time: nothing recorded either time) is not
+# tried again; the last invocation records its rejection, so its ticket never stays processing.
+TRANSCODE_TRIES = 2
+
 # A file larger than one part goes up in parts (S3's multipart upload): each part is its own presigned PUT, so a
 # 512 MiB video survives a dropped connection part by part. 8 MiB is above S3's 5 MiB minimum part.
 PART_BYTES = 8 * 1024 * 1024
@@ -99,6 +105,7 @@ class MediaRecord(BaseModel):
     tweet_id: int | None = None
     result: TranscodeResult | None = None
     upload_id: str | None = None  # S3's id of its multipart upload, until completed
+    tries: int = 0  # transcodes started since its last recorded outcome
 
     @property
     def status(self) -> Literal["processing", "ready", "rejected"]:

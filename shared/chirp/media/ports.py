@@ -71,8 +71,14 @@ class MediaStore(Protocol):
         """The records that exist, by id, in one batch."""
         ...
 
+    def start_try(self, media_id: str) -> int | None:
+        """Counts one more transcode started on the ticket; the count since its last outcome, or None when no
+        ticket exists."""
+        ...
+
     def record_result(self, result: TranscodeResult) -> bool:
-        """Stores a transcoding outcome on its ticket; False when no ticket exists (never issued, or expired)."""
+        """Stores a transcoding outcome on its ticket, its tries starting again from none; False when no ticket
+        exists (never issued, or expired)."""
         ...
 
     def set_alt_text(self, media_id: str, owner: str, alt_text: str) -> bool:

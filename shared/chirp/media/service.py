@@ -21,6 +21,7 @@ from chirp.media.model import (
     MAX_UPLOAD_BYTES,
     MAX_VIDEO_BYTES,
     PART_BYTES,
+    TRANSCODE_TRIES,
     UNATTACHED_TTL_S,
     VIDEO_TYPES,
     MediaRecord,
@@ -77,6 +78,18 @@ def part_sizes(size_bytes: int) -> list[int]:
     """The sizes of a multipart upload's parts: PART_BYTES each, the last one what remains."""
     full, rest = divmod(size_bytes, PART_BYTES)
     return [PART_BYTES] * full + ([rest] if rest else [])
+
+
+def given_up(store: MediaStore, media_id: str, owner: str) -> TranscodeResult | None:
+    """Counts a transcode of the upload as started. After TRANSCODE_TRIES that recorded nothing (the transcoder
+    crashed on it each time), records and returns its rejection instead of trying a third time."""
+    tries = store.start_try(media_id)
+    if tries is None or tries <= TRANSCODE_TRIES:
+        return None
+    reason = f"could not be transcoded: the transcoder failed on it {TRANSCODE_TRIES} times (out of memory or time)"
+    result = TranscodeResult(media_id=media_id, owner=owner, status="rejected", reason=reason)
+    store.record_result(result)
+    return result
 
 
 def max_upload_bytes(content_type: str) -> int:

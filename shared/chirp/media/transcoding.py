@@ -11,7 +11,7 @@ from chirp.errors import InvalidInput
 from chirp.media.images import Encoded, UnusableImage, render
 from chirp.media.model import MAX_UPLOAD_BYTES, Source, TranscodeResult, Variant
 from chirp.media.ports import MediaObjects, MediaStore
-from chirp.media.service import UPLOAD_KEY
+from chirp.media.service import UPLOAD_KEY, given_up
 
 
 class Transcoder:
@@ -25,6 +25,8 @@ class Transcoder:
         if match is None:
             raise InvalidInput(f"not an upload key: {key!r}")
         owner, media_id = match["owner"], match["media_id"]
+        if (abandoned := given_up(self.store, media_id, owner)) is not None:
+            return abandoned
         # The presigned PUT cannot bound the size: a larger upload is refused before it is downloaded.
         stored = self.objects.read(key, max_bytes=MAX_UPLOAD_BYTES)
         if stored is None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from chirp.errors import InvalidInput
 from chirp.media.model import Source, TranscodeResult, Variant
 from chirp.media.ports import MediaObjects, MediaStore
-from chirp.media.service import VIDEO_KEY, max_upload_bytes
+from chirp.media.service import VIDEO_KEY, given_up, max_upload_bytes
 from chirp.media.videos import UnusableMedia, transcode_video
 
 # What a transcoder keeps, of its invocation's time, to upload the renditions and record the outcome: a 1080p
@@ -46,6 +46,8 @@ class VideoTranscoder:
         if match is None:
             raise InvalidInput(f"not a video upload key: {key!r}")
         owner, media_id = match["owner"], match["media_id"]
+        if (abandoned := given_up(self.store, media_id, owner)) is not None:
+            return abandoned
         with tempfile.TemporaryDirectory(dir=self.scratch) as workdir:
             source = Path(workdir) / "source"
             limit = max_upload_bytes("video/mp4")

@@ -5,8 +5,9 @@ with another body is refused rather than answered with a tweet it did not ask fo
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 KEY_MAX_LENGTH = 128
+# Whether the idempotent function ran in this request (False: Powertools returned an earlier request's tweet).
+_WROTE: ContextVar[bool] = ContextVar("wrote", default=False)
 
 
 class Draft(BaseModel):
@@ -36,15 +39,20 @@ class PostInProgress(Conflict):
     """A retry racing the first request with the same key: the first is still running; retry for its result."""
 
 
+class Posted(NamedTuple):
+    tweet: Tweet
+    just_written: bool  # by this request; False: an earlier request's tweet, returned for its Idempotency-Key
+
+
 class _KeyedDraft(BaseModel):
     author_id: str
     idempotency_key: str
     draft: Draft
 
 
-def post(author_id: str, draft: Draft, idempotency_key: str | None, lambda_context: LambdaContext) -> Tweet:
+def post(author_id: str, draft: Draft, idempotency_key: str | None, lambda_context: LambdaContext) -> Posted:
     if not idempotency_key:
-        return _post(author_id, draft)
+        return Posted(_post(author_id, draft), just_written=True)
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyValidationError,
@@ -52,13 +60,17 @@ def post(author_id: str, draft: Draft, idempotency_key: str | None, lambda_conte
 
     config, post_once = _post_once()
     config.register_lambda_context(lambda_context)  # bounds the in-progress record by this invocation
+    wrote = _WROTE.set(False)
     try:
-        return post_once(request=_KeyedDraft(author_id=author_id, idempotency_key=idempotency_key, draft=draft))
+        tweet = post_once(request=_KeyedDraft(author_id=author_id, idempotency_key=idempotency_key, draft=draft))
+        return Posted(tweet, just_written=_WROTE.get())
     except IdempotencyAlreadyInProgressError as error:
         raise PostInProgress("a request with this Idempotency-Key is in progress; retry to get its result") from error
     except IdempotencyValidationError as error:
         message = "this Idempotency-Key was used with a different body; use a new key for a new post"
         raise Unprocessable(message) from error
+    finally:
+        _WROTE.reset(wrote)
 
 
 def _post(author_id: str, draft: Draft) -> Tweet:
@@ -92,6 +104,7 @@ def _post_once() -> tuple[IdempotencyConfig, Callable[..., Tweet]]:
         output_serializer=PydanticSerializer(Tweet),
     )
     def post_once(request: _KeyedDraft) -> Tweet:
+        _WROTE.set(True)
         return _post(request.author_id, request.draft)
 
     return config, post_once

@@ -30,28 +30,28 @@ class DynamoMediaStore:
     def get_many(self, media_ids: list[str]) -> dict[str, MediaRecord]:
         return {item.media_id: _record(item) for item in MediaItem.batch_get(list(dict.fromkeys(media_ids)))}
 
+    def start_try(self, media_id: str) -> int | None:
+        item = self._update(media_id, [MediaItem.tries.add(1)], MediaItem.media_id.exists())
+        return None if item is None else int(item.tries)
+
     def record_result(self, result: TranscodeResult) -> bool:
-        return self._update(
-            result.media_id,
-            [MediaItem.result.set(result.model_dump_json())],
-            MediaItem.media_id.exists(),
-        )
+        actions = [MediaItem.result.set(result.model_dump_json()), MediaItem.tries.remove()]
+        return self._update(result.media_id, actions, MediaItem.media_id.exists()) is not None
 
     def set_alt_text(self, media_id: str, owner: str, alt_text: str) -> bool:
-        return self._update(
-            media_id,
-            [MediaItem.alt_text.set(alt_text)],
-            (MediaItem.owner == owner) & MediaItem.tweet_id.does_not_exist(),
-        )
+        condition = (MediaItem.owner == owner) & MediaItem.tweet_id.does_not_exist()
+        return self._update(media_id, [MediaItem.alt_text.set(alt_text)], condition) is not None
 
-    def _update(self, media_id: str, actions: list, condition) -> bool:
+    def _update(self, media_id: str, actions: list, condition) -> MediaItem | None:
+        """The item as updated (DynamoDB answers it), or None when the condition failed."""
+        item = MediaItem(media_id)
         try:
-            MediaItem(media_id).update(actions=actions, condition=condition)
+            item.update(actions=actions, condition=condition)
         except UpdateError as error:
             if _conditional_failure(error):
-                return False
+                return None
             raise
-        return True
+        return item
 
 
 def _record(item: MediaItem) -> MediaRecord:
@@ -64,5 +64,6 @@ def _record(item: MediaItem) -> MediaRecord:
         alt_text=item.alt_text,
         tweet_id=item.tweet_id,
         upload_id=item.upload_id,
+        tries=item.tries or 0,
         result=TranscodeResult.model_validate_json(item.result) if item.result else None,
     )

@@ -202,6 +202,7 @@ class MediaItem(Model):
     tweet_id = NumberAttribute(null=True)
     result = UnicodeAttribute(null=True)
     upload_id = UnicodeAttribute(null=True)  # a multipart upload's, until completed
+    tries = NumberAttribute(null=True)  # transcodes started since the last outcome
 
 
 class ConnectionItem(Model):
