@@ -84,13 +84,16 @@ def zip_for_import(python_dir: Path, names: list[str], archive: str) -> None:
              "-d", f"/opt/{SITE_PACKAGES}/{archive}", str(staging)],
             check=True,
         )  # fmt: skip
-        # Stored, not deflated: the layer asset around it is deflated as a whole, and imports skip zlib.
-        with zipfile.ZipFile(site_packages / archive, "w", zipfile.ZIP_STORED) as zipped:
+        # Bytecode stored, so imports skip zlib; the rest (sources, read only for tracebacks, and data) deflated:
+        # the layer archive around it is stored (layer_folder), and MiniStack writes these bytes at every cold start.
+        with zipfile.ZipFile(site_packages / archive, "w") as zipped:
             # Directory entries too: zipimport finds a namespace package (no __init__) only by its entry.
             for path in sorted(staging.rglob("*")):
                 member = path.relative_to(staging).as_posix() + ("/" if path.is_dir() else "")
                 info = zipfile.ZipInfo(member, date_time=_ZIP_DATE)
                 info.external_attr = (0o40755 if path.is_dir() else 0o100644) << 16
+                stored = path.is_dir() or path.suffix == ".pyc"
+                info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
                 zipped.writestr(info, b"" if path.is_dir() else path.read_bytes())
     (site_packages / f"{Path(archive).stem}.pth").write_text(f"{archive}\n")
 

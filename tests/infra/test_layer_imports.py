@@ -128,6 +128,10 @@ def test_given_a_layer_zip_when_built_then_every_module_has_its_source_and_valid
         sources = sorted(member for member in members if member.endswith(".py"))
         assert sources
         assert not [member for member in members if "__pycache__" in member]
+        # Bytecode stored (imports skip zlib), sources deflated (read only for tracebacks).
+        types = {member.filename: member.compress_type for member in archive.infolist()}
+        assert {types[source + "c"] for source in sources} == {zipfile.ZIP_STORED}
+        assert {types[source] for source in sources} == {zipfile.ZIP_DEFLATED}
         for source in sources:
             bytecode = archive.read(source + "c")
             # Hash-based and unchecked (PEP 552 flags 0b01): valid whatever the entries' dates, and the hash is
