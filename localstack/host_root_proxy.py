@@ -84,17 +84,15 @@ def make_handler(upstream_port: int, domain: str, public_host: str, cloud_env: P
             if path.rstrip("/") == STREAMING_PATH and self.headers.get("Upgrade", "").lower() == "websocket":
                 self._tunnel(query)
                 return
-            length = int(self.headers.get("Content-Length") or 0)
-            if self.headers.get("Transfer-Encoding") or length > MAX_BODY:
-                self.close_connection = True  # the body is left unread: nothing after it can be read as a request
-                self._answer(413 if length > MAX_BODY else 411, b"", {"Connection": "close"})
+            body = self._body()
+            if isinstance(body, int):
+                self._answer(body, b"", {"Connection": "close"})
                 return
-            body = self.rfile.read(length) if length else None
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             headers.update({"Host": domain, "X-Forwarded-Host": public_host, "X-Forwarded-Proto": "http"})
             upstream = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=TIMEOUT_S)
             try:
-                upstream.request(self.command, self.path, body=body, headers=headers)
+                upstream.request(self.command, self.path, body=body or None, headers=headers)
                 response = upstream.getresponse()
                 data = response.read()
                 kept = {
@@ -175,13 +173,19 @@ def make_handler(upstream_port: int, domain: str, public_host: str, cloud_env: P
         def _refuse(self) -> None:
             body = f'{{"error":"method {self.command} is not allowed"}}'.encode()
             headers = {"Content-Type": "application/json", "Allow": ", ".join(FORWARDED_METHODS)}
+            if isinstance(self._body(), int):
+                headers["Connection"] = "close"
+            self._answer(405, body, headers)
+
+        def _body(self) -> bytes | int:
+            """The request's body, read whole so that the connection's next request starts after it; or the status
+            refusing a body this proxy does not read (411 chunked, 413 over MAX_BODY), the connection then closed
+            after the answer: the unread body would be parsed as the next request."""
             length = int(self.headers.get("Content-Length") or 0)
             if self.headers.get("Transfer-Encoding") or length > MAX_BODY:
                 self.close_connection = True
-                headers["Connection"] = "close"
-            elif length:
-                self.rfile.read(length)  # else the request's body would be read as the next request on the connection
-            self._answer(405, body, headers)
+                return 413 if length > MAX_BODY else 411
+            return self.rfile.read(length)
 
     return Handler
 

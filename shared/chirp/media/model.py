@@ -31,9 +31,9 @@ SQUARE_VARIANTS = {"thumb"}
 
 
 # S3 invokes a transcoder asynchronously, and Lambda retries a failed invocation twice (its default, which
-# tests/infra holds the stacks to):
-# an upload on which the transcoder crashed twice (out of memory or of time: nothing recorded either time) is not
-# tried again; the last invocation records its rejection, so its ticket never stays processing.
+# tests/infra holds the stacks to): an upload on which the transcoder crashed twice (out of memory or of time:
+# nothing recorded either time) is not tried again; the last invocation records its rejection, so its ticket never
+# stays processing.
 TRANSCODE_TRIES = 2
 
 # A file larger than one part goes up in parts (S3's multipart upload): each part is its own presigned PUT, so a
