@@ -73,6 +73,17 @@ def bench_timelines(settings, client: redis.Redis):
     return timelines
 
 
+def bench_engagements(settings, client: redis.Redis):
+    """The app's Engagements (real DynamoDB tables and collaborators), with its count cache moved to `client`'s
+    database."""
+    from chirp.adapters.redis.count_cache import RedisCountCache
+    from chirp.composition import build_services
+
+    engagements = copy.copy(build_services(settings).engagement)
+    engagements.cache = RedisCountCache(client)
+    return engagements
+
+
 def redis_version(client: redis.Redis) -> str:
     return client.info("server")["redis_version"]
 

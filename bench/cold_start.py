@@ -15,7 +15,10 @@
    which makes the emulator start a new environment), time `invoke`, then time warm invokes.
    Events are harmless: API functions get GET /health (the api function answers it 404); the Kinesis and
    SQS consumers one unparseable record each, which they log and skip (an empty Records list would make
-   Powertools' batch processor raise); the S3 consumer an empty Records list; the scheduled relay a
+   Powertools' batch processor raise); the token authorizer a bearer token granted for the run (and revoked at
+   its end), which it looks up and allows, as for a client's request (a refusal, raised as Lambda authorizers
+   answer 401, would make MiniStack restart the worker: every invoke a cold one); the S3 consumer an empty
+   Records list; the scheduled relay a
    scheduled event (it re-publishes any tweet stuck unpublished, which is idempotent); the deploy-time
    search schema a CloudFormation Delete (which leaves the index alone) answered to a token MiniStack
    never issued, and drops.
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import io
 import json
 import math
@@ -62,6 +66,7 @@ from stats import median
 from infra.bundling import LAMBDA_SYS_PATH, RUNTIME_PACKAGES, SITE_PACKAGES
 from infra.catalog import (
     FUNCTIONS,
+    AuthorizerTrigger,
     DeployTrigger,
     FunctionSpec,
     KinesisTrigger,
@@ -372,6 +377,26 @@ def api_event(path: str = "/health") -> dict:
     }
 
 
+BENCH_TOKEN = f"bench-{uuid.uuid4().hex}"  # the token authorizer's, granted for the run by bench_grant
+
+
+@contextlib.contextmanager
+def bench_grant():
+    """BENCH_TOKEN granted in the local cloud (to a user that does not exist: the authorizer only looks the token
+    up) for the run, revoked at its end."""
+    from chirp.composition import build_services
+    from chirp.oauth.model import AccessGrant
+    from chirp.oauth.service import token_hash
+
+    store = build_services(cloud.cloud_settings()).client_store
+    grant = AccessGrant(user_id="bench-cold-start", client_id="bench", scopes=["read"], created_at_ms=0)
+    store.put_grant(token_hash(BENCH_TOKEN), grant)
+    try:
+        yield
+    finally:
+        store.delete_grant(token_hash(BENCH_TOKEN))
+
+
 def harmless_event(spec: FunctionSpec, gateway: str) -> tuple[str, dict]:
     unreadable = base64.b64encode(b"cold-start benchmark: not a tweet").decode()
     if spec.triggered_by(ResolverRoutes):
@@ -404,6 +429,12 @@ def harmless_event(spec: FunctionSpec, gateway: str) -> tuple[str, dict]:
             "awsRegion": "us-east-1",
         }
         return "1 unparseable SQS message", {"Records": [record]}
+    if spec.triggered_by(AuthorizerTrigger):
+        return "a granted bearer token", {
+            "type": "TOKEN",
+            "authorizationToken": f"Bearer {BENCH_TOKEN}",
+            "methodArn": "arn:aws:execute-api:us-east-1:000000000000:bench/v1/GET/api/v1/timelines/home",
+        }
     if spec.triggered_by(ScheduleTrigger):
         return "scheduled event", {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
     if deploy := spec.triggered_by(DeployTrigger):
@@ -646,7 +677,11 @@ def main() -> None:
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
 
-    baseline, inits = artifact_times(args.runs, only, args.before)
+    with bench_grant():
+        baseline, inits = artifact_times(args.runs, only, args.before)
+        invokes, floors, cloud_runs = (
+            ([], {}, 0) if args.skip_cloud else first_invokes(args.cloud_runs, args.cloud_budget, only)
+        )
     print(f"\nbaseline (same run): bare `python3.12 -S -c pass` = {baseline:.1f} ms wall (median of {args.runs})\n")
     print(
         table(
@@ -666,9 +701,6 @@ def main() -> None:
             ],
         )
     )  # fmt: skip
-    invokes, floors, cloud_runs = (
-        ([], {}, 0) if args.skip_cloud else first_invokes(args.cloud_runs, args.cloud_budget, only)
-    )
     if invokes:
         print(f"\nlocal cloud (MiniStack), invoke round trip, medians of {cloud_runs} cold and "
               f"{cloud_runs * WARM_INVOKES} warm invokes per function (failed invokes left out)\n")  # fmt: skip

@@ -23,7 +23,10 @@ the warm read. What the warm read adds to the raw replay is split, same run: the
 page (the parse the read runs, right after a reply as in the read), into plain Python values only (pydantic-core's
 JSON parser, no models: what any use of the document pays), and the rest, the domain's own code. The warm read and
 what it is compared with are called in turn, call by call (medians of each), so that a load coming and going on the
-shared machine weighs on all alike. Everything created is deleted at the end.
+shared machine weighs on all alike. For scale, the read is also timed inside what the REST route GET /timelines/home
+runs (its body, not the resolver: the read, then Engagements.timeline: the page's counts from Redis and the reader's
+like and retweet flags from DynamoDB, then the page's JSON), with the calls it makes. Everything created is deleted
+at the end.
 
 With `--cluster HOST:PORT` (a node of a Redis Cluster, e.g. `make dev REDIS=cluster`'s, or a scratch one) the warm
 read is also run against the cluster, same DynamoDB data, same run: its sequential waves (each pipelined to the
@@ -50,6 +53,7 @@ from stats import median
 
 from chirp.adapters.dynamodb.social_store import PROFILE, user_key
 from chirp.adapters.dynamodb.tables import SocialItem, TweetItem
+from chirp.adapters.redis.count_cache import counts_key
 from chirp.adapters.redis.timeline_cache import (
     CELEBRITIES,
     following_key,
@@ -156,7 +160,7 @@ class Fixture:
             for follower, followee in self.edges:
                 batch.delete(SocialItem(pk=user_key(follower), sk=f"FOLLOWS#{followee}"))
         self.redis.srem(CELEBRITIES, *self.celebrities, *self.fake_celebrities)
-        deleted = cloud.unlink(self.redis, [tweet_key(t) for t in self.tweet_ids])
+        deleted = cloud.unlink(self.redis, [key(t) for t in self.tweet_ids for key in (tweet_key, counts_key)])
         deleted += cloud.delete_matching(self.redis, f"*{self.prefix}*")
         print(
             f"cleaned up: {len(self.tweet_ids)} tweets, {len(self.handles)} profiles and {len(self.edges)} follows "
@@ -229,6 +233,7 @@ def main() -> None:
     settings = cloud.cloud_settings()
     client = cloud.bench_redis(settings)
     timelines = cloud.bench_timelines(settings, client)
+    engagements = cloud.bench_engagements(settings, client)
     fixture = Fixture(timelines, cloud.run_tag())
     print(
         f"redis-server {cloud.redis_version(client)} database {cloud.BENCH_DB}, DynamoDB at "
@@ -298,20 +303,27 @@ def main() -> None:
             if [entry.tweet.tweet_id for entry in separate_trips()] != ids:
                 raise SystemExit(f"{k} celebrities: the read in separate round trips differs from the warm read")
 
+            def route_body(reader=reader):
+                return engagements.timeline(home(), reader).model_dump_json()
+
             def cold_timeline(reader=reader):
                 fixture.drop_timeline(reader)
 
-            warm = {**counted(client, home), "raw": counted(client, raw), "separate": counted(client, separate_trips)}
+            warm = {
+                **counted(client, home), "raw": counted(client, raw), "separate": counted(client, separate_trips),
+                "route": counted(client, route_body),
+            }  # fmt: skip
             hydration = counted(client, home, fixture.drop_hydration_caches)
             timeline = counted(client, home, cold_timeline)
             warm_s, raw_s, separate_s, hydration_s, timeline_s = [], [], [], [], []
-            snapshot_s, raw_snapshot_s, raw_parsed_s, raw_values_s = [], [], [], []
+            snapshot_s, raw_snapshot_s, raw_parsed_s, raw_values_s, route_s = [], [], [], [], []
             for _ in range(args.runs):
                 home()
                 # In turn, call by call: what the ratios compare meets the same load.
                 timed_in_turn = {
                     home: warm_s, raw: raw_s, raw_parsed: raw_parsed_s, raw_values: raw_values_s,
                     via_snapshot: snapshot_s, raw_snapshot: raw_snapshot_s, separate_trips: separate_s,
+                    route_body: route_s,
                 }  # fmt: skip
                 for samples, seconds in zip(
                     timed_in_turn.values(), stats.interleaved_medians(list(timed_in_turn), args.reads), strict=True
@@ -331,6 +343,7 @@ def main() -> None:
             warm_ms, raw_ms, separate_ms = (median(s) * 1000 for s in (warm_s, raw_s, separate_s))
             raw_parsed_ms, raw_values_ms = median(raw_parsed_s) * 1000, median(raw_values_s) * 1000
             snapshot_ms, raw_snapshot_ms = median(snapshot_s) * 1000, median(raw_snapshot_s) * 1000
+            route_ms = median(route_s) * 1000
             results["warm"][k] = {
                 **warm,
                 "waves": waves["waves"],
@@ -349,6 +362,11 @@ def main() -> None:
                 "via_snapshot_ratio_to_raw": round(snapshot_ms / raw_snapshot_ms, 2),
                 "separate_round_trips_median_ms": round(separate_ms, 3),
                 "ratio_to_separate_round_trips": round(warm_ms / separate_ms, 2),
+                # The read within the REST route's body, and what its parse (the raw replay parsed into the page,
+                # over the replay) weighs there.
+                "route_median_ms": round(route_ms, 3),
+                "share_of_route": round(warm_ms / route_ms, 3),
+                "parse_share_of_route": round((raw_parsed_ms - raw_ms) / route_ms, 3),
             }
             for name, counts, samples in (
                 ("cold_hydration", hydration, hydration_s),
@@ -363,7 +381,7 @@ def main() -> None:
                 f"{k} celebrities: warm {warm_ms:.2f} ms (raw {raw_ms:.2f} ms, its reply parsed into the page "
                 f"{raw_parsed_ms:.2f} ms, into plain values {raw_values_ms:.2f} ms; page from the snapshot "
                 f"{snapshot_ms:.2f} ms, raw {raw_snapshot_ms:.2f} ms; separate round trips "
-                f"{separate_ms:.2f} ms), cold hydration "
+                f"{separate_ms:.2f} ms; the REST route's body {route_ms:.2f} ms), cold hydration "
                 f"{results['cold_hydration'][k]['median_ms']:.1f} ms, cold timeline "
                 f"{results['cold_timeline'][k]['median_ms']:.1f} ms"
             )
@@ -496,6 +514,27 @@ def main() -> None:
                     + " round trips, "
                     + warm_figures("separate_round_trips_median_ms")
                     + " ms",
+                ),
+                report.headline(
+                    f"home read within the REST route GET /timelines/home (its body: the read, Engagements.timeline, "
+                    f"the page's JSON), {by_k} followed celebrities",
+                    per_k(lambda k: f"{warm[k]['route_median_ms']:.2f}")
+                    + " ms; the read "
+                    + per_k(lambda k: f"{warm[k]['share_of_route']:.0%}")
+                    + " of it, the page's parse "
+                    + per_k(lambda k: f"{warm[k]['parse_share_of_route']:.0%}")
+                    + "; "
+                    + per_k(lambda k: str(warm[k]["route"]["round_trips"]))
+                    + " Redis round trips, "
+                    + per_k(lambda k: str(warm[k]["route"]["dynamodb_calls"]))
+                    + " DynamoDB calls ("
+                    + ", ".join(
+                        f"{op.removeprefix('op:dynamodb.')} {n}"
+                        for op, n in sorted(warm[CELEBRITY_COUNTS[0]]["route"].items())
+                        if op.startswith("op:dynamodb.")
+                    )
+                    + ": the reader's like and retweet flags)",
+                    "the read alone, same run: " + warm_figures("median_ms") + " ms",
                 ),
                 report.headline(
                     f"home read, cold timeline (rebuilt from DynamoDB), {by_k} followed celebrities",
