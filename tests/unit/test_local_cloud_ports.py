@@ -1,4 +1,5 @@
-"""The launcher's ports and Redis modes, read from the environment (localstack/ministack_cloud.py)."""
+"""The launcher's ports and Redis modes, read from the environment, and the emulator's workers' folders it clears
+(localstack/ministack_cloud.py)."""
 
 from __future__ import annotations
 
@@ -59,3 +60,39 @@ def test_given_an_unknown_redis_mode_when_starting_then_it_is_refused_before_any
     env.setenv("CHIRP_REDIS", "sentinel")
     with pytest.raises(CloudError, match="CHIRP_REDIS='sentinel'"):
         ministack_cloud.start_redis(Ports.from_env(), timeout=1)
+
+
+@pytest.fixture
+def stopped_ministack(tmp_path, monkeypatch):
+    """A MiniStack of the launcher on a closed port, its state under tmp_path, with a stale worker's folder."""
+    monkeypatch.setattr(ministack_cloud, "STATE_DIR", tmp_path)
+    monkeypatch.setattr(ministack_cloud, "RUN_DIR", tmp_path / "run")
+    monkeypatch.setattr(ministack_cloud, "port_open", lambda port: False)
+    ministack = ministack_cloud.MiniStack(Ports.from_env())
+    stale = tmp_path / "tmp" / "ministack-lambda-Chirp-local-Functionsapi-stale" / "layer_0"
+    stale.mkdir(parents=True)
+    (stale / "python.zip").write_bytes(b"x" * 1024)
+    return ministack
+
+
+def test_given_workers_folders_left_when_ministack_is_stopped_then_they_are_removed(stopped_ministack):
+    stopped_ministack.stop()
+    assert stopped_ministack.workers_dir.is_dir()
+    assert list(stopped_ministack.workers_dir.iterdir()) == []
+
+
+def test_given_workers_folders_left_by_a_killed_ministack_when_one_starts_then_they_are_removed(
+    stopped_ministack, monkeypatch
+):
+    monkeypatch.setattr(ministack_cloud.MiniStack, "install", lambda self: None)
+    _, env = stopped_ministack.command()
+    assert env["TMPDIR"] == str(stopped_ministack.workers_dir)
+    assert list(stopped_ministack.workers_dir.iterdir()) == []
+
+
+def test_given_a_ministack_answering_on_the_port_when_cleared_then_its_workers_folders_stay(
+    stopped_ministack, monkeypatch
+):
+    monkeypatch.setattr(ministack_cloud, "port_open", lambda port: True)
+    stopped_ministack.clear_workers_dir()
+    assert len(list(stopped_ministack.workers_dir.iterdir())) == 1
