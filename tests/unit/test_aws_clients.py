@@ -3,8 +3,13 @@ so their construction is checked here, where a wrong session API fails at once i
 
 from __future__ import annotations
 
+import os
+
+import pytest
+from botocore.exceptions import UnknownServiceError
+
 from chirp.adapters.apigateway.connections import management_client
-from chirp.adapters.aws import aws_client
+from chirp.adapters.aws import SERVICES, aws_client, session
 from chirp.settings import Settings
 
 
@@ -22,3 +27,29 @@ def test_given_a_service_when_its_client_is_asked_twice_then_one_client_serves_t
     settings = Settings(AWS_REGION="eu-west-1")
     assert aws_client("sqs", settings) is aws_client("sqs", settings)
     assert aws_client("sqs", settings).meta.region_name == "eu-west-1"
+
+
+def test_given_each_service_chirp_calls_when_its_client_is_built_then_botocore_knows_it():
+    settings = Settings(AWS_REGION="eu-west-1")
+    for service in SERVICES:
+        assert aws_client(service, settings).meta.service_model.service_name == service
+
+
+def test_given_a_service_chirp_does_not_call_when_its_client_is_built_then_it_is_refused():
+    with pytest.raises(UnknownServiceError):
+        session().create_client("lambda", region_name="eu-west-1")
+
+
+def test_given_a_new_process_when_its_first_client_is_built_then_botocore_lists_no_service_folders(monkeypatch):
+    # Listing the 400-odd service folders (and a stat of each) was a third of a cold start's first client.
+    listed = []
+    real_listdir = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda path=".": listed.append(path) or real_listdir(path))
+    session.cache_clear()
+    aws_client.cache_clear()
+    try:
+        aws_client("sqs", Settings(AWS_REGION="eu-west-1"))
+    finally:
+        session.cache_clear()
+        aws_client.cache_clear()
+    assert len(listed) <= 5  # the service's own folder: its API versions
