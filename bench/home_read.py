@@ -25,8 +25,8 @@ JSON parser, no models: what any use of the document pays), and the rest, the do
 what it is compared with are called in turn, call by call (medians of each), so that a load coming and going on the
 shared machine weighs on all alike. For scale, the read is also timed inside what the REST route GET /timelines/home
 runs (its body, not the resolver: the read, then Engagements.timeline: the page's counts from Redis and the reader's
-like and retweet flags from DynamoDB, then the page's JSON), with the calls it makes. Everything created is deleted
-at the end.
+like and retweet flags from DynamoDB, then the page's JSON), with the calls it makes, and that flags read alone.
+Everything created is deleted at the end.
 
 With `--cluster HOST:PORT` (a node of a Redis Cluster, e.g. `make dev REDIS=cluster`'s, or a scratch one) the warm
 read is also run against the cluster, same DynamoDB data, same run: its sequential waves (each pipelined to the
@@ -306,6 +306,9 @@ def main() -> None:
             def route_body(reader=reader):
                 return engagements.timeline(home(), reader).model_dump_json()
 
+            def flags(reader=reader, ids=ids):  # the route's one DynamoDB call: the reader's edges on the page
+                return engagements.store.edges([(reader, tweet_id) for tweet_id in ids])
+
             def cold_timeline(reader=reader):
                 fixture.drop_timeline(reader)
 
@@ -316,7 +319,7 @@ def main() -> None:
             hydration = counted(client, home, fixture.drop_hydration_caches)
             timeline = counted(client, home, cold_timeline)
             warm_s, raw_s, separate_s, hydration_s, timeline_s = [], [], [], [], []
-            snapshot_s, raw_snapshot_s, raw_parsed_s, raw_values_s, route_s = [], [], [], [], []
+            snapshot_s, raw_snapshot_s, raw_parsed_s, raw_values_s, route_s, flags_s = [], [], [], [], [], []
             for _ in range(args.runs):
                 home()
                 # In turn, call by call: what the ratios compare meets the same load.
@@ -330,6 +333,7 @@ def main() -> None:
                     samples.append(seconds)
                 # Apart: its calls over HTTP leave the caches cold for whatever runs next.
                 route_s.append(stats.median_per_call(route_body, args.reads))
+                flags_s.append(stats.median_per_call(flags, args.reads))
                 samples_h, samples_t = [], []
                 for _ in range(args.cold_reads):
                     fixture.drop_hydration_caches()
@@ -344,7 +348,7 @@ def main() -> None:
             warm_ms, raw_ms, separate_ms = (median(s) * 1000 for s in (warm_s, raw_s, separate_s))
             raw_parsed_ms, raw_values_ms = median(raw_parsed_s) * 1000, median(raw_values_s) * 1000
             snapshot_ms, raw_snapshot_ms = median(snapshot_s) * 1000, median(raw_snapshot_s) * 1000
-            route_ms = median(route_s) * 1000
+            route_ms, flags_ms = median(route_s) * 1000, median(flags_s) * 1000
             results["warm"][k] = {
                 **warm,
                 "waves": waves["waves"],
@@ -368,6 +372,8 @@ def main() -> None:
                 "route_median_ms": round(route_ms, 3),
                 "share_of_route": round(warm_ms / route_ms, 3),
                 "parse_share_of_route": round((raw_parsed_ms - raw_ms) / route_ms, 3),
+                "flags_median_ms": round(flags_ms, 3),
+                "flags_share_of_route": round(flags_ms / route_ms, 3),
             }
             for name, counts, samples in (
                 ("cold_hydration", hydration, hydration_s),
@@ -534,7 +540,9 @@ def main() -> None:
                         for op, n in sorted(warm[CELEBRITY_COUNTS[0]]["route"].items())
                         if op.startswith("op:dynamodb.")
                     )
-                    + ": the reader's like and retweet flags)",
+                    + ": the reader's like and retweet flags, "
+                    + per_k(lambda k: f"{warm[k]['flags_share_of_route']:.0%}")
+                    + " of the route)",
                     "the read alone, same run: " + warm_figures("median_ms") + " ms",
                 ),
                 report.headline(
