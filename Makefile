@@ -153,7 +153,7 @@ MUTATE_MIN ?= 85
 
 mutate: $(BIN)/.installed ## mutation testing of the rules: prints the kill rate and survivors, fails under MUTATE_MIN %
 	rm -rf $(MUTATE_DIR) && mkdir -p $(MUTATE_DIR)
-	cp -R shared/chirp tests localstack pyproject.toml $(MUTATE_DIR)/
+	cp -R shared/chirp tests localstack bench pyproject.toml $(MUTATE_DIR)/
 	cd $(MUTATE_DIR) && mutmut run --max-children $(or $(MUTATE_JOBS),2) >mutmut-run.log 2>&1 \
 	  || { tail -c 3000 mutmut-run.log; echo; echo "mutmut failed: $(MUTATE_DIR)/mutmut-run.log"; exit 1; }
 	@cd $(MUTATE_DIR) && tail -c 200 mutmut-run.log | tr '\r' '\n' | tail -n 2; echo

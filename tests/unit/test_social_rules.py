@@ -119,6 +119,19 @@ def test_given_a_followee_at_the_celebrity_threshold_when_followed_then_the_tier
     assert world.cache.is_celebrity("bob")
 
 
+def test_given_a_followee_one_below_the_celebrity_threshold_when_a_follow_is_repeated_then_the_tier_stays(world):
+    # The repeat counts nobody: the tier is refreshed with the count as it stands, not one more.
+    for i in range(world.timelines.thresholds.celebrity - 2):
+        world.users(f"fan{i}")
+        world.social.follow(f"fan{i}", "bob")
+    world.social.follow("ann", "bob")
+
+    world.social.follow("ann", "bob")
+
+    assert counts(world, "bob") == (world.timelines.thresholds.celebrity - 1, 0)
+    assert not world.cache.is_celebrity("bob")
+
+
 def test_given_an_existing_follow_when_following_again_then_nothing_is_counted_nor_notified_but_redis_healed(world):
     world.live("ann")
     world.social.follow("ann", "bob")
@@ -323,3 +336,66 @@ def test_given_a_bad_limit_or_unknown_user_when_paged_then_refused(world, page):
         read("ann", cursor=None, limit=0)
     with pytest.raises(NotFound):
         read("ghost", cursor=None, limit=10)
+
+
+# --- lookups: relationships, handles, profiles ------------------------------------------------------------
+
+
+def edges(*, follows=False, blocks=False, mutes=False, followed_by=False, blocked_by=False) -> dict:
+    """A relationship as SocialService.relationship answers it: every edge, each way."""
+    return {
+        Relation.FOLLOWS: follows, Relation.BLOCKS: blocks, Relation.MUTES: mutes,
+        "followed_by": followed_by, "blocked_by": blocked_by,
+    }  # fmt: skip
+
+
+def test_given_follows_both_ways_and_a_mute_when_asked_then_each_side_sees_its_own_edges_and_the_others(world):
+    world.social.follow("ann", "bob")
+    world.social.mute("ann", "bob")
+    world.social.follow("bob", "ann")
+
+    assert world.social.relationship("ann", "bob") == edges(follows=True, mutes=True, followed_by=True)
+    assert world.social.relationship("bob", "ann") == edges(follows=True, followed_by=True)
+
+
+def test_given_a_block_when_asked_then_the_blocker_sees_it_and_the_blocked_sees_blocked_by(world):
+    world.social.follow("ann", "bob")
+    world.social.block("bob", "ann")  # also ends the follow
+
+    assert world.social.relationship("bob", "ann") == edges(blocks=True)
+    assert world.social.relationship("ann", "bob") == edges(blocked_by=True)
+
+
+@pytest.mark.parametrize("handle", ["bob", "BOB", "Bob"])
+def test_given_a_handle_in_any_letter_case_when_looked_up_then_its_profile(world, handle):
+    assert world.social.by_handle(handle) == world.social.profile("bob")
+
+
+@pytest.mark.parametrize("handle", ["nobody", "no-dash", "ab", ""])
+def test_given_a_handle_nobody_has_or_none_could_when_looked_up_then_not_found_naming_it(world, handle):
+    with pytest.raises(NotFound, match=rf"^no user has the handle @{handle}$"):
+        world.social.by_handle(handle)
+
+
+def test_given_a_very_long_handle_when_looked_up_then_not_found_names_its_first_64_characters(world):
+    with pytest.raises(NotFound, match=r"^no user has the handle @x{64}$"):
+        world.social.by_handle("x" * 500)
+
+
+def test_given_handles_repeated_in_other_cases_unknown_or_invalid_when_looked_up_then_the_existing_by_lower_case(
+    world,
+):
+    world.social.create_profile("u1", "Ann_1", "Ann")
+
+    found = world.social.by_handles(["ANN_1", "ann_1", "bob", "nobody", "not a handle", "x" * 16])
+
+    assert found == {"ann_1": world.social.profile("u1"), "bob": world.social.profile("bob")}
+    assert world.social.by_handles([]) == {}
+
+
+def test_given_ids_repeated_and_unknown_when_profiles_are_asked_then_those_that_exist_by_id(world):
+    assert world.social.profiles(["bob", "ann", "bob", "nobody"]) == {
+        "ann": world.social.profile("ann"),
+        "bob": world.social.profile("bob"),
+    }
+    assert world.social.profiles([]) == {}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chirp.tweets.text import MAX_CHARS, InvalidText, hashtags, mentions, normalize_text
+from chirp.errors import InvalidInput
+from chirp.tweets.text import MAX_CHARS, InvalidText, hashtag_named, hashtags, mentions, normalize_text
 
 
 def test_given_decomposed_accents_when_normalized_then_nfc_and_each_accented_letter_counts_once():
@@ -39,3 +40,20 @@ def test_given_tags_and_mentions_when_extracted_then_lower_cased_deduplicated_an
     text = "#Chirp and #chirp with @Alice, @bob and @alice; not an#tag nor mail@example #日本"
     assert hashtags(text) == ["chirp", "日本"]
     assert mentions(text) == ["alice", "bob"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "tag"),
+    [("python", "python"), ("#Python", "python"), ("  #PyCon_2026 ", "pycon_2026"), ("x" * 100, "x" * 100)],
+)
+def test_given_a_hashtag_as_a_client_names_it_when_read_then_without_its_hash_and_lower_cased(raw, tag):
+    assert hashtag_named(raw) == tag
+
+
+@pytest.mark.parametrize("raw", ["", "#", "  ", "no-dash", "##double", "two words", "x" * 101])
+def test_given_what_could_not_be_a_hashtag_when_read_then_it_is_refused_naming_it(raw):
+    with pytest.raises(
+        InvalidInput, match=r"is not a hashtag: letters, digits and underscores, at most 100$"
+    ) as refused:
+        hashtag_named(raw)
+    assert repr(raw) in str(refused.value)

@@ -274,6 +274,16 @@ def test_given_an_authors_tweets_when_paged_then_newest_first_with_cursors(world
         world.tweets.user_timeline("ann", cursor=None, limit=0)
 
 
+def test_given_an_authors_tweets_when_paged_below_an_id_then_the_newest_below_it_by_that_author_only(world):
+    # Mastodon's max_id paging: a page below a tweet id, not after this API's cursor.
+    posted = [world.tweets.post("ann", f"tweet {i}") for i in range(5)]
+    world.tweets.post("bob", "not ann's")
+
+    page, _ = world.tweets.user_timeline("ann", cursor=None, limit=2, before_id=posted[3].tweet_id)
+
+    assert [t.text for t in page] == ["tweet 2", "tweet 1"]
+
+
 # --- text -------------------------------------------------------------------------------------------------
 
 
