@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from chirp.trends.ports import Peak, TagActivity
@@ -158,13 +160,25 @@ def test_given_a_burst_that_stopped_when_hours_pass_then_it_stays_listed_while_i
     (later,) = world.trends.refresh()
     assert later.score == pytest.approx(first.score * 0.5 ** (2 / HALF_LIFE_H), rel=1e-3)
     assert later.accounts_last_hour == 0
-    hours_to_threshold = HALF_LIFE_H * __import__("math").log2(first.score / LIST_THRESHOLD)
+    hours_to_threshold = HALF_LIFE_H * math.log2(first.score / LIST_THRESHOLD)
     world.clock.advance(int((hours_to_threshold - 2 + 0.1) * HOUR_MS))
     assert world.trending() == []
     assert "quake" in world.state.peaks()  # remembered until the cooldown
     world.clock.advance(int(COOLDOWN_H * HOUR_MS))
     world.trending()
     assert "quake" not in world.state.peaks()
+
+
+def test_given_a_faded_peak_still_remembered_when_another_tag_bursts_then_the_new_one_is_listed(world):
+    for i in range(20):
+        world.post(f"a{i}", "quake")
+    (first,) = world.trends.refresh()
+    world.clock.advance(int((HALF_LIFE_H * math.log2(first.score / LIST_THRESHOLD) + 0.1) * HOUR_MS))
+    for i in range(20):
+        world.post(f"b{i}", "storm")
+
+    assert world.trending() == ["storm"]  # the faded peak, ranked first, is passed over, not the end of the list
+    assert "quake" in world.state.peaks()
 
 
 def test_given_a_ranking_when_read_within_its_ttl_then_it_is_not_computed_again(world):
