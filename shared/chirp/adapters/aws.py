@@ -9,7 +9,7 @@ from functools import cache
 
 import botocore.session
 from botocore.config import Config
-from botocore.loaders import Loader, create_loader
+from botocore.loaders import Loader
 
 from chirp.settings import Settings
 
@@ -37,7 +37,7 @@ class _ChirpServicesLoader(Loader):
 @cache
 def session() -> botocore.session.Session:
     built = botocore.session.get_session()
-    stock = create_loader(built.get_config_variable("data_path"))  # the same search paths (AWS_DATA_PATH first)
+    stock = built.get_component("data_loader")  # the session's own, for its search paths (AWS_DATA_PATH first)
     built.register_component(
         "data_loader", _ChirpServicesLoader(extra_search_paths=stock.search_paths, include_default_search_paths=False)
     )
