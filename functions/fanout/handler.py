@@ -8,12 +8,15 @@ followers pull it). Once it is back on, deferred tweets are pushed: after each s
 on a schedule (a catch-up must not wait for the next tweet).
 """
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chirp.composition import services
 from chirp.observability import logger, metrics, tracer
 from chirp.runtime.stream import tweet_stream_handler
 from chirp.tweets.model import Tweet
+
+processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
 
 
 def deliver(tweet: Tweet) -> None:
@@ -38,7 +41,7 @@ def catch_up() -> int:
 
 
 consume = tweet_stream_handler(
-    "fanout", deliver, poison=lambda: services().poison, on_deleted=undeliver, after_batch=catch_up
+    "fanout", deliver, processor=processor, poison=lambda: services().poison, on_deleted=undeliver, after_batch=catch_up
 )
 
 

@@ -2,11 +2,15 @@
 pushes to connected clients (chirp.realtime) each new tweet and each deletion, to those whose home timeline shows
 it and to the public stream, and each notification to its recipient (best effort: chirp.runtime.push)."""
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
 from chirp.composition import services
 from chirp.observability import metrics
 from chirp.runtime.push import push_best_effort
 from chirp.runtime.stream import tweet_stream_handler
 from chirp.tweets.model import Tweet
+
+processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
 
 
 def on_tweet(tweet: Tweet) -> None:
@@ -21,4 +25,6 @@ def on_deleted(tweet: Tweet) -> None:
     push_best_effort("delete", lambda: services().realtime.tweet_deleted(tweet), tweet_id=tweet.tweet_id)
 
 
-lambda_handler = tweet_stream_handler("notifier", on_tweet, poison=lambda: services().poison, on_deleted=on_deleted)
+lambda_handler = tweet_stream_handler(
+    "notifier", on_tweet, processor=processor, poison=lambda: services().poison, on_deleted=on_deleted
+)

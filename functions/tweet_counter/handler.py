@@ -2,10 +2,14 @@
 child in the same DynamoDB transaction as the count), and uncounts it once it is deleted; then sets the parent's
 cached counts to DynamoDB's sums. See chirp.runtime.stream for poison records and partial batch failures."""
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
 from chirp.composition import services
 from chirp.observability import metrics
 from chirp.runtime.stream import tweet_stream_handler
 from chirp.tweets.model import Tweet
+
+processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
 
 
 def count(tweet: Tweet) -> None:
@@ -14,4 +18,6 @@ def count(tweet: Tweet) -> None:
         metrics.add_metric(name="CountsMoved", unit="Count", value=len(moved))
 
 
-lambda_handler = tweet_stream_handler("tweet_counter", count, poison=lambda: services().poison, on_deleted=count)
+lambda_handler = tweet_stream_handler(
+    "tweet_counter", count, processor=processor, poison=lambda: services().poison, on_deleted=count
+)

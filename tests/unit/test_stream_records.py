@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
 from chirp.runtime.stream import tweet_stream_handler
 from chirp.tweets.model import Tweet
@@ -42,6 +43,10 @@ def test_given_a_record_beyond_any_tweet_when_parsed_then_it_is_poison_naming_wh
         parse_record(record)
 
 
+def _processor() -> BatchProcessor:
+    return BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
+
+
 class RecordingPoisonSink:
     def __init__(self):
         self.put_aside: list[tuple[str, str, str]] = []
@@ -52,7 +57,7 @@ class RecordingPoisonSink:
 
 def test_given_a_batch_with_poison_when_consumed_then_good_records_apply_and_poison_is_set_aside(lambda_context):
     sink, applied = RecordingPoisonSink(), []
-    handler = tweet_stream_handler("notifier", applied.append, poison=lambda: sink)
+    handler = tweet_stream_handler("notifier", applied.append, processor=_processor(), poison=lambda: sink)
     event = kinesis_event([_record(tweet_id=10**38), GOOD.model_dump_json().encode()])
 
     response = handler(event, lambda_context)
@@ -65,7 +70,9 @@ def test_given_a_batch_with_poison_when_consumed_then_good_records_apply_and_poi
 
 def test_given_a_deletion_when_consumed_then_only_the_deletion_handler_sees_it(lambda_context):
     sink, applied, deleted = RecordingPoisonSink(), [], []
-    handler = tweet_stream_handler("fanout", applied.append, poison=lambda: sink, on_deleted=deleted.append)
+    handler = tweet_stream_handler(
+        "fanout", applied.append, processor=_processor(), poison=lambda: sink, on_deleted=deleted.append
+    )
     gone = GOOD.model_copy(update={"deleted": True})
 
     handler(kinesis_event([gone.model_dump_json().encode(), GOOD.model_dump_json().encode()]), lambda_context)

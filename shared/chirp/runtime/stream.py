@@ -17,6 +17,7 @@ from chirp.tweets.model import Tweet
 from chirp.tweets.record import PoisonRecord, parse_record
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor
     from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -49,19 +50,25 @@ def parse_tweet(record: KinesisStreamRecord, consumer: str, poison: PoisonSink) 
 def tweet_stream_handler(
     consumer: str,
     apply: Callable[[Tweet], object],
+    *,
+    processor: BatchProcessor,
     poison: Callable[[], PoisonSink],
     on_deleted: Callable[[Tweet], object] | None = None,
     after_batch: Callable[[], object] | None = None,
 ) -> Callable[[dict, LambdaContext], dict]:
     """The Lambda entry point of a per-tweet stream consumer: `apply` runs on each new (parsable, not deleted)
     tweet, `on_deleted` (if given) on each deletion, `after_batch` (if given) once the batch is processed (its
-    failure fails nothing of the batch: it is logged); partial batch responses; the one Logger/Tracer/Metrics
-    set of the service."""
+    failure fails nothing of the batch: it is logged); partial batch responses through `processor` (a Kinesis
+    BatchProcessor); the one Logger/Tracer/Metrics set of the service.
+
+    The consumer's handler module builds the processor: importing Powertools' batch utility there, among the
+    third-party imports, loads it before chirp.settings loads pydantic, and then the utility does not import its
+    parser's pydantic models (it wants them only for type hints when pydantic is loaded): about 25 ms of each
+    cold start (tests/unit/test_cold_imports.py)."""
     # Imported here: the parsing above serves consumers that batch their records themselves (the indexer), and
     # Powertools' batch utility costs their cold start about 100 ms.
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from aws_lambda_powertools.utilities.batch import process_partial_response
 
-    processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
     traced_apply = tracer.capture_method(apply)
 
     def handle(record: KinesisStreamRecord) -> None:
