@@ -10,16 +10,17 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
 from infra.capabilities.names import pascal_case
-from infra.catalog import FUNCTIONS, HTTP_APIS, ResolverRoutes, consumer_failure_queues
+from infra.catalog import FUNCTIONS, ResolverRoutes, consumer_failure_queues
 from infra.config import StageConfig
 from infra.routes import resolver_routes
+from infra.stack import ChirpStack
 
 
 def _ack(scope: IConstruct, rule: str, reason: str) -> None:
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=f"AwsSolutions::AwsSolutions-{rule}", reason=reason))
 
 
-def add_nag_checks(app: cdk.App, stack: cdk.Stack, config: StageConfig) -> None:
+def add_nag_checks(app: cdk.App, stack: ChirpStack, config: StageConfig) -> None:
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     node = stack.node
 
@@ -91,9 +92,8 @@ def add_nag_checks(app: cdk.App, stack: cdk.Stack, config: StageConfig) -> None:
     _ack(users, "COG2", "TOTP MFA is offered to every user; a consumer social app cannot require it")
     _ack(users, "COG8", "the Plus feature plan's threat protection is a per-user cost decided at launch")
 
-    for name in HTTP_APIS:
-        api = node.find_child("Api" if name == "chirp" else f"{name.title()}Api")
-        rest = api.node.find_child("Rest")
+    for name, api in stack.apis.items():
+        rest = api.rest_api
         _ack(rest, "APIG3", "stage throttling limits abuse today; a WAF web ACL comes with the public launch")
         if name == "chirp":
             push_logs = "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"

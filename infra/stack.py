@@ -3,10 +3,10 @@ and its Lambda must live together, or the stacks would depend on each other in a
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, NestedStack, Stack
 from constructs import Construct
 
-from infra.capabilities.api import STAGE_NAME, Api
+from infra.capabilities.api import STAGE_NAME, Api, HostRoot
 from infra.capabilities.auth import Auth
 from infra.capabilities.cache import Cache
 from infra.capabilities.data import Data
@@ -61,19 +61,20 @@ class ChirpStack(Stack):
             grants=grants,
             websocket=websocket,
         )
-        # Chirp's own API keeps its construct id "Api" (its URL must not change); every other is "<Name>Api".
-        apis = {
-            name: Api(
-                self,
-                "Api" if name == "chirp" else f"{name.title()}Api",
-                http_api=http_api,
-                config=config,
-                auth=auth,
-                functions=functions.targets,
+        self.apis: dict[str, Api] = {}
+        for name, http_api in HTTP_APIS.items():
+            # Chirp's own API keeps its construct id "Api" (its URL must not change); every other is "<Name>Api", in
+            # a nested stack of its own: a REST API costs about three resources a route, and CloudFormation allows a
+            # stack 500 (the Mastodon API alone has over a hundred).
+            construct_id = "Api" if name == "chirp" else f"{name.title()}Api"
+            scope = self if name == "chirp" else NestedStack(self, f"{construct_id}Stack")
+            self.apis[name] = Api(
+                scope, construct_id, http_api=http_api, config=config, auth=auth, functions=functions.targets
             )
-            for name, http_api in HTTP_APIS.items()
-        }
-        api, mastodon = apis["chirp"], apis["mastodon"]
+            if http_api.host_root and config.mastodon_domain:
+                HostRoot(self, construct_id, api=self.apis[name], config=config)
+        apis = self.apis
+        api = apis["chirp"]
         # A stage that logs needs API Gateway's account-level logging role, which Chirp's own API sets: every
         # other API's stage waits for it (on AWS the first deploy would otherwise fail on a missing role ARN).
         account = api.rest_api.node.find_child("Account")
@@ -95,7 +96,7 @@ class ChirpStack(Stack):
             "RestApiId": api.rest_api.rest_api_id,
             "RestApiStage": STAGE_NAME,
             "ApiUrl": api.rest_api.url,
-            "MastodonApiId": mastodon.rest_api.rest_api_id,
+            "MastodonApiId": apis["mastodon"].rest_api.rest_api_id,
             # Where Mastodon clients point: the custom domain's root (None: no domain configured).
             "MastodonDomain": config.mastodon_domain or "",
             "UserPoolId": auth.user_pool.user_pool_id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Names
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_lambda as aws_lambda
@@ -170,9 +170,6 @@ class Api(Construct):
                     **({"Retry-After": "'1'"} if status == "503" else {}),
                 },
             )
-        self.domain: apigw.DomainName | None = None
-        if http_api.host_root and config.mastodon_domain:
-            self.domain = self._host_root(config)
 
     @property
     def authorization_type(self) -> apigw.AuthorizationType:
@@ -198,12 +195,21 @@ class Api(Construct):
                 )
         return self._authorizer
 
-    def _host_root(self, config: StageConfig) -> apigw.DomainName:
-        """The stage at the root of the stage's custom domain (a base path mapping with no base path). The
-        certificate is the stage's (StageConfig.mastodon_certificate_arn, an ACM certificate for the domain in
-        this region); DNS (an alias to the domain's regional name) is the account's."""
+
+class HostRoot(Construct):
+    """An API's stage at the root of the stage's custom domain (a base path mapping without a base path), for an
+    HttpApi with `host_root`. The certificate is the stage's (StageConfig.mastodon_certificate_arn, an ACM
+    certificate for the domain in this region); DNS (an alias to the domain's regional name) is the account's.
+
+    It stays in the stack itself, under the id its API had there, while the API lives in a nested stack: a stack
+    deployed before the move keeps its domain (CloudFormation would create the new one before deleting the old,
+    and a domain name exists once) and its mapping, updated in place to the moved API (a second mapping of the
+    domain's root would be refused the same way)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, api: Api, config: StageConfig):
+        super().__init__(scope, construct_id)
         certificate = acm.Certificate.from_certificate_arn(self, "Certificate", config.mastodon_certificate_arn)
-        domain = apigw.DomainName(
+        self.domain = apigw.DomainName(
             self,
             "Domain",
             domain_name=config.mastodon_domain,
@@ -211,5 +217,13 @@ class Api(Construct):
             endpoint_type=apigw.EndpointType.REGIONAL,
             security_policy=apigw.SecurityPolicy.TLS_1_2,
         )
-        domain.add_base_path_mapping(self.rest_api, stage=self.rest_api.deployment_stage)
-        return domain
+        # The mapping's id names the API it mapped when both lived here (its construct, "<construct_id>/Rest"):
+        # the same logical id, so CloudFormation updates it rather than replacing it.
+        former_api = Construct(self, "Rest")
+        apigw.BasePathMapping(
+            self.domain,
+            f"Map:/=>{Names.node_unique_id(former_api.node)}",
+            domain_name=self.domain,
+            rest_api=api.rest_api,
+            stage=api.rest_api.deployment_stage,
+        )

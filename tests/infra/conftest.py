@@ -5,6 +5,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from aws_cdk import NestedStack
 from aws_cdk.assertions import Template
 
 from infra.app import build_app
@@ -26,21 +27,52 @@ _AWS_CONTEXT = {
 }
 
 
-def _synth(stage: str) -> Template:
+def _synth(stage: str) -> dict[str, dict]:
+    """The stage's templates by stack: the stack's own (under its name) and each nested stack's (under the logical
+    id of its AWS::CloudFormation::Stack resource in the stack)."""
     context = {**CDK_CONTEXT, **(_AWS_CONTEXT if stage != "local" else {})}
     app, stack = build_app(stage, context=context, builtin_cloud_formation_validation=False)
     app.synth()
-    return Template.from_stack(stack)
+    templates = {stack.stack_name: Template.from_stack(stack).to_json()}
+    for nested in stack.node.find_all():
+        if isinstance(nested, NestedStack):
+            templates[stack.resolve(stack.get_logical_id(nested.nested_stack_resource))] = Template.from_stack(
+                nested
+            ).to_json()
+    return templates
+
+
+def _deployed(templates: dict[str, dict]) -> Template:
+    """Everything the stage deploys as one template: the resources, parameters and outputs of the stack and its
+    nested stacks (their logical ids never collide), so an assertion holds wherever a resource lives."""
+    merged: dict[str, dict] = {}
+    for template in templates.values():
+        for section in ("Resources", "Parameters", "Outputs", "Conditions"):
+            merged.setdefault(section, {})
+            clashing = merged[section].keys() & template.get(section, {}).keys()
+            assert not clashing, f"{section} in two stacks: {clashing}"
+            merged[section].update(template.get(section, {}))
+    return Template.from_json(merged)
 
 
 @pytest.fixture(scope="session")
-def local_template() -> Template:
+def local_stacks() -> dict[str, dict]:
     return _synth("local")
 
 
 @pytest.fixture(scope="session")
-def aws_template() -> Template:
+def aws_stacks() -> dict[str, dict]:
     return _synth("prod")
+
+
+@pytest.fixture(scope="session")
+def local_template(local_stacks) -> Template:
+    return _deployed(local_stacks)
+
+
+@pytest.fixture(scope="session")
+def aws_template(aws_stacks) -> Template:
+    return _deployed(aws_stacks)
 
 
 @pytest.fixture(params=["local", "prod"], scope="session")
