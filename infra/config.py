@@ -38,6 +38,11 @@ class StageConfig:
     # layer at every cold start, and one zip instead of thousands of files is what makes that cheap. On AWS files:
     # Lambda extracts a layer once per execution environment, and zipimport slows every import of every init.
     zipped_layers: bool
+    # Every REST API but Chirp's own in a nested stack of its own: CloudFormation allows a stack 500 resources and a
+    # REST API costs about three a route. Not locally: MiniStack updates a nested stack without the attributes of
+    # its unchanged resources (a REST API's RootResourceId, read by every route: the update fails), and it has no
+    # such limit to stay under.
+    nested_apis: bool
     # NAT gateways for the functions' egress beyond the DynamoDB, S3 and Kinesis endpoints: the WebSocket API's
     # @connections (no VPC endpoint serves it), Cognito's JWKS, SQS, Secrets Manager, SSM and CloudWatch. 0 only
     # locally: isolated subnets (the emulator ignores the VPC; its Lambdas reach every API directly).
@@ -110,6 +115,7 @@ LOCAL = StageConfig(
     snap_start=False,
     media_cdn=False,
     zipped_layers=True,
+    nested_apis=False,
     nat_gateways=0,
     redis_node_type="cache.t4g.micro",
     redis_replicas=0,
@@ -172,6 +178,7 @@ def aws_stage(
         snap_start=True,
         media_cdn=True,
         zipped_layers=False,
+        nested_apis=True,
         nat_gateways=1,
         redis_node_type="cache.r7g.large",
         redis_replicas=1,

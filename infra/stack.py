@@ -6,7 +6,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, NestedStack, Stack
 from constructs import Construct
 
-from infra.capabilities.api import STAGE_NAME, Api, HostRoot
+from infra.capabilities.api import STAGE_NAME, Api, serve_at_host_root
 from infra.capabilities.auth import Auth
 from infra.capabilities.cache import Cache
 from infra.capabilities.data import Data
@@ -63,16 +63,18 @@ class ChirpStack(Stack):
         )
         self.apis: dict[str, Api] = {}
         for name, http_api in HTTP_APIS.items():
-            # Chirp's own API keeps its construct id "Api" (its URL must not change); every other is "<Name>Api", in
-            # a nested stack of its own: a REST API costs about three resources a route, and CloudFormation allows a
-            # stack 500 (the Mastodon API alone has over a hundred).
+            # Chirp's own API keeps its construct id "Api" (its URL must not change); every other is "<Name>Api", on
+            # AWS in a nested stack of its own (StageConfig.nested_apis: the Mastodon API alone has over a hundred
+            # resources).
             construct_id = "Api" if name == "chirp" else f"{name.title()}Api"
-            scope = self if name == "chirp" else NestedStack(self, f"{construct_id}Stack")
-            self.apis[name] = Api(
+            nested = name != "chirp" and config.nested_apis
+            scope = NestedStack(self, f"{construct_id}Stack") if nested else self
+            self.apis[name] = api = Api(
                 scope, construct_id, http_api=http_api, config=config, auth=auth, functions=functions.targets
             )
             if http_api.host_root and config.mastodon_domain:
-                HostRoot(self, construct_id, api=self.apis[name], config=config)
+                # The domain stays in this stack, where the API's construct was before it moved into its nested stack.
+                serve_at_host_root(Construct(self, construct_id) if nested else api, api=api, config=config)
         apis = self.apis
         api = apis["chirp"]
         # A stage that logs needs API Gateway's account-level logging role, which Chirp's own API sets: every

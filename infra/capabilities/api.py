@@ -196,34 +196,34 @@ class Api(Construct):
         return self._authorizer
 
 
-class HostRoot(Construct):
-    """An API's stage at the root of the stage's custom domain (a base path mapping without a base path), for an
-    HttpApi with `host_root`. The certificate is the stage's (StageConfig.mastodon_certificate_arn, an ACM
-    certificate for the domain in this region); DNS (an alias to the domain's regional name) is the account's.
+def serve_at_host_root(scope: Construct, *, api: Api, config: StageConfig) -> apigw.DomainName:
+    """The API's stage at the root of the stage's custom domain (a base path mapping without a base path), for an
+    HttpApi with `host_root`: the domain created in `scope`, the API's own construct or, when the API lives in a
+    nested stack, a construct of the stack with the same id. The certificate is the stage's
+    (StageConfig.mastodon_certificate_arn, an ACM certificate for the domain in this region); DNS (an alias to the
+    domain's regional name) is the account's.
 
-    It stays in the stack itself, under the id its API had there, while the API lives in a nested stack: a stack
-    deployed before the move keeps its domain (CloudFormation would create the new one before deleting the old,
-    and a domain name exists once) and its mapping, updated in place to the moved API (a second mapping of the
-    domain's root would be refused the same way)."""
-
-    def __init__(self, scope: Construct, construct_id: str, *, api: Api, config: StageConfig):
-        super().__init__(scope, construct_id)
-        certificate = acm.Certificate.from_certificate_arn(self, "Certificate", config.mastodon_certificate_arn)
-        self.domain = apigw.DomainName(
-            self,
-            "Domain",
-            domain_name=config.mastodon_domain,
-            certificate=certificate,
-            endpoint_type=apigw.EndpointType.REGIONAL,
-            security_policy=apigw.SecurityPolicy.TLS_1_2,
-        )
-        # The mapping's id names the API it mapped when both lived here (its construct, "<construct_id>/Rest"):
-        # the same logical id, so CloudFormation updates it rather than replacing it.
-        former_api = Construct(self, "Rest")
-        apigw.BasePathMapping(
-            self.domain,
-            f"Map:/=>{Names.node_unique_id(former_api.node)}",
-            domain_name=self.domain,
-            rest_api=api.rest_api,
-            stage=api.rest_api.deployment_stage,
-        )
+    Either way the domain and its mapping keep the logical ids they had before the API moved: a stack deployed
+    before keeps its domain (CloudFormation would create a new one before deleting the old, and a domain name
+    exists once), and its mapping is updated in place to the moved API (a second mapping of the domain's root would
+    be refused the same way)."""
+    certificate = acm.Certificate.from_certificate_arn(scope, "Certificate", config.mastodon_certificate_arn)
+    domain = apigw.DomainName(
+        scope,
+        "Domain",
+        domain_name=config.mastodon_domain,
+        certificate=certificate,
+        endpoint_type=apigw.EndpointType.REGIONAL,
+        security_policy=apigw.SecurityPolicy.TLS_1_2,
+    )
+    # The mapping's id names the REST API as CDK's add_base_path_mapping does: by the unique id of "<scope>/Rest",
+    # the API's own construct, or where it was before it moved (a construct of that path, which creates nothing).
+    api_at_scope = scope.node.try_find_child("Rest") or Construct(scope, "Rest")
+    apigw.BasePathMapping(
+        domain,
+        f"Map:/=>{Names.node_unique_id(api_at_scope.node)}",
+        domain_name=domain,
+        rest_api=api.rest_api,
+        stage=api.rest_api.deployment_stage,
+    )
+    return domain
