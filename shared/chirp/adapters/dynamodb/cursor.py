@@ -24,9 +24,11 @@ _MAX_KEY_CHARS = 2048
 
 
 def encode_cursor(last_key: dict | None) -> str | None:
+    """The key as url-safe base64 without its `=` padding: a cursor travels in URLs (Mastodon's Link header), and a
+    client that keeps a percent-escaped `%3D` from one sends it back escaped again (Mastodon.py's fetch_next)."""
     if not last_key:
         return None
-    return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode()
+    return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str | None) -> dict | None:
@@ -35,7 +37,7 @@ def decode_cursor(cursor: str | None) -> dict | None:
     if not cursor:
         return None
     try:
-        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as error:  # deep nesting: recursion
         raise InvalidInput(NOT_OURS) from error
     if not isinstance(value, dict) or not 1 <= len(value) <= _MAX_KEY_ATTRIBUTES:
