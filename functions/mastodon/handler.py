@@ -8,7 +8,7 @@ from importlib import import_module
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from mastodon_api import accounts, instance, media, reading, statuses
+from mastodon_api import absent, accounts, instance, media, reading, statuses
 from mastodon_api.context import scope_check
 from mastodon_api.errors import register_error_handlers
 
@@ -27,7 +27,7 @@ app = APIGatewayRestResolver(cors=CORS)
 register_error_handlers(app)
 app.use(middlewares=[scope_check])
 instance.register(app)
-for resource in (accounts, statuses, reading, media):
+for resource in (accounts, statuses, reading, media, absent):
     app.include_router(resource.router)
 on_restore(lambda: services().after_restore())
 # Every request's rate limit needs redis-py: imported into the snapshot, as the REST API's handler does.

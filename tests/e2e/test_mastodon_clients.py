@@ -186,6 +186,47 @@ def test_given_favourites_and_reblogs_when_made_then_counts_flags_notifications_
     assert (unliked.favourited, unliked.favourites_count) == (False, 0)
 
 
+def test_given_likes_retweets_blocks_and_mutes_when_listed_then_mastodon_py_reads_and_pages_them(
+    alice_m, bob_m, alice, new_user
+):
+    """Who favourited or reblogged a status, what the caller favourited, whom they block and mute: Chirp's likes,
+    retweets, blocks and mutes, a page at a time through the Link header."""
+    # Given two statuses of bob's, both favourited by alice and the second reblogged by her, and alice blocking
+    # carol and muting dave
+    first, second = (bob_m.status_post(f"pick me {word()}") for _ in range(2))
+    for status in (first, second):
+        alice_m.status_favourite(status.id)
+    alice_m.status_reblog(second.id)
+    carol, dave = new_user("mc"), new_user("md")
+    alice_m.account_block(carol.user_id)
+    alice_m.account_mute(dave.user_id)
+
+    # When listed, then each names who did it (as accounts) or what was done (as statuses), newest first
+    assert [a.id for a in bob_m.status_favourited_by(second.id)] == [alice.user_id]
+    assert [a.id for a in bob_m.status_reblogged_by(second.id)] == [alice.user_id]
+    assert bob_m.status_reblogged_by(first.id) == []
+    page = alice_m.favourites(limit=1)
+    assert [s.id for s in page] == [second.id]
+    assert (page[0].favourited, page[0].reblogged) == (True, True)
+    assert [s.id for s in alice_m.fetch_next(page)] == [first.id]  # the next page: the Link header's max_id
+    assert [a.id for a in alice_m.blocks()] == [carol.user_id]
+    assert [a.id for a in alice_m.mutes()] == [dave.user_id]
+    assert bob_m.blocks() == bob_m.mutes() == []
+
+
+def test_given_what_chirp_has_none_of_when_asked_then_clients_get_empty_answers_and_chirps_preferences(alice_m):
+    """What apps ask at start: custom emojis, lists, filters, announcements, follow requests, conversations,
+    followed hashtags (Chirp has none), and preferences (every status public)."""
+    assert alice_m.custom_emojis() == []
+    assert alice_m.lists() == []
+    assert alice_m.filters_v2() == []
+    assert alice_m.announcements() == []
+    assert alice_m.follow_requests() == []
+    assert alice_m.conversations() == []
+    assert alice_m.followed_tags() == []
+    assert alice_m.preferences()["posting:default:visibility"] == "public"
+
+
 def test_given_a_retried_post_when_it_has_an_idempotency_key_then_one_status(proxy, alice_m):
     """toot sends an Idempotency-Key with every status; a retry after a lost answer gets the first status."""
     headers = {"Authorization": f"Bearer {alice_m.access_token}", "Idempotency-Key": uuid.uuid4().hex}

@@ -209,3 +209,10 @@ def test_given_an_app_when_registered_then_its_secret_is_answered_once():
     token = entities.token(IssuedToken(access_token="t", scopes=["read", "write"], created_at_ms=1_700_000_000_000))
     assert entity_errors("Token", token) == []
     assert token == {"access_token": "t", "token_type": "Bearer", "scope": "read write", "created_at": 1_700_000_000}
+
+
+def test_given_any_user_when_their_preferences_are_mapped_then_they_are_mastodons_preferences_all_public():
+    preferences = entities.preferences()
+    assert entity_errors("Preferences", preferences) == []
+    assert preferences["posting:default:visibility"] == "public"
+    assert preferences["reading:expand:spoilers"] is False

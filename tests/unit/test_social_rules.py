@@ -329,6 +329,28 @@ def test_given_followees_when_paged_then_pages_and_cursors_come_from_the_store(w
     assert world.social.followers("ann", cursor=None, limit=10).user_ids == []
 
 
+@pytest.mark.parametrize("kind", [Relation.BLOCKS, Relation.MUTES])
+def test_given_blocks_and_mutes_when_listed_then_each_kind_pages_its_own_targets(world, kind):
+    # Given ann blocks bob and cat and mutes dan, and follows eve (whom the lists must not name)
+    world.users("cat", "dan", "eve")
+    world.social.block("ann", "bob")
+    world.social.block("ann", "cat")
+    world.social.mute("ann", "dan")
+    world.social.follow("ann", "eve")
+    expected = {Relation.BLOCKS: ["bob", "cat"], Relation.MUTES: ["dan"]}[kind]
+
+    # When listed a page of one at a time
+    listed, cursor, pages = [], None, 0
+    while pages == 0 or cursor:
+        page = world.social.related(kind, "ann", cursor=cursor, limit=1)
+        listed, cursor, pages = listed + page.user_ids, page.next_cursor, pages + 1
+
+    # Then each kind names its own targets, over pages, and nobody else's
+    assert listed == expected
+    assert pages >= len(expected)
+    assert world.social.related(kind, "bob", cursor=None, limit=10).user_ids == []
+
+
 @pytest.mark.parametrize("page", ["followers", "following"])
 def test_given_a_bad_limit_or_unknown_user_when_paged_then_refused(world, page):
     read = getattr(world.social, page)

@@ -1,21 +1,19 @@
-"""Accounts and the social graph: /api/v1/accounts/..."""
+"""Accounts and the social graph: /api/v1/accounts/..., and whom the caller blocks and mutes."""
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from functools import partial
+
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from chirp.composition import services
 from chirp.errors import Forbidden, NotFound
 from chirp.mastodon import entities
+from chirp.social.model import Relation
 from mastodon_api import paging
-from mastodon_api.context import base_url, caller, domain, params, views
+from mastodon_api.context import accounts_page, base_url, caller, domain, page_response, params, views
 
 router = Router()
 MAX_RELATIONSHIPS = 40
-
-
-def _page(items: list[dict], link: str | None) -> Response:
-    headers = {"Link": link} if link else None
-    return Response(200, content_types.APPLICATION_JSON, items, headers=headers)
 
 
 @router.get("/api/v1/accounts/verify_credentials")
@@ -59,7 +57,7 @@ def account_statuses(account_id: str) -> Response:
     request, user_id = params(router), _user_id(account_id)
     view, tweets = views(router), services().tweets
     if request.flag("pinned"):  # Chirp has no pinned statuses
-        return _page([], None)
+        return page_response([], None)
     exclude_replies, exclude_reblogs = request.flag("exclude_replies"), request.flag("exclude_reblogs")
 
     def fetch(before_id, count):
@@ -76,27 +74,27 @@ def account_statuses(account_id: str) -> Response:
     found = paging.read_window(fetch, lambda t: t.tweet_id, window)
     statuses = view.posts(found)
     path = f"/api/v1/accounts/{account_id}/statuses"
-    return _page(statuses, paging.link_header(view.base, path, request.plain(), [s["id"] for s in statuses]))
-
-
-def _graph_page(account_id: str, read) -> Response:
-    request = params(router)
-    limit = paging.limit_param(request.get("limit"), default=40, maximum=80)
-    page = read(_user_id(account_id), cursor=request.get("max_id"), limit=limit)
-    view = views(router)
-    accounts = view.accounts(page.user_ids)
-    path = router.current_event.path.rstrip("/")
-    return _page(accounts, paging.cursor_link_header(view.base, path, request.plain(), page.next_cursor))
+    return page_response(statuses, paging.link_header(view.base, path, request.plain(), [s["id"] for s in statuses]))
 
 
 @router.get("/api/v1/accounts/<account_id>/followers")
 def followers(account_id: str) -> Response:
-    return _graph_page(account_id, services().social.followers)
+    return accounts_page(router, partial(services().social.followers, _user_id(account_id)))
 
 
 @router.get("/api/v1/accounts/<account_id>/following")
 def following(account_id: str) -> Response:
-    return _graph_page(account_id, services().social.following)
+    return accounts_page(router, partial(services().social.following, _user_id(account_id)))
+
+
+@router.get("/api/v1/blocks")
+def blocks() -> Response:
+    return accounts_page(router, partial(services().social.related, Relation.BLOCKS, caller(router)))
+
+
+@router.get("/api/v1/mutes")
+def mutes() -> Response:
+    return accounts_page(router, partial(services().social.related, Relation.MUTES, caller(router)))
 
 
 def _act(account_id: str, verb: str) -> dict:

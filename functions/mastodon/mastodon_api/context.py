@@ -3,13 +3,16 @@ parameters, and the public base URL of this API (a host root: links and entity U
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from chirp.oauth.service import allows
 from chirp.runtime.forwarded import public_base_url
+from chirp.social.model import UserPage
+from mastodon_api import paging
 from mastodon_api.errors import error_response
 from mastodon_api.params import Params, request_params
 
@@ -71,3 +74,20 @@ def scope_check(app, next_middleware) -> Response:
         if not any(allows(granted, scope) for scope in needed):
             return error_response(403, "This action is outside the authorized scopes")
     return next_middleware(app)
+
+
+def page_response(items: list[dict], link: str | None) -> Response:
+    """A page as Mastodon answers one: its items, the pages around it in the Link header."""
+    return Response(200, content_types.APPLICATION_JSON, items, headers={"Link": link} if link else None)
+
+
+def accounts_page(router: Router, read: Callable[..., UserPage]) -> Response:
+    """A page of accounts (followers, who favourited a status, blocks...): `read(cursor=, limit=)` names them; the
+    next page's opaque cursor travels as Mastodon's `max_id`, in the Link header."""
+    request = params(router)
+    limit = paging.limit_param(request.get("limit"), default=40, maximum=80)
+    page = read(cursor=request.get("max_id"), limit=limit)
+    view = views(router)
+    path = router.current_event.path.rstrip("/")
+    link = paging.cursor_link_header(view.base, path, request.plain(), page.next_cursor)
+    return page_response(view.accounts(page.user_ids), link)

@@ -1,4 +1,5 @@
-"""The instance, app registration and OAuth: /api/v1/instance, /api/v2/instance, /api/v1/apps, /oauth/*.
+"""The instance, app registration and OAuth: /api/v1/instance, /api/v2/instance, /api/v1/custom_emojis,
+/api/v1/apps, /oauth/*.
 Public but /api/v1/apps/verify_credentials: a client asks them before it has a token.
 
 Declared on the resolver itself, not a Router: a Router drops an empty `security`, the declaration that makes a
@@ -26,6 +27,10 @@ def register(router: APIGatewayRestResolver) -> None:
     @router.get("/api/v2/instance", security=PUBLIC)
     def instance_v2() -> dict:
         return entities.instance_v2(base_url(router), domain(router), services().settings.mastodon_streaming_url)
+
+    @router.get("/api/v1/custom_emojis", security=PUBLIC)
+    def custom_emojis() -> list:
+        return []  # Chirp has none: its statuses are plain text, emoji as Unicode
 
     @router.post("/api/v1/apps", security=PUBLIC)
     def create_app() -> dict:

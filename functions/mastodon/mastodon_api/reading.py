@@ -1,6 +1,6 @@
-"""What a user reads: home and hashtag timelines, search, notifications, trends."""
+"""What a user reads: home and hashtag timelines, favourites, search, notifications, trends."""
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from chirp.composition import services
@@ -8,7 +8,7 @@ from chirp.mastodon import entities
 from chirp.notifications.model import Notification
 from chirp.tweets.text import hashtags as hashtags_in
 from mastodon_api import paging
-from mastodon_api.context import base_url, caller, domain, params, views
+from mastodon_api.context import base_url, caller, domain, page_response, params, views
 
 router = Router()
 # Mastodon's notification types -> Chirp's kinds.
@@ -21,10 +21,6 @@ NOTIFICATION_KINDS = {
 }
 
 
-def _page(items: list[dict], link: str | None) -> Response:
-    return Response(200, content_types.APPLICATION_JSON, items, headers={"Link": link} if link else None)
-
-
 def _next_before(page) -> int | None:
     return int(page.next_cursor) if page.next_cursor else None
 
@@ -34,7 +30,7 @@ def _timeline(fetch) -> Response:
     entries = paging.read_window(fetch, lambda e: e.entry_id, paging.window(request))
     statuses = view.entries(entries)
     path = router.current_event.path.rstrip("/")
-    return _page(statuses, paging.link_header(view.base, path, request.plain(), [s["id"] for s in statuses]))
+    return page_response(statuses, paging.link_header(view.base, path, request.plain(), [s["id"] for s in statuses]))
 
 
 @router.get("/api/v1/timelines/home")
@@ -46,6 +42,17 @@ def home() -> Response:
         return page.items, _next_before(page)
 
     return _timeline(fetch)
+
+
+@router.get("/api/v1/favourites")
+def favourites() -> Response:
+    """What the caller favourited (liked), most recently first; the next page's cursor travels as `max_id`."""
+    request, view = params(router), views(router)
+    liked, next_cursor = services().engagement.liked_tweets(
+        caller(router), cursor=request.get("max_id"), limit=paging.limit_param(request.get("limit"))
+    )
+    path = router.current_event.path.rstrip("/")
+    return page_response(view.posts(liked), paging.cursor_link_header(view.base, path, request.plain(), next_cursor))
 
 
 @router.get("/api/v1/timelines/tag/<hashtag>")
@@ -116,7 +123,7 @@ def notifications() -> Response:
     found: list[Notification] = paging.read_window(fetch, lambda n: n.id, paging.window(request, maximum=80))
     items = view.notifications(found)
     link = paging.link_header(view.base, "/api/v1/notifications", request.plain(), [i["id"] for i in items])
-    return _page(items, link)
+    return page_response(items, link)
 
 
 @router.get("/api/v1/trends/tags")

@@ -1,13 +1,18 @@
-"""Statuses: posting (JSON or form, Idempotency-Key, replies, media), reading, deleting, threads."""
+"""Statuses: posting (JSON or form, Idempotency-Key, replies, media), reading, deleting, threads, favourites and
+reblogs and who made them."""
 
+from functools import partial
+
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from chirp.composition import services
+from chirp.engagement.model import Kind
 from chirp.errors import InvalidInput, NotFound, Unprocessable
 from chirp.observability import metrics, tracer
 from chirp.runtime import idempotent_post
 from mastodon_api import paging
-from mastodon_api.context import caller, params, views
+from mastodon_api.context import accounts_page, caller, params, views
 
 router = Router()
 VISIBLE = ("public", "unlisted")  # every Chirp status is public; "unlisted" is honoured as public
@@ -106,6 +111,16 @@ def favourite(status_id: str) -> dict:
 def unfavourite(status_id: str) -> dict:
     state = services().engagement.unlike(caller(router), _status_id(status_id))
     return views(router).status(state.tweet_id)
+
+
+@router.get("/api/v1/statuses/<status_id>/favourited_by")
+def favourited_by(status_id: str) -> Response:
+    return accounts_page(router, partial(services().engagement.engagers, Kind.LIKE, _status_id(status_id)))
+
+
+@router.get("/api/v1/statuses/<status_id>/reblogged_by")
+def reblogged_by(status_id: str) -> Response:
+    return accounts_page(router, partial(services().engagement.engagers, Kind.RETWEET, _status_id(status_id)))
 
 
 @router.post("/api/v1/statuses/<status_id>/reblog")

@@ -230,14 +230,19 @@ class Engagements:
         return UserPage(user_ids=user_ids, next_cursor=next_cursor)
 
     def likes_of(self, user_id: str, *, viewer_id: str, cursor: str | None, limit: int) -> PostPage:
-        """What a user liked, most recently liked first (tweets deleted since are left out)."""
+        """What a user liked, most recently liked first (tweets deleted since are left out), as the viewer sees it."""
+        liked, next_cursor = self.liked_tweets(user_id, cursor=cursor, limit=limit)
+        return PostPage(items=self.posts(liked, viewer_id), next_cursor=next_cursor)
+
+    def liked_tweets(self, user_id: str, *, cursor: str | None, limit: int) -> tuple[list[Tweet], str | None]:
+        """The tweets a user liked, most recently liked first (tweets deleted since are left out), and the cursor of
+        the next page (None on the last)."""
         check_limit(limit)
         if self.graph.get_profile(user_id) is None:
             raise NotFound(f"user {user_id} not found")
         tweet_ids, next_cursor = self.store.liked_by(user_id, limit=limit, cursor=cursor)
         found = self.tweets.batch_get(tweet_ids) if tweet_ids else {}
-        liked = [found[t] for t in tweet_ids if t in found and not found[t].deleted]
-        return PostPage(items=self.posts(liked, viewer_id), next_cursor=next_cursor)
+        return [found[t] for t in tweet_ids if t in found and not found[t].deleted], next_cursor
 
     # --- counts and views ----------------------------------------------------------------------------------
     def counts(self, tweet_ids: list[int]) -> dict[int, Counts]:

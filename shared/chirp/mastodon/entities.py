@@ -307,6 +307,17 @@ def application(app: ClientApp, *, secret: str | None = None) -> dict:
     return entity
 
 
+def preferences() -> dict:
+    """A user's Preferences: Chirp's, the same for everyone (every status public, no content warnings)."""
+    return {
+        "posting:default:visibility": "public",
+        "posting:default:sensitive": False,
+        "posting:default:language": None,
+        "reading:expand:media": "default",
+        "reading:expand:spoilers": False,
+    }
+
+
 def token(issued: IssuedToken) -> dict:
     return {
         "access_token": issued.access_token,

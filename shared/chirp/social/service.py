@@ -149,8 +149,12 @@ class SocialService:
         return UserPage(user_ids=ids, next_cursor=next_cursor)
 
     def following(self, user_id: str, *, cursor: str | None, limit: int) -> UserPage:
+        return self.related(Relation.FOLLOWS, user_id, cursor=cursor, limit=limit)
+
+    def related(self, kind: Relation, user_id: str, *, cursor: str | None, limit: int) -> UserPage:
+        """The users `user_id` follows, blocks or mutes (`kind`), a page at a time."""
         self._check_page(user_id, limit)
-        ids, next_cursor = self.social.targets(Relation.FOLLOWS, user_id, limit=limit, cursor=cursor)
+        ids, next_cursor = self.social.targets(kind, user_id, limit=limit, cursor=cursor)
         return UserPage(user_ids=ids, next_cursor=next_cursor)
 
     def _check_page(self, user_id: str, limit: int) -> None:
