@@ -214,6 +214,27 @@ def test_given_likes_retweets_blocks_and_mutes_when_listed_then_mastodon_py_read
     assert bob_m.blocks() == bob_m.mutes() == []
 
 
+def test_given_statuses_replies_and_media_when_the_public_timeline_is_read_then_originals_show_newest_first(
+    alice_m, bob_m
+):
+    """Mastodon's public (and local) timeline: every public status but replies, from the search index; only_media
+    narrows it; remote finds nothing (Chirp federates with none)."""
+    # Given a status of bob's and alice's reply to it
+    status = bob_m.status_post(f"for everyone {word()}")
+    reply = alice_m.status_post(f"@{bob_m.me().acct} agreed {word()}", in_reply_to_id=status.id)
+
+    # When the public timeline is read (once indexed: about a second), then the status shows and the reply does not
+    shown = eventually(lambda: [s.id for s in alice_m.timeline_public(limit=40) if s.id == status.id])
+    assert shown == [status.id]
+    assert reply.id not in [s.id for s in alice_m.timeline_public(limit=40)]
+    assert status.id in [s.id for s in bob_m.timeline_public(local=True, limit=40)]
+    # Only media: every status carries media (alice's image of the first test is among them)
+    with_media = alice_m.timeline_public(only_media=True, limit=40)
+    assert with_media
+    assert all(s.media_attachments for s in with_media)
+    assert alice_m.timeline_public(remote=True) == []
+
+
 def test_given_what_chirp_has_none_of_when_asked_then_clients_get_empty_answers_and_chirps_preferences(alice_m):
     """What apps ask at start: custom emojis, lists, filters, announcements, follow requests, conversations,
     followed hashtags (Chirp has none), and preferences (every status public)."""

@@ -14,6 +14,7 @@ from chirp.search.query import (
     SearchPage,
     bulk_actions,
     bulk_failures,
+    public_request,
     search_page,
     search_request,
 )
@@ -132,6 +133,7 @@ def test_given_live_and_deleted_tweets_when_building_actions_then_each_state_is_
         "created_at_ms": 1_700_000_000_000,
         "reply_to_id": None,
         "quote_tweet_id": None,
+        "has_media": False,
         "deleted": False,
     }
     # The tombstone keeps nothing of what the tweet said.
@@ -246,3 +248,31 @@ def test_given_only_poison_when_indexed_then_no_bulk_call(indexer, monkeypatch, 
     monkeypatch.setattr(indexer, "tweet_index", lambda: fake)
     assert indexer.lambda_handler(_event([b"{}"]), lambda_context) == {"batchItemFailures": []}
     assert fake.calls == []
+
+
+def test_given_the_public_timeline_when_requested_then_live_non_replies_newest_first_below_the_cursor():
+    body = public_request(limit=10, cursor="500", excluded_authors=["mallory", "eve", "eve"])
+
+    query = body["query"]["bool"]
+    assert query["must"] == query["filter"] == []  # every tweet: no words, no hashtag, no author
+    assert {"exists": {"field": "reply_to_id"}} in query["must_not"]  # Mastodon's public timelines show no replies
+    assert {"term": {"deleted": True}} in query["must_not"]
+    assert {"terms": {"author_id": ["eve", "mallory"]}} in query["must_not"]
+    assert body["sort"] == [{"tweet_id": {"order": "desc"}}]
+    assert (body["size"], body["search_after"]) == (11, [500])
+
+
+def test_given_only_media_when_the_public_timeline_is_requested_then_only_tweets_with_media_match():
+    assert public_request(only_media=True)["query"]["bool"]["filter"] == [{"term": {"has_media": True}}]
+    assert "search_after" not in public_request()
+
+
+@pytest.mark.parametrize(("limit", "cursor"), [(0, None), (101, None), (20, "x"), (20, "-1")])
+def test_given_a_bad_limit_or_cursor_when_the_public_timeline_is_requested_then_invalid_input(limit, cursor):
+    with pytest.raises(InvalidInput):
+        public_request(limit=limit, cursor=cursor)
+
+
+def test_given_a_tweet_with_media_when_indexed_then_its_document_says_so():
+    (action,) = bulk_actions([_tweet(3).model_copy(update={"media_ids": ["m1"]})], "tweets")
+    assert action["_source"]["has_media"] is True

@@ -1,4 +1,4 @@
-"""What a user reads: home and hashtag timelines, favourites, search, notifications, trends."""
+"""What a user reads: home, public and hashtag timelines, favourites, search, notifications, trends."""
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -39,6 +39,23 @@ def home() -> Response:
 
     def fetch(before_id, count):
         page = timelines.home(user_id, cursor=str(before_id) if before_id else None, limit=min(count, 100))
+        return page.items, _next_before(page)
+
+    return _timeline(fetch)
+
+
+@router.get("/api/v1/timelines/public")
+def public_timeline() -> Response:
+    """Every public status but replies, newest first. Chirp is one instance and federates with none: `local` changes
+    nothing, and `remote` finds nothing."""
+    request, viewer, search = params(router), caller(router), services().search
+    if request.flag("remote"):
+        return page_response([], None)
+    only_media = request.flag("only_media")
+
+    def fetch(before_id, count):
+        cursor = str(before_id) if before_id else None
+        page = search.public_timeline(viewer_id=viewer, cursor=cursor, limit=min(count, 100), only_media=only_media)
         return page.items, _next_before(page)
 
     return _timeline(fetch)

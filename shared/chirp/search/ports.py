@@ -23,6 +23,10 @@ class TweetSearchIndex(Protocol):
         excluded_authors: Iterable[str] = (),
     ) -> SearchPage: ...
 
+    def public(
+        self, *, limit: int, cursor: str | None, only_media: bool, excluded_authors: Iterable[str] = ()
+    ) -> SearchPage: ...
+
     def replies(self, parent_ids: list[int], limit: int) -> list[int]: ...
 
 

@@ -115,6 +115,7 @@ def tweet_document(tweet: Tweet) -> dict:
         "created_at_ms": tweet.created_at_ms,
         "reply_to_id": tweet.reply_to_id,
         "quote_tweet_id": tweet.quote_tweet_id,
+        "has_media": bool(tweet.media_ids),
         "deleted": False,
     }
 
@@ -195,7 +196,34 @@ def search_request(
     must.extend({"match_phrase": {"text": phrase}} for phrase in terms.phrases)
     if not must and not filters:
         raise InvalidInput("give a query, a hashtag or an author")
-    must_not: list[dict] = [{"term": {"deleted": True}}]  # tombstones
+    return _page_request(must, filters, [], excluded_authors, limit, after, sort)
+
+
+def public_request(
+    *, limit: int = 20, cursor: str | None = None, only_media: bool = False, excluded_authors: Iterable[str] = ()
+) -> dict:
+    """The public timeline's request: every live tweet that is not a reply (Mastodon's public timelines leave
+    replies out; retweets are not indexed), newest first, below the cursor's tweet id; with `only_media`, those
+    carrying media. Tweets of `excluded_authors` (the caller's blocks and mutes) never match."""
+    check_limit(limit)
+    filters = [{"term": {"has_media": True}}] if only_media else []
+    replies = [{"exists": {"field": "reply_to_id"}}]
+    after = _parse_cursor(cursor, Sort.LATEST)
+    return _page_request([], filters, replies, excluded_authors, limit, after, Sort.LATEST)
+
+
+def _page_request(
+    must: list[dict],
+    filters: list[dict],
+    must_not: list[dict],
+    excluded_authors: Iterable[str],
+    limit: int,
+    after: list | None,
+    sort: Sort,
+) -> dict:
+    """A page of live tweet ids (one more hit than `limit`, to know whether another page exists) in `sort`'s
+    order, after `after` (the previous page's last sort values)."""
+    must_not = [{"term": {"deleted": True}}, *must_not]  # tombstones
     excluded = sorted(set(excluded_authors))[:MAX_EXCLUDED_AUTHORS]
     if excluded:
         must_not.append({"terms": {"author_id": excluded}})

@@ -22,6 +22,9 @@ MAPPINGS = {
         "created_at_ms": {"type": "date", "format": "epoch_millis"},
         "reply_to_id": {"type": "long"},
         "quote_tweet_id": {"type": "long"},
+        # The public timeline's only_media. Added to a live index by the deploy (put_mapping): tweets indexed before
+        # carry none, so they match only once reindexed (`python -m chirp.cli reindex`).
+        "has_media": {"type": "boolean"},
         "deleted": {"type": "boolean"},
     },
 }

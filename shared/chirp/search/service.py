@@ -8,7 +8,7 @@ are kept out by the query itself (so pages stay full). The author is named by id
 from __future__ import annotations
 
 from chirp.search.ports import SearchDirectory, TweetSearchIndex
-from chirp.search.query import Sort, author_handles, search_request
+from chirp.search.query import Sort, author_handles, public_request, search_request
 from chirp.social.model import HIDING, Relation
 from chirp.timelines.model import TimelinePage
 from chirp.timelines.rules import Timelines
@@ -51,6 +51,18 @@ class TweetSearch:
         search_request(text, **criteria)  # bad input is refused before the caller's graph is read
         hidden = self.hidden_authors(viewer_id) if viewer_id else set()
         page = self.index.search(text, **criteria, excluded_authors=hidden)
+        return TimelinePage(items=self.timelines.hydrate(page.tweet_ids), next_cursor=page.next_cursor)
+
+    def public_timeline(
+        self, *, viewer_id: str | None, cursor: str | None, limit: int, only_media: bool = False
+    ) -> TimelinePage:
+        """Every public tweet that is not a reply, newest first, as indexed (about a second behind), less those of
+        whom the viewer blocks or mutes and of who blocks the viewer; with `only_media`, those carrying media."""
+        public_request(
+            limit=limit, cursor=cursor, only_media=only_media
+        )  # bad input is refused before the graph is read
+        hidden = self.hidden_authors(viewer_id) if viewer_id else set()
+        page = self.index.public(limit=limit, cursor=cursor, only_media=only_media, excluded_authors=hidden)
         return TimelinePage(items=self.timelines.hydrate(page.tweet_ids), next_cursor=page.next_cursor)
 
     def hidden_authors(self, viewer_id: str) -> set[str]:

@@ -15,6 +15,7 @@ from chirp.search.query import (
     Sort,
     bulk_actions,
     bulk_failures,
+    public_request,
     replies_request,
     search_page,
     search_request,
@@ -108,6 +109,13 @@ class TweetIndex:
             excluded_authors=excluded_authors,
         )
         return search_page(self._search(body), limit, sort)
+
+    def public(
+        self, *, limit: int, cursor: str | None, only_media: bool, excluded_authors: Iterable[str] = ()
+    ) -> SearchPage:
+        """The public timeline's tweet ids (chirp.search.query.public_request), newest first."""
+        body = public_request(limit=limit, cursor=cursor, only_media=only_media, excluded_authors=excluded_authors)
+        return search_page(self._search(body), limit)
 
     def replies(self, parent_ids: list[int], limit: int) -> list[int]:
         """Ids of the live replies to any of these tweets, oldest first."""
