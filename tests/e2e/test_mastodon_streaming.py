@@ -5,12 +5,14 @@ checked against Mastodon's OpenAPI document."""
 
 from __future__ import annotations
 
+import io
 import json
 import queue
 import uuid
 
 import pytest
 from mastodon import Mastodon, StreamListener
+from PIL import Image
 from websockets.exceptions import InvalidHandshake
 from websockets.sync.client import ClientConnection, connect
 
@@ -129,6 +131,26 @@ def test_given_the_hashtag_stream_when_statuses_are_posted_then_only_those_carry
         assert frame is not None, "the tagged status never reached the hashtag stream"
         assert frame["stream"] == ["hashtag", tag]
         assert json.loads(frame["payload"])["id"] == tagged.id, "only the status carrying the hashtag arrives"
+
+
+def test_given_the_public_media_stream_when_statuses_with_and_without_media_are_posted_then_only_media_arrives(
+    signed_in,
+):
+    (author, _), (reader, _) = signed_in("msm"), signed_in("msn")
+    image = io.BytesIO()
+    Image.new("RGB", (32, 24), "blue").save(image, format="PNG")
+    medium = author.media_post(image.getvalue(), mime_type="image/png", synchronous=True)
+    url = f"{streaming_url(reader)}?stream=public:media&access_token={reader.access_token}"
+    with connect(url, open_timeout=15) as socket:
+        author.status_post(f"text only {uuid.uuid4().hex[:8]}")
+        pictured = author.status_post(f"a picture {uuid.uuid4().hex[:8]}", media_ids=[medium.id])
+
+        frame = next_frame(socket, lambda f: f.get("event") == "update")
+        assert frame is not None, "the status with media never reached the public:media stream"
+        assert frame["stream"] == ["public:media"]
+        status = json.loads(frame["payload"])
+        assert status["id"] == pictured.id, "only the status carrying media arrives"
+        assert entity_errors("Status", status) == []
 
 
 def test_given_a_socket_when_it_subscribes_and_unsubscribes_then_it_gets_exactly_what_it_subscribed_to(signed_in):

@@ -149,6 +149,7 @@ def test_given_a_token_that_may_not_read_notifications_when_notified_then_its_us
         ({"type": "unsubscribe", "stream": "public:local"}, (False, Stream.PUBLIC_LOCAL, None)),
         ({"type": "subscribe", "stream": ["public:local"]}, (True, Stream.PUBLIC_LOCAL, None)),  # Mastodon's firstParam
         ({"type": "subscribe", "stream": "public"}, (True, Stream.PUBLIC, None)),
+        ({"type": "subscribe", "stream": "public:local:media"}, (True, Stream.PUBLIC_LOCAL_MEDIA, None)),
         ({"type": "subscribe", "stream": "user:notification"}, (True, Stream.USER_NOTIFICATION, None)),
         ({"type": "subscribe", "stream": "hashtag", "tag": "#Cats"}, (True, Stream.HASHTAG, "cats")),
         ({"type": "unsubscribe", "stream": "hashtag:local", "tag": "ねこ"}, (False, Stream.HASHTAG_LOCAL, "ねこ")),
@@ -183,6 +184,8 @@ def test_given_a_token_without_read_when_subscribing_to_user_then_refused_but_pu
     check_scopes(Stream.USER, ["read"])
     check_scopes(Stream.PUBLIC_LOCAL, ["write"])  # public streams need no scope, as Mastodon's
     check_scopes(Stream.PUBLIC, ["write"])
+    check_scopes(Stream.PUBLIC_MEDIA, ["write"])
+    check_scopes(Stream.PUBLIC_LOCAL_MEDIA, ["write"])
 
 
 def test_given_a_token_that_may_not_read_notifications_when_subscribing_to_user_notification_then_refused():

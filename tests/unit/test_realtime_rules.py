@@ -125,6 +125,24 @@ def test_given_subscribers_of_public_and_public_local_when_anyone_posts_then_eac
     assert s.events(dan) == [("update", "public"), ("update", "public:local")]  # one event per stream, as Mastodon
 
 
+def test_given_media_stream_subscribers_when_tweets_with_and_without_media_are_posted_and_deleted_then_only_media():
+    # Given cat on public:media and dan on public:local:media and public
+    s = Setup()
+    s.world.users("ann", "cat", "dan")
+    cat, dan = s.connect("cat", Stream.PUBLIC_MEDIA), s.connect("dan", Stream.PUBLIC_LOCAL_MEDIA, Stream.PUBLIC)
+    with_media = _tweet("ann").model_copy(update={"tweet_id": 8, "media_ids": ["m1"]})
+
+    # When ann posts a text tweet and one with media, then deletes the one with media
+    s.realtime.tweet_posted(_tweet("ann"))
+    s.realtime.tweet_posted(with_media)
+    s.realtime.tweet_deleted(with_media)
+
+    # Then the media streams carry only the tweet with media, and its deletion
+    assert s.events(cat) == [("update", "public:media"), ("delete", "public:media")]
+    posted = [("update", "public"), ("update", "public"), ("update", "public:local:media")]
+    assert s.events(dan) == [*posted, ("delete", "public"), ("delete", "public:local:media")]
+
+
 def test_given_a_user_notification_connection_when_notified_and_a_followee_posts_then_it_gets_the_notification_only():
     s = Setup()
     s.world.users("ann", "bob")

@@ -31,6 +31,8 @@ STREAM_SCOPES = {
     Stream.USER_NOTIFICATION: NOTIFICATION_SCOPES,
     Stream.PUBLIC: (),
     Stream.PUBLIC_LOCAL: (),
+    Stream.PUBLIC_MEDIA: (),
+    Stream.PUBLIC_LOCAL_MEDIA: (),
     Stream.HASHTAG: (),
     Stream.HASHTAG_LOCAL: (),
 }

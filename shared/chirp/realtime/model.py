@@ -18,18 +18,22 @@ class Stream(StrEnum):
     """What a connection subscribes to (Mastodon's stream names): `user` is the home timeline and notifications,
     `user:notification` the notifications alone; `public` and `public:local` every new public tweet (the same tweets:
     Chirp is one instance and federates with none, so its whole public timeline is its local one); `hashtag` and
-    `hashtag:local` (alike, for the same reason) the new public tweets that carry one hashtag, named with it."""
+    `hashtag:local` (alike, for the same reason) the new public tweets that carry one hashtag, named with it;
+    `public:media` and `public:local:media` the new public tweets that carry media."""
 
     USER = "user"
     USER_NOTIFICATION = "user:notification"
     PUBLIC = "public"
     PUBLIC_LOCAL = "public:local"
+    PUBLIC_MEDIA = "public:media"
+    PUBLIC_LOCAL_MEDIA = "public:local:media"
     HASHTAG = "hashtag"
     HASHTAG_LOCAL = "hashtag:local"
 
 
 NOTIFIED_STREAMS = (Stream.USER, Stream.USER_NOTIFICATION)
-PUBLIC_STREAMS = (Stream.PUBLIC, Stream.PUBLIC_LOCAL)
+PUBLIC_STREAMS = (Stream.PUBLIC, Stream.PUBLIC_LOCAL, Stream.PUBLIC_MEDIA, Stream.PUBLIC_LOCAL_MEDIA)
+MEDIA_STREAMS = (Stream.PUBLIC_MEDIA, Stream.PUBLIC_LOCAL_MEDIA)  # of the public streams, those for media only
 HASHTAG_STREAMS = (Stream.HASHTAG, Stream.HASHTAG_LOCAL)
 MAX_HASHTAGS = 100  # hashtag subscriptions a connection may hold: each is indexed, and carried in its record
 

@@ -26,6 +26,7 @@ from chirp.observability import logger
 from chirp.realtime.model import (
     HASHTAG_STREAMS,
     MAX_HASHTAGS,
+    MEDIA_STREAMS,
     NOTIFIED_STREAMS,
     PUBLIC_STREAMS,
     Connection,
@@ -225,7 +226,7 @@ class Realtime:
             frame(connection, stream)
             for connection in (self.index.public_connections() if original else [])
             for stream in PUBLIC_STREAMS
-            if stream in connection.streams
+            if stream in connection.streams and (tweet.media_ids or stream not in MEDIA_STREAMS)
         ]
         tagged = self.index.hashtag_connections(tweet.hashtags) if original and tweet.hashtags else {}
         hashtag = [
