@@ -8,15 +8,16 @@ from chirp.mastodon import entities
 
 router = Router()
 
-NONE_HERE = {
-    "/api/v1/lists": "no lists",
-    # v2 only: v1's are deprecated since Mastodon 4.0 (and described by the OpenAPI document as one filter, not a list)
-    "/api/v2/filters": "no keyword filters (blocks and mutes hide authors)",
-    "/api/v1/announcements": "no instance announcements",
-    "/api/v1/follow_requests": "no locked accounts: every follow is accepted",
-    "/api/v1/conversations": "no direct messages: every status is public",
-    "/api/v1/followed_tags": "no followed hashtags",
-}
+NONE_HERE = (
+    "/api/v1/lists",
+    # Keyword filters (blocks and mutes hide authors): v2's only; v1's are deprecated since Mastodon 4.0 (and the
+    # OpenAPI document describes their answer as one filter, not a list).
+    "/api/v2/filters",
+    "/api/v1/announcements",
+    "/api/v1/follow_requests",  # no account is locked: every follow is accepted
+    "/api/v1/conversations",  # no direct messages: every status is public
+    "/api/v1/followed_tags",
+)
 
 
 def _none() -> list:
