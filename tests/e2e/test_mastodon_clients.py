@@ -187,7 +187,7 @@ def test_given_favourites_and_reblogs_when_made_then_counts_flags_notifications_
 
 
 def test_given_likes_retweets_blocks_and_mutes_when_listed_then_mastodon_py_reads_and_pages_them(
-    alice_m, bob_m, alice, new_user
+    proxy, app, alice_m, bob_m, alice, new_user
 ):
     """Who favourited or reblogged a status, what the caller favourited, whom they block and mute: Chirp's likes,
     retweets, blocks and mutes, a page at a time through the Link header."""
@@ -212,6 +212,11 @@ def test_given_likes_retweets_blocks_and_mutes_when_listed_then_mastodon_py_read
     assert [a.id for a in alice_m.blocks()] == [carol.user_id]
     assert [a.id for a in alice_m.mutes()] == [dave.user_id]
     assert bob_m.blocks() == bob_m.mutes() == []
+    # And what carol and dave tag reaches bob's hashtag timeline, never alice's
+    tag = word()
+    hidden = [signed_in(proxy, app, user).status_post(f"#{tag} from {user.handle}").id for user in (carol, dave)]
+    assert eventually(lambda: sorted(s.id for s in bob_m.timeline_hashtag(tag)) == sorted(hidden))  # both indexed
+    assert alice_m.timeline_hashtag(tag) == []
 
 
 def test_given_statuses_replies_and_media_when_the_public_timeline_is_read_then_originals_show_newest_first(

@@ -74,11 +74,15 @@ def favourites() -> Response:
 
 @router.get("/api/v1/timelines/tag/<hashtag>")
 def tag_timeline(hashtag: str) -> Response:
-    search = services().search
+    """The public statuses carrying the hashtag, newest first, less those of whom the caller blocks or mutes and of
+    who blocks the caller (as Mastodon's tag timelines)."""
+    search, viewer = services().search, caller(router)
 
     def fetch(before_id, count):
         cursor = str(before_id) if before_id else None
-        page = search.search(None, hashtag=hashtag, author_id=None, cursor=cursor, limit=min(count, 100))
+        page = search.search(
+            None, hashtag=hashtag, author_id=None, cursor=cursor, limit=min(count, 100), viewer_id=viewer
+        )
         return page.items, _next_before(page)
 
     return _timeline(fetch)
