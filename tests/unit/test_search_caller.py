@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from chirp.errors import InvalidInput
-from chirp.search.query import SearchPage, Sort, author_handles, search_request
+from chirp.search.query import SearchPage, Sort, author_handles, public_request, search_request
 from chirp.search.service import TweetSearch
 from chirp.social.model import Relation
 from tests.unit.fakes import World
@@ -20,6 +20,10 @@ class RecordingIndex:
 
     def search(self, query, **criteria) -> SearchPage:
         self.requests.append(search_request(query, **criteria))
+        return SearchPage(tweet_ids=[])
+
+    def public(self, **criteria) -> SearchPage:
+        self.requests.append(public_request(**criteria))
         return SearchPage(tweet_ids=[])
 
     def replies(self, parent_ids, limit):
@@ -109,3 +113,35 @@ def test_given_sort_top_then_score_orders_and_the_cursor_is_a_score_and_an_id():
 def test_given_a_cursor_not_made_for_top_then_invalid_input(cursor):
     with pytest.raises(InvalidInput, match="cursor"):
         search_request("chirp", sort=Sort.TOP, cursor=cursor)
+
+
+def test_given_blocks_and_mutes_when_the_public_timeline_is_read_then_those_authors_and_blockers_are_excluded():
+    # Given ann blocks bob and mutes cat, and dan blocks ann
+    world, index, search = _setup()
+    world.social_store.add_edge(Relation.BLOCKS, "ann", "bob", counted=False)
+    world.social_store.add_edge(Relation.MUTES, "ann", "cat", counted=False)
+    world.social_store.add_edge(Relation.BLOCKS, "dan", "ann", counted=False)
+
+    # When ann reads the public timeline with only media, and someone reads it without a viewer
+    search.public_timeline(viewer_id="ann", cursor="77", limit=5, only_media=True)
+    search.public_timeline(viewer_id=None, cursor=None, limit=20)
+
+    # Then ann's leaves out all three, below the cursor, media only; the other leaves out nobody
+    mine, anyone = index.requests
+    assert _excluded(mine) == ["bob", "cat", "dan"]
+    assert (mine["search_after"], mine["size"], mine["query"]["bool"]["filter"]) == (
+        [77],
+        6,
+        [{"term": {"has_media": True}}],
+    )
+    assert _excluded(anyone) == []
+    assert anyone["query"]["bool"]["filter"] == []
+
+
+def test_given_a_bad_cursor_when_the_public_timeline_is_read_then_refused_before_the_graph_is_read():
+    world, index, search = _setup()
+    world.social_store.all_targets = lambda *_: pytest.fail("read the caller's graph")
+
+    with pytest.raises(InvalidInput):
+        search.public_timeline(viewer_id="ann", cursor="not an id", limit=20)
+    assert index.requests == []
