@@ -104,7 +104,8 @@ def test_given_a_connection_when_it_sends_bad_frames_then_each_answer_names_the_
         client.send({"action": "subscribe", "streams": ["direct"]})
         assert client.next_event(10) == {
             "error": "BadRequest",
-            "message": "unknown stream 'direct': use one of user, user:notification, public, public:local",
+            "message": "unknown stream 'direct': use one of user, user:notification, public, public:local, "
+            "public:media, public:local:media",
         }
         client.send({"action": "subscribe", "streams": "user"})
         assert client.next_event(10)["error"] == "BadRequest"
