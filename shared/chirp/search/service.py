@@ -58,9 +58,8 @@ class TweetSearch:
     ) -> TimelinePage:
         """Every public tweet that is not a reply, newest first, as indexed (about a second behind), less those of
         whom the viewer blocks or mutes and of who blocks the viewer; with `only_media`, those carrying media."""
-        public_request(
-            limit=limit, cursor=cursor, only_media=only_media
-        )  # bad input is refused before the graph is read
+        # Bad input is refused before the caller's graph is read.
+        public_request(limit=limit, cursor=cursor, only_media=only_media)
         hidden = self.hidden_authors(viewer_id) if viewer_id else set()
         page = self.index.public(limit=limit, cursor=cursor, only_media=only_media, excluded_authors=hidden)
         return TimelinePage(items=self.timelines.hydrate(page.tweet_ids), next_cursor=page.next_cursor)
