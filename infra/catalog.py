@@ -420,7 +420,7 @@ class FunctionSpec:
 NEW_TWEETS = KinesisTrigger(stream="new_tweets", on_failure="consumer_failures")
 SETS_POISON_ASIDE = QueueAccess("consumer_failures")  # every stream consumer sends unreadable records there
 GET, BATCH_GET, QUERY = TableCall.GET, TableCall.BATCH_GET, TableCall.QUERY
-ENGAGEMENT_INDEXES = ("likes_by_tweet", "retweets_by_tweet", "likes_by_user")
+ENGAGEMENT_INDEXES = ("likes_by_tweet", "retweets_by_tweet", "likes_by_user", "bookmarks_by_user")
 PUT, UPDATE, DELETE, BATCH_WRITE = TableCall.PUT, TableCall.UPDATE, TableCall.DELETE, TableCall.BATCH_WRITE
 # What pushing to connected clients needs (chirp.realtime): the connected index, the @connections API, and the
 # connections table, to drop a connection found gone and to rebuild the index from it when Redis lost it (a scan).

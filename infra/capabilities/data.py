@@ -59,14 +59,15 @@ class Data(Construct):
         self.idempotency = self._table("Idempotency", config, partition=("id", S), ttl="expiration")
         # Third-party clients' apps, access tokens (by the token's hash) and media descriptions, by kind#id.
         self.clients = self._table("Clients", config, partition=("pk", S))
-        # Engagements: like and retweet edges (EDGE#user / TWEET#id), counter shards, reply and quote markers and
-        # the event outbox; three sparse indexes list a tweet's likers and retweeters and a user's likes, newest
-        # first (only edges that are likes, or retweets, carry their index's sort key).
+        # Engagements: like, retweet and bookmark edges (EDGE#user / TWEET#id), counter shards, reply and quote
+        # markers and the event outbox; four sparse indexes list a tweet's likers and retweeters and a user's likes
+        # and bookmarks, newest first (only edges that are likes, retweets or bookmarks carry their index's sort key).
         self.engagements = self._table("EngagementsTable", config, partition=("pk", S), sort=("sk", S))
         for index_name, partition, sort in (
             ("likes_by_tweet", ("tweet_id", N), ("like_order", N)),
             ("retweets_by_tweet", ("tweet_id", N), ("retweet_id", N)),
             ("likes_by_user", ("user_id", S), ("like_order", N)),
+            ("bookmarks_by_user", ("user_id", S), ("bookmark_order", N)),
         ):
             self._index(
                 "engagements",

@@ -121,7 +121,7 @@ CALLS: dict[str, Calls] = {
         *_on(ENGAGEMENTS, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         *{
             ("dynamodb:Query", f"{ENGAGEMENTS}/index/{index}")
-            for index in ("likes_by_tweet", "retweets_by_tweet", "likes_by_user")
+            for index in ("likes_by_tweet", "retweets_by_tweet", "likes_by_user", "bookmarks_by_user")
         },
         ("kinesis:PutRecord", STREAM),
         ("kinesis:PutRecord", ENGAGEMENT_STREAM),
@@ -156,7 +156,7 @@ CALLS: dict[str, Calls] = {
         *_on(ENGAGEMENTS, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         *{
             ("dynamodb:Query", f"{ENGAGEMENTS}/index/{index}")
-            for index in ("likes_by_tweet", "retweets_by_tweet", "likes_by_user")
+            for index in ("likes_by_tweet", "retweets_by_tweet", "likes_by_user", "bookmarks_by_user")
         },
         ("kinesis:PutRecord", ENGAGEMENT_STREAM),
         ("ssm:GetParameters", _parameter("trends/lists")),

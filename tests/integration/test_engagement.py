@@ -171,6 +171,29 @@ def test_given_many_likers_when_listed_then_pages_are_newest_first_without_gaps(
     assert [(p.tweet_id, p.like_count, p.liked) for p in liked.items] == [(tweet.tweet_id, 7, True)]
 
 
+def test_given_bookmarks_in_dynamodb_when_paged_then_newest_first_flagged_and_uncounted(services, make_user, quiet):
+    author, reader = make_user(), make_user()
+    tweets = [services.tweets.post(author, f"bookmarked {i}") for i in range(3)]
+    for tweet in tweets:
+        services.engagement.bookmark(reader, tweet.tweet_id)
+        time.sleep(0.002)  # the order is the act's millisecond
+    services.engagement.bookmark(reader, tweets[0].tweet_id)  # again: keeps its place
+
+    first = services.engagement.bookmarks_of(reader, cursor=None, limit=2)
+    second = services.engagement.bookmarks_of(reader, cursor=first.next_cursor, limit=2)
+
+    newest_first = [t.tweet_id for t in reversed(tweets)]
+    assert [p.tweet_id for p in first.items + second.items] == newest_first
+    assert all(p.bookmarked and not p.liked and p.like_count == 0 for p in first.items + second.items)
+    assert quiet.published == []  # nobody is told of a bookmark
+    assert services.engagement_store.unbookmark(reader, tweets[1].tweet_id) is True
+    assert services.engagement_store.unbookmark(reader, tweets[1].tweet_id) is False  # the condition refuses
+    assert services.engagement_store.bookmark(reader, tweets[0].tweet_id, 1) is False
+    edges = services.engagement_store.edges([(reader, t.tweet_id) for t in tweets])
+    assert [edges[reader, t.tweet_id].bookmarked for t in tweets] == [True, False, True]
+    assert services.engagement.bookmarked_tweets(reader, cursor=None, limit=10)[0] == [tweets[2], tweets[0]]
+
+
 def test_given_the_count_cache_when_bumped_then_only_cached_counts_move(services, make_user, quiet):
     tweet_id = random.randrange(1, 2**62)
     cache = services.count_cache

@@ -859,6 +859,20 @@ class FakeEngagementStore:
         self.outbox[self._outbox_key(event)] = event
         return True
 
+    def bookmark(self, user_id: str, tweet_id: int, order: int) -> bool:
+        edge = self.edges_.get((user_id, tweet_id))
+        if edge is not None and edge.bookmarked:
+            return False
+        self._set((user_id, tweet_id), user_id=user_id, tweet_id=tweet_id, bookmark_order=order)
+        return True
+
+    def unbookmark(self, user_id: str, tweet_id: int) -> bool:
+        edge = self.edges_.get((user_id, tweet_id))
+        if edge is None or not edge.bookmarked:
+            return False
+        self._set((user_id, tweet_id), bookmark_order=None)
+        return True
+
     def edges(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Edge]:
         self.reads += 1
         return {key: self.edges_[key] for key in keys if key in self.edges_}
@@ -901,6 +915,13 @@ class FakeEngagementStore:
             (e for e in self.edges_.values() if e.user_id == user_id and e.liked), key=lambda e: -e.like_order
         )
         page, next_cursor = _page(liked, lambda e: e.like_order, limit, cursor, newest_first=True)
+        return [e.tweet_id for e in page], next_cursor
+
+    def bookmarked_by(self, user_id: str, *, limit: int, cursor: str | None) -> tuple[list[int], str | None]:
+        marked = sorted(
+            (e for e in self.edges_.values() if e.user_id == user_id and e.bookmarked), key=lambda e: -e.bookmark_order
+        )
+        page, next_cursor = _page(marked, lambda e: e.bookmark_order, limit, cursor, newest_first=True)
         return [e.tweet_id for e in page], next_cursor
 
     def engager_count(self, kind: Kind, tweet_id: int) -> int:

@@ -268,6 +268,97 @@ def test_given_a_reply_or_quote_of_a_retweet_when_posted_then_it_refers_to_the_o
     assert (reply.reply_to_id, reply.quote_tweet_id) == (100, 100)
 
 
+# --- bookmarks -----------------------------------------------------------------------------------------------
+
+
+def test_given_a_tweet_when_bookmarked_then_the_edge_says_so_and_nothing_is_counted_published_or_notified(world):
+    world.tweet("ann", 100)
+
+    state = world.engagement.bookmark("bob", 100)
+
+    assert (state.user_id, state.tweet_id, state.bookmarked) == ("bob", 100, True)
+    assert world.engagement_store.edges_[("bob", 100)].bookmarked
+    assert truth(world, 100) == Counts()
+    assert world.events.published == []
+    assert world.engagement_store.outbox == {}
+
+
+def test_given_a_bookmark_when_bookmarked_again_then_it_keeps_its_first_place(world):
+    for tweet_id in (100, 101):
+        world.tweet("ann", tweet_id)
+    world.engagement.bookmark("bob", 100)
+    world.clock.advance(1)
+    world.engagement.bookmark("bob", 101)
+    world.clock.advance(1)
+
+    again = world.engagement.bookmark("bob", 100)
+
+    assert again.bookmarked
+    assert [t.tweet_id for t in world.engagement.bookmarked_tweets("bob", cursor=None, limit=10)[0]] == [101, 100]
+
+
+def test_given_a_bookmark_when_removed_twice_then_it_is_gone_and_the_answer_is_the_same(world):
+    world.tweet("ann", 100)
+    world.engagement.bookmark("bob", 100)
+
+    first = world.engagement.unbookmark("bob", 100)
+    second = world.engagement.unbookmark("bob", 100)
+
+    assert first == second
+    assert (first.tweet_id, first.bookmarked) == (100, False)
+    assert not world.engagement_store.edges_[("bob", 100)].bookmarked
+    assert world.engagement.bookmarked_tweets("bob", cursor=None, limit=10) == ([], None)
+
+
+def test_given_a_retweet_when_bookmarked_then_the_original_is_and_its_view_says_so(world):
+    original = world.tweet("ann", 100)
+    world.engagement.retweet("cat", 100)
+    retweet_id = world.engagement_store.edges_[("cat", 100)].retweet_id
+
+    state = world.engagement.bookmark("bob", retweet_id)
+
+    assert state.tweet_id == 100
+    views = world.engagement.decorate([original], "bob")
+    assert (views[100].bookmarked, views[100].liked) == (True, False)
+    assert not world.engagement.decorate([original], "cat")[100].bookmarked
+    assert world.engagement.unbookmark("bob", retweet_id).tweet_id == 100
+    assert not world.engagement.decorate([original], "bob")[100].bookmarked
+
+
+def test_given_a_block_or_no_profile_or_no_tweet_when_bookmarking_then_refused_as_a_like_is(world):
+    world.tweet("ann", 100)
+    world.social_store.add_edge(Relation.BLOCKS, "ann", "bob", counted=True)
+    with pytest.raises(Forbidden, match="this user blocks you"):
+        world.engagement.bookmark("bob", 100)
+    with pytest.raises(Forbidden, match="create your profile"):
+        world.engagement.bookmark("ghost", 100)
+    with pytest.raises(NotFound, match=r"^tweet 999 not found$"):
+        world.engagement.bookmark("cat", 999)
+    assert world.engagement.bookmarked_tweets("bob", cursor=None, limit=10) == ([], None)
+
+
+def test_given_bookmarks_when_paged_then_newest_first_without_deleted_tweets_and_as_their_owner_sees_them(world):
+    for tweet_id in (100, 101, 102, 103):
+        world.tweet("ann", tweet_id)
+        world.engagement.bookmark("bob", tweet_id)
+        world.clock.advance(1)
+    world.engagement.bookmark("cat", 100)
+    world.engagement.like("bob", 102)
+    world.tweet_store.mark_deleted(101, "ann")
+
+    first = world.engagement.bookmarks_of("bob", cursor=None, limit=2)
+    second = world.engagement.bookmarks_of("bob", cursor=first.next_cursor, limit=2)
+
+    assert [(p.tweet_id, p.bookmarked, p.liked) for p in first.items] == [(103, True, False), (102, True, True)]
+    # A page is read, then its deleted tweets are left out: the second holds one of its two, and a cursor.
+    assert [p.tweet_id for p in second.items] == [100]
+    last = world.engagement.bookmarks_of("bob", cursor=second.next_cursor, limit=2)
+    assert (last.items, last.next_cursor) == ([], None)
+    assert world.engagement.unbookmark("bob", 101).bookmarked is False  # a deleted tweet's bookmark can go
+    with pytest.raises(InvalidInput):
+        world.engagement.bookmarks_of("bob", cursor=None, limit=0)
+
+
 # --- the outbox ----------------------------------------------------------------------------------------------
 
 

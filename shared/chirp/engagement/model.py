@@ -49,10 +49,15 @@ class Edge:
     liked: bool = False
     like_order: int | None = None
     retweet_id: int | None = None
+    bookmark_order: int | None = None  # when bookmarked: orders the user's bookmarks, newest first
 
     @property
     def retweeted(self) -> bool:
         return self.retweet_id is not None
+
+    @property
+    def bookmarked(self) -> bool:
+        return self.bookmark_order is not None
 
 
 class Applied(BaseModel):
@@ -87,6 +92,15 @@ class EngagementState(BaseModel):
     retweet_id: int | None = None
 
 
+class BookmarkState(BaseModel):
+    """The answer of a bookmark or its removal: whether the caller's bookmark of the tweet stands now. A bookmark is
+    the caller's alone: nobody is told, nothing is counted."""
+
+    user_id: str
+    tweet_id: int
+    bookmarked: bool
+
+
 class TweetView(Tweet):
     """A tweet as the API returns it: with its counts and what the caller did to it."""
 
@@ -96,6 +110,7 @@ class TweetView(Tweet):
     quote_count: int = 0
     liked: bool = False
     retweeted: bool = False
+    bookmarked: bool = False
     media: list[MediaView] = []  # its media_ids hydrated: type, variant URLs and sizes, alt text
 
 

@@ -34,6 +34,14 @@ class EngagementStore(Protocol):
         retweet of the tweet is not that one any more (or none)."""
         ...
 
+    def bookmark(self, user_id: str, tweet_id: int, order: int) -> bool:
+        """Records the bookmark (ordered by `order`); False (nothing written) when the user bookmarked it already."""
+        ...
+
+    def unbookmark(self, user_id: str, tweet_id: int) -> bool:
+        """Removes the bookmark; False (nothing written) when there is none."""
+        ...
+
     def edges(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Edge]:
         """The (user, tweet) edges that exist, in one batch."""
         ...
@@ -52,6 +60,10 @@ class EngagementStore(Protocol):
 
     def liked_by(self, user_id: str, *, limit: int, cursor: str | None) -> tuple[list[int], str | None]:
         """The tweets a user liked, most recently liked first, one page."""
+        ...
+
+    def bookmarked_by(self, user_id: str, *, limit: int, cursor: str | None) -> tuple[list[int], str | None]:
+        """The tweets a user bookmarked, most recently bookmarked first, one page."""
         ...
 
     def engager_count(self, kind: Kind, tweet_id: int) -> int:

@@ -23,6 +23,7 @@ from typing import Protocol
 
 from chirp.engagement.model import (
     Applied,
+    BookmarkState,
     Counts,
     Edge,
     EngagementEvent,
@@ -149,6 +150,19 @@ class Engagements:
             self.timelines.on_delete(self._retweet_of(event, deleted=True))
         return state
 
+    def bookmark(self, user_id: str, tweet_id: int) -> BookmarkState:
+        """Bookmarks the tweet (a retweet's original) where a like may be made. The caller's alone: no event, no
+        count, nobody told. Bookmarking again keeps the first bookmark's place."""
+        tweet = self._engageable(user_id, tweet_id)
+        self.store.bookmark(user_id, tweet.tweet_id, act_order(self.clock_ms(), user_id))
+        return BookmarkState(user_id=user_id, tweet_id=tweet.tweet_id, bookmarked=True)
+
+    def unbookmark(self, user_id: str, tweet_id: int) -> BookmarkState:
+        """Removes the bookmark, of a deleted tweet too; removing none answers the same."""
+        tweet = self._original(tweet_id, deleted_ok=True)
+        self.store.unbookmark(user_id, tweet.tweet_id)
+        return BookmarkState(user_id=user_id, tweet_id=tweet.tweet_id, bookmarked=False)
+
     def _retweeted(self, user_id: str, tweet_id: int, retweet_id: int | None) -> EngagementState:
         return EngagementState(
             user_id=user_id, tweet_id=tweet_id, kind=Kind.RETWEET, active=retweet_id is not None, retweet_id=retweet_id
@@ -241,8 +255,25 @@ class Engagements:
         if self.graph.get_profile(user_id) is None:
             raise NotFound(f"user {user_id} not found")
         tweet_ids, next_cursor = self.store.liked_by(user_id, limit=limit, cursor=cursor)
+        return self._live(tweet_ids), next_cursor
+
+    def bookmarks_of(self, user_id: str, *, cursor: str | None, limit: int) -> PostPage:
+        """The user's own bookmarks, most recently bookmarked first (tweets deleted since are left out), as they see
+        them."""
+        bookmarked, next_cursor = self.bookmarked_tweets(user_id, cursor=cursor, limit=limit)
+        return PostPage(items=self.posts(bookmarked, user_id), next_cursor=next_cursor)
+
+    def bookmarked_tweets(self, user_id: str, *, cursor: str | None, limit: int) -> tuple[list[Tweet], str | None]:
+        """The tweets a user bookmarked, most recently bookmarked first (tweets deleted since are left out), and the
+        cursor of the next page (None on the last)."""
+        check_limit(limit)
+        tweet_ids, next_cursor = self.store.bookmarked_by(user_id, limit=limit, cursor=cursor)
+        return self._live(tweet_ids), next_cursor
+
+    def _live(self, tweet_ids: list[int]) -> list[Tweet]:
+        """These tweets, in this order, less those deleted or gone."""
         found = self.tweets.batch_get(tweet_ids) if tweet_ids else {}
-        return [found[t] for t in tweet_ids if t in found and not found[t].deleted], next_cursor
+        return [found[t] for t in tweet_ids if t in found and not found[t].deleted]
 
     # --- counts and views ----------------------------------------------------------------------------------
     def counts(self, tweet_ids: list[int]) -> dict[int, Counts]:
@@ -282,6 +313,7 @@ class Engagements:
                 **counts.get(tweet.tweet_id, Counts()).model_dump(),
                 liked=bool(edge and edge.liked),
                 retweeted=bool(edge and edge.retweeted),
+                bookmarked=bool(edge and edge.bookmarked),
                 media=[media[m] for m in tweet.media_ids if m in media],
             )
         return views

@@ -1,4 +1,4 @@
-"""Engagements in DynamoDB: like and retweet edges, sharded counters, reply/quote markers and the event outbox
+"""Engagements in DynamoDB: like, retweet and bookmark edges, sharded counters, reply/quote markers and the event outbox
 (one table, EngagementItem). Every write that moves a count is one transaction with the item it counts, so a
 count can never drift from its edges; a transaction that meets a concurrent one on the same item (DynamoDB
 cancels it with TransactionConflict) is retried with jitter.
@@ -140,6 +140,25 @@ class DynamoEngagementStore:
     def _count(t: TransactWrite, tweet_id: int, shard: int, field: str, delta: int) -> None:
         t.update(EngagementItem(*counter_key(tweet_id, shard)), actions=[getattr(EngagementItem, field).add(delta)])
 
+    # A bookmark counts nothing and tells nobody: one conditional update of its edge, no transaction, no event.
+    def bookmark(self, user_id: str, tweet_id: int, order: int) -> bool:
+        return _updated(
+            EngagementItem(*edge_key(user_id, tweet_id)),
+            [
+                EngagementItem.user_id.set(user_id),
+                EngagementItem.tweet_id.set(tweet_id),
+                EngagementItem.bookmark_order.set(order),
+            ],
+            EngagementItem.bookmark_order.does_not_exist(),
+        )
+
+    def unbookmark(self, user_id: str, tweet_id: int) -> bool:
+        return _updated(
+            EngagementItem(*edge_key(user_id, tweet_id)),
+            [EngagementItem.bookmark_order.remove()],
+            EngagementItem.bookmark_order.exists(),
+        )
+
     def _transact(self, write: Callable[[TransactWrite], None]) -> bool:
         """Runs the transaction; False when a condition refused it (nothing was written: each transaction has one
         condition that can fail, its edge's or marker's; pynamodb sends deletes, puts and updates in that order, not
@@ -175,6 +194,7 @@ class DynamoEngagementStore:
                 liked=item.like_order is not None,
                 like_order=int(item.like_order) if item.like_order is not None else None,
                 retweet_id=int(item.retweet_id) if item.retweet_id is not None else None,
+                bookmark_order=int(item.bookmark_order) if item.bookmark_order is not None else None,
             )
         return found
 
@@ -213,13 +233,10 @@ class DynamoEngagementStore:
         return [item.pk.split("#", 1)[1] for item in items], next_cursor
 
     def liked_by(self, user_id: str, *, limit: int, cursor: str | None) -> tuple[list[int], str | None]:
-        items, next_cursor = query_page(
-            lambda start_key: EngagementItem.likes_by_user.query(
-                user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start_key
-            ),
-            cursor,
-        )
-        return [int(item.sk.split("#", 1)[1]) for item in items], next_cursor
+        return _tweets_of(EngagementItem.likes_by_user, user_id, limit=limit, cursor=cursor)
+
+    def bookmarked_by(self, user_id: str, *, limit: int, cursor: str | None) -> tuple[list[int], str | None]:
+        return _tweets_of(EngagementItem.bookmarks_by_user, user_id, limit=limit, cursor=cursor)
 
     def engager_count(self, kind: Kind, tweet_id: int) -> int:
         index = EngagementItem.likes_by_tweet if kind is Kind.LIKE else EngagementItem.retweets_by_tweet
@@ -233,6 +250,26 @@ class DynamoEngagementStore:
 
     def clear_pending(self, event: EngagementEvent) -> None:
         EngagementItem(*outbox_key(event)).delete()
+
+
+def _tweets_of(index, user_id: str, *, limit: int, cursor: str | None) -> tuple[list[int], str | None]:
+    """One page of a by-user index of edges (likes, bookmarks): their tweets, newest first."""
+    items, next_cursor = query_page(
+        lambda start_key: index.query(user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start_key),
+        cursor,
+    )
+    return [int(item.sk.split("#", 1)[1]) for item in items], next_cursor
+
+
+def _updated(item: EngagementItem, actions: list, condition) -> bool:
+    """The conditional update made; False when its condition refused it (nothing written)."""
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
 
 
 def _outbox_item(event: EngagementEvent) -> EngagementItem:

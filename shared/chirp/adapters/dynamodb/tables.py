@@ -143,9 +143,21 @@ class LikesByUserIndex(GlobalSecondaryIndex):
     like_order = NumberAttribute(range_key=True)
 
 
+class BookmarksByUserIndex(GlobalSecondaryIndex):
+    """Sparse: what a user bookmarked, most recently bookmarked first."""
+
+    class Meta:
+        index_name = "bookmarks_by_user"
+        projection = KeysOnlyProjection()
+
+    user_id = UnicodeAttribute(hash_key=True)
+    bookmark_order = NumberAttribute(range_key=True)
+
+
 class EngagementItem(Model):
     """Engagements, one table of four kinds of item:
-    - EDGE#{user}/TWEET#{tweet}: what one user did to one tweet (like_order when liked, retweet_id when retweeted);
+    - EDGE#{user}/TWEET#{tweet}: what one user did to one tweet (like_order when liked, retweet_id when retweeted,
+      bookmark_order when bookmarked);
     - COUNT#{tweet}#{shard}/COUNT: one shard of a tweet's counter (shard 0 also says how many shards there are);
     - CHILD#{tweet}/{reply_count|quote_count}: a reply or quote counted on its parent (counted while it lives);
     - OUTBOX#{n}/{order}#...: an event not yet confirmed on the engagements stream."""
@@ -160,6 +172,7 @@ class EngagementItem(Model):
     like_order = NumberAttribute(null=True)
     liked_at_ms = NumberAttribute(null=True)
     retweet_id = NumberAttribute(null=True)
+    bookmark_order = NumberAttribute(null=True)
     like_count = NumberAttribute(null=True)
     retweet_count = NumberAttribute(null=True)
     reply_count = NumberAttribute(null=True)
@@ -171,6 +184,7 @@ class EngagementItem(Model):
     likes_by_tweet = LikesByTweetIndex()
     retweets_by_tweet = RetweetsByTweetIndex()
     likes_by_user = LikesByUserIndex()
+    bookmarks_by_user = BookmarksByUserIndex()
 
 
 class ClientItem(Model):
