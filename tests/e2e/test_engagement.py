@@ -1,6 +1,6 @@
-"""Likes, retweets, counts and the notifications they raise, through the deployed API: idempotent acts, counts and
-flags on every shape a tweet is returned in, retweets delivered through all three fan-out tiers and shown once,
-aggregated notifications, blocks respected."""
+"""Likes, retweets, bookmarks, counts and the notifications they raise, through the deployed API: idempotent acts,
+counts and flags on every shape a tweet is returned in, retweets delivered through all three fan-out tiers and shown
+once, aggregated notifications, blocks respected, bookmarks seen by their owner alone."""
 
 from __future__ import annotations
 
@@ -289,3 +289,30 @@ def test_given_a_users_likes_when_paged_then_most_recently_liked_first_without_g
     assert seen == tweets  # the last liked (the first posted) first
     assert _ok(fan.call("GET", "/users/me/likes", params={"limit": 1}))["items"][0]["liked"] is True
     assert author.call("GET", "/users/nobody-at-all/likes").status_code == 404
+
+
+def test_given_bookmarks_when_made_twice_and_paged_then_the_owner_alone_sees_them_newest_first(new_user):
+    author, reader, other = new_user("au"), new_user("rd"), new_user("oth")
+    tweets = [_post(author, f"keep {i}") for i in range(3)]
+    for tweet_id in [*tweets, tweets[0]]:  # the first twice: it keeps its place
+        state = _ok(reader.call("POST", f"/tweets/{tweet_id}/bookmark"))
+        assert (state["tweet_id"], state["bookmarked"]) == (tweet_id, True)
+
+    seen, cursor = [], None
+    while True:
+        page = _ok(reader.call("GET", "/bookmarks", params={"limit": 2, **({"cursor": cursor} if cursor else {})}))
+        seen += [(t["tweet_id"], t["bookmarked"], t["like_count"]) for t in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [(t, True, 0) for t in reversed(tweets)]  # the last bookmarked first; nothing counted
+    assert _ok(other.call("GET", "/bookmarks"))["items"] == []
+    assert (_tweet(reader, tweets[1])["bookmarked"], _tweet(other, tweets[1])["bookmarked"]) == (True, False)
+
+    for _ in range(2):
+        assert _ok(reader.call("DELETE", f"/tweets/{tweets[1]}/bookmark"))["bookmarked"] is False
+    assert [t["tweet_id"] for t in _ok(reader.call("GET", "/bookmarks"))["items"]] == [tweets[2], tweets[0]]
+    missing = reader.call("POST", "/tweets/123456789/bookmark")
+    assert (missing.status_code, missing.json()["message"]) == (404, "tweet 123456789 not found")
+    refused = reader.call("GET", "/bookmarks", params={"limit": 0})
+    assert (refused.status_code, "limit" in refused.text) == (400, True)

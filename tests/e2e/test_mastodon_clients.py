@@ -186,6 +186,25 @@ def test_given_favourites_and_reblogs_when_made_then_counts_flags_notifications_
     assert (unliked.favourited, unliked.favourites_count) == (False, 0)
 
 
+def test_given_bookmarks_when_made_and_listed_then_mastodon_py_sees_them_flagged_and_paged(alice_m, bob_m):
+    """Mastodon's bookmarks: the caller's alone, idempotent, newest first a page at a time, flagged on statuses."""
+    # Given two statuses of bob's, bookmarked by alice (the first twice)
+    first, second = (bob_m.status_post(f"read later {word()}") for _ in range(2))
+    for status in (first, second, first):
+        assert alice_m.status_bookmark(status.id).bookmarked is True
+
+    # When listed, then newest first through the Link header, flagged for alice and for nobody else
+    page = alice_m.bookmarks(limit=1)
+    assert [(s.id, s.bookmarked) for s in page] == [(second.id, True)]
+    assert [s.id for s in alice_m.fetch_next(page)] == [first.id]
+    assert (alice_m.status(first.id).bookmarked, bob_m.status(first.id).bookmarked) == (True, False)
+    assert bob_m.bookmarks() == []
+    # And once removed (twice: the same answer), the bookmark is gone from the list
+    for _ in range(2):
+        assert alice_m.status_unbookmark(second.id).bookmarked is False
+    assert [s.id for s in alice_m.bookmarks()] == [first.id]
+
+
 def test_given_likes_retweets_blocks_and_mutes_when_listed_then_mastodon_py_reads_and_pages_them(
     proxy, app, alice_m, bob_m, alice, new_user
 ):

@@ -54,6 +54,7 @@ def test_given_a_tweet_when_mapped_then_it_is_a_status_with_string_ids_and_count
         retweet_count=2,
         reply_count=3,
         liked=True,
+        bookmarked=True,
     )
     status = entities.status(tweet, ALICE, BASE, in_reply_to_account_id="u-bob")
     assert entity_errors("Status", status) == []
@@ -61,7 +62,7 @@ def test_given_a_tweet_when_mapped_then_it_is_a_status_with_string_ids_and_count
     assert status["in_reply_to_id"] == str(BIG_ID - 1)
     assert status["in_reply_to_account_id"] == "u-bob"
     assert (status["replies_count"], status["favourites_count"], status["reblogs_count"]) == (3, 5, 2)
-    assert (status["favourited"], status["reblogged"]) == (True, False)
+    assert (status["favourited"], status["reblogged"], status["bookmarked"]) == (True, False, True)
     assert status["created_at"] == "2023-11-14T22:15:23.456Z"
     assert status["tags"] == [{"name": "chirp", "url": f"{BASE}/tags/chirp"}]
     assert status["account"]["id"] == "u-alice"
@@ -72,6 +73,7 @@ def test_given_a_tweet_when_mapped_then_it_is_a_status_with_string_ids_and_count
 def test_given_a_plain_tweet_when_mapped_then_its_counts_are_zero_and_flags_false():
     status = entities.status(_tweet(), ALICE, BASE)
     assert (status["favourites_count"], status["reblogs_count"], status["favourited"]) == (0, 0, False)
+    assert status["bookmarked"] is False
 
 
 def test_given_a_retweet_when_mapped_then_it_is_a_reblog_of_its_own_id_showing_the_original():

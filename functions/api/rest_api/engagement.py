@@ -1,13 +1,14 @@
-"""Likes and retweets: /tweets/{id}/like, /tweets/{id}/retweet, who engaged, and what a user liked.
+"""Likes, retweets and bookmarks: /tweets/{id}/like, /tweets/{id}/retweet, /tweets/{id}/bookmark, who engaged,
+what a user liked, and the caller's bookmarks (/bookmarks: theirs alone, nobody else sees them).
 
-Every act is idempotent: liking twice is one like, undoing what is not there answers the same 200. A like or
-retweet of a retweet engages the tweet it shows.
+Every act is idempotent: liking twice is one like, undoing what is not there answers the same 200. A like,
+retweet or bookmark of a retweet engages the tweet it shows.
 """
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from chirp.composition import services
-from chirp.engagement.model import EngagementState, Kind, PostPage
+from chirp.engagement.model import BookmarkState, EngagementState, Kind, PostPage
 from chirp.observability import metrics, tracer
 from chirp.social.model import UserPage
 from rest_api.caller import caller
@@ -61,3 +62,19 @@ def liked(user_id: UserId, cursor: PageCursor = None, limit: PageLimit = 20) -> 
     viewer = caller(router)
     user_id = viewer if user_id == "me" else user_id
     return services().engagement.likes_of(user_id, viewer_id=viewer, cursor=cursor, limit=limit)
+
+
+@router.post("/tweets/<tweet_id>/bookmark")
+def bookmark(tweet_id: TweetId) -> BookmarkState:
+    return services().engagement.bookmark(caller(router), tweet_id)
+
+
+@router.delete("/tweets/<tweet_id>/bookmark")
+def unbookmark(tweet_id: TweetId) -> BookmarkState:
+    return services().engagement.unbookmark(caller(router), tweet_id)
+
+
+@router.get("/bookmarks")
+def bookmarks(cursor: PageCursor = None, limit: PageLimit = 20) -> PostPage:
+    """The caller's bookmarks, most recently bookmarked first."""
+    return services().engagement.bookmarks_of(caller(router), cursor=cursor, limit=limit)

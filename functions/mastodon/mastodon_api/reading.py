@@ -1,4 +1,4 @@
-"""What a user reads: home, public and hashtag timelines, favourites, search, notifications, trends."""
+"""What a user reads: home, public and hashtag timelines, favourites, bookmarks, search, notifications, trends."""
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -64,12 +64,23 @@ def public_timeline() -> Response:
 @router.get("/api/v1/favourites")
 def favourites() -> Response:
     """What the caller favourited (liked), most recently first; the next page's cursor travels as `max_id`."""
+    return _statuses_page(services().engagement.liked_tweets)
+
+
+@router.get("/api/v1/bookmarks")
+def bookmarks() -> Response:
+    """What the caller bookmarked, most recently first; the next page's cursor travels as `max_id`."""
+    return _statuses_page(services().engagement.bookmarked_tweets)
+
+
+def _statuses_page(read) -> Response:
+    """One page of the caller's statuses that `read` lists by cursor, with its Link header."""
     request, view = params(router), views(router)
-    liked, next_cursor = services().engagement.liked_tweets(
+    found, next_cursor = read(
         caller(router), cursor=request.get("max_id"), limit=paging.limit_param(request.get("limit"))
     )
     path = router.current_event.path.rstrip("/")
-    return page_response(view.posts(liked), paging.cursor_link_header(view.base, path, request.plain(), next_cursor))
+    return page_response(view.posts(found), paging.cursor_link_header(view.base, path, request.plain(), next_cursor))
 
 
 @router.get("/api/v1/timelines/tag/<hashtag>")

@@ -1,5 +1,5 @@
 """Statuses: posting (JSON or form, Idempotency-Key, replies, media), reading, deleting, threads, favourites and
-reblogs and who made them."""
+reblogs and who made them, and bookmarks."""
 
 from functools import partial
 
@@ -121,6 +121,18 @@ def favourited_by(status_id: str) -> Response:
 @router.get("/api/v1/statuses/<status_id>/reblogged_by")
 def reblogged_by(status_id: str) -> Response:
     return accounts_page(router, partial(services().engagement.engagers, Kind.RETWEET, _status_id(status_id)))
+
+
+@router.post("/api/v1/statuses/<status_id>/bookmark")
+def bookmark(status_id: str) -> dict:
+    state = services().engagement.bookmark(caller(router), _status_id(status_id))
+    return views(router).status(state.tweet_id)
+
+
+@router.post("/api/v1/statuses/<status_id>/unbookmark")
+def unbookmark(status_id: str) -> dict:
+    state = services().engagement.unbookmark(caller(router), _status_id(status_id))
+    return views(router).status(state.tweet_id)
 
 
 @router.post("/api/v1/statuses/<status_id>/reblog")

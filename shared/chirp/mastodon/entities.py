@@ -185,7 +185,7 @@ def status(
         "favourited": bool(getattr(tweet, "liked", False)),
         "reblogged": bool(getattr(tweet, "retweeted", False)),
         "muted": False,
-        "bookmarked": False,
+        "bookmarked": bool(getattr(tweet, "bookmarked", False)),
         "pinned": False,
         "filtered": [],
     }
