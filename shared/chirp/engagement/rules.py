@@ -271,8 +271,8 @@ class Engagements:
         return self._live(tweet_ids), next_cursor
 
     def _live(self, tweet_ids: list[int]) -> list[Tweet]:
-        """These tweets, in this order, less those deleted or gone."""
-        found = self.tweets.batch_get(tweet_ids) if tweet_ids else {}
+        """These tweets, in this order, less those deleted or gone (no ids: no call, in the store too)."""
+        found = self.tweets.batch_get(tweet_ids)
         return [found[t] for t in tweet_ids if t in found and not found[t].deleted]
 
     # --- counts and views ----------------------------------------------------------------------------------
