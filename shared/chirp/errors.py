@@ -6,7 +6,13 @@ class ChirpError(Exception):
 
 
 class InvalidInput(ChirpError):
+    """`field`: the parameter at fault, where one is (APIs that answer per-parameter details name it)."""
+
     status = 400
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(ChirpError):

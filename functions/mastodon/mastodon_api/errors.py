@@ -1,6 +1,7 @@
 """Every error answer of the Mastodon API in Mastodon's shape, `{"error": "..."}` (OAuth errors add
-`error_description`), with the statuses Mastodon gives: 422 for input it cannot accept, 404 for an unknown
-record, 401 for a missing or bad token, 503 with Retry-After for an outage."""
+`error_description`; a 422 adds `details`, as Mastodon's validation errors do), with the statuses Mastodon gives:
+422 for input it cannot accept, 404 for an unknown record, 401 for a missing or bad token, 503 with Retry-After
+for an outage."""
 
 from __future__ import annotations
 
@@ -18,6 +19,17 @@ RETRY_AFTER_S = 1
 
 def error_response(status: int, error: str, description: str | None = None) -> Response:
     body = {"error": error} if description is None else {"error": error, "error_description": description}
+    return _json(status, body)
+
+
+def validation_error(error: ChirpError) -> Response:
+    """Mastodon's 422 (its ValidationError): the message, and what is wrong with each parameter, where known."""
+    field = getattr(error, "field", None)
+    details = {field: [{"error": "ERR_INVALID", "description": str(error)}]} if field else {}
+    return _json(422, {"error": str(error), "details": details})
+
+
+def _json(status: int, body: dict) -> Response:
     headers = {"Retry-After": str(RETRY_AFTER_S)} if status in (429, 503) else None
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
@@ -30,8 +42,9 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(ChirpError)
     def domain_error(error: ChirpError) -> Response:
         # Mastodon answers 422 for a parameter it cannot accept (a blank status, a bad limit); Chirp says 400.
-        status = 422 if isinstance(error, InvalidInput) else error.status
-        return error_response(status, str(error))
+        if isinstance(error, InvalidInput) or error.status == 422:
+            return validation_error(error)
+        return error_response(error.status, str(error))
 
     @app.not_found
     def no_such_route(_: Exception) -> Response:
@@ -48,7 +61,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(RecursionError)
     def nested_too_deeply(_: RecursionError) -> Response:
-        return error_response(422, "The body nests too deeply")
+        return validation_error(InvalidInput("The body nests too deeply"))
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response:

@@ -34,7 +34,7 @@ def id_param(value: str | None, name: str) -> int | None:
     if value is None or value == "":
         return None
     if not (value.isascii() and value.isdigit()) or len(value) > 19 or int(value) > MAX_ID:
-        raise InvalidInput(f"{name} must be a status or notification id")
+        raise InvalidInput(f"{name} must be a status or notification id", field=name)
     return int(value)
 
 
@@ -43,7 +43,7 @@ def limit_param(value: str | None, default: int = DEFAULT_LIMIT, maximum: int = 
     if value is None or value == "":
         return default
     if not (value.isascii() and value.isdigit()):
-        raise InvalidInput("limit must be a positive integer")
+        raise InvalidInput("limit must be a positive integer", field="limit")
     return max(1, min(int(value), maximum))
 
 
