@@ -536,8 +536,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             MediaAccess(put="videos/", get=None),
             TableAccess("media", (BATCH_GET, PUT, UPDATE)),  # the REST API's media calls
             SearchAccess(Access.READ),  # search and threads
-            # ...and what clients register and hold: apps and tokens (issued, revoked), media descriptions.
-            TableAccess("clients", (GET, BATCH_GET, PUT, DELETE)),
+            # ...and what clients register and hold: apps and tokens (issued, revoked), media descriptions, markers.
+            TableAccess("clients", (GET, BATCH_GET, PUT, UPDATE, DELETE)),
             UserPoolAccess(),  # the password grant
             ParameterAccess("trend_lists"),  # GET /api/v1/trends/tags ranks like GET /trends
             *PUSHES,  # a follow's notification, to the followee's connected clients (best effort)

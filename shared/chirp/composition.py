@@ -359,6 +359,14 @@ class Services:
         return DynamoClientStore()
 
     @cached_property
+    def markers(self):
+        from chirp.adapters.dynamodb.marker_store import DynamoMarkerStore
+        from chirp.markers.service import Markers
+
+        self._bind_tables()
+        return Markers(DynamoMarkerStore())
+
+    @cached_property
     def oauth(self):
         from chirp.adapters.cognito.passwords import CognitoPasswords
         from chirp.oauth.service import OAuth

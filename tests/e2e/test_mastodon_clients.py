@@ -205,6 +205,36 @@ def test_given_bookmarks_when_made_and_listed_then_mastodon_py_sees_them_flagged
     assert [s.id for s in alice_m.bookmarks()] == [first.id]
 
 
+def test_given_reading_positions_when_saved_then_mastodon_py_reads_them_back_versioned(proxy, alice_m, bob_m):
+    """Mastodon's markers: where the reader stopped in home and notifications, saved as apps save them."""
+    # Given a status on alice's home timeline
+    status = alice_m.status_post(f"read up to here {word()}")
+
+    # When alice saves her home position twice and her notifications' once
+    alice_m.markers_set(["home"], [status.id])
+    saved = alice_m.markers_set(["home", "notifications"], [status.id, "12345"])
+
+    # Then each answers and reads back as saved, its version counting the saves; bob has none
+    assert (saved.home.last_read_id, saved.home.version) == (str(status.id), 2)
+    assert (saved.notifications.last_read_id, saved.notifications.version) == ("12345", 1)
+    read = alice_m.markers_get(["home", "notifications"])
+    assert (read.home.last_read_id, read.home.version, read.notifications.version) == (str(status.id), 2, 1)
+    assert alice_m.markers_get(["home"]).keys() == {"home"}
+    assert bob_m.markers_get(["home", "notifications"]) == {}
+    # And a position that is no id is refused, naming it, with nothing saved
+    refused = requests.post(
+        f"{proxy.url}/api/v1/markers",
+        headers={"Authorization": f"Bearer {alice_m.access_token}"},
+        data={"home[last_read_id]": "latest"},
+        timeout=60,
+    )
+    assert (refused.status_code, refused.json()["error"]) == (
+        422,
+        "home[last_read_id] must be a status or notification id",
+    )
+    assert alice_m.markers_get(["home"]).home.version == 2
+
+
 def test_given_likes_retweets_blocks_and_mutes_when_listed_then_mastodon_py_reads_and_pages_them(
     proxy, app, alice_m, bob_m, alice, new_user
 ):

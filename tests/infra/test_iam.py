@@ -152,7 +152,14 @@ CALLS: dict[str, Calls] = {
         *_on(NOTIFICATIONS, "dynamodb:PutItem", "dynamodb:Query"),  # a follow's notification: in its transaction
         *_on(IDEMPOTENCY, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         *_on(LEASES, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
-        *_on(CLIENTS, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
+        *_on(
+            CLIENTS,
+            "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ),
         *_on(ENGAGEMENTS, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         *{
             ("dynamodb:Query", f"{ENGAGEMENTS}/index/{index}")

@@ -28,6 +28,7 @@ from chirp.ids.snowflake import snowflake_at
 from chirp.limits.model import EndpointClass, Limit, LimitState, Subject
 from chirp.limits.ports import LimitStoreUnavailable, Overrides
 from chirp.limits.service import limit_key
+from chirp.markers.model import Marker
 from chirp.media.model import MediaRecord, TranscodeResult
 from chirp.media.ports import PartsRefused, StoredObject
 from chirp.media.service import MediaService
@@ -945,6 +946,25 @@ class FakeEngagementStore:
 
     def clear_pending(self, event: EngagementEvent) -> None:
         self.outbox.pop(self._outbox_key(event), None)
+
+
+class FakeMarkerStore:
+    """MarkerStore: a marker per (user, timeline); each save sets the position and counts one more version. `gets`
+    records each read's timelines (one call each)."""
+
+    def __init__(self):
+        self.markers: dict[tuple[str, str], Marker] = {}
+        self.gets: list[list[str]] = []
+
+    def get(self, user_id: str, timelines: list[str]) -> dict[str, Marker]:
+        self.gets.append(list(timelines))
+        return {t: self.markers[user_id, t] for t in timelines if (user_id, t) in self.markers}
+
+    def save(self, user_id: str, timeline: str, last_read_id: int, at_ms: int) -> Marker:
+        version = self.markers[user_id, timeline].version + 1 if (user_id, timeline) in self.markers else 1
+        marker = Marker(timeline=timeline, last_read_id=last_read_id, version=version, updated_at_ms=at_ms)
+        self.markers[user_id, timeline] = marker
+        return marker
 
 
 class FakeCountCache:

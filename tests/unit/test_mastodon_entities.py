@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from chirp.engagement.model import TweetView
+from chirp.markers.model import Marker
 from chirp.mastodon import entities
 from chirp.media.model import Source, TranscodeResult, Variant
 from chirp.notifications.model import Notification
@@ -218,3 +219,10 @@ def test_given_any_user_when_their_preferences_are_mapped_then_they_are_mastodon
     assert entity_errors("Preferences", preferences) == []
     assert preferences["posting:default:visibility"] == "public"
     assert preferences["reading:expand:spoilers"] is False
+
+
+def test_given_a_marker_when_mapped_then_it_is_mastodons_marker_with_a_string_id():
+    marker = Marker(timeline="home", last_read_id=BIG_ID, version=3, updated_at_ms=1_700_000_123_456)
+    entity = entities.marker(marker)
+    assert entity_errors("Marker", entity) == []
+    assert entity == {"last_read_id": str(BIG_ID), "version": 3, "updated_at": "2023-11-14T22:15:23.456Z"}

@@ -1,9 +1,11 @@
-"""What a user reads: home, public and hashtag timelines, favourites, bookmarks, search, notifications, trends."""
+"""What a user reads: home, public and hashtag timelines, favourites, bookmarks, search, notifications, trends, and
+where they stopped reading (markers)."""
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from chirp.composition import services
+from chirp.markers.model import TIMELINES
 from chirp.mastodon import entities
 from chirp.notifications.model import Notification
 from chirp.tweets.text import hashtags as hashtags_in
@@ -169,3 +171,23 @@ def trending_tags() -> list:
 def trends_v1() -> list:
     """The deprecated name of /api/v1/trends/tags, still asked by older clients."""
     return trending_tags()
+
+
+@router.get("/api/v1/markers")
+def markers() -> dict:
+    """The caller's reading positions of the timelines named in `timeline[]` (none named: none)."""
+    found = services().markers.read(caller(router), params(router).list("timeline"))
+    return {timeline: entities.marker(marker) for timeline, marker in found.items()}
+
+
+@router.post("/api/v1/markers")
+def save_markers() -> dict:
+    """Saves `home[last_read_id]` and/or `notifications[last_read_id]`; answers the markers saved."""
+    request = params(router)
+    positions = {
+        timeline: paging.id_param(request.get(name), name)
+        for timeline in TIMELINES
+        if request.get(name := f"{timeline}[last_read_id]") not in (None, "")
+    }
+    saved = services().markers.save(caller(router), positions)
+    return {timeline: entities.marker(marker) for timeline, marker in saved.items()}

@@ -11,6 +11,7 @@ import html
 import re
 from datetime import UTC, datetime
 
+from chirp.markers.model import Marker
 from chirp.media.model import ALLOWED_TYPES, MAX_UPLOAD_BYTES, TranscodeResult
 from chirp.notifications.model import Notification
 from chirp.oauth.model import ClientApp, IssuedToken
@@ -277,6 +278,10 @@ def notification(item: Notification, actor: Profile, base: str, status_entity: d
         "account": account(actor, base),
         "status": status_entity,
     }
+
+
+def marker(item: Marker) -> dict:
+    return {"last_read_id": str(item.last_read_id), "version": item.version, "updated_at": iso(item.updated_at_ms)}
 
 
 def tag(name: str, base: str, history: list[dict] | None = None) -> dict:

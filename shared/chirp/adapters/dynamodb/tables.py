@@ -189,14 +189,15 @@ class EngagementItem(Model):
 
 class ClientItem(Model):
     """What third-party clients register and hold, one item each: APP#<client_id> (an app, its secret hashed),
-    TOKEN#<sha256> (what an access token grants), MEDIA#<media_id> (an upload's description). `body` is the
-    item's JSON."""
+    TOKEN#<sha256> (what an access token grants), MEDIA#<media_id> (an upload's description),
+    MARKER#<user_id>#<timeline> (a reading position; `version` counts its saves). `body` is the item's JSON."""
 
     class Meta:
         table_name = "chirp-clients"
 
     pk = UnicodeAttribute(hash_key=True)
     body = UnicodeAttribute()
+    version = NumberAttribute(null=True)
 
 
 class MediaItem(Model):
