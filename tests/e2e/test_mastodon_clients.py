@@ -125,6 +125,30 @@ def test_given_a_follow_when_alice_posts_then_bob_reads_home_page_by_page(alice_
     assert [s.id for s in bob_m.fetch_next(statuses)][:1] != [s.id for s in statuses][:1]
 
 
+def test_given_a_profile_when_its_media_and_tag_tabs_are_read_then_only_those_statuses(alice_m, bob_m, alice):
+    """Mastodon's profile tabs: `only_media` (the statuses with media) and `tagged` (with the hashtag)."""
+    # Given alice's statuses: one with an image, one with a hashtag, one plain; and bob's reblog of the first
+    tag = f"tab{word()[1:9]}"
+    media = alice_m.media_post(png("blue"), mime_type="image/png", synchronous=True)
+    with_media = alice_m.status_post(f"a picture {word()}", media_ids=[media])
+    tagged = alice_m.status_post(f"about #{tag} {word()}")
+    plain = alice_m.status_post(f"just words {word()}")
+    bob_m.status_reblog(with_media.id)
+
+    # When each tab is read, then it holds only its own statuses (a reblog carries no media of its own)
+    ids = {s.id for s in alice_m.account_statuses(alice.user_id, limit=40)}
+    assert {with_media.id, tagged.id, plain.id} <= ids
+    media_tab = [s.id for s in bob_m.account_statuses(alice.user_id, only_media=True, limit=40)]
+    assert with_media.id in media_tab
+    assert not {tagged.id, plain.id} & set(media_tab)
+    assert all(s.media_attachments for s in bob_m.account_statuses(alice.user_id, only_media=True, limit=40))
+    assert [s.id for s in bob_m.account_statuses(alice.user_id, tagged=tag.upper())] == [tagged.id]
+    bob_tabs = bob_m.account_statuses(bob_m.me().id, only_media=True) + bob_m.account_statuses(
+        bob_m.me().id, tagged=tag
+    )
+    assert bob_tabs == []
+
+
 def test_given_a_reply_when_read_then_the_thread_counts_and_notifies(alice_m, bob_m, alice, bob):
     parent = alice_m.status_post(f"a question {word()}")
     reply = bob_m.status_reply(parent, f"an answer {word()}")  # mentions alice, as Mastodon.py writes replies

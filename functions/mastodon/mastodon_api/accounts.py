@@ -9,6 +9,8 @@ from chirp.composition import services
 from chirp.errors import Forbidden, NotFound
 from chirp.mastodon import entities
 from chirp.social.model import Relation
+from chirp.tweets.model import Tweet
+from chirp.tweets.text import hashtag_named
 from mastodon_api import paging
 from mastodon_api.context import accounts_page, base_url, caller, domain, page_response, params, views
 
@@ -59,16 +61,22 @@ def account_statuses(account_id: str) -> Response:
     if request.flag("pinned"):  # Chirp has no pinned statuses
         return page_response([], None)
     exclude_replies, exclude_reblogs = request.flag("exclude_replies"), request.flag("exclude_reblogs")
+    # The profile's media and hashtag tabs: statuses that carry media, or the tag (a reblog carries neither).
+    only_media, tagged = request.flag("only_media"), request.get("tagged")
+    tag = hashtag_named(tagged) if tagged else None
+
+    def shown(tweet: Tweet) -> bool:
+        return not (
+            (exclude_replies and tweet.reply_to_id)
+            or (exclude_reblogs and tweet.retweet_of_id is not None)
+            or (only_media and not tweet.media_ids)
+            or (tag and tag not in tweet.hashtags)
+        )
 
     def fetch(before_id, count):
         items, more = tweets.user_timeline(user_id, cursor=None, limit=count, before_id=before_id)
         next_before = items[-1].tweet_id if items and more else None
-        kept = [
-            t
-            for t in items
-            if not (exclude_replies and t.reply_to_id) and not (exclude_reblogs and t.retweet_of_id is not None)
-        ]
-        return kept, next_before
+        return [t for t in items if shown(t)], next_before
 
     window = paging.window(request)
     found = paging.read_window(fetch, lambda t: t.tweet_id, window)
