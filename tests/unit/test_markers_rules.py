@@ -58,6 +58,7 @@ def test_given_no_timeline_asked_when_read_then_none_and_the_store_is_not_asked(
     [
         ({}, r"^give home\[last_read_id\] or notifications\[last_read_id\]$"),
         ({"lists": 5, "home": 1}, r"^no timeline 'lists': markers are kept for home and notifications$"),
+        ({"x" * 41: 5}, r"^no timeline 'x{40}': markers"),  # a name is quoted up to 40 characters
     ],
 )
 def test_given_nothing_or_an_unknown_timeline_when_saved_then_refused_and_nothing_written(

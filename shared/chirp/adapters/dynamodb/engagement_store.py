@@ -1,7 +1,7 @@
-"""Engagements in DynamoDB: like, retweet and bookmark edges, sharded counters, reply/quote markers and the event outbox
-(one table, EngagementItem). Every write that moves a count is one transaction with the item it counts, so a
+"""Engagements in DynamoDB: like, retweet and bookmark edges, sharded counters, reply/quote markers and the event
+outbox (one table, EngagementItem). Every write that moves a count is one transaction with the item it counts, so a
 count can never drift from its edges; a transaction that meets a concurrent one on the same item (DynamoDB
-cancels it with TransactionConflict) is retried with jitter.
+cancels it with TransactionConflict) is retried with jitter. A bookmark moves no count: one conditional update.
 """
 
 from __future__ import annotations
@@ -140,7 +140,6 @@ class DynamoEngagementStore:
     def _count(t: TransactWrite, tweet_id: int, shard: int, field: str, delta: int) -> None:
         t.update(EngagementItem(*counter_key(tweet_id, shard)), actions=[getattr(EngagementItem, field).add(delta)])
 
-    # A bookmark counts nothing and tells nobody: one conditional update of its edge, no transaction, no event.
     def bookmark(self, user_id: str, tweet_id: int, order: int) -> bool:
         return _updated(
             EngagementItem(*edge_key(user_id, tweet_id)),
