@@ -184,10 +184,6 @@ def markers() -> dict:
 def save_markers() -> dict:
     """Saves `home[last_read_id]` and/or `notifications[last_read_id]`; answers the markers saved."""
     request = params(router)
-    positions = {
-        timeline: paging.id_param(request.get(name), name)
-        for timeline in TIMELINES
-        if request.get(name := f"{timeline}[last_read_id]") not in (None, "")
-    }
-    saved = services().markers.save(caller(router), positions)
+    given = {t: paging.id_param(request.get(f"{t}[last_read_id]"), f"{t}[last_read_id]") for t in TIMELINES}
+    saved = services().markers.save(caller(router), {t: i for t, i in given.items() if i is not None})
     return {timeline: entities.marker(marker) for timeline, marker in saved.items()}
