@@ -149,6 +149,20 @@ def test_given_a_profile_when_its_media_and_tag_tabs_are_read_then_only_those_st
     assert bob_tabs == []
 
 
+def test_given_a_thread_and_a_reply_when_replies_are_excluded_then_the_thread_stays(alice_m, bob_m, alice):
+    """Mastodon's profile without replies (exclude_replies, its default tab) keeps an account's replies to itself."""
+    # Given alice's thread (a status and her reply to it) and her reply to bob
+    opener = alice_m.status_post(f"a thread {word()}")
+    continued = alice_m.status_reply(opener, f"and more {word()}")
+    elsewhere = alice_m.status_reply(bob_m.status_post(f"bob says {word()}"), f"alice answers {word()}")
+
+    # When her statuses are read without replies, then the thread's reply stays and the reply to bob goes
+    ids = [s.id for s in bob_m.account_statuses(alice.user_id, exclude_replies=True, limit=40)]
+    assert {opener.id, continued.id} <= set(ids)
+    assert elsewhere.id not in ids
+    assert elsewhere.id in [s.id for s in bob_m.account_statuses(alice.user_id, limit=40)]
+
+
 def test_given_a_reply_when_read_then_the_thread_counts_and_notifies(alice_m, bob_m, alice, bob):
     parent = alice_m.status_post(f"a question {word()}")
     reply = bob_m.status_reply(parent, f"an answer {word()}")  # mentions alice, as Mastodon.py writes replies

@@ -65,9 +65,10 @@ def account_statuses(account_id: str) -> Response:
     only_media, tagged = request.flag("only_media"), request.get("tagged")
     tag = hashtag_named(tagged) if tagged else None
 
-    def shown(tweet: Tweet) -> bool:
+    def shown(tweet: Tweet, parent_authors: dict[int, str]) -> bool:
         return not (
-            (exclude_replies and tweet.reply_to_id)
+            # Without replies, as Mastodon's: but for the account's replies to itself (its threads).
+            (exclude_replies and tweet.reply_to_id and parent_authors.get(tweet.reply_to_id) != user_id)
             or (exclude_reblogs and tweet.retweet_of_id is not None)
             or (only_media and not tweet.media_ids)
             or (tag and tag not in tweet.hashtags)
@@ -76,7 +77,8 @@ def account_statuses(account_id: str) -> Response:
     def fetch(before_id, count):
         items, more = tweets.user_timeline(user_id, cursor=None, limit=count, before_id=before_id)
         next_before = items[-1].tweet_id if items and more else None
-        return [t for t in items if shown(t)], next_before
+        replied = [t.reply_to_id for t in items if t.reply_to_id is not None] if exclude_replies else []
+        return [t for t in items if shown(t, view.parent_authors(replied))], next_before
 
     window = paging.window(request)
     found = paging.read_window(fetch, lambda t: t.tweet_id, window)

@@ -83,7 +83,7 @@ class Views:
         authors = dict(authors or {})
         authors.update(self.services.social.profiles([t.author_id for t in tweets if t.author_id not in authors]))
         mentioned = self.services.social.by_handles([h for t in tweets for h in t.mentions])
-        parents = self._parent_authors([t.reply_to_id for t in tweets if t.reply_to_id is not None])
+        parents = self.parent_authors([t.reply_to_id for t in tweets if t.reply_to_id is not None])
         media = self.media([m for t in tweets for m in t.media_ids])
         return {
             tweet.tweet_id: entities.status(
@@ -99,7 +99,8 @@ class Views:
             if tweet.author_id in authors
         }
 
-    def _parent_authors(self, parent_ids: list[int]) -> dict[int, str]:
+    def parent_authors(self, parent_ids: list[int]) -> dict[int, str]:
+        """Each live parent's author, by the parent's id (cached tweets first)."""
         if not parent_ids:
             return {}
         return {e.tweet.tweet_id: e.tweet.author_id for e in self.services.timelines.hydrate(sorted(set(parent_ids)))}
