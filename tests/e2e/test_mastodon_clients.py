@@ -273,6 +273,35 @@ def test_given_reading_positions_when_saved_then_mastodon_py_reads_them_back_ver
     assert alice_m.markers_get(["home"]).home.version == 2
 
 
+def test_given_a_notifications_marker_when_more_arrive_then_the_unread_count_is_those_after_it(
+    proxy, alice_m, bob_m, alice
+):
+    """Apps badge the notifications that came since the notifications marker: GET /api/v1/notifications/unread_count."""
+    # Given alice has read her notifications up to her newest
+    reply = bob_m.status_reply(alice_m.status_post(f"notice me {word()}"), f"noticed {word()}")  # mentions alice
+    latest = eventually(
+        lambda: (n := alice_m.notifications(limit=1)) and n[0].status and n[0].status.id == reply.id and n
+    )
+    alice_m.markers_set(["notifications"], [latest[0].id])
+    assert alice_m.notifications_unread_count().count == 0
+
+    # When bob mentions her twice more, then two are unread: both mentions, no follow
+    for _ in range(2):
+        bob_m.status_post(f"@{alice.handle} hello {word()}")
+    assert eventually(lambda: alice_m.notifications_unread_count().count == 2)
+
+    def counted(**query) -> int:
+        headers = {"Authorization": f"Bearer {alice_m.access_token}"}
+        answer = requests.get(
+            f"{proxy.url}/api/v1/notifications/unread_count", params=query, headers=headers, timeout=60
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["count"]
+
+    assert (counted(**{"types[]": "mention"}), counted(**{"types[]": "follow"}), counted(limit=1)) == (2, 0, 1)
+    assert counted(**{"exclude_types[]": "mention"}) == 0
+
+
 def test_given_likes_retweets_blocks_and_mutes_when_listed_then_mastodon_py_reads_and_pages_them(
     proxy, app, alice_m, bob_m, alice, new_user
 ):

@@ -555,6 +555,7 @@ class FakeNotificationStore:
         self.items: dict[str, dict[int, Notification]] = defaultdict(dict)
         self.aggregates: dict[tuple[str, str, int], Aggregate] = {}
         self.writes = 0  # aggregate transactions that went through
+        self.pages_read = 0  # calls of newest (each one DynamoDB query)
         self.race: Callable[[], None] | None = None  # runs once before the next aggregate write (a racing consumer)
 
     def add(self, notifications: dict[str, Notification]) -> None:
@@ -593,6 +594,7 @@ class FakeNotificationStore:
         return sorted(self.items.get(user_id, {}).values(), key=lambda n: -n.id)
 
     def newest(self, user_id: str, *, before_id: int | None, limit: int) -> list[Notification]:
+        self.pages_read += 1
         return [n for n in self.of(user_id) if before_id is None or n.id < before_id][:limit]
 
 

@@ -368,3 +368,49 @@ def test_given_a_replayed_act_and_an_older_new_one_when_notified_then_the_new_on
     aggregate(world, ("bob", 9_000), total=1)
     stored = aggregate(world, ("bob", 9_000), ("cat", 4_000), total=2)
     assert stored.actor_ids == ["cat", "bob"]
+
+
+# --- unread counts --------------------------------------------------------------------------------------------
+
+
+def stored(world: World, user_id: str, ids: range, kind: str = "mention") -> None:
+    for i in ids:
+        world.notification_store.add({user_id: Notification(id=i, kind=kind, actor_id="bob", tweet_id=i, at_ms=i)})
+
+
+def unread(world: World, read_up_to=None, limit=100, counted=lambda n: True) -> int:
+    return world.notifications.unread_count("ann", read_up_to=read_up_to, limit=limit, counted=counted)
+
+
+def test_given_notifications_when_counted_then_only_those_newer_than_the_position_read(world):
+    stored(world, "ann", range(1, 251))
+    stored(world, "bob", range(1, 10))
+
+    def counted_with_pages(**kwargs) -> tuple[int, int]:
+        before = world.notification_store.pages_read
+        return unread(world, **kwargs), world.notification_store.pages_read - before
+
+    assert counted_with_pages() == (100, 1)  # the limit asked: one page is enough
+    assert counted_with_pages(limit=1000) == (250, 3)  # the oldest reached in the third
+    assert counted_with_pages(read_up_to=240) == (10, 1)
+    assert counted_with_pages(read_up_to=100, limit=1000) == (150, 2)  # the position in the second page
+    assert counted_with_pages(read_up_to=150, limit=1000) == (100, 2)  # a page exactly: the next says it is read
+    assert counted_with_pages(read_up_to=250) == (0, 1)
+    assert world.notifications.unread_count("cat", read_up_to=None, limit=100, counted=lambda n: True) == 0
+
+
+def test_given_kinds_when_counted_then_only_the_counted_ones_up_to_the_cap(world):
+    stored(world, "ann", range(1, 151), kind="mention")
+    stored(world, "ann", range(151, 161), kind="follow")
+
+    assert unread(world, limit=1000, counted=lambda n: n.kind == "follow") == 10
+    assert unread(world, limit=1000, counted=lambda n: n.kind == "mention") == 150
+    assert unread(world, limit=5, counted=lambda n: n.kind == "mention") == 5
+
+
+def test_given_more_notifications_than_the_cap_when_counted_then_the_scan_stops_there(world):
+    stored(world, "ann", range(1, 1301))
+    assert unread(world, limit=1000) == 1000
+    assert unread(world, limit=1000, counted=lambda n: n.id <= 200) == 0  # 1,000 scanned: beyond is not read
+    with pytest.raises(InvalidInput, match="limit must be between 1 and 1000"):
+        unread(world, limit=1001)

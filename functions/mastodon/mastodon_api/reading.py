@@ -1,6 +1,8 @@
 """What a user reads: home, public and hashtag timelines, favourites, bookmarks, search, notifications, trends, and
 where they stopped reading (markers)."""
 
+from collections.abc import Callable
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
@@ -8,6 +10,7 @@ from chirp.composition import services
 from chirp.markers.model import TIMELINES
 from chirp.mastodon import entities
 from chirp.notifications.model import Notification
+from chirp.notifications.service import MAX_UNREAD
 from chirp.tweets.text import hashtags as hashtags_in
 from mastodon_api import paging
 from mastodon_api.context import base_url, caller, domain, page_response, params, views
@@ -142,22 +145,41 @@ def search() -> dict:
     return result
 
 
+def _of_types(request) -> Callable[[Notification], bool]:
+    """Whether a notification is of the `types[]` asked (any, when none is) and of none of `exclude_types[]`."""
+    wanted = {kind for t in request.list("types") for kind in NOTIFICATION_KINDS.get(t, ())}
+    excluded = {kind for t in request.list("exclude_types") for kind in NOTIFICATION_KINDS.get(t, ())}
+    return lambda n: (not wanted or n.kind in wanted) and n.kind not in excluded
+
+
 @router.get("/api/v1/notifications")
 def notifications() -> Response:
     request, user_id = params(router), caller(router)
-    view, notes = views(router), services().notifications
-    wanted = {kind for t in request.list("types") for kind in NOTIFICATION_KINDS.get(t, ())}
-    excluded = {kind for t in request.list("exclude_types") for kind in NOTIFICATION_KINDS.get(t, ())}
+    view, notes, of_types = views(router), services().notifications, _of_types(request)
 
     def fetch(before_id, count):
         page = notes.page(user_id, cursor=str(before_id) if before_id else None, limit=min(count, 100))
-        kept = [n for n in page.items if (not wanted or n.kind in wanted) and n.kind not in excluded]
-        return kept, _next_before(page)
+        return [n for n in page.items if of_types(n)], _next_before(page)
 
     found: list[Notification] = paging.read_window(fetch, lambda n: n.id, paging.window(request, maximum=80))
     items = view.notifications(found)
     link = paging.link_header(view.base, "/api/v1/notifications", request.plain(), [i["id"] for i in items])
     return page_response(items, link)
+
+
+@router.get("/api/v1/notifications/unread_count")
+def unread_count() -> dict:
+    """How many notifications came since the notifications marker (all of them, without one), of `types[]` and
+    none of `exclude_types[]`, counted up to `limit` (default 100, at most 1000): apps show it as a badge."""
+    request, user_id = params(router), caller(router)
+    marker = services().markers.read(user_id, ["notifications"]).get("notifications")
+    count = services().notifications.unread_count(
+        user_id,
+        read_up_to=marker.last_read_id if marker else None,
+        limit=paging.limit_param(request.get("limit"), default=100, maximum=MAX_UNREAD),
+        counted=_of_types(request),
+    )
+    return {"count": count}
 
 
 @router.get("/api/v1/trends/tags")

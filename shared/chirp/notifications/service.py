@@ -9,6 +9,7 @@ per like. Blocked and muted actors do not notify, and nobody is notified of thei
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 
 from chirp.ids.snowflake import snowflake_at
 from chirp.notifications.model import Aggregate, Notification, NotificationPage
@@ -18,6 +19,8 @@ from chirp.social.model import HIDING
 from chirp.tweets.model import Tweet
 
 MAX_ACTORS = 3  # actors named by an aggregated notification, newest first
+MAX_UNREAD = 1000  # the most unread notifications counted (a badge says "1000+" beyond); Mastodon's cap too
+_UNREAD_PAGE = 100
 AGGREGATE_ATTEMPTS = 8  # optimistic updates racing another consumer of the same aggregate
 
 
@@ -141,6 +144,22 @@ class Notifications:
         items = self.store.newest(user_id, before_id=parse_id_cursor(cursor), limit=limit)
         next_cursor = str(items[-1].id) if len(items) == limit else None
         return NotificationPage(items=items, next_cursor=next_cursor)
+
+    def unread_count(
+        self, user_id: str, *, read_up_to: int | None, limit: int, counted: Callable[[Notification], bool]
+    ) -> int:
+        """How many of the user's notifications newer than `read_up_to` (all, without it) are `counted`, up to
+        `limit`: read newest first, a page at a time, until the position read up to, the limit or the cap."""
+        check_limit(limit, MAX_UNREAD)
+        count, before_id = 0, None
+        for _ in range(MAX_UNREAD // _UNREAD_PAGE):  # at most the cap's worth is read, whatever is counted
+            items = self.store.newest(user_id, before_id=before_id, limit=_UNREAD_PAGE)
+            unread = [n for n in items if read_up_to is None or n.id > read_up_to]
+            count += sum(1 for n in unread if counted(n))
+            if count >= limit or len(unread) < _UNREAD_PAGE:
+                break  # enough; or past what was read, or the oldest
+            before_id = items[-1].id
+        return min(count, limit)
 
     def _silenced(self, user_id: str, actor_id: str) -> bool:
         return any(self.directory.has_edge(kind, user_id, actor_id) for kind in HIDING)
