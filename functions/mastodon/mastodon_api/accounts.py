@@ -78,7 +78,8 @@ def account_statuses(account_id: str) -> Response:
         items, more = tweets.user_timeline(user_id, cursor=None, limit=count, before_id=before_id)
         next_before = items[-1].tweet_id if items and more else None
         replied = [t.reply_to_id for t in items if t.reply_to_id is not None] if exclude_replies else []
-        return [t for t in items if shown(t, view.parent_authors(replied))], next_before
+        parent_authors = view.parent_authors(replied)  # once per page: one cached batch read
+        return [t for t in items if shown(t, parent_authors)], next_before
 
     window = paging.window(request)
     found = paging.read_window(fetch, lambda t: t.tweet_id, window)

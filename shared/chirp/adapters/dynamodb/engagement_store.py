@@ -215,14 +215,11 @@ class DynamoEngagementStore:
         return sums
 
     def raise_shards(self, tweet_id: int, shards: int) -> None:
-        try:
-            EngagementItem(*counter_key(tweet_id, 0)).update(
-                actions=[EngagementItem.shards.set(shards)],
-                condition=EngagementItem.shards.does_not_exist() | (EngagementItem.shards < shards),
-            )
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise  # otherwise another writer raised it as far already
+        _updated(  # refused: another writer raised it as far already
+            EngagementItem(*counter_key(tweet_id, 0)),
+            [EngagementItem.shards.set(shards)],
+            EngagementItem.shards.does_not_exist() | (EngagementItem.shards < shards),
+        )
 
     def engagers(self, kind: Kind, tweet_id: int, *, limit: int, cursor: str | None) -> tuple[list[str], str | None]:
         index = EngagementItem.likes_by_tweet if kind is Kind.LIKE else EngagementItem.retweets_by_tweet
