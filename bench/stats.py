@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import statistics
 import time
 from collections.abc import Callable, Iterable
@@ -58,11 +59,16 @@ def median_per_call(fn: Callable[[], Any], calls: int) -> float:
 
 def interleaved_medians(fns: list[Callable[[], Any]], calls: int) -> list[float]:
     """Median seconds per call of each fn, the fns called in turn `calls` times: a load that comes and goes on a
-    shared machine then weighs on each alike, so their ratios hold where timing one after the other would not."""
+    shared machine then weighs on each alike, so their ratios hold where timing one after the other would not.
+    Each round calls them in a new order (shuffled, seeded), so that each fn follows each other about equally
+    often: what one leaves behind (its garbage to collect, the CPU caches it filled) weighs on whichever runs next,
+    and in a fixed order that is always the same fn."""
     samples: list[list[float]] = [[] for _ in fns]
+    order, shuffle = list(range(len(fns))), random.Random(len(fns)).shuffle
     for _ in range(calls):
-        for fn, seconds in zip(fns, samples, strict=True):
+        shuffle(order)
+        for index in order:
             started = time.perf_counter()
-            fn()
-            seconds.append(time.perf_counter() - started)
+            fns[index]()
+            samples[index].append(time.perf_counter() - started)
     return [median(seconds) for seconds in samples]

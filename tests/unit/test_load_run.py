@@ -1,6 +1,7 @@
 """The load run's pure parts, without any server: its arguments and bounds, how it waits for the stream
 consumers to settle, and the benchmarks' percentiles it reports."""
 
+import itertools
 import math
 import random
 
@@ -264,7 +265,9 @@ def test_given_answers_saying_retry_later_when_called_then_it_waits_retries_and_
     assert (recorder.requests, recorder.errors) == (1, [])
 
 
-def test_given_functions_timed_in_turn_then_each_gets_its_own_median_and_the_calls_alternate(monkeypatch):
+def test_given_functions_timed_in_turn_then_each_gets_its_own_median_each_round_calls_each_once_in_a_new_order(
+    monkeypatch,
+):
     stats = load_bench("stats")
     clock, calls = [0.0], []
 
@@ -277,7 +280,12 @@ def test_given_functions_timed_in_turn_then_each_gets_its_own_median_and_the_cal
 
     monkeypatch.setattr(stats.time, "perf_counter", lambda: clock[0])
 
-    medians = stats.interleaved_medians([taking("a", 1.0), taking("b", 3.0)], 3)
+    medians = stats.interleaved_medians([taking("a", 1.0), taking("b", 3.0), taking("c", 5.0)], 60)
 
-    assert medians == [1.0, 3.0]
-    assert calls == ["a", "b"] * 3
+    assert medians == [1.0, 3.0, 5.0]
+    rounds = [calls[at : at + 3] for at in range(0, len(calls), 3)]
+    assert len(rounds) == 60
+    assert all(sorted(r) == ["a", "b", "c"] for r in rounds)
+    # Then no fn always follows the same one: each is called right after each other fn
+    followed = {(before, after) for before, after in itertools.pairwise(calls) if before != after}
+    assert followed == {(x, y) for x in "abc" for y in "abc" if x != y}
