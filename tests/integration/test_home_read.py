@@ -257,3 +257,28 @@ def test_given_a_tweet_cached_when_read_back_then_it_is_equal_and_its_string_ids
         assert cache.get_tweets([tweet.tweet_id])[tweet.tweet_id].reply_to_id_str == str(2**62 + 1)
     finally:
         cache.redis.unlink(f"tweet:{tweet.tweet_id}")
+
+
+def test_given_a_finished_page_read_again_then_its_entries_are_built_once_and_an_edit_is_read_at_once(home):
+    cache, reader, t, users = home
+    # Given: the page below t3 (t2 and t1, by the friend) finished by the script, read once
+    first = cache.read_home(reader, before_id=t[3], count=2, merge_celebrities=True, finish=True)
+    assert isinstance(first, TimelinePage)
+
+    # When it is read again
+    again = cache.read_home(reader, before_id=t[3], count=2, merge_celebrities=True, finish=True)
+
+    # Then its entries are the ones built for the first read, not built again
+    assert all(a is b for a, b in zip(again.items, first.items, strict=True))
+
+    # When the friend's profile and the tweet t1 change in the cache (a new name; an edit)
+    friend = users["friend"]
+    cache.put_profiles([Profile(user_id=friend, handle=friend[3:15], display_name="renamed")])
+    cache.put_tweets([Tweet(tweet_id=t[1], author_id=friend, text="edited", created_at_ms=1)])
+    edited = cache.read_home(reader, before_id=t[3], count=2, merge_celebrities=True, finish=True)
+
+    # Then the next read shows the change: the new JSON is a new entry, never the one built before
+    assert [(e.tweet.text, e.author.display_name) for e in edited.items] == [
+        ('quotes "author_id":"evil" and "retweet_of_id":1', "renamed"),
+        ("edited", "renamed"),
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class Relation(StrEnum):
@@ -19,6 +19,9 @@ HIDING = (Relation.BLOCKS, Relation.MUTES)  # relations that hide the target's t
 
 
 class Profile(BaseModel):
+    # Frozen: a home read shares one parsed profile between reads (see chirp.adapters.redis.parsed_entries).
+    model_config = ConfigDict(frozen=True)
+
     user_id: str
     handle: str
     display_name: str

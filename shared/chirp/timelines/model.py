@@ -12,7 +12,10 @@ from chirp.tweets.model import Tweet
 
 class TimelineEntry(BaseModel):
     """One entry: `entry_id` is the entry's own id (a tweet's, or a retweet's); `tweet` is what it shows (for a
-    retweet, the original) by `author`; `retweeted_by` is who retweeted it."""
+    retweet, the original) by `author`; `retweeted_by` is who retweeted it. Frozen: a home read shares one parsed
+    entry between reads (see chirp.adapters.redis.parsed_entries)."""
+
+    model_config = ConfigDict(frozen=True)
 
     entry_id: int
     tweet: Tweet
@@ -27,10 +30,6 @@ class TimelineEntry(BaseModel):
 
 
 class TimelinePage(BaseModel):
-    # A warm home read parses a whole page from one JSON document: its strings are nearly all distinct, so
-    # pydantic's string cache only costs (about a tenth of the parse, measured with bench/home_read.py's page).
-    model_config = ConfigDict(cache_strings=False)
-
     items: list[TimelineEntry]
     next_cursor: str | None = None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 # Ids as strings besides the numbers: Snowflake ids exceed 2**53, which JavaScript's numbers cannot hold
 # exactly. Computed, so they are answered and documented but never stored or read back.
@@ -11,6 +11,9 @@ STRING_IDS = frozenset({"tweet_id_str", "reply_to_id_str", "quote_tweet_id_str",
 
 
 class Tweet(BaseModel):
+    # Frozen: a home read shares one parsed tweet between reads (see chirp.adapters.redis.parsed_entries).
+    model_config = ConfigDict(frozen=True)
+
     tweet_id: int
     author_id: str
     text: str

@@ -25,6 +25,7 @@ import redis
 from redis.exceptions import LockNotOwnedError, RedisClusterException, ResponseError
 
 from chirp.adapters.redis.client import Batch, LuaScript, is_cluster, node_groups, slot_groups
+from chirp.adapters.redis.parsed_entries import ParsedEntries
 from chirp.adapters.redis.scores import page_bounds
 from chirp.observability import logger
 from chirp.social.model import HIDING, Profile, Relation
@@ -45,6 +46,7 @@ SENTINEL = "live"
 CELEBRITIES = "{marks}:celebrities"
 DEFERRED_AUTHORS = "{marks}:deferred-authors"  # authors with tweets deferred while fan-out on write was off
 MARKS_GENERATION = "{marks}:generation"
+FINISHED_PAGE = "page"  # the home read script's answer is the finished page (else the snapshot)
 TRIM_SLACK = 64  # ids a timeline may hold past max_items before a push trims it back
 
 # ARGV = entry id, max items, trim above, then the timelines; KEYS[1] = the first of them. Two commands per live
@@ -118,12 +120,13 @@ return 1
 # from the timeline and from each pull set, the cursor ('' on the first page), '1' to merge celebrities, the
 # expiry (s), the page size, then the key prefixes of pull sets, their retweet indexes, deferred sets (each
 # followed by the author's hash tag), cached tweets and cached profiles, and the reader's id to finish the page
-# for ('' for the snapshot only). Returns the finished page (a TimelinePage's JSON) when asked and everything it
-# needs was cached: the Python side then parses one document instead of a tweet and a profile at a time and runs
-# no rule. Otherwise the raw slice and pulls (the caller cuts them exactly) and the cached tweets and profiles of
-# the page they make: its entries, the tweets its retweets show, rival retweets above it, and their authors with
-# the reader's follow flags. Ids are compared as decimal strings: as doubles, ids near 2^61 collide. Author ids are
-# read from the cached JSON by plain search (cjson would round 64-bit ids); one it cannot read is left to the caller.
+# for ('' for the snapshot only). Returns the finished page when asked and everything it needs was cached: 'page',
+# the next cursor ('' for none), then each entry's JSON (a TimelineEntry's, made of the cached tweet and profiles),
+# which the Python side builds once per process (ParsedEntries) and runs no rule. Otherwise the raw slice and pulls
+# (the caller cuts them exactly) and the cached tweets and profiles of the page they make: its entries, the tweets
+# its retweets show, rival retweets above it, and their authors with the reader's follow flags. Ids are compared as
+# decimal strings: as doubles, ids near 2^61 collide. Author ids are read from the cached JSON by plain search
+# (cjson would round 64-bit ids); one it cannot read is left to the caller.
 _READ_HOME = r"""
 local function newer(a, b)
   if #a ~= #b then return #a > #b end
@@ -295,20 +298,20 @@ local function finish(viewer)
     local shown = shows[id]
     if visible[id] and (not newest[shown] or newer(id, newest[shown])) then newest[shown] = id end
   end
-  local items = {}
+  local next_cursor = ''
+  if #page == count then next_cursor = page[count] end
+  local finished = {'page', next_cursor}
   for _, id in ipairs(entries) do
     if visible[id] and newest[shows[id]] == id then
       local entry, original = cached[id], cached[shows[id]]
       local author, retweeter = profile_of[original.author], 'null'
       if entry.original then retweeter = profile_of[entry.author] end
       if not author or not retweeter then return nil end
-      items[#items + 1] = '{"entry_id":' .. id .. ',"tweet":' .. original.json .. ',"author":' .. author
+      finished[#finished + 1] = '{"entry_id":' .. id .. ',"tweet":' .. original.json .. ',"author":' .. author
         .. ',"retweeted_by":' .. retweeter .. '}'
     end
   end
-  local next_cursor = 'null'
-  if #page == count then next_cursor = '"' .. page[count] .. '"' end
-  return '{"items":[' .. table.concat(items, ',') .. '],"next_cursor":' .. next_cursor .. '}'
+  return finished
 end
 if ARGV[13] ~= '' and live == 1 then
   local finished = finish(ARGV[13])
@@ -606,6 +609,7 @@ class RedisTimelineCache:
         self._add_many = LuaScript(_ADD_MANY)
         self._undefer = LuaScript(_UNDEFER)
         self._read_home = LuaScript(_READ_HOME)
+        self.parsed_entries = ParsedEntries()
         self._read_reader = LuaScript(_READ_READER)
         self._generation = LuaScript(_GENERATION)
         self._mark = LuaScript(_MARK)
@@ -716,8 +720,8 @@ class RedisTimelineCache:
         self, user_id: str, *, before_id: int | None, count: int, merge_celebrities: bool, finish: bool = False
     ) -> HomeSnapshot | TimelinePage:
         """The whole home read: on a single Redis one round trip, one script (see _READ_HOME), which with `finish`
-        answers the finished page when everything it needs was cached (parsed in one call); on a cluster in waves
-        (see _read_home_in_waves), always the snapshot."""
+        answers the finished page when everything it needs was cached (its entries built once per process, see
+        ParsedEntries); on a cluster in waves (see _read_home_in_waves), always the snapshot."""
         if self.cluster:
             return self._read_home_in_waves(user_id, before_id=before_id, count=count, merge=merge_celebrities)
         upper, extra = page_bounds(before_id)
@@ -732,8 +736,8 @@ class RedisTimelineCache:
         prefixes = ["celeb:", "celebrts:", "deferred:", tweet_key(""), profile_key("")]
         args = [upper, count + 1 + extra, count + extra, before_id or "", int(merge_celebrities), self.ttl_s, count]
         reply = self._read_home(self.redis, keys, [*args, *prefixes, user_id if finish else ""])
-        if not isinstance(reply, list):  # the finished page, one JSON document
-            return TimelinePage.model_validate_json(reply)
+        if reply[0] == FINISHED_PAGE:
+            return self.parsed_entries.page(reply[1:])
         (
             live,
             ids,
