@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chirp.adapters.dynamodb.conditional import written
 from chirp.adapters.dynamodb.cursor import query_page
 from chirp.adapters.dynamodb.tables import EngagementItem, TweetItem
 from chirp.engagement.model import COUNT_FIELDS, Counts, Edge, EngagementEvent, Kind
@@ -259,13 +260,7 @@ def _tweets_of(index, user_id: str, *, limit: int, cursor: str | None) -> tuple[
 
 def _updated(item: EngagementItem, actions: list, condition) -> bool:
     """The conditional update made; False when its condition refused it (nothing written)."""
-    try:
-        item.update(actions=actions, condition=condition)
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        return False
-    return True
+    return written(lambda: item.update(actions=actions, condition=condition))
 
 
 def _outbox_item(event: EngagementEvent) -> EngagementItem:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from functools import cache
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import UpdateError
 
+from chirp.adapters.dynamodb.conditional import written
 from chirp.adapters.dynamodb.tables import MediaItem
 from chirp.media.model import MediaRecord, TranscodeResult
 
@@ -15,10 +15,6 @@ from chirp.media.model import MediaRecord, TranscodeResult
 @cache
 def _connection_for(region: str | None, host: str | None) -> Connection:
     return Connection(region=region, host=host)
-
-
-def _conditional_failure(error: Exception) -> bool:
-    return error.cause_response_code in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
 class DynamoMediaStore:
@@ -45,13 +41,7 @@ class DynamoMediaStore:
     def _update(self, media_id: str, actions: list, condition) -> MediaItem | None:
         """The item as updated (DynamoDB answers it), or None when the condition failed."""
         item = MediaItem(media_id)
-        try:
-            item.update(actions=actions, condition=condition)
-        except UpdateError as error:
-            if _conditional_failure(error):
-                return None
-            raise
-        return item
+        return item if written(lambda: item.update(actions=actions, condition=condition)) else None
 
 
 def _record(item: MediaItem) -> MediaRecord:

@@ -6,9 +6,10 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chirp.adapters.dynamodb.conditional import written
 from chirp.adapters.dynamodb.cursor import query_page
 from chirp.adapters.dynamodb.social_store import PROFILE, _condition_failed_at, _connection, user_key
 from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS, MediaItem, SocialItem, TweetItem
@@ -63,13 +64,11 @@ class TweetStore:
     def mark_published(self, tweet_id: int) -> None:
         """Confirms the publish: the tweet leaves the outbox. Conditional, so a confirmation repeated (records
         come at least once) writes nothing, and one for an item that is not there never creates a stub."""
-        try:
-            TweetItem(tweet_id=tweet_id).update(
+        written(
+            lambda: TweetItem(tweet_id=tweet_id).update(
                 actions=[TweetItem.outbox_shard.remove()], condition=TweetItem.outbox_shard.exists()
             )
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        )
 
     def pending_ids(self) -> Iterator[int]:
         for shard in range(OUTBOX_SHARDS):
@@ -87,16 +86,12 @@ class TweetStore:
 
     def mark_deleted(self, tweet_id: int, author_id: str) -> bool:
         """Soft delete (home timelines filter lazily at read). False when it was already deleted."""
-        try:
-            TweetItem(tweet_id=tweet_id).update(
+        return written(
+            lambda: TweetItem(tweet_id=tweet_id).update(
                 actions=[TweetItem.deleted.set(True)],
                 condition=(TweetItem.author_id == author_id) & (TweetItem.deleted == False),  # noqa: E712
             )
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     def by_author(
         self, author_id: str, *, limit: int, cursor: str | None = None, before_id: int | None = None

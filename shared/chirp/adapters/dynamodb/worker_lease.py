@@ -11,9 +11,9 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
-
+from chirp.adapters.dynamodb.conditional import written
 from chirp.adapters.dynamodb.tables import LeaseItem
 from chirp.ids.snowflake import SLOT_COUNT, IdGenerationError, WorkerIdsExhausted
 
@@ -22,10 +22,6 @@ DEFAULT_LEASE_TTL_MS = 60_000
 
 def _wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def _refused(error: PutError | UpdateError | DeleteError) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"
 
 
 class DynamoWorkerLease:
@@ -56,16 +52,11 @@ class DynamoWorkerLease:
         for offset in range(SLOT_COUNT):
             slot = (start + offset) % SLOT_COUNT
             now = self._clock()
-            try:
-                LeaseItem(slot=slot, token=token, expires_at_ms=now + self._ttl_ms).save(
-                    condition=LeaseItem.slot.does_not_exist() | (LeaseItem.expires_at_ms < now)
-                )
-            except PutError as error:
-                if _refused(error):
-                    continue  # held by a live process
-                raise
-            self._slot, self._token = slot, token
-            return slot
+            lease = LeaseItem(slot=slot, token=token, expires_at_ms=now + self._ttl_ms)
+            free = LeaseItem.slot.does_not_exist() | (LeaseItem.expires_at_ms < now)
+            if written(partial(lease.save, condition=free)):  # else held by a live process
+                self._slot, self._token = slot, token
+                return slot
         raise WorkerIdsExhausted(
             f"all {SLOT_COUNT} snowflake worker slots are leased; more than {SLOT_COUNT} processes are issuing "
             f"ids at once, or leases of dead processes have not expired yet (TTL {self._ttl_ms} ms)"
@@ -74,17 +65,16 @@ class DynamoWorkerLease:
     def renew(self) -> bool:
         if self._slot is None:
             return False
-        try:
-            LeaseItem(slot=self._slot).update(
+        renewed = written(
+            partial(
+                LeaseItem(slot=self._slot).update,
                 actions=[LeaseItem.expires_at_ms.set(self._clock() + self._ttl_ms)],
                 condition=LeaseItem.token == self._token,
             )
-        except UpdateError as error:
-            if not _refused(error):
-                raise
+        )
+        if not renewed:
             self._slot = self._token = None  # another process holds the slot now
-            return False
-        return True
+        return renewed
 
     def forget(self) -> None:
         self._slot = self._token = None
@@ -93,12 +83,6 @@ class DynamoWorkerLease:
         """Frees the slot now if still ours; stop issuing ids first."""
         if self._slot is None:
             return False
-        try:
-            LeaseItem(slot=self._slot).delete(condition=LeaseItem.token == self._token)
-            released = True
-        except DeleteError as error:
-            if not _refused(error):
-                raise
-            released = False
+        released = written(partial(LeaseItem(slot=self._slot).delete, condition=LeaseItem.token == self._token))
         self._slot = self._token = None
         return released
