@@ -145,3 +145,48 @@ def test_given_a_bad_cursor_when_the_public_timeline_is_read_then_refused_before
     with pytest.raises(InvalidInput):
         search.public_timeline(viewer_id="ann", cursor="not an id", limit=20)
     assert index.requests == []
+
+
+class CountingDirectory:
+    """The fake graph, counting the reads of whom a viewer hides."""
+
+    def __init__(self, graph):
+        self.graph, self.reads = graph, 0
+
+    def __getattr__(self, name):
+        return getattr(self.graph, name)
+
+    def all_targets(self, kind, user_id):
+        self.reads += 1
+        return self.graph.all_targets(kind, user_id)
+
+
+@pytest.mark.parametrize("timeline", ["public", "tag"])
+def test_given_one_request_reading_several_pages_when_hidden_once_then_the_graph_is_read_once(timeline):
+    world, index = World(), RecordingIndex()
+    world.users("ann", "bob")
+    world.social_store.add_edge(Relation.BLOCKS, "ann", "bob", counted=False)
+    directory = CountingDirectory(world.social_store)
+    search = TweetSearch(index, world.timelines, directory)
+    hidden = search.hidden_once("ann")
+
+    for cursor in (None, "300", "200"):  # three pages of one request
+        if timeline == "public":
+            search.public_timeline(viewer_id="ann", cursor=cursor, limit=20, hidden=hidden)
+        else:
+            search.search(None, hashtag="cats", author_id=None, cursor=cursor, limit=20, viewer_id="ann", hidden=hidden)
+
+    assert directory.reads == 2  # blocks and mutes, once
+    assert [_excluded(request) for request in index.requests] == [["bob"]] * 3
+
+
+def test_given_bad_input_when_hidden_once_then_the_graph_is_not_read():
+    world, index = World(), RecordingIndex()
+    world.users("ann")
+    directory = CountingDirectory(world.social_store)
+    search = TweetSearch(index, world.timelines, directory)
+
+    with pytest.raises(InvalidInput):
+        search.public_timeline(viewer_id="ann", cursor=None, limit=0, hidden=search.hidden_once("ann"))
+
+    assert directory.reads == 0

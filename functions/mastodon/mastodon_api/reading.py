@@ -56,11 +56,13 @@ def public_timeline() -> Response:
     request, viewer, search = params(router), caller(router), services().search
     if request.flag("remote"):
         return page_response([], None)
-    only_media = request.flag("only_media")
+    only_media, hidden = request.flag("only_media"), search.hidden_once(viewer)  # read once for all the pages
 
     def fetch(before_id, count):
         cursor = str(before_id) if before_id else None
-        page = search.public_timeline(viewer_id=viewer, cursor=cursor, limit=min(count, 100), only_media=only_media)
+        page = search.public_timeline(
+            viewer_id=viewer, cursor=cursor, limit=min(count, 100), only_media=only_media, hidden=hidden
+        )
         return page.items, _next_before(page)
 
     return _timeline(fetch)
@@ -93,11 +95,18 @@ def tag_timeline(hashtag: str) -> Response:
     """The public statuses carrying the hashtag, newest first, less those of whom the caller blocks or mutes and of
     who blocks the caller (as Mastodon's tag timelines)."""
     search, viewer = services().search, caller(router)
+    hidden = search.hidden_once(viewer)  # read once for all the pages
 
     def fetch(before_id, count):
         cursor = str(before_id) if before_id else None
         page = search.search(
-            None, hashtag=hashtag, author_id=None, cursor=cursor, limit=min(count, 100), viewer_id=viewer
+            None,
+            hashtag=hashtag,
+            author_id=None,
+            cursor=cursor,
+            limit=min(count, 100),
+            viewer_id=viewer,
+            hidden=hidden,
         )
         return page.items, _next_before(page)
 

@@ -7,11 +7,17 @@ are kept out by the query itself (so pages stay full). The author is named by id
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+
 from chirp.search.ports import SearchDirectory, TweetSearchIndex
 from chirp.search.query import Sort, author_handles, public_request, search_request
 from chirp.social.model import HIDING, Relation
 from chirp.timelines.model import TimelinePage
 from chirp.timelines.rules import Timelines
+
+# The authors a viewer may not see, as one request reads them (see TweetSearch.hidden_once).
+type HiddenAuthors = Callable[[], set[str]]
 
 
 class TweetSearch:
@@ -28,6 +34,7 @@ class TweetSearch:
         limit: int,
         viewer_id: str | None = None,
         sort: Sort = Sort.LATEST,
+        hidden: HiddenAuthors | None = None,
     ) -> TimelinePage:
         text, handles = author_handles(query)
         if author_id is not None and author_id.strip().startswith("@"):
@@ -49,19 +56,24 @@ class TweetSearch:
             "sort": sort,
         }
         search_request(text, **criteria)  # bad input is refused before the caller's graph is read
-        hidden = self.hidden_authors(viewer_id) if viewer_id else set()
-        page = self.index.search(text, **criteria, excluded_authors=hidden)
+        page = self.index.search(text, **criteria, excluded_authors=self._hidden(viewer_id, hidden))
         return TimelinePage(items=self.timelines.hydrate(page.tweet_ids), next_cursor=page.next_cursor)
 
     def public_timeline(
-        self, *, viewer_id: str | None, cursor: str | None, limit: int, only_media: bool = False
+        self,
+        *,
+        viewer_id: str | None,
+        cursor: str | None,
+        limit: int,
+        only_media: bool = False,
+        hidden: HiddenAuthors | None = None,
     ) -> TimelinePage:
         """Every public tweet that is not a reply, newest first, as indexed (about a second behind), less those of
         whom the viewer blocks or mutes and of who blocks the viewer; with `only_media`, those carrying media."""
         # Bad input is refused before the caller's graph is read.
         public_request(limit=limit, cursor=cursor, only_media=only_media)
-        hidden = self.hidden_authors(viewer_id) if viewer_id else set()
-        page = self.index.public(limit=limit, cursor=cursor, only_media=only_media, excluded_authors=hidden)
+        excluded = self._hidden(viewer_id, hidden)
+        page = self.index.public(limit=limit, cursor=cursor, only_media=only_media, excluded_authors=excluded)
         return TimelinePage(items=self.timelines.hydrate(page.tweet_ids), next_cursor=page.next_cursor)
 
     def hidden_authors(self, viewer_id: str) -> set[str]:
@@ -70,6 +82,16 @@ class TweetSearch:
         for page in self.directory.all_sources_pages(Relation.BLOCKS, viewer_id, 1000):
             hidden.update(page)
         return hidden
+
+    def hidden_once(self, viewer_id: str | None) -> HiddenAuthors:
+        """The viewer's hidden authors, read from the graph at the first call only: for a request that reads
+        several pages (pass it as `hidden`)."""
+        return cache(lambda: self.hidden_authors(viewer_id) if viewer_id else set())
+
+    def _hidden(self, viewer_id: str | None, hidden: HiddenAuthors | None) -> set[str]:
+        if hidden is not None:
+            return hidden()
+        return self.hidden_authors(viewer_id) if viewer_id else set()
 
     def replies(self, parent_ids: list[int], limit: int) -> list[int]:
         """Ids of the replies to any of these tweets, oldest first, as indexed (about a second behind)."""
