@@ -225,21 +225,26 @@ def test_given_sort_top_when_searched_then_the_most_relevant_come_first_and_page
     assert _all_pages(index, "chirp", 1, sort=Sort.TOP) == [[21], [23], [22]]  # (score, id) cursors
 
 
-def test_given_tweets_replies_and_media_when_the_public_timeline_is_read_then_originals_page_newest_first(index):
-    # Given tweets by three authors, a reply, a deleted tweet and one tweet with media
-    reply = _tweet(24, "me too", "bob").model_copy(update={"reply_to_id": 21})
+def test_given_tweets_replies_and_media_when_the_public_timeline_is_read_then_originals_and_threads_page_newest_first(
+    index,
+):
+    # Given tweets by three authors, replies to others, a reply of alice to herself (a thread), one whose parent's
+    # author was not kept, a deleted tweet and one tweet with media
+    reply = _tweet(24, "me too", "bob").model_copy(update={"reply_to_id": 21, "reply_to_author_id": "alice"})
+    thread = _tweet(27, "and more", "alice").model_copy(update={"reply_to_id": 21, "reply_to_author_id": "alice"})
+    unknown_parent = _tweet(28, "old reply", "alice").model_copy(update={"reply_to_id": 21})
     with_media = _tweet(25, "look", "carol").model_copy(update={"media_ids": ["m1"]})
     first, second, gone = _tweet(21, "first", "alice"), _tweet(22, "second", "bob"), _tweet(23, "x", deleted=True)
-    index.index_tweets([first, second, gone, reply, with_media, _tweet(26, "third", "alice")])
+    index.index_tweets([first, second, gone, reply, with_media, _tweet(26, "third", "alice"), thread, unknown_parent])
     index.client.indices.refresh(index=index.index)
 
-    # When read a page of two at a time, then every live original, newest first, with no gap or repeat
+    # When read a page of two at a time, then every live original and the thread, newest first, no gap or repeat
     pages, cursor = [], None
     while not pages or cursor:
         page = index.public(limit=2, cursor=cursor, only_media=False)
         pages.append(page.tweet_ids)
         cursor = page.next_cursor
-    assert [t for p in pages for t in p] == [26, 25, 22, 21]
+    assert [t for p in pages for t in p] == [27, 26, 25, 22, 21]
     # Only media: the one with media; an excluded author's tweets never
     assert index.public(limit=20, cursor=None, only_media=True).tweet_ids == [25]
     assert index.public(limit=20, cursor=None, only_media=False, excluded_authors=["alice"]).tweet_ids == [25, 22]

@@ -211,6 +211,26 @@ def test_given_a_retweet_when_pushed_then_the_retweeters_followers_get_it_and_th
     assert s.events(cat) == []
 
 
+@pytest.mark.parametrize(
+    ("parent_author", "on_public"),
+    [("bob", False), ("ann", True), (None, False)],  # None: parent's author not kept
+)
+def test_given_a_reply_when_pushed_then_the_public_stream_gets_it_only_when_it_answers_its_author(
+    parent_author, on_public
+):
+    # Given a follower of ann and a stranger on the public stream
+    s = Setup()
+    s.world.users("ann", "bob", "cat")
+    s.world.edge("bob", "ann")
+    bob, cat = s.connect("bob"), s.connect("cat", Stream.PUBLIC_LOCAL)
+
+    # When ann's reply is pushed, then her followers get it; the public stream only when she answers herself
+    s.realtime.tweet_posted(_tweet("ann").model_copy(update={"reply_to_id": 5, "reply_to_author_id": parent_author}))
+
+    assert s.events(bob) == [("update", "user")]
+    assert s.events(cat) == ([("update", "public:local")] if on_public else [])
+
+
 def test_given_deleted_tweet_then_its_audience_gets_a_delete_with_the_id_only():
     s = Setup()
     s.world.users("ann", "bob")

@@ -132,6 +132,7 @@ def test_given_live_and_deleted_tweets_when_building_actions_then_each_state_is_
         "mentions": ["bob"],
         "created_at_ms": 1_700_000_000_000,
         "reply_to_id": None,
+        "thread_reply": False,
         "quote_tweet_id": None,
         "has_media": False,
         "deleted": False,
@@ -143,6 +144,21 @@ def test_given_live_and_deleted_tweets_when_building_actions_then_each_state_is_
         "created_at_ms": 1_700_000_000_000,
         "deleted": True,
     }
+
+
+@pytest.mark.parametrize(
+    ("author", "parent_author", "thread_reply"),
+    [("alice", "alice", True), ("alice", "bob", False), ("alice", None, False)],  # None: posted before it was kept
+)
+def test_given_a_reply_when_indexed_then_it_is_a_thread_reply_only_when_its_parent_is_by_its_author(
+    author, parent_author, thread_reply
+):
+    reply = _tweet(5).model_copy(update={"author_id": author, "reply_to_id": 4, "reply_to_author_id": parent_author})
+
+    (action,) = bulk_actions([reply], "tweets")
+
+    assert action["_source"]["thread_reply"] is thread_reply
+    assert action["_source"]["reply_to_id"] == 4
 
 
 def test_given_a_tweet_twice_in_a_batch_when_building_actions_then_one_action_and_deletion_is_final():
@@ -255,7 +271,9 @@ def test_given_the_public_timeline_when_requested_then_live_non_replies_newest_f
 
     query = body["query"]["bool"]
     assert query["must"] == query["filter"] == []  # every tweet: no words, no hashtag, no author
-    assert {"exists": {"field": "reply_to_id"}} in query["must_not"]  # Mastodon's public timelines show no replies
+    # Mastodon's public timelines show no replies to others, and keep replies to oneself (threads)
+    others = {"filter": [{"exists": {"field": "reply_to_id"}}], "must_not": [{"term": {"thread_reply": True}}]}
+    assert {"bool": others} in query["must_not"]
     assert {"term": {"deleted": True}} in query["must_not"]
     assert {"terms": {"author_id": ["eve", "mallory"]}} in query["must_not"]
     assert body["sort"] == [{"tweet_id": {"order": "desc"}}]

@@ -96,6 +96,32 @@ def test_given_a_reply_or_quote_of_a_live_tweet_when_posting_then_it_refers_to_i
     assert world.tweet_store.get(tweet.tweet_id) == tweet
 
 
+@pytest.mark.parametrize(("parent_author", "quote"), [("bob", False), ("ann", False), ("bob", True)])
+def test_given_a_reply_when_posting_then_it_keeps_its_parents_author_and_a_quote_keeps_none(
+    world, parent_author, quote
+):
+    world.users("cat")
+    parent = world.tweets.post(parent_author, "original")
+    quoted = world.tweets.post("cat", "quoted")
+
+    reply = world.tweets.post("ann", "answer", reply_to_id=parent.tweet_id, quote_tweet_id=quoted.tweet_id)
+    quote_only = world.tweets.post("ann", "look", quote_tweet_id=quoted.tweet_id) if quote else None
+
+    assert reply.reply_to_author_id == parent_author
+    assert world.tweet_store.get(reply.tweet_id).reply_to_author_id == parent_author
+    assert quote_only is None or quote_only.reply_to_author_id is None
+
+
+def test_given_a_reply_to_a_retweet_when_posting_then_it_keeps_the_originals_author(world):
+    world.users("cat")
+    original = world.tweets.post("bob", "original")
+    retweet = world.engagement.retweet("cat", original.tweet_id)
+
+    reply = world.tweets.post("ann", "answer", reply_to_id=retweet.tweet_id)
+
+    assert (reply.reply_to_id, reply.reply_to_author_id) == (original.tweet_id, "bob")
+
+
 @pytest.mark.parametrize("field", ["reply_to_id", "quote_tweet_id"])
 def test_given_a_missing_tweet_when_replying_or_quoting_then_unprocessable_and_nothing_stored(world, field):
     with pytest.raises(Unprocessable, match=f"^{field} 12345 does not exist$"):

@@ -222,9 +222,11 @@ class Realtime:
             if Stream.USER in connection.streams
         ]
         original = tweet.retweet_of_id is None
-        public = [  # as Mastodon's public timelines, without retweets: those are for their retweeter's followers
+        # As Mastodon's public timelines: no retweets (those are for their retweeter's followers), no replies to others.
+        for_public = original and not tweet.replies_to_someone_else
+        public = [
             frame(connection, stream)
-            for connection in (self.index.public_connections() if original else [])
+            for connection in (self.index.public_connections() if for_public else [])
             for stream in PUBLIC_STREAMS
             if stream in connection.streams and (tweet.media_ids or stream not in MEDIA_STREAMS)
         ]

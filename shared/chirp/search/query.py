@@ -114,6 +114,8 @@ def tweet_document(tweet: Tweet) -> dict:
         "mentions": tweet.mentions,
         "created_at_ms": tweet.created_at_ms,
         "reply_to_id": tweet.reply_to_id,
+        # A reply to oneself (a thread), which the public timeline keeps (Tweet.replies_to_someone_else).
+        "thread_reply": tweet.reply_to_id is not None and not tweet.replies_to_someone_else,
         "quote_tweet_id": tweet.quote_tweet_id,
         "has_media": bool(tweet.media_ids),
         "deleted": False,
@@ -202,12 +204,15 @@ def search_request(
 def public_request(
     *, limit: int = 20, cursor: str | None = None, only_media: bool = False, excluded_authors: Iterable[str] = ()
 ) -> dict:
-    """The public timeline's request: every live tweet that is not a reply (Mastodon's public timelines leave
-    replies out; retweets are not indexed), newest first, below the cursor's tweet id; with `only_media`, those
-    carrying media. Tweets of `excluded_authors` (the caller's blocks and mutes) never match."""
+    """The public timeline's request: every live tweet that is not a reply to someone else (Mastodon's public
+    timelines leave those out and keep a reply to oneself, a thread; retweets are not indexed), newest first, below
+    the cursor's tweet id; with `only_media`, those carrying media. Tweets of `excluded_authors` (the caller's blocks
+    and mutes) never match."""
     check_limit(limit)
     filters = [{"term": {"has_media": True}}] if only_media else []
-    replies = [{"exists": {"field": "reply_to_id"}}]
+    replies = [
+        {"bool": {"filter": [{"exists": {"field": "reply_to_id"}}], "must_not": [{"term": {"thread_reply": True}}]}}
+    ]
     after = _parse_cursor(cursor, Sort.LATEST)
     return _page_request([], filters, replies, excluded_authors, limit, after, Sort.LATEST)
 

@@ -25,6 +25,10 @@ MAPPINGS = {
         # The public timeline's only_media. Added to a live index by the deploy (put_mapping): tweets indexed before
         # carry none, so they match only once reindexed (`python -m chirp.cli reindex`).
         "has_media": {"type": "boolean"},
+        # A reply to its own author's tweet, which the public timeline keeps. Added to a live index by the deploy;
+        # known only for replies that keep their parent's author (Tweet.reply_to_author_id): older replies stay out
+        # of the public timeline, as every reply did.
+        "thread_reply": {"type": "boolean"},
         "deleted": {"type": "boolean"},
     },
 }

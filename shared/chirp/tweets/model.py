@@ -19,6 +19,9 @@ class Tweet(BaseModel):
     text: str
     created_at_ms: int
     reply_to_id: int | None = None
+    # The replied-to tweet's author, kept when the reply is posted: a reply to oneself (a thread) shows where other
+    # replies do not (the public timeline), without reading the parent. None on replies posted before it was kept.
+    reply_to_author_id: str | None = None
     quote_tweet_id: int | None = None
     hashtags: list[str] = Field(default_factory=list)
     mentions: list[str] = Field(default_factory=list)
@@ -46,3 +49,9 @@ class Tweet(BaseModel):
     @property
     def retweet_of_id_str(self) -> str | None:
         return None if self.retweet_of_id is None else str(self.retweet_of_id)
+
+    @property
+    def replies_to_someone_else(self) -> bool:
+        """A reply to another's tweet, which public timelines leave out (a reply to oneself, a thread, they show, as
+        Mastodon's do). A reply whose parent's author was not kept counts as one."""
+        return self.reply_to_id is not None and self.reply_to_author_id != self.author_id

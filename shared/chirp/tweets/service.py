@@ -47,16 +47,17 @@ class TweetService:
         media_ids: list[str] | None = None,
     ):
         clean = normalize_text(text)
-        reply_to_id = self._referenced("reply_to_id", reply_to_id)
-        quote_tweet_id = self._referenced("quote_tweet_id", quote_tweet_id)
+        parent = self._referenced("reply_to_id", reply_to_id)
+        quoted = self._referenced("quote_tweet_id", quote_tweet_id)
         media_ids = self._check_media(author_id, media_ids or [])  # last: it keeps the variants it accepts
         tweet = Tweet(
             tweet_id=self.ids.next_id(),
             author_id=author_id,
             text=clean,
             created_at_ms=self.clock_ms(),
-            reply_to_id=reply_to_id,
-            quote_tweet_id=quote_tweet_id,
+            reply_to_id=parent.tweet_id if parent else None,
+            reply_to_author_id=parent.author_id if parent else None,
+            quote_tweet_id=quoted.tweet_id if quoted else None,
             hashtags=hashtags(clean),
             mentions=mentions(clean),
             media_ids=media_ids,
@@ -81,7 +82,7 @@ class TweetService:
             raise Unprocessable(f"media {media_ids[0]} does not exist")
         return self.media.prepare(author_id, media_ids)
 
-    def _referenced(self, field: str, tweet_id: int | None) -> int | None:
+    def _referenced(self, field: str, tweet_id: int | None) -> Tweet | None:
         """The tweet a reply or quote refers to: a retweet stands for the tweet it shows."""
         if tweet_id is None:
             return None
@@ -90,7 +91,7 @@ class TweetService:
             target = self.store.get(target.retweet_of_id)
         if target is None or target.deleted:
             raise Unprocessable(f"{field} {tweet_id} does not exist")
-        return target.tweet_id
+        return target
 
     def publish(self, tweet: Tweet) -> None:
         self.publisher.publish(tweet)

@@ -47,6 +47,7 @@ class TweetItem(Model):
     text = UnicodeAttribute()
     created_at_ms = NumberAttribute()
     reply_to_id = NumberAttribute(null=True)
+    reply_to_author_id = UnicodeAttribute(null=True)
     quote_tweet_id = NumberAttribute(null=True)
     hashtags = ListAttribute(of=UnicodeAttribute, default=list)
     mentions = ListAttribute(of=UnicodeAttribute, default=list)
