@@ -77,8 +77,7 @@ def account_statuses(account_id: str) -> Response:
     def fetch(before_id, count):
         items, more = tweets.user_timeline(user_id, cursor=None, limit=count, before_id=before_id)
         next_before = items[-1].tweet_id if items and more else None
-        replied = [t.reply_to_id for t in items if t.reply_to_id is not None] if exclude_replies else []
-        parent_authors = view.parent_authors(replied)  # once per page: one cached batch read
+        parent_authors = view.parent_authors(items if exclude_replies else [])  # once per page, read only if not kept
         return [t for t in items if shown(t, parent_authors)], next_before
 
     window = paging.window(request)

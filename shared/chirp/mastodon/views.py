@@ -83,7 +83,7 @@ class Views:
         authors = dict(authors or {})
         authors.update(self.services.social.profiles([t.author_id for t in tweets if t.author_id not in authors]))
         mentioned = self.services.social.by_handles([h for t in tweets for h in t.mentions])
-        parents = self.parent_authors([t.reply_to_id for t in tweets if t.reply_to_id is not None])
+        parents = self.parent_authors(tweets)
         media = self.media([m for t in tweets for m in t.media_ids])
         return {
             tweet.tweet_id: entities.status(
@@ -99,11 +99,15 @@ class Views:
             if tweet.author_id in authors
         }
 
-    def parent_authors(self, parent_ids: list[int]) -> dict[int, str]:
-        """Each live parent's author, by the parent's id (cached tweets first)."""
-        if not parent_ids:
-            return {}
-        return {e.tweet.tweet_id: e.tweet.author_id for e in self.services.timelines.hydrate(sorted(set(parent_ids)))}
+    def parent_authors(self, tweets: list[Tweet]) -> dict[int, str]:
+        """The author of each reply's parent, by the parent's id: as the reply kept it, else (a reply posted before
+        replies kept it) read from the live parent, in one batch (cached tweets first)."""
+        replies = [t for t in tweets if t.reply_to_id is not None]
+        authors = {t.reply_to_id: t.reply_to_author_id for t in replies if t.reply_to_author_id is not None}
+        unknown = sorted({t.reply_to_id for t in replies} - authors.keys())
+        if unknown:
+            authors.update({e.tweet.tweet_id: e.tweet.author_id for e in self.services.timelines.hydrate(unknown)})
+        return authors
 
     # --- notifications -------------------------------------------------------------------------
     def notifications(self, found: list[Notification]) -> list[dict]:
