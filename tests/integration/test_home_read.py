@@ -259,7 +259,7 @@ def test_given_a_tweet_cached_when_read_back_then_it_is_equal_and_its_string_ids
         cache.redis.unlink(f"tweet:{tweet.tweet_id}")
 
 
-def test_given_a_finished_page_read_again_then_its_entries_are_built_once_and_an_edit_is_read_at_once(home):
+def test_given_a_finished_page_read_again_then_its_entries_are_built_once_and_an_edit_is_read_at_once(home, finishing):
     cache, reader, t, users = home
     # Given: the page below t3 (t2 and t1, by the friend) finished by the script, read once
     first = cache.read_home(reader, before_id=t[3], count=2, merge_celebrities=True, finish=True)
