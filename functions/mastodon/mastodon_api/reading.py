@@ -51,8 +51,8 @@ def home() -> Response:
 
 @router.get("/api/v1/timelines/public")
 def public_timeline() -> Response:
-    """Every public status but replies, newest first. Chirp is one instance and federates with none: `local` changes
-    nothing, and `remote` finds nothing."""
+    """Every public status but replies to someone else, newest first. Chirp is one instance and federates with none:
+    `local` changes nothing, and `remote` finds nothing."""
     request, viewer, search = params(router), caller(router), services().search
     if request.flag("remote"):
         return page_response([], None)

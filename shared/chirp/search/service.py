@@ -68,8 +68,9 @@ class TweetSearch:
         only_media: bool = False,
         hidden: HiddenAuthors | None = None,
     ) -> TimelinePage:
-        """Every public tweet that is not a reply, newest first, as indexed (about a second behind), less those of
-        whom the viewer blocks or mutes and of who blocks the viewer; with `only_media`, those carrying media."""
+        """Every public tweet that is not a reply to someone else, newest first, as indexed (about a second behind),
+        less those of whom the viewer blocks or mutes and of who blocks the viewer; with `only_media`, those carrying
+        media."""
         # Bad input is refused before the caller's graph is read.
         public_request(limit=limit, cursor=cursor, only_media=only_media)
         excluded = self._hidden(viewer_id, hidden)
