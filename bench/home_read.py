@@ -291,7 +291,8 @@ def main() -> None:
             command = command.decode()
 
             def raw_parsed(command=command, args=command_args):
-                ParsedEntries().page(client.execute_command(command, *args)[1:])
+                reply = client.execute_command(command, *args)
+                ParsedEntries().page(reply[1], reply[2:])
 
             def raw_snapshot(requests=snapshot_requests):
                 counting.replay(client, requests)

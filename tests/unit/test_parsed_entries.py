@@ -33,7 +33,7 @@ def test_given_entries_and_a_cursor_when_made_into_a_page_then_it_holds_them_in_
     original = tweet(2**62 + 1)  # beyond a double's exact integers
     reply = ["7", *entry_strings(9, tweet(9), ANN), *entry_strings(8, original, ANN, retweeter=BOB)]
 
-    page = ParsedEntries().page(reply)
+    page = ParsedEntries().page(reply[0], reply[1:])
 
     assert page == TimelinePage(
         items=[
@@ -45,16 +45,16 @@ def test_given_entries_and_a_cursor_when_made_into_a_page_then_it_holds_them_in_
 
 
 def test_given_no_next_cursor_when_made_into_a_page_then_it_has_none():
-    assert ParsedEntries().page(["", *entry_strings(1, tweet(1), ANN)]).next_cursor is None
-    assert ParsedEntries().page([""]) == TimelinePage(items=[])
+    assert ParsedEntries().page("", [*entry_strings(1, tweet(1), ANN)]).next_cursor is None
+    assert ParsedEntries().page("", []) == TimelinePage(items=[])
 
 
 def test_given_a_page_made_before_when_made_again_then_its_entries_are_the_same_objects():
     parsed = ParsedEntries()
     reply = ["", *entry_strings(1, tweet(1), ANN), *entry_strings(2, tweet(2), BOB)]
-    first = parsed.page(reply)
+    first = parsed.page(reply[0], reply[1:])
 
-    again = parsed.page(list(reply))
+    again = parsed.page(reply[0], list(reply[1:]))
 
     assert [id(e) for e in again.items] == [id(e) for e in first.items]
     assert len(parsed) == 2
@@ -62,10 +62,10 @@ def test_given_a_page_made_before_when_made_again_then_its_entries_are_the_same_
 
 def test_given_a_changed_tweet_or_profile_when_made_again_then_it_is_a_new_entry():
     parsed = ParsedEntries()
-    parsed.page(["", *entry_strings(1, tweet(1), ANN)])
+    parsed.page("", [*entry_strings(1, tweet(1), ANN)])
     renamed = ANN.model_copy(update={"display_name": "Ann B."})
 
-    page = parsed.page(["", *entry_strings(1, tweet(1, text="edited"), renamed)])
+    page = parsed.page("", [*entry_strings(1, tweet(1, text="edited"), renamed)])
 
     assert (page.items[0].tweet.text, page.items[0].author.display_name) == ("edited", "Ann B.")
     assert len(parsed) == 2
@@ -73,17 +73,17 @@ def test_given_a_changed_tweet_or_profile_when_made_again_then_it_is_a_new_entry
 
 def test_given_a_full_memo_when_a_new_entry_is_built_then_the_oldest_goes_first():
     parsed = ParsedEntries(capacity=2)
-    first, second = parsed.page(["", *entry_strings(1, tweet(1), ANN), *entry_strings(2, tweet(2), ANN)]).items
+    first, second = parsed.page("", [*entry_strings(1, tweet(1), ANN), *entry_strings(2, tweet(2), ANN)]).items
 
-    parsed.page(["", *entry_strings(3, tweet(3), ANN)])
+    parsed.page("", [*entry_strings(3, tweet(3), ANN)])
 
     assert len(parsed) == 2
-    assert parsed.page(["", *entry_strings(2, tweet(2), ANN)]).items[0] is second  # kept
-    assert parsed.page(["", *entry_strings(1, tweet(1), ANN)]).items[0] is not first  # dropped, then built again
+    assert parsed.page("", [*entry_strings(2, tweet(2), ANN)]).items[0] is second  # kept
+    assert parsed.page("", [*entry_strings(1, tweet(1), ANN)]).items[0] is not first  # dropped, then built again
 
 
 def test_given_shared_entries_when_a_reader_tries_to_change_one_then_it_is_refused():
-    entry = ParsedEntries().page(["", *entry_strings(1, tweet(1), ANN)]).items[0]
+    entry = ParsedEntries().page("", [*entry_strings(1, tweet(1), ANN)]).items[0]
 
     with pytest.raises(ValidationError):
         entry.tweet.text = "changed for everyone"
@@ -94,8 +94,8 @@ def test_given_shared_entries_when_a_reader_tries_to_change_one_then_it_is_refus
 def test_given_a_cleared_memo_when_a_page_is_made_then_its_entries_are_built_again():
     parsed = ParsedEntries()
     reply = ["", *entry_strings(1, tweet(1), ANN)]
-    first = parsed.page(reply).items[0]
+    first = parsed.page(reply[0], reply[1:]).items[0]
 
     parsed.clear()
 
-    assert parsed.page(reply).items[0] is not first
+    assert parsed.page(reply[0], reply[1:]).items[0] is not first

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.models import Model
 
 REFUSED = "ConditionalCheckFailedException"
 
@@ -19,3 +21,8 @@ def written(write: Callable[[], object]) -> bool:
             raise
         return False
     return True
+
+
+def updated(item: Model, actions: list, condition) -> bool:
+    """One conditional update of `item`: True when made, False when its condition refused it."""
+    return written(partial(item.update, actions=actions, condition=condition))

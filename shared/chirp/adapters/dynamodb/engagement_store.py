@@ -15,7 +15,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chirp.adapters.dynamodb.conditional import written
+from chirp.adapters.dynamodb.conditional import updated
 from chirp.adapters.dynamodb.cursor import query_page
 from chirp.adapters.dynamodb.tables import EngagementItem, TweetItem
 from chirp.engagement.model import COUNT_FIELDS, Counts, Edge, EngagementEvent, Kind
@@ -142,7 +142,7 @@ class DynamoEngagementStore:
         t.update(EngagementItem(*counter_key(tweet_id, shard)), actions=[getattr(EngagementItem, field).add(delta)])
 
     def bookmark(self, user_id: str, tweet_id: int, order: int) -> bool:
-        return _updated(
+        return updated(
             EngagementItem(*edge_key(user_id, tweet_id)),
             [
                 EngagementItem.user_id.set(user_id),
@@ -153,7 +153,7 @@ class DynamoEngagementStore:
         )
 
     def unbookmark(self, user_id: str, tweet_id: int) -> bool:
-        return _updated(
+        return updated(
             EngagementItem(*edge_key(user_id, tweet_id)),
             [EngagementItem.bookmark_order.remove()],
             EngagementItem.bookmark_order.exists(),
@@ -216,7 +216,7 @@ class DynamoEngagementStore:
         return sums
 
     def raise_shards(self, tweet_id: int, shards: int) -> None:
-        _updated(  # refused: another writer raised it as far already
+        updated(  # refused: another writer raised it as far already
             EngagementItem(*counter_key(tweet_id, 0)),
             [EngagementItem.shards.set(shards)],
             EngagementItem.shards.does_not_exist() | (EngagementItem.shards < shards),
@@ -256,11 +256,6 @@ def _tweets_of(index, user_id: str, *, limit: int, cursor: str | None) -> tuple[
         cursor,
     )
     return [int(item.sk.split("#", 1)[1]) for item in items], next_cursor
-
-
-def _updated(item: EngagementItem, actions: list, condition) -> bool:
-    """The conditional update made; False when its condition refused it (nothing written)."""
-    return written(lambda: item.update(actions=actions, condition=condition))
 
 
 def _outbox_item(event: EngagementEvent) -> EngagementItem:

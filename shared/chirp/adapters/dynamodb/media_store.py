@@ -7,7 +7,7 @@ from functools import cache
 
 from pynamodb.connection import Connection
 
-from chirp.adapters.dynamodb.conditional import written
+from chirp.adapters.dynamodb.conditional import updated
 from chirp.adapters.dynamodb.tables import MediaItem
 from chirp.media.model import MediaRecord, TranscodeResult
 
@@ -41,7 +41,7 @@ class DynamoMediaStore:
     def _update(self, media_id: str, actions: list, condition) -> MediaItem | None:
         """The item as updated (DynamoDB answers it), or None when the condition failed."""
         item = MediaItem(media_id)
-        return item if written(lambda: item.update(actions=actions, condition=condition)) else None
+        return item if updated(item, actions, condition) else None
 
 
 def _record(item: MediaItem) -> MediaRecord:

@@ -9,7 +9,7 @@ from functools import cache
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chirp.adapters.dynamodb.conditional import written
+from chirp.adapters.dynamodb.conditional import updated
 from chirp.adapters.dynamodb.cursor import query_page
 from chirp.adapters.dynamodb.social_store import PROFILE, _condition_failed_at, _connection, user_key
 from chirp.adapters.dynamodb.tables import OUTBOX_SHARDS, MediaItem, SocialItem, TweetItem
@@ -64,11 +64,7 @@ class TweetStore:
     def mark_published(self, tweet_id: int) -> None:
         """Confirms the publish: the tweet leaves the outbox. Conditional, so a confirmation repeated (records
         come at least once) writes nothing, and one for an item that is not there never creates a stub."""
-        written(
-            lambda: TweetItem(tweet_id=tweet_id).update(
-                actions=[TweetItem.outbox_shard.remove()], condition=TweetItem.outbox_shard.exists()
-            )
-        )
+        updated(TweetItem(tweet_id=tweet_id), [TweetItem.outbox_shard.remove()], TweetItem.outbox_shard.exists())
 
     def pending_ids(self) -> Iterator[int]:
         for shard in range(OUTBOX_SHARDS):
@@ -86,11 +82,10 @@ class TweetStore:
 
     def mark_deleted(self, tweet_id: int, author_id: str) -> bool:
         """Soft delete (home timelines filter lazily at read). False when it was already deleted."""
-        return written(
-            lambda: TweetItem(tweet_id=tweet_id).update(
-                actions=[TweetItem.deleted.set(True)],
-                condition=(TweetItem.author_id == author_id) & (TweetItem.deleted == False),  # noqa: E712
-            )
+        return updated(
+            TweetItem(tweet_id=tweet_id),
+            [TweetItem.deleted.set(True)],
+            (TweetItem.author_id == author_id) & (TweetItem.deleted == False),  # noqa: E712
         )
 
     def by_author(

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from functools import partial
 
-from chirp.adapters.dynamodb.conditional import written
+from chirp.adapters.dynamodb.conditional import updated, written
 from chirp.adapters.dynamodb.tables import LeaseItem
 from chirp.ids.snowflake import SLOT_COUNT, IdGenerationError, WorkerIdsExhausted
 
@@ -65,12 +65,10 @@ class DynamoWorkerLease:
     def renew(self) -> bool:
         if self._slot is None:
             return False
-        renewed = written(
-            partial(
-                LeaseItem(slot=self._slot).update,
-                actions=[LeaseItem.expires_at_ms.set(self._clock() + self._ttl_ms)],
-                condition=LeaseItem.token == self._token,
-            )
+        renewed = updated(
+            LeaseItem(slot=self._slot),
+            [LeaseItem.expires_at_ms.set(self._clock() + self._ttl_ms)],
+            LeaseItem.token == self._token,
         )
         if not renewed:
             self._slot = self._token = None  # another process holds the slot now

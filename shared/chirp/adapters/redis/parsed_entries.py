@@ -35,15 +35,14 @@ class ParsedEntries:
     def clear(self) -> None:
         self._entries.clear()
 
-    def page(self, reply: list[str]) -> TimelinePage:
-        """reply: the next cursor ('' for none), then each entry's JSON."""
-        documents = reply[1:]
+    def page(self, next_cursor: str, documents: list[str]) -> TimelinePage:
+        """The page of these entries' JSON documents; `next_cursor` '' for none."""
         items = [self._entries.get(document) for document in documents]
         missing = [document for document, item in zip(documents, items, strict=True) if item is None]
         if missing:
             built = self._built(missing)
             items = [built[doc] if item is None else item for doc, item in zip(documents, items, strict=True)]
-        return TimelinePage(items=items, next_cursor=reply[0] or None)
+        return TimelinePage(items=items, next_cursor=next_cursor or None)
 
     def _built(self, documents: list[str]) -> dict[str, TimelineEntry]:
         built = dict(zip(documents, _ENTRIES.validate_json(f"[{','.join(documents)}]"), strict=True))

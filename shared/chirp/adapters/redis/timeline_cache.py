@@ -737,7 +737,7 @@ class RedisTimelineCache:
         args = [upper, count + 1 + extra, count + extra, before_id or "", int(merge_celebrities), self.ttl_s, count]
         reply = self._read_home(self.redis, keys, [*args, *prefixes, user_id if finish else ""])
         if reply[0] == FINISHED_PAGE:
-            return self.parsed_entries.page(reply[1:])
+            return self.parsed_entries.page(reply[1], reply[2:])
         (
             live,
             ids,
